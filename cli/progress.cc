@@ -1,0 +1,95 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace winnow::cli {
+namespace {
+
+std::string short_number(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.6g", v);
+  return buffer;
+}
+
+}  // namespace
+
+Progress::Progress(std::string study, Direction direction, int64_t total, int64_t already,
+                   size_t n_objectives, bool quiet)
+    : study_(std::move(study)),
+      direction_(direction),
+      total_(total),
+      done_(already),
+      n_objectives_(n_objectives),
+      quiet_(quiet),
+      terminal_(::isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()) {}
+
+std::string Progress::eta() const {
+  if (total_ <= 0 || done_here_ == 0) return "";
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double remaining = static_cast<double>(std::max<int64_t>(0, total_ - done_));
+  double seconds = elapsed / static_cast<double>(done_here_) * remaining;
+  char buffer[32];
+  if (seconds >= 3600) {
+    std::snprintf(buffer, sizeof(buffer), " eta %dh%02dm", static_cast<int>(seconds / 3600),
+                  static_cast<int>(seconds / 60) % 60);
+  } else {
+    std::snprintf(buffer, sizeof(buffer), " eta %dm%02ds", static_cast<int>(seconds / 60),
+                  static_cast<int>(seconds) % 60);
+  }
+  return buffer;
+}
+
+void Progress::started(const FrozenTrial&) {
+  ++running_;
+  if (terminal_ && !quiet_) redraw();
+}
+
+void Progress::finished(const FrozenTrial& trial) {
+  --running_;
+  ++done_;
+  ++done_here_;
+  if (trial.state == TrialState::kFailed) ++failed_;
+  if (trial.state == TrialState::kComplete && n_objectives_ == 1 && !trial.values.empty()) {
+    double v = trial.values[0];
+    if (!best_ || (direction_ == Direction::kMinimize ? v < *best_ : v > *best_)) {
+      best_ = v;
+      best_number_ = trial.number;
+    }
+  }
+  if (quiet_) return;
+  if (terminal_) {
+    redraw();
+    return;
+  }
+  std::string line = "trial " + std::to_string(trial.number) + " " + std::string(to_string(trial.state));
+  if (trial.state == TrialState::kComplete) {
+    line += " value";
+    for (double v : trial.values) line += " " + short_number(v);
+  } else if (trial.state == TrialState::kFailed) {
+    line += ": " + trial.failure_reason.substr(0, trial.failure_reason.find('\n'));
+  }
+  line += " [" + std::to_string(done_) + (total_ > 0 ? "/" + std::to_string(total_) : "") + "]";
+  if (best_) line += " best " + short_number(*best_) + " (#" + std::to_string(best_number_) + ")";
+  std::cerr << line << "\n";
+}
+
+void Progress::redraw() {
+  std::string line = "\r\033[K" + study_ + ": " + std::to_string(done_) +
+                     (total_ > 0 ? "/" + std::to_string(total_) : "") + " done, " +
+                     std::to_string(running_) + " running, " + std::to_string(failed_) + " failed";
+  if (best_) line += ", best " + short_number(*best_) + " (#" + std::to_string(best_number_) + ")";
+  line += eta();
+  std::cerr << line << std::flush;
+}
+
+void Progress::close() {
+  if (terminal_ && !quiet_) std::cerr << "\n";
+}
+
+}  // namespace winnow::cli

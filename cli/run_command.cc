@@ -1,0 +1,181 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// `winnow run` and `winnow resume`: load a study file, open (or create) its study, recover
+// trials left running by a dead process, and evaluate the command objective until the study's
+// trial budget, its timeout or Ctrl-C.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "commands.h"
+#include "progress.h"
+#include "winnow/command.h"
+#include "winnow/error.h"
+#include "winnow/study.h"
+#include "winnow/study_file.h"
+
+namespace winnow::cli {
+namespace {
+
+struct RunArgs {
+  std::string file;
+  std::string storage;
+  std::string study;
+  std::optional<int64_t> trials;
+  std::optional<int> jobs;
+  std::string timeout;
+  std::string sampler;
+  std::optional<uint64_t> seed;
+  bool requeue = false;
+  bool quiet = false;
+};
+
+StopSignal* g_stop = nullptr;
+std::atomic<int> g_interrupts{0};
+
+void on_interrupt(int) {
+  int count = ++g_interrupts;
+  if (count == 1) {
+    const char message[] =
+        "\nwinnow: stopping: running trials are being ended (Ctrl-C again to quit at once)\n";
+    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, message, sizeof(message) - 1);
+    if (g_stop != nullptr) g_stop->request();
+  } else {
+    kill_all_running_commands();
+    const char message[] = "\nwinnow: quitting now; running trials will be marked failed on resume\n";
+    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, message, sizeof(message) - 1);
+    ::_exit(130);
+  }
+}
+
+void install_signal_handlers() {
+  struct sigaction action;
+  std::memset(&action, 0, sizeof(action));
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+int run(const RunArgs& args, bool resume) {
+  StudyFile file = load_study_file(args.file);
+  // Flags override the file.
+  if (!args.storage.empty()) file.storage = args.storage;
+  if (!args.study.empty()) file.study.name = args.study;
+  if (args.trials) file.trials = *args.trials;
+  if (args.jobs) file.jobs = *args.jobs;
+  if (!args.timeout.empty()) file.timeout_seconds = parse_duration(args.timeout, "--timeout");
+  if (!args.sampler.empty()) file.study.sampler = args.sampler;
+  if (args.seed) file.study.seed = *args.seed;
+  if (args.requeue) file.requeue_interrupted = true;
+  if (file.jobs < 1) throw Error("--jobs = " + std::to_string(file.jobs) + ". Violated constraint: >= 1");
+
+  std::shared_ptr<Storage> storage = open_storage(file.storage);
+  std::optional<StudyRecord> existing = storage->find_study(file.study.name);
+  if (resume && !existing) {
+    throw Error("nothing to resume: no study '" + file.study.name + "' in " + storage->url() +
+                " (start it with 'winnow run " + args.file + "')");
+  }
+  Study study = Study::create(storage, file.space, file.study);
+  int recovered = storage->recover_orphaned_trials(
+      study.id(), file.requeue_interrupted,
+      "interrupted: the winnow process running this trial stopped before it finished");
+  if (recovered > 0) {
+    std::cerr << "winnow: " << recovered << " trial(s) left running by a stopped process were "
+              << (file.requeue_interrupted ? "put back in the queue" : "marked failed") << "\n";
+  }
+  if (!existing) {
+    if (file.study.sampler.empty()) file.study.sampler = "random";
+    for (const Config& config : file.enqueue) study.enqueue(config);
+  }
+
+  CommandObjectiveOptions objective_options = file.objective;
+  objective_options.runs_dir =
+      (std::filesystem::path(objective_options.runs_dir) / study.name()).string();
+  objective_options.n_objectives = file.study.directions.size();
+  objective_options.objective_names = file.study.objective_names;
+  Objective objective = make_command_objective(objective_options);
+
+  StopSignal stop;
+  g_stop = &stop;
+  install_signal_handlers();
+
+  int64_t already = storage->counted_trials(study.id());
+  Progress progress(study.name(), file.study.directions.front(), file.trials, already,
+                    file.study.directions.size(), args.quiet);
+  std::cerr << "winnow: study '" << study.name() << "' in " << storage->url() << ": "
+            << already << " trial(s) so far"
+            << (file.trials > 0 ? ", running until " + std::to_string(file.trials) : "")
+            << " with " << file.jobs << " job(s); trial logs in " << objective_options.runs_dir
+            << "\n";
+  if (file.trials > 0 && already >= file.trials) {
+    std::cerr << "winnow: the study already has its " << file.trials
+              << " trials; raise --trials to run more\n";
+  }
+
+  OptimizeOptions options;
+  options.max_trials_in_study = file.trials;
+  options.n_jobs = file.jobs;
+  options.timeout_seconds = file.timeout_seconds;
+  options.retries = file.retries;
+  options.stop = &stop;
+  options.on_trial_started = [&](const FrozenTrial& t) { progress.started(t); };
+  options.on_trial_finished = [&](const FrozenTrial& t) { progress.finished(t); };
+  study.optimize(objective, options);
+  progress.close();
+  g_stop = nullptr;
+
+  std::vector<FrozenTrial> trials = study.trials();
+  StudyRecord record = *storage->find_study(study.name());
+  std::cout << study_report(record, trials, 5);
+  if (stop.requested()) {
+    std::cerr << "winnow: stopped; continue with 'winnow resume " << args.file << "'\n";
+    return 130;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app, bool resume) {
+  auto* command = app.add_subcommand(
+      resume ? "resume" : "run",
+      resume ? "Continue a study that was stopped or killed, until its trial budget"
+             : "Run a study file: evaluate its objective command until the trial budget");
+  auto args = std::make_shared<RunArgs>();
+  command->add_option("file", args->file, "Study file (.toml, .yaml, .json)")->required();
+  command->add_option("--storage", args->storage,
+                      "Storage URL (sqlite:///path.db, a plain path, or memory); default: "
+                      "<study file stem>.db beside the file");
+  command->add_option("--study", args->study, "Study name (default: [study] name)");
+  command->add_option("--trials", args->trials, "Total trials of the study (default: [study] trials)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("-j,--jobs", args->jobs, "Trials run at once (default: [study] jobs or 1)");
+  command->add_option("--timeout", args->timeout, "Wall-clock limit of this run, e.g. 30m, 2h");
+  command->add_option("--sampler", args->sampler, "Sampler spec, e.g. random, sobol, grid:resolution=5");
+  command->add_option("--seed", args->seed, "Sampler seed");
+  command->add_flag("--requeue-interrupted", args->requeue,
+                    "Put trials left running by a killed process back in the queue instead of "
+                    "marking them failed");
+  command->add_flag("-q,--quiet", args->quiet, "No progress output");
+  command->footer(resume ? "Examples:\n"
+                           "  winnow resume study.toml\n"
+                           "  winnow resume study.toml --trials 200 --jobs 8 --requeue-interrupted"
+                         : "Examples:\n"
+                           "  winnow run study.toml\n"
+                           "  winnow run study.toml --jobs 4 --trials 100 --sampler sobol --seed 7\n"
+                           "  winnow run study.yaml --storage sqlite:///shared/studies.db --study lr-sweep\n"
+                           "Ctrl-C stops cleanly (running trials are ended and recorded); a second\n"
+                           "Ctrl-C quits at once.");
+  return [args, resume] { return run(*args, resume); };
+}
+
+}  // namespace winnow::cli

@@ -1,0 +1,73 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "storage_args.h"
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "winnow/error.h"
+#include "winnow/study_file.h"
+
+namespace winnow::cli {
+
+void add_storage_options(CLI::App& command, StorageArgs& args) {
+  command.add_option("--storage", args.storage,
+                     "Storage URL: sqlite:///path.db, a plain path (SQLite) or memory");
+  command.add_option("--study", args.study, "Study name (default: the only study in the storage)");
+}
+
+namespace {
+
+bool is_study_file(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  return ext == ".toml" || ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+}  // namespace
+
+ResolvedStudies resolve_studies(const StorageArgs& args) {
+  if (!args.positional.empty() && !args.storage.empty()) {
+    throw Error("give the storage either as an argument or with --storage, not both");
+  }
+  std::string url = args.storage.empty() ? args.positional : args.storage;
+  std::string study = args.study;
+  if (url.empty()) throw Error("no storage given: pass a SQLite file, a study file or --storage URL");
+  if (is_study_file(url)) {
+    StudyFile file = load_study_file(url);
+    url = file.storage;
+    if (study.empty()) study = file.study.name;
+  } else if (url.find("://") == std::string::npos && url != "memory" &&
+             !std::filesystem::exists(url)) {
+    throw Error("no such storage file: " + url);
+  }
+  ResolvedStudies resolved;
+  resolved.storage = open_storage(url);
+  if (!study.empty()) {
+    std::optional<StudyRecord> record = resolved.storage->find_study(study);
+    if (!record) {
+      std::string names;
+      for (const auto& s : resolved.storage->list_studies()) names += " " + s.name;
+      throw Error("no study '" + study + "' in " + resolved.storage->url() +
+                  (names.empty() ? " (it holds no study)" : "; studies:" + names));
+    }
+    resolved.studies.push_back(*record);
+  } else {
+    resolved.studies = resolved.storage->list_studies();
+    if (resolved.studies.empty()) throw Error(resolved.storage->url() + " holds no study");
+  }
+  return resolved;
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (path.empty()) {
+    std::cout << text << std::flush;
+    return;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw Error("cannot write " + path);
+}
+
+}  // namespace winnow::cli

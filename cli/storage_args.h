@@ -1,0 +1,37 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// How `show` and `export` find their study: --storage URL (or a positional location, which may
+// also be a study file naming its storage) and --study NAME (optional when the storage holds one
+// study).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "winnow/storage.h"
+
+namespace CLI {
+class App;
+}
+
+namespace winnow::cli {
+
+struct StorageArgs {
+  std::string positional;
+  std::string storage;
+  std::string study;
+};
+
+void add_storage_options(CLI::App& command, StorageArgs& args);
+
+struct ResolvedStudies {
+  std::shared_ptr<Storage> storage;
+  std::vector<StudyRecord> studies;  // the one asked for, or every study when none was named
+};
+ResolvedStudies resolve_studies(const StorageArgs& args);
+
+// Writes to `path`, or standard output when it is empty; throws winnow::Error on I/O failure.
+void write_output(const std::string& path, const std::string& text);
+
+}  // namespace winnow::cli

@@ -1,0 +1,71 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Samplers propose configurations. A sampler sees the space and an immutable snapshot of the
+// study's trials, never the storage, so it cannot corrupt a study. Its state must be rebuildable
+// from that snapshot alone (a resumed study gets a fresh sampler and the stored trials).
+//
+// Adding a sampler: one file in src/samplers/ implementing this interface and one line in
+// src/samplers/registry.cc mapping its name to a factory. It is then selectable as
+// `sampler = "name:key=value,..."` in study files and `--sampler` on the command line.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "winnow/space.h"
+#include "winnow/trial.h"
+
+namespace winnow {
+
+struct SampleContext {
+  const SearchSpace& space;
+  // Every trial of the study so far (all states, number order), including running ones, so a
+  // sampler can avoid proposing what workers are already evaluating. Empty when the sampler's
+  // uses_history() is false.
+  std::span<const FrozenTrial> history;
+  std::span<const Direction> directions;
+  // How many trials this study had when the sample was requested (for counters that must
+  // survive a resume even when history is not loaded).
+  int64_t trial_count = 0;
+};
+
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  // The name it is registered under ("random", "sobol", ...).
+  virtual std::string_view name() const = 0;
+  // Proposes one configuration that is a member of the space (active parameters only, no
+  // forbidden combination), or nullopt when it has nothing left to propose (an exhausted grid),
+  // which ends the study. Called from one thread at a time.
+  virtual std::optional<Config> sample(const SampleContext& context) = 0;
+  // Whether sample() reads context.history. Samplers that do not (random, Sobol) let the study
+  // skip loading trials, which keeps ask() O(1) in the size of the study.
+  virtual bool uses_history() const { return true; }
+
+ protected:
+  Sampler() = default;
+};
+
+// A parsed "name:key=value,key=value" spec.
+struct SamplerSpec {
+  std::string name;
+  std::map<std::string, std::string> options;
+  static SamplerSpec parse(std::string_view text);  // throws winnow::Error
+  std::string to_string() const;
+};
+
+// Creates a registered sampler. Throws winnow::Error for an unknown name (with a did-you-mean)
+// or an option it does not take. `seed` makes the sequence reproducible in sequential mode.
+std::unique_ptr<Sampler> create_sampler(const SamplerSpec& spec, uint64_t seed);
+std::vector<std::string> sampler_names();
+
+}  // namespace winnow

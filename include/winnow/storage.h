@@ -1,0 +1,99 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Storage: the single source of truth of a study. Every method is atomic (all or nothing) and
+// thread-safe; SQLite storage is also safe across processes sharing one file. A finished trial is
+// immutable: finishing it twice throws. The schema of the SQLite storage is documented in
+// docs/storage.md and is meant to be queried with plain SQL.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "winnow/trial.h"
+
+namespace winnow {
+
+struct StudyRecord {
+  int64_t id = -1;
+  std::string name;
+  std::vector<Direction> directions;
+  std::vector<std::string> objective_names;  // empty or one per direction
+  std::string space_json;                    // SearchSpace::to_json() of the study
+  std::string sampler;                       // sampler spec the study was created with
+  int64_t created_ms = 0;
+};
+
+// What a trial ends with.
+struct TrialOutcome {
+  TrialState state = TrialState::kComplete;  // kComplete, kPruned or kFailed
+  std::vector<double> values;                // kComplete: one per objective
+  std::map<std::string, double> metrics;
+  std::string failure_reason;                // kFailed: why, with the tail of the log if any
+  bool interrupted = false;                  // kFailed by Winnow stopping, not by the objective
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // Creates a study; throws winnow::Error if the name is taken.
+  virtual int64_t create_study(const StudyRecord& study) = 0;
+  virtual std::optional<StudyRecord> find_study(std::string_view name) = 0;
+  virtual std::vector<StudyRecord> list_studies() = 0;
+
+  // Creates a trial with the next number of its study. When `budget_limit` > 0 and the study
+  // already has that many counted trials (running, complete, pruned, or failed without being
+  // interrupted), nothing is created and nullopt is returned: the check and the insert are one
+  // atomic step, so several processes never overshoot a budget. `state` is kRunning or kWaiting.
+  virtual std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config,
+                                                  TrialState state, std::string_view owner,
+                                                  int64_t budget_limit,
+                                                  std::optional<int64_t> retry_of) = 0;
+  // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none
+  // is waiting or the budget is spent.
+  virtual std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
+                                                         int64_t budget_limit) = 0;
+
+  virtual void report(int64_t trial_id, int64_t step, double value) = 0;
+  virtual void set_user_attr(int64_t trial_id, std::string_view key,
+                             std::string_view json_value) = 0;
+  // Finishes a running trial. Throws winnow::Error if it is not running.
+  virtual void finish_trial(int64_t trial_id, const TrialOutcome& outcome) = 0;
+
+  // Trials of the study whose version is greater than `since_version`, in number order.
+  // Passing the largest version seen so far gives just the changes: a cache stays current in
+  // time proportional to what changed, not to the size of the study.
+  virtual std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) = 0;
+  virtual std::optional<FrozenTrial> trial(int64_t trial_id) = 0;
+  // Counted trials (see create_trial) of the study.
+  virtual int64_t counted_trials(int64_t study_id) = 0;
+
+  // Running trials whose owner process is gone (on this host: pid not alive, or alive with a
+  // different start time) are failed with `reason` as interrupted, or put back to waiting when
+  // `requeue` is true. Returns how many were found.
+  virtual int recover_orphaned_trials(int64_t study_id, bool requeue, std::string_view reason) = 0;
+
+  // A short description of where the data lives ("sqlite:///path/study.db", "memory").
+  virtual std::string url() const = 0;
+
+ protected:
+  Storage() = default;
+};
+
+// Opens a storage from a URL:
+//   "memory"                     in-process, lost on exit;
+//   "sqlite:///abs/path.db"      SQLite (created if missing), also "sqlite://relative.db";
+//   "path/to/file.db"            a plain path means SQLite.
+// Throws winnow::Error for an unknown scheme or a file that is not a Winnow database.
+std::unique_ptr<Storage> open_storage(std::string_view url);
+
+// "host:pid:start-time" of the calling process: what create_trial's `owner` should be.
+std::string this_process_owner();
+
+}  // namespace winnow

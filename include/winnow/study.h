@@ -1,0 +1,203 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// A study searches a space for the configuration that optimises one or more objectives.
+//
+//   auto storage = winnow::open_storage("study.db");
+//   winnow::Study study = winnow::Study::create(storage, space, {.name = "demo"});
+//   auto t = study.ask();
+//   study.tell(t, train(t.float_param("lr")));
+//   study.optimize([](winnow::Trial& t) { return f(t.float_param("x")); }, {.n_trials = 100,
+//                  .n_jobs = 4});
+//   std::optional<winnow::FrozenTrial> best = study.best_trial();
+//
+// A Study may be used from several threads: ask, tell, report and the queries are thread-safe.
+// Several processes may work on one study through a shared SQLite storage.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "winnow/sampler.h"
+#include "winnow/space.h"
+#include "winnow/storage.h"
+#include "winnow/trial.h"
+
+namespace winnow {
+
+struct StudyOptions {
+  // Name of the study inside its storage. Default: "study".
+  std::string name = "study";
+  // One entry per objective. Default: one objective, minimised.
+  std::vector<Direction> directions = {Direction::kMinimize};
+  // Optional names of the objectives (keys of a command's JSON result). Default: none.
+  std::vector<std::string> objective_names;
+  // Sampler spec, "name:key=value,...". Default: "random".
+  std::string sampler = "random";
+  // Seed of the sampler; same seed, same configurations in sequential mode. Default: none,
+  // which draws a seed from the system.
+  std::optional<uint64_t> seed;
+  // Open the study if the storage already holds one of this name (its space must be the same).
+  // Default: true.
+  bool load_if_exists = true;
+};
+
+// Asks a running optimize() or a command objective to stop. Thread-safe; request() is also
+// async-signal-safe, so a SIGINT handler may call it.
+class StopSignal {
+ public:
+  StopSignal();
+  ~StopSignal();
+  StopSignal(const StopSignal&) = delete;
+  StopSignal& operator=(const StopSignal&) = delete;
+  void request() noexcept;
+  bool requested() const noexcept;
+  // A file descriptor that becomes readable once request() was called, for poll().
+  int wait_fd() const noexcept;
+
+ private:
+  std::atomic<bool> requested_{false};
+  int fd_ = -1;
+};
+
+class Study;
+
+// A trial being evaluated: handed out by Study::ask(), passed to objectives.
+class Trial {
+ public:
+  int64_t number() const { return record_.number; }
+  int64_t id() const { return record_.id; }
+  const Config& config() const { return record_.config; }
+  const FrozenTrial& record() const { return record_; }
+
+  bool has(std::string_view name) const;  // false for inactive parameters
+  // Typed access; throws winnow::Error naming the parameter if absent or of another type.
+  const ParamValue& param(std::string_view name) const;
+  double float_param(std::string_view name) const;  // also accepts int values
+  int64_t int_param(std::string_view name) const;
+  std::string string_param(std::string_view name) const;  // any value, as text
+  bool bool_param(std::string_view name) const;
+
+  // Records an intermediate value at `step` (committed to storage before returning).
+  void report(int64_t step, double value);
+  void set_user_attr(std::string_view key, std::string_view json_value);
+
+  // Set while the study is being stopped; long objectives should poll it.
+  const StopSignal* stop_signal() const { return stop_; }
+  bool stop_requested() const { return stop_ != nullptr && stop_->requested(); }
+  // The number of objectives the study expects.
+  size_t n_objectives() const { return n_objectives_; }
+
+ private:
+  friend class Study;
+  FrozenTrial record_;
+  Storage* storage_ = nullptr;
+  const StopSignal* stop_ = nullptr;
+  size_t n_objectives_ = 1;
+};
+
+// What an objective returns: a TrialOutcome, or (via the overloads of optimize) a plain double.
+using Objective = std::function<TrialOutcome(Trial&)>;
+
+struct OptimizeOptions {
+  // Trials to run in this call (0 = no limit of this kind). Default: 0.
+  int64_t n_trials = 0;
+  // Stop once the study holds this many counted trials in total, across every process working on
+  // it (0 = no limit of this kind). This is what `trials = N` in a study file means.
+  // Default: 0.
+  int64_t max_trials_in_study = 0;
+  // Trials evaluated at once, each on its own thread. Default: 1.
+  int n_jobs = 1;
+  // Wall-clock limit in seconds for this call; no trial starts after it (0 = none). Default: 0.
+  double timeout_seconds = 0;
+  // Retries of a failed trial (same configuration, new trial linked by retry_of). Default: 0.
+  int retries = 0;
+  // Exceptions thrown by the objective fail the trial with their message instead of
+  // propagating. Default: true.
+  bool catch_exceptions = true;
+  // Stops the loop when requested: no trial starts after it; running ones see it through
+  // Trial::stop_signal(). Default: none.
+  StopSignal* stop = nullptr;
+  // Called (under a lock, one at a time) after each trial is finished and stored.
+  std::function<void(const FrozenTrial&)> on_trial_finished;
+  // Called (under a lock) after a trial is started.
+  std::function<void(const FrozenTrial&)> on_trial_started;
+};
+
+class Study {
+ public:
+  // Creates the study in `storage`, or opens it when it exists and options.load_if_exists (its
+  // stored space and directions must match, else winnow::Error says what differs).
+  static Study create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOptions options);
+  ~Study();
+  Study(Study&&) noexcept;
+  Study& operator=(Study&&) noexcept;
+
+  const std::string& name() const;
+  const SearchSpace& space() const;
+  const StudyOptions& options() const;
+  int64_t id() const;
+  Storage& storage();
+
+  // Starts a trial: the oldest enqueued configuration if any, else one from the sampler.
+  // Throws winnow::Error if the sampler has nothing left to propose.
+  Trial ask();
+  // Like ask(), but returns nullopt when the sampler is exhausted or the study already holds
+  // `budget_limit` counted trials (0 = no limit).
+  std::optional<Trial> try_ask(int64_t budget_limit = 0, std::string_view owner = {});
+
+  void tell(Trial& trial, double value);
+  void tell(Trial& trial, std::vector<double> values);
+  void tell(Trial& trial, const TrialOutcome& outcome);
+  void tell_failed(Trial& trial, std::string reason);
+  void tell_pruned(Trial& trial);
+
+  // Puts a configuration in the queue; ask() hands it out before sampling. Checked against the
+  // space (winnow::Error on a bad value).
+  void enqueue(const Config& config);
+
+  void optimize(const Objective& objective, const OptimizeOptions& options);
+  void optimize(const std::function<double(Trial&)>& objective, const OptimizeOptions& options);
+  void optimize(const std::function<double(Trial&)>& objective, int64_t n_trials, int n_jobs = 1,
+                double timeout_seconds = 0);
+
+  // Queries (read the storage, so they see other processes' trials).
+  std::vector<FrozenTrial> trials();
+  // The best complete trial for a single objective; nullopt if none is complete.
+  std::optional<FrozenTrial> best_trial();
+  // Complete trials not dominated by another (the best trial when there is one objective).
+  std::vector<FrozenTrial> best_trials();
+
+ private:
+  struct Impl;
+  explicit Study(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A rectangular view of trials: one row per trial with number, state, parameters, values,
+// metrics, times and failure reason. Serves `winnow export` and the leaderboard.
+struct TrialTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;  // cells as text; "" for absent
+};
+TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTrial> trials);
+std::string to_csv(const TrialTable& table);
+// One JSON object per trial per line, typed (numbers stay numbers).
+std::string to_jsonl(const StudyRecord& study, std::span<const FrozenTrial> trials);
+
+// True when a is at least as good as b in every objective and better in one.
+bool dominates(std::span<const double> a, std::span<const double> b,
+               std::span<const Direction> directions);
+// Index of the best trial among complete ones (single objective); -1 if none.
+int best_trial_index(std::span<const FrozenTrial> trials, Direction direction);
+
+// A plain-text report: counts by state, the best trial(s) and a leaderboard of the top `top`.
+std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> trials,
+                         int top = 10);
+
+}  // namespace winnow

@@ -1,0 +1,22 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace winnow {
+
+// " (did you mean 'learning_rate'?)" when a candidate is within a small edit distance of `word`,
+// else "". For error messages about unknown keys, parameters and names.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// Shortest text that reads back as the same double ("0.1", "1e-05", "3").
+std::string format_double(double value);
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+std::string trim(std::string_view text);
+// Milliseconds since the Unix epoch.
+int64_t now_ms();
+
+}  // namespace winnow

@@ -1,0 +1,209 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "runner/result_line.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+namespace winnow {
+namespace {
+
+constexpr std::string_view kReportPrefix = "winnow:";
+constexpr size_t kMaxQuoted = 200;
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+std::string_view strip(std::string_view text) {
+  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && (is_blank(text.back()) || text.back() == '\n')) text.remove_suffix(1);
+  return text;
+}
+
+// A whole token as a double: from_chars also reads "inf", "infinity" and "nan" (any case); a
+// leading "+" is allowed because printf("%+f") writes one.
+std::optional<double> parse_number(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty() || text.front() == '+') return std::nullopt;
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<int64_t> parse_step(std::string_view text) {
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+std::string quote(std::string_view line) {
+  if (line.size() <= kMaxQuoted) return "'" + std::string(line) + "'";
+  return "'" + std::string(line.substr(0, kMaxQuoted)) + "...' (" + std::to_string(line.size()) +
+         " characters)";
+}
+
+TrialOutcome failed(std::string reason) {
+  TrialOutcome outcome;
+  outcome.state = TrialState::kFailed;
+  outcome.failure_reason = std::move(reason);
+  return outcome;
+}
+
+std::string plural_values(size_t n) {
+  return std::to_string(n) + (n == 1 ? " objective value" : " objective values");
+}
+
+// The objective values of a JSON result (JSON has no NaN, so none can be NaN), the keys they
+// came from (not metrics), or what was wrong.
+struct Extracted {
+  std::vector<double> values;
+  std::vector<std::string> used_keys;
+  std::string error;
+};
+
+Extracted extract_values(const nlohmann::json& object, size_t n_objectives,
+                         const std::vector<std::string>& names) {
+  Extracted out;
+  auto number_or_error = [&](const nlohmann::json& item, const std::string& what) {
+    if (item.is_number()) {
+      out.values.push_back(item.get<double>());
+    } else if (out.error.empty()) {
+      out.error = what + " is not a number (got " + item.dump() + ")";
+    }
+  };
+  const bool has_value = object.contains("value"), has_values = object.contains("values");
+  if (has_value && has_values) {
+    out.error = "the JSON result has both \"value\" and \"values\"; give one of them";
+  } else if (has_values) {
+    const nlohmann::json& values = object["values"];
+    out.used_keys = {"values"};
+    if (!values.is_array()) {
+      out.error = "\"values\" is not an array of numbers (got " + values.dump() + ")";
+    } else if (values.size() != n_objectives) {
+      out.error = "expected " + plural_values(n_objectives) + ", \"values\" holds " +
+                  std::to_string(values.size());
+    } else {
+      for (size_t i = 0; i < values.size(); ++i) {
+        number_or_error(values[i], "\"values\"[" + std::to_string(i) + "]");
+      }
+    }
+  } else if (has_value) {
+    out.used_keys = {"value"};
+    if (n_objectives != 1) {
+      out.error = "expected " + plural_values(n_objectives) +
+                  ", the JSON result gives one \"value\" (use \"values\": [...]" +
+                  (names.empty() ? std::string(")") : " or the objective names as keys)");
+    } else {
+      number_or_error(object["value"], "\"value\"");
+    }
+  } else if (!names.empty()) {
+    for (const std::string& name : names) {
+      if (!object.contains(name)) {
+        out.error = "the JSON result lacks objective \"" + name + "\"";
+        break;
+      }
+      out.used_keys.push_back(name);
+      number_or_error(object[name], "objective \"" + name + "\"");
+    }
+  } else {
+    out.error = "the JSON result has neither \"value\" nor \"values\"";
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_report_line(std::string_view line) {
+  return strip(line).substr(0, kReportPrefix.size()) == kReportPrefix;
+}
+
+std::optional<std::pair<int64_t, double>> parse_report_line(std::string_view line) {
+  line = strip(line);
+  if (line.substr(0, kReportPrefix.size()) != kReportPrefix) return std::nullopt;
+  std::string_view rest = line.substr(kReportPrefix.size());
+  std::optional<int64_t> step;
+  std::optional<double> value;
+  auto skip_blanks = [&] {
+    while (!rest.empty() && is_blank(rest.front())) rest.remove_prefix(1);
+  };
+  skip_blanks();
+  while (!rest.empty()) {
+    size_t key_end = 0;
+    while (key_end < rest.size() && !is_blank(rest[key_end]) && rest[key_end] != '=') ++key_end;
+    std::string_view key = rest.substr(0, key_end);
+    rest.remove_prefix(key_end);
+    skip_blanks();
+    if (rest.empty() || rest.front() != '=') return std::nullopt;
+    rest.remove_prefix(1);
+    skip_blanks();
+    size_t value_end = 0;
+    while (value_end < rest.size() && !is_blank(rest[value_end])) ++value_end;
+    std::string_view text = rest.substr(0, value_end);
+    rest.remove_prefix(value_end);
+    skip_blanks();
+    if (key == "step" && !step) {
+      step = parse_step(text);
+      if (!step) return std::nullopt;
+    } else if (key == "value" && !value) {
+      value = parse_number(text);
+      if (!value || std::isnan(*value)) return std::nullopt;
+    } else {
+      return std::nullopt;  // unknown or repeated key
+    }
+  }
+  if (!step || !value) return std::nullopt;
+  return std::pair{*step, *value};
+}
+
+TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
+                               const std::vector<std::string>& objective_names) {
+  line = strip(line);
+  const std::string quoted = quote(line);
+
+  if (std::optional<double> number = parse_number(line)) {
+    if (std::isnan(*number)) return failed("the objective value is NaN: " + quoted);
+    if (n_objectives != 1) {
+      return failed("expected " + plural_values(n_objectives) +
+                    ", the result line holds a single number (print a JSON object such as "
+                    "{\"values\": [...]}): " +
+                    quoted);
+    }
+    TrialOutcome outcome;
+    outcome.values = {*number};
+    return outcome;
+  }
+
+  if (line.empty() || line.front() != '{') {
+    return failed("the result line is neither a number nor a JSON object: " + quoted);
+  }
+  nlohmann::json object;
+  try {
+    object = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 9: ...".
+    std::string what = e.what();
+    size_t bracket = what.find("] ");
+    if (bracket != std::string::npos) what = what.substr(bracket + 2);
+    return failed("the result line is not valid JSON (" + what + "): " + quoted);
+  }
+  if (!object.is_object()) {
+    return failed("the result line is neither a number nor a JSON object: " + quoted);
+  }
+
+  Extracted extracted = extract_values(object, n_objectives, objective_names);
+  if (!extracted.error.empty()) return failed(extracted.error + ": " + quoted);
+  TrialOutcome outcome;
+  outcome.values = std::move(extracted.values);
+  for (const auto& [key, item] : object.items()) {
+    bool used = std::find(extracted.used_keys.begin(), extracted.used_keys.end(), key) !=
+                extracted.used_keys.end();
+    // Only numbers are metrics; strings, booleans and nested values are the program's business.
+    if (!used && item.is_number()) outcome.metrics[key] = item.get<double>();
+  }
+  return outcome;
+}
+
+}  // namespace winnow

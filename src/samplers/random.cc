@@ -1,0 +1,46 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Uniform random search over the unit-cube encoding: log-scaled parameters are uniform in log
+// space, ints and choices uniform over their values, inactive parameters never drawn.
+#include <random>
+
+#include "samplers/registry.h"
+#include "samplers/sampler_util.h"
+
+namespace winnow {
+namespace {
+
+class RandomSampler : public Sampler {
+ public:
+  explicit RandomSampler(uint64_t seed) : seed_(seed) {}
+  std::string_view name() const override { return "random"; }
+  bool uses_history() const override { return false; }
+
+  std::optional<Config> sample(const SampleContext& context) override {
+    // The n-th proposal depends only on (seed, n); n continues from the trial count after a
+    // resume, so a resumed study does not repeat the configurations it already tried.
+    if (next_index_ < 0) next_index_ = context.trial_count;
+    std::mt19937_64 rng(mix_seed(seed_, static_cast<uint64_t>(next_index_++)));
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    std::vector<double> x(context.space.size());
+    return draw_allowed(context.space, [&](int) {
+      for (double& v : x) v = uniform(rng);
+      return context.space.decode(x);
+    });
+  }
+
+ private:
+  uint64_t seed_;
+  int64_t next_index_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<Sampler> create_random_sampler(const std::map<std::string, std::string>& options,
+                                               uint64_t seed) {
+  SamplerOptionReader reader("random", options);
+  reader.finish();
+  return std::make_unique<RandomSampler>(seed);
+}
+
+}  // namespace winnow

@@ -1,0 +1,80 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "samplers/registry.h"
+
+#include <utility>
+#include <vector>
+
+#include "common/strings.h"
+#include "winnow/error.h"
+
+namespace winnow {
+namespace {
+
+using Factory = std::unique_ptr<Sampler> (*)(const SamplerOptions&, uint64_t);
+
+// One line per sampler.
+const std::vector<std::pair<std::string, Factory>>& registry() {
+  static const std::vector<std::pair<std::string, Factory>> kSamplers = {
+      {"random", &create_random_sampler},
+      {"sobol", &create_sobol_sampler},
+      {"grid", &create_grid_sampler},
+  };
+  return kSamplers;
+}
+
+}  // namespace
+
+SamplerSpec SamplerSpec::parse(std::string_view text) {
+  SamplerSpec spec;
+  std::string trimmed = trim(text);
+  size_t colon = trimmed.find(':');
+  spec.name = trim(trimmed.substr(0, colon));
+  if (spec.name.empty()) throw Error("sampler spec '" + trimmed + "' has no sampler name");
+  if (colon == std::string::npos) return spec;
+  std::string rest = trimmed.substr(colon + 1);
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t comma = rest.find(',', start);
+    std::string item = trim(rest.substr(start, comma == std::string::npos ? std::string::npos
+                                                                           : comma - start));
+    if (!item.empty()) {
+      size_t equals = item.find('=');
+      if (equals == std::string::npos) {
+        throw Error("sampler spec '" + trimmed + "': option '" + item + "' needs the form key=value");
+      }
+      std::string key = trim(item.substr(0, equals));
+      if (key.empty()) throw Error("sampler spec '" + trimmed + "': an option has no key");
+      spec.options[key] = trim(item.substr(equals + 1));
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return spec;
+}
+
+std::string SamplerSpec::to_string() const {
+  std::string text = name;
+  char separator = ':';
+  for (const auto& [key, value] : options) {
+    text += separator + key + "=" + value;
+    separator = ',';
+  }
+  return text;
+}
+
+std::unique_ptr<Sampler> create_sampler(const SamplerSpec& spec, uint64_t seed) {
+  for (const auto& [name, factory] : registry()) {
+    if (name == spec.name) return factory(spec.options, seed);
+  }
+  std::vector<std::string> names = sampler_names();
+  throw Error("unknown sampler '" + spec.name + "'" + did_you_mean(spec.name, names) +
+              "; available: " + join(names, ", "));
+}
+
+std::vector<std::string> sampler_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : registry()) names.push_back(entry.first);
+  return names;
+}
+
+}  // namespace winnow

@@ -1,0 +1,22 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Factories of the built-in samplers, one per file in src/samplers/; registry.cc maps names to
+// them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "winnow/sampler.h"
+
+namespace winnow {
+
+using SamplerOptions = std::map<std::string, std::string>;
+
+std::unique_ptr<Sampler> create_random_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_sobol_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_grid_sampler(const SamplerOptions& options, uint64_t seed);
+
+}  // namespace winnow

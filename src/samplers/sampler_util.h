@@ -1,0 +1,49 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Pieces every sampler shares: reading spec options, seeding, forbidden-clause rejection.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "winnow/sampler.h"
+
+namespace winnow {
+
+// Reads a sampler's "key=value" options; finish() rejects keys nobody asked for, with a
+// did-you-mean, so a typo in `tpe:startp=10` is an error rather than a silent default.
+class SamplerOptionReader {
+ public:
+  SamplerOptionReader(std::string sampler, const std::map<std::string, std::string>& options)
+      : sampler_(std::move(sampler)), options_(options) {}
+  int64_t get_int(const std::string& key, int64_t fallback, int64_t min_value);
+  double get_double(const std::string& key, double fallback);
+  bool get_bool(const std::string& key, bool fallback);
+  std::string get_string(const std::string& key, const std::string& fallback);
+  // Keys starting with `prefix` (e.g. "resolution."), with the prefix removed.
+  std::map<std::string, std::string> get_prefixed(const std::string& prefix);
+  void finish() const;
+
+ private:
+  const std::string* find(const std::string& key);
+  std::string sampler_;
+  const std::map<std::string, std::string>& options_;
+  std::set<std::string> used_;
+  std::set<std::string> known_;
+};
+
+// SplitMix64: a tiny, well-mixed hash used to derive independent per-trial seeds from
+// (study seed, trial index), so a sequence does not depend on what ran before a resume.
+uint64_t mix_seed(uint64_t seed, uint64_t index);
+
+// Calls `draw` until it yields a configuration no forbidden clause rules out; throws
+// winnow::Error after `max_tries` (validate() already proved that allowed configurations exist,
+// so this means they are vanishingly rare).
+Config draw_allowed(const SearchSpace& space, const std::function<Config(int attempt)>& draw,
+                    int max_tries = 1000);
+
+}  // namespace winnow

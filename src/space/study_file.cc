@@ -1,0 +1,596 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// The study-file schema (docs/study-file.md), interpreted once over the document tree that the
+// TOML, YAML and JSON readers produce, so the three formats accept the same keys and fail with the
+// same messages: "study.toml:14: space.lr.low: expected a number, got a string ("0.1")".
+//
+// Rules about the space itself (low < high, log bounds, choices, conditions, duplicate names,
+// forbidden clauses) are SearchSpace::validate()'s: this file hands it each parameter with its
+// origin ("study.toml:14") so that its messages carry the place too.
+#include "winnow/study_file.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "common/strings.h"
+#include "space/document.h"
+#include "winnow/error.h"
+#include "winnow/sampler.h"
+#include "winnow/trial.h"
+
+namespace winnow {
+namespace {
+
+namespace fs = std::filesystem;
+using document::child_path;
+using document::item_path;
+using document::Member;
+using document::Node;
+using document::NodeKind;
+using KeyList = std::vector<std::string>;
+
+const KeyList& top_level_keys() {
+  static const KeyList keys = {"study", "objective", "space", "forbidden", "enqueue"};
+  return keys;
+}
+const KeyList& study_keys() {
+  static const KeyList keys = {"name",   "direction", "directions", "objectives",
+                               "sampler", "seed",     "trials",     "jobs",
+                               "timeout", "storage",  "requeue_interrupted"};
+  return keys;
+}
+const KeyList& objective_keys() {
+  static const KeyList keys = {"command", "working_dir", "timeout",    "memory_limit",  "retries",
+                               "env",     "runs_dir",    "kill_grace", "log_tail_lines"};
+  return keys;
+}
+const KeyList& param_types() {
+  static const KeyList types = {"float", "int", "categorical", "ordinal"};
+  return types;
+}
+const KeyList& range_param_keys() {
+  static const KeyList keys = {"type", "low", "high", "log", "step", "default", "when"};
+  return keys;
+}
+const KeyList& choice_param_keys() {
+  static const KeyList keys = {"type", "choices", "default", "when"};
+  return keys;
+}
+
+bool contains(const KeyList& keys, std::string_view key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+std::string describe(const Node& node) {
+  switch (node.kind) {
+    case NodeKind::kNull: return "nothing (null)";
+    case NodeKind::kBool: return node.boolean ? "a boolean (true)" : "a boolean (false)";
+    case NodeKind::kInt: return "an integer (" + std::to_string(node.integer) + ")";
+    case NodeKind::kFloat: return "a float (" + format_double(node.number) + ")";
+    case NodeKind::kString: {
+      constexpr size_t kShown = 40;
+      std::string shown = node.text.size() > kShown ? node.text.substr(0, kShown) + "..." : node.text;
+      return "a string (\"" + shown + "\")";
+    }
+    case NodeKind::kList: return "a list";
+    case NodeKind::kTable: return "a table";
+  }
+  return "a value";
+}
+
+// A relative `path` is taken from `base`; the result is absolute and normalised, because the
+// runner hands these paths to programs that run in another working directory.
+std::string resolve_path(const fs::path& base, const std::string& path) {
+  fs::path full = fs::path(path).is_absolute() ? fs::path(path) : base / path;
+  std::string text = full.lexically_normal().string();
+  if (text.size() > 1 && text.back() == '/') text.pop_back();
+  return text;
+}
+
+class StudyFileInterpreter {
+ public:
+  StudyFileInterpreter(const std::string& display_name, StudyFileFormat format)
+      : display_name_(display_name), format_(format) {
+    fs::path name(display_name);
+    stem_ = name.stem().string();
+    if (stem_.empty()) stem_ = "study";
+    base_dir_ = fs::absolute(name.parent_path().empty() ? fs::path(".") : name.parent_path());
+  }
+
+  StudyFile interpret(const Node& root) {
+    StudyFile out;
+    out.path = display_name_;
+    check_keys(root, "", top_level_keys());
+    read_study(section(root, "study"), out);
+    const Member* objective = root.find("objective");
+    if (objective == nullptr) {
+      fail(1, "", "missing section 'objective' (it needs at least 'command', the program to run)");
+    }
+    read_objective(*section(root, "objective"), objective->line, out);
+    const Member* space = root.find("space");
+    if (space == nullptr) fail(1, "", "missing section 'space': define at least one parameter");
+    read_space(*section(root, "space"), space->line, out.space);
+    if (const Member* forbidden = root.find("forbidden")) read_forbidden(*forbidden, out.space);
+    try {
+      out.space.validate();
+    } catch (const Error& error) {
+      // Messages about one parameter or clause start with its origin; name the file in the rest.
+      if (std::string_view(error.what()).starts_with(display_name_ + ":")) throw;
+      throw Error(display_name_ + ": " + error.what());
+    }
+    if (const Member* enqueue = root.find("enqueue")) read_enqueue(*enqueue, out);
+    const Member* command = objective->value.find("command");
+    try {
+      check_command_template(out.objective, out.space);
+    } catch (const Error& error) {
+      fail(command->line, "objective.command", error.what());
+    }
+    return out;
+  }
+
+ private:
+  [[noreturn]] void fail(int line, const std::string& path, const std::string& message) const {
+    document::throw_at(display_name_, line, path, message);
+  }
+
+  // --- Tables and keys -------------------------------------------------------------------------
+
+  // The value of section `key` of the root, or nullptr when absent; it must be a table.
+  const Node* section(const Node& root, std::string_view key) const {
+    const Member* member = root.find(key);
+    if (member == nullptr) return nullptr;
+    if (!member->value.is_table()) {
+      fail(member->line, member->key, "expected a table, got " + describe(member->value));
+    }
+    return &member->value;
+  }
+
+  void check_keys(const Node& table, const std::string& path, const KeyList& allowed) const {
+    for (const Member& member : table.members) {
+      if (contains(allowed, member.key)) continue;
+      std::string message = "unknown key '" + member.key + "'";
+      std::string suggestion = did_you_mean(member.key, allowed);
+      if (!suggestion.empty()) {
+        message += suggestion;
+      } else if (path.empty() && contains(study_keys(), member.key)) {
+        message += " ('" + member.key + "' belongs in section 'study')";
+      } else if (path.empty() && contains(objective_keys(), member.key)) {
+        message += " ('" + member.key + "' belongs in section 'objective')";
+      } else if (!path.empty() && contains(top_level_keys(), member.key)) {
+        message += format_ == StudyFileFormat::kToml
+                       ? " (in TOML, top-level keys such as '" + member.key +
+                             "' must come before the first [section])"
+                       : " ('" + member.key + "' belongs at the top level)";
+      } else {
+        message += "; expected one of: " + join(allowed, ", ");
+      }
+      fail(member.line, path, message);
+    }
+  }
+
+  // --- Typed values ----------------------------------------------------------------------------
+
+  void expect_kind(const Node& node, NodeKind kind, const std::string& path,
+                   const std::string& expected) const {
+    if (node.kind != kind) fail(node.line, path, "expected " + expected + ", got " + describe(node));
+  }
+
+  std::string string_value(const Node& node, const std::string& path, bool allow_empty) const {
+    expect_kind(node, NodeKind::kString, path, "a string");
+    if (!allow_empty && node.text.empty()) fail(node.line, path, "must not be empty");
+    return node.text;
+  }
+
+  // Program arguments and environment values: strings, or integers, which read back exactly
+  // (YAML users write `--epochs, 10` unquoted). Other numbers must be quoted: 0.10 would become
+  // "0.1" and `yes` is a string already.
+  std::string text_value(const Node& node, const std::string& path) const {
+    if (node.kind == NodeKind::kInt) return std::to_string(node.integer);
+    if (node.kind != NodeKind::kString) {
+      fail(node.line, path, "expected a string, got " + describe(node) + " (quote it)");
+    }
+    return node.text;
+  }
+
+  bool bool_value(const Node& node, const std::string& path) const {
+    expect_kind(node, NodeKind::kBool, path, "a boolean (true or false)");
+    return node.boolean;
+  }
+
+  double number_value(const Node& node, const std::string& path) const {
+    if (node.kind == NodeKind::kInt) return static_cast<double>(node.integer);
+    expect_kind(node, NodeKind::kFloat, path, "a number");
+    if (!std::isfinite(node.number)) fail(node.line, path, "must be a finite number");
+    return node.number;
+  }
+
+  // Integers; a float with an integral value is accepted since YAML reads 1e3 as a float.
+  int64_t integer_value(const Node& node, const std::string& path,
+                        int64_t min = std::numeric_limits<int64_t>::min(),
+                        int64_t max = std::numeric_limits<int64_t>::max()) const {
+    int64_t value = node.integer;
+    if (node.kind == NodeKind::kFloat && std::isfinite(node.number) &&
+        node.number == std::trunc(node.number) && std::abs(node.number) < 9.2e18) {
+      value = static_cast<int64_t>(node.number);
+    } else {
+      expect_kind(node, NodeKind::kInt, path, "an integer");
+    }
+    if (value < min) {
+      fail(node.line, path, "must be at least " + std::to_string(min) + ", got " +
+                                std::to_string(value));
+    }
+    if (value > max) {
+      fail(node.line, path, "must be at most " + std::to_string(max) + ", got " +
+                                std::to_string(value));
+    }
+    return value;
+  }
+
+  // Seconds: a number, or a string for winnow::parse_duration ("90s", "2h").
+  double duration_value(const Node& node, const std::string& path) const {
+    if (node.kind == NodeKind::kString) {
+      try {
+        return parse_duration(node.text, path);
+      } catch (const Error& error) {
+        fail(node.line, "", error.what());  // parse_duration's message already names `path`
+      }
+    }
+    double seconds = number_value(node, path);
+    if (seconds < 0) fail(node.line, path, "must not be negative, got " + format_double(seconds));
+    return seconds;
+  }
+
+  ParamValue scalar_value(const Node& node, const std::string& path) const {
+    switch (node.kind) {
+      case NodeKind::kBool: return node.boolean;
+      case NodeKind::kInt: return node.integer;
+      case NodeKind::kFloat: return number_value(node, path);
+      case NodeKind::kString: return node.text;
+      default: fail(node.line, path, "expected a boolean, number or string, got " + describe(node));
+    }
+  }
+
+  std::vector<std::string> string_list(const Node& node, const std::string& path) const {
+    expect_kind(node, NodeKind::kList, path, "a list of strings");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < node.items.size(); ++i) {
+      out.push_back(string_value(node.items[i], item_path(path, i), false));
+    }
+    return out;
+  }
+
+  // --- Sections --------------------------------------------------------------------------------
+
+  void read_study(const Node* table, StudyFile& out) const {
+    StudyOptions& options = out.study;
+    options.name = stem_;
+    out.storage = resolve_path(base_dir_, stem_ + ".db");
+    if (table == nullptr) return;
+    check_keys(*table, "study", study_keys());
+    const Member* direction = table->find("direction");
+    const Member* directions = table->find("directions");
+    if (direction != nullptr && directions != nullptr) {
+      fail(std::max(direction->line, directions->line), "study",
+           "give either 'direction' (one objective) or 'directions', not both");
+    }
+    if (direction != nullptr) {
+      options.directions = {direction_value(direction->value, "study.direction")};
+    } else if (directions != nullptr) {
+      expect_kind(directions->value, NodeKind::kList, "study.directions", "a list of directions");
+      if (directions->value.items.empty()) fail(directions->line, "study.directions", "is empty");
+      options.directions.clear();
+      for (size_t i = 0; i < directions->value.items.size(); ++i) {
+        options.directions.push_back(
+            direction_value(directions->value.items[i], item_path("study.directions", i)));
+      }
+    }
+    for (const Member& member : table->members) {
+      const std::string path = child_path("study", member.key);
+      const Node& value = member.value;
+      if (member.key == "name") {
+        options.name = string_value(value, path, false);
+      } else if (member.key == "objectives") {
+        options.objective_names = string_list(value, path);
+        for (size_t i = 0; i < options.objective_names.size(); ++i) {
+          const std::string& name = options.objective_names[i];
+          if (std::count(options.objective_names.begin(), options.objective_names.begin() + i,
+                         name) > 0) {
+            fail(value.items[i].line, item_path(path, i), "'" + name + "' is listed twice");
+          }
+        }
+        if (options.objective_names.size() != options.directions.size()) {
+          fail(member.line, path,
+               "names " + std::to_string(options.objective_names.size()) +
+                   " objectives but there are " + std::to_string(options.directions.size()) +
+                   " directions (give 'directions' with one entry per objective)");
+        }
+      } else if (member.key == "sampler") {
+        options.sampler = string_value(value, path, false);
+      } else if (member.key == "seed") {
+        options.seed = static_cast<uint64_t>(integer_value(value, path, 0));
+      } else if (member.key == "trials") {
+        out.trials = integer_value(value, path, 0);
+      } else if (member.key == "jobs") {
+        out.jobs = static_cast<int>(integer_value(value, path, 1, 1 << 16));
+      } else if (member.key == "timeout") {
+        out.timeout_seconds = duration_value(value, path);
+      } else if (member.key == "storage") {
+        out.storage = resolve_storage(string_value(value, path, false));
+      } else if (member.key == "requeue_interrupted") {
+        out.requeue_interrupted = bool_value(value, path);
+      }
+    }
+    if (const Member* sampler = table->find("sampler")) {
+      // Creating the sampler checks its name and options now, where the line is known, instead
+      // of when the study starts.
+      try {
+        (void)create_sampler(SamplerSpec::parse(options.sampler), options.seed.value_or(0));
+      } catch (const Error& error) {
+        fail(sampler->value.line, "study.sampler", error.what());
+      }
+    }
+  }
+
+  Direction direction_value(const Node& node, const std::string& path) const {
+    std::string text = string_value(node, path, true);
+    if (std::optional<Direction> direction = direction_from_string(text)) return *direction;
+    fail(node.line, path,
+         "unknown direction '" + text + "'" + did_you_mean(text, {"minimize", "maximize"}) +
+             "; expected minimize or maximize");
+  }
+
+  // "memory" and URLs of other schemes are kept; SQLite paths are taken from the file's folder.
+  std::string resolve_storage(const std::string& url) const {
+    constexpr std::string_view kSqlite = "sqlite://";
+    if (url == "memory") return url;
+    if (url.starts_with(kSqlite)) {
+      std::string path = url.substr(kSqlite.size());
+      if (path.starts_with("/")) return url;
+      return std::string(kSqlite) + resolve_path(base_dir_, path);  // sqlite:///abs/path
+    }
+    if (url.find("://") != std::string::npos) return url;
+    return resolve_path(base_dir_, url);
+  }
+
+  void read_objective(const Node& table, int line, StudyFile& out) const {
+    CommandObjectiveOptions& options = out.objective;
+    check_keys(table, "objective", objective_keys());
+    const Member* command = table.find("command");
+    if (command == nullptr) {
+      fail(line, "objective", "missing 'command', the program and its arguments as a list");
+    }
+    expect_kind(command->value, NodeKind::kList, "objective.command",
+                "a list: the program and its arguments, each one entry (no shell is used)");
+    if (command->value.items.empty()) {
+      fail(command->line, "objective.command", "is empty: give at least the program to run");
+    }
+    for (size_t i = 0; i < command->value.items.size(); ++i) {
+      std::string path = item_path("objective.command", i);
+      options.command.push_back(text_value(command->value.items[i], path));
+      if (i == 0 && options.command[0].empty()) {
+        fail(command->value.items[0].line, path, "the program must not be empty");
+      }
+    }
+    options.working_dir = resolve_path(base_dir_, ".");
+    options.runs_dir = resolve_path(base_dir_, stem_ + "-runs");
+    options.objective_names = out.study.objective_names;
+    options.n_objectives = out.study.directions.size();
+    for (const Member& member : table.members) {
+      const std::string path = child_path("objective", member.key);
+      const Node& value = member.value;
+      if (member.key == "working_dir") {
+        options.working_dir = resolve_path(base_dir_, string_value(value, path, false));
+      } else if (member.key == "runs_dir") {
+        options.runs_dir = resolve_path(base_dir_, string_value(value, path, false));
+      } else if (member.key == "timeout") {
+        options.timeout_seconds = duration_value(value, path);
+      } else if (member.key == "kill_grace") {
+        options.kill_grace_seconds = duration_value(value, path);
+      } else if (member.key == "memory_limit") {
+        if (value.kind == NodeKind::kString) {
+          try {
+            options.memory_limit_bytes = parse_byte_size(value.text, path);
+          } catch (const Error& error) {
+            fail(value.line, "", error.what());  // the message names `path` already
+          }
+        } else {
+          options.memory_limit_bytes = integer_value(value, path, 0);
+        }
+      } else if (member.key == "retries") {
+        out.retries = static_cast<int>(integer_value(value, path, 0, 1000));
+      } else if (member.key == "log_tail_lines") {
+        options.log_tail_lines = static_cast<int>(integer_value(value, path, 0, 100000));
+      } else if (member.key == "env") {
+        expect_kind(value, NodeKind::kTable, path, "a table of variable names to values");
+        for (const Member& variable : value.members) {
+          if (variable.key.empty() || variable.key.find('=') != std::string::npos) {
+            fail(variable.line, path, "invalid environment variable name '" + variable.key + "'");
+          }
+          options.env[variable.key] =
+              text_value(variable.value, child_path(path, variable.key));
+        }
+      }
+    }
+  }
+
+  void read_space(const Node& table, int line, SearchSpace& space) const {
+    if (table.members.empty()) fail(line, "space", "defines no parameters");
+    for (const Member& member : table.members) space.add(read_param(member));
+  }
+
+  ParamSpec read_param(const Member& member) const {
+    const std::string path = child_path("space", member.key);
+    const Node& table = member.value;
+    ParamSpec spec;
+    spec.name = member.key;
+    spec.origin = display_name_ + ":" + std::to_string(member.line);
+    if (!table.is_table()) {
+      fail(member.line, path,
+           "expected a table with a 'type' (float, int, categorical or ordinal) and its keys, got " +
+               describe(table));
+    }
+    const Member* type = table.find("type");
+    if (type == nullptr) {
+      fail(member.line, path, "missing 'type' (float, int, categorical or ordinal)");
+    }
+    std::string type_name = string_value(type->value, path + ".type", true);
+    if (type_name == "float") {
+      spec.kind = ParamKind::kFloat;
+    } else if (type_name == "int") {
+      spec.kind = ParamKind::kInt;
+    } else if (type_name == "categorical") {
+      spec.kind = ParamKind::kCategorical;
+    } else if (type_name == "ordinal") {
+      spec.kind = ParamKind::kOrdinal;
+    } else {
+      fail(type->line, path + ".type",
+           "unknown type '" + type_name + "'" + did_you_mean(type_name, param_types()) +
+               "; expected float, int, categorical or ordinal");
+    }
+    bool ranged = spec.kind == ParamKind::kFloat || spec.kind == ParamKind::kInt;
+    const KeyList& allowed = ranged ? range_param_keys() : choice_param_keys();
+    const KeyList& other = ranged ? choice_param_keys() : range_param_keys();
+    for (const Member& key : table.members) {
+      if (contains(allowed, key.key)) continue;
+      if (contains(other, key.key)) {
+        fail(key.line, path,
+             "'" + key.key + "' does not apply to a " + type_name + " parameter (it takes " +
+                 join(std::vector<std::string>(allowed.begin() + 1, allowed.end()), ", ") + ")");
+      }
+      fail(key.line, path,
+           "unknown key '" + key.key + "'" + did_you_mean(key.key, allowed) + "; expected one of: " +
+               join(allowed, ", "));
+    }
+    // An int parameter's numbers must be integers; a float parameter's may be written as either.
+    auto number = [&](const Node& value, const std::string& key_path) {
+      return spec.kind == ParamKind::kInt ? static_cast<double>(integer_value(value, key_path))
+                                          : number_value(value, key_path);
+    };
+    if (ranged) {
+      const Member* low = table.find("low");
+      const Member* high = table.find("high");
+      if (low == nullptr) fail(member.line, path, "missing 'low'");
+      if (high == nullptr) fail(member.line, path, "missing 'high'");
+      spec.low = number(low->value, path + ".low");
+      spec.high = number(high->value, path + ".high");
+    } else {
+      const Member* choices = table.find("choices");
+      if (choices == nullptr) fail(member.line, path, "missing 'choices'");
+      expect_kind(choices->value, NodeKind::kList, path + ".choices", "a list");
+      for (size_t i = 0; i < choices->value.items.size(); ++i) {
+        spec.choices.push_back(
+            scalar_value(choices->value.items[i], item_path(path + ".choices", i)));
+      }
+    }
+    for (const Member& key : table.members) {
+      const std::string key_path = child_path(path, key.key);
+      if (key.key == "log") {
+        spec.log = bool_value(key.value, key_path);
+      } else if (key.key == "step") {
+        spec.step = number(key.value, key_path);
+      } else if (key.key == "when") {
+        spec.condition = string_value(key.value, key_path, false);
+      } else if (key.key == "default") {
+        if (spec.kind == ParamKind::kFloat) {
+          spec.default_value = number_value(key.value, key_path);
+        } else if (spec.kind == ParamKind::kInt) {
+          spec.default_value = integer_value(key.value, key_path);
+        } else {
+          spec.default_value = scalar_value(key.value, key_path);
+        }
+      }
+    }
+    return spec;
+  }
+
+  void read_forbidden(const Member& member, SearchSpace& space) const {
+    expect_kind(member.value, NodeKind::kList, "forbidden", "a list of clauses (strings)");
+    for (size_t i = 0; i < member.value.items.size(); ++i) {
+      const Node& clause = member.value.items[i];
+      space.forbid(string_value(clause, item_path("forbidden", i), false),
+                   display_name_ + ":" + std::to_string(clause.line));
+    }
+  }
+
+  void read_enqueue(const Member& member, StudyFile& out) const {
+    expect_kind(member.value, NodeKind::kList, "enqueue", "a list of configurations (tables)");
+    std::vector<std::string> names;
+    for (const ParamSpec& spec : out.space.params()) names.push_back(spec.name);
+    for (size_t i = 0; i < member.value.items.size(); ++i) {
+      const Node& entry = member.value.items[i];
+      const std::string path = item_path("enqueue", i);
+      expect_kind(entry, NodeKind::kTable, path, "a table of parameter values");
+      Config config;
+      for (const Member& param : entry.members) {
+        const std::string param_path = child_path(path, param.key);
+        if (out.space.find(param.key) == nullptr) {
+          fail(param.line, path,
+               "unknown parameter '" + param.key + "'" + did_you_mean(param.key, names));
+        }
+        ParamValue value = scalar_value(param.value, param_path);
+        try {
+          config[param.key] = out.space.coerce(param.key, value);
+        } catch (const Error& error) {
+          fail(param.line, param_path, error.what());
+        }
+      }
+      try {
+        out.space.check(config);
+      } catch (const Error& error) {
+        fail(entry.line, path, error.what());
+      }
+      out.enqueue.push_back(std::move(config));
+    }
+  }
+
+  const std::string& display_name_;
+  StudyFileFormat format_;
+  std::string stem_;
+  fs::path base_dir_;
+};
+
+StudyFileFormat format_from_extension(const std::string& path) {
+  std::string extension = fs::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (extension == ".toml") return StudyFileFormat::kToml;
+  if (extension == ".yaml" || extension == ".yml") return StudyFileFormat::kYaml;
+  if (extension == ".json") return StudyFileFormat::kJson;
+  throw Error(path + ": unknown study file format '" + extension +
+              "' (expected .toml, .yaml, .yml or .json)");
+}
+
+}  // namespace
+
+StudyFile load_study_file(const std::string& path) {
+  StudyFileFormat format = format_from_extension(path);
+  std::error_code error;
+  if (fs::is_directory(path, error)) throw Error(path + ": is a directory, not a study file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read study file: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(path + ": cannot read study file: " + std::strerror(errno));
+  return parse_study_file(text.str(), format, path);
+}
+
+// Relative paths in the file are taken from the folder of `display_name`, which load_study_file
+// sets to the file's path; a bare name such as "study.toml" means the current directory.
+StudyFile parse_study_file(std::string_view text, StudyFileFormat format,
+                           const std::string& display_name) {
+  document::Node root;
+  switch (format) {
+    case StudyFileFormat::kToml: root = document::read_toml(text, display_name); break;
+    case StudyFileFormat::kYaml: root = document::read_yaml(text, display_name); break;
+    case StudyFileFormat::kJson: root = document::read_json(text, display_name); break;
+  }
+  return StudyFileInterpreter(display_name, format).interpret(root);
+}
+
+}  // namespace winnow

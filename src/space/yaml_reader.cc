@@ -1,0 +1,267 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// YAML and JSON -> document tree, with yaml-cpp (and nlohmann::json for JSON syntax errors).
+//
+// yaml-cpp leaves plain scalars untyped, so this file resolves them with the YAML 1.2 core schema:
+// only true/false are booleans (not yes/no/on/off, which YAML 1.1 and PyYAML treat as booleans),
+// 1e-5 is a number (PyYAML reads it as a string), and quoted scalars are always strings. yaml-cpp
+// also keeps every entry of a mapping with a repeated key, so duplicates are caught here.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "space/document.h"
+
+namespace winnow::document {
+namespace {
+
+// Aliases can make a small file expand exponentially ("billion laughs"); no study file comes
+// near this many values.
+constexpr size_t kMaxNodes = 100000;
+
+constexpr std::string_view kTagPrefix = "tag:yaml.org,2002:";
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Integers of the core schema: [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+. Returns false when the
+// text is not an integer; sets `out_of_range` when it is one that does not fit in int64.
+bool parse_integer(std::string_view text, int64_t& value, bool& out_of_range) {
+  out_of_range = false;
+  int base = 10;
+  std::string digits;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'o')) {
+    base = text[1] == 'x' ? 16 : 8;
+    digits = text.substr(2);
+  } else {
+    if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+    digits = text;
+    size_t first = !digits.empty() && digits[0] == '-' ? 1 : 0;
+    if (first == digits.size()) return false;
+    for (size_t i = first; i < digits.size(); ++i) {
+      if (!is_digit(digits[i])) return false;
+    }
+  }
+  if (digits.empty()) return false;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+  if (error == std::errc::result_out_of_range && end == digits.data() + digits.size()) {
+    out_of_range = true;
+    return true;
+  }
+  return error == std::errc() && end == digits.data() + digits.size();
+}
+
+// Floats of the core schema: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, and
+// [-+]?.inf / .nan in three spellings each. Hand-written: std::regex recurses per character.
+bool parse_float(std::string_view text, double& value, bool& out_of_range) {
+  out_of_range = false;
+  std::string_view body = text;
+  bool negative = false;
+  if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
+    negative = body[0] == '-';
+    body.remove_prefix(1);
+  }
+  if (body == ".inf" || body == ".Inf" || body == ".INF") {
+    value = negative ? -std::numeric_limits<double>::infinity()
+                     : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (text == ".nan" || text == ".NaN" || text == ".NAN") {  // unsigned in the schema
+    value = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  size_t i = 0, integer_digits = 0, fraction_digits = 0;
+  while (i < body.size() && is_digit(body[i])) ++i, ++integer_digits;
+  if (i < body.size() && body[i] == '.') {
+    ++i;
+    while (i < body.size() && is_digit(body[i])) ++i, ++fraction_digits;
+  }
+  if (integer_digits == 0 && fraction_digits == 0) return false;
+  if (i < body.size() && (body[i] == 'e' || body[i] == 'E')) {
+    ++i;
+    if (i < body.size() && (body[i] == '+' || body[i] == '-')) ++i;
+    size_t exponent_digits = 0;
+    while (i < body.size() && is_digit(body[i])) ++i, ++exponent_digits;
+    if (exponent_digits == 0) return false;
+  }
+  if (i != body.size()) return false;
+  // from_chars takes neither a leading '+' nor "5." in every library; strtod-style input is fine.
+  std::string normalized(body);
+  if (normalized.back() == '.') normalized += '0';
+  auto [end, error] =
+      std::from_chars(normalized.data(), normalized.data() + normalized.size(), value);
+  if (error == std::errc::result_out_of_range) {
+    out_of_range = true;
+    return true;
+  }
+  if (error != std::errc() || end != normalized.data() + normalized.size()) return false;
+  if (negative) value = -value;
+  return true;
+}
+
+class YamlConverter {
+ public:
+  explicit YamlConverter(const std::string& display_name) : display_name_(display_name) {}
+
+  // `fallback_line` is used when yaml-cpp gives the node no position.
+  Node convert(const YAML::Node& node, const std::string& path, int fallback_line, int depth) {
+    Node out;
+    out.line = node.Mark().is_null() ? fallback_line : node.Mark().line + 1;
+    if (depth > kMaxDepth) throw_at(display_name_, out.line, path, "nested too deeply");
+    if (++node_count_ > kMaxNodes) {
+      throw_at(display_name_, out.line, path,
+               "the document holds more than " + std::to_string(kMaxNodes) + " values");
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Map: {
+        out.kind = NodeKind::kTable;
+        std::unordered_map<std::string, int> first_line;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+          const YAML::Node& key = it->first;
+          int key_line = key.Mark().is_null() ? out.line : key.Mark().line + 1;
+          if (!key.IsScalar()) {
+            throw_at(display_name_, key_line, path,
+                     key.IsNull() ? "empty key" : "keys must be strings, not lists or tables");
+          }
+          std::string name = key.Scalar();
+          std::string member_path = child_path(path, name);
+          auto [previous, inserted] = first_line.emplace(name, key_line);
+          if (!inserted) {
+            throw_at(display_name_, key_line, member_path,
+                     "defined twice (first on line " + std::to_string(previous->second) + ")");
+          }
+          // An empty value ("lr:") gets the position of the next token; the key's line is right.
+          const YAML::Node& value = it->second;
+          Node child = value.IsNull() && value.Tag().empty()
+                           ? Node{NodeKind::kNull, key_line}
+                           : convert(value, member_path, key_line, depth + 1);
+          out.members.push_back(Member{std::move(name), key_line, std::move(child)});
+        }
+        break;
+      }
+      case YAML::NodeType::Sequence:
+        out.kind = NodeKind::kList;
+        for (size_t i = 0; i < node.size(); ++i) {
+          out.items.push_back(convert(node[i], item_path(path, i), out.line, depth + 1));
+        }
+        break;
+      case YAML::NodeType::Scalar:
+        resolve_scalar(node, path, out);
+        break;
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        if (node.Tag() == std::string(kTagPrefix) + "str") out.kind = NodeKind::kString;
+        break;
+    }
+    return out;
+  }
+
+ private:
+  void resolve_scalar(const YAML::Node& node, const std::string& path, Node& out) const {
+    const std::string& text = node.Scalar();
+    const std::string& tag = node.Tag();
+    // "!" is the tag yaml-cpp gives quoted scalars: always strings, even "3" or "true".
+    if (tag == "!" || tag == std::string(kTagPrefix) + "str") {
+      out.kind = NodeKind::kString;
+      out.text = text;
+      return;
+    }
+    bool plain = tag == "?" || tag.empty();
+    std::string_view wanted = plain ? std::string_view() : std::string_view(tag);
+    if (!plain) {
+      if (wanted.substr(0, kTagPrefix.size()) != kTagPrefix) {
+        throw_at(display_name_, out.line, path, "unsupported tag '" + tag + "'");
+      }
+      wanted.remove_prefix(kTagPrefix.size());
+    }
+    bool out_of_range = false;
+    if ((plain || wanted == "null") &&
+        (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")) {
+      out.kind = NodeKind::kNull;
+    } else if ((plain || wanted == "bool") &&
+               (text == "true" || text == "True" || text == "TRUE" || text == "false" ||
+                text == "False" || text == "FALSE")) {
+      out.kind = NodeKind::kBool;
+      out.boolean = text[0] == 't' || text[0] == 'T';
+    } else if ((plain || wanted == "int") && parse_integer(text, out.integer, out_of_range)) {
+      if (out_of_range) throw_at(display_name_, out.line, path, "integer out of range: " + text);
+      out.kind = NodeKind::kInt;
+    } else if ((plain || wanted == "float") && parse_float(text, out.number, out_of_range)) {
+      if (out_of_range) throw_at(display_name_, out.line, path, "number out of range: " + text);
+      out.kind = NodeKind::kFloat;
+    } else if (wanted == "float" && parse_integer(text, out.integer, out_of_range)) {
+      if (out_of_range) throw_at(display_name_, out.line, path, "number out of range: " + text);
+      out.kind = NodeKind::kFloat;
+      out.number = static_cast<double>(out.integer);
+    } else if (plain) {
+      out.kind = NodeKind::kString;
+      out.text = text;
+    } else {
+      throw_at(display_name_, out.line, path, "'" + text + "' is not a valid !!" +
+                                                  std::string(wanted));
+    }
+  }
+
+  const std::string& display_name_;
+  size_t node_count_ = 0;
+};
+
+}  // namespace
+
+Node read_yaml(std::string_view text, const std::string& display_name) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& error) {
+    throw_syntax_error(display_name, error.mark.line + 1, error.mark.column + 1, error.msg);
+  }
+  if (documents.size() > 1) {
+    throw_at(display_name, documents[1].Mark().line + 1, "",
+             "a study file holds one YAML document; this is the start of a second");
+  }
+  // An empty file (or one of comments only) is an empty table: the schema then says what is
+  // missing, which is more helpful than "empty document".
+  if (documents.empty() || documents[0].IsNull()) return Node{NodeKind::kTable, 1};
+  if (!documents[0].IsMap()) {
+    int line = documents[0].Mark().is_null() ? 1 : documents[0].Mark().line + 1;
+    throw_at(display_name, line, "",
+             "the top level must be a table of sections (study, objective, space...), got " +
+                 std::string(documents[0].IsSequence() ? "a list" : "a single value"));
+  }
+  Node root = YamlConverter(display_name).convert(documents[0], "", 1, 0);
+  root.line = 1;
+  return root;
+}
+
+Node read_json(std::string_view text, const std::string& display_name) {
+  try {
+    (void)nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& error) {
+    // what(): "[json.exception.parse_error.101] parse error at line 3, column 1: syntax error
+    // while parsing object key - unexpected '}'; expected string literal".
+    std::string message = error.what();
+    int line = 0, column = 0;
+    size_t at = message.find(" at line ");
+    if (at == std::string::npos ||
+        std::sscanf(message.c_str() + at, " at line %d, column %d", &line, &column) != 2) {
+      line = 1 + static_cast<int>(std::count(text.begin(),
+                                              text.begin() + std::min(error.byte, text.size()),
+                                              '\n'));
+    }
+    size_t detail = message.find(": ", at == std::string::npos ? 0 : at);
+    message = detail == std::string::npos ? message : message.substr(detail + 2);
+    constexpr std::string_view kRedundant = "syntax error ";
+    if (message.rfind(kRedundant, 0) == 0) message.erase(0, kRedundant.size());
+    throw_syntax_error(display_name, line, column, message);
+  }
+  return read_yaml(text, display_name);
+}
+
+}  // namespace winnow::document

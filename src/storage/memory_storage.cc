@@ -1,0 +1,218 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "storage/memory_storage.h"
+
+#include <algorithm>
+
+#include "common/strings.h"
+#include "storage/process_owner.h"
+#include "storage/storage_checks.h"
+#include "winnow/error.h"
+
+namespace winnow {
+
+using storage_checks::is_counted;
+
+MemoryStorage::StudyData& MemoryStorage::study_or_throw(int64_t study_id) {
+  if (study_id < 1 || study_id > static_cast<int64_t>(studies_.size())) {
+    storage_checks::throw_unknown_study(study_id, url());
+  }
+  return studies_[study_id - 1];
+}
+
+MemoryStorage::TrialData& MemoryStorage::trial_or_throw(int64_t trial_id) {
+  if (trial_id < 1 || trial_id > static_cast<int64_t>(trials_.size())) {
+    storage_checks::throw_unknown_trial(trial_id, url());
+  }
+  return trials_[trial_id - 1];
+}
+
+bool MemoryStorage::budget_spent(const StudyData& study, int64_t budget_limit) const {
+  return budget_limit > 0 && study.counted >= budget_limit;
+}
+
+template <typename Change>
+void MemoryStorage::update_trial(TrialData& data, Change&& change) {
+  StudyData& study = studies_[data.study_id - 1];
+  FrozenTrial& trial = data.trial;
+  study.counted -= is_counted(trial.state, trial.interrupted);
+  if (trial.state == TrialState::kWaiting) study.waiting_numbers.erase(trial.number);
+  study.number_by_version.erase(trial.version);
+  change(trial);
+  trial.version = ++version_;
+  study.number_by_version.emplace(trial.version, trial.number);
+  if (trial.state == TrialState::kWaiting) study.waiting_numbers.insert(trial.number);
+  study.counted += is_counted(trial.state, trial.interrupted);
+}
+
+int64_t MemoryStorage::create_study(const StudyRecord& study) {
+  storage_checks::check_new_study(study);
+  std::lock_guard lock(mutex_);
+  for (const StudyData& existing : studies_) {
+    if (existing.record.name == study.name) storage_checks::throw_duplicate_study(study.name, url());
+  }
+  StudyData data;
+  data.record = study;
+  data.record.id = static_cast<int64_t>(studies_.size()) + 1;
+  if (data.record.created_ms == 0) data.record.created_ms = now_ms();
+  studies_.push_back(std::move(data));
+  return studies_.back().record.id;
+}
+
+std::optional<StudyRecord> MemoryStorage::find_study(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  for (const StudyData& study : studies_) {
+    if (study.record.name == name) return study.record;
+  }
+  return std::nullopt;
+}
+
+std::vector<StudyRecord> MemoryStorage::list_studies() {
+  std::lock_guard lock(mutex_);
+  std::vector<StudyRecord> out;
+  for (const StudyData& study : studies_) out.push_back(study.record);
+  return out;
+}
+
+std::optional<FrozenTrial> MemoryStorage::create_trial(int64_t study_id, const Config& config,
+                                                       TrialState state, std::string_view owner,
+                                                       int64_t budget_limit,
+                                                       std::optional<int64_t> retry_of) {
+  storage_checks::check_initial_state(state);
+  std::lock_guard lock(mutex_);
+  StudyData& study = study_or_throw(study_id);
+  if (budget_spent(study, budget_limit)) return std::nullopt;
+
+  TrialData data{study_id, FrozenTrial{}};
+  FrozenTrial& trial = data.trial;
+  trial.id = static_cast<int64_t>(trials_.size()) + 1;
+  trial.number = static_cast<int64_t>(study.trial_ids.size());
+  trial.state = state;
+  trial.config = config;
+  trial.owner = std::string(owner);
+  trial.retry_of = retry_of;
+  if (state == TrialState::kRunning) trial.start_time_ms = now_ms();
+  trial.version = ++version_;
+
+  study.trial_ids.push_back(trial.id);
+  study.number_by_version.emplace(trial.version, trial.number);
+  if (state == TrialState::kWaiting) study.waiting_numbers.insert(trial.number);
+  study.counted += is_counted(trial.state, trial.interrupted);
+  trials_.push_back(std::move(data));
+  return trials_.back().trial;
+}
+
+std::optional<FrozenTrial> MemoryStorage::claim_waiting_trial(int64_t study_id,
+                                                              std::string_view owner,
+                                                              int64_t budget_limit) {
+  std::lock_guard lock(mutex_);
+  StudyData& study = study_or_throw(study_id);
+  if (budget_spent(study, budget_limit) || study.waiting_numbers.empty()) return std::nullopt;
+  TrialData& data = trials_[study.trial_ids[*study.waiting_numbers.begin()] - 1];
+  update_trial(data, [&](FrozenTrial& trial) {
+    trial.state = TrialState::kRunning;
+    trial.owner = std::string(owner);
+    trial.start_time_ms = now_ms();
+  });
+  return data.trial;
+}
+
+void MemoryStorage::report(int64_t trial_id, int64_t step, double value) {
+  std::lock_guard lock(mutex_);
+  TrialData& data = trial_or_throw(trial_id);
+  if (data.trial.state != TrialState::kRunning) {
+    storage_checks::throw_wrong_state("report to", trial_id, data.trial.number, data.trial.state);
+  }
+  update_trial(data, [&](FrozenTrial& trial) { trial.intermediate[step] = value; });
+}
+
+void MemoryStorage::set_user_attr(int64_t trial_id, std::string_view key,
+                                  std::string_view json_value) {
+  storage_checks::check_user_attr(key, json_value);
+  std::lock_guard lock(mutex_);
+  TrialData& data = trial_or_throw(trial_id);
+  if (is_finished(data.trial.state)) {
+    storage_checks::throw_wrong_state("set a user attribute of", trial_id, data.trial.number,
+                                      data.trial.state);
+  }
+  update_trial(data, [&](FrozenTrial& trial) {
+    trial.user_attrs[std::string(key)] = std::string(json_value);
+  });
+}
+
+void MemoryStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) {
+  std::lock_guard lock(mutex_);
+  TrialData& data = trial_or_throw(trial_id);
+  if (data.trial.state != TrialState::kRunning) {
+    storage_checks::throw_wrong_state("finish", trial_id, data.trial.number, data.trial.state);
+  }
+  const StudyData& study = studies_[data.study_id - 1];
+  storage_checks::check_outcome(outcome, study.record.directions.size(), trial_id,
+                                data.trial.number);
+  update_trial(data, [&](FrozenTrial& trial) {
+    trial.state = outcome.state;
+    trial.values = outcome.values;
+    trial.metrics = outcome.metrics;
+    trial.end_time_ms = now_ms();
+    bool failed = outcome.state == TrialState::kFailed;
+    trial.failure_reason = failed ? outcome.failure_reason : std::string();
+    trial.interrupted = failed && outcome.interrupted;
+  });
+}
+
+std::vector<FrozenTrial> MemoryStorage::trials(int64_t study_id, int64_t since_version) {
+  std::lock_guard lock(mutex_);
+  const StudyData& study = study_or_throw(study_id);
+  std::vector<int64_t> numbers;
+  for (auto it = study.number_by_version.upper_bound(since_version);
+       it != study.number_by_version.end(); ++it) {
+    numbers.push_back(it->second);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  std::vector<FrozenTrial> out;
+  out.reserve(numbers.size());
+  for (int64_t number : numbers) out.push_back(trials_[study.trial_ids[number] - 1].trial);
+  return out;
+}
+
+std::optional<FrozenTrial> MemoryStorage::trial(int64_t trial_id) {
+  std::lock_guard lock(mutex_);
+  if (trial_id < 1 || trial_id > static_cast<int64_t>(trials_.size())) return std::nullopt;
+  return trials_[trial_id - 1].trial;
+}
+
+int64_t MemoryStorage::counted_trials(int64_t study_id) {
+  std::lock_guard lock(mutex_);
+  return study_or_throw(study_id).counted;
+}
+
+int MemoryStorage::recover_orphaned_trials(int64_t study_id, bool requeue,
+                                           std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  StudyData& study = study_or_throw(study_id);
+  int recovered = 0;
+  for (int64_t trial_id : study.trial_ids) {
+    TrialData& data = trials_[trial_id - 1];
+    if (data.trial.state != TrialState::kRunning || !owner_process_is_gone(data.trial.owner)) {
+      continue;
+    }
+    ++recovered;
+    update_trial(data, [&](FrozenTrial& trial) {
+      if (requeue) {
+        // It will run again from the start: what the dead attempt reported would mislead a
+        // pruner comparing the new run's steps.
+        trial.state = TrialState::kWaiting;
+        trial.owner.clear();
+        trial.start_time_ms = 0;
+        trial.intermediate.clear();
+      } else {
+        trial.state = TrialState::kFailed;
+        trial.interrupted = true;
+        trial.failure_reason = std::string(reason);
+        trial.end_time_ms = now_ms();
+      }
+    });
+  }
+  return recovered;
+}
+
+}  // namespace winnow

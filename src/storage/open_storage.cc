@@ -1,0 +1,32 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// open_storage(): URL -> storage. A new backend is one more branch here.
+#include <string>
+
+#include "storage/memory_storage.h"
+#include "storage/sqlite_storage.h"
+#include "winnow/error.h"
+
+namespace winnow {
+
+std::unique_ptr<Storage> open_storage(std::string_view url) {
+  if (url == "memory" || url == ":memory:") return std::make_unique<MemoryStorage>();
+  size_t separator = url.find("://");
+  if (separator == std::string_view::npos) {
+    if (url.empty()) throw Error("storage URL is empty (use 'memory' or a path to a .db file)");
+    return std::make_unique<SqliteStorage>(std::string(url));
+  }
+  std::string_view scheme = url.substr(0, separator);
+  // "sqlite:///abs/path" keeps the third slash as the root of the path, and "sqlite://rel/path"
+  // is relative to the working directory, as in SQLAlchemy.
+  std::string_view path = url.substr(separator + 3);
+  if (scheme == "sqlite") {
+    if (path.empty()) throw Error("storage URL '" + std::string(url) + "' has no file path");
+    return std::make_unique<SqliteStorage>(std::string(path));
+  }
+  throw Error("storage URL '" + std::string(url) + "' has unknown scheme '" + std::string(scheme) +
+              "'; supported: 'memory', 'sqlite:///absolute/path.db', 'sqlite://relative/path.db'"
+              " or a plain file path");
+}
+
+}  // namespace winnow

@@ -1,0 +1,199 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "storage/sqlite_schema.h"
+
+#include <string>
+#include <vector>
+
+namespace winnow::sqlite {
+namespace {
+
+// Kept in step with docs/storage.md. Types are those SQLite reads back: INTEGER, REAL, TEXT;
+// trial_params.value has no declared type on purpose, so each value keeps its own storage class
+// (an int64 stays an exact INTEGER, 3.0 stays a REAL).
+constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY NOT NULL,
+  value NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE studies (
+  study_id        INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL UNIQUE,
+  directions      TEXT NOT NULL,
+  objective_names TEXT NOT NULL,
+  space_json      TEXT NOT NULL,
+  sampler         TEXT NOT NULL,
+  created_ms      INTEGER NOT NULL,
+  counted_trials  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE trials (
+  trial_id       INTEGER PRIMARY KEY,
+  study_id       INTEGER NOT NULL REFERENCES studies (study_id),
+  number         INTEGER NOT NULL,
+  state          TEXT NOT NULL
+                 CHECK (state IN ('waiting', 'running', 'complete', 'pruned', 'failed')),
+  start_ms       INTEGER,
+  end_ms         INTEGER,
+  failure_reason TEXT,
+  interrupted    INTEGER NOT NULL DEFAULT 0 CHECK (interrupted IN (0, 1)),
+  retry_of       INTEGER,
+  owner          TEXT,
+  version        INTEGER NOT NULL,
+  UNIQUE (study_id, number)
+);
+CREATE INDEX trials_by_version ON trials (study_id, version);
+CREATE INDEX trials_by_state ON trials (study_id, state, number);
+
+CREATE TABLE trial_params (
+  trial_id   INTEGER NOT NULL REFERENCES trials (trial_id),
+  name       TEXT NOT NULL,
+  value_type TEXT NOT NULL CHECK (value_type IN ('bool', 'int', 'float', 'string')),
+  value,
+  PRIMARY KEY (trial_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE trial_values (
+  trial_id  INTEGER NOT NULL REFERENCES trials (trial_id),
+  objective INTEGER NOT NULL,
+  value     REAL,
+  PRIMARY KEY (trial_id, objective)
+) WITHOUT ROWID;
+
+CREATE TABLE trial_intermediate (
+  trial_id INTEGER NOT NULL REFERENCES trials (trial_id),
+  step     INTEGER NOT NULL,
+  value    REAL,
+  PRIMARY KEY (trial_id, step)
+) WITHOUT ROWID;
+
+CREATE TABLE trial_metrics (
+  trial_id INTEGER NOT NULL REFERENCES trials (trial_id),
+  name     TEXT NOT NULL,
+  value    REAL,
+  PRIMARY KEY (trial_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE trial_user_attrs (
+  trial_id   INTEGER NOT NULL REFERENCES trials (trial_id),
+  key        TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (trial_id, key)
+) WITHOUT ROWID;
+
+-- studies.counted_trials is the trial budget's counter: COUNT(*) over 100k trials would cost
+-- milliseconds on every ask. Triggers keep it right whichever statement changes a trial,
+-- hand-written SQL included.
+CREATE TRIGGER trials_counted_insert AFTER INSERT ON trials
+WHEN NEW.state IN ('running', 'complete', 'pruned') OR (NEW.state = 'failed' AND NEW.interrupted = 0)
+BEGIN
+  UPDATE studies SET counted_trials = counted_trials + 1 WHERE study_id = NEW.study_id;
+END;
+
+CREATE TRIGGER trials_counted_update AFTER UPDATE OF state, interrupted ON trials
+WHEN (NEW.state IN ('running', 'complete', 'pruned') OR (NEW.state = 'failed' AND NEW.interrupted = 0))
+  <> (OLD.state IN ('running', 'complete', 'pruned') OR (OLD.state = 'failed' AND OLD.interrupted = 0))
+BEGIN
+  UPDATE studies
+  SET counted_trials = counted_trials
+      + (NEW.state IN ('running', 'complete', 'pruned') OR (NEW.state = 'failed' AND NEW.interrupted = 0))
+      - (OLD.state IN ('running', 'complete', 'pruned') OR (OLD.state = 'failed' AND OLD.interrupted = 0))
+  WHERE study_id = NEW.study_id;
+END;
+
+CREATE TRIGGER trials_counted_delete AFTER DELETE ON trials
+WHEN OLD.state IN ('running', 'complete', 'pruned') OR (OLD.state = 'failed' AND OLD.interrupted = 0)
+BEGIN
+  UPDATE studies SET counted_trials = counted_trials - 1 WHERE study_id = OLD.study_id;
+END;
+
+INSERT INTO meta (key, value) VALUES ('application', 'winnow'), ('change_counter', 0);
+)sql";
+
+enum class FileKind { kEmpty, kWinnow };
+
+// Read-only inspection. Throws for anything but an empty database or a readable Winnow one.
+FileKind inspect(Database& database) {
+  const std::string& path = database.path();
+  std::vector<std::string> tables;
+  try {
+    // Preparing reads the file header already, so it belongs inside the try.
+    Query query(database.statement(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name"));
+    while (query.step()) tables.push_back(query.text(0));
+  } catch (const BusyError&) {
+    throw;
+  } catch (const StorageError&) {
+    // SQLITE_NOTADB and friends: say plainly what the user gave us.
+    throw StorageError("'" + path + "' is not a Winnow database: " +
+                       sqlite3_errmsg(database.handle()));
+  }
+  if (tables.empty()) return FileKind::kEmpty;
+
+  auto foreign = [&](const std::string& why) {
+    std::string list;
+    for (size_t i = 0; i < tables.size() && i < 8; ++i) list += (i ? ", " : "") + tables[i];
+    return StorageError("'" + path + "' is an SQLite database but not a Winnow one: " + why +
+                        " (its tables: " + list + ")");
+  };
+  bool has_meta = false;
+  for (const std::string& table : tables) has_meta |= table == "meta";
+  if (!has_meta) throw foreign("it has no 'meta' table");
+
+  std::string application;
+  std::optional<int64_t> version;
+  {
+    Query query(database.statement("SELECT key, value FROM meta "
+                                   "WHERE key IN ('application', 'schema_version')"));
+    while (query.step()) {
+      if (query.text(0) == "application") application = query.text(1);
+      if (query.text(0) == "schema_version" && query.type(1) == SQLITE_INTEGER) {
+        version = query.integer(1);
+      }
+    }
+  }
+  if (application != "winnow") throw foreign("its meta table has no application = 'winnow'");
+  if (!version || *version < 1) {
+    throw StorageError("'" + path + "' is a damaged Winnow database: meta.schema_version is " +
+                       "missing or not a positive integer");
+  }
+  if (*version > kSchemaVersion) {
+    throw StorageError("'" + path + "' was written by a newer Winnow (schema version " +
+                       std::to_string(*version) + "; this build reads up to " +
+                       std::to_string(kSchemaVersion) + "): upgrade Winnow to open it");
+  }
+  // Older versions would be migrated here; version 1 is the first.
+  return FileKind::kWinnow;
+}
+
+}  // namespace
+
+void prepare_database(Database& database) {
+  FileKind kind = database.transaction(Database::Mode::kRead, [&] { return inspect(database); });
+  if (kind == FileKind::kEmpty) {
+    database.transaction(Database::Mode::kWrite, [&] {
+      // Another process may have created the schema since the read above.
+      if (inspect(database) != FileKind::kEmpty) return;
+      database.execute_script(kCreateSchema);
+      Query(database.statement("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)"))
+          .bind(1, kSchemaVersion)
+          .run();
+    });
+  }
+
+  // WAL lets readers work while one process writes. synchronous=NORMAL: a commit is in the
+  // operating system once COMMIT returns, so a killed process loses nothing it committed; only
+  // a power cut may lose the last transactions (never corrupting the file). Both are file or
+  // connection settings, not schema, so they are applied on every open.
+  database.retry_while_busy([&] {
+    Query query(database.statement("PRAGMA journal_mode = WAL"));
+    query.run();
+  });
+  database.execute_script(
+      "PRAGMA synchronous = NORMAL;"
+      "PRAGMA foreign_keys = ON;"
+      "PRAGMA mmap_size = 268435456;");
+}
+
+}  // namespace winnow::sqlite

@@ -1,0 +1,493 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "storage/sqlite_storage.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "common/strings.h"
+#include "storage/process_owner.h"
+#include "storage/sqlite_database.h"
+#include "storage/sqlite_schema.h"
+#include "storage/storage_checks.h"
+
+namespace winnow {
+
+using sqlite::Database;
+using sqlite::Query;
+using Mode = Database::Mode;
+
+namespace {
+
+// Columns read_trial_row() expects, in this order.
+#define WINNOW_TRIAL_COLUMNS \
+  "trial_id, number, state, start_ms, end_ms, failure_reason, interrupted, retry_of, owner, version"
+#define WINNOW_STUDY_COLUMNS \
+  "study_id, name, directions, objective_names, space_json, sampler, created_ms"
+
+[[noreturn]] void throw_damaged(const Database& database, const std::string& what) {
+  throw StorageError("SQLite database '" + database.path() + "' is damaged: " + what);
+}
+
+// The database-wide change counter: a write transaction that changes trials takes the next
+// value once and stamps it on every trial it changes. Writers are serialised by the database
+// lock, so versions grow in commit order and `trials(study, since)` never misses a change.
+int64_t next_version(Database& database) {
+  Query query(database.statement(
+      "UPDATE meta SET value = value + 1 WHERE key = 'change_counter' RETURNING value"));
+  if (!query.step()) throw_damaged(database, "meta.change_counter is missing");
+  return query.integer(0);
+}
+
+void require_study(Database& database, int64_t study_id) {
+  Query query(database.statement("SELECT 1 FROM studies WHERE study_id = ?1"));
+  if (!query.bind(1, study_id).step()) storage_checks::throw_unknown_study(study_id, "sqlite://" + database.path());
+}
+
+void insert_params(Database& database, int64_t trial_id, const Config& config) {
+  auto& statement = database.statement(
+      "INSERT INTO trial_params (trial_id, name, value_type, value) VALUES (?1, ?2, ?3, ?4)");
+  for (const auto& [name, value] : config) {
+    Query query(statement);
+    query.bind(1, trial_id).bind(2, std::string_view(name));
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, bool>) {
+            query.bind(3, "bool").bind(4, int64_t{v ? 1 : 0});
+          } else if constexpr (std::is_same_v<T, int64_t>) {
+            query.bind(3, "int").bind(4, v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            query.bind(3, "float").bind(4, v);
+          } else {
+            query.bind(3, "string").bind(4, std::string_view(v));
+          }
+        },
+        value);
+    query.run();
+  }
+}
+
+ParamValue read_param(const Database& database, const Query& query, int type_column,
+                      int value_column) {
+  std::string type = query.text(type_column);
+  if (type == "bool") return query.integer(value_column) != 0;
+  if (type == "int") return query.integer(value_column);
+  if (type == "float") return query.real(value_column);
+  if (type == "string") return query.text(value_column);
+  throw_damaged(database, "trial_params.value_type '" + type + "' is unknown");
+}
+
+FrozenTrial read_trial_row(const Database& database, const Query& query) {
+  FrozenTrial trial;
+  trial.id = query.integer(0);
+  trial.number = query.integer(1);
+  std::string state = query.text(2);
+  std::optional<TrialState> parsed = trial_state_from_string(state);
+  if (!parsed) throw_damaged(database, "trials.state '" + state + "' is unknown");
+  trial.state = *parsed;
+  trial.start_time_ms = query.integer(3);  // NULL reads as 0, which means "not started"
+  trial.end_time_ms = query.integer(4);
+  trial.failure_reason = query.text(5);
+  trial.interrupted = query.integer(6) != 0;
+  if (!query.is_null(7)) trial.retry_of = query.integer(7);
+  trial.owner = query.text(8);
+  trial.version = query.integer(9);
+  return trial;
+}
+
+StudyRecord read_study_row(const Database& database, const Query& query) {
+  StudyRecord study;
+  study.id = query.integer(0);
+  study.name = query.text(1);
+  try {
+    for (const auto& direction : nlohmann::json::parse(query.text(2))) {
+      std::optional<Direction> parsed = direction_from_string(direction.get<std::string>());
+      if (!parsed) throw_damaged(database, "study '" + study.name + "' has direction " + direction.dump());
+      study.directions.push_back(*parsed);
+    }
+    study.objective_names = nlohmann::json::parse(query.text(3)).get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& error) {
+    throw_damaged(database, "study '" + study.name + "' has malformed JSON: " + error.what());
+  }
+  study.space_json = query.text(4);
+  study.sampler = query.text(5);
+  study.created_ms = query.integer(6);
+  return study;
+}
+
+// Fills params, values, intermediate values, metrics and user attributes of `by_id` from the
+// child tables, one query per table. `filter` restricts trial_id ("= ?1" or an IN subquery over
+// an index of trials) and `bind` binds its parameters.
+template <typename Bind>
+void load_trial_details(Database& database, const std::string& filter, Bind&& bind,
+                        const std::unordered_map<int64_t, FrozenTrial*>& by_id) {
+  auto for_each_row = [&](const char* select, auto&& read) {
+    Query query(database.statement(std::string(select) + " WHERE trial_id " + filter));
+    bind(query);
+    while (query.step()) {
+      auto it = by_id.find(query.integer(0));
+      if (it != by_id.end()) read(*it->second, query);
+    }
+  };
+  for_each_row("SELECT trial_id, name, value_type, value FROM trial_params",
+               [&](FrozenTrial& trial, const Query& row) {
+                 trial.config.emplace(row.text(1), read_param(database, row, 2, 3));
+               });
+  for_each_row("SELECT trial_id, objective, value FROM trial_values",
+               [&](FrozenTrial& trial, const Query& row) {
+                 int64_t objective = row.integer(1);
+                 if (objective < 0 || objective > 1000) {
+                   throw_damaged(database, "trial_values.objective " + std::to_string(objective));
+                 }
+                 if (trial.values.size() <= static_cast<size_t>(objective)) {
+                   trial.values.resize(objective + 1, std::numeric_limits<double>::quiet_NaN());
+                 }
+                 trial.values[objective] = row.real(2);
+               });
+  for_each_row("SELECT trial_id, step, value FROM trial_intermediate",
+               [](FrozenTrial& trial, const Query& row) {
+                 trial.intermediate[row.integer(1)] = row.real(2);
+               });
+  for_each_row("SELECT trial_id, name, value FROM trial_metrics",
+               [](FrozenTrial& trial, const Query& row) {
+                 trial.metrics[row.text(1)] = row.real(2);
+               });
+  for_each_row("SELECT trial_id, key, value_json FROM trial_user_attrs",
+               [](FrozenTrial& trial, const Query& row) {
+                 trial.user_attrs[row.text(1)] = row.text(2);
+               });
+}
+
+std::optional<FrozenTrial> load_trial(Database& database, int64_t trial_id) {
+  FrozenTrial trial;
+  {
+    Query query(database.statement("SELECT " WINNOW_TRIAL_COLUMNS " FROM trials WHERE trial_id = ?1"));
+    if (!query.bind(1, trial_id).step()) return std::nullopt;
+    trial = read_trial_row(database, query);
+  }
+  load_trial_details(database, "= ?1", [&](Query& query) { query.bind(1, trial_id); },
+                     {{trial_id, &trial}});
+  return trial;
+}
+
+// Checks that the trial exists and is in one of the allowed states; returns its number.
+int64_t require_trial_state(Database& database, int64_t trial_id, std::string_view action,
+                            std::initializer_list<TrialState> allowed) {
+  Query query(database.statement("SELECT number, state FROM trials WHERE trial_id = ?1"));
+  if (!query.bind(1, trial_id).step()) {
+    storage_checks::throw_unknown_trial(trial_id, "sqlite://" + database.path());
+  }
+  int64_t number = query.integer(0);
+  std::optional<TrialState> state = trial_state_from_string(query.text(1));
+  if (!state) throw_damaged(database, "trial " + std::to_string(trial_id) + " has an unknown state");
+  for (TrialState ok : allowed) {
+    if (*state == ok) return number;
+  }
+  storage_checks::throw_wrong_state(action, trial_id, number, *state);
+}
+
+std::string absolute_path(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
+}
+
+}  // namespace
+
+SqliteStorage::SqliteStorage(const std::string& path) : url_("sqlite://" + absolute_path(path)) {
+  std::filesystem::path folder = std::filesystem::path(absolute_path(path)).parent_path();
+  std::error_code error;
+  if (!std::filesystem::is_directory(folder, error)) {
+    throw StorageError("cannot open SQLite database '" + path + "': folder '" + folder.string() +
+                       "' does not exist (Winnow does not create folders)");
+  }
+  database_ = std::make_unique<sqlite::Database>(absolute_path(path));
+  sqlite::prepare_database(*database_);
+}
+
+SqliteStorage::~SqliteStorage() = default;
+
+int64_t SqliteStorage::create_study(const StudyRecord& study) {
+  storage_checks::check_new_study(study);
+  nlohmann::json directions = nlohmann::json::array();
+  for (Direction direction : study.directions) directions.push_back(to_string(direction));
+  std::string names = nlohmann::json(study.objective_names).dump();
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kWrite, [&] {
+    {
+      Query query(database.statement("SELECT 1 FROM studies WHERE name = ?1"));
+      if (query.bind(1, std::string_view(study.name)).step()) {
+        storage_checks::throw_duplicate_study(study.name, url_);
+      }
+    }
+    Query(database.statement(
+              "INSERT INTO studies (name, directions, objective_names, space_json, sampler, "
+              "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))
+        .bind(1, std::string_view(study.name))
+        .bind(2, std::string_view(directions.dump()))
+        .bind(3, std::string_view(names))
+        .bind(4, std::string_view(study.space_json))
+        .bind(5, std::string_view(study.sampler))
+        .bind(6, study.created_ms != 0 ? study.created_ms : now_ms())
+        .run();
+    return database.last_insert_rowid();
+  });
+}
+
+std::optional<StudyRecord> SqliteStorage::find_study(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kRead, [&]() -> std::optional<StudyRecord> {
+    Query query(database.statement("SELECT " WINNOW_STUDY_COLUMNS " FROM studies WHERE name = ?1"));
+    if (!query.bind(1, name).step()) return std::nullopt;
+    return read_study_row(database, query);
+  });
+}
+
+std::vector<StudyRecord> SqliteStorage::list_studies() {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kRead, [&] {
+    std::vector<StudyRecord> studies;
+    Query query(database.statement("SELECT " WINNOW_STUDY_COLUMNS " FROM studies ORDER BY study_id"));
+    while (query.step()) studies.push_back(read_study_row(database, query));
+    return studies;
+  });
+}
+
+std::optional<FrozenTrial> SqliteStorage::create_trial(int64_t study_id, const Config& config,
+                                                       TrialState state, std::string_view owner,
+                                                       int64_t budget_limit,
+                                                       std::optional<int64_t> retry_of) {
+  storage_checks::check_initial_state(state);
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kWrite, [&]() -> std::optional<FrozenTrial> {
+    FrozenTrial trial;
+    {
+      // The budget check and the next number are read in the same write transaction as the
+      // insert, so no other process can slip in between. MAX(number) is one seek at the end of
+      // the (study_id, number) unique index.
+      Query query(database.statement(
+          "SELECT counted_trials, (SELECT COALESCE(MAX(number) + 1, 0) FROM trials "
+          "WHERE study_id = ?1) FROM studies WHERE study_id = ?1"));
+      if (!query.bind(1, study_id).step()) storage_checks::throw_unknown_study(study_id, url_);
+      if (budget_limit > 0 && query.integer(0) >= budget_limit) return std::nullopt;
+      trial.number = query.integer(1);
+    }
+    trial.state = state;
+    trial.owner = std::string(owner);
+    trial.retry_of = retry_of;
+    trial.version = next_version(database);
+    if (state == TrialState::kRunning) trial.start_time_ms = now_ms();
+    Query insert(database.statement(
+        "INSERT INTO trials (study_id, number, state, start_ms, owner, retry_of, version) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    insert.bind(1, study_id).bind(2, trial.number).bind(3, to_string(state)).bind(6, retry_of);
+    insert.bind(7, trial.version);
+    if (trial.start_time_ms != 0) insert.bind(4, trial.start_time_ms);
+    if (!owner.empty()) insert.bind(5, owner);
+    insert.run();
+    trial.id = database.last_insert_rowid();
+    insert_params(database, trial.id, config);
+    trial.config = config;
+    return trial;
+  });
+}
+
+std::optional<FrozenTrial> SqliteStorage::claim_waiting_trial(int64_t study_id,
+                                                              std::string_view owner,
+                                                              int64_t budget_limit) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kWrite, [&]() -> std::optional<FrozenTrial> {
+    {
+      Query query(database.statement("SELECT counted_trials FROM studies WHERE study_id = ?1"));
+      if (!query.bind(1, study_id).step()) storage_checks::throw_unknown_study(study_id, url_);
+      if (budget_limit > 0 && query.integer(0) >= budget_limit) return std::nullopt;
+    }
+    int64_t trial_id;
+    {
+      Query query(database.statement(
+          "SELECT trial_id FROM trials WHERE study_id = ?1 AND state = 'waiting' "
+          "ORDER BY number LIMIT 1"));
+      if (!query.bind(1, study_id).step()) return std::nullopt;
+      trial_id = query.integer(0);
+    }
+    Query update(database.statement(
+        "UPDATE trials SET state = 'running', owner = ?2, start_ms = ?3, version = ?4 "
+        "WHERE trial_id = ?1"));
+    update.bind(1, trial_id).bind(3, now_ms()).bind(4, next_version(database));
+    if (!owner.empty()) update.bind(2, owner);
+    update.run();
+    return load_trial(database, trial_id);
+  });
+}
+
+void SqliteStorage::report(int64_t trial_id, int64_t step, double value) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  database.transaction(Mode::kWrite, [&] {
+    require_trial_state(database, trial_id, "report to", {TrialState::kRunning});
+    // A step reported again replaces the earlier value.
+    Query(database.statement(
+              "INSERT INTO trial_intermediate (trial_id, step, value) VALUES (?1, ?2, ?3) "
+              "ON CONFLICT (trial_id, step) DO UPDATE SET value = excluded.value"))
+        .bind(1, trial_id)
+        .bind(2, step)
+        .bind(3, value)
+        .run();
+    Query(database.statement("UPDATE trials SET version = ?2 WHERE trial_id = ?1"))
+        .bind(1, trial_id)
+        .bind(2, next_version(database))
+        .run();
+  });
+}
+
+void SqliteStorage::set_user_attr(int64_t trial_id, std::string_view key,
+                                  std::string_view json_value) {
+  storage_checks::check_user_attr(key, json_value);
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  database.transaction(Mode::kWrite, [&] {
+    require_trial_state(database, trial_id, "set a user attribute of",
+                        {TrialState::kWaiting, TrialState::kRunning});
+    Query(database.statement(
+              "INSERT INTO trial_user_attrs (trial_id, key, value_json) VALUES (?1, ?2, ?3) "
+              "ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json"))
+        .bind(1, trial_id)
+        .bind(2, key)
+        .bind(3, json_value)
+        .run();
+    Query(database.statement("UPDATE trials SET version = ?2 WHERE trial_id = ?1"))
+        .bind(1, trial_id)
+        .bind(2, next_version(database))
+        .run();
+  });
+}
+
+void SqliteStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  database.transaction(Mode::kWrite, [&] {
+    size_t objectives;
+    {
+      Query query(database.statement(
+          "SELECT t.number, t.state, json_array_length(s.directions) "
+          "FROM trials t JOIN studies s USING (study_id) WHERE t.trial_id = ?1"));
+      if (!query.bind(1, trial_id).step()) storage_checks::throw_unknown_trial(trial_id, url_);
+      TrialState state = trial_state_from_string(query.text(1)).value_or(TrialState::kFailed);
+      if (state != TrialState::kRunning) {
+        storage_checks::throw_wrong_state("finish", trial_id, query.integer(0), state);
+      }
+      objectives = static_cast<size_t>(query.integer(2));
+      storage_checks::check_outcome(outcome, objectives, trial_id, query.integer(0));
+    }
+    bool failed = outcome.state == TrialState::kFailed;
+    Query update(database.statement(
+        "UPDATE trials SET state = ?2, end_ms = ?3, failure_reason = ?4, interrupted = ?5, "
+        "version = ?6 WHERE trial_id = ?1"));
+    update.bind(1, trial_id).bind(2, to_string(outcome.state)).bind(3, now_ms());
+    if (failed) update.bind(4, std::string_view(outcome.failure_reason));
+    update.bind(5, failed && outcome.interrupted ? 1 : 0).bind(6, next_version(database));
+    update.run();
+    auto& insert_value = database.statement(
+        "INSERT INTO trial_values (trial_id, objective, value) VALUES (?1, ?2, ?3)");
+    for (size_t i = 0; i < outcome.values.size(); ++i) {
+      Query(insert_value).bind(1, trial_id).bind(2, static_cast<int64_t>(i)).bind(3, outcome.values[i]).run();
+    }
+    auto& insert_metric = database.statement(
+        "INSERT INTO trial_metrics (trial_id, name, value) VALUES (?1, ?2, ?3)");
+    for (const auto& [name, value] : outcome.metrics) {
+      Query(insert_metric).bind(1, trial_id).bind(2, std::string_view(name)).bind(3, value).run();
+    }
+  });
+}
+
+std::vector<FrozenTrial> SqliteStorage::trials(int64_t study_id, int64_t since_version) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kRead, [&] {
+    require_study(database, study_id);
+    std::vector<FrozenTrial> trials;
+    {
+      Query query(database.statement("SELECT " WINNOW_TRIAL_COLUMNS
+                                     " FROM trials WHERE study_id = ?1 AND version > ?2 "
+                                     "ORDER BY number"));
+      query.bind(1, study_id).bind(2, since_version);
+      while (query.step()) trials.push_back(read_trial_row(database, query));
+    }
+    if (trials.empty()) return trials;
+    std::unordered_map<int64_t, FrozenTrial*> by_id;
+    by_id.reserve(trials.size());
+    for (FrozenTrial& trial : trials) by_id.emplace(trial.id, &trial);
+    load_trial_details(
+        database, "IN (SELECT trial_id FROM trials WHERE study_id = ?1 AND version > ?2)",
+        [&](Query& query) { query.bind(1, study_id).bind(2, since_version); }, by_id);
+    return trials;
+  });
+}
+
+std::optional<FrozenTrial> SqliteStorage::trial(int64_t trial_id) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kRead, [&] { return load_trial(database, trial_id); });
+}
+
+int64_t SqliteStorage::counted_trials(int64_t study_id) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kRead, [&] {
+    Query query(database.statement("SELECT counted_trials FROM studies WHERE study_id = ?1"));
+    if (!query.bind(1, study_id).step()) storage_checks::throw_unknown_study(study_id, url_);
+    return query.integer(0);
+  });
+}
+
+int SqliteStorage::recover_orphaned_trials(int64_t study_id, bool requeue,
+                                           std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  return database.transaction(Mode::kWrite, [&] {
+    require_study(database, study_id);
+    std::vector<int64_t> orphans;
+    {
+      Query query(database.statement(
+          "SELECT trial_id, owner FROM trials WHERE study_id = ?1 AND state = 'running'"));
+      query.bind(1, study_id);
+      while (query.step()) {
+        if (owner_process_is_gone(query.text(1))) orphans.push_back(query.integer(0));
+      }
+    }
+    if (orphans.empty()) return 0;
+    int64_t version = next_version(database);
+    for (int64_t trial_id : orphans) {
+      if (requeue) {
+        // It will run again from the start: what the dead attempt reported would mislead a
+        // pruner comparing the new run's steps.
+        Query(database.statement("UPDATE trials SET state = 'waiting', owner = NULL, "
+                                 "start_ms = NULL, version = ?2 WHERE trial_id = ?1"))
+            .bind(1, trial_id)
+            .bind(2, version)
+            .run();
+        Query(database.statement("DELETE FROM trial_intermediate WHERE trial_id = ?1"))
+            .bind(1, trial_id)
+            .run();
+      } else {
+        Query(database.statement(
+                  "UPDATE trials SET state = 'failed', interrupted = 1, failure_reason = ?2, "
+                  "end_ms = ?3, version = ?4 WHERE trial_id = ?1"))
+            .bind(1, trial_id)
+            .bind(2, reason)
+            .bind(3, now_ms())
+            .bind(4, version)
+            .run();
+      }
+    }
+    return static_cast<int>(orphans.size());
+  });
+}
+
+}  // namespace winnow

@@ -1,0 +1,57 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Storage in one SQLite file, shared safely by the threads of a process (one connection behind a
+// mutex) and by several processes (SQLite's file locks; every write is one BEGIN IMMEDIATE
+// transaction, retried while another process holds the lock). The schema is documented in
+// docs/storage.md for plain-SQL queries.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "winnow/storage.h"
+
+namespace winnow {
+
+namespace sqlite {
+class Database;
+}
+
+class SqliteStorage final : public Storage {
+ public:
+  // Opens the database at `path`, creating the file (not its folder) if missing. Throws
+  // StorageError naming the path when the folder does not exist, the file cannot be opened, is
+  // not a Winnow database, or was written by a newer Winnow.
+  explicit SqliteStorage(const std::string& path);
+  ~SqliteStorage() override;
+
+  int64_t create_study(const StudyRecord& study) override;
+  std::optional<StudyRecord> find_study(std::string_view name) override;
+  std::vector<StudyRecord> list_studies() override;
+
+  std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config,
+                                          TrialState state, std::string_view owner,
+                                          int64_t budget_limit,
+                                          std::optional<int64_t> retry_of) override;
+  std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
+                                                 int64_t budget_limit) override;
+  void report(int64_t trial_id, int64_t step, double value) override;
+  void set_user_attr(int64_t trial_id, std::string_view key,
+                     std::string_view json_value) override;
+  void finish_trial(int64_t trial_id, const TrialOutcome& outcome) override;
+
+  std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) override;
+  std::optional<FrozenTrial> trial(int64_t trial_id) override;
+  int64_t counted_trials(int64_t study_id) override;
+  int recover_orphaned_trials(int64_t study_id, bool requeue, std::string_view reason) override;
+
+  std::string url() const override { return url_; }
+
+ private:
+  const std::string url_;  // "sqlite:///absolute/path"
+  std::mutex mutex_;
+  std::unique_ptr<sqlite::Database> database_;  // guarded by mutex_
+};
+
+}  // namespace winnow

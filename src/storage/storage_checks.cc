@@ -1,0 +1,73 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "storage/storage_checks.h"
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "winnow/error.h"
+
+namespace winnow::storage_checks {
+
+void check_new_study(const StudyRecord& study) {
+  if (study.name.empty()) throw Error("study name is empty. Violated constraint: non-empty");
+  if (study.directions.empty()) {
+    throw Error("study '" + study.name + "' has no direction. Violated constraint: at least one");
+  }
+  if (!study.objective_names.empty() && study.objective_names.size() != study.directions.size()) {
+    throw Error("study '" + study.name + "' has " + std::to_string(study.directions.size()) +
+                " direction(s) but " + std::to_string(study.objective_names.size()) +
+                " objective name(s). Violated constraint: no names or one per direction");
+  }
+}
+
+void check_initial_state(TrialState state) {
+  if (state != TrialState::kWaiting && state != TrialState::kRunning) {
+    throw Error("a new trial must be waiting or running, not " + std::string(to_string(state)));
+  }
+}
+
+void check_outcome(const TrialOutcome& outcome, size_t objectives, int64_t trial_id,
+                   int64_t number) {
+  std::string which = "trial " + std::to_string(number) + " (id " + std::to_string(trial_id) + ")";
+  if (!is_finished(outcome.state)) {
+    throw Error("cannot finish " + which + " as " + std::string(to_string(outcome.state)) +
+                ": the outcome must be complete, pruned or failed");
+  }
+  bool needs_values = outcome.state == TrialState::kComplete;
+  if ((needs_values || !outcome.values.empty()) && outcome.values.size() != objectives) {
+    throw Error("cannot finish " + which + " as " + std::string(to_string(outcome.state)) +
+                " with " + std::to_string(outcome.values.size()) + " value(s): the study has " +
+                std::to_string(objectives) + " objective(s)");
+  }
+}
+
+void check_user_attr(std::string_view key, std::string_view json_value) {
+  if (key.empty()) throw Error("user attribute key is empty. Violated constraint: non-empty");
+  if (!nlohmann::json::accept(json_value)) {
+    throw Error("user attribute '" + std::string(key) + "' is not valid JSON: " +
+                std::string(json_value.substr(0, 200)));
+  }
+}
+
+void throw_unknown_study(int64_t study_id, std::string_view url) {
+  throw Error("no study with id " + std::to_string(study_id) + " in " + std::string(url));
+}
+
+void throw_unknown_trial(int64_t trial_id, std::string_view url) {
+  throw Error("no trial with id " + std::to_string(trial_id) + " in " + std::string(url));
+}
+
+void throw_wrong_state(std::string_view action, int64_t trial_id, int64_t number,
+                       TrialState state) {
+  std::string message = "cannot " + std::string(action) + " trial " + std::to_string(number) +
+                        " (id " + std::to_string(trial_id) + "): it is " +
+                        std::string(to_string(state));
+  if (is_finished(state)) message += ", and a finished trial never changes";
+  throw Error(message);
+}
+
+void throw_duplicate_study(std::string_view name, std::string_view url) {
+  throw Error("a study named '" + std::string(name) + "' already exists in " + std::string(url));
+}
+
+}  // namespace winnow::storage_checks

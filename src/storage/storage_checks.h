@@ -1,0 +1,40 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Rules every Storage implementation enforces the same way, so that the contract suite sees the
+// same behaviour (and the same messages) from each backend.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "winnow/storage.h"
+
+namespace winnow::storage_checks {
+
+// The trial budget counts running, complete, pruned, and failed trials that were not
+// interrupted (an interrupted trial says nothing about the objective, so it costs nothing).
+inline bool is_counted(TrialState state, bool interrupted) {
+  return state == TrialState::kRunning || state == TrialState::kComplete ||
+         state == TrialState::kPruned || (state == TrialState::kFailed && !interrupted);
+}
+
+// Throws winnow::Error for an empty name, no direction, or objective names that do not match
+// the directions one to one.
+void check_new_study(const StudyRecord& study);
+// create_trial's `state` must be kWaiting or kRunning.
+void check_initial_state(TrialState state);
+// The outcome's state must be finished; values are empty or one per objective, and a complete
+// trial must have one per objective.
+void check_outcome(const TrialOutcome& outcome, size_t objectives, int64_t trial_id,
+                   int64_t number);
+// User attributes hold JSON text; the key must not be empty.
+void check_user_attr(std::string_view key, std::string_view json_value);
+
+[[noreturn]] void throw_unknown_study(int64_t study_id, std::string_view url);
+[[noreturn]] void throw_unknown_trial(int64_t trial_id, std::string_view url);
+// `action` completes "cannot <action> trial N": "finish", "report to", "set a user attr of".
+[[noreturn]] void throw_wrong_state(std::string_view action, int64_t trial_id, int64_t number,
+                                    TrialState state);
+[[noreturn]] void throw_duplicate_study(std::string_view name, std::string_view url);
+
+}  // namespace winnow::storage_checks

@@ -1,0 +1,324 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "winnow/study.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <random>
+
+#include "common/strings.h"
+#include "study/study_impl.h"
+#include "winnow/error.h"
+
+namespace winnow {
+
+// --- StopSignal ---------------------------------------------------------------------------
+
+StopSignal::StopSignal() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+StopSignal::~StopSignal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+void StopSignal::request() noexcept {
+  requested_.store(true);
+  if (fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t written = ::write(fd_, &one, sizeof(one));
+  }
+}
+bool StopSignal::requested() const noexcept { return requested_.load(); }
+int StopSignal::wait_fd() const noexcept { return fd_; }
+
+// --- Trial --------------------------------------------------------------------------------
+
+bool Trial::has(std::string_view name) const { return record_.config.find(name) != record_.config.end(); }
+
+const ParamValue& Trial::param(std::string_view name) const {
+  auto it = record_.config.find(name);
+  if (it == record_.config.end()) {
+    throw Error("trial " + std::to_string(record_.number) + " has no active parameter '" +
+                std::string(name) + "'");
+  }
+  return it->second;
+}
+
+double Trial::float_param(std::string_view name) const {
+  const ParamValue& value = param(name);
+  if (std::holds_alternative<double>(value)) return std::get<double>(value);
+  if (std::holds_alternative<int64_t>(value)) return static_cast<double>(std::get<int64_t>(value));
+  throw Error("parameter '" + std::string(name) + "' is not a number (" + to_string(value) + ")");
+}
+
+int64_t Trial::int_param(std::string_view name) const {
+  const ParamValue& value = param(name);
+  if (std::holds_alternative<int64_t>(value)) return std::get<int64_t>(value);
+  if (auto* d = std::get_if<double>(&value); d && std::floor(*d) == *d) {
+    return static_cast<int64_t>(*d);
+  }
+  throw Error("parameter '" + std::string(name) + "' is not an integer (" + to_string(value) + ")");
+}
+
+std::string Trial::string_param(std::string_view name) const { return to_string(param(name)); }
+
+bool Trial::bool_param(std::string_view name) const {
+  const ParamValue& value = param(name);
+  if (auto* b = std::get_if<bool>(&value)) return *b;
+  throw Error("parameter '" + std::string(name) + "' is not a boolean (" + to_string(value) + ")");
+}
+
+void Trial::report(int64_t step, double value) {
+  storage_->report(record_.id, step, value);
+  record_.intermediate[step] = value;
+}
+
+void Trial::set_user_attr(std::string_view key, std::string_view json_value) {
+  storage_->set_user_attr(record_.id, key, json_value);
+  record_.user_attrs[std::string(key)] = std::string(json_value);
+}
+
+// --- Study --------------------------------------------------------------------------------
+
+Study::Study(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Study::~Study() = default;
+Study::Study(Study&&) noexcept = default;
+Study& Study::operator=(Study&&) noexcept = default;
+
+namespace {
+
+std::string describe_directions(const std::vector<Direction>& directions) {
+  std::vector<std::string> names;
+  for (Direction d : directions) names.emplace_back(to_string(d));
+  return "[" + join(names, ", ") + "]";
+}
+
+}  // namespace
+
+Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOptions options) {
+  if (!storage) throw Error("Study::create: no storage given");
+  if (options.name.empty()) throw Error("the study name must not be empty");
+  if (options.directions.empty()) throw Error("a study needs at least one direction");
+  if (!options.objective_names.empty() &&
+      options.objective_names.size() != options.directions.size()) {
+    throw Error("study '" + options.name + "': " + std::to_string(options.objective_names.size()) +
+                " objective names for " + std::to_string(options.directions.size()) +
+                " directions");
+  }
+  space.validate();
+  SamplerSpec sampler_spec = SamplerSpec::parse(options.sampler);
+  uint64_t seed = options.seed ? *options.seed : std::random_device{}();
+
+  auto impl = std::make_unique<Impl>();
+  impl->sampler = create_sampler(sampler_spec, seed);
+  impl->storage = storage;
+  impl->owner = this_process_owner();
+
+  StudyRecord wanted;
+  wanted.name = options.name;
+  wanted.directions = options.directions;
+  wanted.objective_names = options.objective_names;
+  wanted.space_json = space.to_json();
+  wanted.sampler = sampler_spec.to_string();
+  wanted.created_ms = now_ms();
+
+  // Two processes may start the same study at once: the loser of the insert opens it.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::optional<StudyRecord> existing = storage->find_study(options.name);
+    if (existing) {
+      if (!options.load_if_exists) {
+        throw Error("study '" + options.name + "' already exists in " + storage->url());
+      }
+      if (existing->space_json != wanted.space_json) {
+        throw Error("study '" + options.name + "' in " + storage->url() +
+                    " was created with a different search space; use another study name (or "
+                    "another storage) for the new space.\n  stored: " + existing->space_json +
+                    "\n  given:  " + wanted.space_json);
+      }
+      if (existing->directions != wanted.directions) {
+        throw Error("study '" + options.name + "' in " + storage->url() + " has directions " +
+                    describe_directions(existing->directions) + ", not " +
+                    describe_directions(wanted.directions));
+      }
+      impl->record = *existing;
+      break;
+    }
+    try {
+      wanted.id = storage->create_study(wanted);
+      impl->record = wanted;
+      break;
+    } catch (const StorageError&) {
+      throw;
+    } catch (const Error&) {
+      if (attempt == 1) throw;
+    }
+  }
+  impl->space = std::move(space);
+  impl->options = std::move(options);
+  return Study(std::move(impl));
+}
+
+const std::string& Study::name() const { return impl_->record.name; }
+const SearchSpace& Study::space() const { return impl_->space; }
+const StudyOptions& Study::options() const { return impl_->options; }
+int64_t Study::id() const { return impl_->record.id; }
+Storage& Study::storage() { return *impl_->storage; }
+
+void Study::Impl::sync_history() {
+  std::vector<FrozenTrial> changed = storage->trials(record.id, last_version);
+  for (FrozenTrial& trial : changed) {
+    last_version = std::max(last_version, trial.version);
+    auto number = static_cast<size_t>(trial.number);
+    if (number >= history.size()) history.resize(number + 1);
+    history[number] = std::move(trial);
+  }
+}
+
+std::optional<Trial> Study::Impl::make_trial(FrozenTrial stored) {
+  Trial trial;
+  trial.record_ = std::move(stored);
+  trial.storage_ = storage.get();
+  trial.n_objectives_ = options.directions.size();
+  return trial;
+}
+
+std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner) {
+  Impl& impl = *impl_;
+  std::string who = owner.empty() ? impl.owner : std::string(owner);
+  if (auto claimed = impl.storage->claim_waiting_trial(impl.record.id, who, budget_limit)) {
+    return impl.make_trial(std::move(*claimed));
+  }
+  if (budget_limit > 0 && impl.storage->counted_trials(impl.record.id) >= budget_limit) {
+    return std::nullopt;
+  }
+  std::lock_guard lock(impl.sampler_mutex);
+  std::vector<FrozenTrial> snapshot;
+  std::span<const FrozenTrial> history;
+  int64_t trial_count = 0;
+  if (impl.sampler->uses_history()) {
+    std::lock_guard history_lock(impl.history_mutex);
+    impl.sync_history();
+    snapshot = impl.history;
+    history = snapshot;
+    trial_count = static_cast<int64_t>(snapshot.size());
+  } else {
+    if (impl.initial_trial_count < 0) {
+      impl.initial_trial_count = static_cast<int64_t>(impl.storage->trials(impl.record.id).size());
+    }
+    trial_count = impl.initial_trial_count;
+  }
+  SampleContext context{impl.space, history, impl.options.directions, trial_count};
+  std::optional<Config> config = impl.sampler->sample(context);
+  if (!config) return std::nullopt;
+  std::optional<FrozenTrial> created = impl.storage->create_trial(
+      impl.record.id, *config, TrialState::kRunning, who, budget_limit, std::nullopt);
+  if (!created) return std::nullopt;
+  return impl.make_trial(std::move(*created));
+}
+
+Trial Study::ask() {
+  std::optional<Trial> trial = try_ask();
+  if (!trial) {
+    throw Error("study '" + name() + "': sampler '" + std::string(impl_->sampler->name()) +
+                "' has no configuration left to propose");
+  }
+  return std::move(*trial);
+}
+
+void Study::tell(Trial& trial, double value) { tell(trial, std::vector<double>{value}); }
+
+void Study::tell(Trial& trial, std::vector<double> values) {
+  TrialOutcome outcome;
+  outcome.values = std::move(values);
+  tell(trial, outcome);
+}
+
+void Study::tell(Trial& trial, const TrialOutcome& given) {
+  TrialOutcome outcome = given;
+  if (outcome.state == TrialState::kComplete) {
+    size_t expected = impl_->options.directions.size();
+    if (outcome.values.size() != expected) {
+      outcome = TrialOutcome{.state = TrialState::kFailed,
+                             .metrics = given.metrics,
+                             .failure_reason = "the objective returned " +
+                                               std::to_string(given.values.size()) +
+                                               " values but the study has " +
+                                               std::to_string(expected) + " objectives"};
+    } else {
+      for (double v : outcome.values) {
+        if (std::isnan(v)) {
+          outcome = TrialOutcome{.state = TrialState::kFailed,
+                                 .metrics = given.metrics,
+                                 .failure_reason = "the objective returned NaN"};
+          break;
+        }
+      }
+    }
+  } else if (outcome.state != TrialState::kPruned && outcome.state != TrialState::kFailed) {
+    throw Error("tell: a trial can only end complete, pruned or failed");
+  }
+  if (outcome.state == TrialState::kPruned && outcome.values.empty() &&
+      impl_->options.directions.size() == 1 && !trial.record_.intermediate.empty()) {
+    // A pruned trial keeps its last reported value, as Optuna does.
+    outcome.values = {trial.record_.intermediate.rbegin()->second};
+  }
+  impl_->storage->finish_trial(trial.id(), outcome);
+  trial.record_.state = outcome.state;
+  trial.record_.values = outcome.values;
+  trial.record_.metrics = outcome.metrics;
+  trial.record_.failure_reason = outcome.failure_reason;
+  trial.record_.interrupted = outcome.interrupted;
+  trial.record_.end_time_ms = now_ms();
+}
+
+void Study::tell_failed(Trial& trial, std::string reason) {
+  tell(trial, TrialOutcome{.state = TrialState::kFailed, .failure_reason = std::move(reason)});
+}
+
+void Study::tell_pruned(Trial& trial) { tell(trial, TrialOutcome{.state = TrialState::kPruned}); }
+
+void Study::enqueue(const Config& given) {
+  Config config;
+  for (const auto& [name, value] : given) config[name] = impl_->space.coerce(name, value);
+  try {
+    impl_->space.check(config);
+  } catch (const Error& e) {
+    throw Error("enqueue: " + std::string(e.what()));
+  }
+  impl_->storage->create_trial(impl_->record.id, config, TrialState::kWaiting, "", 0, std::nullopt);
+}
+
+std::vector<FrozenTrial> Study::trials() {
+  std::lock_guard lock(impl_->history_mutex);
+  impl_->sync_history();
+  return impl_->history;
+}
+
+std::optional<FrozenTrial> Study::best_trial() {
+  if (impl_->options.directions.size() != 1) {
+    throw Error("study '" + name() + "' has several objectives: use best_trials() for its Pareto "
+                "front");
+  }
+  std::vector<FrozenTrial> all = trials();
+  int best = best_trial_index(all, impl_->options.directions.front());
+  if (best < 0) return std::nullopt;
+  return all[best];
+}
+
+std::vector<FrozenTrial> Study::best_trials() {
+  std::vector<FrozenTrial> all = trials();
+  std::vector<FrozenTrial> front;
+  for (const FrozenTrial& candidate : all) {
+    if (candidate.state != TrialState::kComplete) continue;
+    bool dominated = false;
+    for (const FrozenTrial& other : all) {
+      if (other.state == TrialState::kComplete &&
+          dominates(other.values, candidate.values, impl_->options.directions)) {
+        dominated = true;
+        break;
+      }
+    }
+    if (!dominated) front.push_back(candidate);
+  }
+  return front;
+}
+
+}  // namespace winnow

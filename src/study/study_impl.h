@@ -1,0 +1,35 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "winnow/study.h"
+
+namespace winnow {
+
+struct Study::Impl {
+  std::shared_ptr<Storage> storage;
+  SearchSpace space;
+  StudyOptions options;
+  StudyRecord record;
+  std::string owner;  // this_process_owner()
+
+  // Sampling is serialised: the sampler sees every trial created before it, including the ones
+  // this process's other workers just started.
+  std::mutex sampler_mutex;
+  std::unique_ptr<Sampler> sampler;
+  int64_t initial_trial_count = -1;
+
+  // Cache of the study's trials, indexed by number (numbers are gapless), kept current through
+  // Storage::trials(since_version) so a sync costs what changed, not the study's size.
+  std::mutex history_mutex;
+  std::vector<FrozenTrial> history;
+  int64_t last_version = 0;
+
+  void sync_history();  // requires history_mutex
+  std::optional<Trial> make_trial(FrozenTrial record);
+};
+
+}  // namespace winnow

@@ -1,0 +1,293 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Views of trials shared by the CLI (show, export), the library and later the dashboard.
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/param_json.h"
+#include "common/strings.h"
+#include "winnow/study.h"
+
+namespace winnow {
+
+bool dominates(std::span<const double> a, std::span<const double> b,
+               std::span<const Direction> directions) {
+  if (a.size() != b.size() || a.size() != directions.size()) return false;
+  bool strictly_better = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double x = directions[i] == Direction::kMinimize ? a[i] : -a[i];
+    double y = directions[i] == Direction::kMinimize ? b[i] : -b[i];
+    if (x > y) return false;
+    if (x < y) strictly_better = true;
+  }
+  return strictly_better;
+}
+
+int best_trial_index(std::span<const FrozenTrial> trials, Direction direction) {
+  int best = -1;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const FrozenTrial& t = trials[i];
+    if (t.state != TrialState::kComplete || t.values.empty()) continue;
+    if (best < 0) {
+      best = static_cast<int>(i);
+      continue;
+    }
+    double v = t.values[0], b = trials[best].values[0];
+    if (direction == Direction::kMinimize ? v < b : v > b) best = static_cast<int>(i);
+  }
+  return best;
+}
+
+namespace {
+
+std::string iso_time(int64_t ms) {
+  if (ms == 0) return "";
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[40];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &utc);
+  char out[48];
+  std::snprintf(out, sizeof(out), "%s.%03dZ", buffer, static_cast<int>(ms % 1000));
+  return out;
+}
+
+std::vector<std::string> value_columns(const StudyRecord& study) {
+  std::vector<std::string> columns;
+  size_t n = std::max<size_t>(1, study.directions.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (i < study.objective_names.size()) {
+      columns.push_back("value_" + study.objective_names[i]);
+    } else {
+      columns.push_back(n == 1 ? "value" : "value_" + std::to_string(i));
+    }
+  }
+  return columns;
+}
+
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTrial> trials) {
+  std::vector<std::string> param_names, metric_names;
+  std::set<std::string> seen_params, seen_metrics;
+  for (const FrozenTrial& t : trials) {
+    for (const auto& [name, value] : t.config) {
+      if (seen_params.insert(name).second) param_names.push_back(name);
+    }
+    for (const auto& [name, value] : t.metrics) {
+      if (seen_metrics.insert(name).second) metric_names.push_back(name);
+    }
+  }
+  TrialTable table;
+  table.columns = {"number", "state"};
+  std::vector<std::string> values = value_columns(study);
+  table.columns.insert(table.columns.end(), values.begin(), values.end());
+  for (const std::string& name : param_names) table.columns.push_back("param_" + name);
+  for (const std::string& name : metric_names) table.columns.push_back("metric_" + name);
+  for (const char* column : {"start", "end", "duration_s", "retry_of", "failure_reason"}) {
+    table.columns.push_back(column);
+  }
+  for (const FrozenTrial& t : trials) {
+    std::vector<std::string> row = {std::to_string(t.number), std::string(to_string(t.state))};
+    for (size_t i = 0; i < values.size(); ++i) {
+      row.push_back(i < t.values.size() ? format_double(t.values[i]) : "");
+    }
+    for (const std::string& name : param_names) {
+      auto it = t.config.find(name);
+      row.push_back(it == t.config.end() ? "" : to_string(it->second));
+    }
+    for (const std::string& name : metric_names) {
+      auto it = t.metrics.find(name);
+      row.push_back(it == t.metrics.end() ? "" : format_double(it->second));
+    }
+    row.push_back(iso_time(t.start_time_ms));
+    row.push_back(iso_time(t.end_time_ms));
+    row.push_back(t.end_time_ms ? format_double(t.duration_seconds()) : "");
+    row.push_back(t.retry_of ? std::to_string(*t.retry_of) : "");
+    row.push_back(t.failure_reason);
+    table.rows.push_back(std::move(row));
+  }
+  return table;
+}
+
+std::string to_csv(const TrialTable& table) {
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) out += ',';
+      out += csv_cell(cells[i]);
+    }
+    out += '\n';
+  };
+  line(table.columns);
+  for (const auto& row : table.rows) line(row);
+  return out;
+}
+
+std::string to_jsonl(const StudyRecord& study, std::span<const FrozenTrial> trials) {
+  std::string out;
+  for (const FrozenTrial& t : trials) {
+    nlohmann::json row;
+    row["study"] = study.name;
+    row["number"] = t.number;
+    row["state"] = std::string(to_string(t.state));
+    nlohmann::json values = nlohmann::json::array();
+    for (double v : t.values) values.push_back(v);  // +/-inf become null, as JSON has no inf
+    row["values"] = values;
+    row["params"] = config_to_json(t.config);
+    row["metrics"] = t.metrics;
+    nlohmann::json intermediate = nlohmann::json::object();
+    for (const auto& [step, value] : t.intermediate) intermediate[std::to_string(step)] = value;
+    row["intermediate"] = intermediate;
+    nlohmann::json attrs = nlohmann::json::object();
+    for (const auto& [key, text] : t.user_attrs) {
+      attrs[key] = nlohmann::json::parse(text, nullptr, false);
+      if (attrs[key].is_discarded()) attrs[key] = text;
+    }
+    row["user_attrs"] = attrs;
+    row["start"] = iso_time(t.start_time_ms);
+    row["end"] = iso_time(t.end_time_ms);
+    row["duration_s"] = t.duration_seconds();
+    row["retry_of"] = t.retry_of ? nlohmann::json(*t.retry_of) : nlohmann::json(nullptr);
+    row["failure_reason"] = t.failure_reason;
+    row["interrupted"] = t.interrupted;
+    out += row.dump() + "\n";
+  }
+  return out;
+}
+
+namespace {
+
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  auto clip = [](const std::string& text) {
+    return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+  };
+  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], clip(row[i]).size());
+  }
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      std::string cell = clip(cells[i]);
+      out << (i ? "  " : "  ") << cell << std::string(width[i] - cell.size(), ' ');
+    }
+    out << '\n';
+  };
+  line(header);
+  std::vector<std::string> rule;
+  for (size_t w : width) rule.push_back(std::string(w, '-'));
+  line(rule);
+  for (const auto& row : rows) line(row);
+  return out.str();
+}
+
+}  // namespace
+
+std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> trials, int top) {
+  std::ostringstream out;
+  std::map<TrialState, int> counts;
+  for (const FrozenTrial& t : trials) counts[t.state]++;
+  std::vector<std::string> directions;
+  for (Direction d : study.directions) directions.emplace_back(to_string(d));
+  out << "Study '" << study.name << "' (" << join(directions, ", ") << "), sampler "
+      << study.sampler << "\n";
+  out << "Trials: " << trials.size();
+  for (TrialState s : {TrialState::kComplete, TrialState::kPruned, TrialState::kFailed,
+                       TrialState::kRunning, TrialState::kWaiting}) {
+    out << ", " << to_string(s) << " " << counts[s];
+  }
+  out << "\n";
+
+  std::vector<const FrozenTrial*> ranked;
+  for (const FrozenTrial& t : trials) {
+    if (t.state == TrialState::kComplete && !t.values.empty()) ranked.push_back(&t);
+  }
+  bool single = study.directions.size() == 1;
+  if (single) {
+    bool minimize = study.directions[0] == Direction::kMinimize;
+    std::stable_sort(ranked.begin(), ranked.end(), [&](const FrozenTrial* a, const FrozenTrial* b) {
+      return minimize ? a->values[0] < b->values[0] : a->values[0] > b->values[0];
+    });
+  } else {
+    std::vector<const FrozenTrial*> front;
+    for (const FrozenTrial* t : ranked) {
+      bool dominated = false;
+      for (const FrozenTrial* o : ranked) dominated = dominated || dominates(o->values, t->values, study.directions);
+      if (!dominated) front.push_back(t);
+    }
+    ranked = front;
+  }
+  if (ranked.empty()) {
+    out << "No complete trial yet.\n";
+  } else {
+    const FrozenTrial& best = *ranked.front();
+    if (single) {
+      out << "Best trial: #" << best.number << " value " << format_double(best.values[0]) << "\n";
+      for (const auto& [name, value] : best.config) out << "  " << name << " = " << to_string(value) << "\n";
+    } else {
+      out << "Pareto front: " << ranked.size() << " trial(s)\n";
+    }
+    std::vector<std::string> header = {single ? "rank" : "", "trial"};
+    if (!single) header.erase(header.begin());
+    std::vector<std::string> values = value_columns(study);
+    header.insert(header.end(), values.begin(), values.end());
+    header.push_back("duration_s");
+    std::vector<std::string> params;
+    std::set<std::string> param_set;
+    for (const FrozenTrial* t : ranked) {
+      for (const auto& [name, value] : t->config) {
+        if (param_set.insert(name).second) params.push_back(name);
+      }
+    }
+    header.insert(header.end(), params.begin(), params.end());
+    std::vector<std::vector<std::string>> rows;
+    for (size_t i = 0; i < ranked.size() && static_cast<int>(i) < top; ++i) {
+      const FrozenTrial& t = *ranked[i];
+      std::vector<std::string> row;
+      if (single) row.push_back(std::to_string(i + 1));
+      row.push_back(std::to_string(t.number));
+      for (double v : t.values) row.push_back(format_double(v));
+      row.push_back(format_double(std::round(t.duration_seconds() * 1000) / 1000));
+      for (const std::string& name : params) {
+        auto it = t.config.find(name);
+        row.push_back(it == t.config.end() ? "-" : to_string(it->second));
+      }
+      rows.push_back(std::move(row));
+    }
+    out << "\n" << format_table(header, rows);
+  }
+  std::vector<const FrozenTrial*> failed;
+  for (const FrozenTrial& t : trials) {
+    if (t.state == TrialState::kFailed) failed.push_back(&t);
+  }
+  if (!failed.empty()) {
+    out << "\nLast failures:\n";
+    for (size_t i = failed.size() > 3 ? failed.size() - 3 : 0; i < failed.size(); ++i) {
+      std::string reason = failed[i]->failure_reason;
+      reason = reason.substr(0, reason.find('\n'));
+      out << "  #" << failed[i]->number << ": " << reason << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace winnow

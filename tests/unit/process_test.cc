@@ -1,0 +1,363 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// run_process on real programs: exit codes, signals, spawn failures, timeouts that take the whole
+// process group down, memory limits, stop requests, logs, live output and literal arguments.
+#include "runner/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace winnow {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory per test, removed afterwards.
+class ProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::temp_directory_path() / ("winnow_process_test_" + std::to_string(::getpid()) +
+                                        "_" + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  static std::string read_file(const std::string& file) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  // Runs `request` and collects its stdout lines.
+  ProcessResult run(ProcessRequest request, std::vector<std::string>* lines = nullptr) {
+    if (lines != nullptr) {
+      request.on_stdout_line = [lines](std::string_view line) { lines->emplace_back(line); };
+    }
+    return run_process(request);
+  }
+
+  fs::path dir_;
+};
+
+ProcessRequest shell(const std::string& script) {
+  ProcessRequest request;
+  request.argv = {"/bin/sh", "-c", script};
+  return request;
+}
+
+// Waits (bounded) for a process that is not our child to be gone: true once it has exited.
+bool wait_until_gone(pid_t pid, int timeout_ms) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;
+  pollfd entry{fd, POLLIN, 0};
+  bool gone = ::poll(&entry, 1, timeout_ms) == 1;
+  ::close(fd);
+  return gone;
+}
+
+TEST_F(ProcessTest, ReportsExitCode) {
+  ProcessResult result = run(shell("exit 3"));
+  EXPECT_EQ(result.ending, ProcessEnding::kExited);
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_EQ(result.signal, 0);
+
+  result = run(ProcessRequest{.argv = {"/bin/false"}});
+  EXPECT_EQ(result.ending, ProcessEnding::kExited);
+  EXPECT_EQ(result.exit_code, 1);
+}
+
+TEST_F(ProcessTest, ReportsSignal) {
+  ProcessResult result = run(shell("kill -SEGV $$"));
+  EXPECT_EQ(result.ending, ProcessEnding::kSignaled);
+  EXPECT_EQ(result.signal, SIGSEGV);
+  EXPECT_EQ(result.exit_code, -1);
+}
+
+TEST_F(ProcessTest, SpawnFailureCarriesTheExecError) {
+  ProcessResult result = run(ProcessRequest{.argv = {"/nonexistent/winnow-objective"}});
+  EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
+  EXPECT_EQ(result.error, "No such file or directory");
+
+  result = run(ProcessRequest{.argv = {"winnow-no-such-program-in-path"}});
+  EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
+  EXPECT_EQ(result.error, "No such file or directory");
+
+  // A file without execute permission.
+  std::ofstream(path("script.sh")) << "#!/bin/sh\necho hi\n";
+  result = run(ProcessRequest{.argv = {path("script.sh")}});
+  EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
+  EXPECT_EQ(result.error, "Permission denied");
+
+  result = run(ProcessRequest{.argv = {}});
+  EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
+}
+
+TEST_F(ProcessTest, MissingWorkingDirectoryIsASpawnFailure) {
+  ProcessRequest request{.argv = {"/bin/true"}, .working_dir = path("missing")};
+  ProcessResult result = run(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
+  EXPECT_NE(result.error.find("working directory"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("No such file or directory"), std::string::npos) << result.error;
+}
+
+TEST_F(ProcessTest, RunsInTheWorkingDirectory) {
+  ProcessRequest request{.argv = {"/bin/pwd"}, .working_dir = dir_.string()};
+  std::vector<std::string> lines;
+  ASSERT_EQ(run(request, &lines).ending, ProcessEnding::kExited);
+  EXPECT_EQ(lines, std::vector<std::string>{fs::canonical(dir_).string()});
+}
+
+TEST_F(ProcessTest, ProgramIsLookedUpInThePathOfItsEnvironment) {
+  ProcessRequest request{.argv = {"sh", "-c", "echo \"$WINNOW_X\""},
+                         .env = std::vector<std::string>{"PATH=/usr/bin:/bin", "WINNOW_X=42"}};
+  std::vector<std::string> lines;
+  ProcessResult result = run(request, &lines);
+  EXPECT_EQ(result.ending, ProcessEnding::kExited);
+  EXPECT_EQ(lines, std::vector<std::string>{"42"});
+
+  // The parent's PATH would find sh; the program's does not.
+  request.env = std::vector<std::string>{"PATH=" + dir_.string()};
+  result = run(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
+  EXPECT_EQ(result.error, "No such file or directory");
+}
+
+TEST_F(ProcessTest, TimeoutKillsTheWholeProcessGroup) {
+  // The subreaper makes the orphaned grandchild ours, so it can be reaped here and the group
+  // check below does not depend on how quickly init reaps zombies.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  ProcessRequest request = shell("echo $$; sleep 100 & echo $!; sleep 100");
+  request.timeout_seconds = 0.3;
+  request.kill_grace_seconds = 0.5;
+  std::vector<std::string> lines;
+  ProcessResult result = run(request, &lines);
+  EXPECT_EQ(result.ending, ProcessEnding::kTimedOut);
+  EXPECT_GE(result.elapsed_seconds, 0.3);
+  EXPECT_LT(result.elapsed_seconds, 5.0);
+  ASSERT_EQ(lines.size(), 2u);
+  const pid_t group = std::stoi(lines[0]);
+  const pid_t grandchild = std::stoi(lines[1]);
+
+  bool grandchild_gone = wait_until_gone(grandchild, 10'000);
+  EXPECT_TRUE(grandchild_gone) << "the background sleep survived the timeout";
+  if (!grandchild_gone) ::kill(grandchild, SIGKILL);
+  ::waitpid(grandchild, nullptr, 0);
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+  EXPECT_EQ(::kill(-group, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(ProcessTest, ProgramIgnoringSigtermIsKilledAfterTheGrace) {
+  // trap "" makes the shell and the sleep it starts ignore SIGTERM.
+  ProcessRequest request = shell("trap '' TERM; sleep 100");
+  request.timeout_seconds = 0.2;
+  request.kill_grace_seconds = 0.2;
+  ProcessResult result = run(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kTimedOut);
+  EXPECT_EQ(result.signal, SIGKILL);
+  EXPECT_GE(result.elapsed_seconds, 0.4);
+  EXPECT_LT(result.elapsed_seconds, 5.0);
+}
+
+TEST_F(ProcessTest, BackgroundProcessLeftBehindIsKilledWhenTheProgramExits) {
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  std::vector<std::string> lines;
+  ProcessResult result = run(shell("sleep 100 & echo $!; exit 0"), &lines);
+  EXPECT_EQ(result.ending, ProcessEnding::kExited);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_LT(result.elapsed_seconds, 5.0);  // not held up by the sleep keeping stdout open
+  ASSERT_EQ(lines.size(), 1u);
+  const pid_t background = std::stoi(lines[0]);
+  bool gone = wait_until_gone(background, 10'000);
+  EXPECT_TRUE(gone);
+  if (!gone) ::kill(background, SIGKILL);
+  ::waitpid(background, nullptr, 0);
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+}
+
+TEST_F(ProcessTest, StopFdEndsTheRunPromptly) {
+  int stop = ::eventfd(0, EFD_CLOEXEC);
+  ASSERT_GE(stop, 0);
+  ProcessRequest request = shell("echo ready; sleep 100");
+  request.stop_fd = stop;
+  request.kill_grace_seconds = 5;
+  // Stop as soon as the program is known to run.
+  request.on_stdout_line = [stop](std::string_view line) {
+    if (line == "ready") ::eventfd_write(stop, 1);
+  };
+  ProcessResult result = run_process(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kStopped);
+  EXPECT_EQ(result.signal, SIGTERM);  // ended within the grace, by SIGTERM
+  EXPECT_LT(result.elapsed_seconds, 4.0);
+  // Only polled, never read: it still tells every other run to stop.
+  pollfd entry{stop, POLLIN, 0};
+  EXPECT_EQ(::poll(&entry, 1, 0), 1);
+  // A run started while the stop is requested ends at once.
+  result = run_process(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kStopped);
+  ::close(stop);
+}
+
+TEST_F(ProcessTest, MemoryLimitStopsAMemoryHog) {
+  ProcessRequest request{.argv = {"/usr/bin/python3", "-c", "x = bytearray(2 * 10**9)"},
+                         .log_path = path("output.log"),
+                         .memory_limit_bytes = 200'000'000};
+  ProcessResult result = run(request);
+  EXPECT_FALSE(result.ending == ProcessEnding::kExited && result.exit_code == 0);
+  EXPECT_NE(read_file(path("output.log")).find("MemoryError"), std::string::npos);
+
+  // The same limit leaves a modest program alone.
+  request.argv = {"/usr/bin/python3", "-c", "x = bytearray(10**7); print(len(x))"};
+  std::vector<std::string> lines;
+  result = run(request, &lines);
+  EXPECT_EQ(result.ending, ProcessEnding::kExited);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(lines, std::vector<std::string>{"10000000"});
+}
+
+TEST_F(ProcessTest, StdoutAndStderrBothReachTheLog) {
+  ProcessRequest request = shell("echo to-stdout; echo to-stderr >&2; echo again");
+  request.log_path = path("output.log");
+  std::ofstream(request.log_path) << "stale text from an earlier run\n";
+  std::vector<std::string> lines;
+  ASSERT_EQ(run(request, &lines).ending, ProcessEnding::kExited);
+  std::string log = read_file(request.log_path);
+  EXPECT_NE(log.find("to-stdout\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("to-stderr\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("again\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find("stale"), std::string::npos) << log;
+  // Only stdout goes to the callback.
+  EXPECT_EQ(lines, (std::vector<std::string>{"to-stdout", "again"}));
+}
+
+TEST_F(ProcessTest, LinesArriveLiveAndInOrder) {
+  // The program blocks on a FIFO after its first report; only a callback that runs while the
+  // program is still running can let it go on. A runner that waited for the exit would hit
+  // the timeout instead.
+  const std::string fifo = path("go");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ProcessRequest request = shell(
+      "echo 'winnow: step=1 value=0.5'; read go < '" + fifo +
+      "'; echo 'winnow: step=2 value=0.25'; printf '0.125'");  // last line without "\n"
+  request.timeout_seconds = 20;
+  std::vector<std::string> lines;
+  request.on_stdout_line = [&](std::string_view line) {
+    lines.emplace_back(line);
+    if (lines.size() == 1) std::ofstream(fifo) << "go\n";
+  };
+  ProcessResult result = run_process(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kExited);
+  EXPECT_EQ(lines, (std::vector<std::string>{"winnow: step=1 value=0.5",
+                                             "winnow: step=2 value=0.25", "0.125"}));
+}
+
+TEST_F(ProcessTest, VeryLongLineIsCutForTheCallbackButLoggedWhole) {
+  ProcessRequest request{
+      .argv = {"/usr/bin/python3", "-c", "print('a' * (3 << 20)); print('end')"},
+      .log_path = path("output.log")};
+  std::vector<std::string> lines;
+  ASSERT_EQ(run(request, &lines).ending, ProcessEnding::kExited);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].size(), size_t{1} << 20);
+  EXPECT_EQ(lines[1], "end");
+  EXPECT_EQ(fs::file_size(request.log_path), (size_t{3} << 20) + 1 + 4);
+}
+
+TEST_F(ProcessTest, ArgumentsAreLiteralNeverShellWords) {
+  const std::string canary = path("winnow_canary");
+  std::ofstream(canary) << "alive\n";
+  const std::vector<std::string> nasty = {
+      "x; rm -rf " + canary, "$(rm -rf " + canary + ")", "`rm -rf " + canary + "`",
+      "a b  c", "*", "'quoted'", "&& rm -rf " + canary, "|cat", ""};
+  ProcessRequest request{.argv = {"/usr/bin/printf", "[%s]\\n"}};
+  request.argv.insert(request.argv.end(), nasty.begin(), nasty.end());
+  std::vector<std::string> lines;
+  ASSERT_EQ(run(request, &lines).ending, ProcessEnding::kExited);
+  ASSERT_EQ(lines.size(), nasty.size());
+  for (size_t i = 0; i < nasty.size(); ++i) EXPECT_EQ(lines[i], "[" + nasty[i] + "]");
+  EXPECT_TRUE(fs::exists(canary));
+
+  // The argument count seen by the program is exactly ours.
+  request.argv = {"/usr/bin/python3", "-c", "import sys; print(len(sys.argv))", nasty[0]};
+  lines.clear();
+  ASSERT_EQ(run(request, &lines).ending, ProcessEnding::kExited);
+  EXPECT_EQ(lines, std::vector<std::string>{"2"});
+  EXPECT_TRUE(fs::exists(canary));
+}
+
+TEST_F(ProcessTest, CallbackExceptionKillsTheProgramAndPropagates) {
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  ProcessRequest request = shell("echo $$; sleep 100 & echo $!; wait");
+  std::vector<pid_t> pids;
+  request.on_stdout_line = [&](std::string_view line) {
+    pids.push_back(std::stoi(std::string(line)));
+    if (pids.size() == 2) throw std::runtime_error("storage is gone");
+  };
+  EXPECT_THROW(run_process(request), std::runtime_error);
+  ASSERT_EQ(pids.size(), 2u);
+  bool gone = wait_until_gone(pids[1], 10'000);
+  EXPECT_TRUE(gone) << "the background sleep survived";
+  if (!gone) ::kill(pids[1], SIGKILL);
+  ::waitpid(pids[1], nullptr, 0);
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+  EXPECT_EQ(::kill(-pids[0], 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(ProcessTest, KillAllRunningProcessesEndsRunsOnOtherThreads) {
+  std::promise<void> started;
+  std::future<ProcessResult> result = std::async(std::launch::async, [&] {
+    ProcessRequest request = shell("echo ready; sleep 100");
+    bool told = false;
+    request.on_stdout_line = [&](std::string_view) {
+      if (!std::exchange(told, true)) started.set_value();
+    };
+    return run_process(request);
+  });
+  started.get_future().wait();
+  kill_all_running_processes();
+  ProcessResult ended = result.get();
+  EXPECT_EQ(ended.ending, ProcessEnding::kSignaled);
+  EXPECT_EQ(ended.signal, SIGKILL);
+}
+
+TEST_F(ProcessTest, ManyConcurrentRunsDoNotInterfere) {
+  std::vector<std::future<std::vector<std::string>>> runs;
+  for (int i = 0; i < 8; ++i) {
+    runs.push_back(std::async(std::launch::async, [i] {
+      std::vector<std::string> lines;
+      ProcessRequest request{.argv = {"/bin/echo", "run", std::to_string(i)}};
+      request.on_stdout_line = [&](std::string_view line) { lines.emplace_back(line); };
+      EXPECT_EQ(run_process(request).exit_code, 0);
+      return lines;
+    }));
+  }
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(runs[i].get(), std::vector<std::string>{"run " + std::to_string(i)});
+  }
+}
+
+}  // namespace
+}  // namespace winnow
