@@ -55,8 +55,16 @@ class SobolSampler : public Sampler {
   std::optional<Config> sample(const SampleContext& context) override {
     if (directions_.empty()) build(context.space.size());
     if (next_index_ < 0) next_index_ = context.trial_count;
-    return draw_allowed(context.space, [&](int) {
-      std::vector<double> x = point(static_cast<uint64_t>(next_index_++));
+    // One index per trial, so the n-th trial gets point n however many were rejected before; a
+    // point a forbidden clause rules out is replaced by seeded uniform draws.
+    uint64_t index = static_cast<uint64_t>(next_index_++);
+    return draw_allowed(context.space, [&](int attempt) {
+      std::vector<double> x = point(index);
+      if (attempt > 0) {
+        std::mt19937_64 rng(mix_seed(seed_ ^ index, static_cast<uint64_t>(attempt)));
+        std::uniform_real_distribution<double> uniform(0.0, 1.0);
+        for (double& v : x) v = uniform(rng);
+      }
       return context.space.decode(x);
     });
   }

@@ -106,6 +106,13 @@ bool parse_float(std::string_view text, double& value, bool& out_of_range) {
   return true;
 }
 
+Node empty_node(NodeKind kind, int line) {
+  Node node;
+  node.kind = kind;
+  node.line = line;
+  return node;
+}
+
 class YamlConverter {
  public:
   explicit YamlConverter(const std::string& display_name) : display_name_(display_name) {}
@@ -140,7 +147,7 @@ class YamlConverter {
           // An empty value ("lr:") gets the position of the next token; the key's line is right.
           const YAML::Node& value = it->second;
           Node child = value.IsNull() && value.Tag().empty()
-                           ? Node{NodeKind::kNull, key_line}
+                           ? empty_node(NodeKind::kNull, key_line)
                            : convert(value, member_path, key_line, depth + 1);
           out.members.push_back(Member{std::move(name), key_line, std::move(child)});
         }
@@ -228,7 +235,7 @@ Node read_yaml(std::string_view text, const std::string& display_name) {
   }
   // An empty file (or one of comments only) is an empty table: the schema then says what is
   // missing, which is more helpful than "empty document".
-  if (documents.empty() || documents[0].IsNull()) return Node{NodeKind::kTable, 1};
+  if (documents.empty() || documents[0].IsNull()) return empty_node(NodeKind::kTable, 1);
   if (!documents[0].IsMap()) {
     int line = documents[0].Mark().is_null() ? 1 : documents[0].Mark().line + 1;
     throw_at(display_name, line, "",
@@ -242,7 +249,7 @@ Node read_yaml(std::string_view text, const std::string& display_name) {
 
 Node read_json(std::string_view text, const std::string& display_name) {
   try {
-    (void)nlohmann::json::parse(text);
+    [[maybe_unused]] nlohmann::json document = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& error) {
     // what(): "[json.exception.parse_error.101] parse error at line 3, column 1: syntax error
     // while parsing object key - unexpected '}'; expected string literal".

@@ -67,15 +67,53 @@ ProcessRequest shell(const std::string& script) {
   return request;
 }
 
-// Waits (bounded) for a process that is not our child to be gone: true once it has exited.
-bool wait_until_gone(pid_t pid, int timeout_ms) {
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  pollfd entry{fd, POLLIN, 0};
-  bool gone = ::poll(&entry, 1, timeout_ms) == 1;
-  ::close(fd);
-  return gone;
+ProcessRequest command(std::vector<std::string> argv) {
+  ProcessRequest request;
+  request.argv = std::move(argv);
+  return request;
 }
+
+// Members of a process group, zombies included, read from /proc.
+std::vector<pid_t> group_members(pid_t group) {
+  std::vector<pid_t> members;
+  for (const fs::directory_entry& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text;
+    std::getline(stat, text);
+    size_t close = text.rfind(')');  // the command name may hold spaces and parentheses
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 1));
+    char state = 0;
+    pid_t parent = 0, process_group = 0;
+    fields >> state >> parent >> process_group;
+    if (process_group == group) members.push_back(std::stoi(name));
+  }
+  return members;
+}
+
+// Waits (bounded) for every member of `group` to end and reaps those that are ours, then tells
+// whether the group is gone. Meant to run as a child subreaper (PR_SET_CHILD_SUBREAPER), so the
+// orphans of the group are reparented to this process and not left as init's zombies.
+bool group_ends(pid_t group) {
+  for (pid_t member : group_members(group)) {
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, member, 0));
+    if (fd < 0) continue;  // already reaped
+    pollfd entry{fd, POLLIN, 0};
+    if (::poll(&entry, 1, 10'000) != 1) ::kill(member, SIGKILL);  // a survivor: clean up
+    ::close(fd);
+    ::waitpid(member, nullptr, 0);
+  }
+  return ::kill(-group, 0) == -1 && errno == ESRCH;
+}
+
+// Makes this test process the reaper of its orphaned descendants while alive.
+class ChildSubreaper {
+ public:
+  ChildSubreaper() { EXPECT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0); }
+  ~ChildSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 0); }
+};
 
 TEST_F(ProcessTest, ReportsExitCode) {
   ProcessResult result = run(shell("exit 3"));
@@ -83,7 +121,7 @@ TEST_F(ProcessTest, ReportsExitCode) {
   EXPECT_EQ(result.exit_code, 3);
   EXPECT_EQ(result.signal, 0);
 
-  result = run(ProcessRequest{.argv = {"/bin/false"}});
+  result = run(command({"/bin/false"}));
   EXPECT_EQ(result.ending, ProcessEnding::kExited);
   EXPECT_EQ(result.exit_code, 1);
 }
@@ -96,26 +134,27 @@ TEST_F(ProcessTest, ReportsSignal) {
 }
 
 TEST_F(ProcessTest, SpawnFailureCarriesTheExecError) {
-  ProcessResult result = run(ProcessRequest{.argv = {"/nonexistent/winnow-objective"}});
+  ProcessResult result = run(command({"/nonexistent/winnow-objective"}));
   EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
   EXPECT_EQ(result.error, "No such file or directory");
 
-  result = run(ProcessRequest{.argv = {"winnow-no-such-program-in-path"}});
+  result = run(command({"winnow-no-such-program-in-path"}));
   EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
   EXPECT_EQ(result.error, "No such file or directory");
 
   // A file without execute permission.
   std::ofstream(path("script.sh")) << "#!/bin/sh\necho hi\n";
-  result = run(ProcessRequest{.argv = {path("script.sh")}});
+  result = run(command({path("script.sh")}));
   EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
   EXPECT_EQ(result.error, "Permission denied");
 
-  result = run(ProcessRequest{.argv = {}});
+  result = run(command({}));
   EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
 }
 
 TEST_F(ProcessTest, MissingWorkingDirectoryIsASpawnFailure) {
-  ProcessRequest request{.argv = {"/bin/true"}, .working_dir = path("missing")};
+  ProcessRequest request = command({"/bin/true"});
+  request.working_dir = path("missing");
   ProcessResult result = run(request);
   EXPECT_EQ(result.ending, ProcessEnding::kSpawnFailed);
   EXPECT_NE(result.error.find("working directory"), std::string::npos) << result.error;
@@ -123,15 +162,16 @@ TEST_F(ProcessTest, MissingWorkingDirectoryIsASpawnFailure) {
 }
 
 TEST_F(ProcessTest, RunsInTheWorkingDirectory) {
-  ProcessRequest request{.argv = {"/bin/pwd"}, .working_dir = dir_.string()};
+  ProcessRequest request = command({"/bin/pwd"});
+  request.working_dir = dir_.string();
   std::vector<std::string> lines;
   ASSERT_EQ(run(request, &lines).ending, ProcessEnding::kExited);
   EXPECT_EQ(lines, std::vector<std::string>{fs::canonical(dir_).string()});
 }
 
 TEST_F(ProcessTest, ProgramIsLookedUpInThePathOfItsEnvironment) {
-  ProcessRequest request{.argv = {"sh", "-c", "echo \"$WINNOW_X\""},
-                         .env = std::vector<std::string>{"PATH=/usr/bin:/bin", "WINNOW_X=42"}};
+  ProcessRequest request = command({"sh", "-c", "echo \"$WINNOW_X\""});
+  request.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "WINNOW_X=42"};
   std::vector<std::string> lines;
   ProcessResult result = run(request, &lines);
   EXPECT_EQ(result.ending, ProcessEnding::kExited);
@@ -145,28 +185,19 @@ TEST_F(ProcessTest, ProgramIsLookedUpInThePathOfItsEnvironment) {
 }
 
 TEST_F(ProcessTest, TimeoutKillsTheWholeProcessGroup) {
-  // The subreaper makes the orphaned grandchild ours, so it can be reaped here and the group
-  // check below does not depend on how quickly init reaps zombies.
-  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  ProcessRequest request = shell("echo $$; sleep 100 & echo $!; sleep 100");
+  ChildSubreaper subreaper;
+  // Prints its process group id, then hangs in two sleeps, one of them in the background.
+  ProcessRequest request = shell("echo $$; sleep 100 & sleep 100");
   request.timeout_seconds = 0.3;
   request.kill_grace_seconds = 0.5;
   std::vector<std::string> lines;
   ProcessResult result = run(request, &lines);
   EXPECT_EQ(result.ending, ProcessEnding::kTimedOut);
+  EXPECT_EQ(result.signal, SIGTERM);
   EXPECT_GE(result.elapsed_seconds, 0.3);
   EXPECT_LT(result.elapsed_seconds, 5.0);
-  ASSERT_EQ(lines.size(), 2u);
-  const pid_t group = std::stoi(lines[0]);
-  const pid_t grandchild = std::stoi(lines[1]);
-
-  bool grandchild_gone = wait_until_gone(grandchild, 10'000);
-  EXPECT_TRUE(grandchild_gone) << "the background sleep survived the timeout";
-  if (!grandchild_gone) ::kill(grandchild, SIGKILL);
-  ::waitpid(grandchild, nullptr, 0);
-  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
-  EXPECT_EQ(::kill(-group, 0), -1);
-  EXPECT_EQ(errno, ESRCH);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(group_ends(std::stoi(lines[0]))) << "a sleep survived the timeout";
 }
 
 TEST_F(ProcessTest, ProgramIgnoringSigtermIsKilledAfterTheGrace) {
@@ -182,19 +213,14 @@ TEST_F(ProcessTest, ProgramIgnoringSigtermIsKilledAfterTheGrace) {
 }
 
 TEST_F(ProcessTest, BackgroundProcessLeftBehindIsKilledWhenTheProgramExits) {
-  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  ChildSubreaper subreaper;
   std::vector<std::string> lines;
-  ProcessResult result = run(shell("sleep 100 & echo $!; exit 0"), &lines);
+  ProcessResult result = run(shell("echo $$; sleep 100 & exit 0"), &lines);
   EXPECT_EQ(result.ending, ProcessEnding::kExited);
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_LT(result.elapsed_seconds, 5.0);  // not held up by the sleep keeping stdout open
   ASSERT_EQ(lines.size(), 1u);
-  const pid_t background = std::stoi(lines[0]);
-  bool gone = wait_until_gone(background, 10'000);
-  EXPECT_TRUE(gone);
-  if (!gone) ::kill(background, SIGKILL);
-  ::waitpid(background, nullptr, 0);
-  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+  EXPECT_TRUE(group_ends(std::stoi(lines[0]))) << "the background sleep survived";
 }
 
 TEST_F(ProcessTest, StopFdEndsTheRunPromptly) {
@@ -221,9 +247,9 @@ TEST_F(ProcessTest, StopFdEndsTheRunPromptly) {
 }
 
 TEST_F(ProcessTest, MemoryLimitStopsAMemoryHog) {
-  ProcessRequest request{.argv = {"/usr/bin/python3", "-c", "x = bytearray(2 * 10**9)"},
-                         .log_path = path("output.log"),
-                         .memory_limit_bytes = 200'000'000};
+  ProcessRequest request = command({"/usr/bin/python3", "-c", "x = bytearray(2 * 10**9)"});
+  request.log_path = path("output.log");
+  request.memory_limit_bytes = 200'000'000;
   ProcessResult result = run(request);
   EXPECT_FALSE(result.ending == ProcessEnding::kExited && result.exit_code == 0);
   EXPECT_NE(read_file(path("output.log")).find("MemoryError"), std::string::npos);
@@ -274,9 +300,9 @@ TEST_F(ProcessTest, LinesArriveLiveAndInOrder) {
 }
 
 TEST_F(ProcessTest, VeryLongLineIsCutForTheCallbackButLoggedWhole) {
-  ProcessRequest request{
-      .argv = {"/usr/bin/python3", "-c", "print('a' * (3 << 20)); print('end')"},
-      .log_path = path("output.log")};
+  ProcessRequest request =
+      command({"/usr/bin/python3", "-c", "print('a' * (3 << 20)); print('end')"});
+  request.log_path = path("output.log");
   std::vector<std::string> lines;
   ASSERT_EQ(run(request, &lines).ending, ProcessEnding::kExited);
   ASSERT_EQ(lines.size(), 2u);
@@ -291,7 +317,7 @@ TEST_F(ProcessTest, ArgumentsAreLiteralNeverShellWords) {
   const std::vector<std::string> nasty = {
       "x; rm -rf " + canary, "$(rm -rf " + canary + ")", "`rm -rf " + canary + "`",
       "a b  c", "*", "'quoted'", "&& rm -rf " + canary, "|cat", ""};
-  ProcessRequest request{.argv = {"/usr/bin/printf", "[%s]\\n"}};
+  ProcessRequest request = command({"/usr/bin/printf", "[%s]\\n"});
   request.argv.insert(request.argv.end(), nasty.begin(), nasty.end());
   std::vector<std::string> lines;
   ASSERT_EQ(run(request, &lines).ending, ProcessEnding::kExited);
@@ -308,22 +334,16 @@ TEST_F(ProcessTest, ArgumentsAreLiteralNeverShellWords) {
 }
 
 TEST_F(ProcessTest, CallbackExceptionKillsTheProgramAndPropagates) {
-  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  ProcessRequest request = shell("echo $$; sleep 100 & echo $!; wait");
-  std::vector<pid_t> pids;
+  ChildSubreaper subreaper;
+  ProcessRequest request = shell("echo $$; sleep 100 & sleep 100");
+  pid_t group = 0;
   request.on_stdout_line = [&](std::string_view line) {
-    pids.push_back(std::stoi(std::string(line)));
-    if (pids.size() == 2) throw std::runtime_error("storage is gone");
+    group = std::stoi(std::string(line));
+    throw std::runtime_error("storage is gone");
   };
   EXPECT_THROW(run_process(request), std::runtime_error);
-  ASSERT_EQ(pids.size(), 2u);
-  bool gone = wait_until_gone(pids[1], 10'000);
-  EXPECT_TRUE(gone) << "the background sleep survived";
-  if (!gone) ::kill(pids[1], SIGKILL);
-  ::waitpid(pids[1], nullptr, 0);
-  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
-  EXPECT_EQ(::kill(-pids[0], 0), -1);
-  EXPECT_EQ(errno, ESRCH);
+  ASSERT_GT(group, 0);
+  EXPECT_TRUE(group_ends(group)) << "a sleep survived";
 }
 
 TEST_F(ProcessTest, KillAllRunningProcessesEndsRunsOnOtherThreads) {
@@ -348,7 +368,7 @@ TEST_F(ProcessTest, ManyConcurrentRunsDoNotInterfere) {
   for (int i = 0; i < 8; ++i) {
     runs.push_back(std::async(std::launch::async, [i] {
       std::vector<std::string> lines;
-      ProcessRequest request{.argv = {"/bin/echo", "run", std::to_string(i)}};
+      ProcessRequest request = command({"/bin/echo", "run", std::to_string(i)});
       request.on_stdout_line = [&](std::string_view line) { lines.emplace_back(line); };
       EXPECT_EQ(run_process(request).exit_code, 0);
       return lines;

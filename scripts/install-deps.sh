@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs Winnow's build, test and benchmark dependencies from Debian's packages; installs only
+# what is missing, so a second run needs no network.
+# Usage: scripts/install-deps.sh [--bench]
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config git
+          libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
+          libgtest-dev libgmock-dev libbenchmark-dev python3 procps)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3-optuna hyperfine)
+fi
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]})); then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  echo "Installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests and end-to-end tests of the real `winnow` binary, built
+# with AddressSanitizer and UndefinedBehaviorSanitizer in build-test/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1 -g" \
+      -DWINNOW_SANITIZE=ON -DWINNOW_BUILD_BENCH=OFF
+cmake --build build-test -j2
+cd build-test
+ctest -j2 --output-on-failure --timeout 600
