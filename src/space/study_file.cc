@@ -430,6 +430,13 @@ class StudyFileInterpreter {
     ParamSpec spec;
     spec.name = member.key;
     spec.origin = display_name_ + ":" + std::to_string(member.line);
+    if (!table.is_table() && contains(top_level_keys(), member.key)) {
+      fail(member.line, path,
+           "expected a parameter, got " + describe(table) + " ('" + member.key +
+               (format_ == StudyFileFormat::kToml
+                    ? "' is a top-level key: in TOML, put it before the first [section])"
+                    : "' belongs at the top level)"));
+    }
     if (!table.is_table()) {
       fail(member.line, path,
            "expected a table with a 'type' (float, int, categorical or ordinal) and its keys, got " +
@@ -520,24 +527,18 @@ class StudyFileInterpreter {
 
   void read_enqueue(const Member& member, StudyFile& out) const {
     expect_kind(member.value, NodeKind::kList, "enqueue", "a list of configurations (tables)");
-    std::vector<std::string> names;
-    for (const ParamSpec& spec : out.space.params()) names.push_back(spec.name);
     for (size_t i = 0; i < member.value.items.size(); ++i) {
       const Node& entry = member.value.items[i];
       const std::string path = item_path("enqueue", i);
       expect_kind(entry, NodeKind::kTable, path, "a table of parameter values");
       Config config;
       for (const Member& param : entry.members) {
-        const std::string param_path = child_path(path, param.key);
-        if (out.space.find(param.key) == nullptr) {
-          fail(param.line, path,
-               "unknown parameter '" + param.key + "'" + did_you_mean(param.key, names));
-        }
-        ParamValue value = scalar_value(param.value, param_path);
+        ParamValue value = scalar_value(param.value, child_path(path, param.key));
         try {
+          // coerce() names the parameter (and suggests one when the name is unknown).
           config[param.key] = out.space.coerce(param.key, value);
         } catch (const Error& error) {
-          fail(param.line, param_path, error.what());
+          fail(param.line, path, error.what());
         }
       }
       try {

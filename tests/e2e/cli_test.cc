@@ -1,0 +1,386 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// End-to-end tests: the real `winnow` binary on real study files, real objective programs and a
+// real SQLite file.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "e2e/e2e_util.h"
+
+namespace winnow::e2e {
+namespace {
+
+// An objective whose behaviour depends on the trial number: it writes what it received and
+// prints a result.
+const char* kObjective = R"PY(
+import json, os, sys
+x = float(sys.argv[1]); kind = sys.argv[2]
+trial = int(os.environ["WINNOW_TRIAL"])
+params = json.load(open(os.environ["WINNOW_PARAMS_FILE"]))
+assert params["params"]["x"] == x, params
+print("winnow: step=1 value=%f" % (x * 2))
+print("some log line")
+print(json.dumps({"loss": (x - 0.3) ** 2, "kind_len": len(kind)}))
+)PY";
+
+std::string basic_study(const std::string& extra_objective = "", int trials = 12, int jobs = 2) {
+  return R"(
+[study]
+name = "basic"
+objectives = ["loss"]
+directions = ["minimize"]
+sampler = "sobol"
+seed = 3
+trials = )" + std::to_string(trials) + R"(
+jobs = )" + std::to_string(jobs) + R"(
+
+[objective]
+command = ["python3", "objective.py", "{x}", "{kind}"]
+timeout = "30s"
+)" + extra_objective + R"(
+
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+kind = { type = "categorical", choices = ["a", "bb"] }
+)";
+}
+
+TEST(Cli, RunShowAndExport) {
+  ScratchDir dir;
+  write_file(dir.path() / "objective.py", kObjective);
+  write_file(dir.path() / "study.toml", basic_study());
+  Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("Best trial"), std::string::npos) << run.out;
+  ASSERT_TRUE(fs::exists(dir.path() / "study.db"));  // beside the study file by default
+
+  std::vector<nlohmann::json> rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "basic");
+  ASSERT_EQ(rows.size(), 12u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["state"], "complete") << row.dump();
+    double x = row["params"]["x"];
+    EXPECT_NEAR(row["values"][0].get<double>(), (x - 0.3) * (x - 0.3), 1e-9);
+    EXPECT_EQ(row["metrics"]["kind_len"].get<double>(), row["params"]["kind"].get<std::string>().size());
+    EXPECT_NEAR(row["intermediate"]["1"].get<double>(), 2 * x, 1e-5);
+  }
+  // The per-trial log keeps the program's output.
+  std::string log = read_file(dir.path() / "study-runs" / "basic" / "0" / "output.log");
+  EXPECT_NE(log.find("some log line"), std::string::npos);
+
+  Result show = run_winnow(dir.path(), {"show", (dir.path() / "study.db").string()});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("complete 12"), std::string::npos) << show.out;
+
+  Result csv = run_winnow(dir.path(), {"export", "--storage", "sqlite:///" + (dir.path() / "study.db").string(),
+                                       "--study", "basic", "--format", "csv"});
+  EXPECT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 13);
+  EXPECT_EQ(csv.out.rfind("number,state,value_loss,", 0), 0u) << csv.out;
+
+  // Running again does nothing more: the study already has its trials.
+  Result again = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(export_trials(dir.path(), (dir.path() / "study.db").string(), "basic").size(), 12u);
+}
+
+TEST(Cli, BadStudyFileNamesFileLineAndParameter) {
+  ScratchDir dir;
+  std::string text = basic_study();
+  text.replace(text.find("low = 0.0, high = 1.0"), 21, "low = 2.0, high = 1.0");
+  write_file(dir.path() / "bad.toml", text);
+  Result r = run_winnow(dir.path(), {"run", (dir.path() / "bad.toml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.toml:17: parameter 'x': low (2) must be less than high (1)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'x'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "bad.db"));
+
+  write_file(dir.path() / "typo.toml", basic_study("retires = 2"));
+  r = run_winnow(dir.path(), {"run", (dir.path() / "typo.toml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean 'retries'"), std::string::npos) << r.err;
+
+  r = run_winnow(dir.path(), {"show", (dir.path() / "missing.db").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("missing.db"), std::string::npos);
+}
+
+TEST(Cli, HangingObjectiveIsKilledAtItsTimeout) {
+  ScratchDir dir;
+  write_file(dir.path() / "study.toml", R"(
+[study]
+trials = 2
+[objective]
+command = ["sh", "-c", "sleep 60 & sleep 60; echo 1", "ignored", "{x}"]
+timeout = "500ms"
+kill_grace = "200ms"
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+)");
+  auto start = std::chrono::steady_clock::now();
+  Result r = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(seconds, 30.0);
+  auto rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "study");
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["state"], "failed");
+    EXPECT_NE(row["failure_reason"].get<std::string>().find("timed out"), std::string::npos) << row.dump();
+  }
+}
+
+TEST(Cli, CrashingAndLyingObjectivesFailOnlyTheirTrial) {
+  ScratchDir dir;
+  write_file(dir.path() / "objective.py", R"PY(
+import os, signal, sys
+n = int(sys.argv[1]) % 6
+print("starting", file=sys.stderr)
+if n == 0: os.kill(os.getpid(), signal.SIGSEGV)
+elif n == 1: sys.exit(3)
+elif n == 2: print("the answer is forty-two")
+elif n == 3: print("nan")
+elif n == 4: print('{"value": "high"}')
+else: print(0.5)
+)PY");
+  write_file(dir.path() / "study.toml", R"(
+[study]
+trials = 12
+jobs = 3
+[objective]
+command = ["python3", "objective.py", "{trial}", "{x}"]
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+)");
+  Result r = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "study");
+  ASSERT_EQ(rows.size(), 12u);
+  std::map<int, std::string> expected = {{0, "signal 11"}, {1, "status 3"}, {2, "forty-two"},
+                                         {3, "NaN"}, {4, "high"}};
+  for (const auto& row : rows) {
+    int n = row["number"].get<int>() % 6;
+    if (n == 5) {
+      EXPECT_EQ(row["state"], "complete") << row.dump();
+      continue;
+    }
+    EXPECT_EQ(row["state"], "failed") << row.dump();
+    std::string reason = row["failure_reason"];
+    EXPECT_NE(reason.find(expected[n]), std::string::npos) << n << ": " << reason;
+    EXPECT_NE(reason.find("starting"), std::string::npos) << "log tail missing: " << reason;
+  }
+}
+
+TEST(Cli, MaliciousCategoricalValueIsOneLiteralArgument) {
+  ScratchDir dir;
+  fs::path canary = dir.path() / "canary";
+  write_file(canary, "alive");
+  write_file(dir.path() / "objective.py", R"PY(
+import sys
+open(sys.argv[2], "a").write(repr(sys.argv[1:]) + "\n")
+print(len(sys.argv))
+)PY");
+  write_file(dir.path() / "study.toml", R"TOML(
+[study]
+trials = 6
+sampler = "grid"
+[objective]
+command = ["python3", "objective.py", "{evil}", "argv.txt"]
+[space]
+evil = { type = "categorical", choices = ["x; rm -f canary", "$(rm -f canary)", "`rm -f canary` && echo pwned > pwned"] }
+)TOML");
+  Result r = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(canary));
+  EXPECT_FALSE(fs::exists(dir.path() / "pwned"));
+  auto rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "study");
+  ASSERT_EQ(rows.size(), 3u);  // the grid has three points
+  for (const auto& row : rows) EXPECT_EQ(row["values"][0].get<double>(), 3.0) << row.dump();
+  std::string argv = read_file(dir.path() / "argv.txt");
+  EXPECT_NE(argv.find("['x; rm -f canary', 'argv.txt']"), std::string::npos) << argv;
+}
+
+TEST(Cli, RetriedTrialLinksToTheAttemptItRetries) {
+  ScratchDir dir;
+  write_file(dir.path() / "objective.py", R"PY(
+import os, sys
+marker = "attempted-" + sys.argv[1]
+if not os.path.exists(marker):
+    open(marker, "w").close()
+    sys.exit(1)
+print(1.0)
+)PY");
+  write_file(dir.path() / "study.toml", R"(
+[study]
+trials = 4
+[objective]
+command = ["python3", "objective.py", "{x}"]
+retries = 1
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+)");
+  Result r = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "study");
+  ASSERT_EQ(rows.size(), 4u);  // the budget counts attempts: 2 failed + 2 retries
+  EXPECT_EQ(rows[0]["state"], "failed");
+  EXPECT_EQ(rows[1]["state"], "complete");
+  EXPECT_EQ(rows[1]["retry_of"], 0);
+  EXPECT_EQ(rows[1]["params"], rows[0]["params"]);
+}
+
+std::string sleepy_study(int trials, int jobs) {
+  return R"(
+[study]
+name = "sleepy"
+trials = )" + std::to_string(trials) + R"(
+jobs = )" + std::to_string(jobs) + R"(
+[objective]
+command = ["sh", "-c", "sleep 0.05; echo $0", "{x}"]
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+)";
+}
+
+TEST(Cli, KillNineThenResumeKeepsEveryCompletedTrial) {
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 3; ++round) {
+    ScratchDir dir;
+    write_file(dir.path() / "study.toml", sleepy_study(40, 3));
+    std::string db = (dir.path() / "study.db").string();
+    Process winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+    // Kill at a random instant once it has made progress.
+    int wait_ms = std::uniform_int_distribution<int>(100, 600)(rng);
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    winnow.signal(SIGKILL);
+    Result killed = winnow.wait();
+    EXPECT_EQ(killed.signal, SIGKILL);
+
+    std::map<int, nlohmann::json> completed_before;
+    if (fs::exists(db)) {
+      for (const auto& row : export_trials(dir.path(), db, "sleepy")) {
+        if (row["state"] == "complete") completed_before[row["number"]] = row;
+      }
+    }
+    Result resumed = run_winnow(dir.path(), {"resume", (dir.path() / "study.toml").string()});
+    if (!fs::exists(db) || resumed.exit_code == 2) {
+      // Killed before the study was even created: nothing to resume is a clear error.
+      EXPECT_NE(resumed.err.find("nothing to resume"), std::string::npos) << resumed.err;
+      continue;
+    }
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    std::vector<nlohmann::json> rows = export_trials(dir.path(), db, "sleepy");
+    int counted = 0;
+    for (const auto& row : rows) {
+      int number = row["number"];
+      EXPECT_EQ(number, &row - &rows[0]);  // gapless numbering
+      if (completed_before.contains(number)) EXPECT_EQ(row, completed_before[number]);
+      if (row["state"] == "failed") {
+        EXPECT_TRUE(row["interrupted"].get<bool>()) << row.dump();
+        EXPECT_NE(row["failure_reason"].get<std::string>().find("interrupted"), std::string::npos);
+      } else {
+        EXPECT_EQ(row["state"], "complete") << row.dump();
+        ++counted;
+      }
+    }
+    EXPECT_EQ(counted, 40) << "round " << round;
+  }
+}
+
+TEST(Cli, TwoProcessesShareOneSqliteStudy) {
+  ScratchDir dir;
+  write_file(dir.path() / "study.toml", sleepy_study(60, 2));
+  std::string file = (dir.path() / "study.toml").string();
+  // Create the study first so both processes open the same one.
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file, "--trials", "1"}).exit_code, 0);
+  Process a(dir.path(), {"run", file}, "a");
+  Process b(dir.path(), {"run", file}, "b");
+  Result ra = a.wait(), rb = b.wait();
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  auto rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "sleepy");
+  ASSERT_EQ(rows.size(), 60u);
+  std::set<int> numbers;
+  for (const auto& row : rows) {
+    numbers.insert(row["number"].get<int>());
+    EXPECT_EQ(row["state"], "complete");
+  }
+  EXPECT_EQ(numbers.size(), 60u);
+  EXPECT_EQ(*numbers.rbegin(), 59);
+}
+
+TEST(Cli, CtrlCStopsCleanlyAndMarksRunningTrials) {
+  ScratchDir dir;
+  write_file(dir.path() / "study.toml", R"(
+[study]
+name = "long"
+trials = 4
+jobs = 2
+[objective]
+command = ["sh", "-c", "echo started > started-$0; sleep 60; echo 1", "{trial}", "{x}"]
+kill_grace = "300ms"
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+)");
+  Process winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  // Wait until both trials are really running (observable: their marker files).
+  for (int i = 0; i < 3000 && !(fs::exists(dir.path() / "started-0") && fs::exists(dir.path() / "started-1")); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  winnow.signal(SIGINT);
+  Result r = winnow.wait();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  auto rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "long");
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["state"], "failed");
+    EXPECT_TRUE(row["interrupted"].get<bool>()) << row.dump();
+  }
+  // A resume runs the study to its end; interrupted trials do not count towards its budget.
+  std::string text = read_file(dir.path() / "study.toml");
+  text.replace(text.find("sleep 60"), 8, "sleep 0");
+  write_file(dir.path() / "study.toml", text);
+  Result resumed = run_winnow(dir.path(), {"resume", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "long");
+  ASSERT_EQ(rows.size(), 6u);
+  int complete = 0;
+  for (const auto& row : rows) complete += row["state"] == "complete";
+  EXPECT_EQ(complete, 4);
+}
+
+TEST(Cli, ParametersReachTheProgramAsEnvironmentAndFile) {
+  ScratchDir dir;
+  write_file(dir.path() / "objective.py", R"PY(
+import json, os
+p = json.load(open(os.environ["WINNOW_PARAMS_FILE"]))["params"]
+assert float(os.environ["WINNOW_PARAM_LEARNING_RATE"]) == p["learning_rate"]
+assert os.environ["WINNOW_TRIAL_DIR"].endswith("/" + os.environ["WINNOW_TRIAL"])
+assert "WINNOW_PARAM_MOMENTUM" not in os.environ or p["opt"] == "sgd"
+print(p["learning_rate"])
+)PY");
+  write_file(dir.path() / "study.yaml", R"(
+study:
+  trials: 8
+  sampler: random
+objective:
+  command: [python3, objective.py]
+space:
+  learning_rate: {type: float, low: 0.001, high: 0.1, log: true}
+  opt: {type: categorical, choices: [adam, sgd]}
+  momentum: {type: float, low: 0.0, high: 0.9, when: "opt == 'sgd'"}
+)");
+  Result r = run_winnow(dir.path(), {"run", (dir.path() / "study.yaml").string(), "--seed", "4"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "study");
+  ASSERT_EQ(rows.size(), 8u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["state"], "complete") << row.dump();
+    EXPECT_EQ(row["params"].contains("momentum"), row["params"]["opt"] == "sgd");
+  }
+}
+
+}  // namespace
+}  // namespace winnow::e2e
