@@ -31,38 +31,14 @@ import optuna
 WINDOW = 1000  # trials in the "first" and "last" windows
 
 
-def rdb_storage_like_winnow(path):
-    """Optuna's RDB storage on SQLite with the durability settings Winnow's SQLite storage uses
-    (src/storage/sqlite_schema.cc): journal_mode = WAL (kept in the file) and synchronous =
-    NORMAL (per connection), so a commit does not wait for fsync. Informative only: it shows how
-    much of Optuna's SQLite time is the disk rather than the framework."""
-    import sqlite3
-    import sqlalchemy
-
-    connection = sqlite3.connect(path)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.close()
-    storage = optuna.storages.RDBStorage("sqlite:///" + path)
-
-    def on_connect(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
-
-    sqlalchemy.event.listen(storage.engine, "connect", on_connect)
-    storage.engine.dispose()  # connections opened before the listener get the pragma too
-    return storage
-
-
 def run(storage_kind, requested, max_trials, time_limit, seed):
     n_trials = min(requested, max_trials) if max_trials else requested
     folder = None
     storage = None
-    if storage_kind in ("sqlite", "sqlite-wal"):
+    if storage_kind == "sqlite":
         folder = tempfile.mkdtemp(prefix="optuna-bench-")
-        path = os.path.join(folder, "overhead.db")
-        storage = "sqlite:///" + path
+        storage = "sqlite:///" + os.path.join(folder, "overhead.db")
     try:
-        if storage_kind == "sqlite-wal":
-            storage = rdb_storage_like_winnow(path)
         study = optuna.create_study(
             storage=storage,
             sampler=optuna.samplers.RandomSampler(seed=seed),
@@ -111,14 +87,14 @@ def run(storage_kind, requested, max_trials, time_limit, seed):
 
 
 def print_table(results):
-    print("%-10s %9s %10s %12s %14s %13s %11s  %s" % (
+    print("%-8s %9s %10s %12s %14s %13s %11s  %s" % (
         "storage", "trials", "total s", "mean us", "first 1k us", "last 1k us", "last/first",
         "note"))
     for r in results:
         first = "%.2f" % r["first1k_us"] if "first1k_us" in r else "-"
         last = "%.2f" % r["last1k_us"] if "last1k_us" in r else "-"
         ratio = "%.2f" % (r["last1k_us"] / r["first1k_us"]) if "first1k_us" in r else "-"
-        print("%-10s %9d %10.3f %12.2f %14s %13s %11s  %s" % (
+        print("%-8s %9d %10.3f %12.2f %14s %13s %11s  %s" % (
             r["storage"], r["trials"], r["total_s"], r["mean_us"], first, last, ratio,
             r.get("note", "")))
 
@@ -126,10 +102,7 @@ def print_table(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--storage", choices=["memory", "sqlite", "sqlite-wal", "all"],
-                        default="all",
-                        help="all = memory and sqlite; sqlite-wal = SQLite with Winnow's "
-                             "journal settings (WAL, synchronous = NORMAL), informative")
+    parser.add_argument("--storage", choices=["memory", "sqlite", "all"], default="all")
     parser.add_argument("--trials", default="1000,10000,100000",
                         help="comma-separated trial counts (default: %(default)s)")
     parser.add_argument("--sqlite-max-trials", type=int, default=10000,
@@ -160,8 +133,8 @@ def main():
         if args.time_limit is not None:
             time_limit = args.time_limit
         else:
-            time_limit = 300.0 if kind.startswith("sqlite") else 0
-        max_trials = args.sqlite_max_trials if kind.startswith("sqlite") else 0
+            time_limit = 300.0 if kind == "sqlite" else 0
+        max_trials = args.sqlite_max_trials if kind == "sqlite" else 0
         measured = {}  # trials actually run -> result, so a capped count is not run twice
         for count in counts:
             effective = min(count, max_trials) if max_trials else count
