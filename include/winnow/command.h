@@ -38,7 +38,9 @@ struct CommandObjectiveOptions {
   int64_t memory_limit_bytes = 0;
   // Where per-trial directories are made: <runs_dir>/<trial number>/. Default: "winnow-runs".
   std::string runs_dir = "winnow-runs";
-  // Extra environment variables for the program.
+  // Extra environment variables for the program, on top of this process's environment and
+  // PYTHONUNBUFFERED=1 (so a Python objective's report lines arrive as printed; override it with
+  // "" to get Python's buffering back). Default: none.
   std::map<std::string, std::string> env;
   // Names of the objectives, to read them from a JSON result. Default: none.
   std::vector<std::string> objective_names;

@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -104,10 +103,10 @@ double parse_with_unit(const std::string& text, const std::string& what,
   const char* begin = trimmed.data();
   const char* end = begin + trimmed.size();
   double number = 0;
+  // chars_format::fixed: exponents are not needed for durations or sizes, and "1e3" would read
+  // oddly next to units. It still reads "inf" and "nan", hence the isfinite check.
   auto [number_end, error] = std::from_chars(begin, end, number, std::chars_format::fixed);
-  // chars_format::fixed also refuses "inf" and "nan"; exponents are not needed for durations or
-  // sizes, and "1e3" would be ambiguous next to units anyway.
-  if (error != std::errc() || number_end == begin) throw fail();
+  if (error != std::errc() || number_end == begin || !std::isfinite(number)) throw fail();
   std::string unit = trim(std::string_view(number_end, static_cast<size_t>(end - number_end)));
   std::transform(unit.begin(), unit.end(), unit.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -128,8 +127,8 @@ std::string env_name_for_param(const std::string& name) {
   return out;
 }
 
-// This process's environment, then options.env, then the protocol's variables, each later one
-// overriding an earlier one of the same name.
+// This process's environment, then PYTHONUNBUFFERED=1 unless already set, then options.env, then
+// the protocol's variables, each later one overriding an earlier one of the same name.
 std::vector<std::string> build_environment(const CommandObjectiveOptions& options,
                                            const Trial& trial, const std::string& trial_dir,
                                            const std::string& params_file) {
@@ -140,6 +139,9 @@ std::vector<std::string> build_environment(const CommandObjectiveOptions& option
     if (equals == std::string_view::npos) continue;
     variables[std::string(text.substr(0, equals))] = std::string(text.substr(equals + 1));
   }
+  // Python block-buffers a piped stdout, which would hold report lines back until the buffer
+  // fills or the program ends; unbuffered, they arrive as printed. Overridable (set it to "").
+  variables.try_emplace("PYTHONUNBUFFERED", "1");
   for (const auto& [name, value] : options.env) variables[name] = value;
   variables["WINNOW_TRIAL"] = std::to_string(trial.number());
   variables["WINNOW_TRIAL_ID"] = std::to_string(trial.id());
@@ -279,11 +281,14 @@ void validate(const CommandObjectiveOptions& options) {
 
 TrialOutcome run_trial(const CommandObjectiveOptions& options, Trial& trial) {
   if (trial.stop_requested()) return failed("interrupted: winnow was stopped", true);
+  // Absolute, so {trial_dir} and {params_file} stay right whatever the working directory.
+  const fs::path relative = fs::path(options.runs_dir) / std::to_string(trial.number());
   std::error_code error;
-  const fs::path dir = fs::absolute(fs::path(options.runs_dir) / std::to_string(trial.number()));
-  fs::create_directories(dir, error);
+  const fs::path dir = fs::absolute(relative, error);
+  if (!error) fs::create_directories(dir, error);
   if (error) {
-    return failed("could not create trial directory '" + dir.string() + "': " + error.message());
+    return failed("could not create trial directory '" + relative.string() +
+                  "': " + error.message());
   }
   const std::string trial_dir = dir.string();
   const std::string params_file = (dir / "params.json").string();

@@ -15,7 +15,6 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
-#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -248,7 +247,10 @@ class ChildHandle {
     }
   }
   pid_t pid() const { return pid_; }
-  void kill_group(int sig) const { ::kill(-pid_, sig); }
+  // Never with a pid <= 0 after reap(): kill(-(-1)) would signal init, kill(-0) our own group.
+  void kill_group(int sig) const {
+    if (pid_ > 0) ::kill(-pid_, sig);
+  }
   // Waits for the (already exited or killed) child; returns its wait status. The registry slot
   // is freed first: until the zombie is reaped its pid cannot be reused, so a concurrent
   // kill_all_running_processes() never hits an unrelated group.
@@ -370,9 +372,10 @@ ProcessResult run_process(const ProcessRequest& request) {
   if (pid < 0) return spawn_failure("fork failed: " + errno_text(errno), start);
   if (pid == 0) run_child(plan);
 
-  ChildHandle child(pid);
-  // Also from the parent, so the group exists before anyone signals it (the usual race).
+  // Also from the parent, so the group exists before anyone signals it (the usual race); then
+  // registered, so that kill_all_running_processes() finds a group to kill.
   ::setpgid(pid, pid);
+  ChildHandle child(pid);
   out_write.reset();
   report_write.reset();
   stdin_fd.reset();
@@ -393,6 +396,7 @@ ProcessResult run_process(const ProcessRequest& request) {
                              start);
       case ChildStage::kExec: return spawn_failure(errno_text(failure.error), start);
     }
+    return spawn_failure("the child reported an unknown failure", start);
   }
   report_read.reset();
 

@@ -27,6 +27,8 @@ struct ProcessRequest {
   // Working directory of the program. Default: "" (the current directory).
   std::string working_dir;
   // Standard output and standard error end up here; the file is created or truncated first.
+  // Standard error goes straight to the file while standard output passes through this
+  // process, so lines a program writes to both in quick succession may interleave out of order.
   // Default: "" (both are discarded).
   std::string log_path;
   // Wall-clock limit in seconds (0 = none). Default: 0.
