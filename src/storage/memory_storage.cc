@@ -48,7 +48,9 @@ int64_t MemoryStorage::create_study(const StudyRecord& study) {
   storage_checks::check_new_study(study);
   std::lock_guard lock(mutex_);
   for (const StudyData& existing : studies_) {
-    if (existing.record.name == study.name) storage_checks::throw_duplicate_study(study.name, url());
+    if (existing.record.name == study.name) {
+      storage_checks::throw_duplicate_study(study.name, url());
+    }
   }
   StudyData data;
   data.record = study;

@@ -24,15 +24,13 @@ class MemoryStorage final : public Storage {
   std::optional<StudyRecord> find_study(std::string_view name) override;
   std::vector<StudyRecord> list_studies() override;
 
-  std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config,
-                                          TrialState state, std::string_view owner,
-                                          int64_t budget_limit,
+  std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config, TrialState state,
+                                          std::string_view owner, int64_t budget_limit,
                                           std::optional<int64_t> retry_of) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value) override;
-  void set_user_attr(int64_t trial_id, std::string_view key,
-                     std::string_view json_value) override;
+  void set_user_attr(int64_t trial_id, std::string_view key, std::string_view json_value) override;
   void finish_trial(int64_t trial_id, const TrialOutcome& outcome) override;
 
   std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) override;
@@ -45,8 +43,8 @@ class MemoryStorage final : public Storage {
  private:
   struct StudyData {
     StudyRecord record;
-    std::vector<int64_t> trial_ids;             // index = trial number
-    std::set<int64_t> waiting_numbers;          // ordered: begin() is the oldest
+    std::vector<int64_t> trial_ids;                // index = trial number
+    std::set<int64_t> waiting_numbers;             // ordered: begin() is the oldest
     std::map<int64_t, int64_t> number_by_version;  // one entry per trial: its current version
     int64_t counted = 0;
   };

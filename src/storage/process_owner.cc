@@ -18,7 +18,7 @@ namespace winnow {
 namespace {
 
 struct ProcessStat {
-  char state = '?';     // field 3: R, S, D, Z (zombie), X (dead), ...
+  char state = '?';        // field 3: R, S, D, Z (zombie), X (dead), ...
   std::string start_time;  // field 22, clock ticks after boot, kept as text
 };
 

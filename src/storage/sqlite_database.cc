@@ -143,7 +143,9 @@ void Database::commit() { Query(statement("COMMIT")).run(); }
 
 void Database::rollback_if_open() noexcept {
   // A failed COMMIT or statement may or may not have ended the transaction already.
-  if (sqlite3_get_autocommit(handle_) == 0) sqlite3_exec(handle_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (sqlite3_get_autocommit(handle_) == 0) {
+    sqlite3_exec(handle_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
 }
 
 bool Database::pause_before_retry(int attempt, std::chrono::steady_clock::time_point start) {

@@ -4,6 +4,9 @@
 // mutex) and by several processes (SQLite's file locks; every write is one BEGIN IMMEDIATE
 // transaction, retried while another process holds the lock). The schema is documented in
 // docs/storage.md for plain-SQL queries.
+//
+// Like any SQLite connection, an open SqliteStorage must not be used across fork(): a child
+// process opens its own.
 #pragma once
 
 #include <memory>
@@ -30,15 +33,13 @@ class SqliteStorage final : public Storage {
   std::optional<StudyRecord> find_study(std::string_view name) override;
   std::vector<StudyRecord> list_studies() override;
 
-  std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config,
-                                          TrialState state, std::string_view owner,
-                                          int64_t budget_limit,
+  std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config, TrialState state,
+                                          std::string_view owner, int64_t budget_limit,
                                           std::optional<int64_t> retry_of) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value) override;
-  void set_user_attr(int64_t trial_id, std::string_view key,
-                     std::string_view json_value) override;
+  void set_user_attr(int64_t trial_id, std::string_view key, std::string_view json_value) override;
   void finish_trial(int64_t trial_id, const TrialOutcome& outcome) override;
 
   std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) override;

@@ -44,8 +44,8 @@ void check_outcome(const TrialOutcome& outcome, size_t objectives, int64_t trial
 void check_user_attr(std::string_view key, std::string_view json_value) {
   if (key.empty()) throw Error("user attribute key is empty. Violated constraint: non-empty");
   if (!nlohmann::json::accept(json_value)) {
-    throw Error("user attribute '" + std::string(key) + "' is not valid JSON: " +
-                std::string(json_value.substr(0, 200)));
+    throw Error("user attribute '" + std::string(key) +
+                "' is not valid JSON: " + std::string(json_value.substr(0, 200)));
   }
 }
 
