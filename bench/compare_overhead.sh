@@ -10,6 +10,7 @@
 #   bench/compare_overhead.sh --storage memory --out /tmp/results
 #
 # Options: --trials N[,N...] (default 1000,10000,100000), --storage memory|sqlite|all,
+# --repeat R (both sides run each configuration R times and report medians; default 1),
 # --build-dir DIR (default build), --out DIR (keep the raw JSON there; default: a temporary
 # folder, removed), --sqlite-max-trials N and --time-limit S (passed to the Optuna script).
 # The Winnow benchmark must be built first: scripts/build.sh build --target overhead
@@ -18,6 +19,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 trials=1000,10000,100000
 storage=all
+repeat=1
 build_dir=$root/build
 out=
 optuna_args=()
@@ -25,6 +27,7 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --trials) trials=$2; shift 2 ;;
     --storage) storage=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --sqlite-max-trials|--time-limit) optuna_args+=("$1" "$2"); shift 2 ;;
@@ -56,13 +59,13 @@ echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $(cut -d' 
 echo "winnow:  $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' (src/ or include/ modified)'); optuna: $($python -c 'import optuna; print(optuna.__version__)')"
 echo
 
-echo "running Winnow:  $winnow_bench --storage $storage --trials $trials --json" >&2
+echo "running Winnow:  $winnow_bench --storage $storage --trials $trials --repeat $repeat --json" >&2
 start=$SECONDS
-"$winnow_bench" --storage "$storage" --trials "$trials" --json >"$out/winnow.jsonl"
+"$winnow_bench" --storage "$storage" --trials "$trials" --repeat "$repeat" --json >"$out/winnow.jsonl"
 echo "  done in $((SECONDS - start)) s" >&2
-echo "running Optuna:  $python $root/bench/optuna_overhead.py --storage $storage --trials $trials ${optuna_args[*]} --json" >&2
+echo "running Optuna:  $python $root/bench/optuna_overhead.py --storage $storage --trials $trials --repeat $repeat ${optuna_args[*]} --json" >&2
 start=$SECONDS
-$python "$root/bench/optuna_overhead.py" --storage "$storage" --trials "$trials" \
+$python "$root/bench/optuna_overhead.py" --storage "$storage" --trials "$trials" --repeat "$repeat" \
   ${optuna_args[@]+"${optuna_args[@]}"} --json >"$out/optuna.jsonl"
 echo "  done in $((SECONDS - start)) s" >&2
 
@@ -88,7 +91,8 @@ for key in sorted(winnow, key=lambda k: (k[0] != "memory", k[1])):
         continue
     note = ""
     if o["trials"] != requested:
-        note = "Optuna ran %d trials (capped)" % o["trials"]
+        why = "time limit" if "time-limit" in o.get("note", "") else "cap"
+        note = "Optuna: only %d trials (%s); ratio vs. Winnow's %d" % (o["trials"], why, requested)
     rows.append((storage, "%d trials, mean" % requested, w["mean_us"], o["mean_us"], note))
     if "first1k_us" in w and "first1k_us" in o:
         rows.append((storage, "  first 1,000", w["first1k_us"], o["first1k_us"], ""))
@@ -98,6 +102,9 @@ for key in sorted(winnow, key=lambda k: (k[0] != "memory", k[1])):
                 w["trials"] - 1000, w["trials"] - 1, o["trials"] - 1000, o["trials"] - 1)
         rows.append((storage, "  last 1,000", w["last1k_us"], o["last1k_us"], window_note))
 
+runs = max(r.get("runs", 1) for r in list(winnow.values()) + list(optuna.values()))
+if runs > 1:
+    print("(each figure: the median of %d runs)" % runs)
 print("%-7s %-22s %14s %14s %11s  %-6s %s" % (
     "storage", "measure", "winnow us", "optuna us", "ratio", ">=100x", "note"))
 for storage, what, w_us, o_us, note in rows:

@@ -86,6 +86,16 @@ def run(storage_kind, requested, max_trials, time_limit, seed):
     return result
 
 
+def median(runs):
+    """Each statistic's median over repeated runs (the lower middle one for an even count)."""
+    out = dict(runs[0], runs=len(runs))
+    for key in ("trials", "total_s", "mean_us", "first1k_us", "last1k_us"):
+        if all(key in r for r in runs):
+            values = sorted(r[key] for r in runs)
+            out[key] = values[(len(values) - 1) // 2]
+    return out
+
+
 def print_table(results):
     print("%-8s %9s %10s %12s %14s %13s %11s  %s" % (
         "storage", "trials", "total s", "mean us", "first 1k us", "last 1k us", "last/first",
@@ -110,6 +120,9 @@ def main():
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds after which a run stops, 0 = none (default: 300 for "
                              "SQLite, none in memory)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each configuration (seeds S, S+1, ...); each statistic is "
+                             "the median (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true",
                         help="one JSON object per configuration instead of the table")
@@ -144,7 +157,8 @@ def main():
                     "above)" % (result["trials"], count)
                 results.append(result)
                 continue
-            result = run(kind, count, max_trials, time_limit, args.seed)
+            result = median([run(kind, count, max_trials, time_limit, args.seed + r)
+                             for r in range(max(args.repeat, 1))])
             measured[effective] = result
             results.append(result)
             if not args.json:
@@ -155,6 +169,8 @@ def main():
             print(json.dumps(r))
     else:
         print("optuna %s, python %s" % (optuna.__version__, sys.version.split()[0]))
+        if args.repeat > 1:
+            print("(each statistic: the median of %d runs)" % args.repeat)
         print_table(results)
 
 

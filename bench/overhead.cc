@@ -15,6 +15,7 @@
 // study is not timed.
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -49,6 +50,7 @@ struct Result {
   double mean_us = 0;
   std::optional<double> first_us;  // mean over the first kWindow trials
   std::optional<double> last_us;   // mean over the last kWindow trials
+  int runs = 1;                    // runs this is the median of (--repeat)
 };
 
 winnow::SearchSpace make_space() {
@@ -125,6 +127,26 @@ Result run(const std::string& storage_kind, int64_t n_trials, uint64_t seed) {
   return result;
 }
 
+// The median of each statistic over repeated runs (the middle run for an odd count; the lower
+// of the two middle ones otherwise), which resists the noise of a shared machine.
+Result median(std::vector<Result> runs) {
+  auto middle = [&](auto field) {
+    std::vector<double> values;
+    for (const Result& r : runs) values.push_back(field(r));
+    std::sort(values.begin(), values.end());
+    return values[(values.size() - 1) / 2];
+  };
+  Result out = runs.front();
+  out.total_seconds = middle([](const Result& r) { return r.total_seconds; });
+  out.mean_us = middle([](const Result& r) { return r.mean_us; });
+  if (out.first_us) {
+    out.first_us = middle([](const Result& r) { return *r.first_us; });
+    out.last_us = middle([](const Result& r) { return *r.last_us; });
+  }
+  out.runs = static_cast<int>(runs.size());
+  return out;
+}
+
 std::string format(double value, int decimals) {
   char buffer[64];
   std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
@@ -132,6 +154,9 @@ std::string format(double value, int decimals) {
 }
 
 void print_table(const std::vector<Result>& results) {
+  if (!results.empty() && results.front().runs > 1) {
+    std::printf("(each statistic: the median of %d runs)\n", results.front().runs);
+  }
   std::printf("%-8s %9s %10s %12s %14s %13s %11s\n", "storage", "trials", "total s",
               "mean us", "first 1k us", "last 1k us", "last/first");
   for (const Result& r : results) {
@@ -147,8 +172,9 @@ void print_table(const std::vector<Result>& results) {
 void print_json(const std::vector<Result>& results) {
   for (const Result& r : results) {
     std::printf("{\"impl\": \"winnow\", \"storage\": \"%s\", \"trials\": %lld, "
-                "\"total_s\": %.6f, \"mean_us\": %.4f",
-                r.storage.c_str(), static_cast<long long>(r.trials), r.total_seconds, r.mean_us);
+                "\"runs\": %d, \"total_s\": %.6f, \"mean_us\": %.4f",
+                r.storage.c_str(), static_cast<long long>(r.trials), r.runs, r.total_seconds,
+                r.mean_us);
     if (r.first_us) std::printf(", \"first1k_us\": %.4f, \"last1k_us\": %.4f", *r.first_us, *r.last_us);
     std::printf("}\n");
   }
@@ -157,8 +183,11 @@ void print_json(const std::vector<Result>& results) {
 [[noreturn]] void usage(const char* program, const std::string& problem) {
   std::cerr << program << ": " << problem << "\n"
             << "usage: " << program
-            << " [--storage memory|sqlite|all] [--trials N[,N...]] [--seed S] [--json]\n"
-               "  defaults: --storage all --trials 1000,10000,100000 --seed 1\n"
+            << " [--storage memory|sqlite|all] [--trials N[,N...]] [--repeat R] [--seed S]"
+               " [--json]\n"
+               "  defaults: --storage all --trials 1000,10000,100000 --repeat 1 --seed 1\n"
+               "  --repeat R runs each configuration R times (seeds S, S+1, ...) and reports the\n"
+               "  median of each statistic\n"
                "  --json prints one JSON object per configuration instead of the table\n";
   std::exit(2);
 }
@@ -184,6 +213,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> storages = {"memory", "sqlite"};
   std::vector<int64_t> counts = {1000, 10000, 100000};
   uint64_t seed = 1;
+  int repeat = 1;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -202,6 +232,9 @@ int main(int argc, char** argv) {
       }
     } else if (arg == "--trials") {
       counts = parse_counts(argv[0], value());
+    } else if (arg == "--repeat") {
+      repeat = std::atoi(std::string(value()).c_str());
+      if (repeat < 1) usage(argv[0], "--repeat: expected a count >= 1");
     } else if (arg == "--seed") {
       seed = std::strtoull(std::string(value()).c_str(), nullptr, 10);
     } else if (arg == "--json") {
@@ -217,7 +250,9 @@ int main(int argc, char** argv) {
   try {
     for (const std::string& storage : storages) {
       for (int64_t count : counts) {
-        results.push_back(run(storage, count, seed));
+        std::vector<Result> runs;
+        for (int r = 0; r < repeat; ++r) runs.push_back(run(storage, count, seed + r));
+        results.push_back(median(runs));
         if (!json) std::cerr << "done: " << storage << " " << count << " trials\n";
       }
     }

@@ -156,22 +156,29 @@ class StudyFileInterpreter {
       if (contains(allowed, member.key)) continue;
       std::string message = "unknown key '" + member.key + "'";
       std::string suggestion = did_you_mean(member.key, allowed);
+      // A key of another section is more likely misplaced than misspelt.
       if (!suggestion.empty()) {
         message += suggestion;
-      } else if (path.empty() && contains(study_keys(), member.key)) {
+      } else if (path != "study" && contains(study_keys(), member.key)) {
         message += " ('" + member.key + "' belongs in section 'study')";
-      } else if (path.empty() && contains(objective_keys(), member.key)) {
+      } else if (path != "objective" && contains(objective_keys(), member.key)) {
         message += " ('" + member.key + "' belongs in section 'objective')";
       } else if (!path.empty() && contains(top_level_keys(), member.key)) {
-        message += format_ == StudyFileFormat::kToml
-                       ? " (in TOML, top-level keys such as '" + member.key +
-                             "' must come before the first [section])"
-                       : " ('" + member.key + "' belongs at the top level)";
+        message += top_level_hint(member.key);
       } else {
         message += "; expected one of: " + join(allowed, ", ");
       }
       fail(member.line, path, message);
     }
+  }
+
+  // In TOML every key after a [section] header belongs to that section, which is how top-level
+  // keys such as `forbidden` end up in the wrong place.
+  std::string top_level_hint(const std::string& key) const {
+    if (format_ == StudyFileFormat::kToml) {
+      return " ('" + key + "' is a top-level key: in TOML, put it before the first [section])";
+    }
+    return " ('" + key + "' belongs at the top level)";
   }
 
   // --- Typed values ----------------------------------------------------------------------------
@@ -221,13 +228,11 @@ class StudyFileInterpreter {
     } else {
       expect_kind(node, NodeKind::kInt, path, "an integer");
     }
-    if (value < min) {
-      fail(node.line, path, "must be at least " + std::to_string(min) + ", got " +
-                                std::to_string(value));
-    }
-    if (value > max) {
-      fail(node.line, path, "must be at most " + std::to_string(max) + ", got " +
-                                std::to_string(value));
+    if (value < min || value > max) {
+      fail(node.line, path,
+           (value < min ? "must be at least " + std::to_string(min)
+                        : "must be at most " + std::to_string(max)) +
+               ", got " + std::to_string(value));
     }
     return value;
   }
@@ -432,10 +437,7 @@ class StudyFileInterpreter {
     spec.origin = display_name_ + ":" + std::to_string(member.line);
     if (!table.is_table() && contains(top_level_keys(), member.key)) {
       fail(member.line, path,
-           "expected a parameter, got " + describe(table) + " ('" + member.key +
-               (format_ == StudyFileFormat::kToml
-                    ? "' is a top-level key: in TOML, put it before the first [section])"
-                    : "' belongs at the top level)"));
+           "expected a parameter, got " + describe(table) + top_level_hint(member.key));
     }
     if (!table.is_table()) {
       fail(member.line, path,

@@ -11,11 +11,13 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "space/document.h"
@@ -113,6 +115,24 @@ Node empty_node(NodeKind kind, int line) {
   return node;
 }
 
+// Records where the last document started; the rest of the events are not needed.
+class DocumentStartRecorder : public YAML::EventHandler {
+ public:
+  YAML::Mark start;
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 class YamlConverter {
  public:
   explicit YamlConverter(const std::string& display_name) : display_name_(display_name) {}
@@ -130,8 +150,9 @@ class YamlConverter {
       case YAML::NodeType::Map: {
         out.kind = NodeKind::kTable;
         std::unordered_map<std::string, int> first_line;
-        for (auto it = node.begin(); it != node.end(); ++it) {
-          const YAML::Node& key = it->first;
+        for (const auto& entry : node) {
+          // Copies: yaml-cpp iterators hand out proxies, so references into them dangle.
+          const YAML::Node key = entry.first;
           int key_line = key.Mark().is_null() ? out.line : key.Mark().line + 1;
           if (!key.IsScalar()) {
             throw_at(display_name_, key_line, path,
@@ -145,7 +166,7 @@ class YamlConverter {
                      "defined twice (first on line " + std::to_string(previous->second) + ")");
           }
           // An empty value ("lr:") gets the position of the next token; the key's line is right.
-          const YAML::Node& value = it->second;
+          const YAML::Node value = entry.second;
           Node child = value.IsNull() && value.Tag().empty()
                            ? empty_node(NodeKind::kNull, key_line)
                            : convert(value, member_path, key_line, depth + 1);
@@ -155,8 +176,8 @@ class YamlConverter {
       }
       case YAML::NodeType::Sequence:
         out.kind = NodeKind::kList;
-        for (size_t i = 0; i < node.size(); ++i) {
-          out.items.push_back(convert(node[i], item_path(path, i), out.line, depth + 1));
+        for (const auto& item : node) {
+          out.items.push_back(convert(item, item_path(path, out.items.size()), out.line, depth + 1));
         }
         break;
       case YAML::NodeType::Scalar:
@@ -223,26 +244,36 @@ class YamlConverter {
 }  // namespace
 
 Node read_yaml(std::string_view text, const std::string& display_name) {
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
+  int next_document_line = 0;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    document = YAML::Load(std::string(text));
+    // yaml-cpp 0.7's LoadAll loops forever on some malformed input (jbeder/yaml-cpp#1319: it
+    // keeps returning empty documents without consuming anything), so anything after the first
+    // document is looked for by asking a parser at most twice.
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    DocumentStartRecorder recorder;
+    if (parser.HandleNextDocument(recorder) && parser.HandleNextDocument(recorder)) {
+      next_document_line = recorder.start.line + 1;
+    }
   } catch (const YAML::Exception& error) {
     throw_syntax_error(display_name, error.mark.line + 1, error.mark.column + 1, error.msg);
   }
-  if (documents.size() > 1) {
-    throw_at(display_name, documents[1].Mark().line + 1, "",
-             "a study file holds one YAML document; this is the start of a second");
+  if (next_document_line > 0) {
+    throw_at(display_name, next_document_line, "",
+             "unexpected content after the document (a study file holds one YAML document)");
   }
   // An empty file (or one of comments only) is an empty table: the schema then says what is
   // missing, which is more helpful than "empty document".
-  if (documents.empty() || documents[0].IsNull()) return empty_node(NodeKind::kTable, 1);
-  if (!documents[0].IsMap()) {
-    int line = documents[0].Mark().is_null() ? 1 : documents[0].Mark().line + 1;
+  if (document.IsNull()) return empty_node(NodeKind::kTable, 1);
+  if (!document.IsMap()) {
+    int line = document.Mark().is_null() ? 1 : document.Mark().line + 1;
     throw_at(display_name, line, "",
              "the top level must be a table of sections (study, objective, space...), got " +
-                 std::string(documents[0].IsSequence() ? "a list" : "a single value"));
+                 std::string(document.IsSequence() ? "a list" : "a single value"));
   }
-  Node root = YamlConverter(display_name).convert(documents[0], "", 1, 0);
+  Node root = YamlConverter(display_name).convert(document, "", 1, 0);
   root.line = 1;
   return root;
 }

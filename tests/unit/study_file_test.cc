@@ -311,8 +311,8 @@ TEST(StudyFileTest, SameStudyInEveryFormatParsesTheSame) {
   EXPECT_EQ(yaml.space.find("lr")->origin, "study.yaml:28");
   EXPECT_EQ(yaml.space.find("layers")->origin, "study.yaml:29");
   EXPECT_EQ(yaml.space.find("batch")->origin, "study.yaml:36");
-  EXPECT_EQ(json.space.find("lr")->origin, "study.json:16");
-  EXPECT_EQ(json.space.find("batch")->origin, "study.json:20");
+  EXPECT_EQ(json.space.find("lr")->origin, "study.json:15");
+  EXPECT_EQ(json.space.find("batch")->origin, "study.json:19");
 }
 
 TEST(StudyFileTest, DefaultsAndPathsRelativeToTheFile) {
@@ -467,7 +467,7 @@ TEST(StudyFileErrorTest, ConditionCycle) {
 
 TEST(StudyFileErrorTest, ForbiddenClauseForbidsEverything) {
   expect_error_everywhere({kX}, 1, "forbidden clause 'x >= 0': forbids every configuration",
-                          R"(["x < 2", "x >= 0"])");
+                          R"(["x > 0.9", "x >= 0"])");
 }
 
 TEST(StudyFileErrorTest, ForbiddenClauseUnknownParameter) {
@@ -583,6 +583,9 @@ std::vector<Case> study_section_cases(const std::string& toml_line, const std::s
 TEST(StudyFileErrorTest, StudySection) {
   expect_error(study_section_cases("trails = 10", "trails: 10", R"("trails": 10)"),
                {"@:2: study: unknown key 'trails' (did you mean 'trials'?)"});
+  expect_error(study_section_cases("memory_limit = 3", "memory_limit: 3", R"("memory_limit": 3)"),
+               {"@:2: study: unknown key 'memory_limit' ('memory_limit' belongs in section "
+                "'objective')"});
   expect_error(study_section_cases("jobs = 0", "jobs: 0", R"("jobs": 0)"),
                {"@:2: study.jobs: must be at least 1, got 0"});
   expect_error(study_section_cases("seed = \"x\"", "seed: x", R"("seed": "x")"),
@@ -615,8 +618,8 @@ TEST(StudyFileErrorTest, ObjectiveSection) {
          "{\"objective\": {\n" + json +
              R"(}, "space": {"x": {"type": "float", "low": 0, "high": 1}}})"}};
   };
-  expect_error(cases("cmd = [\"run\"]", "cmd: [run]", R"("cmd": ["run"])"),
-               {"@:2: objective: unknown key 'cmd' (did you mean 'command'?)"});
+  expect_error(cases("comand = [\"run\"]", "comand: [run]", R"("comand": ["run"])"),
+               {"@:2: objective: unknown key 'comand' (did you mean 'command'?)"});
   expect_error(cases("working_dir = \".\"", "working_dir: .", R"("working_dir": ".")"),
                {"@:1: objective: missing 'command'"});
   expect_error(cases("command = [\"run\"]\nmemory_limit = \"lots\"",
@@ -705,6 +708,12 @@ TEST(StudyFileErrorTest, SyntaxErrors) {
   EXPECT_TRUE(Contains(json, "s.json:3:1: syntax error: ")) << json;
   EXPECT_EQ(json.find("json.exception"), std::string::npos) << json;
   EXPECT_TRUE(Contains(error_of("", StudyFileFormat::kJson, "s.json"), "s.json:1:1: syntax error"));
+  // toml++ 3.3 asserts on these in a header-only debug build (marzer/tomlplusplus#301); the
+  // shared library that CMake links reports them.
+  EXPECT_TRUE(Contains(error_of("[[[1]]]\n", StudyFileFormat::kToml, "s.toml"),
+                       "s.toml:1:3: syntax error: "));
+  EXPECT_TRUE(Contains(error_of("[\x1c]\n", StudyFileFormat::kToml, "s.toml"),
+                       "s.toml:1:2: syntax error: "));
   EXPECT_TRUE(Contains(error_of("a = 1979-05-27\n", StudyFileFormat::kToml, "s.toml"),
                        "s.toml:1: a: dates and times are not used"));
 }
@@ -741,7 +750,11 @@ TEST(StudyFileYamlTest, AnchorsWorkAndHostileDocumentsFail) {
   EXPECT_TRUE(Contains(error_of(laughs, StudyFileFormat::kYaml, "s.yaml"), "more than"));
   EXPECT_TRUE(Contains(error_of(kObjectiveYaml + kSpaceYaml + "---\nb: 1\n",
                                 StudyFileFormat::kYaml, "s.yaml"),
-                       "s.yaml:5: a study file holds one YAML document"));
+                       "s.yaml:5: unexpected content after the document"));
+  // yaml-cpp 0.7's LoadAll never returns on this (a stray '}' after a complete flow mapping).
+  EXPECT_TRUE(Contains(error_of("{\"objective\": {\"command\": [\"run\"]}},\n\"x\": 1}\n}\n",
+                                StudyFileFormat::kYaml, "s.yaml"),
+                       "s.yaml:1:"));
 }
 
 }  // namespace
