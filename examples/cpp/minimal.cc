@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
       .add_categorical("kind", {std::string("a"), std::string("b")})
       .add_float("alpha", 1e-4, 1.0).log().when("kind == 'b'");
 
-  auto storage = winnow::open_storage(argc > 1 ? argv[1] : "memory");
+  std::shared_ptr<winnow::Storage> storage = winnow::open_storage(argc > 1 ? argv[1] : "memory");
   auto study = winnow::Study::create(storage, space, {.name = "demo", .sampler = "sobol", .seed = 1});
 
   auto t = study.ask();

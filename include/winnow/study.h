@@ -2,7 +2,7 @@
 //
 // A study searches a space for the configuration that optimises one or more objectives.
 //
-//   auto storage = winnow::open_storage("study.db");
+//   std::shared_ptr<winnow::Storage> storage = winnow::open_storage("study.db");
 //   winnow::Study study = winnow::Study::create(storage, space, {.name = "demo"});
 //   auto t = study.ask();
 //   study.tell(t, train(t.float_param("lr")));

@@ -133,6 +133,33 @@ class DocumentStartRecorder : public YAML::EventHandler {
   void OnMapEnd() override {}
 };
 
+// Checks JSON syntax without building a document (yaml-cpp builds the one that is used).
+// nlohmann::json::parse would throw out_of_range, without a position, for a number such as 1e999.
+class JsonSyntaxChecker : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  size_t position = 0;  // bytes read when the error was found
+  std::string message;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t at, const std::string&,
+                   const nlohmann::json::exception& error) override {
+    position = at;
+    message = error.what();
+    return false;
+  }
+};
+
 class YamlConverter {
  public:
   explicit YamlConverter(const std::string& display_name) : display_name_(display_name) {}
@@ -279,27 +306,28 @@ Node read_yaml(std::string_view text, const std::string& display_name) {
 }
 
 Node read_json(std::string_view text, const std::string& display_name) {
-  try {
-    [[maybe_unused]] nlohmann::json document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    // what(): "[json.exception.parse_error.101] parse error at line 3, column 1: syntax error
-    // while parsing object key - unexpected '}'; expected string literal".
-    std::string message = error.what();
-    int line = 0, column = 0;
-    size_t at = message.find(" at line ");
-    if (at == std::string::npos ||
-        std::sscanf(message.c_str() + at, " at line %d, column %d", &line, &column) != 2) {
-      line = 1 + static_cast<int>(std::count(text.begin(),
-                                              text.begin() + std::min(error.byte, text.size()),
-                                              '\n'));
-    }
-    size_t detail = message.find(": ", at == std::string::npos ? 0 : at);
-    message = detail == std::string::npos ? message : message.substr(detail + 2);
+  JsonSyntaxChecker checker;
+  if (nlohmann::json::sax_parse(text, &checker)) return read_yaml(text, display_name);
+  // Only what() says whether nlohmann counted the position in bytes or as line and column:
+  //   "[json.exception.parse_error.101] parse error at line 3, column 1: syntax error while
+  //    parsing object key - unexpected '}'; expected string literal"
+  //   "[json.exception.out_of_range.406] number overflow parsing '1e999'"
+  std::string message = checker.message;
+  message.erase(0, message.find("] ") == std::string::npos ? 0 : message.find("] ") + 2);
+  int line = 0, column = 0;
+  size_t at = message.find(" at line ");
+  if (at != std::string::npos &&
+      std::sscanf(message.c_str() + at, " at line %d, column %d", &line, &column) == 2) {
+    message.erase(0, message.find(": ", at) + 2);
     constexpr std::string_view kRedundant = "syntax error ";
-    if (message.rfind(kRedundant, 0) == 0) message.erase(0, kRedundant.size());
+    if (message.starts_with(kRedundant)) message.erase(0, kRedundant.size());
     throw_syntax_error(display_name, line, column, message);
   }
-  return read_yaml(text, display_name);
+  std::string_view before = text.substr(0, std::min(checker.position, text.size()));
+  line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  column = static_cast<int>(before.size() - (before.rfind('\n') + 1));
+  throw Error(display_name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
+              message);
 }
 
 }  // namespace winnow::document

@@ -708,6 +708,10 @@ TEST(StudyFileErrorTest, SyntaxErrors) {
   EXPECT_TRUE(Contains(json, "s.json:3:1: syntax error: ")) << json;
   EXPECT_EQ(json.find("json.exception"), std::string::npos) << json;
   EXPECT_TRUE(Contains(error_of("", StudyFileFormat::kJson, "s.json"), "s.json:1:1: syntax error"));
+  EXPECT_EQ(error_of("{\"a\":\n 1e999}", StudyFileFormat::kJson, "s.json"),
+            "s.json:2:6: number overflow parsing '1e999'");
+  EXPECT_TRUE(Contains(error_of("a: [1e999]", StudyFileFormat::kYaml, "s.yaml"),
+                       "s.yaml:1: a[0]: number out of range: 1e999"));
   // toml++ 3.3 asserts on these in a header-only debug build (marzer/tomlplusplus#301); the
   // shared library that CMake links reports them.
   EXPECT_TRUE(Contains(error_of("[[[1]]]\n", StudyFileFormat::kToml, "s.toml"),
