@@ -1,6 +1,6 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
-// Study files: TOML, YAML or JSON with one schema (README.md, "The study file"). Every error
+// Study files: TOML, YAML or JSON with one schema (docs/study-file.md). Every error
 // names the file, the line and the key or parameter at fault.
 #pragma once
 
