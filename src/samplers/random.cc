@@ -2,7 +2,6 @@
 //
 // Uniform random search over the unit-cube encoding: log-scaled parameters are uniform in log
 // space, ints and choices uniform over their values, inactive parameters never drawn.
-#include <random>
 
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
@@ -20,11 +19,13 @@ class RandomSampler : public Sampler {
     // The n-th proposal depends only on (seed, n); n continues from the trial count after a
     // resume, so a resumed study does not repeat the configurations it already tried.
     if (next_index_ < 0) next_index_ = context.trial_count;
-    std::mt19937_64 rng(mix_seed(seed_, static_cast<uint64_t>(next_index_++)));
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    // A counter-based stream (SplitMix64 over (seed, n, k)): seeding a Mersenne Twister per
+    // trial would cost more than the rest of an in-memory ask and tell together.
+    uint64_t key = mix_seed(seed_, static_cast<uint64_t>(next_index_++));
+    uint64_t k = 0;
     std::vector<double> x(context.space.size());
     return draw_allowed(context.space, [&](int) {
-      for (double& v : x) v = uniform(rng);
+      for (double& v : x) v = static_cast<double>(mix_seed(key, k++) >> 11) * 0x1.0p-53;
       return context.space.decode(x);
     });
   }

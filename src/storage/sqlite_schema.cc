@@ -34,7 +34,8 @@ CREATE TABLE trials (
   study_id       INTEGER NOT NULL REFERENCES studies (study_id),
   number         INTEGER NOT NULL,
   state          TEXT NOT NULL
-                 CHECK (state IN ('waiting', 'running', 'complete', 'pruned', 'failed')),
+                 CHECK (state = 'waiting' OR state = 'running' OR state = 'complete' OR
+                        state = 'pruned' OR state = 'failed'),
   start_ms       INTEGER,
   end_ms         INTEGER,
   failure_reason TEXT,
@@ -50,7 +51,8 @@ CREATE INDEX trials_by_state ON trials (study_id, state, number);
 CREATE TABLE trial_params (
   trial_id   INTEGER NOT NULL REFERENCES trials (trial_id),
   name       TEXT NOT NULL,
-  value_type TEXT NOT NULL CHECK (value_type IN ('bool', 'int', 'float', 'string')),
+  value_type TEXT NOT NULL CHECK (value_type = 'bool' OR value_type = 'int' OR value_type = 'float' OR
+                              value_type = 'string'),
   value,
   PRIMARY KEY (trial_id, name)
 ) WITHOUT ROWID;
