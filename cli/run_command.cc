@@ -92,8 +92,8 @@ int run(const RunArgs& args, bool resume) {
     std::cerr << "winnow: " << recovered << " trial(s) left running by a stopped process were "
               << (file.requeue_interrupted ? "put back in the queue" : "marked failed") << "\n";
   }
+  // Queued configurations belong to the study's start, not to every later run or resume.
   if (!existing) {
-    if (file.study.sampler.empty()) file.study.sampler = "random";
     for (const Config& config : file.enqueue) study.enqueue(config);
   }
 

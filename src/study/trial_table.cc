@@ -246,8 +246,9 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
     } else {
       out << "Pareto front: " << ranked.size() << " trial(s)\n";
     }
-    std::vector<std::string> header = {single ? "rank" : "", "trial"};
-    if (!single) header.erase(header.begin());
+    std::vector<std::string> header;
+    if (single) header.push_back("rank");
+    header.push_back("trial");
     std::vector<std::string> values = value_columns(study);
     header.insert(header.end(), values.begin(), values.end());
     header.push_back("duration_s");
