@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 namespace winnow::cli {
 namespace {
 
@@ -45,9 +47,27 @@ std::string Progress::eta() const {
   return buffer;
 }
 
-void Progress::started(const FrozenTrial&) {
+// The JSON string stored under `key`, or "" when absent or not a string.
+static std::string string_attr(const FrozenTrial& trial, const std::string& key) {
+  auto it = trial.user_attrs.find(key);
+  if (it == trial.user_attrs.end()) return "";
+  nlohmann::json value = nlohmann::json::parse(it->second, nullptr, false);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+void Progress::started(const FrozenTrial& trial) {
   ++running_;
-  if (terminal_ && !quiet_) redraw();
+  if (quiet_) return;
+  // The auto sampler's choice is shown whenever it changes, with its reason.
+  std::string sampler = string_attr(trial, "winnow.sampler");
+  if (!sampler.empty() && sampler != last_sampler_) {
+    last_sampler_ = sampler;
+    std::string line = "trial " + std::to_string(trial.number) + ": sampler " + sampler;
+    std::string reason = string_attr(trial, "winnow.sampler_reason");
+    if (!reason.empty()) line += " (" + reason + ")";
+    std::cerr << (terminal_ ? "\r\033[K" : "") << line << "\n";
+  }
+  if (terminal_) redraw();
 }
 
 void Progress::finished(const FrozenTrial& trial) {

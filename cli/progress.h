@@ -38,6 +38,7 @@ class Progress {
   bool terminal_;
   std::optional<double> best_;
   int64_t best_number_ = -1;
+  std::string last_sampler_;
   std::chrono::steady_clock::time_point start_;
 };
 

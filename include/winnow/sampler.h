@@ -33,6 +33,12 @@ struct SampleContext {
   // How many trials this study had when the sample was requested (for counters that must
   // survive a resume even when history is not loaded).
   int64_t trial_count = 0;
+  // Where a sampler may leave notes about the configuration it proposes (key -> JSON text),
+  // stored with the trial as user attributes in the same write. Keys start with "winnow.":
+  // "winnow.sampler" names the sampler that proposed it (set by composite samplers such as
+  // auto), other keys carry state a sampler needs to rebuild itself on resume (CMA-ES records
+  // its generation there). Null when the caller keeps no notes.
+  std::map<std::string, std::string>* trial_attrs = nullptr;
 };
 
 class Sampler {

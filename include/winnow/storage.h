@@ -51,10 +51,11 @@ class Storage {
   // already has that many counted trials (running, complete, pruned, or failed without being
   // interrupted), nothing is created and nullopt is returned: the check and the insert are one
   // atomic step, so several processes never overshoot a budget. `state` is kRunning or kWaiting.
-  virtual std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config,
-                                                  TrialState state, std::string_view owner,
-                                                  int64_t budget_limit,
-                                                  std::optional<int64_t> retry_of) = 0;
+  // `user_attrs` (key -> JSON text) are stored in the same transaction.
+  virtual std::optional<FrozenTrial> create_trial(
+      int64_t study_id, const Config& config, TrialState state, std::string_view owner,
+      int64_t budget_limit, std::optional<int64_t> retry_of,
+      const std::map<std::string, std::string>& user_attrs = {}) = 0;
   // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none
   // is waiting or the budget is spent.
   virtual std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,

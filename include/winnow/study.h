@@ -37,8 +37,9 @@ struct StudyOptions {
   std::vector<Direction> directions = {Direction::kMinimize};
   // Optional names of the objectives (keys of a command's JSON result). Default: none.
   std::vector<std::string> objective_names;
-  // Sampler spec, "name:key=value,...". Default: "random".
-  std::string sampler = "random";
+  // Sampler spec, "name:key=value,...". Default: "auto", which picks Sobol, GP, TPE or CMA-ES
+  // by the space and the number of trials (src/samplers/auto.cc).
+  std::string sampler = "auto";
   // Seed of the sampler; same seed, same configurations in sequential mode. Default: none,
   // which draws a seed from the system.
   std::optional<uint64_t> seed;

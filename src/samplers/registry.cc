@@ -18,6 +18,10 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"random", &create_random_sampler},
       {"sobol", &create_sobol_sampler},
       {"grid", &create_grid_sampler},
+      {"tpe", &create_tpe_sampler},
+      {"gp", &create_gp_sampler},
+      {"cmaes", &create_cmaes_sampler},
+      {"auto", &create_auto_sampler},
   };
   return kSamplers;
 }

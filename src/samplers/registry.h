@@ -18,5 +18,9 @@ using SamplerOptions = std::map<std::string, std::string>;
 std::unique_ptr<Sampler> create_random_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_sobol_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_grid_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_tpe_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_gp_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_cmaes_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_auto_sampler(const SamplerOptions& options, uint64_t seed);
 
 }  // namespace winnow

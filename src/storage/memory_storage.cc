@@ -78,8 +78,10 @@ std::vector<StudyRecord> MemoryStorage::list_studies() {
 std::optional<FrozenTrial> MemoryStorage::create_trial(int64_t study_id, const Config& config,
                                                        TrialState state, std::string_view owner,
                                                        int64_t budget_limit,
-                                                       std::optional<int64_t> retry_of) {
+                                                       std::optional<int64_t> retry_of,
+    const std::map<std::string, std::string>& user_attrs) {
   storage_checks::check_initial_state(state);
+  for (const auto& [key, value] : user_attrs) storage_checks::check_user_attr(key, value);
   std::lock_guard lock(mutex_);
   StudyData& study = study_or_throw(study_id);
   if (budget_spent(study, budget_limit)) return std::nullopt;
@@ -92,6 +94,7 @@ std::optional<FrozenTrial> MemoryStorage::create_trial(int64_t study_id, const C
   trial.config = config;
   trial.owner = std::string(owner);
   trial.retry_of = retry_of;
+  trial.user_attrs = user_attrs;
   if (state == TrialState::kRunning) trial.start_time_ms = now_ms();
   trial.version = ++version_;
 

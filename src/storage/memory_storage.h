@@ -26,7 +26,8 @@ class MemoryStorage final : public Storage {
 
   std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config, TrialState state,
                                           std::string_view owner, int64_t budget_limit,
-                                          std::optional<int64_t> retry_of) override;
+                                          std::optional<int64_t> retry_of,
+      const std::map<std::string, std::string>& user_attrs = {}) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value) override;

@@ -283,8 +283,10 @@ std::vector<StudyRecord> SqliteStorage::list_studies() {
 std::optional<FrozenTrial> SqliteStorage::create_trial(int64_t study_id, const Config& config,
                                                        TrialState state, std::string_view owner,
                                                        int64_t budget_limit,
-                                                       std::optional<int64_t> retry_of) {
+                                                       std::optional<int64_t> retry_of,
+    const std::map<std::string, std::string>& user_attrs) {
   storage_checks::check_initial_state(state);
+  for (const auto& [key, value] : user_attrs) storage_checks::check_user_attr(key, value);
   std::lock_guard lock(mutex_);
   Database& database = *database_;
   return database.transaction(Mode::kWrite, [&]() -> std::optional<FrozenTrial> {
@@ -316,7 +318,16 @@ std::optional<FrozenTrial> SqliteStorage::create_trial(int64_t study_id, const C
     trial.id = database.last_insert_rowid();
     add_counted(database, study_id, storage_checks::is_counted(state, false));
     insert_params(database, trial.id, config);
+    for (const auto& [key, value] : user_attrs) {
+      Query(database.statement(
+                "INSERT INTO trial_user_attrs (trial_id, key, value_json) VALUES (?1, ?2, ?3)"))
+          .bind(1, trial.id)
+          .bind(2, key)
+          .bind(3, value)
+          .run();
+    }
     trial.config = config;
+    trial.user_attrs = user_attrs;
     return trial;
   });
 }

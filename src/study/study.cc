@@ -190,26 +190,30 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     return std::nullopt;
   }
   std::lock_guard lock(impl.sampler_mutex);
-  std::vector<FrozenTrial> snapshot;
   std::span<const FrozenTrial> history;
   int64_t trial_count = 0;
+  // The sampler reads the cached history in place (no copy: at thousands of trials a copy
+  // would cost more than a TPE proposal), so the cache stays locked until it is done.
+  std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
   if (impl.sampler->uses_history()) {
-    std::lock_guard history_lock(impl.history_mutex);
+    history_lock.lock();
     impl.sync_history();
-    snapshot = impl.history;
-    history = snapshot;
-    trial_count = static_cast<int64_t>(snapshot.size());
+    history = impl.history;
+    trial_count = static_cast<int64_t>(impl.history.size());
   } else {
     if (impl.initial_trial_count < 0) {
       impl.initial_trial_count = static_cast<int64_t>(impl.storage->trials(impl.record.id).size());
     }
     trial_count = impl.initial_trial_count;
   }
-  SampleContext context{impl.space, history, impl.options.directions, trial_count};
+  std::map<std::string, std::string> trial_attrs;
+  SampleContext context{impl.space, history, impl.options.directions, trial_count, &trial_attrs};
   std::optional<Config> config = impl.sampler->sample(context);
+  if (history_lock.owns_lock()) history_lock.unlock();
   if (!config) return std::nullopt;
-  std::optional<FrozenTrial> created = impl.storage->create_trial(
-      impl.record.id, *config, TrialState::kRunning, who, budget_limit, std::nullopt);
+  std::optional<FrozenTrial> created =
+      impl.storage->create_trial(impl.record.id, *config, TrialState::kRunning, who, budget_limit,
+                                 std::nullopt, trial_attrs);
   if (!created) return std::nullopt;
   return impl.make_trial(std::move(*created));
 }

@@ -1,9 +1,13 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // Contract suite every sampler passes: members of the space only (conditions and forbidden
-// clauses respected), same seed gives the same sequence, and a resumed sampler continues.
+// clauses respected, also on randomly generated spaces and with running and failed trials in the
+// history), same seed gives the same sequence, and a sampler rebuilt from the stored trials
+// continues exactly where the first one was.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
 #include <set>
 
 #include "common/param_json.h"
@@ -24,20 +28,49 @@ SearchSpace conditional_space() {
   return space;
 }
 
-std::vector<Config> draw(Sampler& sampler, const SearchSpace& space, int n,
+// A deterministic objective with structure a model can learn: a bowl in the unit cube.
+double bowl(const SearchSpace& space, const Config& config) {
+  UnitPoint point = space.encode(config);
+  double value = 0.0;
+  for (size_t i = 0; i < point.x.size(); ++i) {
+    if (point.active[i]) value += (point.x[i] - 0.3) * (point.x[i] - 0.3) * (1.0 + i);
+  }
+  return value;
+}
+
+struct DrawOptions {
+  int n = 0;
+  // Every `fail_every`-th trial fails, and the last `running` trials stay running, so samplers
+  // meet the states a real study has.
+  int fail_every = 0;
+  int running = 0;
+};
+
+// Asks `sampler` for configurations one at a time and records them as finished trials (with the
+// notes the sampler left), as a study would.
+std::vector<Config> draw(Sampler& sampler, const SearchSpace& space, DrawOptions options,
                          std::vector<FrozenTrial>* history_out = nullptr) {
   std::vector<FrozenTrial> history;
   std::vector<Direction> directions = {Direction::kMinimize};
   std::vector<Config> out;
-  for (int i = 0; i < n; ++i) {
-    SampleContext context{space, history, directions, static_cast<int64_t>(history.size())};
+  for (int i = 0; i < options.n; ++i) {
+    std::map<std::string, std::string> attrs;
+    SampleContext context{space, history, directions, static_cast<int64_t>(history.size()),
+                          &attrs};
     std::optional<Config> config = sampler.sample(context);
     if (!config) break;
     FrozenTrial t;
     t.number = i;
     t.config = *config;
-    t.state = TrialState::kComplete;
-    t.values = {0.0};
+    t.user_attrs = attrs;
+    if (i >= options.n - options.running) {
+      t.state = TrialState::kRunning;
+    } else if (options.fail_every > 0 && i % options.fail_every == options.fail_every - 1) {
+      t.state = TrialState::kFailed;
+    } else {
+      t.state = TrialState::kComplete;
+      t.values = {bowl(space, *config)};
+    }
     history.push_back(t);
     out.push_back(*config);
   }
@@ -45,13 +78,65 @@ std::vector<Config> draw(Sampler& sampler, const SearchSpace& space, int n,
   return out;
 }
 
+std::vector<Config> draw(Sampler& sampler, const SearchSpace& space, int n,
+                         std::vector<FrozenTrial>* history_out = nullptr) {
+  return draw(sampler, space, DrawOptions{.n = n}, history_out);
+}
+
+// A random space: 1-6 parameters of every kind, some conditional on an earlier categorical, and
+// sometimes a forbidden clause.
+SearchSpace random_space(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  SearchSpace space;
+  int n_params = 1 + pick(6);
+  std::vector<std::string> categoricals;
+  for (int i = 0; i < n_params; ++i) {
+    std::string name = "p" + std::to_string(i);
+    switch (pick(6)) {
+      case 0: space.add_float(name, -2.0, 3.0); break;
+      case 1: space.add_float(name, 1e-3, 10.0).log(); break;
+      case 2: space.add_int(name, -3, 7); break;
+      case 3: space.add_int(name, 1, 1000).log(); break;
+      case 4: space.add_ordinal(name, {int64_t{1}, int64_t{2}, int64_t{4}, int64_t{8}}); break;
+      default:
+        space.add_categorical(name, {std::string("a"), std::string("b"), std::string("c")});
+        categoricals.push_back(name);
+        continue;  // categoricals stay unconditional so later parameters can depend on them
+    }
+    if (!categoricals.empty() && pick(2) == 0) {
+      space.when(categoricals[pick(static_cast<int>(categoricals.size()))] + " != 'b'");
+    }
+  }
+  if (!categoricals.empty() && pick(2) == 0) space.forbid(categoricals[0] + " == 'c'");
+  space.validate();
+  return space;
+}
+
+const std::vector<std::string> kAllSamplers = {"random", "sobol", "grid", "tpe", "gp", "cmaes", "auto"};
+
 class SamplerContract : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SamplerContract, ProposesOnlyMembersOfTheSpace) {
   SearchSpace space = conditional_space();
   auto sampler = create_sampler(SamplerSpec::parse(GetParam()), 7);
-  for (const Config& config : draw(*sampler, space, 200)) {
+  for (const Config& config : draw(*sampler, space, 60)) {
     EXPECT_NO_THROW(space.check(config)) << config_to_json(config).dump();
+  }
+}
+
+TEST_P(SamplerContract, ProposesMembersOfRandomSpacesWithRunningAndFailedTrials) {
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    SearchSpace space = random_space(seed);
+    auto sampler = create_sampler(SamplerSpec::parse(GetParam()), seed);
+    std::vector<Config> configs =
+        draw(*sampler, space, DrawOptions{.n = 30, .fail_every = 7, .running = 4});
+    for (const Config& config : configs) {
+      EXPECT_NO_THROW(space.check(config))
+          << GetParam() << " on space " << space.to_json() << ": "
+          << config_to_json(config).dump();
+    }
+    if (GetParam() != "grid") EXPECT_EQ(configs.size(), 30u) << space.to_json();
   }
 }
 
@@ -67,27 +152,43 @@ TEST_P(SamplerContract, SameSeedSameSequence) {
 
 TEST_P(SamplerContract, ResumedSamplerContinuesTheSequence) {
   SearchSpace space = conditional_space();
+  // Past the start-up phase of the model-based samplers, so their models are rebuilt too.
+  constexpr int kBefore = 24;
   auto whole = create_sampler(SamplerSpec::parse(GetParam()), 5);
-  std::vector<Config> all = draw(*whole, space, 20);
-  // A fresh sampler given the first 10 trials proposes what the 11th would have been.
+  std::vector<Config> all = draw(*whole, space, kBefore + 6);
+  // A fresh sampler given the first trials proposes what the next would have been.
   auto first_part = create_sampler(SamplerSpec::parse(GetParam()), 5);
   std::vector<FrozenTrial> history;
-  draw(*first_part, space, 10, &history);
+  draw(*first_part, space, kBefore, &history);
   auto resumed = create_sampler(SamplerSpec::parse(GetParam()), 5);
   std::vector<Direction> directions = {Direction::kMinimize};
-  SampleContext context{space, history, directions, 10};
-  std::optional<Config> next = resumed->sample(context);
-  ASSERT_TRUE(next);
-  if (GetParam() != "grid") {
-    EXPECT_EQ(*next, all[10]);
+  std::vector<Config> continued;
+  for (int i = 0; i < 6; ++i) {
+    std::map<std::string, std::string> attrs;
+    SampleContext context{space, history, directions, static_cast<int64_t>(history.size()),
+                          &attrs};
+    std::optional<Config> next = resumed->sample(context);
+    ASSERT_TRUE(next);
+    FrozenTrial t;
+    t.number = static_cast<int64_t>(history.size());
+    t.config = *next;
+    t.user_attrs = attrs;
+    t.state = TrialState::kComplete;
+    t.values = {bowl(space, *next)};
+    history.push_back(t);
+    continued.push_back(*next);
   }
-  std::set<std::string> seen;
-  for (const auto& t : history) seen.insert(config_to_json(t.config).dump());
-  if (GetParam() == "grid") EXPECT_FALSE(seen.contains(config_to_json(*next).dump()));
+  if (GetParam() == "grid") {
+    std::set<std::string> seen;
+    for (int i = 0; i < kBefore; ++i) seen.insert(config_to_json(history[i].config).dump());
+    EXPECT_FALSE(seen.contains(config_to_json(continued[0]).dump()));
+  } else {
+    EXPECT_EQ(continued, std::vector<Config>(all.begin() + kBefore, all.end()));
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllSamplers, SamplerContract,
-                         ::testing::Values("random", "sobol", "grid"));
+INSTANTIATE_TEST_SUITE_P(AllSamplers, SamplerContract, ::testing::ValuesIn(kAllSamplers),
+                         [](const auto& info) { return info.param; });
 
 TEST(GridSampler, VisitsEveryPointOnceThenIsExhausted) {
   SearchSpace space;

@@ -251,6 +251,23 @@ TYPED_TEST(StorageContract, StoresUserAttributesAsJson) {
   EXPECT_EQ(this->storage_->trial(trial.id)->user_attrs, expected);
 }
 
+TYPED_TEST(StorageContract, CreatesTrialsWithAttributesInOneStep) {
+  int64_t study = this->make_study();
+  std::map<std::string, std::string> attrs = {{"winnow.sampler", R"("tpe")"},
+                                              {"winnow.cmaes", R"({"generation": 3})"}};
+  std::optional<FrozenTrial> trial = this->storage_->create_trial(
+      study, {{"x", 0.5}}, TrialState::kRunning, this_process_owner(), 0, {}, attrs);
+  ASSERT_TRUE(trial);
+  EXPECT_EQ(trial->user_attrs, attrs);
+  EXPECT_EQ(this->storage_->trial(trial->id)->user_attrs, attrs);
+  EXPECT_EQ(this->storage_->trials(study).at(0).user_attrs, attrs);
+  // A bad attribute refuses the whole trial: nothing is half-created.
+  EXPECT_THROW(this->storage_->create_trial(study, {}, TrialState::kRunning, "", 0, {},
+                                            {{"winnow.bad", "{not json"}}),
+               Error);
+  EXPECT_EQ(this->storage_->trials(study).size(), 1u);
+}
+
 TYPED_TEST(StorageContract, FinishedTrialsNeverChange) {
   int64_t study = this->make_study("two", 2);
   FrozenTrial trial = this->start_trial(study, {{"x", 1.5}});

@@ -1,0 +1,159 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// The default sampler: it chooses, for every proposal, which model-based sampler fits the space
+// and the run so far, and records the choice and its reason with the trial
+// (user attributes "winnow.sampler" and "winnow.sampler_reason").
+//
+// The policy, in order (each threshold is an option, see create_auto_sampler):
+//   1. several objectives                        -> tpe (split by non-domination rank);
+//   2. fewer than `n_startup` trials             -> sobol (space filling, no model yet);
+//   3. conditions, many categoricals, or more than `gp_max_dims` parameters
+//                                                 -> tpe (a Parzen model per active group copes
+//                                                    with tree-shaped spaces; a GP on a flat
+//                                                    encoding does not);
+//   4. fewer than `gp_max_trials` trials          -> gp (the most sample-efficient while its
+//                                                    cubic cost is affordable);
+//   5. otherwise, with numeric parameters         -> cmaes, warm-started from the best trials so
+//                                                    far (scales to long runs at O(d^2) per ask);
+//      otherwise                                  -> tpe.
+// The sub-samplers live as long as this sampler, so each keeps its own state (GP kernel fit,
+// CMA-ES distribution) between asks; all of them rebuild from the stored trials after a resume,
+// and the choice depends only on the space and the trial count, so a resumed run makes the same
+// choices.
+
+#include <memory>
+#include <string>
+
+#include "samplers/registry.h"
+#include "samplers/sampler_util.h"
+
+namespace winnow {
+namespace {
+
+struct AutoOptions {
+  int64_t n_startup = 10;      // Sobol proposals before any model is fitted.
+  int64_t gp_max_trials = 250;  // trials after which GP hands over to CMA-ES.
+  int64_t gp_max_dims = 20;     // wider spaces go to TPE.
+};
+
+// What the policy needs to know about a space, computed once.
+struct SpaceProfile {
+  size_t dims = 0;
+  size_t numeric = 0;      // float/int/ordinal parameters that are always active
+  size_t categorical = 0;  // categorical parameters
+  bool conditional = false;
+};
+
+SpaceProfile profile_of(const SearchSpace& space) {
+  SpaceProfile profile;
+  profile.dims = space.size();
+  profile.conditional = space.has_conditions();
+  for (const ParamSpec& spec : space.params()) {
+    if (spec.kind == ParamKind::kCategorical) {
+      ++profile.categorical;
+    } else if (spec.condition.empty()) {
+      ++profile.numeric;
+    }
+  }
+  return profile;
+}
+
+std::string plural(size_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+class AutoSampler : public Sampler {
+ public:
+  AutoSampler(AutoOptions options, uint64_t seed) : options_(options), seed_(seed) {}
+  std::string_view name() const override { return "auto"; }
+
+  std::optional<Config> sample(const SampleContext& context) override {
+    if (!profile_) profile_ = profile_of(context.space);
+    std::string reason;
+    const std::string& choice = choose(context, &reason);
+    Sampler& sampler = sub_sampler(choice);
+    std::optional<Config> config = sampler.sample(context);
+    if (config && context.trial_attrs != nullptr) {
+      (*context.trial_attrs)["winnow.sampler"] = "\"" + choice + "\"";
+      (*context.trial_attrs)["winnow.sampler_reason"] = "\"" + reason + "\"";
+    }
+    return config;
+  }
+
+ private:
+  // Returns the name of the sampler to use for this proposal and, in `reason`, why (plain text
+  // without quotes or backslashes, so it is stored as a JSON string as is).
+  const std::string& choose(const SampleContext& context, std::string* reason) const {
+    static const std::string kSobol = "sobol", kTpe = "tpe", kGp = "gp", kCmaes = "cmaes";
+    const SpaceProfile& p = *profile_;
+    const int64_t n = context.trial_count;
+    if (context.directions.size() > 1) {
+      *reason = plural(context.directions.size(), "objective") +
+                ": TPE splits trials by non-domination rank";
+      return kTpe;
+    }
+    if (n < options_.n_startup) {
+      *reason = "space-filling start, trial " + std::to_string(n + 1) + " of " +
+                std::to_string(options_.n_startup) + " before a model is fitted";
+      return kSobol;
+    }
+    if (p.conditional) {
+      *reason = "conditional parameters: TPE models each active group separately";
+      return kTpe;
+    }
+    if (p.categorical * 2 > p.dims) {
+      *reason = plural(p.categorical, "categorical parameter") + " of " +
+                std::to_string(p.dims) + ": TPE handles choices best";
+      return kTpe;
+    }
+    if (static_cast<int64_t>(p.dims) > options_.gp_max_dims) {
+      *reason = plural(p.dims, "parameter") + " (more than gp_max_dims=" +
+                std::to_string(options_.gp_max_dims) + "): TPE scales with dimension";
+      return kTpe;
+    }
+    if (n < options_.gp_max_trials) {
+      *reason = plural(p.dims, "parameter") + ", no conditions, " + std::to_string(n) +
+                " trials (< gp_max_trials=" + std::to_string(options_.gp_max_trials) +
+                "): Gaussian process";
+      return kGp;
+    }
+    if (p.numeric > 0) {
+      *reason = std::to_string(n) + " trials (>= gp_max_trials=" +
+                std::to_string(options_.gp_max_trials) +
+                "): CMA-ES, warm-started from the best trials, costs O(d^2) per ask";
+      return kCmaes;
+    }
+    *reason = std::to_string(n) + " trials, no numeric parameter for CMA-ES: TPE";
+    return kTpe;
+  }
+
+  Sampler& sub_sampler(const std::string& name) {
+    std::unique_ptr<Sampler>& slot = samplers_[name];
+    if (!slot) {
+      // Each sub-sampler draws from its own stream, derived from the study seed and its name.
+      uint64_t sub_seed = seed_;
+      for (char c : name) sub_seed = mix_seed(sub_seed, static_cast<unsigned char>(c));
+      slot = create_sampler(SamplerSpec{name, {}}, sub_seed);
+    }
+    return *slot;
+  }
+
+  AutoOptions options_;
+  uint64_t seed_;
+  std::optional<SpaceProfile> profile_;
+  std::map<std::string, std::unique_ptr<Sampler>> samplers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Sampler> create_auto_sampler(const SamplerOptions& options, uint64_t seed) {
+  SamplerOptionReader reader("auto", options);
+  AutoOptions parsed;
+  parsed.n_startup = reader.get_int("n_startup", parsed.n_startup, 0);
+  parsed.gp_max_trials = reader.get_int("gp_max_trials", parsed.gp_max_trials, 0);
+  parsed.gp_max_dims = reader.get_int("gp_max_dims", parsed.gp_max_dims, 0);
+  reader.finish();
+  return std::make_unique<AutoSampler>(parsed, seed);
+}
+
+}  // namespace winnow

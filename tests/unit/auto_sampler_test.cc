@@ -1,0 +1,102 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// The auto sampler's policy: which sampler it picks for which space and phase of a run, and that
+// every trial records the choice and the reason (through a real study and storage).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "winnow/error.h"
+#include "winnow/storage.h"
+#include "winnow/study.h"
+
+namespace winnow {
+namespace {
+
+std::string unquote(const std::string& json_text) {
+  EXPECT_GE(json_text.size(), 2u);
+  return json_text.substr(1, json_text.size() - 2);
+}
+
+// Runs `n` trials of a bowl through a study and returns which sampler proposed each.
+std::vector<std::string> chosen_samplers(const SearchSpace& space, const std::string& spec, int n,
+                                         size_t objectives = 1) {
+  std::shared_ptr<Storage> storage = open_storage("memory");
+  StudyOptions options{.name = "auto", .sampler = spec, .seed = 3};
+  options.directions.assign(objectives, Direction::kMinimize);
+  Study study = Study::create(storage, space, options);
+  for (int i = 0; i < n; ++i) {
+    Trial trial = study.ask();
+    double value = 0.0;
+    for (const auto& [name, v] : trial.config()) {
+      if (const double* x = std::get_if<double>(&v)) value += (*x - 0.2) * (*x - 0.2);
+    }
+    study.tell(trial, std::vector<double>(objectives, value));
+  }
+  std::vector<std::string> out;
+  for (const FrozenTrial& trial : study.trials()) {
+    EXPECT_TRUE(trial.user_attrs.contains("winnow.sampler_reason")) << trial.number;
+    out.push_back(unquote(trial.user_attrs.at("winnow.sampler")));
+  }
+  return out;
+}
+
+SearchSpace continuous_space(int dims) {
+  SearchSpace space;
+  for (int i = 0; i < dims; ++i) space.add_float("x" + std::to_string(i), -1.0, 1.0);
+  space.validate();
+  return space;
+}
+
+TEST(AutoSampler, SobolThenGaussianProcessThenCmaEsOnContinuousSpaces) {
+  std::vector<std::string> chosen =
+      chosen_samplers(continuous_space(3), "auto:n_startup=5,gp_max_trials=12", 16);
+  ASSERT_EQ(chosen.size(), 16u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(chosen[i], "sobol") << i;
+  for (int i = 5; i < 12; ++i) EXPECT_EQ(chosen[i], "gp") << i;
+  for (int i = 12; i < 16; ++i) EXPECT_EQ(chosen[i], "cmaes") << i;
+}
+
+TEST(AutoSampler, TpeForConditionalCategoricalAndWideSpaces) {
+  SearchSpace conditional;
+  conditional.add_categorical("kind", {std::string("a"), std::string("b")})
+      .add_float("x", 0.0, 1.0).when("kind == 'a'")
+      .add_float("y", 0.0, 1.0);
+  conditional.validate();
+  EXPECT_EQ(chosen_samplers(conditional, "auto:n_startup=4", 6).back(), "tpe");
+
+  SearchSpace categorical;
+  categorical.add_categorical("a", {std::string("p"), std::string("q")})
+      .add_categorical("b", {std::string("p"), std::string("q")})
+      .add_float("x", 0.0, 1.0);
+  categorical.validate();
+  EXPECT_EQ(chosen_samplers(categorical, "auto:n_startup=4", 6).back(), "tpe");
+
+  EXPECT_EQ(chosen_samplers(continuous_space(6), "auto:n_startup=4,gp_max_dims=5", 6).back(),
+            "tpe");
+  EXPECT_EQ(chosen_samplers(continuous_space(2), "auto:n_startup=4", 6, 2).back(), "tpe");
+}
+
+TEST(AutoSampler, ReasonNamesTheRule) {
+  std::shared_ptr<Storage> storage = open_storage("memory");
+  Study study = Study::create(storage, continuous_space(2),
+                              {.name = "reason", .sampler = "auto:n_startup=1", .seed = 1});
+  for (int i = 0; i < 2; ++i) {
+    Trial trial = study.ask();
+    study.tell(trial, 1.0 + i);
+  }
+  std::vector<FrozenTrial> trials = study.trials();
+  EXPECT_NE(trials[0].user_attrs.at("winnow.sampler_reason").find("space-filling"),
+            std::string::npos);
+  EXPECT_NE(trials[1].user_attrs.at("winnow.sampler_reason").find("Gaussian process"),
+            std::string::npos);
+}
+
+TEST(AutoSampler, IsTheDefaultAndRejectsUnknownOptions) {
+  EXPECT_EQ(StudyOptions{}.sampler, "auto");
+  EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:n_startp=3"), 1), Error);
+  EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:n_startup=-1"), 1), Error);
+}
+
+}  // namespace
+}  // namespace winnow
