@@ -46,6 +46,38 @@ int best_trial_index(std::span<const FrozenTrial> trials, Direction direction) {
 
 namespace {
 
+// Which sampler proposed the trial, as recorded by composite samplers (auto); "" if unrecorded.
+std::string proposing_sampler(const FrozenTrial& trial) {
+  auto it = trial.user_attrs.find("winnow.sampler");
+  if (it == trial.user_attrs.end()) return "";
+  nlohmann::json value = nlohmann::json::parse(it->second, nullptr, false);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+// "sobol #0-9, gp #10-249, cmaes #250-299": the runs of consecutive trials each sampler proposed.
+std::string sampler_runs(std::span<const FrozenTrial> trials) {
+  std::vector<std::string> runs;
+  std::string current;
+  int64_t first = -1, last = -1;
+  auto flush = [&] {
+    if (current.empty()) return;
+    runs.push_back(current + " #" + std::to_string(first) +
+                   (last > first ? "-" + std::to_string(last) : ""));
+  };
+  for (const FrozenTrial& t : trials) {
+    std::string sampler = proposing_sampler(t);
+    if (sampler.empty()) continue;
+    if (sampler != current) {
+      flush();
+      current = sampler;
+      first = t.number;
+    }
+    last = t.number;
+  }
+  flush();
+  return join(runs, ", ");
+}
+
 std::string iso_time(int64_t ms) {
   if (ms == 0) return "";
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);
@@ -103,6 +135,10 @@ TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTria
   for (const char* column : {"start", "end", "duration_s", "retry_of", "failure_reason"}) {
     table.columns.push_back(column);
   }
+  bool has_sampler = std::any_of(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+    return t.user_attrs.contains("winnow.sampler");
+  });
+  if (has_sampler) table.columns.push_back("sampler");
   for (const FrozenTrial& t : trials) {
     std::vector<std::string> row = {std::to_string(t.number), std::string(to_string(t.state))};
     for (size_t i = 0; i < values.size(); ++i) {
@@ -121,6 +157,7 @@ TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTria
     row.push_back(t.end_time_ms ? format_double(t.duration_seconds()) : "");
     row.push_back(t.retry_of ? std::to_string(*t.retry_of) : "");
     row.push_back(t.failure_reason);
+    if (has_sampler) row.push_back(proposing_sampler(t));
     table.rows.push_back(std::move(row));
   }
   return table;
@@ -216,6 +253,7 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
     out << ", " << to_string(s) << " " << counts[s];
   }
   out << "\n";
+  if (std::string runs = sampler_runs(trials); !runs.empty()) out << "Proposed by: " << runs << "\n";
 
   std::vector<const FrozenTrial*> ranked;
   for (const FrozenTrial& t : trials) {

@@ -183,6 +183,26 @@ TEST(TrialTable, CsvAndJsonlHaveOneRowPerTrial) {
   EXPECT_NE(study_report(record, trials).find("Best trial"), std::string::npos);
 }
 
+TEST(TrialTable, ShowsWhichSamplerProposedEachTrial) {
+  StudyRecord record;
+  record.name = "mixed";
+  record.directions = {Direction::kMinimize};
+  std::vector<FrozenTrial> trials(5);
+  for (int i = 0; i < 5; ++i) {
+    trials[i].number = i;
+    trials[i].state = TrialState::kComplete;
+    trials[i].values = {1.0 * i};
+    trials[i].config = {{"x", 0.1 * i}};
+    trials[i].user_attrs["winnow.sampler"] = i < 3 ? R"("sobol")" : R"("gp")";
+  }
+  std::string csv = to_csv(make_trial_table(record, trials));
+  EXPECT_NE(csv.find(",sampler\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",gp\n"), std::string::npos) << csv;
+  EXPECT_NE(study_report(record, trials).find("Proposed by: sobol #0-2, gp #3-4"),
+            std::string::npos)
+      << study_report(record, trials);
+}
+
 TEST(Dominance, ParetoFront) {
   std::vector<Direction> d = {Direction::kMinimize, Direction::kMaximize};
   EXPECT_TRUE(dominates(std::vector<double>{1, 5}, std::vector<double>{2, 4}, d));
