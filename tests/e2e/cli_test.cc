@@ -86,6 +86,28 @@ TEST(Cli, RunShowAndExport) {
   EXPECT_EQ(export_trials(dir.path(), (dir.path() / "study.db").string(), "basic").size(), 12u);
 }
 
+TEST(Cli, DefaultAutoSamplerRecordsAndPrintsItsChoices) {
+  ScratchDir dir;
+  write_file(dir.path() / "objective.py", kObjective);
+  std::string study = basic_study("", 13, 2);
+  study.erase(study.find("sampler = \"sobol\"\n"), std::string("sampler = \"sobol\"\n").size());
+  write_file(dir.path() / "study.toml", study);
+  Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // Each change of sampler is printed once, with its reason.
+  EXPECT_NE(run.err.find("trial 0: sampler sobol (space-filling start"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("trial 10: sampler gp ("), std::string::npos) << run.err;
+  std::vector<nlohmann::json> rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "basic");
+  ASSERT_EQ(rows.size(), 13u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["state"], "complete") << row.dump();
+    EXPECT_EQ(row["user_attrs"]["winnow.sampler"], row["number"].get<int>() < 10 ? "sobol" : "gp")
+        << row.dump();
+  }
+  Result show = run_winnow(dir.path(), {"show", (dir.path() / "study.db").string()});
+  EXPECT_NE(show.out.find("Proposed by: sobol #0-9, gp #10-12"), std::string::npos) << show.out;
+}
+
 TEST(Cli, BadStudyFileNamesFileLineAndParameter) {
   ScratchDir dir;
   std::string text = basic_study();

@@ -321,7 +321,7 @@ TEST(StudyFileTest, DefaultsAndPathsRelativeToTheFile) {
                                      StudyFileFormat::kToml, "exp/tune.toml");
   EXPECT_EQ(study.study.name, "tune");
   EXPECT_EQ(study.study.directions, std::vector<Direction>{Direction::kMinimize});
-  EXPECT_EQ(study.study.sampler, "random");
+  EXPECT_EQ(study.study.sampler, "auto");
   EXPECT_FALSE(study.study.seed.has_value());
   EXPECT_EQ(study.trials, 0);
   EXPECT_EQ(study.jobs, 1);
