@@ -1,0 +1,224 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Ask time of a sampler when the study already holds N complete trials: the cost of the model
+// (TPE's Parzen estimators, the GP's fit and acquisition search), without storage or objective.
+// It builds the sampler with create_sampler() and calls sample() on a synthetic history of N
+// FrozenTrials (state complete, uniformly random configurations of the function's space, their
+// true values). After each timed sample() the proposal is appended as a complete trial with its
+// value (and any notes the sampler left in trial_attrs), as a study would, so a sampler cannot
+// reuse a cached model: ask k of a run sees N + k trials. Each N gets a fresh sampler; its first
+// ask (cold: any one-off setup) is also reported on its own.
+//
+//   build/bench/ask_time                                   # tpe and gp, N = 100,200,500,1000
+//   build/bench/ask_time --samplers gp --n 200 --asks 30 --json
+//
+// bench/optuna_ask_time.py measures Optuna the same way; bench/summarize_samplers.py compares.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "functions.h"
+#include "winnow/sampler.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using winnow_bench::JsonLine;
+using winnow_bench::TestFunction;
+
+struct Options {
+  std::vector<std::string> samplers = {"tpe", "gp"};
+  std::vector<int> n_values = {100, 200, 500, 1000};
+  int asks = 20;
+  double max_seconds = 60;  // per (sampler, N): stop asking after this (at least 3 asks)
+  const TestFunction* function = nullptr;
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+struct Result {
+  std::string sampler;
+  int n = 0;
+  std::vector<double> ms;  // one per ask, in order
+  std::string error;
+};
+
+winnow::FrozenTrial complete_trial(int64_t number, winnow::Config config, double value) {
+  winnow::FrozenTrial t;
+  t.id = number;
+  t.number = number;
+  t.state = winnow::TrialState::kComplete;
+  t.config = std::move(config);
+  t.values = {value};
+  t.start_time_ms = 1'800'000'000'000 + number * 1000;
+  t.end_time_ms = t.start_time_ms + 500;
+  return t;
+}
+
+// N complete trials at uniformly random configurations (Winnow's random sampler, fixed seed).
+std::vector<winnow::FrozenTrial> random_history(const TestFunction& fn, int n, uint64_t seed) {
+  auto sampler = winnow::create_sampler(winnow::SamplerSpec::parse("random"), seed ^ 0xA5C);
+  std::vector<winnow::Direction> directions = {winnow::Direction::kMinimize};
+  std::vector<winnow::FrozenTrial> history;
+  for (int i = 0; i < n; ++i) {
+    winnow::SampleContext context{fn.space, {}, directions, i};
+    winnow::Config config = *sampler->sample(context);
+    double value = fn.evaluate(config);
+    history.push_back(complete_trial(i, std::move(config), value));
+  }
+  return history;
+}
+
+Result measure(const std::string& spec, const TestFunction& fn,
+               const std::vector<winnow::FrozenTrial>& base, int n, const Options& options) {
+  Result result{spec, n, {}, {}};
+  try {
+    auto sampler = winnow::create_sampler(winnow::SamplerSpec::parse(spec), options.seed);
+    std::vector<winnow::FrozenTrial> history(base.begin(), base.begin() + n);
+    std::vector<winnow::Direction> directions = {winnow::Direction::kMinimize};
+    Clock::time_point start = Clock::now();
+    for (int a = 0; a < options.asks; ++a) {
+      if (a >= 3 && std::chrono::duration<double>(Clock::now() - start).count() > options.max_seconds) break;
+      std::map<std::string, std::string> attrs;
+      winnow::SampleContext context{fn.space, history, directions,
+                                    static_cast<int64_t>(history.size()), &attrs};
+      Clock::time_point before = Clock::now();
+      std::optional<winnow::Config> config = sampler->sample(context);
+      result.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - before).count());
+      if (!config) throw std::runtime_error("the sampler had nothing to propose");
+      double value = fn.evaluate(*config);
+      winnow::FrozenTrial t = complete_trial(static_cast<int64_t>(history.size()), *config, value);
+      t.user_attrs = std::move(attrs);
+      history.push_back(std::move(t));
+    }
+  } catch (const std::exception& e) {
+    result.error = e.what();
+  }
+  return result;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string json_line(const Result& r, const TestFunction& fn) {
+  JsonLine line;
+  line.text("tool", "winnow").text("sampler", r.sampler).text("function", fn.name)
+      .integer("dimension", fn.dimension).integer("n_trials", r.n)
+      .integer("asks", static_cast<int64_t>(r.ms.size()));
+  if (!r.ms.empty()) {
+    double sum = 0;
+    for (double v : r.ms) sum += v;
+    line.number("ask_ms_median", median_of(r.ms), 6)
+        .number("ask_ms_mean", sum / static_cast<double>(r.ms.size()), 6)
+        .number("ask_ms_min", *std::min_element(r.ms.begin(), r.ms.end()), 6)
+        .number("ask_ms_max", *std::max_element(r.ms.begin(), r.ms.end()), 6)
+        .number("first_ask_ms", r.ms.front(), 6);
+  }
+  if (!r.error.empty()) line.text("error", r.error);
+  return line.str();
+}
+
+[[noreturn]] void usage(const char* program, const std::string& problem) {
+  std::cerr << program << ": " << problem << "\n"
+            << "usage: " << program
+            << " [--samplers SPEC,...] [--n N,...] [--asks K] [--max-seconds S]\n"
+               "       [--function NAME] [--seed S] [--json]\n"
+               "  defaults: --samplers tpe,gp --n 100,200,500,1000 --asks 20 --max-seconds 60\n"
+               "            --function rosenbrock10 --seed 1\n"
+               "  --max-seconds S stops asking for one (sampler, N) after S seconds (>= 3 asks).\n"
+               "  --json prints one JSON object per (sampler, N) instead of the table.\n";
+  std::exit(2);
+}
+
+std::vector<int> parse_counts(const char* program, std::string_view text) {
+  std::vector<int> out;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string piece(text.substr(0, comma));
+    char* end = nullptr;
+    long value = std::strtol(piece.c_str(), &end, 10);
+    if (piece.empty() || *end != '\0' || value < 1) usage(program, "--n: bad count '" + piece + "'");
+    out.push_back(static_cast<int>(value));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  if (out.empty()) usage(program, "--n: no count given");
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  options.function = winnow_bench::find_test_function("rosenbrock10");
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(argv[0], std::string(arg) + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--samplers") {
+      options.samplers = winnow_bench::split_sampler_specs(value());
+      if (options.samplers.empty()) usage(argv[0], "--samplers: no sampler given");
+    } else if (arg == "--n") {
+      options.n_values = parse_counts(argv[0], value());
+    } else if (arg == "--asks") {
+      options.asks = std::atoi(value().c_str());
+      if (options.asks < 1) usage(argv[0], "--asks: expected a count >= 1");
+    } else if (arg == "--max-seconds") {
+      options.max_seconds = std::atof(value().c_str());
+      if (!(options.max_seconds > 0)) usage(argv[0], "--max-seconds: expected a positive number");
+    } else if (arg == "--function") {
+      std::string name = value();
+      options.function = winnow_bench::find_test_function(name);
+      if (!options.function) usage(argv[0], "--function: unknown function '" + name + "' (see sampler_suite --list)");
+    } else if (arg == "--seed") {
+      options.seed = std::strtoull(value().c_str(), nullptr, 10);
+    } else if (arg == "--json") {
+      options.json = true;
+    } else if (arg == "-h" || arg == "--help") {
+      usage(argv[0], "measures a sampler's ask time with N complete trials in the study");
+    } else {
+      usage(argv[0], "unknown argument '" + std::string(arg) + "'");
+    }
+  }
+
+  const TestFunction& fn = *options.function;
+  int largest = *std::max_element(options.n_values.begin(), options.n_values.end());
+  std::vector<winnow::FrozenTrial> base = random_history(fn, largest, options.seed);
+
+  if (!options.json) {
+    std::printf("function %s (d = %d); each row: a fresh sampler, N complete random trials, up to "
+                "%d asks\n", fn.name.c_str(), fn.dimension, options.asks);
+    std::printf("%-24s %6s %6s %12s %12s %12s %12s\n", "sampler", "N", "asks", "median ms",
+                "mean ms", "max ms", "first ms");
+  }
+  for (const std::string& spec : options.samplers) {
+    for (int n : options.n_values) {
+      Result r = measure(spec, fn, base, n, options);
+      if (options.json) {
+        std::printf("%s\n", json_line(r, fn).c_str());
+      } else if (r.ms.empty()) {
+        std::printf("%-24s %6d  error: %s\n", spec.c_str(), n, r.error.c_str());
+      } else {
+        double sum = 0;
+        for (double v : r.ms) sum += v;
+        std::printf("%-24s %6d %6zu %12.3f %12.3f %12.3f %12.3f%s%s\n", spec.c_str(), n,
+                    r.ms.size(), median_of(r.ms), sum / static_cast<double>(r.ms.size()),
+                    *std::max_element(r.ms.begin(), r.ms.end()), r.ms.front(),
+                    r.error.empty() ? "" : "  error: ", r.error.c_str());
+      }
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
