@@ -160,7 +160,7 @@ Command add_run_command(CLI::App& app, bool resume) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("-j,--jobs", args->jobs, "Trials run at once (default: [study] jobs or 1)");
   command->add_option("--timeout", args->timeout, "Wall-clock limit of this run, e.g. 30m, 2h");
-  command->add_option("--sampler", args->sampler, "Sampler spec, e.g. random, sobol, grid:resolution=5");
+  command->add_option("--sampler", args->sampler, "Sampler spec (default auto), e.g. tpe, gp, cmaes, sobol, random, grid:resolution=5");
   command->add_option("--seed", args->seed, "Sampler seed");
   command->add_flag("--requeue-interrupted", args->requeue,
                     "Put trials left running by a killed process back in the queue instead of "
