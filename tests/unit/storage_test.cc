@@ -79,7 +79,7 @@ TYPED_TEST(StorageContract, CreatesFindsAndListsStudies) {
   StudyRecord first = make_study_record("first", 2);
   first.objective_names = {"loss", "accuracy"};
   first.space_json = R"({"x":[0,1]})";
-  first.sampler = "tpe:startup=10";
+  first.sampler = "tpe:n_startup=10";
   first.created_ms = 1234;
   int64_t first_id = this->storage_->create_study(first);
   int64_t second_id = this->make_study("second");
