@@ -5,8 +5,11 @@
 
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include <nlohmann/json.hpp>
+
+#include "winnow/scheduler.h"
 
 namespace winnow::cli {
 namespace {
@@ -75,9 +78,16 @@ void Progress::finished(const FrozenTrial& trial) {
   ++done_;
   ++done_here_;
   if (trial.state == TrialState::kFailed) ++failed_;
+  const std::optional<double> budget = numeric_attr(trial, kBudgetAttr);
   if (trial.state == TrialState::kComplete && n_objectives_ == 1 && !trial.values.empty()) {
     double v = trial.values[0];
-    if (!best_ || (direction_ == Direction::kMinimize ? v < *best_ : v > *best_)) {
+    double at = budget.value_or(std::numeric_limits<double>::infinity());
+    if (at > best_budget_) {
+      best_budget_ = at;
+      best_.reset();
+    }
+    if (at == best_budget_ &&
+        (!best_ || (direction_ == Direction::kMinimize ? v < *best_ : v > *best_))) {
       best_ = v;
       best_number_ = trial.number;
     }
@@ -91,8 +101,20 @@ void Progress::finished(const FrozenTrial& trial) {
   if (trial.state == TrialState::kComplete) {
     line += " value";
     for (double v : trial.values) line += " " + short_number(v);
+  } else if (trial.state == TrialState::kPruned) {
+    if (!trial.intermediate.empty()) {
+      line += " at step " + std::to_string(trial.intermediate.rbegin()->first) + " value " +
+              short_number(trial.intermediate.rbegin()->second);
+    }
   } else if (trial.state == TrialState::kFailed) {
     line += ": " + trial.failure_reason.substr(0, trial.failure_reason.find('\n'));
+  }
+  if (budget) {
+    line += " (budget " + short_number(*budget);
+    if (std::optional<double> continued = numeric_attr(trial, kContinuesAttr)) {
+      line += ", continues #" + short_number(*continued);
+    }
+    line += ")";
   }
   line += " [" + std::to_string(done_) + (total_ > 0 ? "/" + std::to_string(total_) : "") + "]";
   if (best_) line += " best " + short_number(*best_) + " (#" + std::to_string(best_number_) + ")";

@@ -38,6 +38,8 @@ class Progress {
   bool terminal_;
   std::optional<double> best_;
   int64_t best_number_ = -1;
+  // Under a budget scheduler the best value is the best at the largest budget reached so far.
+  double best_budget_ = -1;
   std::string last_sampler_;
   std::chrono::steady_clock::time_point start_;
 };

@@ -32,6 +32,7 @@ struct RunArgs {
   std::optional<int> jobs;
   std::string timeout;
   std::string sampler;
+  std::string scheduler;
   std::optional<uint64_t> seed;
   bool requeue = false;
   bool quiet = false;
@@ -74,6 +75,7 @@ int run(const RunArgs& args, bool resume) {
   if (args.jobs) file.jobs = *args.jobs;
   if (!args.timeout.empty()) file.timeout_seconds = parse_duration(args.timeout, "--timeout");
   if (!args.sampler.empty()) file.study.sampler = args.sampler;
+  if (!args.scheduler.empty()) file.study.scheduler = args.scheduler;
   if (args.seed) file.study.seed = *args.seed;
   if (args.requeue) file.requeue_interrupted = true;
   if (file.jobs < 1) throw Error("--jobs = " + std::to_string(file.jobs) + ". Violated constraint: >= 1");
@@ -161,6 +163,9 @@ Command add_run_command(CLI::App& app, bool resume) {
   command->add_option("-j,--jobs", args->jobs, "Trials run at once (default: [study] jobs or 1)");
   command->add_option("--timeout", args->timeout, "Wall-clock limit of this run, e.g. 30m, 2h");
   command->add_option("--sampler", args->sampler, "Sampler spec (default auto), e.g. tpe, gp, cmaes, sobol, random, grid:resolution=5");
+  command->add_option("--scheduler", args->scheduler,
+                      "Scheduler spec (default none): median, percentile, sh, hyperband, asha, "
+                      "bohb, e.g. median:warmup_steps=5 (budget schedulers need a [budget])");
   command->add_option("--seed", args->seed, "Sampler seed");
   command->add_flag("--requeue-interrupted", args->requeue,
                     "Put trials left running by a killed process back in the queue instead of "
@@ -172,6 +177,7 @@ Command add_run_command(CLI::App& app, bool resume) {
                          : "Examples:\n"
                            "  winnow run study.toml\n"
                            "  winnow run study.toml --jobs 4 --trials 100 --sampler sobol --seed 7\n"
+                           "  winnow run train.toml --scheduler asha --jobs 8\n"
                            "  winnow run study.yaml --storage sqlite:///shared/studies.db --study lr-sweep\n"
                            "Ctrl-C stops cleanly (running trials are ended and recorded); a second\n"
                            "Ctrl-C quits at once.");

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "winnow/sampler.h"
+#include "winnow/scheduler.h"
 #include "winnow/space.h"
 #include "winnow/storage.h"
 #include "winnow/trial.h"
@@ -43,6 +45,13 @@ struct StudyOptions {
   // Seed of the sampler; same seed, same configurations in sequential mode. Default: none,
   // which draws a seed from the system.
   std::optional<uint64_t> seed;
+  // Scheduler spec, "name:key=value,...": "none" (every trial runs at the full budget), the
+  // pruners "median" and "percentile", or the budget schedulers "sh", "hyperband", "asha" and
+  // "bohb" (include/winnow/scheduler.h, docs/schedulers.md). Default: "none".
+  std::string scheduler = "none";
+  // The budget resource (epochs, rounds ...). Required by the budget schedulers; with a pruner
+  // or none, every trial gets budget.max. Default: none (Trial::budget() is then nullopt).
+  std::optional<BudgetSpec> budget;
   // Open the study if the storage already holds one of this name (its space must be the same).
   // Default: true.
   bool load_if_exists = true;
@@ -67,6 +76,7 @@ class StopSignal {
 };
 
 class Study;
+struct StudyCore;  // the study's internals (src/study/study_impl.h)
 
 // A trial being evaluated: handed out by Study::ask(), passed to objectives.
 class Trial {
@@ -86,6 +96,22 @@ class Trial {
 
   // Records an intermediate value at `step` (committed to storage before returning).
   void report(int64_t step, double value);
+  // Whether the study's scheduler says this trial should stop, judged on its reports so far.
+  // An objective that sees true should return early: throw TrialPruned, or return a
+  // TrialOutcome in state kPruned; the trial keeps its last reported value.
+  bool should_prune();
+
+  // The budget this trial runs with (epochs, rounds ...): assigned by a budget scheduler, else
+  // the study's budget.max; nullopt when the study has no budget.
+  std::optional<double> budget() const;
+  // The trial whose configuration this one continues at a larger budget (its checkpoint holds
+  // previous_budget() of work); nullopt for a new configuration.
+  std::optional<int64_t> continues() const;
+  // The budget already spent on this configuration by the trial it continues; 0 when new.
+  double previous_budget() const;
+  // Number of the first trial of this configuration (itself when new): trials of one lineage
+  // share a checkpoint directory.
+  int64_t lineage() const;
   void set_user_attr(std::string_view key, std::string_view json_value);
 
   // Set while the study is being stopped; long objectives should poll it.
@@ -96,10 +122,18 @@ class Trial {
 
  private:
   friend class Study;
+  friend struct StudyCore;
   FrozenTrial record_;
   Storage* storage_ = nullptr;
+  StudyCore* study_ = nullptr;  // outlives the trial while the study does
   const StopSignal* stop_ = nullptr;
   size_t n_objectives_ = 1;
+};
+
+// Thrown by an objective to stop a trial that should_prune(); the study records it pruned.
+class TrialPruned : public std::exception {
+ public:
+  const char* what() const noexcept override { return "trial pruned"; }
 };
 
 // What an objective returns: a TrialOutcome, or (via the overloads of optimize) a plain double.
@@ -175,9 +209,8 @@ class Study {
   std::vector<FrozenTrial> best_trials();
 
  private:
-  struct Impl;
-  explicit Study(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Study(std::unique_ptr<StudyCore> impl);
+  std::unique_ptr<StudyCore> impl_;
 };
 
 // A rectangular view of trials: one row per trial with number, state, parameters, values,

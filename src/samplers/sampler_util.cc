@@ -22,7 +22,7 @@ int64_t SamplerOptionReader::get_int(const std::string& key, int64_t fallback, i
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc() || ptr != text->data() + text->size() || value < min_value) {
-    throw Error("sampler '" + sampler_ + "': option " + key + " = '" + *text +
+    throw Error(kind_ + " '" + sampler_ + "': option " + key + " = '" + *text +
                 "' must be an integer >= " + std::to_string(min_value));
   }
   return value;
@@ -34,7 +34,7 @@ double SamplerOptionReader::get_double(const std::string& key, double fallback) 
   char* end = nullptr;
   double value = std::strtod(text->c_str(), &end);
   if (text->empty() || end != text->c_str() + text->size()) {
-    throw Error("sampler '" + sampler_ + "': option " + key + " = '" + *text +
+    throw Error(kind_ + " '" + sampler_ + "': option " + key + " = '" + *text +
                 "' must be a number");
   }
   return value;
@@ -45,7 +45,7 @@ bool SamplerOptionReader::get_bool(const std::string& key, bool fallback) {
   if (text == nullptr) return fallback;
   if (*text == "true" || *text == "1" || *text == "yes") return true;
   if (*text == "false" || *text == "0" || *text == "no") return false;
-  throw Error("sampler '" + sampler_ + "': option " + key + " = '" + *text +
+  throw Error(kind_ + " '" + sampler_ + "': option " + key + " = '" + *text +
               "' must be true or false");
 }
 
@@ -70,7 +70,7 @@ void SamplerOptionReader::finish() const {
   std::vector<std::string> known(known_.begin(), known_.end());
   for (const auto& [key, value] : options_) {
     if (!used_.contains(key)) {
-      throw Error("sampler '" + sampler_ + "' has no option '" + key + "'" +
+      throw Error(kind_ + " '" + sampler_ + "' has no option '" + key + "'" +
                   did_you_mean(key, known) +
                   (known.empty() ? " (it takes no options)" : "; its options: " + join(known, ", ")));
     }

@@ -18,8 +18,10 @@ namespace winnow {
 // did-you-mean, so a typo in `tpe:startp=10` is an error rather than a silent default.
 class SamplerOptionReader {
  public:
-  SamplerOptionReader(std::string sampler, const std::map<std::string, std::string>& options)
-      : sampler_(std::move(sampler)), options_(options) {}
+  // `kind` names the component in messages: "sampler 'tpe': option ...".
+  SamplerOptionReader(std::string sampler, const std::map<std::string, std::string>& options,
+                      std::string kind = "sampler")
+      : sampler_(std::move(sampler)), kind_(std::move(kind)), options_(options) {}
   int64_t get_int(const std::string& key, int64_t fallback, int64_t min_value);
   double get_double(const std::string& key, double fallback);
   bool get_bool(const std::string& key, bool fallback);
@@ -31,6 +33,7 @@ class SamplerOptionReader {
  private:
   const std::string* find(const std::string& key);
   std::string sampler_;
+  std::string kind_;
   const std::map<std::string, std::string>& options_;
   std::set<std::string> used_;
   std::set<std::string> known_;

@@ -22,6 +22,7 @@
 #include "space/document.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
+#include "winnow/scheduler.h"
 #include "winnow/trial.h"
 
 namespace winnow {
@@ -36,13 +37,17 @@ using document::NodeKind;
 using KeyList = std::vector<std::string>;
 
 const KeyList& top_level_keys() {
-  static const KeyList keys = {"study", "objective", "space", "forbidden", "enqueue"};
+  static const KeyList keys = {"study", "budget", "objective", "space", "forbidden", "enqueue"};
   return keys;
 }
 const KeyList& study_keys() {
   static const KeyList keys = {"name",   "direction", "directions", "objectives",
-                               "sampler", "seed",     "trials",     "jobs",
+                               "sampler", "scheduler", "seed",     "trials",     "jobs",
                                "timeout", "storage",  "requeue_interrupted"};
+  return keys;
+}
+const KeyList& budget_keys() {
+  static const KeyList keys = {"name", "min", "max", "eta"};
   return keys;
 }
 const KeyList& objective_keys() {
@@ -108,6 +113,7 @@ class StudyFileInterpreter {
     out.path = display_name_;
     check_keys(root, "", top_level_keys());
     read_study(section(root, "study"), out);
+    read_budget(root, out);
     const Member* objective = root.find("objective");
     if (objective == nullptr) {
       fail(1, "", "missing section 'objective' (it needs at least 'command', the program to run)");
@@ -317,6 +323,8 @@ class StudyFileInterpreter {
         }
       } else if (member.key == "sampler") {
         options.sampler = string_value(value, path, false);
+      } else if (member.key == "scheduler") {
+        options.scheduler = string_value(value, path, false);
       } else if (member.key == "seed") {
         options.seed = static_cast<uint64_t>(integer_value(value, path, 0));
       } else if (member.key == "trials") {
@@ -340,6 +348,86 @@ class StudyFileInterpreter {
         fail(sampler->value.line, "study.sampler", error.what());
       }
     }
+  }
+
+  // [budget]: min, max, eta, name. Whole numbers make an integer budget (epochs, rounds); a
+  // decimal point anywhere makes it continuous (a data fraction, seconds).
+  void read_budget(const Node& root, StudyFile& out) const {
+    const Member* member = root.find("budget");
+    StudyOptions& options = out.study;
+    std::unique_ptr<Scheduler> scheduler;
+    try {
+      scheduler = create_scheduler(SamplerSpec::parse(options.scheduler), 0);
+    } catch (const Error& error) {
+      std::string message = error.what();
+      if (message.rfind("sampler spec", 0) == 0) message.replace(0, 7, "scheduler");
+      const Member* study = root.find("study");
+      const Member* key = study != nullptr && study->value.is_table()
+                              ? study->value.find("scheduler")
+                              : nullptr;
+      fail(key != nullptr ? key->value.line : 1, "study.scheduler", message);
+    }
+    if (scheduler->assigns_budgets()) {
+      std::string sampler = SamplerSpec::parse(options.sampler).name;
+      if (sampler == "cmaes" || sampler == "grid") {
+        const Member* key = root.find("study")->value.find("sampler");
+        fail(key->value.line, "study.sampler",
+             "sampler '" + sampler + "' cannot be combined with scheduler '" +
+                 std::string(scheduler->name()) +
+                 "' (it cannot learn from trials at mixed budgets); use random, sobol, tpe or gp");
+      }
+      if (options.directions.size() != 1) {
+        const Member* key = root.find("study")->value.find("scheduler");
+        fail(key->value.line, "study.scheduler",
+             "scheduler '" + std::string(scheduler->name()) +
+                 "' compares trials on one objective, but the study has " +
+                 std::to_string(options.directions.size()));
+      }
+    }
+    if (member == nullptr) {
+      if (scheduler->assigns_budgets()) {
+        const Member* key = root.find("study")->value.find("scheduler");
+        fail(key->value.line, "study.scheduler",
+             "scheduler '" + std::string(scheduler->name()) +
+                 "' gives trials budgets: add a [budget] table with min and max (and eta, "
+                 "default 3), e.g. min = 1, max = 81 for epochs");
+      }
+      return;
+    }
+    const Node& table = *section(root, "budget");
+    check_keys(table, "budget", budget_keys());
+    BudgetSpec budget;
+    bool any_float = false;
+    const Member* min = table.find("min");
+    const Member* max = table.find("max");
+    if (max == nullptr) fail(member->line, "budget", "missing 'max', the largest budget a trial gets");
+    for (const Member& key : table.members) {
+      const std::string path = child_path("budget", key.key);
+      if (key.key == "name") {
+        budget.name = string_value(key.value, path, false);
+      } else if (key.key == "eta") {
+        budget.eta = number_value(key.value, path);
+        if (budget.eta < 2) fail(key.line, path, "must be at least 2, got " + format_double(budget.eta));
+      } else {
+        double number = number_value(key.value, path);
+        if (!(number > 0)) fail(key.line, path, "must be > 0, got " + format_double(number));
+        any_float |= key.value.kind == NodeKind::kFloat;
+        (key.key == "min" ? budget.min : budget.max) = number;
+      }
+    }
+    if (min == nullptr) budget.min = std::min(1.0, budget.max);
+    budget.integer = !any_float;
+    if (budget.max < budget.min) {
+      fail(max->line, "budget.max",
+           "must be at least budget.min (" + format_double(budget.min) + "), got " +
+               format_double(budget.max));
+    }
+    try {
+      budget.validate();
+    } catch (const Error& error) {
+      fail(member->line, "budget", error.what());
+    }
+    options.budget = budget;
   }
 
   Direction direction_value(const Node& node, const std::string& path) const {
@@ -386,6 +474,7 @@ class StudyFileInterpreter {
     options.runs_dir = resolve_path(base_dir_, stem_ + "-runs");
     options.objective_names = out.study.objective_names;
     options.n_objectives = out.study.directions.size();
+    options.budget = out.study.budget;
     for (const Member& member : table.members) {
       const std::string path = child_path("objective", member.key);
       const Node& value = member.value;

@@ -56,13 +56,16 @@ void Study::optimize(const Objective& objective, const OptimizeOptions& options)
   };
 
   auto evaluate = [&](Trial& trial) -> TrialOutcome {
-    if (!options.catch_exceptions) return objective(trial);
     try {
       return objective(trial);
+    } catch (const TrialPruned&) {
+      return TrialOutcome{.state = TrialState::kPruned};
     } catch (const std::exception& e) {
+      if (!options.catch_exceptions) throw;
       return TrialOutcome{.state = TrialState::kFailed,
                           .failure_reason = std::string("the objective threw: ") + e.what()};
     } catch (...) {
+      if (!options.catch_exceptions) throw;
       return TrialOutcome{.state = TrialState::kFailed,
                           .failure_reason = "the objective threw an unknown exception"};
     }

@@ -8,6 +8,8 @@
 #include <random>
 
 #include "common/strings.h"
+#include "samplers/sampler_util.h"
+#include "schedulers/ladder.h"
 #include "study/study_impl.h"
 #include "winnow/error.h"
 
@@ -71,6 +73,31 @@ void Trial::report(int64_t step, double value) {
   record_.intermediate[step] = value;
 }
 
+bool Trial::should_prune() {
+  return study_ != nullptr && study_->should_prune(record_);
+}
+
+std::optional<double> Trial::budget() const {
+  if (std::optional<double> assigned = numeric_attr(record_, kBudgetAttr)) return assigned;
+  if (study_ != nullptr && study_->options.budget) return study_->options.budget->max;
+  return std::nullopt;
+}
+
+std::optional<int64_t> Trial::continues() const {
+  std::optional<double> number = numeric_attr(record_, kContinuesAttr);
+  if (!number) return std::nullopt;
+  return static_cast<int64_t>(*number);
+}
+
+double Trial::previous_budget() const {
+  return numeric_attr(record_, kPreviousBudgetAttr).value_or(0);
+}
+
+int64_t Trial::lineage() const {
+  std::optional<double> first = numeric_attr(record_, kLineageAttr);
+  return first ? static_cast<int64_t>(*first) : record_.number;
+}
+
 void Trial::set_user_attr(std::string_view key, std::string_view json_value) {
   storage_->set_user_attr(record_.id, key, json_value);
   record_.user_attrs[std::string(key)] = std::string(json_value);
@@ -78,7 +105,7 @@ void Trial::set_user_attr(std::string_view key, std::string_view json_value) {
 
 // --- Study --------------------------------------------------------------------------------
 
-Study::Study(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Study::Study(std::unique_ptr<StudyCore> impl) : impl_(std::move(impl)) {}
 Study::~Study() = default;
 Study::Study(Study&&) noexcept = default;
 Study& Study::operator=(Study&&) noexcept = default;
@@ -89,6 +116,51 @@ std::string describe_directions(const std::vector<Direction>& directions) {
   std::vector<std::string> names;
   for (Direction d : directions) names.emplace_back(to_string(d));
   return "[" + join(names, ", ") + "]";
+}
+
+SamplerSpec parse_scheduler_spec(const std::string& text) {
+  try {
+    return SamplerSpec::parse(text);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    if (message.rfind("sampler spec", 0) == 0) message.replace(0, 7, "scheduler");
+    throw Error(message);
+  }
+}
+
+void check_budget_scheduler(const StudyOptions& options, const SamplerSpec& scheduler) {
+  if (!options.budget) {
+    throw Error("study '" + options.name + "': scheduler '" + scheduler.name +
+                "' gives trials budgets, so the study needs one: set StudyOptions::budget (in a "
+                "study file, a [budget] table with min and max)");
+  }
+  if (options.directions.size() != 1) {
+    throw Error("study '" + options.name + "': scheduler '" + scheduler.name +
+                "' compares trials on one objective, but the study has " +
+                std::to_string(options.directions.size()));
+  }
+}
+
+// Under a budget scheduler the sampler sees only the trials of one budget, which changes over
+// time: samplers that replay their own past proposals (CMA-ES) or walk a fixed list (grid)
+// cannot follow that. "auto" becomes what the papers use: random for SH, Hyperband and ASHA,
+// TPE for BOHB, starting to model as soon as a budget has min_points complete trials.
+SamplerSpec sampler_for_budget_scheduler(const SamplerSpec& sampler, const SamplerSpec& scheduler,
+                                         const SearchSpace& space) {
+  if (sampler.name == "auto") {
+    if (scheduler.name != "bohb") return SamplerSpec{"random"};
+    auto min_points = scheduler.options.find("min_points");
+    std::string n_startup = min_points != scheduler.options.end()
+                                ? min_points->second
+                                : std::to_string(space.params().size() + 2);
+    return SamplerSpec{"tpe", {{"n_startup", n_startup}}};
+  }
+  if (sampler.name == "cmaes" || sampler.name == "grid") {
+    throw Error("sampler '" + sampler.name + "' cannot be combined with scheduler '" +
+                scheduler.name + "' (it cannot learn from trials at mixed budgets); use random, "
+                "sobol, tpe or gp");
+  }
+  return sampler;
 }
 
 }  // namespace
@@ -107,7 +179,20 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
   SamplerSpec sampler_spec = SamplerSpec::parse(options.sampler);
   uint64_t seed = options.seed ? *options.seed : std::random_device{}();
 
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<StudyCore>();
+  SamplerSpec scheduler_spec = parse_scheduler_spec(options.scheduler);
+  impl->scheduler = create_scheduler(scheduler_spec, mix_seed(seed, 0x5c4ed));
+  if (options.budget) {
+    options.budget->validate();
+    impl->budget = *options.budget;
+  } else {
+    impl->budget = BudgetSpec{.min = 1, .max = 1};
+  }
+  if (impl->scheduler->assigns_budgets()) {
+    check_budget_scheduler(options, scheduler_spec);
+    sampler_spec = sampler_for_budget_scheduler(sampler_spec, scheduler_spec, space);
+    impl->random_sampler = create_sampler(SamplerSpec{"random"}, mix_seed(seed, 0xb0b));
+  }
   impl->sampler = create_sampler(sampler_spec, seed);
   impl->storage = storage;
   impl->owner = this_process_owner();
@@ -162,7 +247,7 @@ const StudyOptions& Study::options() const { return impl_->options; }
 int64_t Study::id() const { return impl_->record.id; }
 Storage& Study::storage() { return *impl_->storage; }
 
-void Study::Impl::sync_history() {
+void StudyCore::sync_history() {
   std::vector<FrozenTrial> changed = storage->trials(record.id, last_version);
   for (FrozenTrial& trial : changed) {
     last_version = std::max(last_version, trial.version);
@@ -172,16 +257,17 @@ void Study::Impl::sync_history() {
   }
 }
 
-std::optional<Trial> Study::Impl::make_trial(FrozenTrial stored) {
+std::optional<Trial> StudyCore::make_trial(FrozenTrial stored) {
   Trial trial;
   trial.record_ = std::move(stored);
   trial.storage_ = storage.get();
+  trial.study_ = this;
   trial.n_objectives_ = options.directions.size();
   return trial;
 }
 
 std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner) {
-  Impl& impl = *impl_;
+  StudyCore& impl = *impl_;
   std::string who = owner.empty() ? impl.owner : std::string(owner);
   if (auto claimed = impl.storage->claim_waiting_trial(impl.record.id, who, budget_limit)) {
     return impl.make_trial(std::move(*claimed));
@@ -190,6 +276,7 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     return std::nullopt;
   }
   std::lock_guard lock(impl.sampler_mutex);
+  if (impl.scheduler->assigns_budgets()) return impl.ask_scheduled(who, budget_limit);
   std::span<const FrozenTrial> history;
   int64_t trial_count = 0;
   // The sampler reads the cached history in place (no copy: at thousands of trials a copy
@@ -216,6 +303,53 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
                                  std::nullopt, trial_attrs);
   if (!created) return std::nullopt;
   return impl.make_trial(std::move(*created));
+}
+
+std::optional<Trial> StudyCore::ask_scheduled(const std::string& who, int64_t budget_limit) {
+  std::unique_lock history_lock(history_mutex);
+  sync_history();
+  SchedulerContext context{space, history, options.directions, budget};
+  TrialAssignment assignment = scheduler->next(context);
+  Config config;
+  std::map<std::string, std::string> attrs;
+  if (assignment.continues) {
+    const FrozenTrial& source = history.at(static_cast<size_t>(*assignment.continues));
+    config = source.config;
+    attrs = assignment_attrs(assignment, &source);
+  } else {
+    Sampler& chosen = assignment.random_config ? *random_sampler : *sampler;
+    std::vector<FrozenTrial> subset;
+    std::span<const FrozenTrial> seen;
+    if (chosen.uses_history()) {
+      if (auto selected = scheduler->sampler_history(context, assignment)) {
+        subset = std::move(*selected);
+        seen = subset;
+      } else {
+        seen = history;
+      }
+    }
+    SampleContext sample_context{space, seen, options.directions,
+                                 static_cast<int64_t>(history.size()), &attrs};
+    std::optional<Config> proposed = chosen.sample(sample_context);
+    if (!proposed) return std::nullopt;
+    config = std::move(*proposed);
+    for (auto& [key, value] : assignment_attrs(assignment, nullptr)) attrs[key] = value;
+    // Which of the two proposed it (BOHB mixes model and random draws), unless the sampler said.
+    attrs.try_emplace("winnow.sampler", "\"" + std::string(chosen.name()) + "\"");
+  }
+  history_lock.unlock();
+  std::optional<FrozenTrial> created = storage->create_trial(
+      record.id, config, TrialState::kRunning, who, budget_limit, std::nullopt, attrs);
+  if (!created) return std::nullopt;
+  return make_trial(std::move(*created));
+}
+
+bool StudyCore::should_prune(const FrozenTrial& trial) {
+  if (scheduler->assigns_budgets()) return false;
+  std::lock_guard lock(history_mutex);
+  sync_history();
+  SchedulerContext context{space, history, options.directions, budget};
+  return scheduler->should_prune(trial, context);
 }
 
 Trial Study::ask() {

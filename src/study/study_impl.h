@@ -9,7 +9,7 @@
 
 namespace winnow {
 
-struct Study::Impl {
+struct StudyCore {
   std::shared_ptr<Storage> storage;
   SearchSpace space;
   StudyOptions options;
@@ -21,6 +21,11 @@ struct Study::Impl {
   std::mutex sampler_mutex;
   std::unique_ptr<Sampler> sampler;
   int64_t initial_trial_count = -1;
+  // Budget schedulers and pruners. BOHB's random fraction draws from `random_sampler`.
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<Sampler> random_sampler;
+  // The study's budget; min = max = 1 when it declares none.
+  BudgetSpec budget;
 
   // Cache of the study's trials, indexed by number (numbers are gapless), kept current through
   // Storage::trials(since_version) so a sync costs what changed, not the study's size.
@@ -30,6 +35,9 @@ struct Study::Impl {
 
   void sync_history();  // requires history_mutex
   std::optional<Trial> make_trial(FrozenTrial record);
+  // The next trial of a budget scheduler; requires sampler_mutex.
+  std::optional<Trial> ask_scheduled(const std::string& owner, int64_t budget_limit);
+  bool should_prune(const FrozenTrial& trial);
 };
 
 }  // namespace winnow

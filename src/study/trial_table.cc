@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -30,10 +31,20 @@ bool dominates(std::span<const double> a, std::span<const double> b,
 }
 
 int best_trial_index(std::span<const FrozenTrial> trials, Direction direction) {
+  // Under a budget scheduler, values at a small budget are not comparable with values at the
+  // full one: the best trial is the best at the largest budget any complete trial reached.
+  // Trials without a budget attribute ran at the full budget.
+  constexpr double kFull = std::numeric_limits<double>::infinity();
+  double top_budget = -kFull;
+  for (const FrozenTrial& t : trials) {
+    if (t.state != TrialState::kComplete || t.values.empty()) continue;
+    top_budget = std::max(top_budget, numeric_attr(t, kBudgetAttr).value_or(kFull));
+  }
   int best = -1;
   for (size_t i = 0; i < trials.size(); ++i) {
     const FrozenTrial& t = trials[i];
     if (t.state != TrialState::kComplete || t.values.empty()) continue;
+    if (numeric_attr(t, kBudgetAttr).value_or(kFull) != top_budget) continue;
     if (best < 0) {
       best = static_cast<int>(i);
       continue;

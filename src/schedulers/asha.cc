@@ -1,0 +1,93 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Asynchronous Successive Halving (Li et al. 2020, "A System for Massively Parallel
+// Hyperparameter Tuning", algorithm 2). Whenever a worker asks, the highest rung holding a
+// configuration that is in the top 1/eta of its finished trials and not yet continued gets that
+// configuration promoted one rung up; otherwise a new configuration starts on the lowest rung.
+// No worker ever waits for a rung to fill, at the price of a few promotions that a synchronous
+// SH would not have made.
+//
+// Options:
+//   min_points = <parameters + 2>  complete trials a budget needs before the sampler learns
+//                                  from it
+//   min_early_stopping_rate = 0    s: new configurations start s rungs above the smallest
+//                                  budget (the paper's early-stopping rate)
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "samplers/sampler_util.h"
+#include "schedulers/ladder.h"
+#include "schedulers/registry.h"
+
+namespace winnow {
+namespace {
+
+class AshaScheduler final : public Scheduler {
+ public:
+  AshaScheduler(std::optional<int64_t> min_points, int64_t early_stopping_rate)
+      : min_points_(min_points), early_stopping_rate_(early_stopping_rate) {}
+
+  std::string_view name() const override { return "asha"; }
+  bool assigns_budgets() const override { return true; }
+
+  TrialAssignment next(const SchedulerContext& context) override {
+    const BudgetSpec& budget = context.budget;
+    const int n_rungs = budget.n_rungs();
+    const int base_rung =
+        static_cast<int>(std::min<int64_t>(early_stopping_rate_, n_rungs - 1));
+    Ladder ladder = read_ladder(context.history, context.directions.front());
+
+    std::map<int, std::vector<const RungEntry*>> finished_by_rung;
+    for (const RungEntry& entry : ladder.entries) {
+      if (entry.finished) finished_by_rung[entry.rung].push_back(&entry);
+    }
+    for (int rung = n_rungs - 2; rung >= base_rung; --rung) {
+      auto it = finished_by_rung.find(rung);
+      if (it == finished_by_rung.end()) continue;
+      std::vector<const RungEntry*>& finished = it->second;
+      const size_t top = static_cast<size_t>(
+          std::floor(static_cast<double>(finished.size()) / budget.eta + 1e-9));
+      if (top == 0) continue;
+      std::partial_sort(finished.begin(), finished.begin() + static_cast<ptrdiff_t>(top),
+                        finished.end(), [](const RungEntry* a, const RungEntry* b) {
+                          if (a->score != b->score) return a->score < b->score;
+                          return a->trial->number < b->trial->number;
+                        });
+      for (size_t i = 0; i < top; ++i) {
+        const RungEntry* candidate = finished[i];
+        if (std::isinf(candidate->score)) break;
+        if (ladder.continued.count(candidate->trial->number) != 0) continue;
+        return TrialAssignment{.continues = candidate->trial->number,
+                               .budget = budget.rung_budget(rung + 1),
+                               .bracket = 0,
+                               .rung = rung + 1};
+      }
+    }
+    return TrialAssignment{.budget = budget.rung_budget(base_rung), .bracket = 0,
+                           .rung = base_rung};
+  }
+
+  std::optional<std::vector<FrozenTrial>> sampler_history(
+      const SchedulerContext& context, const TrialAssignment& assignment) override {
+    return trials_at_informative_budget(context,
+                                        min_points_.value_or(default_min_points(context.space)));
+  }
+
+ private:
+  std::optional<int64_t> min_points_;
+  int64_t early_stopping_rate_;
+};
+
+}  // namespace
+
+std::unique_ptr<Scheduler> create_asha(const SchedulerOptions& options, uint64_t seed) {
+  SamplerOptionReader reader("asha", options, "scheduler");
+  std::optional<int64_t> min_points;
+  if (options.count("min_points") != 0) min_points = reader.get_int("min_points", 0, 1);
+  int64_t rate = reader.get_int("min_early_stopping_rate", 0, 0);
+  reader.finish();
+  return std::make_unique<AshaScheduler>(min_points, rate);
+}
+
+}  // namespace winnow

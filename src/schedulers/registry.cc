@@ -1,0 +1,59 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "schedulers/registry.h"
+
+#include <utility>
+#include <vector>
+
+#include "common/strings.h"
+#include "samplers/sampler_util.h"
+#include "winnow/error.h"
+
+namespace winnow {
+namespace {
+
+using Factory = std::unique_ptr<Scheduler> (*)(const SchedulerOptions&, uint64_t);
+
+// One line per scheduler.
+const std::vector<std::pair<std::string, Factory>>& registry() {
+  static const std::vector<std::pair<std::string, Factory>> kSchedulers = {
+      {"none", &create_no_scheduler},
+      {"median", &create_median_pruner},
+      {"percentile", &create_percentile_pruner},
+      {"sh", &create_successive_halving},
+      {"hyperband", &create_hyperband},
+      {"asha", &create_asha},
+      {"bohb", &create_bohb},
+  };
+  return kSchedulers;
+}
+
+// Every trial runs to its end at the full budget.
+class NoScheduler final : public Scheduler {
+ public:
+  std::string_view name() const override { return "none"; }
+  bool assigns_budgets() const override { return false; }
+};
+
+}  // namespace
+
+std::unique_ptr<Scheduler> create_no_scheduler(const SchedulerOptions& options, uint64_t) {
+  SamplerOptionReader("none", options, "scheduler").finish();
+  return std::make_unique<NoScheduler>();
+}
+
+std::unique_ptr<Scheduler> create_scheduler(const SamplerSpec& spec, uint64_t seed) {
+  for (const auto& [name, factory] : registry()) {
+    if (name == spec.name) return factory(spec.options, seed);
+  }
+  std::vector<std::string> names = scheduler_names();
+  throw Error("unknown scheduler '" + spec.name + "'" + did_you_mean(spec.name, names) +
+              "; available: " + join(names, ", "));
+}
+
+std::vector<std::string> scheduler_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : registry()) names.push_back(entry.first);
+  return names;
+}
+
+}  // namespace winnow
