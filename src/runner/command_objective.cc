@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -31,8 +33,15 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& built_in_placeholders() {
-  static const std::vector<std::string> names = {"trial", "trial_id", "trial_dir", "params_file"};
+  static const std::vector<std::string> names = {
+      "trial", "trial_id", "trial_dir", "params_file", "checkpoint_dir", "budget",
+      "previous_budget"};
   return names;
+}
+
+// Placeholders that only have a value when the study has a budget.
+bool needs_budget(std::string_view placeholder) {
+  return placeholder == "budget" || placeholder == "previous_budget";
 }
 
 // ---- Command templates ----
@@ -84,6 +93,12 @@ std::vector<TemplatePiece> parse_argument(const std::string& argument, size_t in
   return pieces;
 }
 
+Error missing_budget(const std::string& argument, size_t index, const std::string& placeholder) {
+  return Error("command argument " + std::to_string(index + 1) + " '" + argument +
+               "': the study has no [budget] section; add [budget] min/max or remove {" +
+               placeholder + "}");
+}
+
 // ---- Numbers with units ----
 
 struct Unit {
@@ -128,10 +143,12 @@ std::string env_name_for_param(const std::string& name) {
 }
 
 // This process's environment, then PYTHONUNBUFFERED=1 unless already set, then options.env, then
-// the protocol's variables, each later one overriding an earlier one of the same name.
+// the protocol's variables, each later one overriding an earlier one of the same name. Without a
+// budget, WINNOW_BUDGET and WINNOW_PREVIOUS_BUDGET are removed, so a winnow run inside another
+// one's objective does not pass the outer budget on.
 std::vector<std::string> build_environment(const CommandObjectiveOptions& options,
-                                           const Trial& trial, const std::string& trial_dir,
-                                           const std::string& params_file) {
+                                           const Trial& trial,
+                                           const CommandPlaceholders& placeholders) {
   std::map<std::string, std::string> variables;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string_view text(*entry);
@@ -145,8 +162,19 @@ std::vector<std::string> build_environment(const CommandObjectiveOptions& option
   for (const auto& [name, value] : options.env) variables[name] = value;
   variables["WINNOW_TRIAL"] = std::to_string(trial.number());
   variables["WINNOW_TRIAL_ID"] = std::to_string(trial.id());
-  variables["WINNOW_TRIAL_DIR"] = trial_dir;
-  variables["WINNOW_PARAMS_FILE"] = params_file;
+  variables["WINNOW_TRIAL_DIR"] = placeholders.trial_dir;
+  variables["WINNOW_PARAMS_FILE"] = placeholders.params_file;
+  variables["WINNOW_CHECKPOINT_DIR"] = placeholders.checkpoint_dir;
+  variables["WINNOW_RESUMING"] = trial.previous_budget() > 0 ? "1" : "0";
+  auto set_or_erase = [&](const char* name, const std::optional<std::string>& value) {
+    if (value) {
+      variables[name] = *value;
+    } else {
+      variables.erase(name);
+    }
+  };
+  set_or_erase("WINNOW_BUDGET", placeholders.budget);
+  set_or_erase("WINNOW_PREVIOUS_BUDGET", placeholders.previous_budget);
   for (const auto& [name, value] : trial.config()) {
     variables[env_name_for_param(name)] = to_string(value);
   }
@@ -248,6 +276,7 @@ TrialOutcome outcome_of(const CommandObjectiveOptions& options, const std::strin
     case ProcessEnding::kTimedOut:
       return failed("timed out after " + format_double(options.timeout_seconds) + " s");
     case ProcessEnding::kStopped: return failed("interrupted: winnow was stopped", true);
+    case ProcessEnding::kTerminated: return TrialOutcome{.state = TrialState::kPruned};
     case ProcessEnding::kSpawnFailed:
       return failed("could not start '" + program + "': " + run.error);
   }
@@ -276,38 +305,158 @@ void validate(const CommandObjectiveOptions& options) {
                    "empty or one name per objective (n_objectives)");
   }
   if (options.runs_dir.empty()) throw Error("CommandObjectiveOptions.runs_dir is empty");
-  for (size_t i = 0; i < options.command.size(); ++i) parse_argument(options.command[i], i);
+  if (options.budget) {
+    try {
+      options.budget->validate();
+    } catch (const Error& e) {
+      throw Error("CommandObjectiveOptions.budget: " + std::string(e.what()));
+    }
+  }
+  for (size_t i = 0; i < options.command.size(); ++i) {
+    for (const TemplatePiece& piece : parse_argument(options.command[i], i)) {
+      // Without a value the argument would silently be left out.
+      if (piece.is_placeholder && needs_budget(piece.text) && !options.budget) {
+        throw missing_budget(options.command[i], i, piece.text);
+      }
+    }
+  }
+}
+
+// Warns about the ill-formed report lines of one trial: the first few by name, then, at the end
+// of the trial, how many there were in all.
+class IllFormedReportWarnings {
+ public:
+  static constexpr int kNamed = 3;
+
+  IllFormedReportWarnings(const CommandObjectiveOptions& options, int64_t trial_number)
+      : options_(options), trial_number_(trial_number) {}
+
+  void note(int64_t line_number, std::string_view line) {
+    if (++count_ > kNamed) return;
+    constexpr size_t kMaxQuoted = 200;
+    std::string quoted = trim(line);
+    if (quoted.size() > kMaxQuoted) quoted = quoted.substr(0, kMaxQuoted) + "...";
+    warn("trial " + std::to_string(trial_number_) + ": ignored ill-formed report line " +
+         std::to_string(line_number) + " of standard output: \"" + quoted + "\" (" +
+         report_line_problem(line) + "; expected \"" + std::string(kReportLineForm) + "\")");
+  }
+
+  void finish() {
+    if (count_ <= kNamed) return;
+    warn("trial " + std::to_string(trial_number_) + ": ignored " + std::to_string(count_) +
+         " ill-formed report lines in all (the first " + std::to_string(kNamed) +
+         " are named above)");
+  }
+
+ private:
+  void warn(const std::string& message) const {
+    if (options_.on_warning) {
+      options_.on_warning(message);
+      return;
+    }
+    // One fwrite: stdio locks the stream, so concurrent trials do not interleave within a line.
+    const std::string text = "winnow: " + message + "\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  }
+
+  const CommandObjectiveOptions& options_;
+  int64_t trial_number_;
+  int64_t count_ = 0;
+};
+
+// Appends a line to output.log that says why the program stopped early.
+void log_pruning(const std::string& log_file, int64_t step, const ProcessResult& run,
+                 double kill_grace_seconds) {
+  std::string text = "[winnow] pruned at step " + std::to_string(step) +
+                     ": the scheduler stopped this trial; its process group was sent ";
+  if (run.signal == SIGKILL && kill_grace_seconds > 0) {
+    text += "SIGTERM, then SIGKILL after the grace period of " +
+            format_double(kill_grace_seconds) + " s";
+  } else if (run.signal == SIGKILL) {
+    text += "SIGKILL";
+  } else {
+    text += "SIGTERM";
+  }
+  text += '\n';
+  std::error_code error;
+  const auto size = fs::file_size(log_file, error);
+  // Start on a line of its own if the program's last line lacks its "\n".
+  if (!error && size > 0) {
+    std::ifstream in(log_file, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(size) - 1);
+    if (in.get() != '\n') text.insert(text.begin(), '\n');
+  }
+  std::ofstream(log_file, std::ios::app) << text;  // a lost log line never fails the trial
+}
+
+// Writes <trial_dir>/params.json. False when the file could not be written.
+bool write_params_file(const std::string& params_file, const Trial& trial,
+                       const CommandPlaceholders& placeholders) {
+  nlohmann::json params = {{"trial", trial.number()},
+                           {"params", config_to_json(trial.config())},
+                           {"checkpoint_dir", placeholders.checkpoint_dir}};
+  // The budgets as the command line has them ("27", "0.5"), as JSON numbers.
+  auto number = [](const std::string& text) {
+    nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    return parsed.is_number() ? parsed : nlohmann::json(text);
+  };
+  if (placeholders.budget) params["budget"] = number(*placeholders.budget);
+  if (placeholders.previous_budget) {
+    params["previous_budget"] = number(*placeholders.previous_budget);
+  }
+  std::ofstream out(params_file, std::ios::trunc);
+  out << params.dump(2) << '\n';
+  return static_cast<bool>(out.flush());
+}
+
+// Makes `relative` absolute and creates it; "" with `error` set when that fails.
+std::string make_directory(const fs::path& relative, std::error_code& error) {
+  const fs::path dir = fs::absolute(relative, error);
+  if (!error) fs::create_directories(dir, error);
+  return error ? "" : dir.string();
 }
 
 TrialOutcome run_trial(const CommandObjectiveOptions& options, Trial& trial) {
   if (trial.stop_requested()) return failed("interrupted: winnow was stopped", true);
-  // Absolute, so {trial_dir} and {params_file} stay right whatever the working directory.
-  const fs::path relative = fs::path(options.runs_dir) / std::to_string(trial.number());
+  // Absolute, so {trial_dir}, {params_file} and {checkpoint_dir} stay right whatever the
+  // working directory.
+  CommandPlaceholders placeholders;
+  placeholders.trial = trial.number();
+  placeholders.trial_id = trial.id();
   std::error_code error;
-  const fs::path dir = fs::absolute(relative, error);
-  if (!error) fs::create_directories(dir, error);
+  const fs::path relative_dir = fs::path(options.runs_dir) / std::to_string(trial.number());
+  placeholders.trial_dir = make_directory(relative_dir, error);
   if (error) {
-    return failed("could not create trial directory '" + relative.string() +
+    return failed("could not create trial directory '" + relative_dir.string() +
                   "': " + error.message());
   }
-  const std::string trial_dir = dir.string();
-  const std::string params_file = (dir / "params.json").string();
+  // Named after the lineage, so a continuation at a larger budget finds what the trial it
+  // continues left there. Never deleted: the user decides when checkpoints may go.
+  const fs::path relative_checkpoints =
+      fs::path(options.runs_dir) / "checkpoints" / std::to_string(trial.lineage());
+  placeholders.checkpoint_dir = make_directory(relative_checkpoints, error);
+  if (error) {
+    return failed("could not create checkpoint directory '" + relative_checkpoints.string() +
+                  "': " + error.message());
+  }
+  if (options.budget) {
+    placeholders.budget = options.budget->format(trial.budget().value_or(options.budget->max));
+    placeholders.previous_budget = options.budget->format(trial.previous_budget());
+  }
+  const fs::path dir(placeholders.trial_dir);
+  placeholders.params_file = (dir / "params.json").string();
   const std::string log_file = (dir / "output.log").string();
-  {
-    nlohmann::json params = {{"trial", trial.number()}, {"params", config_to_json(trial.config())}};
-    std::ofstream out(params_file, std::ios::trunc);
-    out << params.dump(2) << '\n';
-    if (!out.flush()) return failed("could not write '" + params_file + "'");
+  if (!write_params_file(placeholders.params_file, trial, placeholders)) {
+    return failed("could not write '" + placeholders.params_file + "'");
   }
 
   ProcessRequest request;
-  request.argv = expand_command(options.command, trial.config(), trial.number(), trial_dir,
-                                params_file, trial.id());
+  request.argv = expand_command(options.command, trial.config(), placeholders);
   if (request.argv.empty()) {
     return failed("the command is empty for this trial: every argument names an inactive "
                   "parameter");
   }
-  request.env = build_environment(options, trial, trial_dir, params_file);
+  request.env = build_environment(options, trial, placeholders);
   request.working_dir = options.working_dir;
   request.log_path = log_file;
   request.timeout_seconds = options.timeout_seconds;
@@ -315,16 +464,37 @@ TrialOutcome run_trial(const CommandObjectiveOptions& options, Trial& trial) {
   request.kill_grace_seconds = options.kill_grace_seconds;
   if (const StopSignal* stop = trial.stop_signal()) request.stop_fd = stop->wait_fd();
   std::string result_line;
+  int64_t line_number = 0;
+  std::optional<int64_t> pruned_at;  // the step whose report made the scheduler prune
+  IllFormedReportWarnings warnings(options, trial.number());
   request.on_stdout_line = [&](std::string_view line) {
+    ++line_number;
     if (is_report_line(line)) {
-      if (auto report = parse_report_line(line)) trial.report(report->first, report->second);
-      return;  // an ill-formed report line is ignored, never taken for the result
+      // An ill-formed report line is ignored, never taken for the result.
+      std::optional<std::pair<int64_t, double>> report = parse_report_line(line);
+      if (!report) {
+        warnings.note(line_number, line);
+        return LineAction::kContinue;
+      }
+      trial.report(report->first, report->second);
+      if (trial.should_prune()) {
+        pruned_at = report->first;
+        return LineAction::kTerminate;
+      }
+      return LineAction::kContinue;
     }
     std::string trimmed = trim(line);
     if (!trimmed.empty()) result_line = std::move(trimmed);
+    return LineAction::kContinue;
   };
 
   ProcessResult run = run_process(request);
+  warnings.finish();
+  if (run.ending == ProcessEnding::kTerminated) {
+    // The callback asks for termination only when the trial is pruned.
+    assert(pruned_at.has_value());
+    log_pruning(log_file, *pruned_at, run, options.kill_grace_seconds);
+  }
   TrialOutcome outcome = outcome_of(options, request.argv.front(), run, result_line);
   if (outcome.state == TrialState::kFailed) {
     outcome.failure_reason += log_tail(log_file, options.log_tail_lines);
@@ -354,10 +524,18 @@ int64_t parse_byte_size(const std::string& text, const std::string& what) {
 }
 
 std::vector<std::string> expand_command(const std::vector<std::string>& command,
-                                        const Config& config, int64_t trial_number,
-                                        const std::string& trial_dir,
-                                        const std::string& params_file,
-                                        std::optional<int64_t> trial_id) {
+                                        const Config& config,
+                                        const CommandPlaceholders& placeholders) {
+  // The built-in placeholders (as in built_in_placeholders()); nullopt where there is no value.
+  const std::map<std::string, std::optional<std::string>, std::less<>> built_ins = {
+      {"trial", std::to_string(placeholders.trial)},
+      {"trial_id", placeholders.trial_id ? std::optional(std::to_string(*placeholders.trial_id))
+                                         : std::nullopt},
+      {"trial_dir", placeholders.trial_dir},
+      {"params_file", placeholders.params_file},
+      {"checkpoint_dir", placeholders.checkpoint_dir},
+      {"budget", placeholders.budget},
+      {"previous_budget", placeholders.previous_budget}};
   std::vector<std::string> argv;
   argv.reserve(command.size());
   for (size_t i = 0; i < command.size(); ++i) {
@@ -366,16 +544,14 @@ std::vector<std::string> expand_command(const std::vector<std::string>& command,
     for (const TemplatePiece& piece : parse_argument(command[i], i)) {
       if (!piece.is_placeholder) {
         expanded += piece.text;
-      } else if (piece.text == "trial") {
-        expanded += std::to_string(trial_number);
-      } else if (piece.text == "trial_id" && trial_id) {
-        expanded += std::to_string(*trial_id);
-      } else if (piece.text == "trial_dir") {
-        expanded += trial_dir;
-      } else if (piece.text == "params_file") {
-        expanded += params_file;
-      } else if (auto value = config.find(piece.text); value != config.end()) {
-        expanded += to_string(value->second);
+      } else if (auto built_in = built_ins.find(piece.text); built_in != built_ins.end()) {
+        if (built_in->second) {
+          expanded += *built_in->second;
+        } else {
+          keep = false;  // e.g. {trial_id} without a trial id
+        }
+      } else if (auto param = config.find(piece.text); param != config.end()) {
+        expanded += to_string(param->second);
       } else {
         keep = false;  // an inactive parameter: "--momentum={momentum}" has nothing to say
       }
@@ -387,17 +563,31 @@ std::vector<std::string> expand_command(const std::vector<std::string>& command,
 
 void check_command_template(const CommandObjectiveOptions& options, const SearchSpace& space) {
   if (options.command.empty()) throw Error("the command is empty");
-  std::vector<std::string> known = built_in_placeholders();
+  const std::vector<std::string>& built_ins = built_in_placeholders();
+  std::vector<std::string> known = built_ins;
   for (const ParamSpec& param : space.params()) known.push_back(param.name);
   for (size_t i = 0; i < options.command.size(); ++i) {
+    auto fail = [&](const std::string& rule) {
+      return Error("command argument " + std::to_string(i + 1) + " '" + options.command[i] +
+                   "': " + rule);
+    };
     for (const TemplatePiece& piece : parse_argument(options.command[i], i)) {
       if (!piece.is_placeholder) continue;
+      if (std::find(built_ins.begin(), built_ins.end(), piece.text) != built_ins.end()) {
+        if (space.find(piece.text) != nullptr) {
+          throw fail("{" + piece.text + "} is ambiguous: the space has a parameter '" +
+                     piece.text + "' and {" + piece.text +
+                     "} is a built-in placeholder (which wins); rename the parameter");
+        }
+        if (needs_budget(piece.text) && !options.budget) {
+          throw missing_budget(options.command[i], i, piece.text);
+        }
+        continue;
+      }
       if (std::find(known.begin(), known.end(), piece.text) != known.end()) continue;
-      throw Error("command argument " + std::to_string(i + 1) + " '" + options.command[i] +
-                  "': unknown placeholder {" + piece.text + "}" +
-                  did_you_mean(piece.text, known) +
-                  "; placeholders are the parameters of the space and " +
-                  "{trial}, {trial_id}, {trial_dir}, {params_file}");
+      throw fail("unknown placeholder {" + piece.text + "}" + did_you_mean(piece.text, known) +
+                 "; placeholders are the parameters of the space and {trial}, {trial_id}, " +
+                 "{trial_dir}, {params_file}, {checkpoint_dir}, {budget}, {previous_budget}");
     }
   }
 }

@@ -182,12 +182,18 @@ class OutputSink {
  public:
   static constexpr size_t kMaxLine = 1 << 20;
 
-  OutputSink(int log_fd, const std::function<void(std::string_view)>& on_line)
+  OutputSink(int log_fd, const std::function<LineAction(std::string_view)>& on_line)
       : log_fd_(log_fd), on_line_(on_line) {}
+
+  // True once the callback returned kTerminate while the program ran; no line is handed over
+  // after that.
+  bool termination_requested() const { return termination_requested_; }
+  // The program has exited: from now on kTerminate is ignored and every line is handed over.
+  void program_exited() { program_exited_ = true; }
 
   void append(const char* data, size_t size) {
     write_all(log_fd_, data, size);
-    if (!on_line_) return;
+    if (!on_line_ || termination_requested_) return;
     std::string_view chunk(data, size);
     while (!chunk.empty()) {
       size_t newline = chunk.find('\n');
@@ -198,24 +204,29 @@ class OutputSink {
       if (newline == std::string_view::npos) break;
       chunk.remove_prefix(newline + 1);
       deliver();
+      if (termination_requested_) return;  // the rest goes to the log only
     }
   }
 
   // End of output: a last line without "\n" still counts.
   void finish() {
-    if (on_line_ && !pending_.empty()) deliver();
+    if (on_line_ && !termination_requested_ && !pending_.empty()) deliver();
   }
 
  private:
   void deliver() {
     std::string line = std::move(pending_);
     pending_.clear();
-    on_line_(line);
+    if (on_line_(line) == LineAction::kTerminate && !program_exited_) {
+      termination_requested_ = true;
+    }
   }
 
   int log_fd_;
-  const std::function<void(std::string_view)>& on_line_;
+  const std::function<LineAction(std::string_view)>& on_line_;
   std::string pending_;
+  bool termination_requested_ = false;
+  bool program_exited_ = false;
 };
 
 int poll_timeout_ms(std::optional<Clock::time_point> deadline) {
@@ -300,6 +311,7 @@ std::string_view to_string(ProcessEnding ending) {
     case ProcessEnding::kSignaled: return "signaled";
     case ProcessEnding::kTimedOut: return "timed out";
     case ProcessEnding::kStopped: return "stopped";
+    case ProcessEnding::kTerminated: return "terminated";
     case ProcessEnding::kSpawnFailed: return "spawn failed";
   }
   return "unknown";
@@ -404,7 +416,7 @@ ProcessResult run_process(const ProcessRequest& request) {
   // child every 10 ms; with it, poll() wakes exactly when something happens.
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 
-  std::optional<ProcessEnding> forced;  // kTimedOut or kStopped, once decided
+  std::optional<ProcessEnding> forced;  // kTimedOut, kStopped or kTerminated, once decided
   std::optional<Clock::time_point> deadline;
   if (request.timeout_seconds > 0) deadline = after_seconds(start, request.timeout_seconds);
   std::optional<Clock::time_point> kill_deadline;  // while in the SIGTERM grace period
@@ -440,6 +452,7 @@ ProcessResult run_process(const ProcessRequest& request) {
       ssize_t n = ::read(out_read.get(), buffer.data(), buffer.size());
       if (n > 0) {
         sink.append(buffer.data(), static_cast<size_t>(n));
+        if (!forced && sink.termination_requested()) terminate(ProcessEnding::kTerminated);
       } else if (n == 0 || errno != EINTR) {
         fds[kOutput].fd = -1;  // EOF: the program closed its stdout but may still run
       }
@@ -466,6 +479,7 @@ ProcessResult run_process(const ProcessRequest& request) {
   // The program is gone (or being killed); so must be everything it left in its group, or a
   // background process would keep the pipe open and live on after the trial.
   child.kill_group(SIGKILL);
+  sink.program_exited();
   if (fds[kOutput].fd >= 0) drain(out_read.get(), sink, buffer);
   sink.finish();
   int status = child.reap();

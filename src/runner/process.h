@@ -1,9 +1,9 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // Running one program to its end: no shell, its own process group, a wall-clock limit, an
-// address-space limit, a stop request, and its output kept in a log file and handed over line by
-// line. The command objective (command_objective.cc) builds on this; nothing here knows about
-// trials.
+// address-space limit, a stop request, its output kept in a log file and handed over line by
+// line, and an early end when the caller asks for it after some line. The command objective
+// (command_objective.cc) builds on this; nothing here knows about trials.
 #pragma once
 
 #include <sys/types.h>
@@ -16,6 +16,12 @@
 #include <vector>
 
 namespace winnow {
+
+// What the line callback wants next.
+enum class LineAction {
+  kContinue,   // keep running and keep handing over lines
+  kTerminate,  // end the program now: see ProcessRequest::on_stdout_line
+};
 
 struct ProcessRequest {
   // The argument list; each entry reaches the program as one literal argv entry. argv[0] is the
@@ -35,7 +41,8 @@ struct ProcessRequest {
   double timeout_seconds = 0;
   // RLIMIT_AS of the program in bytes (0 = none). Default: 0.
   int64_t memory_limit_bytes = 0;
-  // After SIGTERM (timeout or stop), seconds before SIGKILL. Default: 2.
+  // After SIGTERM (timeout, stop or a kTerminate from the callback), seconds before SIGKILL;
+  // 0 sends SIGKILL at once. Default: 2.
   double kill_grace_seconds = 2.0;
   // A descriptor that becomes readable when the program must stop (an eventfd). It is only
   // polled, never read, so one descriptor can serve every running program. Default: -1 (none).
@@ -43,21 +50,34 @@ struct ProcessRequest {
   // Called on the calling thread for every line of standard output as it arrives, without its
   // "\n". A line longer than 1 MiB is cut to its first 1 MiB. If the callback throws, the
   // process group is killed and reaped, and the exception propagates. Default: none.
-  std::function<void(std::string_view line)> on_stdout_line;
+  //
+  // Returning kTerminate ends a program that is still running the way a timeout does (SIGTERM to
+  // its process group, SIGKILL after kill_grace_seconds, everything reaped), and the run ends as
+  // kTerminated. The callback is not called again: what the program prints while it shuts down
+  // still reaches the log, not the callback. Once run_process has seen the program exit on its
+  // own (and reads the rest of its output), kTerminate is ignored, there being nothing left to
+  // end: every remaining line is still handed over and the run ends as it would have. (A
+  // program that exits just as the callback asks may thus end either way.)
+  std::function<LineAction(std::string_view line)> on_stdout_line;
 };
 
+// When several reasons to end a program arise (a timeout, a stop, a kTerminate), the first one
+// is the ending.
 enum class ProcessEnding {
   kExited,       // exited on its own; ProcessResult::exit_code
   kSignaled,     // killed by a signal that Winnow did not send; ProcessResult::signal
   kTimedOut,     // ran past timeout_seconds and was terminated
   kStopped,      // stop_fd became readable and it was terminated
+  kTerminated,   // the line callback returned LineAction::kTerminate and it was terminated
   kSpawnFailed,  // never ran; ProcessResult::error says why
 };
 std::string_view to_string(ProcessEnding ending);
 
 struct ProcessResult {
   ProcessEnding ending = ProcessEnding::kSpawnFailed;
-  // How the program itself ended (also for kTimedOut / kStopped): exit status, or the signal.
+  // How the program itself ended (also for kTimedOut, kStopped and kTerminated): its exit
+  // status if it exited (a program may catch SIGTERM and exit), else the signal that killed it
+  // (SIGTERM, or SIGKILL when it outlived the grace period).
   int exit_code = -1;  // -1 unless it exited
   int signal = 0;      // 0 unless a signal killed it
   // kSpawnFailed: what went wrong, e.g. "No such file or directory" (exec), or

@@ -114,15 +114,17 @@ Extracted extract_values(const nlohmann::json& object, size_t n_objectives,
   return out;
 }
 
-}  // namespace
-
-bool is_report_line(std::string_view line) {
-  return strip(line).substr(0, kReportPrefix.size()) == kReportPrefix;
-}
-
-std::optional<std::pair<int64_t, double>> parse_report_line(std::string_view line) {
+// Reads a report line; on failure, says why in `problem` and returns nullopt.
+std::optional<std::pair<int64_t, double>> read_report_line(std::string_view line,
+                                                           std::string& problem) {
+  auto reject = [&](std::string why) -> std::optional<std::pair<int64_t, double>> {
+    problem = std::move(why);
+    return std::nullopt;
+  };
   line = strip(line);
-  if (line.substr(0, kReportPrefix.size()) != kReportPrefix) return std::nullopt;
+  if (line.substr(0, kReportPrefix.size()) != kReportPrefix) {
+    return reject("it does not start with \"winnow:\"");
+  }
   std::string_view rest = line.substr(kReportPrefix.size());
   std::optional<int64_t> step;
   std::optional<double> value;
@@ -136,7 +138,9 @@ std::optional<std::pair<int64_t, double>> parse_report_line(std::string_view lin
     std::string_view key = rest.substr(0, key_end);
     rest.remove_prefix(key_end);
     skip_blanks();
-    if (rest.empty() || rest.front() != '=') return std::nullopt;
+    if (rest.empty() || rest.front() != '=') {
+      return reject("'" + std::string(key) + "' is not followed by '='");
+    }
     rest.remove_prefix(1);
     skip_blanks();
     size_t value_end = 0;
@@ -144,18 +148,42 @@ std::optional<std::pair<int64_t, double>> parse_report_line(std::string_view lin
     std::string_view text = rest.substr(0, value_end);
     rest.remove_prefix(value_end);
     skip_blanks();
-    if (key == "step" && !step) {
+    if ((key == "step" && step) || (key == "value" && value)) {
+      return reject("'" + std::string(key) + "' is given twice");
+    }
+    if (key == "step") {
       step = parse_step(text);
-      if (!step) return std::nullopt;
-    } else if (key == "value" && !value) {
+      if (!step) return reject("step '" + std::string(text) + "' is not a whole number >= 0");
+    } else if (key == "value") {
       value = parse_number(text);
-      if (!value || std::isnan(*value)) return std::nullopt;
+      if (!value) return reject("value '" + std::string(text) + "' is not a number");
+      if (std::isnan(*value)) return reject("value is NaN");
     } else {
-      return std::nullopt;  // unknown or repeated key
+      return reject("unknown key '" + std::string(key) + "'");
     }
   }
-  if (!step || !value) return std::nullopt;
+  if (!step && !value) return reject("no step=<int> and no value=<number>");
+  if (!step) return reject("no step=<int>");
+  if (!value) return reject("no value=<number>");
   return std::pair{*step, *value};
+}
+
+}  // namespace
+
+bool is_report_line(std::string_view line) {
+  return strip(line).substr(0, kReportPrefix.size()) == kReportPrefix;
+}
+
+std::optional<std::pair<int64_t, double>> parse_report_line(std::string_view line) {
+  std::string problem;
+  return read_report_line(line, problem);
+}
+
+std::string report_line_problem(std::string_view line) {
+  if (!is_report_line(line)) return "";
+  std::string problem;
+  read_report_line(line, problem);
+  return problem;
 }
 
 TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,

@@ -29,6 +29,14 @@ bool is_report_line(std::string_view line);
 // including a NaN value or other keys, so a garbled line is ignored rather than misread.
 std::optional<std::pair<int64_t, double>> parse_report_line(std::string_view line);
 
+// What is wrong with a report line, for a warning: "no value=<number>", "step 'x' is not a
+// whole number >= 0", "unknown key 'epoch'" ...; "" when parse_report_line reads it, and for a
+// line that is no report line at all.
+std::string report_line_problem(std::string_view line);
+
+// The form of a report line, for messages.
+inline constexpr std::string_view kReportLineForm = "winnow: step=<int> value=<number>";
+
 // Reads the result line. Complete with `n_objectives` values and the metrics, or failed with a
 // reason that says what was wrong and quotes the line (cut to 200 characters). A NaN objective
 // value fails the trial. `objective_names` may be empty; else it has n_objectives entries.

@@ -2,6 +2,7 @@
 //
 // Views of trials shared by the CLI (show, export), the library and later the dashboard.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <ctime>
 #include <limits>
@@ -150,6 +151,18 @@ TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTria
     return t.user_attrs.contains("winnow.sampler");
   });
   if (has_sampler) table.columns.push_back("sampler");
+  bool has_budget = std::any_of(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+    return t.user_attrs.contains(std::string(kBudgetAttr));
+  });
+  if (has_budget) {
+    for (const char* column : {"budget", "rung", "bracket", "continues"}) {
+      table.columns.push_back(column);
+    }
+  }
+  auto attr_cell = [](const FrozenTrial& t, std::string_view key) {
+    std::optional<double> value = numeric_attr(t, key);
+    return value ? format_double(*value) : std::string();
+  };
   for (const FrozenTrial& t : trials) {
     std::vector<std::string> row = {std::to_string(t.number), std::string(to_string(t.state))};
     for (size_t i = 0; i < values.size(); ++i) {
@@ -169,6 +182,11 @@ TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTria
     row.push_back(t.retry_of ? std::to_string(*t.retry_of) : "");
     row.push_back(t.failure_reason);
     if (has_sampler) row.push_back(proposing_sampler(t));
+    if (has_budget) {
+      for (std::string_view key : {kBudgetAttr, kRungAttr, kBracketAttr, kContinuesAttr}) {
+        row.push_back(attr_cell(t, key));
+      }
+    }
     table.rows.push_back(std::move(row));
   }
   return table;
@@ -271,9 +289,33 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
     if (t.state == TrialState::kComplete && !t.values.empty()) ranked.push_back(&t);
   }
   bool single = study.directions.size() == 1;
+  // Under a budget scheduler, trials at a larger budget rank first: a value at 1 epoch says
+  // little against one at 81. Trials without a budget ran at the full one.
+  auto budget_of = [](const FrozenTrial& t) {
+    return numeric_attr(t, kBudgetAttr).value_or(std::numeric_limits<double>::infinity());
+  };
+  bool has_budget = std::any_of(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+    return t.user_attrs.contains(std::string(kBudgetAttr));
+  });
+  if (has_budget) {
+    std::map<double, std::array<int, 2>> per_budget;  // budget -> {trials, complete}
+    for (const FrozenTrial& t : trials) {
+      if (!t.user_attrs.contains(std::string(kBudgetAttr))) continue;
+      auto& cell = per_budget[budget_of(t)];
+      ++cell[0];
+      cell[1] += t.state == TrialState::kComplete;
+    }
+    out << "Trials per budget:";
+    for (const auto& [budget, cell] : per_budget) {
+      out << " " << format_double(budget) << ": " << cell[0] << " (" << cell[1] << " complete)";
+      out << (budget == per_budget.rbegin()->first ? "\n" : ",");
+    }
+  }
   if (single) {
     bool minimize = study.directions[0] == Direction::kMinimize;
     std::stable_sort(ranked.begin(), ranked.end(), [&](const FrozenTrial* a, const FrozenTrial* b) {
+      double budget_a = budget_of(*a), budget_b = budget_of(*b);
+      if (budget_a != budget_b) return budget_a > budget_b;
       return minimize ? a->values[0] < b->values[0] : a->values[0] > b->values[0];
     });
   } else {
@@ -290,7 +332,11 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
   } else {
     const FrozenTrial& best = *ranked.front();
     if (single) {
-      out << "Best trial: #" << best.number << " value " << format_double(best.values[0]) << "\n";
+      out << "Best trial: #" << best.number << " value " << format_double(best.values[0]);
+      if (std::optional<double> budget = numeric_attr(best, kBudgetAttr)) {
+        out << " at budget " << format_double(*budget);
+      }
+      out << "\n";
       for (const auto& [name, value] : best.config) out << "  " << name << " = " << to_string(value) << "\n";
     } else {
       out << "Pareto front: " << ranked.size() << " trial(s)\n";
@@ -301,6 +347,7 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
     std::vector<std::string> values = value_columns(study);
     header.insert(header.end(), values.begin(), values.end());
     header.push_back("duration_s");
+    if (has_budget) header.push_back("budget");
     std::vector<std::string> params;
     std::set<std::string> param_set;
     for (const FrozenTrial* t : ranked) {
@@ -317,6 +364,10 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
       row.push_back(std::to_string(t.number));
       for (double v : t.values) row.push_back(format_double(v));
       row.push_back(format_double(std::round(t.duration_seconds() * 1000) / 1000));
+      if (has_budget) {
+        std::optional<double> budget = numeric_attr(t, kBudgetAttr);
+        row.push_back(budget ? format_double(*budget) : "-");
+      }
       for (const std::string& name : params) {
         auto it = t.config.find(name);
         row.push_back(it == t.config.end() ? "-" : to_string(it->second));

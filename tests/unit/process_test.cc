@@ -1,7 +1,8 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // run_process on real programs: exit codes, signals, spawn failures, timeouts that take the whole
-// process group down, memory limits, stop requests, logs, live output and literal arguments.
+// process group down, memory limits, stop requests, termination asked for by the line callback,
+// logs, live output and literal arguments.
 #include "runner/process.h"
 
 #include <fcntl.h>
@@ -53,7 +54,10 @@ class ProcessTest : public ::testing::Test {
   // Runs `request` and collects its stdout lines.
   ProcessResult run(ProcessRequest request, std::vector<std::string>* lines = nullptr) {
     if (lines != nullptr) {
-      request.on_stdout_line = [lines](std::string_view line) { lines->emplace_back(line); };
+      request.on_stdout_line = [lines](std::string_view line) {
+        lines->emplace_back(line);
+        return LineAction::kContinue;
+      };
     }
     return run_process(request);
   }
@@ -232,6 +236,7 @@ TEST_F(ProcessTest, StopFdEndsTheRunPromptly) {
   // Stop as soon as the program is known to run.
   request.on_stdout_line = [stop](std::string_view line) {
     if (line == "ready") ::eventfd_write(stop, 1);
+    return LineAction::kContinue;
   };
   ProcessResult result = run_process(request);
   EXPECT_EQ(result.ending, ProcessEnding::kStopped);
@@ -244,6 +249,66 @@ TEST_F(ProcessTest, StopFdEndsTheRunPromptly) {
   result = run_process(request);
   EXPECT_EQ(result.ending, ProcessEnding::kStopped);
   ::close(stop);
+}
+
+TEST_F(ProcessTest, CallbackTerminationEndsTheWholeGroup) {
+  ChildSubreaper subreaper;
+  // Prints its group id and a second line (one write, so both are out before the callback can
+  // answer), starts a background sleep and waits; on SIGTERM it says goodbye and exits 0, as a
+  // program that saves its state on SIGTERM would.
+  ProcessRequest request = shell("trap 'echo bye; exit 0' TERM; printf '%s\\nsecond\\n' $$; "
+                                 "sleep 100 & wait");
+  request.log_path = path("output.log");
+  request.kill_grace_seconds = 30;  // ending well within it shows SIGTERM was enough
+  std::vector<std::string> lines;
+  request.on_stdout_line = [&](std::string_view line) {
+    lines.emplace_back(line);
+    return LineAction::kTerminate;
+  };
+  ProcessResult result = run_process(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kTerminated);
+  EXPECT_EQ(to_string(result.ending), "terminated");
+  EXPECT_EQ(result.exit_code, 0);  // it caught SIGTERM and exited
+  EXPECT_EQ(result.signal, 0);
+  EXPECT_LT(result.elapsed_seconds, 20.0);
+  // Not called again after kTerminate; the rest of the output still reaches the log.
+  ASSERT_EQ(lines.size(), 1u);
+  std::string log = read_file(request.log_path);
+  EXPECT_NE(log.find("second\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("bye\n"), std::string::npos) << log;
+  EXPECT_TRUE(group_ends(std::stoi(lines[0]))) << "the background sleep survived";
+}
+
+TEST_F(ProcessTest, CallbackTerminationKillsAProgramIgnoringSigtermAfterTheGrace) {
+  ProcessRequest request = shell("trap '' TERM; echo ready; sleep 100");
+  request.kill_grace_seconds = 0.3;
+  request.on_stdout_line = [](std::string_view) { return LineAction::kTerminate; };
+  ProcessResult result = run_process(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kTerminated);
+  EXPECT_EQ(result.signal, SIGKILL);
+  EXPECT_GE(result.elapsed_seconds, 0.3);
+  EXPECT_LT(result.elapsed_seconds, 5.0);
+
+  // No grace: SIGKILL at once.
+  request.kill_grace_seconds = 0;
+  result = run_process(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kTerminated);
+  EXPECT_EQ(result.signal, SIGKILL);
+  EXPECT_LT(result.elapsed_seconds, 5.0);
+}
+
+TEST_F(ProcessTest, CallbackTerminationAfterTheProgramExitedIsIgnored) {
+  // A last line without "\n" is only complete at end of output, after the program exited.
+  ProcessRequest request = shell("printf last");
+  std::vector<std::string> lines;
+  request.on_stdout_line = [&](std::string_view line) {
+    lines.emplace_back(line);
+    return LineAction::kTerminate;
+  };
+  ProcessResult result = run_process(request);
+  EXPECT_EQ(result.ending, ProcessEnding::kExited);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(lines, std::vector<std::string>{"last"});
 }
 
 TEST_F(ProcessTest, MemoryLimitStopsAMemoryHog) {
@@ -292,6 +357,7 @@ TEST_F(ProcessTest, LinesArriveLiveAndInOrder) {
   request.on_stdout_line = [&](std::string_view line) {
     lines.emplace_back(line);
     if (lines.size() == 1) std::ofstream(fifo) << "go\n";
+    return LineAction::kContinue;
   };
   ProcessResult result = run_process(request);
   EXPECT_EQ(result.ending, ProcessEnding::kExited);
@@ -337,7 +403,7 @@ TEST_F(ProcessTest, CallbackExceptionKillsTheProgramAndPropagates) {
   ChildSubreaper subreaper;
   ProcessRequest request = shell("echo $$; sleep 100 & sleep 100");
   pid_t group = 0;
-  request.on_stdout_line = [&](std::string_view line) {
+  request.on_stdout_line = [&](std::string_view line) -> LineAction {
     group = std::stoi(std::string(line));
     throw std::runtime_error("storage is gone");
   };
@@ -353,6 +419,7 @@ TEST_F(ProcessTest, KillAllRunningProcessesEndsRunsOnOtherThreads) {
     bool told = false;
     request.on_stdout_line = [&](std::string_view) {
       if (!std::exchange(told, true)) started.set_value();
+      return LineAction::kContinue;
     };
     return run_process(request);
   });
@@ -369,7 +436,10 @@ TEST_F(ProcessTest, ManyConcurrentRunsDoNotInterfere) {
     runs.push_back(std::async(std::launch::async, [i] {
       std::vector<std::string> lines;
       ProcessRequest request = command({"/bin/echo", "run", std::to_string(i)});
-      request.on_stdout_line = [&](std::string_view line) { lines.emplace_back(line); };
+      request.on_stdout_line = [&](std::string_view line) {
+        lines.emplace_back(line);
+        return LineAction::kContinue;
+      };
       EXPECT_EQ(run_process(request).exit_code, 0);
       return lines;
     }));

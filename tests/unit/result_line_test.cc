@@ -48,6 +48,23 @@ TEST(ReportLineTest, IgnoresIllFormedLines) {
   }
 }
 
+TEST(ReportLineTest, ProblemSaysWhatIsWrong) {
+  EXPECT_EQ(report_line_problem("winnow: step=3 value=0.4"), "");
+  EXPECT_EQ(report_line_problem("0.4"), "");  // not a report line at all
+  EXPECT_EQ(report_line_problem("winnow: step=3"), "no value=<number>");
+  EXPECT_EQ(report_line_problem("winnow: value=1"), "no step=<int>");
+  EXPECT_EQ(report_line_problem("winnow: this is garbage"), "'this' is not followed by '='");
+  EXPECT_EQ(report_line_problem("winnow:"), "no step=<int> and no value=<number>");
+  EXPECT_EQ(report_line_problem("winnow: step=x value=1"), "step 'x' is not a whole number >= 0");
+  EXPECT_EQ(report_line_problem("winnow: step=-1 value=1"),
+            "step '-1' is not a whole number >= 0");
+  EXPECT_EQ(report_line_problem("winnow: step=1 value=abc"), "value 'abc' is not a number");
+  EXPECT_EQ(report_line_problem("winnow: step=1 value=nan"), "value is NaN");
+  EXPECT_EQ(report_line_problem("winnow: step=1 value=2 epoch=3"), "unknown key 'epoch'");
+  EXPECT_EQ(report_line_problem("winnow: step=1 step=2 value=2"), "'step' is given twice");
+  EXPECT_EQ(kReportLineForm, "winnow: step=<int> value=<number>");
+}
+
 TEST(ReportLineTest, RecognisesReportLinesEvenIllFormed) {
   EXPECT_TRUE(is_report_line("winnow: step=3 value=0.4"));
   EXPECT_TRUE(is_report_line("  winnow: garbage"));

@@ -1,0 +1,182 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Multi-fidelity end to end: the real `winnow` binary runs a real training-like program that
+// reports epochs and keeps a checkpoint, under ASHA, Hyperband and the median pruner, including a
+// kill -9 in the middle of a run and its resume.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "e2e/e2e_util.h"
+
+namespace winnow::e2e {
+namespace {
+
+// Trains "epochs" up to its budget, resuming from its checkpoint, and reports every epoch. It
+// fails loudly if the checkpoint holds less than Winnow says was trained before.
+const char* kTrainer = R"PY(
+import os, sys, time
+x, y = float(sys.argv[1]), float(sys.argv[2])
+budget, previous, ckpt = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+path = os.path.join(ckpt, "trained")
+trained = int(open(path).read()) if os.path.exists(path) else 0
+if trained < previous:
+    sys.exit("checkpoint holds %d epochs, expected %d" % (trained, previous))
+if previous == 0:
+    trained = 0  # a new configuration starts from scratch
+def loss(epoch):
+    return (x - 0.3) ** 2 + (y - 0.7) ** 2 + 0.5 * (1 - x) / epoch
+for epoch in range(trained + 1, budget + 1):
+    time.sleep(0.01)
+    print("winnow: step=%d value=%.6f" % (epoch, loss(epoch)))
+    with open(path, "w") as f:
+        f.write(str(epoch))
+print(loss(budget))
+)PY";
+
+std::string study_file(const std::string& scheduler, int trials, int jobs,
+                       const std::string& budget = "[budget]\nname = \"epochs\"\nmin = 1\nmax = 27\neta = 3\n") {
+  return R"([study]
+name = "mf"
+sampler = "random"
+scheduler = ")" + scheduler + R"("
+seed = 4
+trials = )" + std::to_string(trials) + R"(
+jobs = )" + std::to_string(jobs) + "\n" + budget + R"(
+[objective]
+command = ["python3", "train.py", "{x}", "{y}", "{budget}", "{previous_budget}", "{checkpoint_dir}"]
+timeout = "60s"
+
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+y = { type = "float", low = 0.0, high = 1.0 }
+)";
+}
+
+double attr(const nlohmann::json& row, const std::string& key) {
+  const nlohmann::json& attrs = row["user_attrs"];
+  EXPECT_TRUE(attrs.contains(key)) << row.dump();
+  return attrs.contains(key) ? attrs[key].get<double>() : -1;
+}
+
+// No trial continued by two live trials; every continuation is the next rung of the same
+// configuration; nothing failed except trials interrupted by the kill.
+void expect_consistent_rungs(const std::vector<nlohmann::json>& rows) {
+  std::map<int, int> continued;
+  for (const auto& row : rows) {
+    if (row["state"] == "failed") {
+      EXPECT_TRUE(row["interrupted"].get<bool>()) << row.dump();
+      continue;
+    }
+    EXPECT_EQ(row["state"], "complete") << row.dump();
+    if (!row["user_attrs"].contains("winnow.continues")) continue;
+    int source = static_cast<int>(attr(row, "winnow.continues"));
+    EXPECT_EQ(++continued[source], 1) << "trial " << source << " continued twice";
+    const auto& from = rows.at(static_cast<size_t>(source));
+    EXPECT_EQ(from["params"], row["params"]);
+    EXPECT_EQ(attr(from, "winnow.rung") + 1, attr(row, "winnow.rung"));
+  }
+}
+
+TEST(MultiFidelity, AshaAndHyperbandResumeAfterKillNineWithoutLosingOrRepeatingPromotions) {
+  std::mt19937 rng(std::random_device{}());
+  for (const std::string scheduler : {"asha", "hyperband"}) {
+    ScratchDir dir;
+    write_file(dir.path() / "train.py", kTrainer);
+    write_file(dir.path() / "study.toml", study_file(scheduler, 70, 4));
+    std::string db = (dir.path() / "study.db").string();
+    Process winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(1500, 3000)(rng)));
+    winnow.signal(SIGKILL);
+    EXPECT_EQ(winnow.wait().signal, SIGKILL);
+    ASSERT_TRUE(fs::exists(db));
+    size_t before = export_trials(dir.path(), db, "mf").size();
+    EXPECT_GT(before, 0u);
+
+    Result resumed = run_winnow(dir.path(), {"resume", (dir.path() / "study.toml").string()});
+    ASSERT_EQ(resumed.exit_code, 0) << scheduler << "\n" << resumed.err;
+    std::vector<nlohmann::json> rows = export_trials(dir.path(), db, "mf");
+    expect_consistent_rungs(rows);
+    int live = 0, continuations = 0;
+    for (const auto& row : rows) {
+      live += row["state"] == "complete";
+      continuations += row["user_attrs"].contains("winnow.continues");
+    }
+    EXPECT_EQ(live, 70) << scheduler;
+    EXPECT_GT(continuations, 5) << scheduler;
+    EXPECT_NE(resumed.out.find("at budget"), std::string::npos) << resumed.out;
+  }
+}
+
+TEST(MultiFidelity, MedianPrunerStopsLosingCommandTrialsAndKeepsTheirLastValue) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.py", kTrainer);
+  write_file(dir.path() / "study.toml",
+             study_file("median:startup_trials=3,warmup_steps=2", 16, 1,
+                        "[budget]\nmin = 1\nmax = 15\n"));
+  Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<nlohmann::json> rows =
+      export_trials(dir.path(), (dir.path() / "study.db").string(), "mf");
+  ASSERT_EQ(rows.size(), 16u);
+  int pruned = 0;
+  for (const auto& row : rows) {
+    if (row["state"] != "pruned") {
+      EXPECT_EQ(row["state"], "complete") << row.dump();
+      EXPECT_EQ(row["intermediate"].size(), 15u) << row.dump();
+      continue;
+    }
+    ++pruned;
+    const auto& steps = row["intermediate"];
+    ASSERT_FALSE(steps.empty());
+    EXPECT_LT(steps.size(), 15u) << "a pruned trial stops before its last epoch";
+    EXPECT_GE(steps.size(), 2u) << "no pruning before step 2 (warmup_steps = 2)";
+    EXPECT_EQ(row["values"][0], steps[std::to_string(steps.size())]) << row.dump();
+  }
+  EXPECT_GT(pruned, 0) << run.err;
+  EXPECT_NE(run.err.find("pruned at step"), std::string::npos) << run.err;
+}
+
+// The README's example: a real SGD training program with checkpoints, under ASHA.
+TEST(MultiFidelity, ReadmeExampleRunsUnderAshaAndResumesFromCheckpoints) {
+  ScratchDir dir;
+  const fs::path example = fs::path(WINNOW_SOURCE_DIR) / "examples" / "multifidelity";
+  for (const char* name : {"train.py", "study.toml"}) {
+    fs::copy_file(example / name, dir.path() / name);
+  }
+  Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string(), "--trials",
+                                       "24", "--jobs", "2"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<nlohmann::json> rows =
+      export_trials(dir.path(), (dir.path() / "study.db").string(), "multifidelity");
+  ASSERT_EQ(rows.size(), 24u);
+  expect_consistent_rungs(rows);
+  int continued = 0;
+  for (const auto& row : rows) {
+    if (!row["user_attrs"].contains("winnow.continues")) continue;
+    ++continued;
+    // A continuation trains only the epochs its checkpoint lacks.
+    int budget = static_cast<int>(attr(row, "winnow.budget"));
+    int previous = static_cast<int>(attr(row, "winnow.previous_budget"));
+    EXPECT_EQ(row["intermediate"].size(), static_cast<size_t>(budget - previous)) << row.dump();
+    EXPECT_TRUE(row["intermediate"].contains(std::to_string(previous + 1))) << row.dump();
+  }
+  EXPECT_GT(continued, 2);
+  EXPECT_NE(run.out.find("Trials per budget"), std::string::npos) << run.out;
+}
+
+TEST(MultiFidelity, BudgetSchedulerWithoutBudgetIsAClearError) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.py", kTrainer);
+  write_file(dir.path() / "study.toml", study_file("asha", 5, 1, ""));
+  Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("study.toml:4"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("[budget]"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace winnow::e2e
