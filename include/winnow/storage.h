@@ -32,6 +32,8 @@ struct TrialOutcome {
   TrialState state = TrialState::kComplete;  // kComplete, kPruned or kFailed
   std::vector<double> values;                // kComplete: one per objective
   std::map<std::string, double> metrics;
+  // Constraint values (feasible when <= 0); see FrozenTrial::constraints.
+  std::vector<double> constraints;
   std::string failure_reason;                // kFailed: why, with the tail of the log if any
   bool interrupted = false;                  // kFailed by Winnow stopping, not by the objective
 };

@@ -52,6 +52,10 @@ struct StudyOptions {
   // The budget resource (epochs, rounds ...). Required by the budget schedulers; with a pruner
   // or none, every trial gets budget.max. Default: none (Trial::budget() is then nullopt).
   std::optional<BudgetSpec> budget;
+  // Limits on reported numbers, "<metric> <= <number>" or ">=", e.g. "model_mb <= 50": each adds
+  // a constraint value to every complete trial (FrozenTrial::constraints). A metric may also be
+  // an objective's name. Default: none.
+  std::vector<std::string> constraints;
   // Open the study if the storage already holds one of this name (its space must be the same).
   // Default: true.
   bool load_if_exists = true;

@@ -40,6 +40,9 @@ struct FrozenTrial {
   std::vector<double> values;                // one per objective, once complete
   std::map<int64_t, double> intermediate;    // step -> reported value
   std::map<std::string, double> metrics;     // extra numbers the objective reported
+  // Constraint values of a finished trial: feasible when every one is <= 0. Those the objective
+  // returned come first, then one per limit of StudyOptions::constraints. Empty: unconstrained.
+  std::vector<double> constraints;
   std::map<std::string, std::string> user_attrs;  // key -> JSON text
   int64_t start_time_ms = 0;                 // Unix epoch milliseconds; 0 = not started
   int64_t end_time_ms = 0;                   // 0 = not finished
@@ -52,6 +55,10 @@ struct FrozenTrial {
   int64_t version = 0;                       // storage change counter of the last change
 
   double duration_seconds() const;
+  // True when every constraint value is <= 0 (also when there are none).
+  bool feasible() const;
+  // Sum of the positive constraint values: 0 when feasible.
+  double constraint_violation() const;
 };
 
 }  // namespace winnow

@@ -225,9 +225,24 @@ TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
   if (!extracted.error.empty()) return failed(extracted.error + ": " + quoted);
   TrialOutcome outcome;
   outcome.values = std::move(extracted.values);
+  // "constraints": a number or a list of numbers, each feasible when <= 0.
+  if (auto it = object.find("constraints"); it != object.end()) {
+    const nlohmann::json& given = *it;
+    std::vector<nlohmann::json> items =
+        given.is_array() ? given.get<std::vector<nlohmann::json>>() : std::vector{given};
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!items[i].is_number()) {
+        return failed("\"constraints\" must be a number or a list of numbers (feasible when "
+                      "<= 0); item " + std::to_string(i + 1) + " is " + items[i].dump() + ": " +
+                      quoted);
+      }
+      outcome.constraints.push_back(items[i].get<double>());
+    }
+  }
   for (const auto& [key, item] : object.items()) {
-    bool used = std::find(extracted.used_keys.begin(), extracted.used_keys.end(), key) !=
-                extracted.used_keys.end();
+    bool used = key == "constraints" ||
+                std::find(extracted.used_keys.begin(), extracted.used_keys.end(), key) !=
+                    extracted.used_keys.end();
     // Only numbers are metrics; strings, booleans and nested values are the program's business.
     if (!used && item.is_number()) outcome.metrics[key] = item.get<double>();
   }

@@ -23,6 +23,7 @@
 #include "winnow/error.h"
 #include "winnow/sampler.h"
 #include "winnow/scheduler.h"
+#include "study/metric_limits.h"
 #include "winnow/trial.h"
 
 namespace winnow {
@@ -43,7 +44,7 @@ const KeyList& top_level_keys() {
 const KeyList& study_keys() {
   static const KeyList keys = {"name",   "direction", "directions", "objectives",
                                "sampler", "scheduler", "seed",     "trials",     "jobs",
-                               "timeout", "storage",  "requeue_interrupted"};
+                               "timeout", "storage",  "requeue_interrupted", "constraints"};
   return keys;
 }
 const KeyList& budget_keys() {
@@ -325,6 +326,15 @@ class StudyFileInterpreter {
         options.sampler = string_value(value, path, false);
       } else if (member.key == "scheduler") {
         options.scheduler = string_value(value, path, false);
+      } else if (member.key == "constraints") {
+        options.constraints = string_list(value, path);
+        for (size_t i = 0; i < options.constraints.size(); ++i) {
+          try {
+            (void)parse_metric_limit(options.constraints[i]);
+          } catch (const Error& error) {
+            fail(value.items[i].line, item_path(path, i), error.what());
+          }
+        }
       } else if (member.key == "seed") {
         options.seed = static_cast<uint64_t>(integer_value(value, path, 0));
       } else if (member.key == "trials") {

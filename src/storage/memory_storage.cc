@@ -157,6 +157,7 @@ void MemoryStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) 
     trial.state = outcome.state;
     trial.values = outcome.values;
     trial.metrics = outcome.metrics;
+    trial.constraints = outcome.constraints;
     trial.end_time_ms = now_ms();
     bool failed = outcome.state == TrialState::kFailed;
     trial.failure_reason = failed ? outcome.failure_reason : std::string();

@@ -78,6 +78,13 @@ CREATE TABLE trial_metrics (
   PRIMARY KEY (trial_id, name)
 ) WITHOUT ROWID;
 
+CREATE TABLE trial_constraints (
+  trial_id INTEGER NOT NULL REFERENCES trials (trial_id),
+  idx      INTEGER NOT NULL,
+  value    REAL,
+  PRIMARY KEY (trial_id, idx)
+) WITHOUT ROWID;
+
 CREATE TABLE trial_user_attrs (
   trial_id   INTEGER NOT NULL REFERENCES trials (trial_id),
   key        TEXT NOT NULL,
@@ -88,7 +95,18 @@ CREATE TABLE trial_user_attrs (
 INSERT INTO meta (key, value) VALUES ('application', 'winnow'), ('change_counter', 0);
 )sql";
 
-enum class FileKind { kEmpty, kWinnow };
+enum class FileKind { kEmpty, kOlder, kWinnow };
+
+// Version 2 added constraint values.
+constexpr const char* kMigrateFrom1 = R"sql(
+CREATE TABLE IF NOT EXISTS trial_constraints (
+  trial_id INTEGER NOT NULL REFERENCES trials (trial_id),
+  idx      INTEGER NOT NULL,
+  value    REAL,
+  PRIMARY KEY (trial_id, idx)
+) WITHOUT ROWID;
+UPDATE meta SET value = 2 WHERE key = 'schema_version';
+)sql";
 
 // Read-only inspection. Throws for anything but an empty database or a readable Winnow one.
 FileKind inspect(Database& database) {
@@ -142,8 +160,7 @@ FileKind inspect(Database& database) {
                        std::to_string(*version) + "; this build reads up to " +
                        std::to_string(kSchemaVersion) + "): upgrade Winnow to open it");
   }
-  // Older versions would be migrated here; version 1 is the first.
-  return FileKind::kWinnow;
+  return *version < kSchemaVersion ? FileKind::kOlder : FileKind::kWinnow;
 }
 
 }  // namespace
@@ -158,6 +175,13 @@ void prepare_database(Database& database) {
       Query(database.statement("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)"))
           .bind(1, kSchemaVersion)
           .run();
+    });
+  } else if (kind == FileKind::kOlder) {
+    // Migrations only add; a file a newer Winnow upgraded stays readable by this one's peers of
+    // the same version. Another process may have migrated it since the read above.
+    database.transaction(Database::Mode::kWrite, [&] {
+      if (inspect(database) != FileKind::kOlder) return;
+      database.execute_script(kMigrateFrom1);
     });
   }
 

@@ -174,6 +174,17 @@ void load_trial_details(Database& database, const std::string& filter, Bind&& bi
   for_each_row(
       "SELECT trial_id, name, value FROM trial_metrics",
       [](FrozenTrial& trial, const Query& row) { trial.metrics[row.text(1)] = row.real(2); });
+  for_each_row("SELECT trial_id, idx, value FROM trial_constraints",
+               [&](FrozenTrial& trial, const Query& row) {
+                 int64_t index = row.integer(1);
+                 if (index < 0 || index > 10000) {
+                   throw_damaged(database, "trial_constraints.idx " + std::to_string(index));
+                 }
+                 if (trial.constraints.size() <= static_cast<size_t>(index)) {
+                   trial.constraints.resize(index + 1, std::numeric_limits<double>::quiet_NaN());
+                 }
+                 trial.constraints[index] = row.real(2);
+               });
   for_each_row(
       "SELECT trial_id, key, value_json FROM trial_user_attrs",
       [](FrozenTrial& trial, const Query& row) { trial.user_attrs[row.text(1)] = row.text(2); });
@@ -445,6 +456,15 @@ void SqliteStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) 
         database.statement("INSERT INTO trial_metrics (trial_id, name, value) VALUES (?1, ?2, ?3)");
     for (const auto& [name, value] : outcome.metrics) {
       Query(insert_metric).bind(1, trial_id).bind(2, std::string_view(name)).bind(3, value).run();
+    }
+    auto& insert_constraint = database.statement(
+        "INSERT INTO trial_constraints (trial_id, idx, value) VALUES (?1, ?2, ?3)");
+    for (size_t i = 0; i < outcome.constraints.size(); ++i) {
+      Query(insert_constraint)
+          .bind(1, trial_id)
+          .bind(2, static_cast<int64_t>(i))
+          .bind(3, outcome.constraints[i])
+          .run();
     }
   });
 }

@@ -194,6 +194,9 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
     impl->random_sampler = create_sampler(SamplerSpec{"random"}, mix_seed(seed, 0xb0b));
   }
   impl->sampler = create_sampler(sampler_spec, seed);
+  for (const std::string& text : options.constraints) {
+    impl->limits.push_back(parse_metric_limit(text));
+  }
   impl->storage = storage;
   impl->owner = this_process_owner();
 
@@ -390,6 +393,21 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
         }
       }
     }
+    for (double c : outcome.constraints) {
+      if (std::isnan(c) && outcome.state == TrialState::kComplete) {
+        outcome = TrialOutcome{.state = TrialState::kFailed,
+                               .metrics = given.metrics,
+                               .failure_reason = "the objective returned a NaN constraint value"};
+      }
+    }
+    if (outcome.state == TrialState::kComplete) {
+      if (auto problem =
+              apply_metric_limits(impl_->limits, impl_->options.objective_names, outcome)) {
+        outcome = TrialOutcome{.state = TrialState::kFailed,
+                               .metrics = given.metrics,
+                               .failure_reason = *problem};
+      }
+    }
   } else if (outcome.state != TrialState::kPruned && outcome.state != TrialState::kFailed) {
     throw Error("tell: a trial can only end complete, pruned or failed");
   }
@@ -402,6 +420,7 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
   trial.record_.state = outcome.state;
   trial.record_.values = outcome.values;
   trial.record_.metrics = outcome.metrics;
+  trial.record_.constraints = outcome.constraints;
   trial.record_.failure_reason = outcome.failure_reason;
   trial.record_.interrupted = outcome.interrupted;
   trial.record_.end_time_ms = now_ms();

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "study/metric_limits.h"
 #include "winnow/study.h"
 
 namespace winnow {
@@ -26,6 +27,8 @@ struct StudyCore {
   std::unique_ptr<Sampler> random_sampler;
   // The study's budget; min = max = 1 when it declares none.
   BudgetSpec budget;
+  // StudyOptions::constraints, parsed.
+  std::vector<MetricLimit> limits;
 
   // Cache of the study's trials, indexed by number (numbers are gapless), kept current through
   // Storage::trials(since_version) so a sync costs what changed, not the study's size.

@@ -1,6 +1,9 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #include "winnow/trial.h"
 
+#include <cmath>
+#include <limits>
+
 namespace winnow {
 
 std::string_view to_string(TrialState state) {
@@ -30,6 +33,22 @@ std::optional<Direction> direction_from_string(std::string_view text) {
   if (text == "minimize" || text == "min") return Direction::kMinimize;
   if (text == "maximize" || text == "max") return Direction::kMaximize;
   return std::nullopt;
+}
+
+bool FrozenTrial::feasible() const {
+  for (double c : constraints) {
+    if (!(c <= 0)) return false;  // NaN counts as infeasible
+  }
+  return true;
+}
+
+double FrozenTrial::constraint_violation() const {
+  double total = 0;
+  for (double c : constraints) {
+    if (std::isnan(c)) return std::numeric_limits<double>::infinity();
+    if (c > 0) total += c;
+  }
+  return total;
 }
 
 double FrozenTrial::duration_seconds() const {

@@ -200,6 +200,21 @@ TEST(SqliteStorage, RefusesAFileFromANewerWinnow) {
   EXPECT_NE(message.find("newer Winnow (schema version 99"), std::string::npos) << message;
 }
 
+TEST(SqliteStorage, UpgradesAFileOfSchemaVersionOneInPlace) {
+  TempDir folder;
+  std::string path = folder.path() + "/study.db";
+  int64_t study = open_storage(path)->create_study(make_study_record("s"));
+  // What version 1 wrote: no constraint table.
+  query_file(path, "DROP TABLE trial_constraints");
+  query_file(path, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+  std::unique_ptr<Storage> storage = open_storage(path);
+  std::optional<FrozenTrial> trial = storage->create_trial(
+      study, {{"x", 0.5}}, TrialState::kRunning, this_process_owner(), 0, std::nullopt);
+  storage->finish_trial(trial->id, TrialOutcome{.values = {1.0}, .constraints = {0.25}});
+  EXPECT_EQ(storage->trial(trial->id)->constraints, std::vector<double>{0.25});
+  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+}
+
 TEST(SqliteStorage, DoesNotCreateMissingFolders) {
   TempDir folder;
   std::string missing = folder.path() + "/missing";

@@ -251,6 +251,18 @@ TYPED_TEST(StorageContract, StoresUserAttributesAsJson) {
   EXPECT_EQ(this->storage_->trial(trial.id)->user_attrs, expected);
 }
 
+TYPED_TEST(StorageContract, KeepsConstraintValuesInOrder) {
+  int64_t study = this->make_study();
+  FrozenTrial trial = this->start_trial(study);
+  TrialOutcome outcome{.values = {1.0}, .constraints = {-0.5, 2.0, 0.0}};
+  this->storage_->finish_trial(trial.id, outcome);
+  FrozenTrial stored = *this->storage_->trial(trial.id);
+  EXPECT_EQ(stored.constraints, outcome.constraints);
+  EXPECT_FALSE(stored.feasible());
+  EXPECT_EQ(stored.constraint_violation(), 2.0);
+  EXPECT_EQ(this->storage_->trials(study).at(0).constraints, outcome.constraints);
+}
+
 TYPED_TEST(StorageContract, CreatesTrialsWithAttributesInOneStep) {
   int64_t study = this->make_study();
   std::map<std::string, std::string> attrs = {{"winnow.sampler", R"("tpe")"},
