@@ -1,36 +1,77 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "commands.h"
 #include "storage_args.h"
+#include "winnow/analysis.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
 
 namespace winnow::cli {
+namespace {
+
+// "1.1,1.1" -> {1.1, 1.1}; throws winnow::Error naming `what`.
+std::vector<double> parse_number_list(const std::string& text, const std::string& what) {
+  std::vector<double> numbers;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                      : comma - start);
+    char* end = nullptr;
+    double value = std::strtod(item.c_str(), &end);
+    if (item.empty() || end != item.c_str() + item.size() || !std::isfinite(value)) {
+      throw Error(what + ": '" + item + "' is not a finite number (expected e.g. 1.1,1.1)");
+    }
+    numbers.push_back(value);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return numbers;
+}
+
+}  // namespace
 
 Command add_show_command(CLI::App& app) {
   auto* command = app.add_subcommand("show", "Show a study: trial counts, the best trial and a leaderboard");
   auto location = std::make_shared<StorageArgs>();
   auto top = std::make_shared<int>(10);
+  auto pareto = std::make_shared<bool>(false);
+  auto reference = std::make_shared<std::string>();
   command->add_option("location", location->positional,
                       "Storage URL, SQLite file or study file (same as --storage)");
   add_storage_options(*command, *location);
   command->add_option("--top", *top, "Rows in the leaderboard")->capture_default_str()->check(CLI::PositiveNumber);
+  command->add_flag("--pareto", *pareto,
+                    "The Pareto front (complete, feasible, non-dominated trials) as a table, with "
+                    "its hypervolume and the hypervolume after n trials");
+  command->add_option("--reference", *reference,
+                      "Reference point of the hypervolume, one number per objective, e.g. "
+                      "1.1,1.1 (default: worst value + 10% of the range)");
   command->footer(
       "Examples:\n"
       "  winnow show study.db\n"
       "  winnow show --storage sqlite:///data/studies.db --study resnet --top 20\n"
-      "  winnow show study.toml                 (the study and storage named by the file)");
-  return [location, top] {
+      "  winnow show study.toml                 (the study and storage named by the file)\n"
+      "  winnow show study.db --pareto --reference 1.0,200");
+  return [location, top, pareto, reference] {
     ResolvedStudies resolved = resolve_studies(*location);
+    std::optional<std::vector<double>> reference_point;
+    if (!reference->empty()) reference_point = parse_number_list(*reference, "--reference");
     bool first = true;
     for (const StudyRecord& study : resolved.studies) {
       if (!first) std::cout << "\n";
       first = false;
       std::vector<FrozenTrial> trials = resolved.storage->trials(study.id);
-      std::cout << study_report(study, trials, *top);
+      if (*pareto) {
+        std::cout << pareto_report(study, trials, reference_point);
+      } else {
+        std::cout << study_report(study, trials, *top);
+      }
     }
     return 0;
   };
@@ -41,6 +82,7 @@ Command add_export_command(CLI::App& app) {
   auto location = std::make_shared<StorageArgs>();
   auto format = std::make_shared<std::string>("csv");
   auto output = std::make_shared<std::string>();
+  auto pareto = std::make_shared<bool>(false);
   command->add_option("location", location->positional,
                       "Storage URL, SQLite file or study file (same as --storage)");
   add_storage_options(*command, *location);
@@ -48,13 +90,15 @@ Command add_export_command(CLI::App& app) {
       ->check(CLI::IsMember({"csv", "jsonl"}))
       ->capture_default_str();
   command->add_option("-o,--output", *output, "Write to this file instead of standard output");
+  command->add_flag("--pareto", *pareto, "Only the trials of the Pareto front");
   command->footer(
       "Columns: number, state, value(s), param_<name>..., metric_<name>..., start, end,\n"
       "duration_s, retry_of, failure_reason. JSON Lines keeps types and adds intermediate values.\n"
       "Examples:\n"
       "  winnow export --storage study.db --study quickstart --format csv > trials.csv\n"
-      "  winnow export study.db --format jsonl -o trials.jsonl");
-  return [location, format, output] {
+      "  winnow export study.db --format jsonl -o trials.jsonl\n"
+      "  winnow export study.db --pareto --format csv -o front.csv");
+  return [location, format, output, pareto] {
     ResolvedStudies resolved = resolve_studies(*location);
     if (resolved.studies.size() != 1) {
       std::string names;
@@ -64,6 +108,13 @@ Command add_export_command(CLI::App& app) {
     }
     const StudyRecord& study = resolved.studies.front();
     std::vector<FrozenTrial> trials = resolved.storage->trials(study.id);
+    if (*pareto) {
+      std::vector<FrozenTrial> front;
+      for (size_t index : pareto_front_trials(trials, study.directions)) {
+        front.push_back(trials[index]);
+      }
+      trials = std::move(front);
+    }
     std::string text = *format == "csv" ? to_csv(make_trial_table(study, trials))
                                         : to_jsonl(study, trials);
     write_output(*output, text);

@@ -207,9 +207,11 @@ class Study {
 
   // Queries (read the storage, so they see other processes' trials).
   std::vector<FrozenTrial> trials();
-  // The best complete trial for a single objective; nullopt if none is complete.
+  // The best complete, feasible trial for a single objective (at the largest budget reached,
+  // under a budget scheduler); nullopt if there is none.
   std::optional<FrozenTrial> best_trial();
-  // Complete trials not dominated by another (the best trial when there is one objective).
+  // The Pareto front: complete, feasible trials not dominated by another (the best trial, and
+  // any tied with it, when there is one objective).
   std::vector<FrozenTrial> best_trials();
 
  private:

@@ -2,9 +2,11 @@
 // The whole public API.
 #pragma once
 
+#include "winnow/analysis.h"
 #include "winnow/command.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
+#include "winnow/scheduler.h"
 #include "winnow/space.h"
 #include "winnow/storage.h"
 #include "winnow/study.h"

@@ -1,6 +1,8 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #include "common/strings.h"
 
+#include <sstream>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -68,5 +70,32 @@ int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
+
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  auto clip = [](const std::string& text) {
+    return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+  };
+  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], clip(row[i]).size());
+  }
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      std::string cell = clip(cells[i]);
+      out << (i ? "  " : "  ") << cell << std::string(width[i] - cell.size(), ' ');
+    }
+    out << '\n';
+  };
+  line(header);
+  std::vector<std::string> rule;
+  for (size_t w : width) rule.push_back(std::string(w, '-'));
+  line(rule);
+  for (const auto& row : rows) line(row);
+  return out.str();
+}
+
 
 }  // namespace winnow

@@ -18,5 +18,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 std::string trim(std::string_view text);
 // Milliseconds since the Unix epoch.
 int64_t now_ms();
+// A plain-text table: the header, a rule, the rows; columns padded, cells cut at 40 characters.
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace winnow

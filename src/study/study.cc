@@ -8,6 +8,7 @@
 #include <random>
 
 #include "common/strings.h"
+#include "winnow/analysis.h"
 #include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
 #include "study/study_impl.h"
@@ -463,17 +464,8 @@ std::optional<FrozenTrial> Study::best_trial() {
 std::vector<FrozenTrial> Study::best_trials() {
   std::vector<FrozenTrial> all = trials();
   std::vector<FrozenTrial> front;
-  for (const FrozenTrial& candidate : all) {
-    if (candidate.state != TrialState::kComplete) continue;
-    bool dominated = false;
-    for (const FrozenTrial& other : all) {
-      if (other.state == TrialState::kComplete &&
-          dominates(other.values, candidate.values, impl_->options.directions)) {
-        dominated = true;
-        break;
-      }
-    }
-    if (!dominated) front.push_back(candidate);
+  for (size_t index : pareto_front_trials(all, impl_->options.directions)) {
+    front.push_back(all[index]);
   }
   return front;
 }

@@ -14,6 +14,7 @@
 
 #include "common/param_json.h"
 #include "common/strings.h"
+#include "winnow/analysis.h"
 #include "winnow/study.h"
 
 namespace winnow {
@@ -38,13 +39,13 @@ int best_trial_index(std::span<const FrozenTrial> trials, Direction direction) {
   constexpr double kFull = std::numeric_limits<double>::infinity();
   double top_budget = -kFull;
   for (const FrozenTrial& t : trials) {
-    if (t.state != TrialState::kComplete || t.values.empty()) continue;
+    if (t.state != TrialState::kComplete || t.values.empty() || !t.feasible()) continue;
     top_budget = std::max(top_budget, numeric_attr(t, kBudgetAttr).value_or(kFull));
   }
   int best = -1;
   for (size_t i = 0; i < trials.size(); ++i) {
     const FrozenTrial& t = trials[i];
-    if (t.state != TrialState::kComplete || t.values.empty()) continue;
+    if (t.state != TrialState::kComplete || t.values.empty() || !t.feasible()) continue;
     if (numeric_attr(t, kBudgetAttr).value_or(kFull) != top_budget) continue;
     if (best < 0) {
       best = static_cast<int>(i);
@@ -159,6 +160,14 @@ TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTria
       table.columns.push_back(column);
     }
   }
+  size_t n_constraints = 0;
+  for (const FrozenTrial& t : trials) n_constraints = std::max(n_constraints, t.constraints.size());
+  if (n_constraints > 0) {
+    table.columns.push_back("feasible");
+    for (size_t i = 0; i < n_constraints; ++i) {
+      table.columns.push_back("constraint_" + std::to_string(i));
+    }
+  }
   auto attr_cell = [](const FrozenTrial& t, std::string_view key) {
     std::optional<double> value = numeric_attr(t, key);
     return value ? format_double(*value) : std::string();
@@ -185,6 +194,13 @@ TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTria
     if (has_budget) {
       for (std::string_view key : {kBudgetAttr, kRungAttr, kBracketAttr, kContinuesAttr}) {
         row.push_back(attr_cell(t, key));
+      }
+    }
+    if (n_constraints > 0) {
+      bool finished_complete = t.state == TrialState::kComplete;
+      row.push_back(finished_complete ? (t.feasible() ? "true" : "false") : "");
+      for (size_t i = 0; i < n_constraints; ++i) {
+        row.push_back(i < t.constraints.size() ? format_double(t.constraints[i]) : "");
       }
     }
     table.rows.push_back(std::move(row));
@@ -218,6 +234,8 @@ std::string to_jsonl(const StudyRecord& study, std::span<const FrozenTrial> tria
     row["values"] = values;
     row["params"] = config_to_json(t.config);
     row["metrics"] = t.metrics;
+    row["constraints"] = t.constraints;
+    row["feasible"] = t.feasible();
     nlohmann::json intermediate = nlohmann::json::object();
     for (const auto& [step, value] : t.intermediate) intermediate[std::to_string(step)] = value;
     row["intermediate"] = intermediate;
@@ -238,35 +256,6 @@ std::string to_jsonl(const StudyRecord& study, std::span<const FrozenTrial> tria
   return out;
 }
 
-namespace {
-
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size());
-  auto clip = [](const std::string& text) {
-    return text.size() > 40 ? text.substr(0, 37) + "..." : text;
-  };
-  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], clip(row[i]).size());
-  }
-  std::ostringstream out;
-  auto line = [&](const std::vector<std::string>& cells) {
-    for (size_t i = 0; i < cells.size(); ++i) {
-      std::string cell = clip(cells[i]);
-      out << (i ? "  " : "  ") << cell << std::string(width[i] - cell.size(), ' ');
-    }
-    out << '\n';
-  };
-  line(header);
-  std::vector<std::string> rule;
-  for (size_t w : width) rule.push_back(std::string(w, '-'));
-  line(rule);
-  for (const auto& row : rows) line(row);
-  return out.str();
-}
-
-}  // namespace
 
 std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> trials, int top) {
   std::ostringstream out;
@@ -285,8 +274,18 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
   if (std::string runs = sampler_runs(trials); !runs.empty()) out << "Proposed by: " << runs << "\n";
 
   std::vector<const FrozenTrial*> ranked;
+  int infeasible = 0;
   for (const FrozenTrial& t : trials) {
-    if (t.state == TrialState::kComplete && !t.values.empty()) ranked.push_back(&t);
+    if (t.state != TrialState::kComplete || t.values.empty()) continue;
+    if (!t.feasible()) {
+      ++infeasible;
+      continue;
+    }
+    ranked.push_back(&t);
+  }
+  if (infeasible > 0) {
+    out << "Infeasible: " << infeasible << " complete trial(s) break a constraint and are not "
+        << "ranked\n";
   }
   bool single = study.directions.size() == 1;
   // Under a budget scheduler, trials at a larger budget rank first: a value at 1 epoch says
@@ -319,13 +318,13 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
       return minimize ? a->values[0] < b->values[0] : a->values[0] > b->values[0];
     });
   } else {
-    std::vector<const FrozenTrial*> front;
-    for (const FrozenTrial* t : ranked) {
-      bool dominated = false;
-      for (const FrozenTrial* o : ranked) dominated = dominated || dominates(o->values, t->values, study.directions);
-      if (!dominated) front.push_back(t);
+    ranked.clear();
+    for (size_t index : pareto_front_trials(trials, study.directions)) {
+      ranked.push_back(&trials[index]);
     }
-    ranked = front;
+    std::stable_sort(ranked.begin(), ranked.end(), [](const FrozenTrial* a, const FrozenTrial* b) {
+      return a->values[0] < b->values[0];
+    });
   }
   if (ranked.empty()) {
     out << "No complete trial yet.\n";
@@ -339,7 +338,14 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
       out << "\n";
       for (const auto& [name, value] : best.config) out << "  " << name << " = " << to_string(value) << "\n";
     } else {
-      out << "Pareto front: " << ranked.size() << " trial(s)\n";
+      std::vector<double> reference = automatic_reference_point(trials, study.directions);
+      FrontHypervolume volume = front_hypervolume(trials, study.directions, reference);
+      std::vector<std::string> reference_text;
+      for (double r : reference) reference_text.push_back(format_double(r));
+      out << "Pareto front: " << ranked.size() << " trial(s), hypervolume "
+          << format_double(volume.value) << (volume.exact ? "" : " (estimate)")
+          << " w.r.t. (" << join(reference_text, ", ") << "); the whole front: winnow show "
+          << "--pareto\n";
     }
     std::vector<std::string> header;
     if (single) header.push_back("rank");
