@@ -1,7 +1,6 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #include "schedulers/ladder.h"
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -84,36 +83,11 @@ std::vector<FrozenTrial> trials_at_informative_budget(const SchedulerContext& co
   }
   std::vector<FrozenTrial> out;
   if (!chosen) return out;
-  // One entry per configuration: its trial at the largest budget up to the chosen one.
-  std::map<int64_t, const FrozenTrial*> by_lineage;
   for (const FrozenTrial& trial : context.history) {
-    if (trial.number < 0 || budget_of(trial) > *chosen) continue;
+    if (trial.number < 0 || budget_of(trial) != *chosen) continue;
     if (trial.state == TrialState::kFailed && trial.interrupted) continue;
-    if (trial.state == TrialState::kWaiting) continue;
-    int64_t lineage = static_cast<int64_t>(
-        numeric_attr(trial, kLineageAttr).value_or(static_cast<double>(trial.number)));
-    const FrozenTrial*& kept = by_lineage[lineage];
-    if (kept == nullptr || budget_of(trial) >= budget_of(*kept)) kept = &trial;
+    out.push_back(trial);
   }
-  for (const auto& [lineage, trial] : by_lineage) {
-    if (budget_of(*trial) == *chosen) {
-      out.push_back(*trial);
-      continue;
-    }
-    // A configuration that stopped below the chosen budget is what the model should learn to
-    // avoid: it goes in as a pruned trial whose last report is its value at its budget, which
-    // ranks it after every trial that reached the chosen budget, later budgets first (as Optuna's
-    // TPE treats trials its pruners stopped).
-    if (trial->state != TrialState::kComplete || trial->values.empty()) continue;
-    FrozenTrial stopped = *trial;
-    stopped.state = TrialState::kPruned;
-    stopped.intermediate = {
-        {static_cast<int64_t>(std::llround(budget_of(*trial) * 1000)), trial->values.front()}};
-    stopped.values.clear();
-    out.push_back(std::move(stopped));
-  }
-  std::sort(out.begin(), out.end(),
-            [](const FrozenTrial& a, const FrozenTrial& b) { return a.number < b.number; });
   return out;
 }
 

@@ -46,14 +46,11 @@ double trial_score(const FrozenTrial& trial, Direction direction);
 std::map<std::string, std::string> assignment_attrs(const TrialAssignment& assignment,
                                                     const FrozenTrial* source);
 
-// What the sampler learns from under a budget scheduler: the trials at the largest budget that
+// What the sampler learns from under a budget scheduler: every trial at the largest budget that
 // has at least `min_points` complete trials (values at different budgets are not comparable,
-// and the largest budget is the most faithful; Falkner et al. 2018, section 4.1), plus every
-// configuration that stopped below that budget, as a pruned trial reporting its value at its own
-// budget (samplers rank those after the complete ones, so they mark the regions not worth
-// continuing; Optuna's TPE sees trials its pruners stopped the same way). One entry per
-// configuration. Trials the user enqueued count at budget.max. Empty when no budget has enough
-// complete trials yet, so a model-based sampler starts out at random.
+// and the largest budget is the most faithful; Falkner et al. 2018, section 4.1). Trials the
+// user enqueued count at budget.max. Empty when no budget has enough complete trials yet, so a
+// model-based sampler starts out at random.
 std::vector<FrozenTrial> trials_at_informative_budget(const SchedulerContext& context,
                                                       int64_t min_points);
 
