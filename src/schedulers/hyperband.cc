@@ -17,7 +17,10 @@
 // Options:
 //   min_points = <parameters + 2>  complete trials a budget needs before the sampler learns
 //                                  from it (all schedulers here)
-//   random_fraction = 1/3          bohb only: share of new configurations drawn at random
+//   random_fraction = 0.15         bohb only: share of new configurations drawn at random. The
+//                                  paper's 1/3 was measured worse with our TPE on all three
+//                                  learning-curve tasks of bench/multifidelity_suite (TPE keeps
+//                                  exploring through its prior component already).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -146,7 +149,7 @@ std::unique_ptr<Scheduler> create(Variant variant, const std::string& name,
   if (options.count("min_points") != 0) min_points = reader.get_int("min_points", 0, 1);
   double random_fraction = 0;
   if (variant == Variant::kBohb) {
-    random_fraction = reader.get_double("random_fraction", 1.0 / 3.0);
+    random_fraction = reader.get_double("random_fraction", 0.15);
     if (!(random_fraction >= 0 && random_fraction <= 1)) {
       throw Error("scheduler 'bohb': option random_fraction = " + options.at("random_fraction") +
                   " must be within [0, 1]");

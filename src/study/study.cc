@@ -148,13 +148,20 @@ void check_budget_scheduler(const StudyOptions& options, const SamplerSpec& sche
 // TPE for BOHB, starting to model as soon as a budget has min_points complete trials.
 SamplerSpec sampler_for_budget_scheduler(const SamplerSpec& sampler, const SamplerSpec& scheduler,
                                          const SearchSpace& space) {
+  // The scheduler withholds the model's training set until a budget has min_points complete
+  // trials, so a model-based sampler needs no start-up phase of its own on top of that.
+  auto min_points = scheduler.options.find("min_points");
+  std::string n_startup = min_points != scheduler.options.end()
+                              ? min_points->second
+                              : std::to_string(space.params().size() + 2);
   if (sampler.name == "auto") {
     if (scheduler.name != "bohb") return SamplerSpec{"random"};
-    auto min_points = scheduler.options.find("min_points");
-    std::string n_startup = min_points != scheduler.options.end()
-                                ? min_points->second
-                                : std::to_string(space.params().size() + 2);
     return SamplerSpec{"tpe", {{"n_startup", n_startup}}};
+  }
+  if ((sampler.name == "tpe" || sampler.name == "gp") && !sampler.options.contains("n_startup")) {
+    SamplerSpec adjusted = sampler;
+    adjusted.options["n_startup"] = n_startup;
+    return adjusted;
   }
   if (sampler.name == "cmaes" || sampler.name == "grid") {
     throw Error("sampler '" + sampler.name + "' cannot be combined with scheduler '" +

@@ -412,8 +412,21 @@ TEST(Bohb, MixesModelAndRandomDrawsInHyperbandBrackets) {
   }
   EXPECT_GT(model, 0);
   double share = static_cast<double>(random) / (model + random);
-  EXPECT_GT(share, 0.15);
-  EXPECT_LT(share, 0.55);
+  EXPECT_GT(share, 0.05);
+  EXPECT_LT(share, 0.3);
+  // auto means TPE, modelling as soon as a budget has parameters + 2 complete trials.
+  EXPECT_EQ(study.storage().find_study("bohb")->sampler, "tpe:n_startup=4");
+}
+
+TEST(Asha, ModelBasedSamplersStartModellingWithTheScheduler) {
+  BudgetSpec budget{.min = 1, .max = 9, .eta = 3};
+  std::shared_ptr<Storage> storage = open_storage("memory");
+  Study tpe = budget_study(storage, "asha", budget, "tpe");
+  EXPECT_EQ(storage->find_study("mf")->sampler, "tpe:n_startup=4");
+  StudyOptions explicit_startup{.name = "own", .sampler = "gp:n_startup=12", .scheduler = "asha"};
+  explicit_startup.budget = budget;
+  Study gp = Study::create(storage, plane(), explicit_startup);
+  EXPECT_EQ(storage->find_study("own")->sampler, "gp:n_startup=12");
 }
 
 // --- Configuration errors ---------------------------------------------------------------------
