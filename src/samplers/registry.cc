@@ -19,9 +19,11 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"sobol", &create_sobol_sampler},
       {"grid", &create_grid_sampler},
       {"tpe", &create_tpe_sampler},
+      {"motpe", &create_motpe_sampler},
       {"gp", &create_gp_sampler},
       {"cmaes", &create_cmaes_sampler},
       {"auto", &create_auto_sampler},
+      {"nsga2", &create_nsga2_sampler},
   };
   return kSamplers;
 }

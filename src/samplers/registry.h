@@ -19,8 +19,10 @@ std::unique_ptr<Sampler> create_random_sampler(const SamplerOptions& options, ui
 std::unique_ptr<Sampler> create_sobol_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_grid_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_tpe_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_motpe_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_gp_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_cmaes_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_auto_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_nsga2_sampler(const SamplerOptions& options, uint64_t seed);
 
 }  // namespace winnow

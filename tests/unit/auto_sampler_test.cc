@@ -92,6 +92,28 @@ TEST(AutoSampler, ReasonNamesTheRule) {
             std::string::npos);
 }
 
+TEST(AutoSampler, SobolThenMotpeForSeveralObjectives) {
+  // Even where a single objective would get a Gaussian process: MOTPE beat NSGA-II on ZDT1,
+  // ZDT2 and DTLZ2 (auto.cc), and the GP handles one objective only.
+  std::shared_ptr<Storage> storage = open_storage("memory");
+  StudyOptions options{.name = "two", .sampler = "auto:n_startup=3", .seed = 2};
+  options.directions = {Direction::kMinimize, Direction::kMaximize};
+  Study study = Study::create(storage, continuous_space(3), options);
+  for (int i = 0; i < 6; ++i) {
+    Trial trial = study.ask();
+    double x = trial.float_param("x0");
+    study.tell(trial, std::vector<double>{x * x, x});
+  }
+  std::vector<FrozenTrial> trials = study.trials();
+  for (const FrozenTrial& trial : trials) {
+    const std::string expected = trial.number < 3 ? "sobol" : "tpe";
+    EXPECT_EQ(unquote(trial.user_attrs.at("winnow.sampler")), expected) << trial.number;
+  }
+  const std::string reason = unquote(trials.back().user_attrs.at("winnow.sampler_reason"));
+  EXPECT_NE(reason.find("2 objectives: MOTPE"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("NSGA-II"), std::string::npos) << reason;
+}
+
 TEST(AutoSampler, IsTheDefaultAndRejectsUnknownOptions) {
   EXPECT_EQ(StudyOptions{}.sampler, "auto");
   EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:n_startp=3"), 1), Error);

@@ -113,7 +113,7 @@ SearchSpace random_space(uint64_t seed) {
   return space;
 }
 
-const std::vector<std::string> kAllSamplers = {"random", "sobol", "grid", "tpe", "gp", "cmaes", "auto"};
+const std::vector<std::string> kAllSamplers = {"random", "sobol", "grid", "tpe", "gp", "cmaes", "auto", "nsga2"};
 
 class SamplerContract : public ::testing::TestWithParam<std::string> {};
 

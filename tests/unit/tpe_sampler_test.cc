@@ -1,19 +1,25 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // The TPE sampler: its Parzen estimator against reference values computed with Optuna 3.1's
-// _ParzenEstimator, and the sampler's behaviour (it finds good regions, handles ints,
-// categoricals, conditions, running, pruned and multi-objective trials, and is reproducible).
+// _ParzenEstimator, its good/bad split (tpe_split.h) on hand-made sets, and the sampler's
+// behaviour (it finds good regions, handles ints, categoricals, conditions, running, pruned,
+// multi-objective and infeasible trials, and is reproducible).
 // Sampler comparisons use medians over several seeds so that they cannot flake.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <numbers>
 #include <numeric>
 
+#include "analysis/hypervolume.h"
 #include "samplers/parzen_estimator.h"
+#include "samplers/tpe_split.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
+#include "winnow/storage.h"
+#include "winnow/study.h"
 
 namespace winnow {
 namespace {
@@ -450,6 +456,169 @@ TEST(TpeSampler, MaximisesAndSplitsSeveralObjectivesByDominance) {
   EXPECT_GT(pareto, proposals / 2) << pareto << " of " << proposals;
 }
 
+// ---- Several objectives and constraints ---------------------------------------------------
+
+FrozenTrial complete_trial(int64_t number, std::vector<double> values,
+                           std::vector<double> constraints = {}) {
+  FrozenTrial t;
+  t.number = number;
+  t.state = TrialState::kComplete;
+  t.values = std::move(values);
+  t.constraints = std::move(constraints);
+  return t;
+}
+
+std::vector<int64_t> good_numbers(const std::vector<FrozenTrial>& trials,
+                                  std::vector<Direction> directions, size_t n_good,
+                                  std::vector<double>* weights = nullptr) {
+  std::vector<const FrozenTrial*> pointers;
+  for (const FrozenTrial& t : trials) pointers.push_back(&t);
+  TpeSplit split = split_finished_trials(pointers, directions, n_good);
+  std::vector<int64_t> good;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (!split.good[i]) continue;
+    good.push_back(trials[i].number);
+    if (weights != nullptr) weights->push_back(split.weights[i]);
+  }
+  return good;
+}
+
+TEST(TpeSplit, CutsTheLastFrontByGreedyHypervolumeSubsetSelection) {
+  // One front of six (0: (0, 10), 1: (1, 6), 2: (2, 5), 3: (3, 4.5), 4: (6, 1), 5: (10, 0)),
+  // reference (11, 11). Greedy: 2 (box 54), then 4 (adds 20, where 0 adds 2, 1 adds 5, 3 adds 4,
+  // 5 adds 5), then 1 (adds 5, where 0 adds 2, 3 adds 1.5, 5 adds 1). Crowding distance would
+  // keep the extremes 0 and 5 instead.
+  const std::vector<double> front = {0, 10, 1, 6, 2, 5, 3, 4.5, 6, 1, 10, 0};
+  EXPECT_EQ(greedy_hypervolume_subset(front, 2, 3, std::vector<double>{11, 11}),
+            (std::vector<size_t>{2, 4, 1}));
+  EXPECT_EQ(best_by_rank_and_hypervolume(front, 2, 3), (std::vector<size_t>{1, 2, 4}));
+
+  // Through the split, with the second objective maximised, two dominated trials (6, 7) and an
+  // infeasible one (8) that dominates everything.
+  std::vector<FrozenTrial> trials;
+  for (int i = 0; i < 6; ++i) {
+    trials.push_back(complete_trial(i, {front[2 * i], -front[2 * i + 1]}));
+  }
+  trials.push_back(complete_trial(6, {3, -6}));
+  trials.push_back(complete_trial(7, {7, -2}, {-1.0}));  // feasible: constraint <= 0
+  trials.push_back(complete_trial(8, {-1, 1}, {0.5}));
+  std::vector<Direction> directions = {Direction::kMinimize, Direction::kMaximize};
+  std::vector<double> weights;
+  EXPECT_EQ(good_numbers(trials, directions, 3, &weights), (std::vector<int64_t>{1, 2, 4}));
+  // Contributions among the good set w.r.t. its own reference (6.5, 6.5): 0.5, 4 and 2.
+  ASSERT_EQ(weights.size(), 3u);
+  EXPECT_NEAR(weights[0], 0.125, 1e-12);
+  EXPECT_NEAR(weights[1], 1.0, 1e-12);
+  EXPECT_NEAR(weights[2], 0.5, 1e-12);
+  // Whole fronts first: rank 0 (six trials), then rank 1 (trials 6 and 7); the infeasible trial
+  // only when every feasible one is in, with the floor weight.
+  EXPECT_EQ(good_numbers(trials, directions, 8).size(), 8u);
+  weights.clear();
+  EXPECT_EQ(good_numbers(trials, directions, 9, &weights).back(), 8);
+  EXPECT_EQ(weights.back(), kMinHypervolumeWeight);
+}
+
+TEST(TpeSplit, PrefersFeasibleThenLeastViolatingTrials) {
+  std::vector<FrozenTrial> trials = {
+      complete_trial(0, {1.0}, {0.3, 0.2}),  // violation 0.5
+      complete_trial(1, {9.0}),              // no constraints: feasible
+      complete_trial(2, {0.0}, {2.0}),       // violation 2, the best value
+      complete_trial(3, {5.0}, {-1.0, 0.0}),
+      complete_trial(4, {3.0}, {std::nan(""), -1.0}),  // unknown: an infinite violation
+      complete_trial(5, {2.0}, {0.1, -5.0}),          // violation 0.1
+  };
+  std::vector<Direction> minimize = {Direction::kMinimize};
+  EXPECT_EQ(good_numbers(trials, minimize, 1), (std::vector<int64_t>{3}));
+  EXPECT_EQ(good_numbers(trials, minimize, 2), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(good_numbers(trials, minimize, 4), (std::vector<int64_t>{0, 1, 3, 5}));
+  EXPECT_EQ(good_numbers(trials, minimize, 5), (std::vector<int64_t>{0, 1, 2, 3, 5}));
+  std::vector<Direction> two = {Direction::kMinimize, Direction::kMinimize};
+  for (FrozenTrial& t : trials) t.values.push_back(-t.values[0]);  // all non-dominated
+  EXPECT_EQ(good_numbers(trials, two, 3), (std::vector<int64_t>{1, 3, 5}));
+}
+
+// ZDT1 (Zitzler, Deb, Thiele 2000) in `dims` dimensions: both objectives minimised, the Pareto
+// front f2 = 1 - sqrt(f1) where x1.. are 0.
+std::vector<double> zdt1(const Config& c, int dims) {
+  double sum = 0.0;
+  for (int i = 1; i < dims; ++i) sum += number(c, "x" + std::to_string(i));
+  double g = 1.0 + 9.0 * sum / (dims - 1), f1 = number(c, "x0");
+  return {f1, g * (1.0 - std::sqrt(f1 / g))};
+}
+
+TEST(TpeSampler, MotpeBeatsRandomSearchOnZdt1) {
+  // 10 parameters, 200 trials, hypervolume w.r.t. (1.1, 10) (the Pareto front's is 32/3).
+  const int dims = 10;
+  SearchSpace space = cube(dims, 0.0, 1.0);
+  std::vector<Direction> directions = {Direction::kMinimize, Direction::kMinimize};
+  auto front_volume = [&](const std::string& spec, uint64_t seed) {
+    std::vector<double> points;
+    for (const FrozenTrial& t : optimize(
+             spec, space, [&](const Config& c) { return zdt1(c, dims); }, 200, seed, directions)) {
+      points.insert(points.end(), t.values.begin(), t.values.end());
+    }
+    return exact_hypervolume(points, 2, std::vector<double>{1.1, 10.0});
+  };
+  std::vector<double> motpe, random;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    motpe.push_back(front_volume("motpe", seed));
+    random.push_back(front_volume("random", seed));
+  }
+  // Measured: medians 9.82 and 8.27.
+  RecordProperty("motpe_median_hypervolume", std::to_string(median(motpe)));
+  RecordProperty("random_median_hypervolume", std::to_string(median(random)));
+  EXPECT_GT(*std::min_element(motpe.begin(), motpe.end()),
+            *std::max_element(random.begin(), random.end()));
+  EXPECT_GT(median(motpe), median(random) + 1.0)
+      << "motpe " << median(motpe) << ", random " << median(random);
+}
+
+// Share of the trials after the first 10 (TPE's start-up) that are feasible, through a study
+// whose objective returns constraint values. The feasible region is the disc of area 0.2 around
+// (0.3, 0.5); the objectives' unconstrained optimum lies outside it, at x0 = 0.85, and a local
+// one inside, at x0 = 0.3. With `report_constraints` false they are not reported.
+double feasible_share(size_t n_objectives, bool report_constraints) {
+  SearchSpace space = cube(2, 0.0, 1.0);
+  int feasible = 0, counted = 0;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    StudyOptions options{.name = "constrained", .sampler = "tpe", .seed = seed};
+    options.directions.assign(n_objectives, Direction::kMinimize);
+    Study study = Study::create(open_storage("memory"), space, options);
+    for (int i = 0; i < 100; ++i) {
+      Trial trial = study.ask();
+      double x = trial.float_param("x0"), y = trial.float_param("x1");
+      double base = std::min((x - 0.85) * (x - 0.85), 0.02 + (x - 0.3) * (x - 0.3));
+      std::vector<double> values = {base + (y - 0.5) * (y - 0.5)};
+      if (n_objectives == 2) {
+        values = {base + (y - 0.4) * (y - 0.4), base + (y - 0.6) * (y - 0.6)};
+      }
+      double constraint = (x - 0.3) * (x - 0.3) + (y - 0.5) * (y - 0.5) - 0.2 / std::numbers::pi;
+      TrialOutcome outcome{.values = values};
+      if (report_constraints) outcome.constraints = {constraint};
+      study.tell(trial, outcome);
+      if (i < 10) continue;
+      ++counted;
+      if (constraint <= 0) ++feasible;
+    }
+  }
+  return static_cast<double>(feasible) / counted;
+}
+
+TEST(TpeSampler, ProposesMostlyFeasibleConfigurationsUnderConstraints) {
+  for (size_t objectives : {1, 2}) {
+    double with = feasible_share(objectives, true), without = feasible_share(objectives, false);
+    RecordProperty("feasible_share_" + std::to_string(objectives), std::to_string(with));
+    RecordProperty("unconstrained_share_" + std::to_string(objectives), std::to_string(without));
+    // Measured: 0.72 for one and for two objectives with the constraints, 0.10 and 0.11
+    // without. Not more: the infeasible proposals are spread evenly outside the disc, as many as
+    // TPE makes (in a throwaway benchmark) with no constraints on the objective without its
+    // infeasible optimum, i.e. they are TPE's exploration (draws from the prior of l(x)), which
+    // ranking feasible trials first does not touch (c-TPE's feasibility model would).
+    EXPECT_GT(with, 0.65) << objectives << " objectives";
+    EXPECT_LT(without, 0.3) << objectives << " objectives";
+  }
+}
+
 TEST(TpeSampler, RespectsForbiddenClausesNearTheOptimum) {
   SearchSpace space;
   space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0).forbid("x > 0.6 and y > 0.6");
@@ -507,6 +676,8 @@ TEST(TpeSampler, OptionMistakesAreClearErrors) {
   EXPECT_NE(message("tpe:weights=linear").find("weights = 'linear'"), std::string::npos);
   EXPECT_NE(message("tpe:min_bandwidth=0").find("min_bandwidth = '0'"), std::string::npos);
   EXPECT_NE(message("tpe:clip_exponent=-1").find("clip_exponent = '-1'"), std::string::npos);
+  EXPECT_NE(message("motpe:gamma=0").find("sampler 'motpe': option gamma = '0'"),
+            std::string::npos);
   EXPECT_EQ(message("tpe:multivariate=false"), "no error");
   EXPECT_EQ(message("tpe:bandwidth=scott,weights=optuna,min_bandwidth=0.01,clip_exponent=1"),
             "no error");
