@@ -162,7 +162,7 @@ Command add_run_command(CLI::App& app, bool resume) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("-j,--jobs", args->jobs, "Trials run at once (default: [study] jobs or 1)");
   command->add_option("--timeout", args->timeout, "Wall-clock limit of this run, e.g. 30m, 2h");
-  command->add_option("--sampler", args->sampler, "Sampler spec (default auto), e.g. tpe, gp, cmaes, sobol, random, grid:resolution=5");
+  command->add_option("--sampler", args->sampler, "Sampler spec (default auto), e.g. tpe, gp, cmaes, nsga2, motpe, sobol, random, grid:resolution=5");
   command->add_option("--scheduler", args->scheduler,
                       "Scheduler spec (default none): median, percentile, sh, hyperband, asha, "
                       "bohb, e.g. median:warmup_steps=5 (budget schedulers need a [budget])");
