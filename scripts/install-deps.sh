@@ -5,7 +5,8 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config git
           libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev libnlopt-dev python3 procps)
+          libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev libnlopt-dev libxgboost-dev
+          python3 procps)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-optuna hyperfine)
 fi
