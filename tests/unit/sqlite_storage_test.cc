@@ -236,7 +236,7 @@ TEST(SqliteStorage, AnswersTheQueriesInTheSchemaDocumentation) {
       if (i < 2) storage->finish_trial(trial->id, complete({1.5 - i}));
     }
   }
-  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
   EXPECT_EQ(query_file(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_file(path,
                        "SELECT number, state, value FROM trials JOIN trial_values USING (trial_id) "
