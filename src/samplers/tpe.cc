@@ -34,6 +34,8 @@
 //                           default_weights). Bad observations always get default_weights.
 //   min_bandwidth, clip_exponent   the magic clip: sigma >= max(min_bandwidth,
 //                           (n + 2)^-clip_exponent) in the unit cube (Optuna: 0.01 and 1).
+//   constraint_model = true c-TPE's feasibility model (below); false leaves constraints to the
+//                           ranking of the split alone.
 // The last three default to settings from Watanabe 2023's ablations in the multivariate mode,
 // weights = ei, min_bandwidth = 0.03, clip_exponent = 2 (the values the paper's repository,
 // github.com/nabenabe0928/tpe, runs, there with gamma = 0.15; 0.1 did better on our suite), and
@@ -51,9 +53,26 @@
 // objectives negated); pruned ones after them by (last step descending, value at it); infeasible
 // ones (a constraint value > 0, FrozenTrial::constraints) last, by total violation, so the good
 // set prefers feasible, then least-violating configurations (Optuna's TPESampler with a
-// constraints_func; not the c-TPE acquisition of Watanabe and Hutter, IJCAI 2023); trials
-// without constraint values are feasible. Failed and waiting trials are ignored; running ones go
-// to the bad set when constant_liar is on.
+// constraints_func); trials without constraint values are feasible. Failed and waiting trials
+// are ignored; running ones go to the bad set when constant_liar is on.
+//
+// Constraints (c-TPE: Watanabe and Hutter, "c-TPE: Tree-structured Parzen estimator with
+// inequality constraints for expensive hyperparameter optimization", IJCAI 2023): for each
+// constraint that some finished trials satisfy and others violate, a Parzen estimator l_c(x)
+// of the satisfying and g_c(x) of the violating configurations (same options and prior as l and
+// g, default_weights), and the acquisition becomes the paper's eq. 6, the sum of
+// log 1 / (gamma + (1 - gamma) g(x) / l(x)) over the objective (gamma: its share of good
+// trials) and each constraint (gamma_c: its share of satisfying trials; tpe_split.h,
+// log_probability_of_improvement). Ranking feasible trials first alone kept only 72% of the
+// proposals feasible on a disc covering 20% of the square (TpeSampler.ProposesMostlyFeasible-
+// ConfigurationsUnderConstraints): the rest were draws from l(x)'s prior kernel, which won
+// on log l - log g far from every observation; the feasibility term scores them down (93%).
+// Deviations: candidates come from l(x) only (the paper also draws from every l_c), which
+// already gave 93%; the objective keeps its feasible-first split rather than the paper's
+// "quantile of all trials, widened until it holds enough feasible ones"; a constraint is
+// modelled per group of parameters, from the trials where the whole group was active, like
+// the objective (in the univariate mode, one parameter at a time: 94% on the disc); and
+// without a modelled constraint the plain log l - log g is kept (the same argmax).
 //
 // Several objectives (MOTPE: Ozaki, Tanigaki, Watanabe, Nomura, Onishi, "Multiobjective
 // tree-structured Parzen estimator", JAIR 73, 2022, as in Optuna's TPESampler): the good set is
@@ -119,6 +138,7 @@ struct TpeOptions {
   bool ei_weights = true;
   double min_bandwidth = 0.03;
   double clip_exponent = 2.0;
+  bool constraint_model = true;
 };
 
 // A trial that takes part in the model, with the key it is ranked by.
@@ -131,6 +151,12 @@ struct Observed {
   const uint8_t* active;
   // With several objectives, a good trial's weight in l(x) (tpe_split.h); else NaN.
   double weight = std::numeric_limits<double>::quiet_NaN();
+};
+
+// c-TPE's data for one constraint (tpe_split.h, split_by_constraints): the finished trials that
+// satisfy it and those that violate it, each in trial-number order.
+struct ConstraintModel {
+  std::vector<Observed> feasible, infeasible;
 };
 
 class TpeSampler : public Sampler {
@@ -164,6 +190,8 @@ class TpeSampler : public Sampler {
     std::vector<Observed> finished = complete;
     finished.insert(finished.end(), pruned.begin(), pruned.end());
     std::vector<std::vector<size_t>> groups = make_groups(finished);
+    std::vector<ConstraintModel> constraints;
+    if (options_.constraint_model) constraints = constraint_models(context, finished);
 
     // Each group's candidates, best first.
     const size_t n_candidates = static_cast<size_t>(options_.n_candidates);
@@ -175,7 +203,7 @@ class TpeSampler : public Sampler {
     }
     if (estimators_.size() < 2 * groups.size()) estimators_.resize(2 * groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
-      candidates[g] = ranked_candidates(groups[g], good, bad, ei_threshold, rng,
+      candidates[g] = ranked_candidates(groups[g], good, bad, constraints, ei_threshold, rng,
                                         estimators_[2 * g], estimators_[2 * g + 1]);
     }
     for (size_t attempt = 0; attempt < n_candidates; ++attempt) {
@@ -291,6 +319,29 @@ class TpeSampler : public Sampler {
     std::sort(bad.begin(), bad.end(), by_number);
   }
 
+  // The constraints that have both feasible and infeasible finished trials, with those trials.
+  static std::vector<ConstraintModel> constraint_models(const SampleContext& context,
+                                                        const std::vector<Observed>& finished) {
+    std::vector<const FrozenTrial*> trials;
+    trials.reserve(finished.size());
+    for (const Observed& o : finished) trials.push_back(&context.history[o.index]);
+    std::vector<ConstraintModel> models;
+    for (const ConstraintSplit& split : split_by_constraints(trials)) {
+      if (!split.models()) continue;
+      ConstraintModel& model = models.emplace_back();
+      for (size_t i = 0; i < finished.size(); ++i) {
+        if (split.membership[i] == ConstraintSplit::kFeasible) model.feasible.push_back(finished[i]);
+        if (split.membership[i] == ConstraintSplit::kInfeasible) {
+          model.infeasible.push_back(finished[i]);
+        }
+      }
+      auto by_number = [](const Observed& a, const Observed& b) { return a.number < b.number; };
+      std::sort(model.feasible.begin(), model.feasible.end(), by_number);
+      std::sort(model.infeasible.begin(), model.infeasible.end(), by_number);
+    }
+    return models;
+  }
+
   // The groups of parameters modelled jointly, from which parameters were active in which
   // finished trials. Parameters with a single value, or never active yet, are left out.
   std::vector<std::vector<size_t>> make_groups(const std::vector<Observed>& finished) const {
@@ -343,9 +394,10 @@ class TpeSampler : public Sampler {
   // `l` and `g` are refitted here (their storage is reused from earlier proposals).
   std::vector<double> ranked_candidates(const std::vector<size_t>& group,
                                         const std::vector<Observed>& good,
-                                        const std::vector<Observed>& bad, double ei_threshold,
-                                        UnitStream& rng, ParzenEstimator& l,
-                                        ParzenEstimator& g) const {
+                                        const std::vector<Observed>& bad,
+                                        const std::vector<ConstraintModel>& constraints,
+                                        double ei_threshold, UnitStream& rng, ParzenEstimator& l,
+                                        ParzenEstimator& g) {
     std::vector<ParzenDimension> dims;
     for (size_t p : group) dims.push_back(dims_[p]);
     ParzenOptions parzen{.prior_weight = options_.prior_weight,
@@ -401,8 +453,10 @@ class TpeSampler : public Sampler {
     } else {
       l.fit(dims, values, default_weights(count), parzen);
     }
+    const size_t n_good = count;
     count = gather(bad);
     g.fit(dims, values, default_weights(count), parzen);
+    const size_t n_bad = count;
 
     const size_t n_candidates = static_cast<size_t>(options_.n_candidates);
     std::vector<double> drawn;
@@ -413,6 +467,33 @@ class TpeSampler : public Sampler {
     for (size_t i = 0; i < n_candidates; ++i) {
       score[i] = log_l[i] - log_g[i];
       if (std::isnan(score[i])) score[i] = -kInf;
+    }
+    // c-TPE (Watanabe and Hutter 2023, eq. 6): the sum of the log probabilities of improvement
+    // of the objective and of every constraint that this group's trials observe on both sides.
+    // Without such a constraint the plain log l(x) - log g(x) stays: it has the same argmax.
+    bool constrained = false;
+    for (const ConstraintModel& model : constraints) {
+      const size_t n_feasible = gather(model.feasible);
+      if (n_feasible == 0) continue;
+      feasible_.fit(dims, values, default_weights(n_feasible), parzen);
+      const size_t n_infeasible = gather(model.infeasible);
+      if (n_infeasible == 0) continue;
+      infeasible_.fit(dims, values, default_weights(n_infeasible), parzen);
+      if (!constrained) {
+        // The objective's gamma is this group's share of good trials (at least one counted,
+        // so that a group no good trial reaches keeps a finite term).
+        const double gamma = std::min(
+            1.0, static_cast<double>(std::max<size_t>(n_good, 1)) /
+                     static_cast<double>(std::max<size_t>(n_good + n_bad, 1)));
+        for (double& v : score) v = log_probability_of_improvement(gamma, v);
+        constrained = true;
+      }
+      const double gamma = static_cast<double>(n_feasible) /
+                           static_cast<double>(n_feasible + n_infeasible);
+      std::vector<double> log_lc = feasible_.log_pdf(drawn), log_gc = infeasible_.log_pdf(drawn);
+      for (size_t i = 0; i < n_candidates; ++i) {
+        score[i] += log_probability_of_improvement(gamma, log_lc[i] - log_gc[i]);
+      }
     }
     std::vector<size_t> order(n_candidates);
     std::iota(order.begin(), order.end(), size_t{0});
@@ -434,6 +515,8 @@ class TpeSampler : public Sampler {
   std::vector<ParzenDimension> dims_;
   // Two estimators (good, bad) per group, kept so that their storage is reused.
   std::vector<ParzenEstimator> estimators_;
+  // One constraint's l_c (feasible) and g_c (infeasible), refitted for each constraint.
+  ParzenEstimator feasible_, infeasible_;
   // Encodings by trial number: x and active flags, space.size() entries per trial.
   std::vector<CachedEncoding> cache_;
   std::vector<double> xs_;
@@ -458,6 +541,7 @@ std::unique_ptr<Sampler> create_named_tpe_sampler(const std::string& name,
   const std::string weights = reader.get_string("weights", o.multivariate ? "ei" : "optuna");
   o.min_bandwidth = reader.get_double("min_bandwidth", o.multivariate ? 0.03 : 0.01);
   o.clip_exponent = reader.get_double("clip_exponent", o.multivariate ? 2.0 : 1.0);
+  o.constraint_model = reader.get_bool("constraint_model", o.constraint_model);
   reader.finish();
   auto bad_value = [&](const std::string& key, const std::string& rule) {
     return Error("sampler '" + name + "': option " + key + " = '" + options.at(key) + "' " + rule);

@@ -238,4 +238,35 @@ TpeSplit split_finished_trials(std::span<const FrozenTrial* const> trials,
   return split;
 }
 
+std::vector<ConstraintSplit> split_by_constraints(std::span<const FrozenTrial* const> trials) {
+  size_t n_constraints = 0;
+  for (const FrozenTrial* trial : trials) {
+    n_constraints = std::max(n_constraints, trial->constraints.size());
+  }
+  std::vector<ConstraintSplit> splits(n_constraints);
+  for (size_t c = 0; c < n_constraints; ++c) {
+    ConstraintSplit& split = splits[c];
+    split.membership.assign(trials.size(), ConstraintSplit::kNotReported);
+    for (size_t i = 0; i < trials.size(); ++i) {
+      const std::vector<double>& values = trials[i]->constraints;
+      if (c >= values.size()) continue;
+      const bool feasible = values[c] <= 0.0;  // NaN counts as infeasible
+      split.membership[i] = feasible ? ConstraintSplit::kFeasible : ConstraintSplit::kInfeasible;
+      ++(feasible ? split.n_feasible : split.n_infeasible);
+    }
+  }
+  return splits;
+}
+
+double log_probability_of_improvement(double gamma, double log_ratio) {
+  assert(gamma > 0.0 && gamma <= 1.0);
+  // -log(exp(log gamma) + exp(log(1 - gamma) - log_ratio)), computed as a log-sum-exp.
+  const double a = std::log(gamma);
+  const double b = gamma < 1.0 ? std::log1p(-gamma) - log_ratio : -kInf;
+  if (std::isnan(b)) return -kInf;  // l and g both 0: worst, as tpe.cc scores a NaN ratio
+  const double top = std::max(a, b);
+  if (top == kInf) return -kInf;
+  return -(top + std::log1p(std::exp(std::min(a, b) - top)));
+}
+
 }  // namespace winnow

@@ -89,4 +89,37 @@ struct TpeSplit {
 TpeSplit split_finished_trials(std::span<const FrozenTrial* const> trials,
                                std::span<const Direction> directions, size_t n_good);
 
+// c-TPE's split for one constraint (Watanabe and Hutter, "c-TPE: Tree-structured Parzen
+// estimator with inequality constraints for expensive hyperparameter optimization", IJCAI 2023,
+// section 4): the trials that report constraint i go to its good set when c_i <= 0 and to its bad
+// set otherwise (NaN included, as FrozenTrial::feasible counts it). The threshold is the
+// constraint's bound itself rather than a quantile, so the split's gamma is the observed
+// feasibility ratio of that constraint, gamma_i = |good| / (|good| + |bad|), which weighs
+// the constraint's term in the acquisition (constraint_log_improvement). Deviation: the
+// paper's code moves the best infeasible trial to the good set while nothing is feasible
+// (its minimum of one good observation); we do not model such a constraint at all (models()
+// is false) and let the ranking of split_finished_trials lead towards the feasible region.
+struct ConstraintSplit {
+  enum Membership : uint8_t { kInfeasible = 0, kFeasible = 1, kNotReported = 2 };
+  // One entry per trial of the input.
+  std::vector<uint8_t> membership;
+  size_t n_feasible = 0, n_infeasible = 0;
+  // Both sides observed: only then has the constraint a density ratio to model.
+  bool models() const { return n_feasible > 0 && n_infeasible > 0; }
+  double gamma() const {
+    return static_cast<double>(n_feasible) / static_cast<double>(n_feasible + n_infeasible);
+  }
+};
+
+// One split per constraint index up to the largest number of constraint values any trial
+// reports; a trial reporting fewer is kNotReported for the missing ones.
+std::vector<ConstraintSplit> split_by_constraints(std::span<const FrozenTrial* const> trials);
+
+// log PI(x) of c-TPE (the paper's eq. 6 with its density-ratio form, eq. 8): the log of
+// 1 / (gamma + (1 - gamma) g(x) / l(x)) given log_ratio = log l(x) - log g(x). Bounded above
+// by -log gamma, so a constraint that nearly always holds (gamma near 1) barely counts while
+// one that rarely holds can outweigh the objective; -infinity where l(x) = 0 < g(x) and
+// 0 for gamma = 1. c-TPE's acquisition sums this over the objective and every constraint.
+double log_probability_of_improvement(double gamma, double log_ratio);
+
 }  // namespace winnow

@@ -114,6 +114,40 @@ TEST(AutoSampler, SobolThenMotpeForSeveralObjectives) {
   EXPECT_NE(reason.find("NSGA-II"), std::string::npos) << reason;
 }
 
+TEST(AutoSampler, TpeOnceATrialReportsConstraints) {
+  // GP and CMA-ES ignore constraints; TPE models where they hold (c-TPE, tpe.cc). Trials 0-5
+  // report none, later ones do, so the ask after trial 6 is told switches to TPE for good.
+  std::shared_ptr<Storage> storage = open_storage("memory");
+  Study study = Study::create(storage, continuous_space(2),
+                              {.name = "constrained", .sampler = "auto:n_startup=3", .seed = 4});
+  for (int i = 0; i < 10; ++i) {
+    Trial trial = study.ask();
+    double x = trial.float_param("x0"), y = trial.float_param("x1");
+    TrialOutcome outcome{.values = {x * x + y * y}};
+    if (i >= 6) outcome.constraints = {0.25 - x};
+    study.tell(trial, outcome);
+  }
+  std::vector<FrozenTrial> trials = study.trials();
+  for (const FrozenTrial& trial : trials) {
+    const std::string expected = trial.number < 3 ? "sobol" : trial.number <= 6 ? "gp" : "tpe";
+    EXPECT_EQ(unquote(trial.user_attrs.at("winnow.sampler")), expected) << trial.number;
+  }
+  EXPECT_EQ(unquote(trials.back().user_attrs.at("winnow.sampler_reason")),
+            "constraints: tpe models where they hold");
+
+  // Several objectives stay with MOTPE (which is TPE, with the same constraint model).
+  StudyOptions two{.name = "two", .sampler = "auto:n_startup=2", .seed = 5};
+  two.directions = {Direction::kMinimize, Direction::kMinimize};
+  Study moo = Study::create(storage, continuous_space(2), two);
+  for (int i = 0; i < 4; ++i) {
+    Trial trial = moo.ask();
+    double x = trial.float_param("x0");
+    moo.tell(trial, TrialOutcome{.values = {x, 1 - x}, .constraints = {x - 0.5}});
+  }
+  const std::string reason = unquote(moo.trials().back().user_attrs.at("winnow.sampler_reason"));
+  EXPECT_NE(reason.find("2 objectives: MOTPE"), std::string::npos) << reason;
+}
+
 TEST(AutoSampler, IsTheDefaultAndRejectsUnknownOptions) {
   EXPECT_EQ(StudyOptions{}.sampler, "auto");
   EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:n_startp=3"), 1), Error);

@@ -1,9 +1,9 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // The TPE sampler: its Parzen estimator against reference values computed with Optuna 3.1's
-// _ParzenEstimator, its good/bad split (tpe_split.h) on hand-made sets, and the sampler's
-// behaviour (it finds good regions, handles ints, categoricals, conditions, running, pruned,
-// multi-objective and infeasible trials, and is reproducible).
+// _ParzenEstimator, and the sampler's behaviour (it finds good regions, handles ints,
+// categoricals, conditions, running, pruned, multi-objective and constrained trials, and is
+// reproducible). The good/bad and constraint splits are tested in tpe_split_test.cc.
 // Sampler comparisons use medians over several seeds so that they cannot flake.
 #include <gtest/gtest.h>
 
@@ -15,7 +15,6 @@
 
 #include "analysis/hypervolume.h"
 #include "samplers/parzen_estimator.h"
-#include "samplers/tpe_split.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
 #include "winnow/storage.h"
@@ -456,86 +455,7 @@ TEST(TpeSampler, MaximisesAndSplitsSeveralObjectivesByDominance) {
   EXPECT_GT(pareto, proposals / 2) << pareto << " of " << proposals;
 }
 
-// ---- Several objectives and constraints ---------------------------------------------------
-
-FrozenTrial complete_trial(int64_t number, std::vector<double> values,
-                           std::vector<double> constraints = {}) {
-  FrozenTrial t;
-  t.number = number;
-  t.state = TrialState::kComplete;
-  t.values = std::move(values);
-  t.constraints = std::move(constraints);
-  return t;
-}
-
-std::vector<int64_t> good_numbers(const std::vector<FrozenTrial>& trials,
-                                  std::vector<Direction> directions, size_t n_good,
-                                  std::vector<double>* weights = nullptr) {
-  std::vector<const FrozenTrial*> pointers;
-  for (const FrozenTrial& t : trials) pointers.push_back(&t);
-  TpeSplit split = split_finished_trials(pointers, directions, n_good);
-  std::vector<int64_t> good;
-  for (size_t i = 0; i < trials.size(); ++i) {
-    if (!split.good[i]) continue;
-    good.push_back(trials[i].number);
-    if (weights != nullptr) weights->push_back(split.weights[i]);
-  }
-  return good;
-}
-
-TEST(TpeSplit, CutsTheLastFrontByGreedyHypervolumeSubsetSelection) {
-  // One front of six (0: (0, 10), 1: (1, 6), 2: (2, 5), 3: (3, 4.5), 4: (6, 1), 5: (10, 0)),
-  // reference (11, 11). Greedy: 2 (box 54), then 4 (adds 20, where 0 adds 2, 1 adds 5, 3 adds 4,
-  // 5 adds 5), then 1 (adds 5, where 0 adds 2, 3 adds 1.5, 5 adds 1). Crowding distance would
-  // keep the extremes 0 and 5 instead.
-  const std::vector<double> front = {0, 10, 1, 6, 2, 5, 3, 4.5, 6, 1, 10, 0};
-  EXPECT_EQ(greedy_hypervolume_subset(front, 2, 3, std::vector<double>{11, 11}),
-            (std::vector<size_t>{2, 4, 1}));
-  EXPECT_EQ(best_by_rank_and_hypervolume(front, 2, 3), (std::vector<size_t>{1, 2, 4}));
-
-  // Through the split, with the second objective maximised, two dominated trials (6, 7) and an
-  // infeasible one (8) that dominates everything.
-  std::vector<FrozenTrial> trials;
-  for (int i = 0; i < 6; ++i) {
-    trials.push_back(complete_trial(i, {front[2 * i], -front[2 * i + 1]}));
-  }
-  trials.push_back(complete_trial(6, {3, -6}));
-  trials.push_back(complete_trial(7, {7, -2}, {-1.0}));  // feasible: constraint <= 0
-  trials.push_back(complete_trial(8, {-1, 1}, {0.5}));
-  std::vector<Direction> directions = {Direction::kMinimize, Direction::kMaximize};
-  std::vector<double> weights;
-  EXPECT_EQ(good_numbers(trials, directions, 3, &weights), (std::vector<int64_t>{1, 2, 4}));
-  // Contributions among the good set w.r.t. its own reference (6.5, 6.5): 0.5, 4 and 2.
-  ASSERT_EQ(weights.size(), 3u);
-  EXPECT_NEAR(weights[0], 0.125, 1e-12);
-  EXPECT_NEAR(weights[1], 1.0, 1e-12);
-  EXPECT_NEAR(weights[2], 0.5, 1e-12);
-  // Whole fronts first: rank 0 (six trials), then rank 1 (trials 6 and 7); the infeasible trial
-  // only when every feasible one is in, with the floor weight.
-  EXPECT_EQ(good_numbers(trials, directions, 8).size(), 8u);
-  weights.clear();
-  EXPECT_EQ(good_numbers(trials, directions, 9, &weights).back(), 8);
-  EXPECT_EQ(weights.back(), kMinHypervolumeWeight);
-}
-
-TEST(TpeSplit, PrefersFeasibleThenLeastViolatingTrials) {
-  std::vector<FrozenTrial> trials = {
-      complete_trial(0, {1.0}, {0.3, 0.2}),  // violation 0.5
-      complete_trial(1, {9.0}),              // no constraints: feasible
-      complete_trial(2, {0.0}, {2.0}),       // violation 2, the best value
-      complete_trial(3, {5.0}, {-1.0, 0.0}),
-      complete_trial(4, {3.0}, {std::nan(""), -1.0}),  // unknown: an infinite violation
-      complete_trial(5, {2.0}, {0.1, -5.0}),          // violation 0.1
-  };
-  std::vector<Direction> minimize = {Direction::kMinimize};
-  EXPECT_EQ(good_numbers(trials, minimize, 1), (std::vector<int64_t>{3}));
-  EXPECT_EQ(good_numbers(trials, minimize, 2), (std::vector<int64_t>{1, 3}));
-  EXPECT_EQ(good_numbers(trials, minimize, 4), (std::vector<int64_t>{0, 1, 3, 5}));
-  EXPECT_EQ(good_numbers(trials, minimize, 5), (std::vector<int64_t>{0, 1, 2, 3, 5}));
-  std::vector<Direction> two = {Direction::kMinimize, Direction::kMinimize};
-  for (FrozenTrial& t : trials) t.values.push_back(-t.values[0]);  // all non-dominated
-  EXPECT_EQ(good_numbers(trials, two, 3), (std::vector<int64_t>{1, 3, 5}));
-}
+// ---- Several objectives and constraints (the split itself: tpe_split_test.cc) -------------
 
 // ZDT1 (Zitzler, Deb, Thiele 2000) in `dims` dimensions: both objectives minimised, the Pareto
 // front f2 = 1 - sqrt(f1) where x1.. are 0.
@@ -573,50 +493,90 @@ TEST(TpeSampler, MotpeBeatsRandomSearchOnZdt1) {
       << "motpe " << median(motpe) << ", random " << median(random);
 }
 
-// Share of the trials after the first 10 (TPE's start-up) that are feasible, through a study
-// whose objective returns constraint values. The feasible region is the disc of area 0.2 around
-// (0.3, 0.5); the objectives' unconstrained optimum lies outside it, at x0 = 0.85, and a local
-// one inside, at x0 = 0.3. With `report_constraints` false they are not reported.
-double feasible_share(size_t n_objectives, bool report_constraints) {
-  SearchSpace space = cube(2, 0.0, 1.0);
-  int feasible = 0, counted = 0;
+// A constrained problem on [0, 1]^2: the objective values and one constraint value at (x, y).
+using Constrained = std::function<std::pair<std::vector<double>, double>(double, double)>;
+
+// Per seed (1 to 5), through a study of 100 trials: the share of the trials after the first 10
+// (TPE's start-up) that are feasible, and the best feasible first objective value.
+// With `report` false the constraint is not reported (but still counted).
+void constrained_runs(const std::string& sampler, std::vector<Direction> directions,
+                      const Constrained& problem, std::vector<double>& shares,
+                      std::vector<double>* bests = nullptr, bool report = true) {
+  const double sign = directions[0] == Direction::kMaximize ? -1.0 : 1.0;
   for (uint64_t seed = 1; seed <= 5; ++seed) {
-    StudyOptions options{.name = "constrained", .sampler = "tpe", .seed = seed};
-    options.directions.assign(n_objectives, Direction::kMinimize);
-    Study study = Study::create(open_storage("memory"), space, options);
+    StudyOptions options{.name = "constrained", .sampler = sampler, .seed = seed};
+    options.directions = directions;
+    Study study = Study::create(open_storage("memory"), cube(2, 0.0, 1.0), options);
+    int feasible = 0;
+    double best = INFINITY;
     for (int i = 0; i < 100; ++i) {
       Trial trial = study.ask();
-      double x = trial.float_param("x0"), y = trial.float_param("x1");
-      double base = std::min((x - 0.85) * (x - 0.85), 0.02 + (x - 0.3) * (x - 0.3));
-      std::vector<double> values = {base + (y - 0.5) * (y - 0.5)};
-      if (n_objectives == 2) {
-        values = {base + (y - 0.4) * (y - 0.4), base + (y - 0.6) * (y - 0.6)};
-      }
-      double constraint = (x - 0.3) * (x - 0.3) + (y - 0.5) * (y - 0.5) - 0.2 / std::numbers::pi;
+      auto [values, constraint] = problem(trial.float_param("x0"), trial.float_param("x1"));
+      if (constraint <= 0) best = std::min(best, sign * values[0]);
       TrialOutcome outcome{.values = values};
-      if (report_constraints) outcome.constraints = {constraint};
+      if (report) outcome.constraints = {constraint};
       study.tell(trial, outcome);
-      if (i < 10) continue;
-      ++counted;
-      if (constraint <= 0) ++feasible;
+      if (i >= 10 && constraint <= 0) ++feasible;
     }
+    shares.push_back(feasible / 90.0);
+    if (bests != nullptr) bests->push_back(sign * best);
   }
-  return static_cast<double>(feasible) / counted;
+}
+
+double mean(const std::vector<double>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+std::string joined(const std::vector<double>& v) {
+  std::string out;
+  for (double x : v) out += (out.empty() ? "" : " ") + std::to_string(x).substr(0, 4);
+  return out;
 }
 
 TEST(TpeSampler, ProposesMostlyFeasibleConfigurationsUnderConstraints) {
+  // The bar: at least 90% of the trials after start-up feasible where 20% of the space
+  // is, the disc of area 0.2 around (0.3, 0.5). The objectives' unconstrained optimum lies
+  // outside it, at x = 0.85, and a local one inside, at x = 0.3. c-TPE's feasibility model
+  // (tpe.cc) scores down the candidates that l(x)'s prior draws outside the disc, which
+  // ranking feasible trials first alone (constraint_model=false) does not touch.
+  // Measured (seeds 1-5): c-TPE 0.96 0.91 0.88 0.93 0.93 (mean 0.93) with one objective,
+  // 0.95 0.92 0.91 0.93 0.95 (0.94) with two; ranking only 0.72 and 0.72; unreported 0.10, 0.11.
   for (size_t objectives : {1, 2}) {
-    double with = feasible_share(objectives, true), without = feasible_share(objectives, false);
-    RecordProperty("feasible_share_" + std::to_string(objectives), std::to_string(with));
-    RecordProperty("unconstrained_share_" + std::to_string(objectives), std::to_string(without));
-    // Measured: 0.72 for one and for two objectives with the constraints, 0.10 and 0.11
-    // without. Not more: the infeasible proposals are spread evenly outside the disc, as many as
-    // TPE makes (in a throwaway benchmark) with no constraints on the objective without its
-    // infeasible optimum, i.e. they are TPE's exploration (draws from the prior of l(x)), which
-    // ranking feasible trials first does not touch (c-TPE's feasibility model would).
-    EXPECT_GT(with, 0.65) << objectives << " objectives";
-    EXPECT_LT(without, 0.3) << objectives << " objectives";
+    Constrained problem = [objectives](double x, double y) {
+      double base = std::min((x - 0.85) * (x - 0.85), 0.02 + (x - 0.3) * (x - 0.3));
+      std::vector<double> values = {base + (y - 0.5) * (y - 0.5)};
+      if (objectives == 2) values = {base + (y - 0.4) * (y - 0.4), base + (y - 0.6) * (y - 0.6)};
+      double constraint = (x - 0.3) * (x - 0.3) + (y - 0.5) * (y - 0.5) - 0.2 / std::numbers::pi;
+      return std::make_pair(values, constraint);
+    };
+    std::vector<Direction> directions(objectives, Direction::kMinimize);
+    std::vector<double> with, ranked_only, without;
+    constrained_runs("tpe", directions, problem, with);
+    constrained_runs("tpe:constraint_model=false", directions, problem, ranked_only);
+    constrained_runs("tpe", directions, problem, without, nullptr, false);
+    const std::string suffix = "_" + std::to_string(objectives);
+    RecordProperty("feasible_shares" + suffix, joined(with));
+    RecordProperty("ranked_only_shares" + suffix, joined(ranked_only));
+    RecordProperty("unconstrained_shares" + suffix, joined(without));
+    EXPECT_GE(mean(with), 0.9) << objectives << " objectives: " << joined(with);
+    EXPECT_GT(mean(with), mean(ranked_only) + 0.1) << joined(ranked_only);
+    EXPECT_LT(mean(without), 0.3) << joined(without);
   }
+}
+
+TEST(TpeSampler, FindsAnOptimumOnTheConstraintBoundary) {
+  // Maximise x + y subject to x^2 + y^2 <= 0.5 (39% of the square): the optimum, 1, lies on
+  // the arc at (0.5, 0.5) and everything better is infeasible, so the good set sits against
+  // the boundary and many proposals land just outside it. Measured (seeds 1-5): feasible
+  // 0.75 0.80 0.74 0.80 0.72 (mean 0.76; constraint_model=false: 0.58), best 0.99 for each.
+  Constrained problem = [](double x, double y) {
+    return std::make_pair(std::vector<double>{x + y}, x * x + y * y - 0.5);
+  };
+  std::vector<double> shares, bests;
+  constrained_runs("tpe", {Direction::kMaximize}, problem, shares, &bests);
+  RecordProperty("feasible_shares", joined(shares));
+  RecordProperty("best_values", joined(bests));
+  EXPECT_GE(mean(shares), 0.65) << joined(shares);
+  EXPECT_GT(median(bests), 0.97) << joined(bests);
 }
 
 TEST(TpeSampler, RespectsForbiddenClausesNearTheOptimum) {
