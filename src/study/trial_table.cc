@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <limits>
 #include <map>
@@ -338,14 +339,24 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
       out << "\n";
       for (const auto& [name, value] : best.config) out << "  " << name << " = " << to_string(value) << "\n";
     } else {
+      auto short_number = [](double value) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof(buffer), "%.6g", value);
+        return std::string(buffer);
+      };
       std::vector<double> reference = automatic_reference_point(trials, study.directions);
       FrontHypervolume volume = front_hypervolume(trials, study.directions, reference);
       std::vector<std::string> reference_text;
-      for (double r : reference) reference_text.push_back(format_double(r));
+      for (double r : reference) reference_text.push_back(short_number(r));
       out << "Pareto front: " << ranked.size() << " trial(s), hypervolume "
-          << format_double(volume.value) << (volume.exact ? "" : " (estimate)")
+          << short_number(volume.value) << (volume.exact ? "" : " (estimate)")
           << " w.r.t. (" << join(reference_text, ", ") << "); the whole front: winnow show "
           << "--pareto\n";
+      std::vector<std::string> steps;
+      for (const auto& [k, value] : hypervolume_history(trials, study.directions, reference, 5)) {
+        steps.push_back(std::to_string(k) + ": " + short_number(value));
+      }
+      out << "Hypervolume after n trials: " << join(steps, ", ") << "\n";
     }
     std::vector<std::string> header;
     if (single) header.push_back("rank");

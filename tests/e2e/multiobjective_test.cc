@@ -110,6 +110,7 @@ TEST(MultiObjective, ParetoFrontOfFeasibleTrialsWithHypervolume) {
             std::string::npos) << summary.out;
   EXPECT_NE(summary.out.find("Infeasible: " + std::to_string(infeasible)), std::string::npos)
       << summary.out;
+  EXPECT_NE(summary.out.find("Hypervolume after n trials: 8: "), std::string::npos) << summary.out;
 }
 
 }  // namespace
