@@ -59,6 +59,7 @@ static std::string string_attr(const FrozenTrial& trial, const std::string& key)
 }
 
 void Progress::started(const FrozenTrial& trial) {
+  std::lock_guard lock(mutex_);
   ++running_;
   if (quiet_) return;
   // The auto sampler's choice is shown whenever it changes, with its reason.
@@ -74,6 +75,7 @@ void Progress::started(const FrozenTrial& trial) {
 }
 
 void Progress::finished(const FrozenTrial& trial) {
+  std::lock_guard lock(mutex_);
   --running_;
   ++done_;
   ++done_here_;
@@ -130,7 +132,14 @@ void Progress::redraw() {
   std::cerr << line << std::flush;
 }
 
+void Progress::message(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  std::cerr << (terminal_ && !quiet_ ? "\r\033[K" : "") << "winnow: " << text << "\n";
+  if (terminal_ && !quiet_) redraw();
+}
+
 void Progress::close() {
+  std::lock_guard lock(mutex_);
   if (terminal_ && !quiet_) std::cerr << "\n";
 }
 

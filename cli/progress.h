@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,9 @@ class Progress {
            size_t n_objectives, bool quiet);
   void started(const FrozenTrial& trial);   // called under the optimize callback lock
   void finished(const FrozenTrial& trial);  // idem
+  // A warning about a running trial (from any thread): printed above the live line, which is
+  // then redrawn, so the two never garble each other. Printed even when quiet.
+  void message(const std::string& text);
   void close();
 
  private:
@@ -42,6 +46,8 @@ class Progress {
   double best_budget_ = -1;
   std::string last_sampler_;
   std::chrono::steady_clock::time_point start_;
+  // Warnings arrive on trial threads, outside the optimize callback lock.
+  std::mutex mutex_;
 };
 
 }  // namespace winnow::cli

@@ -99,20 +99,21 @@ int run(const RunArgs& args, bool resume) {
     for (const Config& config : file.enqueue) study.enqueue(config);
   }
 
+  int64_t already = storage->counted_trials(study.id());
+  Progress progress(study.name(), file.study.directions.front(), file.trials, already,
+                    file.study.directions.size(), args.quiet);
+
   CommandObjectiveOptions objective_options = file.objective;
   objective_options.runs_dir =
       (std::filesystem::path(objective_options.runs_dir) / study.name()).string();
   objective_options.n_objectives = file.study.directions.size();
   objective_options.objective_names = file.study.objective_names;
+  objective_options.on_warning = [&progress](const std::string& text) { progress.message(text); };
   Objective objective = make_command_objective(objective_options);
 
   StopSignal stop;
   g_stop = &stop;
   install_signal_handlers();
-
-  int64_t already = storage->counted_trials(study.id());
-  Progress progress(study.name(), file.study.directions.front(), file.trials, already,
-                    file.study.directions.size(), args.quiet);
   std::cerr << "winnow: study '" << study.name() << "' in " << storage->url() << ": "
             << already << " trial(s) so far"
             << (file.trials > 0 ? ", running until " + std::to_string(file.trials) : "")

@@ -168,6 +168,32 @@ TEST(MultiFidelity, ReadmeExampleRunsUnderAshaAndResumesFromCheckpoints) {
   EXPECT_NE(run.out.find("Trials per budget"), std::string::npos) << run.out;
 }
 
+TEST(MultiFidelity, IllFormedReportLinesAreNamedAndIgnored) {
+  ScratchDir dir;
+  write_file(dir.path() / "noisy.py",
+             "print('winnow: step=x value=1')\nprint('winnow: step=2 value=0.5')\nprint(0.25)\n");
+  write_file(dir.path() / "study.toml", R"([study]
+name = "noisy"
+trials = 1
+[objective]
+command = ["python3", "noisy.py", "{x}"]
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+)");
+  Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("winnow: trial 0: ignored ill-formed report line 1 of standard output: "
+                         "\"winnow: step=x value=1\""),
+            std::string::npos)
+      << run.err;
+  std::vector<nlohmann::json> rows =
+      export_trials(dir.path(), (dir.path() / "study.db").string(), "noisy");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["state"], "complete");
+  EXPECT_EQ(rows[0]["values"][0], 0.25);
+  EXPECT_EQ(rows[0]["intermediate"].size(), 1u);
+}
+
 TEST(MultiFidelity, BudgetSchedulerWithoutBudgetIsAClearError) {
   ScratchDir dir;
   write_file(dir.path() / "train.py", kTrainer);
