@@ -94,9 +94,10 @@ TEST(Cli, DefaultAutoSamplerRecordsAndPrintsItsChoices) {
   write_file(dir.path() / "study.toml", study);
   Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  // Each change of sampler is printed once, with its reason.
-  EXPECT_NE(run.err.find("trial 0: sampler sobol (space-filling start"), std::string::npos) << run.err;
-  EXPECT_NE(run.err.find("trial 10: sampler gp ("), std::string::npos) << run.err;
+  // Each change of sampler is printed, with its reason. With two workers either of the first two
+  // trials of a phase may be the first to start, so the trial number is not checked.
+  EXPECT_NE(run.err.find(": sampler sobol (space-filling start"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(": sampler gp ("), std::string::npos) << run.err;
   std::vector<nlohmann::json> rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "basic");
   ASSERT_EQ(rows.size(), 13u);
   for (const auto& row : rows) {
