@@ -27,6 +27,8 @@ import json
 import math
 import sys
 
+import bench_stats
+
 FRACTIONS = [(1, 27), (1, 9), (1, 3), (2, 3), (1, 1)]
 METHOD_ORDER = ["random", "tpe", "hyperband", "asha", "asha-tpe", "bohb"]
 CHECKED = ["asha", "asha-tpe", "bohb"]  # the methods the target names (ASHA with either sampler)
@@ -34,18 +36,7 @@ REFERENCE = "tpe"
 
 
 def load(paths):
-    rows = []
-    for path in paths:
-        with open(path) as f:
-            for number, line in enumerate(f, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    rows.append(json.loads(line))
-                except ValueError as e:
-                    sys.exit("%s:%d: not a JSON line (%s)" % (path, number, e))
-    return rows
+    return [row for path in paths for row in bench_stats.load(path)]
 
 
 def median(values):

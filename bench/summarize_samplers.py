@@ -28,32 +28,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import functions  # noqa: E402  (for the order of the rows)
 
+from bench_stats import load, quantile
+
 SOLVED = 1e-6  # below this, two regrets count as equal ("both solved")
 TARGET = 0.8
-
-
-def load(path):
-    rows = []
-    with open(path) as f:
-        for number, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except ValueError as e:
-                sys.exit("%s:%d: not a JSON line (%s)" % (path, number, e))
-    return rows
-
-
-def quantile(sorted_values, q):
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if len(sorted_values) == 1:
-        return sorted_values[0]
-    position = q * (len(sorted_values) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
 def fmt(value):

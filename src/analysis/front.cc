@@ -5,7 +5,6 @@
 // the edges, so a maximised objective's reference point is a lower bound as the user wrote it.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 
 #include "analysis/hypervolume.h"
@@ -57,13 +56,6 @@ double hypervolume_of_points(std::span<const double> points, std::span<const dou
   HypervolumeResult result = hypervolume(points, n_objectives, reference);
   if (exact != nullptr) *exact = result.exact;
   return result.value;
-}
-
-// Six significant digits: a report is read, not parsed (exports keep every digit).
-std::string short_number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.6g", value);
-  return buffer;
 }
 
 }  // namespace
@@ -149,14 +141,14 @@ std::string pareto_report(const StudyRecord& study, std::span<const FrozenTrial>
       given_reference ? *given_reference : automatic_reference_point(trials, directions);
   FrontHypervolume volume = front_hypervolume(trials, directions, reference);
   std::vector<std::string> reference_text;
-  for (double r : reference) reference_text.push_back(short_number(r));
-  out << "Hypervolume: " << short_number(volume.value) << (volume.exact ? "" : " (estimate)")
+  for (double r : reference) reference_text.push_back(format_short(r));
+  out << "Hypervolume: " << format_short(volume.value) << (volume.exact ? "" : " (estimate)")
       << " w.r.t. reference point (" << join(reference_text, ", ") << ")"
       << (given_reference ? "" : ", chosen automatically: worst value + 10% of the range") << "\n";
   if (directions.size() > 1) {
     std::vector<std::string> steps;
     for (const auto& [k, value] : hypervolume_history(trials, directions, reference, 8)) {
-      steps.push_back(std::to_string(k) + ": " + short_number(value));
+      steps.push_back(std::to_string(k) + ": " + format_short(value));
     }
     out << "Hypervolume after n trials: " << join(steps, ", ") << "\n";
   }
@@ -184,19 +176,19 @@ std::string pareto_report(const StudyRecord& study, std::span<const FrozenTrial>
   for (size_t index : sorted) {
     const FrozenTrial& t = trials[index];
     std::vector<std::string> row = {std::to_string(t.number)};
-    for (double v : t.values) row.push_back(short_number(v));
+    for (double v : t.values) row.push_back(format_short(v));
     if (constrained) {
       double worst = t.constraints.empty()
                          ? 0
                          : *std::max_element(t.constraints.begin(), t.constraints.end());
-      row.push_back(t.constraints.empty() ? "-" : short_number(worst));
+      row.push_back(t.constraints.empty() ? "-" : format_short(worst));
     }
     for (const std::string& name : params) {
       auto it = t.config.find(name);
       if (it == t.config.end()) {
         row.push_back("-");
       } else if (const double* number = std::get_if<double>(&it->second)) {
-        row.push_back(short_number(*number));
+        row.push_back(format_short(*number));
       } else {
         row.push_back(to_string(it->second));
       }

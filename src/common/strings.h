@@ -14,6 +14,8 @@ size_t edit_distance(std::string_view a, std::string_view b);
 
 // Shortest text that reads back as the same double ("0.1", "1e-05", "3").
 std::string format_double(double value);
+// Six significant digits ("%.6g"), for reports people read; exports keep every digit.
+std::string format_short(double value);
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 std::string trim(std::string_view text);
 // Milliseconds since the Unix epoch.

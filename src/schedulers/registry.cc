@@ -41,6 +41,24 @@ std::unique_ptr<Scheduler> create_no_scheduler(const SchedulerOptions& options, 
   return std::make_unique<NoScheduler>();
 }
 
+SamplerSpec parse_scheduler_spec(std::string_view text) {
+  try {
+    return SamplerSpec::parse(text);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    if (message.rfind("sampler spec", 0) == 0) message.replace(0, 7, "scheduler");
+    throw Error(message);
+  }
+}
+
+void check_sampler_for_budget_scheduler(std::string_view sampler, std::string_view scheduler) {
+  if (sampler == "cmaes" || sampler == "grid") {
+    throw Error("sampler '" + std::string(sampler) + "' cannot be combined with scheduler '" +
+                std::string(scheduler) +
+                "' (it cannot learn from trials at mixed budgets); use random, sobol, tpe or gp");
+  }
+}
+
 std::unique_ptr<Scheduler> create_scheduler(const SamplerSpec& spec, uint64_t seed) {
   for (const auto& [name, factory] : registry()) {
     if (name == spec.name) return factory(spec.options, seed);

@@ -23,6 +23,7 @@
 #include "winnow/error.h"
 #include "winnow/sampler.h"
 #include "winnow/scheduler.h"
+#include "schedulers/registry.h"
 #include "study/metric_limits.h"
 #include "winnow/trial.h"
 
@@ -367,10 +368,9 @@ class StudyFileInterpreter {
     StudyOptions& options = out.study;
     std::unique_ptr<Scheduler> scheduler;
     try {
-      scheduler = create_scheduler(SamplerSpec::parse(options.scheduler), 0);
+      scheduler = create_scheduler(parse_scheduler_spec(options.scheduler), 0);
     } catch (const Error& error) {
-      std::string message = error.what();
-      if (message.rfind("sampler spec", 0) == 0) message.replace(0, 7, "scheduler");
+      const std::string message = error.what();
       const Member* study = root.find("study");
       const Member* key = study != nullptr && study->value.is_table()
                               ? study->value.find("scheduler")
@@ -378,13 +378,12 @@ class StudyFileInterpreter {
       fail(key != nullptr ? key->value.line : 1, "study.scheduler", message);
     }
     if (scheduler->assigns_budgets()) {
-      std::string sampler = SamplerSpec::parse(options.sampler).name;
-      if (sampler == "cmaes" || sampler == "grid") {
+      try {
+        check_sampler_for_budget_scheduler(SamplerSpec::parse(options.sampler).name,
+                                           scheduler->name());
+      } catch (const Error& error) {
         const Member* key = root.find("study")->value.find("sampler");
-        fail(key->value.line, "study.sampler",
-             "sampler '" + sampler + "' cannot be combined with scheduler '" +
-                 std::string(scheduler->name()) +
-                 "' (it cannot learn from trials at mixed budgets); use random, sobol, tpe or gp");
+        fail(key->value.line, "study.sampler", error.what());
       }
       if (options.directions.size() != 1) {
         const Member* key = root.find("study")->value.find("scheduler");

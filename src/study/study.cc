@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -11,6 +12,7 @@
 #include "winnow/analysis.h"
 #include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
+#include "schedulers/registry.h"
 #include "study/study_impl.h"
 #include "winnow/error.h"
 
@@ -119,16 +121,6 @@ std::string describe_directions(const std::vector<Direction>& directions) {
   return "[" + join(names, ", ") + "]";
 }
 
-SamplerSpec parse_scheduler_spec(const std::string& text) {
-  try {
-    return SamplerSpec::parse(text);
-  } catch (const Error& e) {
-    std::string message = e.what();
-    if (message.rfind("sampler spec", 0) == 0) message.replace(0, 7, "scheduler");
-    throw Error(message);
-  }
-}
-
 void check_budget_scheduler(const StudyOptions& options, const SamplerSpec& scheduler) {
   if (!options.budget) {
     throw Error("study '" + options.name + "': scheduler '" + scheduler.name +
@@ -163,11 +155,7 @@ SamplerSpec sampler_for_budget_scheduler(const SamplerSpec& sampler, const Sampl
     adjusted.options["n_startup"] = n_startup;
     return adjusted;
   }
-  if (sampler.name == "cmaes" || sampler.name == "grid") {
-    throw Error("sampler '" + sampler.name + "' cannot be combined with scheduler '" +
-                scheduler.name + "' (it cannot learn from trials at mixed budgets); use random, "
-                "sobol, tpe or gp");
-  }
+  check_sampler_for_budget_scheduler(sampler.name, scheduler.name);
   return sampler;
 }
 
@@ -401,12 +389,12 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
         }
       }
     }
-    for (double c : outcome.constraints) {
-      if (std::isnan(c) && outcome.state == TrialState::kComplete) {
-        outcome = TrialOutcome{.state = TrialState::kFailed,
-                               .metrics = given.metrics,
-                               .failure_reason = "the objective returned a NaN constraint value"};
-      }
+    if (outcome.state == TrialState::kComplete &&
+        std::any_of(outcome.constraints.begin(), outcome.constraints.end(),
+                    [](double c) { return std::isnan(c); })) {
+      outcome = TrialOutcome{.state = TrialState::kFailed,
+                             .metrics = given.metrics,
+                             .failure_reason = "the objective returned a NaN constraint value"};
     }
     if (outcome.state == TrialState::kComplete) {
       if (auto problem =

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <ctime>
 #include <limits>
 #include <map>
@@ -339,22 +338,17 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
       out << "\n";
       for (const auto& [name, value] : best.config) out << "  " << name << " = " << to_string(value) << "\n";
     } else {
-      auto short_number = [](double value) {
-        char buffer[32];
-        std::snprintf(buffer, sizeof(buffer), "%.6g", value);
-        return std::string(buffer);
-      };
       std::vector<double> reference = automatic_reference_point(trials, study.directions);
       FrontHypervolume volume = front_hypervolume(trials, study.directions, reference);
       std::vector<std::string> reference_text;
-      for (double r : reference) reference_text.push_back(short_number(r));
+      for (double r : reference) reference_text.push_back(format_short(r));
       out << "Pareto front: " << ranked.size() << " trial(s), hypervolume "
-          << short_number(volume.value) << (volume.exact ? "" : " (estimate)")
+          << format_short(volume.value) << (volume.exact ? "" : " (estimate)")
           << " w.r.t. (" << join(reference_text, ", ") << "); the whole front: winnow show "
           << "--pareto\n";
       std::vector<std::string> steps;
       for (const auto& [k, value] : hypervolume_history(trials, study.directions, reference, 5)) {
-        steps.push_back(std::to_string(k) + ": " + short_number(value));
+        steps.push_back(std::to_string(k) + ": " + format_short(value));
       }
       out << "Hypervolume after n trials: " << join(steps, ", ") << "\n";
     }
