@@ -18,7 +18,7 @@ Samplers (--samplers, comma-separated), all with Optuna's defaults otherwise:
                                                           more directions
   tpe:multivariate  TPESampler(multivariate=True, seed=seed)
   random            RandomSampler(seed=seed)
-Seeds are 1..N. Every trial asks with the problem's fixed distributions (study.ask(...)).
+Seeds are 1..N (or --first-seed F: F..F+N-1). Every trial asks with the problem's fixed distributions (study.ask(...)).
 
 The hypervolume is exact and computed here (hypervolume() below: a sort-and-sweep in two
 dimensions, slicing along the last objective above that), over the complete trials, against
@@ -212,6 +212,8 @@ def main():
     parser.add_argument("--samplers", default="nsga2,tpe,random")
     parser.add_argument("--problems", default="all")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=1,
+                        help="seeds are first-seed .. first-seed + seeds - 1 (to split a long run)")
     parser.add_argument("--trials", type=int, default=0,
                         help="trials per run; default each problem's (300 for ZDT and DTLZ2, 100 for xgb)")
     parser.add_argument("--sampler-trials", metavar="SAMPLER=N,...",
@@ -244,7 +246,7 @@ def main():
                 n_trials = args.trials or p.default_trials
                 n_trials = min(n_trials, caps.get(s, n_trials))
                 hvs, first_error = [], None
-                for seed in range(1, args.seeds + 1):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     row = run_one(s, p, seed, n_trials, checkpoints)
                     out.write(json.dumps(row) + "\n")
                     out.flush()

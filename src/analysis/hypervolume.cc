@@ -475,7 +475,7 @@ std::vector<double> hypervolume_contributions(std::span<const double> points,
 }
 
 std::vector<double> default_reference_point(std::span<const double> points,
-                                            size_t n_objectives) {
+                                            size_t n_objectives, double margin_fraction) {
   if (n_objectives == 0 || points.size() % n_objectives != 0) {
     throw Error("default_reference_point: " + std::to_string(points.size()) +
                 " values do not form rows of n_objectives = " + std::to_string(n_objectives));
@@ -494,8 +494,8 @@ std::vector<double> default_reference_point(std::span<const double> points,
       reference[j] = 1;
       continue;
     }
-    double margin = 0.1 * (worst - best);
-    if (!(margin > 0)) margin = 0.1 * std::abs(worst);
+    double margin = margin_fraction * (worst - best);
+    if (!(margin > 0)) margin = margin_fraction * std::abs(worst);
     if (!(margin > 0)) margin = 1;
     double r = worst + margin;
     // A margin below half an ulp of `worst` would round away; the next double is still worse.

@@ -95,12 +95,13 @@ std::vector<double> hypervolume_contributions(std::span<const double> points,
                                               std::span<const double> reference);
 
 // An automatic reference point, for when the user gave none. For each objective, from its finite
-// values among the points: worst + 0.1 * (worst - best); when all those values are equal,
-// worst + 0.1 * |worst|, or worst + 1 when that is 0 too; 1 when the objective has no finite
-// value. The result is always strictly worse than every finite value, so each point with finite
+// values among the points: worst + margin * (worst - best); when all those values are equal,
+// worst + margin * |worst|, or worst + 1 when that is 0 too; 1 when the objective has no finite
+// value. Reports use margin = 0.1; the TPE sampler weighs its good trials with a wider one. The result is always strictly worse than every finite value, so each point with finite
 // values contributes. Unlike Optuna's rule for MOTPE (max(1.1 w, 0.9 w) of the worst value w),
 // the margin scales with the spread, so adding a constant to an objective moves the reference
 // with it and leaves every volume unchanged.
-std::vector<double> default_reference_point(std::span<const double> points, size_t n_objectives);
+std::vector<double> default_reference_point(std::span<const double> points, size_t n_objectives,
+                                            double margin = 0.1);
 
 }  // namespace winnow

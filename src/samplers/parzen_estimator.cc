@@ -338,7 +338,9 @@ void ParzenEstimator::fit(std::span<const ParzenDimension> dims,
       col.inv_sigma.resize(padded, 0.0);
       col.scaled_mu.resize(padded, 0.0);
       if (col.fine) col.inv_sigma_sq_24.resize(padded, 0.0);
-      if (shared_sigma) {  // one bandwidth for every observation; the prior's is 1
+      if (!options.normalized && !col.fine) {
+        for (size_t k = 0; k < kernels; ++k) base_[k] -= kLogSqrt2Pi;
+      } else if (shared_sigma) {  // one bandwidth for every observation; the prior's is 1
         base.head(K - 1) -= std::log(col.sigma[0]) + kLogSqrt2Pi;
         base[K - 1] -= kLogSqrt2Pi;
       } else {

@@ -140,6 +140,10 @@ struct ParzenOptions {
   // Optuna: 0.01 and 1 (1 / min(100, n + 2)).
   double min_bandwidth = 0.01;
   double clip_exponent = 1.0;
+  // false: continuous kernels are not divided by sigma, so every one peaks at 1/sqrt(2 pi)
+  // whatever its bandwidth (Optuna < 3.5's densities); narrow kernels then weigh less and the
+  // wide prior more. Discrete coordinates always use probability masses.
+  bool normalized = true;
 };
 
 class ParzenEstimator {

@@ -36,6 +36,11 @@
 //                           (n + 2)^-clip_exponent) in the unit cube (Optuna: 0.01 and 1).
 //   constraint_model = true c-TPE's feasibility model (below); false leaves constraints to the
 //                           ranking of the split alone.
+//   reference_margin = 0.5  several objectives: the reference point of the hypervolumes that
+//                           choose and weigh the good set lies this fraction of each
+//                           objective's spread beyond its worst value (tpe_split.h).
+//   normalized = true       false: continuous kernels are not divided by their bandwidth, as in
+//                           Optuna < 3.5 (for comparisons; see below).
 // The last three default to settings from Watanabe 2023's ablations in the multivariate mode,
 // weights = ei, min_bandwidth = 0.03, clip_exponent = 2 (the values the paper's repository,
 // github.com/nabenabe0928/tpe, runs, there with gamma = 0.15; 0.1 did better on our suite), and
@@ -47,7 +52,9 @@
 // neighbour bandwidth, EI weights and this clip they win on 8 (all but the conditional "mixed",
 // where EI's strong pull towards the best trials keeps runs in the first good branch). Optuna
 // 3.1's continuous densities lack the 1/sigma factor (fixed in 3.5, PR 5110), which flattens
-// its acquisition; ours are normalised as in current Optuna.
+// its acquisition; ours are normalised as in current Optuna (normalized = false restores 3.1's:
+// with multivariate = false that reproduced Optuna 3.1's multi-objective TPE on ZDT1-3 to within
+// the seeds' noise, but lost on DTLZ2 and on our defaults after 300 trials).
 //
 // Trials (tpe_split.h has the details): complete feasible trials are ranked by value (maximised
 // objectives negated); pruned ones after them by (last step descending, value at it); infeasible
@@ -79,8 +86,8 @@
 // filled by non-domination rank, the front that does not fit whole cut by greedy hypervolume
 // subset selection, and l(x) weighs each good trial by its hypervolume contribution among them
 // (relative to the largest, floored at 1e-3; `weights` applies to one objective only). The
-// reference point is analysis/hypervolume.h's default_reference_point, not Optuna's
-// max(1.1 w, 0.9 w), which is not invariant to shifting an objective. `motpe` is registered as
+// reference point is analysis/hypervolume.h's default_reference_point with a margin of half the
+// spread, not Optuna's max(1.1 w, 0.9 w), which is not invariant to shifting an objective. `motpe` is registered as
 // another name of this sampler: TPE handles several objectives with the same defaults, since
 // none of gamma = 0.15 or 0.25, a floor of 1e-12 (Optuna's) or 0.1, or Optuna's unscaled prior
 // did better on ZDT1, ZDT2 (30 parameters) and DTLZ2 (3 objectives, 12 parameters), 500
@@ -139,6 +146,8 @@ struct TpeOptions {
   double min_bandwidth = 0.03;
   double clip_exponent = 2.0;
   bool constraint_model = true;
+  bool normalized = true;
+  double reference_margin = kDefaultReferenceMargin;
 };
 
 // A trial that takes part in the model, with the key it is ranked by.
@@ -308,7 +317,8 @@ class TpeSampler : public Sampler {
     size_t n_good = std::min(
         static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(finished.size()))),
         kMaxGood);
-    TpeSplit chosen = split_finished_trials(trials, context.directions, n_good);
+    TpeSplit chosen = split_finished_trials(trials, context.directions, n_good,
+                                            options_.reference_margin);
     for (size_t i = 0; i < finished.size(); ++i) {
       if (!chosen.weights.empty()) finished[i].weight = chosen.weights[i];
       (chosen.good[i] ? good : bad).push_back(finished[i]);
@@ -404,7 +414,8 @@ class TpeSampler : public Sampler {
                          .bandwidth = options_.bandwidth,
                          .consider_endpoints = options_.consider_endpoints,
                          .min_bandwidth = options_.min_bandwidth,
-                         .clip_exponent = options_.clip_exponent};
+                         .clip_exponent = options_.clip_exponent,
+                         .normalized = options_.normalized};
     // A group is modelled only from the trials in which all its parameters were active.
     std::vector<double> values, losses, weights;
     auto gather = [&](const std::vector<Observed>& trials) {
@@ -542,6 +553,8 @@ std::unique_ptr<Sampler> create_named_tpe_sampler(const std::string& name,
   o.min_bandwidth = reader.get_double("min_bandwidth", o.multivariate ? 0.03 : 0.01);
   o.clip_exponent = reader.get_double("clip_exponent", o.multivariate ? 2.0 : 1.0);
   o.constraint_model = reader.get_bool("constraint_model", o.constraint_model);
+  o.normalized = reader.get_bool("normalized", o.normalized);
+  o.reference_margin = reader.get_double("reference_margin", o.reference_margin);
   reader.finish();
   auto bad_value = [&](const std::string& key, const std::string& rule) {
     return Error("sampler '" + name + "': option " + key + " = '" + options.at(key) + "' " + rule);
@@ -561,6 +574,9 @@ std::unique_ptr<Sampler> create_named_tpe_sampler(const std::string& name,
     throw bad_value("clip_exponent", "must be a finite number > 0");
   }
   if (!(o.gamma > 0.0 && o.gamma <= 1.0)) throw bad_value("gamma", "must be a fraction in (0, 1]");
+  if (!(o.reference_margin > 0.0) || !std::isfinite(o.reference_margin)) {
+    throw bad_value("reference_margin", "must be a finite number > 0");
+  }
   if (!(o.prior_weight >= 0.0) || !std::isfinite(o.prior_weight)) {
     throw bad_value("prior_weight", "must be a finite number >= 0");
   }

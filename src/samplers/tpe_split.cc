@@ -116,7 +116,8 @@ std::vector<size_t> greedy_hypervolume_subset(std::span<const double> points,
 }
 
 std::vector<size_t> best_by_rank_and_hypervolume(std::span<const double> losses,
-                                                 size_t n_objectives, size_t want) {
+                                                 size_t n_objectives, size_t want,
+                                                 double reference_margin) {
   const size_t m = n_objectives;
   const size_t n = m == 0 ? 0 : losses.size() / m;
   want = std::min(want, n);
@@ -134,7 +135,7 @@ std::vector<size_t> best_by_rank_and_hypervolume(std::span<const double> losses,
     rows.reserve(front.size() * m);
     for (size_t i : front) rows.insert(rows.end(), &losses[i * m], &losses[i * m] + m);
     rows = sanitized_losses(rows, m);
-    std::vector<double> reference = default_reference_point(rows, m);
+    std::vector<double> reference = default_reference_point(rows, m, reference_margin);
     for (size_t k : greedy_hypervolume_subset(rows, m, room, reference)) {
       chosen.push_back(front[k]);
     }
@@ -144,12 +145,13 @@ std::vector<size_t> best_by_rank_and_hypervolume(std::span<const double> losses,
   return chosen;
 }
 
-std::vector<double> hypervolume_weights(std::span<const double> losses, size_t n_objectives) {
+std::vector<double> hypervolume_weights(std::span<const double> losses, size_t n_objectives,
+                                        double reference_margin) {
   const size_t m = n_objectives;
   const size_t n = m == 0 ? 0 : losses.size() / m;
   if (n <= 1) return std::vector<double>(n, 1.0);
   std::vector<double> rows = sanitized_losses(losses, m);
-  std::vector<double> reference = default_reference_point(rows, m);
+  std::vector<double> reference = default_reference_point(rows, m, reference_margin);
   std::vector<double> weights = hypervolume_contributions(rows, m, reference);
   double top = *std::max_element(weights.begin(), weights.end());
   if (!(top > 0.0) || !std::isfinite(top)) return std::vector<double>(n, 1.0);
@@ -158,7 +160,8 @@ std::vector<double> hypervolume_weights(std::span<const double> losses, size_t n
 }
 
 TpeSplit split_finished_trials(std::span<const FrozenTrial* const> trials,
-                               std::span<const Direction> directions, size_t n_good) {
+                               std::span<const Direction> directions, size_t n_good,
+                               double reference_margin) {
   const size_t m = directions.size();
   TpeSplit split;
   split.good.assign(trials.size(), 0);
@@ -197,7 +200,8 @@ TpeSplit split_finished_trials(std::span<const FrozenTrial* const> trials,
     });
     complete_good.assign(order.begin(), order.begin() + static_cast<ptrdiff_t>(from_complete));
   } else {
-    complete_good = best_by_rank_and_hypervolume(complete_losses, m, from_complete);
+    complete_good =
+        best_by_rank_and_hypervolume(complete_losses, m, from_complete, reference_margin);
   }
   for (size_t k : complete_good) split.good[complete[k]] = 1;
   size_t room = n_good - complete_good.size();
@@ -226,7 +230,7 @@ TpeSplit split_finished_trials(std::span<const FrozenTrial* const> trials,
     for (size_t k : complete_good) {
       good_losses.insert(good_losses.end(), &complete_losses[k * m], &complete_losses[k * m] + m);
     }
-    std::vector<double> weights = hypervolume_weights(good_losses, m);
+    std::vector<double> weights = hypervolume_weights(good_losses, m, reference_margin);
     const double others = complete_good.empty() ? 1.0 : kMinHypervolumeWeight;
     for (size_t i = 0; i < trials.size(); ++i) {
       if (split.good[i]) split.weights[i] = others;

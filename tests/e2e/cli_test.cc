@@ -299,7 +299,9 @@ TEST(Cli, KillNineThenResumeKeepsEveryCompletedTrial) {
     for (const auto& row : rows) {
       int number = row["number"];
       EXPECT_EQ(number, &row - &rows[0]);  // gapless numbering
-      if (completed_before.contains(number)) EXPECT_EQ(row, completed_before[number]);
+      if (completed_before.contains(number)) {
+        EXPECT_EQ(row, completed_before[number]);
+      }
       if (row["state"] == "failed") {
         EXPECT_TRUE(row["interrupted"].get<bool>()) << row.dump();
         EXPECT_NE(row["failure_reason"].get<std::string>().find("interrupted"), std::string::npos);

@@ -301,6 +301,11 @@ TEST(ReferencePointTest, WorstPlusATenthOfTheRange) {
   // Shifting an objective shifts the reference with it.
   std::vector<double> shifted = {100, 10, 104, -5, 102, kNaN, 101, kInf};
   EXPECT_DOUBLE_EQ(default_reference_point(shifted, 2)[0], 104.4);
+  // Another margin scales the distance (the TPE sampler uses half the range).
+  EXPECT_DOUBLE_EQ(default_reference_point(points, 2, 0.5)[0], 6.0);
+  EXPECT_DOUBLE_EQ(default_reference_point(points, 2, 0.5)[1], 17.5);
+  EXPECT_EQ(default_reference_point(std::vector<double>{-20, 0, kNaN}, 3, 0.5),
+            (std::vector<double>{-10, 1, 1}));
   // Always strictly worse, so every finite point counts.
   // ... even when the range overflows.
   std::vector<double> huge = {1e300, 1.7e308, -1e308, -1.7e308};

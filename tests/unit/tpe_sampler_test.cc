@@ -157,6 +157,28 @@ TEST(ParzenEstimator, MatchesOptunaUnivariate) {
                                                -2.4538009359773105});
 }
 
+TEST(ParzenEstimator, UnnormalizedMatchesOptuna31AsShipped) {
+  // The same observations through Optuna 3.1's unpatched _truncnorm.logpdf, whose continuous
+  // kernels are not divided by sigma (ParzenOptions::normalized = false). Without the 1/sigma
+  // the density does not depend on the scale, so the unit cube agrees with Optuna's own units.
+  SearchSpace space = reference_space();
+  std::vector<ParzenDimension> dims = {ParzenDimension::from_spec(space.params()[0])};
+  for (bool multivariate : {false, true}) {
+    ParzenOptions options = optuna_options(multivariate);
+    options.normalized = false;
+    ParzenEstimator estimator(dims, encoded(space, 0, kObsX, kObsK, kObsC),
+                              default_weights(kObsX.size()), options);
+    std::vector<double> expected =
+        multivariate ? std::vector<double>{-1.7448882560040593, -1.5218521912352474,
+                                           -1.5680936567685944, -1.671895236277249,
+                                           -1.7584026429591346}
+                     : std::vector<double>{-2.024075177365927, -1.6529788084015364,
+                                           -1.7095479902109767, -1.6825730102433605,
+                                           -1.7355376299593326};
+    expect_near_all(estimator.log_pdf(encoded(space, 0, kQueryX, kQueryK, kQueryC)), expected);
+  }
+}
+
 TEST(ParzenEstimator, MatchesOptunaWithRampedWeights) {
   // 30 observations: the 5 oldest are down-weighted by default_weights.
   std::vector<double> obs;
@@ -636,13 +658,17 @@ TEST(TpeSampler, OptionMistakesAreClearErrors) {
   EXPECT_NE(message("tpe:weights=linear").find("weights = 'linear'"), std::string::npos);
   EXPECT_NE(message("tpe:min_bandwidth=0").find("min_bandwidth = '0'"), std::string::npos);
   EXPECT_NE(message("tpe:clip_exponent=-1").find("clip_exponent = '-1'"), std::string::npos);
+  EXPECT_NE(message("motpe:reference_margin=0").find("reference_margin = '0'"),
+            std::string::npos);
+  EXPECT_NE(message("motpe:normalized=2").find("normalized = '2'"), std::string::npos);
   EXPECT_NE(message("motpe:gamma=0").find("sampler 'motpe': option gamma = '0'"),
             std::string::npos);
   EXPECT_EQ(message("tpe:multivariate=false"), "no error");
   EXPECT_EQ(message("tpe:bandwidth=scott,weights=optuna,min_bandwidth=0.01,clip_exponent=1"),
             "no error");
   EXPECT_EQ(message("tpe:n_startup=0,n_candidates=1,gamma=0.25,prior_weight=0.5,"
-                    "constant_liar=false,consider_endpoints=true,group=false"),
+                    "constant_liar=false,consider_endpoints=true,group=false,normalized=false,"
+                    "reference_margin=0.1"),
             "no error");
 }
 

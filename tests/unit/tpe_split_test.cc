@@ -28,10 +28,11 @@ FrozenTrial complete_trial(int64_t number, std::vector<double> values,
 
 std::vector<int64_t> good_numbers(const std::vector<FrozenTrial>& trials,
                                   std::vector<Direction> directions, size_t n_good,
-                                  std::vector<double>* weights = nullptr) {
+                                  std::vector<double>* weights = nullptr,
+                                  double reference_margin = 0.1) {
   std::vector<const FrozenTrial*> pointers;
   for (const FrozenTrial& t : trials) pointers.push_back(&t);
-  TpeSplit split = split_finished_trials(pointers, directions, n_good);
+  TpeSplit split = split_finished_trials(pointers, directions, n_good, reference_margin);
   std::vector<int64_t> good;
   for (size_t i = 0; i < trials.size(); ++i) {
     if (!split.good[i]) continue;
@@ -49,7 +50,11 @@ TEST(TpeSplit, CutsTheLastFrontByGreedyHypervolumeSubsetSelection) {
   const std::vector<double> front = {0, 10, 1, 6, 2, 5, 3, 4.5, 6, 1, 10, 0};
   EXPECT_EQ(greedy_hypervolume_subset(front, 2, 3, std::vector<double>{11, 11}),
             (std::vector<size_t>{2, 4, 1}));
-  EXPECT_EQ(best_by_rank_and_hypervolume(front, 2, 3), (std::vector<size_t>{1, 2, 4}));
+  // With the reference a tenth of the spread beyond the worst point, (11, 11), as above.
+  EXPECT_EQ(best_by_rank_and_hypervolume(front, 2, 3, 0.1), (std::vector<size_t>{1, 2, 4}));
+  // The default margin, half the spread, puts it at (15, 15): the extremes gain (after 2 and 4,
+  // trial 0 adds 10, 1 adds 9, 5 adds 5, 3 adds 1.5).
+  EXPECT_EQ(best_by_rank_and_hypervolume(front, 2, 3), (std::vector<size_t>{0, 2, 4}));
 
   // Through the split, with the second objective maximised, two dominated trials (6, 7) and an
   // infeasible one (8) that dominates everything.
@@ -74,6 +79,30 @@ TEST(TpeSplit, CutsTheLastFrontByGreedyHypervolumeSubsetSelection) {
   weights.clear();
   EXPECT_EQ(good_numbers(trials, directions, 9, &weights).back(), 8);
   EXPECT_EQ(weights.back(), kMinHypervolumeWeight);
+}
+
+TEST(TpeSplit, AWiderReferenceMarginWeighsTheExtremesOfTheGoodSetMore) {
+  // The good set (1, 6), (2, 5), (6, 1). Reference 0.1 of the spread out, (6.5, 6.5):
+  // contributions 0.5, 4, 2. Half the spread (the default), (8.5, 8.5): 2.5, 4, 10, so the
+  // extreme (6, 1) becomes the heaviest kernel of l(x).
+  const std::vector<double> good = {1, 6, 2, 5, 6, 1};
+  std::vector<double> narrow = hypervolume_weights(good, 2, 0.1);
+  std::vector<double> wide = hypervolume_weights(good, 2);
+  ASSERT_EQ(wide.size(), 3u);
+  EXPECT_NEAR(narrow[0], 0.125, 1e-12);
+  EXPECT_NEAR(narrow[2], 0.5, 1e-12);
+  EXPECT_NEAR(wide[0], 0.25, 1e-12);
+  EXPECT_NEAR(wide[1], 0.4, 1e-12);
+  EXPECT_NEAR(wide[2], 1.0, 1e-12);
+  // Through the split, with the sampler's default.
+  std::vector<FrozenTrial> trials;
+  for (int i = 0; i < 3; ++i) trials.push_back(complete_trial(i, {good[2 * i], good[2 * i + 1]}));
+  trials.push_back(complete_trial(3, {7, 7}));
+  std::vector<double> weights;
+  EXPECT_EQ(good_numbers(trials, {Direction::kMinimize, Direction::kMinimize}, 3, &weights,
+                         kDefaultReferenceMargin),
+            (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(weights, wide);
 }
 
 TEST(TpeSplit, PrefersFeasibleThenLeastViolatingTrials) {
