@@ -36,9 +36,10 @@
 //                           (n + 2)^-clip_exponent) in the unit cube (Optuna: 0.01 and 1).
 //   constraint_model = true c-TPE's feasibility model (below); false leaves constraints to the
 //                           ranking of the split alone.
-//   reference_margin = 0.5  several objectives: the reference point of the hypervolumes that
+//   reference_margin        several objectives: the reference point of the hypervolumes that
 //                           choose and weigh the good set lies this fraction of each
-//                           objective's spread beyond its worst value (tpe_split.h).
+//                           objective's spread beyond its worst value (tpe_split.h; default
+//                           0.5 with two objectives, 0.1 with more).
 //   normalized = true       false: continuous kernels are not divided by their bandwidth, as in
 //                           Optuna < 3.5 (for comparisons; see below).
 // The last three default to settings from Watanabe 2023's ablations in the multivariate mode,
@@ -87,7 +88,7 @@
 // subset selection, and l(x) weighs each good trial by its hypervolume contribution among them
 // (relative to the largest, floored at 1e-3; `weights` applies to one objective only). The
 // reference point is analysis/hypervolume.h's default_reference_point with a margin of half the
-// spread, not Optuna's max(1.1 w, 0.9 w), which is not invariant to shifting an objective. `motpe` is registered as
+// spread (a tenth with three or more objectives), not Optuna's max(1.1 w, 0.9 w), which is not invariant to shifting an objective. `motpe` is registered as
 // another name of this sampler: TPE handles several objectives with the same defaults, since
 // none of gamma = 0.15 or 0.25, a floor of 1e-12 (Optuna's) or 0.1, or Optuna's unscaled prior
 // did better on ZDT1, ZDT2 (30 parameters) and DTLZ2 (3 objectives, 12 parameters), 500
@@ -115,6 +116,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -147,7 +149,7 @@ struct TpeOptions {
   double clip_exponent = 2.0;
   bool constraint_model = true;
   bool normalized = true;
-  double reference_margin = kDefaultReferenceMargin;
+  std::optional<double> reference_margin;  // default_reference_margin(n_objectives)
 };
 
 // A trial that takes part in the model, with the key it is ranked by.
@@ -554,7 +556,9 @@ std::unique_ptr<Sampler> create_named_tpe_sampler(const std::string& name,
   o.clip_exponent = reader.get_double("clip_exponent", o.multivariate ? 2.0 : 1.0);
   o.constraint_model = reader.get_bool("constraint_model", o.constraint_model);
   o.normalized = reader.get_bool("normalized", o.normalized);
-  o.reference_margin = reader.get_double("reference_margin", o.reference_margin);
+  if (options.contains("reference_margin")) {
+    o.reference_margin = reader.get_double("reference_margin", 0.0);
+  }
   reader.finish();
   auto bad_value = [&](const std::string& key, const std::string& rule) {
     return Error("sampler '" + name + "': option " + key + " = '" + options.at(key) + "' " + rule);
@@ -574,7 +578,7 @@ std::unique_ptr<Sampler> create_named_tpe_sampler(const std::string& name,
     throw bad_value("clip_exponent", "must be a finite number > 0");
   }
   if (!(o.gamma > 0.0 && o.gamma <= 1.0)) throw bad_value("gamma", "must be a fraction in (0, 1]");
-  if (!(o.reference_margin > 0.0) || !std::isfinite(o.reference_margin)) {
+  if (o.reference_margin && (!(*o.reference_margin > 0.0) || !std::isfinite(*o.reference_margin))) {
     throw bad_value("reference_margin", "must be a finite number > 0");
   }
   if (!(o.prior_weight >= 0.0) || !std::isfinite(o.prior_weight)) {

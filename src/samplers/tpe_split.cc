@@ -43,6 +43,8 @@ void sort_by(std::vector<size_t>& order, const std::vector<Key>& key) {
 
 }  // namespace
 
+double default_reference_margin(size_t n_objectives) { return n_objectives <= 2 ? 0.5 : 0.1; }
+
 std::vector<double> sanitized_losses(std::span<const double> losses, size_t n_objectives) {
   const size_t m = n_objectives;
   std::vector<double> out(losses.begin(), losses.end());
@@ -117,7 +119,7 @@ std::vector<size_t> greedy_hypervolume_subset(std::span<const double> points,
 
 std::vector<size_t> best_by_rank_and_hypervolume(std::span<const double> losses,
                                                  size_t n_objectives, size_t want,
-                                                 double reference_margin) {
+                                                 std::optional<double> reference_margin) {
   const size_t m = n_objectives;
   const size_t n = m == 0 ? 0 : losses.size() / m;
   want = std::min(want, n);
@@ -135,7 +137,7 @@ std::vector<size_t> best_by_rank_and_hypervolume(std::span<const double> losses,
     rows.reserve(front.size() * m);
     for (size_t i : front) rows.insert(rows.end(), &losses[i * m], &losses[i * m] + m);
     rows = sanitized_losses(rows, m);
-    std::vector<double> reference = default_reference_point(rows, m, reference_margin);
+    std::vector<double> reference = default_reference_point(rows, m, reference_margin.value_or(default_reference_margin(m)));
     for (size_t k : greedy_hypervolume_subset(rows, m, room, reference)) {
       chosen.push_back(front[k]);
     }
@@ -146,12 +148,12 @@ std::vector<size_t> best_by_rank_and_hypervolume(std::span<const double> losses,
 }
 
 std::vector<double> hypervolume_weights(std::span<const double> losses, size_t n_objectives,
-                                        double reference_margin) {
+                                        std::optional<double> reference_margin) {
   const size_t m = n_objectives;
   const size_t n = m == 0 ? 0 : losses.size() / m;
   if (n <= 1) return std::vector<double>(n, 1.0);
   std::vector<double> rows = sanitized_losses(losses, m);
-  std::vector<double> reference = default_reference_point(rows, m, reference_margin);
+  std::vector<double> reference = default_reference_point(rows, m, reference_margin.value_or(default_reference_margin(m)));
   std::vector<double> weights = hypervolume_contributions(rows, m, reference);
   double top = *std::max_element(weights.begin(), weights.end());
   if (!(top > 0.0) || !std::isfinite(top)) return std::vector<double>(n, 1.0);
@@ -161,7 +163,7 @@ std::vector<double> hypervolume_weights(std::span<const double> losses, size_t n
 
 TpeSplit split_finished_trials(std::span<const FrozenTrial* const> trials,
                                std::span<const Direction> directions, size_t n_good,
-                               double reference_margin) {
+                               std::optional<double> reference_margin) {
   const size_t m = directions.size();
   TpeSplit split;
   split.good.assign(trials.size(), 0);

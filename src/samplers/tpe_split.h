@@ -20,16 +20,18 @@
 //
 // Deviations from Optuna, on purpose:
 //   * the reference point of the hypervolumes is analysis/hypervolume.h's
-//     default_reference_point with a margin of reference_margin (default 0.5) times the spread,
-//     worst + 0.5 * (worst - best) per objective, rather than Optuna's max(1.1 w, 0.9 w) of the
+//     default_reference_point with a margin of reference_margin times the spread (by default
+//     0.5 with two objectives, worst + 0.5 * (worst - best), and 0.1 with more), rather than Optuna's max(1.1 w, 0.9 w) of the
 //     worst point w (with 0 replaced by 1e-12). Optuna's depends on where zero lies, so shifting
 //     an objective by a constant changes its selection and weights (an objective near 0 gets a
 //     reference 1e-12 above its worst value, which all but erases the contributions of that
 //     objective's extremes); ours does not. The wide margin gives the extremes of the good set
 //     a real share of l(x), which pushes the front outwards: against a margin of 0.1 it raised
 //     the median hypervolume after 100 trials on ZDT1 (9.16 to 9.26), ZDT3 (8.99 to 9.25) and
-//     the XGBoost trade-off (4745 to 4834), and after 300 on XGBoost (4971 to 5014), for
-//     a small loss on DTLZ2 (0.63 to 0.61 after 300; bench/mo_suite, 10 seeds);
+//     the XGBoost trade-off (4745 to 4834), and after 300 on XGBoost (4971 to 5014). With
+//     three objectives the extremes' share grows with the square of the margin, and on DTLZ2
+//     0.5 lost (0.40 to 0.27 after 100 trials, 0.65 to 0.61 after 300; 0.2: 0.37 and 0.64),
+//     so there it stays at 0.1 (bench/mo_suite, 10 and 20 seeds);
 //   * a loss of -infinity is replaced, for the hypervolumes only, by a finite value better than
 //     every finite loss of its objective (the contributions would be infinity minus infinity);
 //   * the weight floor is relative (kMinHypervolumeWeight of the largest weight) where Optuna
@@ -41,6 +43,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -50,8 +53,9 @@ namespace winnow {
 
 // The smallest weight of a good trial relative to the largest, with several objectives.
 constexpr double kMinHypervolumeWeight = 1e-3;
-// The margin of the reference point, as a fraction of each objective's spread (see above).
-constexpr double kDefaultReferenceMargin = 0.5;
+// The margin of the reference point, as a fraction of each objective's spread (see above), when
+// the caller gives none: 0.5 for two objectives, 0.1 for three or more.
+double default_reference_margin(size_t n_objectives);
 
 // Greedy hypervolume subset selection: `subset_size` of the n points (row-major, n_objectives
 // columns, minimised), each time the one whose exclusive contribution to the hypervolume of the
@@ -72,7 +76,7 @@ std::vector<size_t> greedy_hypervolume_subset(std::span<const double> points,
 // that front's points, with `reference_margin`. Infinite and NaN losses are allowed (NaN counts as +infinity).
 std::vector<size_t> best_by_rank_and_hypervolume(std::span<const double> losses,
                                                  size_t n_objectives, size_t want,
-                                                 double reference_margin = kDefaultReferenceMargin);
+                                                 std::optional<double> reference_margin = {});
 
 // MOTPE's weights of good points (Optuna's _calculate_weights_below_for_multi_objective): each
 // point's hypervolume contribution among `losses`, w.r.t. default_reference_point(losses,
@@ -80,7 +84,7 @@ std::vector<size_t> best_by_rank_and_hypervolume(std::span<const double> losses,
 // divided by the largest, and at least kMinHypervolumeWeight. One point weighs 1; when no point
 // contributes (all equal), every weight is 1.
 std::vector<double> hypervolume_weights(std::span<const double> losses, size_t n_objectives,
-                                        double reference_margin = kDefaultReferenceMargin);
+                                        std::optional<double> reference_margin = {});
 
 // `losses` with -infinity replaced, per objective, by (best finite) - (spread) - 1, and NaN by
 // +infinity: what the hypervolume functions accept.
@@ -98,7 +102,7 @@ struct TpeSplit {
 // order; the good set has min(n_good, trials.size()) members, chosen as described at the top.
 TpeSplit split_finished_trials(std::span<const FrozenTrial* const> trials,
                                std::span<const Direction> directions, size_t n_good,
-                               double reference_margin = kDefaultReferenceMargin);
+                               std::optional<double> reference_margin = {});
 
 // c-TPE's split for one constraint (Watanabe and Hutter, "c-TPE: Tree-structured Parzen
 // estimator with inequality constraints for expensive hyperparameter optimization", IJCAI 2023,

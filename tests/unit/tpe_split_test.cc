@@ -29,7 +29,7 @@ FrozenTrial complete_trial(int64_t number, std::vector<double> values,
 std::vector<int64_t> good_numbers(const std::vector<FrozenTrial>& trials,
                                   std::vector<Direction> directions, size_t n_good,
                                   std::vector<double>* weights = nullptr,
-                                  double reference_margin = 0.1) {
+                                  std::optional<double> reference_margin = 0.1) {
   std::vector<const FrozenTrial*> pointers;
   for (const FrozenTrial& t : trials) pointers.push_back(&t);
   TpeSplit split = split_finished_trials(pointers, directions, n_good, reference_margin);
@@ -100,9 +100,13 @@ TEST(TpeSplit, AWiderReferenceMarginWeighsTheExtremesOfTheGoodSetMore) {
   trials.push_back(complete_trial(3, {7, 7}));
   std::vector<double> weights;
   EXPECT_EQ(good_numbers(trials, {Direction::kMinimize, Direction::kMinimize}, 3, &weights,
-                         kDefaultReferenceMargin),
+                         default_reference_margin(2)),
             (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(weights, wide);
+  // With three objectives the default stays a tenth of the spread.
+  EXPECT_EQ(default_reference_margin(3), 0.1);
+  const std::vector<double> good3 = {1, 6, 0, 2, 5, 0, 6, 1, 0};
+  EXPECT_EQ(hypervolume_weights(good3, 3), hypervolume_weights(good3, 3, 0.1));
 }
 
 TEST(TpeSplit, PrefersFeasibleThenLeastViolatingTrials) {
