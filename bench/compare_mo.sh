@@ -16,8 +16,8 @@
 #   bench/compare_mo.sh --build-dir build-dev --seeds 2 --trials 60 --optuna-tpe-trials 0
 #   bench/compare_mo.sh --build-dir build-dev --out /tmp/mo   # keep the raw JSON lines
 #
-# Options: --seeds N (default 10; seeds 1..N), --trials N (default: each problem's, 300 for ZDT
-# and DTLZ2, 100 for xgb), --problems all|NAME,... (zdt1,zdt2,zdt3,dtlz2,xgb), --samplers
+# Options: --seeds N (default 10; seeds 1..N), --trials N (default: each problem's, 300),
+# --problems all|NAME,... (zdt1,zdt2,zdt3,dtlz2,xgb), --samplers
 # SPEC,... (Winnow; default nsga2,motpe,auto,random - unknown ones are reported and skipped),
 # --optuna-samplers NAME,... (default nsga2,tpe,random), --optuna-tpe-trials N (default 100:
 # Optuna 3.1's multi-objective TPE takes ~25 s per 100-trial run in 30-D and minutes per
@@ -89,7 +89,7 @@ fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "winnow:  $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' (src/ or include/ modified)'); optuna: $($python -c 'import optuna; print(optuna.__version__)')"
-echo "run:     --seeds $seeds --trials ${trials:-default (300 ZDT/DTLZ2, 100 xgb)} --problems $problems"
+echo "run:     --seeds $seeds --trials ${trials:-default (300)} --problems $problems"
 echo "         winnow: $samplers; optuna: $optuna_samplers$([[ $tpe_trials != 0 ]] && echo " (tpe capped at $tpe_trials trials)")"
 echo
 

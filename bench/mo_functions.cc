@@ -166,7 +166,7 @@ std::vector<MultiObjectiveProblem> multi_objective_problems(const MultiObjective
   xgb.dimension = 6;
   xgb.objective_names = {"error", "nodes"};
   xgb.reference = {4.0, 2000.0};
-  xgb.default_trials = 100;
+  xgb.default_trials = 300;
   xgb.space.add_int("n_estimators", 1, 100).log()
       .add_int("max_depth", 1, 6)
       .add_float("eta", 0.01, 1.0).log()

@@ -170,7 +170,7 @@ def problems(xgb_objective=None):
                  1.1 * 1.1 * 1.1 - PI / 6, lambda x: dtlz2(x, 3)),
         Problem("xgb", "XGBoost on Friedman #1: n_estimators 1..100 log, max_depth 1..6, eta "
                 "[0.01,1] log, min_child_weight [0.1,100] log, subsample [0.5,1], lambda "
-                "[1e-3,100] log", xgb_params, ["error", "nodes"], [4.0, 2000.0], None, 100,
+                "[1e-3,100] log", xgb_params, ["error", "nodes"], [4.0, 2000.0], None, 300,
                 lambda c: run_xgb_objective(xgb_objective, c)),
     ]
     return {p.name: p for p in all_}

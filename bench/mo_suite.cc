@@ -183,7 +183,7 @@ Outcome run_one(const std::string& sampler, const MultiObjectiveProblem& problem
                "       [--checkpoints N,...] [--xgb-objective PATH] [--output FILE]\n"
                "       " << program << " --self-check | --points N | --hv-check | --list\n"
                "  defaults: --samplers nsga2,motpe,auto,random --problems all --seeds 10\n"
-               "            --trials: 300 (zdt1, zdt2, zdt3, dtlz2), 100 (xgb)\n"
+               "            --trials 300 (every problem)\n"
                "            --checkpoints 50,100,200,300 (the final trial is always one)\n"
                "            --xgb-objective: xgb_tradeoff_objective next to this program\n"
                "            --output - (stdout)\n"

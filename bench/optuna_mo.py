@@ -215,7 +215,7 @@ def main():
     parser.add_argument("--first-seed", type=int, default=1,
                         help="seeds are first-seed .. first-seed + seeds - 1 (to split a long run)")
     parser.add_argument("--trials", type=int, default=0,
-                        help="trials per run; default each problem's (300 for ZDT and DTLZ2, 100 for xgb)")
+                        help="trials per run; default each problem's (300)")
     parser.add_argument("--sampler-trials", metavar="SAMPLER=N,...",
                         help="at most N trials for that sampler, e.g. tpe=100")
     parser.add_argument("--checkpoints", default=",".join(map(str, CHECKPOINTS)),

@@ -20,6 +20,7 @@
 
 #include "common/strings.h"
 #include "space/document.h"
+#include "space/typed_values.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
 #include "winnow/scheduler.h"
@@ -32,6 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using document::child_path;
+using document::describe;
 using document::item_path;
 using document::Member;
 using document::Node;
@@ -74,23 +76,6 @@ bool contains(const KeyList& keys, std::string_view key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-std::string describe(const Node& node) {
-  switch (node.kind) {
-    case NodeKind::kNull: return "nothing (null)";
-    case NodeKind::kBool: return node.boolean ? "a boolean (true)" : "a boolean (false)";
-    case NodeKind::kInt: return "an integer (" + std::to_string(node.integer) + ")";
-    case NodeKind::kFloat: return "a float (" + format_double(node.number) + ")";
-    case NodeKind::kString: {
-      constexpr size_t kShown = 40;
-      std::string shown = node.text.size() > kShown ? node.text.substr(0, kShown) + "..." : node.text;
-      return "a string (\"" + shown + "\")";
-    }
-    case NodeKind::kList: return "a list";
-    case NodeKind::kTable: return "a table";
-  }
-  return "a value";
-}
-
 // A relative `path` is taken from `base`; the result is absolute and normalised, because the
 // runner hands these paths to programs that run in another working directory.
 std::string resolve_path(const fs::path& base, const std::string& path) {
@@ -100,10 +85,10 @@ std::string resolve_path(const fs::path& base, const std::string& path) {
   return text;
 }
 
-class StudyFileInterpreter {
+class StudyFileInterpreter : private document::TypedValues {
  public:
   StudyFileInterpreter(const std::string& display_name, StudyFileFormat format)
-      : display_name_(display_name), format_(format) {
+      : TypedValues(display_name), display_name_(display_name), format_(format) {
     fs::path name(display_name);
     stem_ = name.stem().string();
     if (stem_.empty()) stem_ = "study";
@@ -143,10 +128,6 @@ class StudyFileInterpreter {
   }
 
  private:
-  [[noreturn]] void fail(int line, const std::string& path, const std::string& message) const {
-    document::throw_at(display_name_, line, path, message);
-  }
-
   // --- Tables and keys -------------------------------------------------------------------------
 
   // The value of section `key` of the root, or nullptr when absent; it must be a table.
@@ -187,95 +168,6 @@ class StudyFileInterpreter {
       return " ('" + key + "' is a top-level key: in TOML, put it before the first [section])";
     }
     return " ('" + key + "' belongs at the top level)";
-  }
-
-  // --- Typed values ----------------------------------------------------------------------------
-
-  void expect_kind(const Node& node, NodeKind kind, const std::string& path,
-                   const std::string& expected) const {
-    if (node.kind != kind) fail(node.line, path, "expected " + expected + ", got " + describe(node));
-  }
-
-  std::string string_value(const Node& node, const std::string& path, bool allow_empty) const {
-    expect_kind(node, NodeKind::kString, path, "a string");
-    if (!allow_empty && node.text.empty()) fail(node.line, path, "must not be empty");
-    return node.text;
-  }
-
-  // Program arguments and environment values: strings, or integers, which read back exactly
-  // (YAML users write `--epochs, 10` unquoted). Other numbers must be quoted: 0.10 would become
-  // "0.1" and `yes` is a string already.
-  std::string text_value(const Node& node, const std::string& path) const {
-    if (node.kind == NodeKind::kInt) return std::to_string(node.integer);
-    if (node.kind != NodeKind::kString) {
-      fail(node.line, path, "expected a string, got " + describe(node) + " (quote it)");
-    }
-    return node.text;
-  }
-
-  bool bool_value(const Node& node, const std::string& path) const {
-    expect_kind(node, NodeKind::kBool, path, "a boolean (true or false)");
-    return node.boolean;
-  }
-
-  double number_value(const Node& node, const std::string& path) const {
-    if (node.kind == NodeKind::kInt) return static_cast<double>(node.integer);
-    expect_kind(node, NodeKind::kFloat, path, "a number");
-    if (!std::isfinite(node.number)) fail(node.line, path, "must be a finite number");
-    return node.number;
-  }
-
-  // Integers; a float with an integral value is accepted since YAML reads 1e3 as a float.
-  int64_t integer_value(const Node& node, const std::string& path,
-                        int64_t min = std::numeric_limits<int64_t>::min(),
-                        int64_t max = std::numeric_limits<int64_t>::max()) const {
-    int64_t value = node.integer;
-    if (node.kind == NodeKind::kFloat && std::isfinite(node.number) &&
-        node.number == std::trunc(node.number) && std::abs(node.number) < 9.2e18) {
-      value = static_cast<int64_t>(node.number);
-    } else {
-      expect_kind(node, NodeKind::kInt, path, "an integer");
-    }
-    if (value < min || value > max) {
-      fail(node.line, path,
-           (value < min ? "must be at least " + std::to_string(min)
-                        : "must be at most " + std::to_string(max)) +
-               ", got " + std::to_string(value));
-    }
-    return value;
-  }
-
-  // Seconds: a number, or a string for winnow::parse_duration ("90s", "2h").
-  double duration_value(const Node& node, const std::string& path) const {
-    if (node.kind == NodeKind::kString) {
-      try {
-        return parse_duration(node.text, path);
-      } catch (const Error& error) {
-        fail(node.line, "", error.what());  // parse_duration's message already names `path`
-      }
-    }
-    double seconds = number_value(node, path);
-    if (seconds < 0) fail(node.line, path, "must not be negative, got " + format_double(seconds));
-    return seconds;
-  }
-
-  ParamValue scalar_value(const Node& node, const std::string& path) const {
-    switch (node.kind) {
-      case NodeKind::kBool: return node.boolean;
-      case NodeKind::kInt: return node.integer;
-      case NodeKind::kFloat: return number_value(node, path);
-      case NodeKind::kString: return node.text;
-      default: fail(node.line, path, "expected a boolean, number or string, got " + describe(node));
-    }
-  }
-
-  std::vector<std::string> string_list(const Node& node, const std::string& path) const {
-    expect_kind(node, NodeKind::kList, path, "a list of strings");
-    std::vector<std::string> out;
-    for (size_t i = 0; i < node.items.size(); ++i) {
-      out.push_back(string_value(node.items[i], item_path(path, i), false));
-    }
-    return out;
   }
 
   // --- Sections --------------------------------------------------------------------------------
