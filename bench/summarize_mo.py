@@ -86,6 +86,11 @@ class Cell:
         if not v:
             if not self.runs:
                 return "error" if self.errors else "-"
+            # Only some seeds ran this far (a capped sampler extended separately): their median.
+            some = sorted(r["hv_curve"][r["checkpoints"].index(budget)] for r in self.runs
+                          if budget in r["checkpoints"])
+            if some:
+                return "%s (%d of %d seeds)" % (fmt(quantile(some, 0.5)), len(some), len(self.runs))
             return "(ran %d)" % max(r["trials"] for r in self.runs)
         v.sort()
         out = "%s [%s, %s]" % (fmt(quantile(v, 0.5)), fmt(quantile(v, 0.25)), fmt(quantile(v, 0.75)))
@@ -104,8 +109,16 @@ class Cell:
         return "%s [%s, %s] (%d/%d > 0)" % (fmt(quantile(v, 0.5)), fmt(quantile(v, 0.25)),
                                             fmt(quantile(v, 0.75)), sum(x > 0 for x in v), len(v))
 
-    def seconds(self):
-        return sum(r["seconds"] for r in self.runs) / len(self.runs) if self.runs else None
+    def seconds_text(self):
+        """Mean seconds per run of the longest runs, with their trial count when runs differ."""
+        if not self.runs:
+            return "-"
+        longest = max(r["trials"] for r in self.runs)
+        runs = [r for r in self.runs if r["trials"] == longest]
+        text = "%.2f" % (sum(r["seconds"] for r in runs) / len(runs))
+        if len(runs) != len(self.runs):
+            text += " (%d runs of %d trials)" % (len(runs), longest)
+        return text
 
 
 def best_of(cells, tool, problem, budget, columns):
@@ -229,8 +242,8 @@ def main():
     print("### Mean time per run (s)")
     print()
     print(table(["problem"] + ["%s %s" % k for k in columns],
-                [[p] + [("%.2f" % cells[k + (p,)].seconds()) if k + (p,) in cells and cells[k + (p,)].runs
-                        else "-" for k in columns] for p in problems]))
+                [[p] + [cells[k + (p,)].seconds_text() if k + (p,) in cells else "-"
+                        for k in columns] for p in problems]))
     print()
     print("### Verdict")
     print()
