@@ -376,15 +376,21 @@ void ParzenEstimator::fit(std::span<const ParzenDimension> dims,
   base_.resize(padded, 0.0);  // padding rows of log_pdf's blocks, never read back
 }
 
-void ParzenEstimator::sample(UnitStream& rng, size_t count, std::vector<double>& out) const {
+void ParzenEstimator::sample(UnitStream& rng, size_t count, std::vector<double>& out,
+                             double recombine) const {
   const size_t d = dims_.size();
   const size_t kernels = log_weight_.size();
-  for (size_t i = 0; i < count; ++i) {
+  auto draw_kernel = [&] {
     double pick = rng.uniform() * weight_cdf_.back();
     size_t k = static_cast<size_t>(std::upper_bound(weight_cdf_.begin(), weight_cdf_.end(), pick) -
                                    weight_cdf_.begin());
-    k = std::min(k, kernels - 1);
+    return std::min(k, kernels - 1);
+  };
+  for (size_t i = 0; i < count; ++i) {
+    size_t k = draw_kernel();
+    const bool mixed = static_cast<double>(i) >= static_cast<double>(count) * (1.0 - recombine);
     for (size_t j = 0; j < d; ++j) {
+      if (mixed) k = draw_kernel();
       const ParzenDimension& dim = dims_[j];
       const Column& col = columns_[j];
       if (dim.kind == ParzenDimension::Kind::kCategorical) {

@@ -163,7 +163,8 @@ class ParzenEstimator {
 
   // Appends `count` draws (row-major, count x dims()) to `out`; discrete and categorical
   // coordinates are returned at their cell centres.
-  void sample(UnitStream& rng, size_t count, std::vector<double>& out) const;
+  void sample(UnitStream& rng, size_t count, std::vector<double>& out,
+              double recombine = 0.0) const;
   // log density (numeric coordinates) / probability (discrete and categorical) at each of the
   // `points.size() / dims()` row-major points; discrete points must be cell centres.
   std::vector<double> log_pdf(std::span<const double> points) const;

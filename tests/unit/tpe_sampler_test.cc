@@ -224,6 +224,34 @@ TEST(ParzenEstimator, DensitiesAndMassesAreNormalised) {
   }
 }
 
+TEST(ParzenEstimator, RecombinedDrawsTakeEachCoordinateFromItsOwnKernel) {
+  // Twenty observations at (0.1, 0.1) and twenty at (0.9, 0.9), no prior: nearly all kernels are
+  // narrow (the bandwidth floor). Joint draws stay next to one of the two points; recombined
+  // draws pick a kernel per coordinate, so about half are off the diagonal.
+  SearchSpace space;
+  space.add_float("a", 0.0, 1.0).add_float("b", 0.0, 1.0);
+  space.validate();
+  std::vector<ParzenDimension> dims = {ParzenDimension::from_spec(space.params()[0]),
+                                       ParzenDimension::from_spec(space.params()[1])};
+  ParzenOptions options{.prior_weight = 0.0, .min_bandwidth = 0.01};
+  std::vector<double> observations;
+  for (int i = 0; i < 20; ++i) observations.insert(observations.end(), {0.1, 0.1, 0.9, 0.9});
+  ParzenEstimator estimator(dims, observations, std::vector<double>(40, 1.0), options);
+  auto off_diagonal = [&](double recombine) {
+    UnitStream rng(7);
+    std::vector<double> drawn;
+    estimator.sample(rng, 2000, drawn, recombine);
+    int off = 0;
+    for (size_t i = 0; i < drawn.size(); i += 2) off += (drawn[i] < 0.5) != (drawn[i + 1] < 0.5);
+    return off;
+  };
+  const int joint = off_diagonal(0.0);
+  EXPECT_LT(joint, 100);  // the widest kernels, at the ends of each cluster, reach across
+  EXPECT_NEAR(off_diagonal(1.0), 1000, 120);
+  // A fraction: the last quarter of the draws is recombined.
+  EXPECT_NEAR(off_diagonal(0.25), 250 + joint * 0.75, 70);
+}
+
 TEST(ParzenEstimator, LogIntCellsAgreeWithTheEncoding) {
   SearchSpace space;
   space.add_int("n", 1, 1000).log();
@@ -515,6 +543,33 @@ TEST(TpeSampler, MotpeBeatsRandomSearchOnZdt1) {
       << "motpe " << median(motpe) << ", random " << median(random);
 }
 
+TEST(TpeSampler, SeveralObjectivesInManyDimensionsRecombineCandidateCoordinates) {
+  // ZDT1 in 30 dimensions, 100 trials, hypervolume w.r.t. (1.1, 11) as in bench/mo_suite. Above
+  // 10 parameters MOTPE draws each candidate coordinate from its own kernel of l(x); drawing
+  // whole kernels (recombine=0) covers less of the front (bench, 30 seeds: 9.39 against 9.05;
+  // here, 7 seeds: 9.31 against 9.18).
+  const int dims = 30;
+  SearchSpace space = cube(dims, 0.0, 1.0);
+  std::vector<Direction> directions = {Direction::kMinimize, Direction::kMinimize};
+  auto front_volume = [&](const std::string& spec, uint64_t seed) {
+    std::vector<double> points;
+    for (const FrozenTrial& t : optimize(
+             spec, space, [&](const Config& c) { return zdt1(c, dims); }, 100, seed, directions)) {
+      points.insert(points.end(), t.values.begin(), t.values.end());
+    }
+    return exact_hypervolume(points, 2, std::vector<double>{1.1, 11.0});
+  };
+  std::vector<double> recombined, joint;
+  for (uint64_t seed = 1; seed <= 7; ++seed) {
+    recombined.push_back(front_volume("motpe", seed));
+    joint.push_back(front_volume("motpe:recombine=0", seed));
+  }
+  RecordProperty("recombined_median_hypervolume", std::to_string(median(recombined)));
+  RecordProperty("joint_median_hypervolume", std::to_string(median(joint)));
+  EXPECT_GT(median(recombined), median(joint) + 0.1)
+      << "recombined " << median(recombined) << ", joint " << median(joint);
+}
+
 // A constrained problem on [0, 1]^2: the objective values and one constraint value at (x, y).
 using Constrained = std::function<std::pair<std::vector<double>, double>(double, double)>;
 
@@ -661,6 +716,7 @@ TEST(TpeSampler, OptionMistakesAreClearErrors) {
   EXPECT_NE(message("motpe:reference_margin=0").find("reference_margin = '0'"),
             std::string::npos);
   EXPECT_NE(message("motpe:normalized=2").find("normalized = '2'"), std::string::npos);
+  EXPECT_NE(message("motpe:recombine=1.5").find("recombine = '1.5'"), std::string::npos);
   EXPECT_NE(message("motpe:gamma=0").find("sampler 'motpe': option gamma = '0'"),
             std::string::npos);
   EXPECT_EQ(message("tpe:multivariate=false"), "no error");
@@ -668,7 +724,7 @@ TEST(TpeSampler, OptionMistakesAreClearErrors) {
             "no error");
   EXPECT_EQ(message("tpe:n_startup=0,n_candidates=1,gamma=0.25,prior_weight=0.5,"
                     "constant_liar=false,consider_endpoints=true,group=false,normalized=false,"
-                    "reference_margin=0.1"),
+                    "reference_margin=0.1,recombine=0.5"),
             "no error");
 }
 
