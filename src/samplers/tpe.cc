@@ -140,6 +140,7 @@
 #include "samplers/parzen_estimator.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
+#include "samplers/tpe_options.h"
 #include "samplers/tpe_split.h"
 #include "winnow/error.h"
 
@@ -148,27 +149,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kMaxGood = 25;  // Optuna's default_gamma cap
-
-struct TpeOptions {
-  int64_t n_startup = 10;
-  int64_t n_candidates = 24;
-  bool multivariate = true;
-  bool group = true;
-  bool constant_liar = true;
-  double gamma = 0.1;
-  double prior_weight = 1.0;
-  bool consider_endpoints = false;
-  // Defaults depend on `multivariate` (see the table at the top).
-  ParzenOptions::Bandwidth bandwidth = ParzenOptions::Bandwidth::kNeighbour;
-  bool ei_weights = true;
-  double min_bandwidth = 0.03;
-  double clip_exponent = 2.0;
-  bool constraint_model = true;
-  bool normalized = true;
-  std::optional<double> reference_margin;  // default_reference_margin(n_objectives)
-  // Fraction of candidates drawn coordinate by coordinate; default kAutoRecombine below.
-  std::optional<double> recombine;
-};
 
 // A trial that takes part in the model, with the key it is ranked by.
 struct Observed {
@@ -568,62 +548,7 @@ class TpeSampler : public Sampler {
 // `name` is what the user asked for ("tpe" or "motpe"), for the messages.
 std::unique_ptr<Sampler> create_named_tpe_sampler(const std::string& name,
                                                   const SamplerOptions& options, uint64_t seed) {
-  SamplerOptionReader reader(name, options);
-  TpeOptions o;
-  o.n_startup = reader.get_int("n_startup", o.n_startup, 0);
-  o.n_candidates = reader.get_int("n_candidates", o.n_candidates, 1);
-  o.multivariate = reader.get_bool("multivariate", o.multivariate);
-  o.group = reader.get_bool("group", o.group);
-  o.constant_liar = reader.get_bool("constant_liar", o.constant_liar);
-  o.gamma = reader.get_double("gamma", o.gamma);
-  o.prior_weight = reader.get_double("prior_weight", o.prior_weight);
-  o.consider_endpoints = reader.get_bool("consider_endpoints", o.consider_endpoints);
-  // The univariate mode keeps Optuna's defaults: its weights and its magic clip.
-  const std::string bandwidth = reader.get_string("bandwidth", "neighbour");
-  const std::string weights = reader.get_string("weights", o.multivariate ? "ei" : "optuna");
-  o.min_bandwidth = reader.get_double("min_bandwidth", o.multivariate ? 0.03 : 0.01);
-  o.clip_exponent = reader.get_double("clip_exponent", o.multivariate ? 2.0 : 1.0);
-  o.constraint_model = reader.get_bool("constraint_model", o.constraint_model);
-  o.normalized = reader.get_bool("normalized", o.normalized);
-  if (options.contains("recombine")) o.recombine = reader.get_double("recombine", 0.0);
-  if (options.contains("reference_margin")) {
-    o.reference_margin = reader.get_double("reference_margin", 0.0);
-  }
-  reader.finish();
-  auto bad_value = [&](const std::string& key, const std::string& rule) {
-    return Error("sampler '" + name + "': option " + key + " = '" + options.at(key) + "' " + rule);
-  };
-  if (bandwidth == "scott") {
-    if (!o.multivariate) throw bad_value("bandwidth", "needs multivariate = true");
-    o.bandwidth = ParzenOptions::Bandwidth::kScott;
-  } else if (bandwidth != "neighbour") {
-    throw bad_value("bandwidth", "must be neighbour or scott");
-  }
-  if (weights != "ei" && weights != "optuna") throw bad_value("weights", "must be ei or optuna");
-  o.ei_weights = weights == "ei";
-  if (!(o.min_bandwidth > 0.0 && o.min_bandwidth <= 1.0)) {
-    throw bad_value("min_bandwidth", "must be a fraction in (0, 1]");
-  }
-  if (!(o.clip_exponent > 0.0) || !std::isfinite(o.clip_exponent)) {
-    throw bad_value("clip_exponent", "must be a finite number > 0");
-  }
-  if (!(o.gamma > 0.0 && o.gamma <= 1.0)) throw bad_value("gamma", "must be a fraction in (0, 1]");
-  if (o.recombine && !(*o.recombine >= 0.0 && *o.recombine <= 1.0)) {
-    throw bad_value("recombine", "must be a fraction in [0, 1]");
-  }
-  if (o.reference_margin && (!(*o.reference_margin > 0.0) || !std::isfinite(*o.reference_margin))) {
-    throw bad_value("reference_margin", "must be a finite number > 0");
-  }
-  if (!(o.prior_weight >= 0.0) || !std::isfinite(o.prior_weight)) {
-    throw bad_value("prior_weight", "must be a finite number >= 0");
-  }
-  if (o.n_candidates > 100000) throw bad_value("n_candidates", "must be at most 100000");
-  if (!o.multivariate) {
-    // Groups only exist for the joint model; say so if the user asked for both.
-    if (options.contains("group") && o.group) throw bad_value("group", "needs multivariate = true");
-    o.group = false;
-  }
-  return std::make_unique<TpeSampler>(name, o, seed);
+  return std::make_unique<TpeSampler>(name, parse_tpe_options(name, options), seed);
 }
 
 }  // namespace
