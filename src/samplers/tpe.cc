@@ -177,7 +177,6 @@ class TpeSampler : public Sampler {
   std::optional<Config> sample(const SampleContext& context) override {
     const SearchSpace& space = context.space;
     prepare(space);
-    n_objectives_ = context.directions.size();
     // The n-th proposal depends only on (seed, n) and the history; the first draws of this
     // stream are the random sampler's, so the start-up phase matches `random` with the same seed.
     UnitStream rng(mix_seed(seed_, static_cast<uint64_t>(context.trial_count)));
@@ -213,8 +212,9 @@ class TpeSampler : public Sampler {
     }
     if (estimators_.size() < 2 * groups.size()) estimators_.resize(2 * groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
-      candidates[g] = ranked_candidates(groups[g], good, bad, constraints, ei_threshold, rng,
-                                        estimators_[2 * g], estimators_[2 * g + 1]);
+      const double recombine = recombine_fraction(context.directions.size(), groups[g].size());
+      candidates[g] = ranked_candidates(groups[g], good, bad, constraints, ei_threshold, recombine,
+                                        rng, estimators_[2 * g], estimators_[2 * g + 1]);
     }
     for (size_t attempt = 0; attempt < n_candidates; ++attempt) {
       for (size_t g = 0; g < groups.size(); ++g) {
@@ -407,8 +407,8 @@ class TpeSampler : public Sampler {
                                         const std::vector<Observed>& good,
                                         const std::vector<Observed>& bad,
                                         const std::vector<ConstraintModel>& constraints,
-                                        double ei_threshold, UnitStream& rng, ParzenEstimator& l,
-                                        ParzenEstimator& g) {
+                                        double ei_threshold, double recombine, UnitStream& rng,
+                                        ParzenEstimator& l, ParzenEstimator& g) {
     std::vector<ParzenDimension> dims;
     for (size_t p : group) dims.push_back(dims_[p]);
     ParzenOptions parzen{.prior_weight = options_.prior_weight,
@@ -473,7 +473,7 @@ class TpeSampler : public Sampler {
     const size_t n_candidates = static_cast<size_t>(options_.n_candidates);
     std::vector<double> drawn;
     drawn.reserve(n_candidates * group.size());
-    l.sample(rng, n_candidates, drawn, recombine_fraction(group.size()));
+    l.sample(rng, n_candidates, drawn, recombine);
     std::vector<double> log_l = l.log_pdf(drawn), log_g = g.log_pdf(drawn);
     std::vector<double> score(n_candidates);
     for (size_t i = 0; i < n_candidates; ++i) {
@@ -524,15 +524,14 @@ class TpeSampler : public Sampler {
   // drawn from the product of l(x)'s marginals (each coordinate from its own randomly chosen
   // kernel) and still scored by the joint log l(x) - log g(x); see the top of this file.
   static constexpr size_t kRecombineAbove = 10;
-  double recombine_fraction(size_t group_size) const {
+  double recombine_fraction(size_t n_objectives, size_t group_size) const {
     if (options_.recombine) return *options_.recombine;
-    return n_objectives_ > 1 && group_size > kRecombineAbove ? 1.0 : 0.0;
+    return n_objectives > 1 && group_size > kRecombineAbove ? 1.0 : 0.0;
   }
 
   std::string name_;
   TpeOptions options_;
   uint64_t seed_;
-  size_t n_objectives_ = 1;
   const SearchSpace* space_ = nullptr;
   std::vector<ParzenDimension> dims_;
   // Two estimators (good, bad) per group, kept so that their storage is reused.
