@@ -17,5 +17,9 @@ using Command = std::function<int()>;
 Command add_run_command(CLI::App& app, bool resume);
 Command add_show_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
+Command add_studies_command(CLI::App& app);
+Command add_enqueue_command(CLI::App& app);
+Command add_ask_command(CLI::App& app);
+Command add_tell_command(CLI::App& app);
 
 }  // namespace winnow::cli

@@ -23,12 +23,13 @@ std::string short_number(double v) {
 }  // namespace
 
 Progress::Progress(std::string study, Direction direction, int64_t total, int64_t already,
-                   size_t n_objectives, bool quiet)
+                   std::vector<std::string> objective_labels, bool quiet)
     : study_(std::move(study)),
       direction_(direction),
       total_(total),
       done_(already),
-      n_objectives_(n_objectives),
+      n_objectives_(objective_labels.size()),
+      labels_(std::move(objective_labels)),
       quiet_(quiet),
       terminal_(::isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {}
@@ -63,25 +64,26 @@ void Progress::started(const FrozenTrial& trial) {
   ++running_;
   if (quiet_) return;
   // The auto sampler's choice is shown whenever it changes, with its reason.
-  std::string sampler = string_attr(trial, "winnow.sampler");
+  std::string sampler = string_attr(trial, std::string(kSamplerAttr));
   if (!sampler.empty() && sampler != last_sampler_) {
     last_sampler_ = sampler;
     std::string line = "trial " + std::to_string(trial.number) + ": sampler " + sampler;
-    std::string reason = string_attr(trial, "winnow.sampler_reason");
+    std::string reason = string_attr(trial, std::string(kSamplerReasonAttr));
     if (!reason.empty()) line += " (" + reason + ")";
     std::cerr << (terminal_ ? "\r\033[K" : "") << line << "\n";
   }
   if (terminal_) redraw();
 }
 
-void Progress::finished(const FrozenTrial& trial) {
+void Progress::include_existing(std::span<const FrozenTrial> trials) {
   std::lock_guard lock(mutex_);
-  --running_;
-  ++done_;
-  ++done_here_;
-  if (trial.state == TrialState::kFailed) ++failed_;
+  for (const FrozenTrial& trial : trials) consider_best(trial);
+}
+
+void Progress::consider_best(const FrozenTrial& trial) {
   const std::optional<double> budget = numeric_attr(trial, kBudgetAttr);
-  if (trial.state == TrialState::kComplete && n_objectives_ == 1 && !trial.values.empty()) {
+  if (trial.state == TrialState::kComplete && n_objectives_ == 1 && !trial.values.empty() &&
+      trial.feasible()) {
     double v = trial.values[0];
     double at = budget.value_or(std::numeric_limits<double>::infinity());
     if (at > best_budget_) {
@@ -94,6 +96,37 @@ void Progress::finished(const FrozenTrial& trial) {
       best_number_ = trial.number;
     }
   }
+}
+
+void Progress::report_failure(const FrozenTrial& trial) {
+  std::string key = trial.failure_reason.substr(0, trial.failure_reason.find('\n'));
+  for (auto& [reason, count] : failure_reasons_) {
+    if (reason == key) {
+      ++count;
+      return;
+    }
+  }
+  failure_reasons_.emplace_back(key, 1);
+  if (quiet_) return;
+  // The whole reason (it ends with the tail of the trial's log) the first time it is seen.
+  std::string text = trial.failure_reason;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  std::string indented;
+  for (char c : text) indented += c == '\n' ? std::string("\n    ") : std::string(1, c);
+  std::cerr << (terminal_ ? "\r\033[K" : "") << "winnow: trial " << trial.number
+            << " failed: " << indented << "\n";
+  if (terminal_) redraw();
+}
+
+void Progress::finished(const FrozenTrial& trial) {
+  std::lock_guard lock(mutex_);
+  --running_;
+  ++done_;
+  ++done_here_;
+  if (trial.state == TrialState::kFailed) ++failed_;
+  const std::optional<double> budget = numeric_attr(trial, kBudgetAttr);
+  consider_best(trial);
+  if (trial.state == TrialState::kFailed && !trial.interrupted) report_failure(trial);
   if (quiet_) return;
   if (terminal_) {
     redraw();
@@ -101,8 +134,15 @@ void Progress::finished(const FrozenTrial& trial) {
   }
   std::string line = "trial " + std::to_string(trial.number) + " " + std::string(to_string(trial.state));
   if (trial.state == TrialState::kComplete) {
-    line += " value";
-    for (double v : trial.values) line += " " + short_number(v);
+    if (labels_.size() == trial.values.size() && labels_.size() > 1) {
+      for (size_t i = 0; i < trial.values.size(); ++i) {
+        line += (i == 0 ? " " : ", ") + labels_[i] + " " + short_number(trial.values[i]);
+      }
+    } else {
+      line += " value";
+      for (double v : trial.values) line += " " + short_number(v);
+    }
+    if (!trial.feasible()) line += " (infeasible)";
   } else if (trial.state == TrialState::kPruned) {
     if (!trial.intermediate.empty()) {
       line += " at step " + std::to_string(trial.intermediate.rbegin()->first) + " value " +
@@ -141,6 +181,11 @@ void Progress::message(const std::string& text) {
 void Progress::close() {
   std::lock_guard lock(mutex_);
   if (terminal_ && !quiet_) std::cerr << "\n";
+  for (const auto& [reason, count] : failure_reasons_) {
+    if (count > 1) {
+      std::cerr << "winnow: " << count << " trials failed: " << reason << "\n";
+    }
+  }
 }
 
 }  // namespace winnow::cli

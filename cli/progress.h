@@ -9,7 +9,10 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <map>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "winnow/trial.h"
 
@@ -18,15 +21,21 @@ namespace winnow::cli {
 class Progress {
  public:
   Progress(std::string study, Direction direction, int64_t total, int64_t already,
-           size_t n_objectives, bool quiet);
+           std::vector<std::string> objective_labels, bool quiet);
+  // Takes the best value so far from the trials a study already holds (resume, a second
+  // process), so "best" is the study's, not this run's.
+  void include_existing(std::span<const FrozenTrial> trials);
   void started(const FrozenTrial& trial);   // called under the optimize callback lock
   void finished(const FrozenTrial& trial);  // idem
   // A warning about a running trial (from any thread): printed above the live line, which is
   // then redrawn, so the two never garble each other. Printed even when quiet.
   void message(const std::string& text);
+  // Ends the live line and prints how many trials failed with each reason seen more than once.
   void close();
 
  private:
+  void consider_best(const FrozenTrial& trial);
+  void report_failure(const FrozenTrial& trial);
   void redraw();
   std::string eta() const;
 
@@ -38,6 +47,10 @@ class Progress {
   int64_t running_ = 0;
   int64_t failed_ = 0;
   size_t n_objectives_;
+  std::vector<std::string> labels_;  // objective names, or empty
+  // Failure reasons (first line) in order of appearance, with how often each was seen: a
+  // reason is printed in full once, then only counted.
+  std::vector<std::pair<std::string, int64_t>> failure_reasons_;
   bool quiet_;
   bool terminal_;
   std::optional<double> best_;

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "validators.h"
 #include "progress.h"
 #include "winnow/command.h"
 #include "winnow/error.h"
@@ -36,6 +37,11 @@ struct RunArgs {
   std::optional<uint64_t> seed;
   bool requeue = false;
   bool quiet = false;
+  std::string durability;
+  std::optional<double> target;
+  std::optional<int64_t> patience;
+  std::optional<int64_t> max_failures;
+  std::optional<int64_t> fail_fast;
 };
 
 StopSignal* g_stop = nullptr;
@@ -78,30 +84,51 @@ int run(const RunArgs& args, bool resume) {
   if (!args.scheduler.empty()) file.study.scheduler = args.scheduler;
   if (args.seed) file.study.seed = *args.seed;
   if (args.requeue) file.requeue_interrupted = true;
+  if (!args.durability.empty()) {
+    std::optional<Durability> durability = durability_from_string(args.durability);
+    if (!durability) {
+      throw Error("--durability '" + args.durability + "': expected 'normal' or 'full'");
+    }
+    file.storage_options.durability = *durability;
+  }
+  if (args.target) file.stopping.target_value = *args.target;
+  if (args.patience) file.stopping.patience = *args.patience;
+  if (args.max_failures) file.stopping.max_failures = *args.max_failures;
+  if (args.fail_fast) file.stopping.fail_fast = *args.fail_fast;
   if (file.jobs < 1) throw Error("--jobs = " + std::to_string(file.jobs) + ". Violated constraint: >= 1");
 
-  std::shared_ptr<Storage> storage = open_storage(file.storage);
+  std::shared_ptr<Storage> storage = open_storage(file.storage, file.storage_options);
   std::optional<StudyRecord> existing = storage->find_study(file.study.name);
   if (resume && !existing) {
     throw Error("nothing to resume: no study '" + file.study.name + "' in " + storage->url() +
                 " (start it with 'winnow run " + args.file + "')");
   }
   Study study = Study::create(storage, file.space, file.study);
-  int recovered = storage->recover_orphaned_trials(
-      study.id(), file.requeue_interrupted,
-      "interrupted: the winnow process running this trial stopped before it finished");
+  for (const std::string& note : study.notes()) std::cerr << "winnow: note: " << note << "\n";
+  int recovered = study.recover_orphaned_trials(file.requeue_interrupted);
   if (recovered > 0) {
     std::cerr << "winnow: " << recovered << " trial(s) left running by a stopped process were "
               << (file.requeue_interrupted ? "put back in the queue" : "marked failed") << "\n";
   }
-  // Queued configurations belong to the study's start, not to every later run or resume.
-  if (!existing) {
-    for (const Config& config : file.enqueue) study.enqueue(config);
+  // [[enqueue]] configurations the study has not tried or queued yet (one added to the file of
+  // a running study is picked up by the next run or resume).
+  int enqueued = 0;
+  for (const Config& config : file.enqueue) enqueued += study.enqueue_unless_present(config);
+  if (existing && enqueued > 0) {
+    std::cerr << "winnow: " << enqueued << " new configuration(s) from [[enqueue]] queued\n";
   }
 
-  int64_t already = storage->counted_trials(study.id());
-  Progress progress(study.name(), file.study.directions.front(), file.trials, already,
-                    file.study.directions.size(), args.quiet);
+  int64_t already = study.counted_trials();
+  std::vector<std::string> labels = file.study.objective_names;
+  if (labels.empty()) {
+    for (size_t i = 0; i < file.study.directions.size(); ++i) {
+      labels.push_back(file.study.directions.size() == 1 ? "value"
+                                                         : "values[" + std::to_string(i) + "]");
+    }
+  }
+  Progress progress(study.name(), file.study.directions.front(), file.trials, already, labels,
+                    args.quiet);
+  if (already > 0) progress.include_existing(study.trials());
 
   CommandObjectiveOptions objective_options = file.objective;
   objective_options.runs_dir =
@@ -130,20 +157,26 @@ int run(const RunArgs& args, bool resume) {
   options.timeout_seconds = file.timeout_seconds;
   options.retries = file.retries;
   options.stop = &stop;
+  options.stopping = file.stopping;
   options.on_trial_started = [&](const FrozenTrial& t) { progress.started(t); };
   options.on_trial_finished = [&](const FrozenTrial& t) { progress.finished(t); };
-  study.optimize(objective, options);
+  OptimizeResult result = study.optimize(objective, options);
   progress.close();
   g_stop = nullptr;
+  if (result.reason == StopReason::kBrokenSetup) {
+    std::cerr << "winnow: stopped: " << result.message << "\n";
+    return 4;
+  }
 
   std::vector<FrozenTrial> trials = study.trials();
-  StudyRecord record = *storage->find_study(study.name());
-  std::cout << study_report(record, trials, 5);
+  std::cout << study_report(study.record(), trials, 5);
   if (stop.requested()) {
     std::cerr << "winnow: stopped; continue with 'winnow resume " << args.file << "'\n";
     return 130;
   }
-  return 0;
+  if (!result.message.empty()) std::cerr << "winnow: stopped: " << result.message << "\n";
+  // Stopping on too many failures is not a success either.
+  return result.reason == StopReason::kMaxFailures ? 5 : 0;
 }
 
 }  // namespace
@@ -160,7 +193,7 @@ Command add_run_command(CLI::App& app, bool resume) {
                       "<study file stem>.db beside the file");
   command->add_option("--study", args->study, "Study name (default: [study] name)");
   command->add_option("--trials", args->trials, "Total trials of the study (default: [study] trials)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   command->add_option("-j,--jobs", args->jobs, "Trials run at once (default: [study] jobs or 1)");
   command->add_option("--timeout", args->timeout, "Wall-clock limit of this run, e.g. 30m, 2h");
   command->add_option("--sampler", args->sampler, "Sampler spec (default auto), e.g. tpe, gp, cmaes, nsga2, motpe, sobol, random, grid:resolution=5");
@@ -172,6 +205,20 @@ Command add_run_command(CLI::App& app, bool resume) {
                     "Put trials left running by a killed process back in the queue instead of "
                     "marking them failed");
   command->add_flag("-q,--quiet", args->quiet, "No progress output");
+  command->add_option("--durability", args->durability,
+                      "normal (default) or full: also survive a power cut (a disk flush per "
+                      "commit)");
+  command->add_option("--target", args->target,
+                      "Stop once a trial reaches this value (single objective)");
+  command->add_option("--patience", args->patience,
+                      "Stop after this many complete trials without improvement")
+      ->check(at_least(1));
+  command->add_option("--max-failures", args->max_failures,
+                      "Stop after this many failed trials in the run")
+      ->check(at_least(1));
+  command->add_option("--fail-fast", args->fail_fast,
+                      "Stop when the first N trials all fail the same way (default 5; 0 = never)")
+      ->check(at_least(0));
   command->footer(resume ? "Examples:\n"
                            "  winnow resume study.toml\n"
                            "  winnow resume study.toml --trials 200 --jobs 8 --requeue-interrupted"

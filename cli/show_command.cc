@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "validators.h"
 #include "storage_args.h"
 #include "winnow/analysis.h"
 #include "winnow/error.h"
@@ -42,24 +43,40 @@ Command add_show_command(CLI::App& app) {
   auto top = std::make_shared<int>(10);
   auto pareto = std::make_shared<bool>(false);
   auto reference = std::make_shared<std::string>();
+  auto trial_number = std::make_shared<std::optional<int64_t>>();
   command->add_option("location", location->positional,
                       "Storage URL, SQLite file or study file (same as --storage)");
   add_storage_options(*command, *location);
-  command->add_option("--top", *top, "Rows in the leaderboard")->capture_default_str()->check(CLI::PositiveNumber);
+  command->add_option("--top", *top, "Rows in the leaderboard")->capture_default_str()->check(at_least(1));
   command->add_flag("--pareto", *pareto,
                     "The Pareto front (complete, feasible, non-dominated trials) as a table, with "
                     "its hypervolume and the hypervolume after n trials");
   command->add_option("--reference", *reference,
                       "Reference point of the hypervolume, one number per objective, e.g. "
                       "1.1,1.1 (default: worst value + 10% of the range)");
+  command->add_option("--trial", *trial_number,
+                      "One trial in full: parameters, values, metrics, intermediate values, "
+                      "attributes, failure reason");
   command->footer(
       "Examples:\n"
       "  winnow show study.db\n"
+      "  winnow show study.db --trial 12\n"
       "  winnow show --storage sqlite:///data/studies.db --study resnet --top 20\n"
       "  winnow show study.toml                 (the study and storage named by the file)\n"
       "  winnow show study.db --pareto --reference 1.0,200");
-  return [location, top, pareto, reference] {
+  return [location, top, pareto, reference, trial_number] {
     ResolvedStudies resolved = resolve_studies(*location);
+    if (*trial_number) {
+      const StudyRecord& study = single_study(resolved);
+      std::vector<FrozenTrial> trials = resolved.storage->trials(study.id);
+      int64_t n = **trial_number;
+      if (n < 0 || n >= static_cast<int64_t>(trials.size())) {
+        throw Error("--trial " + std::to_string(n) + ": study '" + study.name + "' has trials 0 to " +
+                    std::to_string(static_cast<int64_t>(trials.size()) - 1));
+      }
+      std::cout << trial_report(study, trials[n]);
+      return 0;
+    }
     std::optional<std::vector<double>> reference_point;
     if (!reference->empty()) reference_point = parse_number_list(*reference, "--reference");
     bool first = true;
@@ -100,13 +117,7 @@ Command add_export_command(CLI::App& app) {
       "  winnow export study.db --pareto --format csv -o front.csv");
   return [location, format, output, pareto] {
     ResolvedStudies resolved = resolve_studies(*location);
-    if (resolved.studies.size() != 1) {
-      std::string names;
-      for (const auto& s : resolved.studies) names += " " + s.name;
-      throw Error(resolved.storage->url() + " holds several studies; choose one with --study:" +
-                  names);
-    }
-    const StudyRecord& study = resolved.studies.front();
+    const StudyRecord& study = single_study(resolved);
     std::vector<FrozenTrial> trials = resolved.storage->trials(study.id);
     if (*pareto) {
       std::vector<FrozenTrial> front;

@@ -2,6 +2,9 @@
 #include "storage_args.h"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -26,7 +29,7 @@ bool is_study_file(const std::string& path) {
 
 }  // namespace
 
-ResolvedStudies resolve_studies(const StorageArgs& args) {
+ResolvedStudies resolve_studies(const StorageArgs& args, bool allow_empty) {
   if (!args.positional.empty() && !args.storage.empty()) {
     throw Error("give the storage either as an argument or with --storage, not both");
   }
@@ -54,7 +57,7 @@ ResolvedStudies resolve_studies(const StorageArgs& args) {
     resolved.studies.push_back(*record);
   } else {
     resolved.studies = resolved.storage->list_studies();
-    if (resolved.studies.empty()) throw Error(resolved.storage->url() + " holds no study");
+    if (resolved.studies.empty() && !allow_empty) throw Error(resolved.storage->url() + " holds no study");
   }
   return resolved;
 }
@@ -64,10 +67,26 @@ void write_output(const std::string& path, const std::string& text) {
     std::cout << text << std::flush;
     return;
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw Error("cannot write " + path);
+  // Written with stdio so that the reason of a failure (errno) can be told.
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) throw Error("cannot write " + path + ": " + std::strerror(errno));
+  bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  int error = errno;
+  if (std::fclose(file) != 0 && written) {
+    written = false;
+    error = errno;
+  }
+  if (!written) throw Error("cannot write " + path + ": " + std::strerror(error));
+}
+
+const StudyRecord& single_study(const ResolvedStudies& resolved) {
+  if (resolved.studies.size() != 1) {
+    std::string names;
+    for (const auto& s : resolved.studies) names += " " + s.name;
+    throw Error(resolved.storage->url() + " holds several studies; choose one with --study:" +
+                names);
+  }
+  return resolved.studies.front();
 }
 
 }  // namespace winnow::cli

@@ -29,7 +29,12 @@ struct ResolvedStudies {
   std::shared_ptr<Storage> storage;
   std::vector<StudyRecord> studies;  // the one asked for, or every study when none was named
 };
-ResolvedStudies resolve_studies(const StorageArgs& args);
+// Throws winnow::Error for a storage without studies unless `allow_empty`.
+ResolvedStudies resolve_studies(const StorageArgs& args, bool allow_empty = false);
+
+// The one study asked for; throws winnow::Error listing the studies when the storage holds
+// several and none was named.
+const StudyRecord& single_study(const ResolvedStudies& resolved);
 
 // Writes to `path`, or standard output when it is empty; throws winnow::Error on I/O failure.
 void write_output(const std::string& path, const std::string& text);

@@ -10,3 +10,4 @@ rm -f build/quickstart.db build/quickstart.db-wal build/quickstart.db-shm
 build/winnow run examples/quickstart/study.toml --jobs 4 --storage build/quickstart.db
 echo
 echo "Done. The study is in build/quickstart.db:  build/winnow show build/quickstart.db"
+echo "Each trial's output is in examples/quickstart/study-runs/quickstart/<trial>/output.log"

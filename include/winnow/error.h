@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace winnow {
 
@@ -20,5 +22,9 @@ class StorageError : public Error {
  public:
   using Error::Error;
 };
+
+// " (did you mean 'learning_rate'?)" when a candidate is within a small edit distance of `word`,
+// else "". For messages about unknown keys, parameters, options and commands.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace winnow

@@ -30,14 +30,18 @@ struct SampleContext {
   // uses_history() is false.
   std::span<const FrozenTrial> history;
   std::span<const Direction> directions;
-  // How many trials this study had when the sample was requested (for counters that must
-  // survive a resume even when history is not loaded).
+  // The number the proposed trial will get: the study's trial count when the sample was
+  // requested. A seeded sampler takes its position in its random stream from it, so the
+  // sequence belongs to the study rather than to a process: the study creates the trial only
+  // under this number and asks again if another process took it first (Storage::create_trial),
+  // which is how N processes with one seed never repeat a configuration, and how a resumed
+  // study continues its sequence.
   int64_t trial_count = 0;
   // Where a sampler may leave notes about the configuration it proposes (key -> JSON text),
-  // stored with the trial as user attributes in the same write. Keys start with "winnow.":
-  // "winnow.sampler" names the sampler that proposed it (set by composite samplers such as
-  // auto), other keys carry state a sampler needs to rebuild itself on resume (CMA-ES records
-  // its generation there). Null when the caller keeps no notes.
+  // stored with the trial as system attributes in the same write. Keys are the ones of
+  // winnow/attributes.h: kSamplerAttr names the sampler that proposed it (set by composite
+  // samplers such as auto), other keys carry state a sampler needs to rebuild itself on resume
+  // (CMA-ES records its generation there). Null when the caller keeps no notes.
   std::map<std::string, std::string>* trial_attrs = nullptr;
 };
 
@@ -68,6 +72,22 @@ struct SamplerSpec {
   static SamplerSpec parse(std::string_view text);  // throws winnow::Error
   std::string to_string() const;
 };
+
+// What the engine needs to know about a sampler, declared with its registration
+// (src/samplers/registry.cc), so that the study, the schedulers and other samplers never name a
+// particular one.
+struct SamplerTraits {
+  // Optimises several objectives at once (and one).
+  bool multi_objective = false;
+  // Learns from whatever subset of the trials it is shown, such as those at one budget under a
+  // budget scheduler. False for samplers that replay their own proposals (CMA-ES) or walk a
+  // fixed list (grid).
+  bool learns_from_any_trials = true;
+  // Takes an `n_startup` option: how many trials it proposes before its model starts.
+  bool takes_n_startup = false;
+};
+// The traits of a registered sampler; throws winnow::Error for an unknown name.
+SamplerTraits sampler_traits(std::string_view name);
 
 // Creates a registered sampler. Throws winnow::Error for an unknown name (with a did-you-mean)
 // or an option it does not take. `seed` makes the sequence reproducible in sequential mode.

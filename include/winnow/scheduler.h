@@ -9,7 +9,7 @@
 //     a continuation is a new trial with the same configuration that names the trial it
 //     continues, so the objective can resume from that trial's checkpoint.
 // Like samplers, a scheduler keeps no state of its own: it reads its brackets and rungs back from
-// the trials' attributes ("winnow.budget", "winnow.rung", "winnow.bracket", "winnow.continues"),
+// the trials' system attributes (kBudgetAttr, kRungAttr ... in winnow/attributes.h),
 // so a killed study resumes with every rung intact.
 //
 // Adding a scheduler: one file in src/schedulers/ implementing this interface and one line in
@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "winnow/attributes.h"
 #include "winnow/sampler.h"
 #include "winnow/space.h"
 #include "winnow/trial.h"
@@ -88,6 +89,9 @@ class Scheduler {
   // True for schedulers that give trials budgets (sh, hyperband, asha, bohb); they need a
   // [budget]. Pruners return false: their trials run at the maximum budget.
   virtual bool assigns_budgets() const = 0;
+  // What sampler "auto" means under this scheduler: the one its paper uses (random for SH,
+  // Hyperband and ASHA, TPE for BOHB). Budget schedulers only.
+  virtual std::string_view default_sampler() const { return "random"; }
   // The next trial: a continuation of a promising one, or a new configuration. Called from one
   // thread at a time, with the history current. Budget schedulers only.
   virtual TrialAssignment next(const SchedulerContext& context) { return {}; }
@@ -98,6 +102,9 @@ class Scheduler {
       const SchedulerContext& context, const TrialAssignment& assignment) {
     return std::nullopt;
   }
+  // Whether should_prune() can ever say true. When false (no scheduler, budget schedulers), a
+  // report costs no read of the study's trials.
+  virtual bool prunes() const { return false; }
   // Whether `trial`, which just reported an intermediate value, should stop now. Called from any
   // worker thread, one at a time.
   virtual bool should_prune(const FrozenTrial& trial, const SchedulerContext& context) {
@@ -112,16 +119,6 @@ class Scheduler {
 // "bohb"). Throws winnow::Error for an unknown name (with a did-you-mean) or option.
 std::unique_ptr<Scheduler> create_scheduler(const SamplerSpec& spec, uint64_t seed);
 std::vector<std::string> scheduler_names();
-
-// Attribute keys (user attributes, JSON text) a budget scheduler stores with each trial.
-inline constexpr std::string_view kBudgetAttr = "winnow.budget";
-inline constexpr std::string_view kRungAttr = "winnow.rung";
-inline constexpr std::string_view kBracketAttr = "winnow.bracket";
-inline constexpr std::string_view kContinuesAttr = "winnow.continues";
-// Number of the first trial of the configuration: what checkpoint directories are named after.
-inline constexpr std::string_view kLineageAttr = "winnow.lineage";
-// The budget the continued trial already spent (what its checkpoint holds).
-inline constexpr std::string_view kPreviousBudgetAttr = "winnow.previous_budget";
 
 // Reads a numeric attribute of a trial; nullopt when absent or not a number.
 std::optional<double> numeric_attr(const FrozenTrial& trial, std::string_view key);

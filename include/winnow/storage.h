@@ -48,16 +48,29 @@ class Storage {
   virtual int64_t create_study(const StudyRecord& study) = 0;
   virtual std::optional<StudyRecord> find_study(std::string_view name) = 0;
   virtual std::vector<StudyRecord> list_studies() = 0;
+  // Replaces the study's recorded space (a compatible change: a widened range, an added choice
+  // or parameter; the study checks that). Throws winnow::Error for an unknown study.
+  virtual void set_study_space(int64_t study_id, const std::string& space_json) = 0;
 
   // Creates a trial with the next number of its study. When `budget_limit` > 0 and the study
   // already has that many counted trials (running, complete, pruned, or failed without being
   // interrupted), nothing is created and nullopt is returned: the check and the insert are one
   // atomic step, so several processes never overshoot a budget. `state` is kRunning or kWaiting.
   // `user_attrs` (key -> JSON text) are stored in the same transaction.
+  //
+  // When `number` is given, the trial is created only if that is the study's next number, that
+  // is when no trial was created in the study since the caller read its history; otherwise
+  // nothing is created and nullopt is returned, and the caller reads again and decides again.
+  // This is how a decision taken on a snapshot of the history (a sampler's position in its
+  // seeded stream, a scheduler's promotion) is claimed in the transaction that acts on it, so
+  // that several processes never propose the same configuration or continue a trial twice.
   virtual std::optional<FrozenTrial> create_trial(
       int64_t study_id, const Config& config, TrialState state, std::string_view owner,
       int64_t budget_limit, std::optional<int64_t> retry_of,
-      const std::map<std::string, std::string>& user_attrs = {}) = 0;
+      const std::map<std::string, std::string>& user_attrs = {},
+      std::optional<int64_t> number = std::nullopt) = 0;
+  // The number the next trial created in the study would get (0 for an empty study).
+  virtual int64_t next_trial_number(int64_t study_id) = 0;
   // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none
   // is waiting or the budget is spent.
   virtual std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
@@ -68,6 +81,12 @@ class Storage {
                              std::string_view json_value) = 0;
   // Finishes a running trial. Throws winnow::Error if it is not running.
   virtual void finish_trial(int64_t trial_id, const TrialOutcome& outcome) = 0;
+
+  // Marks a failed trial interrupted: it no longer counts towards the trial budget nor holds a
+  // place on a budget ladder. For failures that say nothing about the configuration, such as
+  // those of a broken setup (a misspelt program name). Its other fields stay as they were.
+  // Throws winnow::Error if the trial is not failed.
+  virtual void discard_failed_trial(int64_t trial_id) = 0;
 
   // Trials of the study whose version is greater than `since_version`, in number order.
   // Passing the largest version seen so far gives just the changes: a cache stays current in
@@ -89,12 +108,29 @@ class Storage {
   Storage() = default;
 };
 
+// How a storage trades commit speed for what survives a crash.
+enum class Durability {
+  // A committed trial survives the death of any process (SQLite: WAL with synchronous=NORMAL);
+  // a power cut or an operating-system crash may lose the last commits, never corrupting the
+  // file. The default: a commit costs no disk flush.
+  kNormal,
+  // A committed trial also survives a power cut (SQLite: synchronous=FULL, a flush per commit).
+  kFull,
+};
+std::optional<Durability> durability_from_string(std::string_view text);  // "normal", "full"
+std::string_view to_string(Durability durability);
+
+struct StorageOptions {
+  // Default: Durability::kNormal. Ignored by the memory storage.
+  Durability durability = Durability::kNormal;
+};
+
 // Opens a storage from a URL:
 //   "memory"                     in-process, lost on exit;
 //   "sqlite:///abs/path.db"      SQLite (created if missing), also "sqlite://relative.db";
 //   "path/to/file.db"            a plain path means SQLite.
 // Throws winnow::Error for an unknown scheme or a file that is not a Winnow database.
-std::unique_ptr<Storage> open_storage(std::string_view url);
+std::unique_ptr<Storage> open_storage(std::string_view url, const StorageOptions& options = {});
 
 // "host:pid:start-time" of the calling process: what create_trial's `owner` should be.
 std::string this_process_owner();

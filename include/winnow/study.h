@@ -143,6 +143,45 @@ class TrialPruned : public std::exception {
 // What an objective returns: a TrialOutcome, or (via the overloads of optimize) a plain double.
 using Objective = std::function<TrialOutcome(Trial&)>;
 
+// Rules that end an optimize() run early, checked after every finished trial. Trials already
+// running are finished and recorded.
+struct StoppingRules {
+  // Stop once a complete trial reaches this value (<= when minimising, >= when maximising);
+  // single objective only. Default: none.
+  std::optional<double> target_value;
+  // Stop after this many complete trials in a row that did not improve on the best value of
+  // the run (under a budget scheduler: trials at the largest budget); 0 = never. Single
+  // objective only. Default: 0.
+  int64_t patience = 0;
+  // Stop after this many failed trials in the run; 0 = never. Default: 0.
+  int64_t max_failures = 0;
+  // The setup is broken when the first `fail_fast` trials of a run all fail for the same reason
+  // (a misspelt program, a missing file): the run stops, and those failures are discarded
+  // (Storage::discard_failed_trial) so they do not use up the study's trial budget; 0 = never.
+  // Default: 5.
+  int64_t fail_fast = 5;
+};
+
+// Why optimize() returned.
+enum class StopReason {
+  kTrialLimit,    // n_trials run, or the study holds max_trials_in_study trials
+  kExhausted,     // the sampler has nothing left to propose
+  kTimeout,       // timeout_seconds passed
+  kStopRequested, // OptimizeOptions::stop was requested
+  kTarget,        // StoppingRules::target_value reached
+  kPatience,      // StoppingRules::patience trials without improvement
+  kMaxFailures,   // StoppingRules::max_failures failed trials
+  kBrokenSetup,   // StoppingRules::fail_fast: the first trials all failed for the same reason
+};
+
+struct OptimizeResult {
+  StopReason reason = StopReason::kTrialLimit;
+  // What happened, for people: "the first 5 trials all failed: ...". Empty for the ordinary
+  // ends (trial limit, exhausted, timeout, stop).
+  std::string message;
+  int64_t trials_finished = 0;  // trials this call finished (retries included)
+};
+
 struct OptimizeOptions {
   // Trials to run in this call (0 = no limit of this kind). Default: 0.
   int64_t n_trials = 0;
@@ -166,6 +205,8 @@ struct OptimizeOptions {
   std::function<void(const FrozenTrial&)> on_trial_finished;
   // Called (under a lock) after a trial is started.
   std::function<void(const FrozenTrial&)> on_trial_started;
+  // Target value, patience, failure limits. Default: see StoppingRules.
+  StoppingRules stopping;
 };
 
 class Study {
@@ -179,6 +220,9 @@ class Study {
 
   const std::string& name() const;
   const SearchSpace& space() const;
+  // What differs from the stored study and is worth telling (a sampler other than the one the
+  // study was created with, ...); empty for a new study.
+  const std::vector<std::string>& notes() const;
   const StudyOptions& options() const;
   int64_t id() const;
   Storage& storage();
@@ -199,11 +243,28 @@ class Study {
   // Puts a configuration in the queue; ask() hands it out before sampling. Checked against the
   // space (winnow::Error on a bad value).
   void enqueue(const Config& config);
+  // Like enqueue(), unless a trial of the study (in any state, queued ones included) already has
+  // this configuration; returns whether it was queued.
+  bool enqueue_unless_present(const Config& config);
 
-  void optimize(const Objective& objective, const OptimizeOptions& options);
-  void optimize(const std::function<double(Trial&)>& objective, const OptimizeOptions& options);
-  void optimize(const std::function<double(Trial&)>& objective, int64_t n_trials, int n_jobs = 1,
-                double timeout_seconds = 0);
+  OptimizeResult optimize(const Objective& objective, const OptimizeOptions& options);
+  OptimizeResult optimize(const std::function<double(Trial&)>& objective,
+                          const OptimizeOptions& options);
+  OptimizeResult optimize(const std::function<double(Trial&)>& objective, int64_t n_trials,
+                          int n_jobs = 1, double timeout_seconds = 0);
+
+  // Trials left running by a process that is gone are failed as interrupted (or, with
+  // `requeue`, put back in the queue); returns how many. Run it before optimize() on a resume.
+  int recover_orphaned_trials(bool requeue);
+  // Trials that count towards a trial budget (every process's): running, complete, pruned and
+  // failed, but not interrupted.
+  int64_t counted_trials();
+  // The study as stored (its name, directions, space, the sampler it was created with).
+  StudyRecord record();
+
+  // A trial another process started (`winnow ask`), to report to or tell; nullopt unless the
+  // study has a running trial with this number.
+  std::optional<Trial> running_trial(int64_t number);
 
   // Queries (read the storage, so they see other processes' trials).
   std::vector<FrozenTrial> trials();
@@ -239,5 +300,11 @@ int best_trial_index(std::span<const FrozenTrial> trials, Direction direction);
 // A plain-text report: counts by state, the best trial(s) and a leaderboard of the top `top`.
 std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> trials,
                          int top = 10);
+// Every study of a storage, one row each: directions, trial counts by state, best value (or
+// the size of the Pareto front), sampler.
+std::string studies_report(Storage& storage);
+// One trial in full: state, values, parameters, metrics, constraints, intermediate values,
+// attributes and the failure reason.
+std::string trial_report(const StudyRecord& study, const FrozenTrial& trial);
 
 }  // namespace winnow

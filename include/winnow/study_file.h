@@ -24,6 +24,8 @@ struct StudyFile {
   double timeout_seconds = 0;    // [study] timeout: wall-clock limit of a run
   int retries = 0;               // [objective] retries
   std::string storage;           // [study] storage URL; "" = <file stem>.db beside the file
+  StorageOptions storage_options;  // [study] durability
+  StoppingRules stopping;        // [study] target, patience, max_failures, fail_fast
   bool requeue_interrupted = false;  // [study] requeue_interrupted
   SearchSpace space;             // [space] and [[forbidden]]
   CommandObjectiveOptions objective;  // [objective]

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "winnow/attributes.h"
 #include "winnow/space.h"
 
 namespace winnow {

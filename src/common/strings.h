@@ -5,11 +5,11 @@
 #include <string_view>
 #include <vector>
 
+#include "winnow/error.h"
+
 namespace winnow {
 
-// " (did you mean 'learning_rate'?)" when a candidate is within a small edit distance of `word`,
-// else "". For error messages about unknown keys, parameters and names.
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+// did_you_mean() is public: winnow/error.h.
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // Shortest text that reads back as the same double ("0.1", "1e-05", "3").

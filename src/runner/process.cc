@@ -68,7 +68,7 @@ void unregister_group(int slot) {
 // ---- The child side: everything is prepared before fork(), so that between fork() and exec
 // only async-signal-safe calls run (another thread may hold the malloc lock at fork time). ----
 
-enum class ChildStage : int { kMemoryLimit = 1, kWorkingDir = 2, kExec = 3 };
+enum class ChildStage : int { kMemoryLimit = 1, kWorkingDir = 2, kExec = 3, kFork = 4 };
 struct ChildFailure {
   ChildStage stage;
   int error;
@@ -84,6 +84,9 @@ struct ChildPlan {
   bool limit_memory = false;
   rlimit memory_limit{};
   int stdin_fd = -1, stdout_fd = -1, log_fd = -1, report_fd = -1;
+  // Read end of a pipe whose write end only this process holds: it reports end of file when
+  // this process dies, however it dies.
+  int death_fd = -1;
 };
 
 [[noreturn]] void report_child_failure(int report_fd, ChildStage stage, int error) {
@@ -93,9 +96,8 @@ struct ChildPlan {
   ::_exit(127);
 }
 
-[[noreturn]] void run_child(const ChildPlan& plan) {
-  // Its own group, so a timeout or a stop can signal it together with everything it spawns.
-  ::setpgid(0, 0);
+// The program: its limits, its folder, its standard streams, then exec.
+[[noreturn]] void exec_program(const ChildPlan& plan) {
   // Undo what the parent's thread may have set up, since exec keeps both: a blocked SIGTERM
   // would make the grace period useless, and an ignored SIGPIPE changes how pipelines end.
   sigset_t none;
@@ -106,19 +108,13 @@ struct ChildPlan {
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD}) {
     ::sigaction(sig, &default_action, nullptr);
   }
+  ::close(plan.death_fd);
   if (plan.limit_memory && ::setrlimit(RLIMIT_AS, &plan.memory_limit) != 0) {
     report_child_failure(plan.report_fd, ChildStage::kMemoryLimit, errno);
   }
   if (plan.working_dir != nullptr && ::chdir(plan.working_dir) != 0) {
     report_child_failure(plan.report_fd, ChildStage::kWorkingDir, errno);
   }
-  // The parent moved every source descriptor above 2, so no dup2 overwrites another source.
-  ::dup2(plan.stdin_fd, STDIN_FILENO);
-  ::dup2(plan.stdout_fd, STDOUT_FILENO);
-  ::dup2(plan.log_fd, STDERR_FILENO);
-  // Descriptors other threads opened without O_CLOEXEC must not leak into the program (a leaked
-  // write end of another trial's pipe would hold that pipe open).
-  ::syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
   // Like execvp: ENOENT-like errors move on to the next PATH entry, EACCES is remembered.
   int error = ENOENT;
   bool saw_eacces = false;
@@ -133,6 +129,77 @@ struct ChildPlan {
     }
   }
   report_child_failure(plan.report_fd, ChildStage::kExec, saw_eacces ? EACCES : error);
+}
+
+// Closes every descriptor from `from` up, except `keep_a` and `keep_b`.
+void close_all_but(int from, int keep_a, int keep_b) {
+  int low = std::min(keep_a, keep_b), high = std::max(keep_a, keep_b);
+  auto close_range = [](int first, int last) {
+    if (first <= last) {
+      ::syscall(SYS_close_range, static_cast<unsigned>(first), static_cast<unsigned>(last), 0u);
+    }
+  };
+  close_range(from, low - 1);
+  close_range(low + 1, high - 1);
+  close_range(high + 1, INT_MAX);
+}
+
+// The forked child is a supervisor, not the program: it leads the trial's process group, runs
+// the program in it, and kills the whole group when this process dies (its death pipe reports
+// end of file), so a Winnow killed with SIGKILL leaves no objective running beside the trials a
+// resume starts. Otherwise it waits for the program and ends the way the program ended (same
+// exit status, or the same signal), which is all the parent sees. Only async-signal-safe calls
+// run here: the parent may have other threads.
+[[noreturn]] void run_child(const ChildPlan& plan) {
+  // Its own group, so a timeout or a stop can signal it together with everything it spawns.
+  ::setpgid(0, 0);
+  // The parent moved every source descriptor above 2, so no dup2 overwrites another source.
+  ::dup2(plan.stdin_fd, STDIN_FILENO);
+  ::dup2(plan.stdout_fd, STDOUT_FILENO);
+  ::dup2(plan.log_fd, STDERR_FILENO);
+  // Descriptors of other trials (a death pipe's write end above all: it would keep another
+  // trial's supervisor from noticing) must not stay open here or leak into the program.
+  close_all_but(3, plan.report_fd, plan.death_fd);
+  // The program decides how it reacts to SIGTERM; the supervisor outlives it to report how it
+  // ended, and dies with the group's SIGKILL.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGPIPE}) ::sigaction(sig, &ignore, nullptr);
+  struct sigaction child_default {};
+  child_default.sa_handler = SIG_DFL;  // an ignored SIGCHLD would reap the program unseen
+  ::sigaction(SIGCHLD, &child_default, nullptr);
+
+  pid_t program = ::fork();
+  if (program < 0) report_child_failure(plan.report_fd, ChildStage::kFork, errno);
+  if (program == 0) exec_program(plan);
+  ::close(plan.report_fd);  // end of file for the parent once the program has exec'd
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, program, 0));
+  int status = 0;
+  while (true) {
+    pollfd fds[2] = {{plan.death_fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    int ready = ::poll(fds, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 10);
+    if (ready > 0 && fds[0].revents != 0) {
+      ::kill(0, SIGKILL);  // the parent is gone: end the whole group, this supervisor with it
+      ::_exit(137);
+    }
+    pid_t done = ::waitpid(program, &status, WNOHANG);
+    if (done == program) break;
+    if (done < 0 && errno != EINTR) ::_exit(127);
+  }
+  if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+  // The same signal ends the supervisor, without a core file of its own.
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  ::sigaction(sig, &default_action, nullptr);
+  sigset_t only;
+  ::sigemptyset(&only);
+  ::sigaddset(&only, sig);
+  ::sigprocmask(SIG_UNBLOCK, &only, nullptr);
+  ::kill(::getpid(), sig);
+  ::_exit(128 + sig);
 }
 
 std::vector<std::string> executable_candidates(const std::string& program,
@@ -372,13 +439,21 @@ ProcessResult run_process(const ProcessRequest& request) {
     return spawn_failure("cannot create a pipe: " + errno_text(errno), start);
   }
   UniqueFd report_read = above_stdio(report_pipe[0]), report_write = above_stdio(report_pipe[1]);
-  if (!out_read || !out_write || !report_read || !report_write) {
+  int death_pipe[2];
+  if (::pipe2(death_pipe, O_CLOEXEC) != 0) {
+    return spawn_failure("cannot create a pipe: " + errno_text(errno), start);
+  }
+  // This process holds the write end until the program's run is over; the supervisor watches
+  // the read end.
+  UniqueFd death_read = above_stdio(death_pipe[0]), death_write = above_stdio(death_pipe[1]);
+  if (!out_read || !out_write || !report_read || !report_write || !death_read || !death_write) {
     return spawn_failure("cannot duplicate a descriptor: " + errno_text(errno), start);
   }
   plan.stdin_fd = stdin_fd.get();
   plan.stdout_fd = out_write.get();
   plan.log_fd = log_fd.get();
   plan.report_fd = report_write.get();
+  plan.death_fd = death_read.get();
 
   pid_t pid = ::fork();
   if (pid < 0) return spawn_failure("fork failed: " + errno_text(errno), start);
@@ -390,6 +465,7 @@ ProcessResult run_process(const ProcessRequest& request) {
   ChildHandle child(pid);
   out_write.reset();
   report_write.reset();
+  death_read.reset();
   stdin_fd.reset();
 
   // The report pipe closes at exec (O_CLOEXEC) or carries why the child gave up.
@@ -407,6 +483,8 @@ ProcessResult run_process(const ProcessRequest& request) {
                                  "': " + errno_text(failure.error),
                              start);
       case ChildStage::kExec: return spawn_failure(errno_text(failure.error), start);
+      case ChildStage::kFork:
+        return spawn_failure("fork failed: " + errno_text(failure.error), start);
     }
     return spawn_failure("the child reported an unknown failure", start);
   }

@@ -22,22 +22,18 @@
 //   6. otherwise, with numeric parameters         -> cmaes, warm-started from the best trials so
 //                                                    far (scales to long runs at O(d^2) per ask);
 //      otherwise                                  -> tpe.
-// Why MOTPE rather than NSGA-II (nsga2.cc) for several objectives: on ZDT1 and ZDT2 (30
-// parameters) and DTLZ2 (3 objectives, 12 parameters), this policy's median hypervolume over 10
-// seeds was higher than NSGA-II's at every budget from 50 to 1,000 trials (ZDT1 at 200 trials,
-// reference (1.1, 10): 8.48 against NSGA-II's 7.72 and random search's 7.49; at 1,000: 9.90
-// against 9.66; DTLZ2 at 200, reference (2.5, 2.5, 2.5): 14.79 against 13.42). The Sobol start
-// made no consistent difference to MOTPE's own random one. Over 3,000 trials (3 seeds) NSGA-II
-// overtook MOTPE on ZDT1 only, after 2,000 trials (10.37 against 10.27 at 3,000), and switching
-// late would not help it: its generations are built only from trials it proposed, so it would
-// start again from a random population.
+// Why MOTPE rather than NSGA-II (nsga2.cc) for several objectives: on the multi-objective
+// suite (bench/mo_suite.cc; figures in docs/benchmarks.md) its median hypervolume was higher at
+// every budget up to a thousand trials; NSGA-II overtook it on one problem only after thousands,
+// and switching late would not help it: its generations are built only from trials it proposed,
+// so it would start again from a random population.
 // The sub-samplers live as long as this sampler, so each keeps its own state (GP kernel fit,
 // CMA-ES distribution) between asks; all of them rebuild from the stored trials after a resume,
 // and the choice depends only on the space, the trial count and whether a stored trial reports
 // constraints, so a resumed run makes the same choices.
-// Why TPE for constraints: on the 20%-feasible disc of TpeSampler.ProposesMostlyFeasible-
-// ConfigurationsUnderConstraints, c-TPE kept 93% of the proposals after start-up feasible
-// (NSGA-II: 93%); GP and CMA-ES would propose by the objective alone.
+// Why TPE for constraints: its c-TPE feasibility model keeps most proposals after start-up
+// feasible (measured in tests/unit/tpe_sampler_test.cc and docs/benchmarks.md); GP and CMA-ES
+// would propose by the objective alone.
 
 #include <algorithm>
 #include <memory>
@@ -94,8 +90,8 @@ class AutoSampler : public Sampler {
     Sampler& sampler = sub_sampler(choice);
     std::optional<Config> config = sampler.sample(context);
     if (config && context.trial_attrs != nullptr) {
-      (*context.trial_attrs)["winnow.sampler"] = "\"" + choice + "\"";
-      (*context.trial_attrs)["winnow.sampler_reason"] = "\"" + reason + "\"";
+      (*context.trial_attrs)[std::string(kSamplerAttr)] = "\"" + choice + "\"";
+      (*context.trial_attrs)[std::string(kSamplerReasonAttr)] = "\"" + reason + "\"";
     }
     return config;
   }
@@ -114,8 +110,7 @@ class AutoSampler : public Sampler {
     }
     if (context.directions.size() > 1) {
       *reason = plural(context.directions.size(), "objective") +
-                ": MOTPE (TPE with a good set by non-domination rank and hypervolume), which "
-                "beat NSGA-II up to 1000 trials on ZDT1, ZDT2 and DTLZ2";
+                ": MOTPE (TPE with a good set by non-domination rank and hypervolume)";
       return kTpe;
     }
     if (reports_constraints(context.history)) {

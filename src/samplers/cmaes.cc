@@ -9,11 +9,10 @@
 // parameter CMA-ES can model is sampled exactly as "random" does.
 //
 // Options (`cmaes:key=value,...`):
-//   sigma0      initial step size in the unit cube, in (0, 1]. Default 0.125: tuned for budgets
-//               of a few hundred trials (bench/sampler_suite, 100 trials: 0.3 lost to Optuna's
-//               CmaEsSampler, which uses range/6, on 7 of 9 functions; 0.125 beat it on 8 of
-//               9 over 60 seeds). A warm start estimates its own, within [0.05, 0.3]; IPOP
-//               restarts use max(sigma0, 0.3).
+//   sigma0      initial step size in the unit cube, in (0, 1]. Default 0.125: chosen on
+//               bench/sampler_suite for budgets of a few hundred trials, where a wider start
+//               (Optuna's range/6) spent too long exploring (docs/benchmarks.md). A warm start
+//               estimates its own, within [0.05, 0.3]; IPOP restarts use max(sigma0, 0.3).
 //   population  lambda of the first run; 0 = 4 + floor(3 ln n). Default 0. IPOP doubles it at
 //               every restart.
 //   restarts    "ipop" (restart with a doubled population from a random point when the run
@@ -57,7 +56,7 @@
 namespace winnow {
 namespace {
 
-constexpr const char* kNoteKey = "winnow.cmaes";
+const std::string kNoteKey(kCmaesNoteAttr);
 // Discrete parameters with more values than this are modelled as continuous: the margin keeps
 // one value from absorbing the distribution, which does not matter at this resolution, and the
 // boundary table would grow with the range.

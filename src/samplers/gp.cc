@@ -52,7 +52,7 @@
 namespace winnow {
 namespace {
 
-constexpr const char* kKernelAttr = "winnow.gp.kernel";
+const std::string kKernelAttr(kGpKernelAttr);
 constexpr int kFullFitEvaluations = 100;
 constexpr int kShortFitEvaluations = 15;
 constexpr int kAnchors = 5;
@@ -84,7 +84,7 @@ struct Observations {
 std::string other_samplers_for_many_objectives() {
   std::vector<std::string> names;
   for (const std::string& name : sampler_names()) {
-    if (name == "nsga2" || name == "motpe" || name == "tpe") names.push_back(name);
+    if (sampler_traits(name).multi_objective) names.push_back(name);
   }
   std::string text;
   for (size_t i = 0; i < names.size(); ++i) {

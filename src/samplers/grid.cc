@@ -31,10 +31,18 @@ class GridSampler : public Sampler {
 
   std::optional<Config> sample(const SampleContext& context) override {
     if (!built_) build(context.space);
-    std::set<std::string> seen;
-    for (const FrozenTrial& trial : context.history) seen.insert(config_key(trial.config));
+    // Only the trials added since the last ask are read: configurations never change, and the
+    // history is in number order with new trials at its end.
+    if (context.history.size() < scanned_) scanned_ = 0, seen_.clear();
+    for (; scanned_ < context.history.size(); ++scanned_) {
+      const FrozenTrial& trial = context.history[scanned_];
+      if (trial.number < 0) break;  // not yet read: looked at on a later ask
+      seen_.insert(config_key(trial.config));
+    }
+    // The cursor stays on the point proposed: if another process takes the trial number first,
+    // the study asks again and the point is still free (or, once created, seen).
     for (; cursor_ < points_.size(); ++cursor_) {
-      if (!seen.contains(config_key(points_[cursor_]))) return points_[cursor_++];
+      if (!seen_.contains(config_key(points_[cursor_]))) return points_[cursor_];
     }
     // Points skipped earlier because another worker had them may have failed since; the grid
     // is still exhausted: every point has been tried once.
@@ -103,6 +111,8 @@ class GridSampler : public Sampler {
   bool built_ = false;
   std::vector<Config> points_;
   size_t cursor_ = 0;
+  std::set<std::string> seen_;
+  size_t scanned_ = 0;
 };
 
 }  // namespace

@@ -68,7 +68,7 @@
 namespace winnow {
 namespace {
 
-constexpr const char* kNoteKey = "winnow.nsga2";
+const std::string kNoteKey(kNsga2NoteAttr);
 constexpr double kBlxAlpha = 0.5;
 // Parents closer than this in a coordinate are treated as equal by SBX (as in Deb's code).
 constexpr double kSbxMinimumGap = 1e-14;

@@ -16,12 +16,11 @@ class RandomSampler : public Sampler {
   bool uses_history() const override { return false; }
 
   std::optional<Config> sample(const SampleContext& context) override {
-    // The n-th proposal depends only on (seed, n); n continues from the trial count after a
-    // resume, so a resumed study does not repeat the configurations it already tried.
-    if (next_index_ < 0) next_index_ = context.trial_count;
-    // A counter-based stream (SplitMix64 over (seed, n, k)): seeding a Mersenne Twister per
-    // trial would cost more than the rest of an in-memory ask and tell together.
-    uint64_t key = mix_seed(seed_, static_cast<uint64_t>(next_index_++));
+    // Trial n's configuration depends only on (seed, n), so processes sharing a study (and a
+    // resumed one) never repeat a configuration. A counter-based stream (SplitMix64 over
+    // (seed, n, k)): seeding a Mersenne Twister per trial would cost more than the rest of an
+    // in-memory ask and tell together.
+    uint64_t key = mix_seed(seed_, static_cast<uint64_t>(context.trial_count));
     uint64_t k = 0;
     std::vector<double> x(context.space.size());
     return draw_allowed(context.space, [&](int) {
@@ -32,7 +31,6 @@ class RandomSampler : public Sampler {
 
  private:
   uint64_t seed_;
-  int64_t next_index_ = -1;
 };
 
 }  // namespace

@@ -12,20 +12,38 @@ namespace {
 
 using Factory = std::unique_ptr<Sampler> (*)(const SamplerOptions&, uint64_t);
 
+struct Registration {
+  std::string name;
+  Factory factory;
+  SamplerTraits traits;
+};
+
+constexpr SamplerTraits kModel{.takes_n_startup = true};
+constexpr SamplerTraits kAnyObjectives{.multi_objective = true};
+
 // One line per sampler.
-const std::vector<std::pair<std::string, Factory>>& registry() {
-  static const std::vector<std::pair<std::string, Factory>> kSamplers = {
-      {"random", &create_random_sampler},
-      {"sobol", &create_sobol_sampler},
-      {"grid", &create_grid_sampler},
-      {"tpe", &create_tpe_sampler},
-      {"motpe", &create_motpe_sampler},
-      {"gp", &create_gp_sampler},
-      {"cmaes", &create_cmaes_sampler},
-      {"auto", &create_auto_sampler},
-      {"nsga2", &create_nsga2_sampler},
+const std::vector<Registration>& registry() {
+  static const std::vector<Registration> kSamplers = {
+      {"random", &create_random_sampler, kAnyObjectives},
+      {"sobol", &create_sobol_sampler, kAnyObjectives},
+      {"grid", &create_grid_sampler, {.multi_objective = true, .learns_from_any_trials = false}},
+      {"tpe", &create_tpe_sampler, {.multi_objective = true, .takes_n_startup = true}},
+      {"motpe", &create_motpe_sampler, {.multi_objective = true, .takes_n_startup = true}},
+      {"gp", &create_gp_sampler, kModel},
+      {"cmaes", &create_cmaes_sampler, {.learns_from_any_trials = false}},
+      {"auto", &create_auto_sampler, kAnyObjectives},
+      {"nsga2", &create_nsga2_sampler, kAnyObjectives},
   };
   return kSamplers;
+}
+
+const Registration& find_registration(std::string_view name) {
+  for (const Registration& entry : registry()) {
+    if (entry.name == name) return entry;
+  }
+  std::vector<std::string> names = sampler_names();
+  throw Error("unknown sampler '" + std::string(name) + "'" + did_you_mean(name, names) +
+              "; available: " + join(names, ", "));
 }
 
 }  // namespace
@@ -69,17 +87,14 @@ std::string SamplerSpec::to_string() const {
 }
 
 std::unique_ptr<Sampler> create_sampler(const SamplerSpec& spec, uint64_t seed) {
-  for (const auto& [name, factory] : registry()) {
-    if (name == spec.name) return factory(spec.options, seed);
-  }
-  std::vector<std::string> names = sampler_names();
-  throw Error("unknown sampler '" + spec.name + "'" + did_you_mean(spec.name, names) +
-              "; available: " + join(names, ", "));
+  return find_registration(spec.name).factory(spec.options, seed);
 }
+
+SamplerTraits sampler_traits(std::string_view name) { return find_registration(name).traits; }
 
 std::vector<std::string> sampler_names() {
   std::vector<std::string> names;
-  for (const auto& entry : registry()) names.push_back(entry.first);
+  for (const Registration& entry : registry()) names.push_back(entry.name);
   return names;
 }
 

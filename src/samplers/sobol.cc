@@ -4,7 +4,7 @@
 // (2008); scrambled with a random linear matrix scramble plus a digital shift (Matousek 1998,
 // the scheme scipy.stats.qmc.Sobol uses), drawn from the seed, so every seed gives a different
 // but equally well-spread sequence and point 0 is not the corner of the cube. The n-th trial
-// uses point n; the counter continues from the trial count after a resume. Dimensions beyond
+// uses point n, whichever process asks for it and after a resume. Dimensions beyond
 // the table are filled with seeded uniform draws (documented in docs/samplers.md).
 #include <array>
 #include <bit>
@@ -54,10 +54,9 @@ class SobolSampler : public Sampler {
 
   std::optional<Config> sample(const SampleContext& context) override {
     if (directions_.empty()) build(context.space.size());
-    if (next_index_ < 0) next_index_ = context.trial_count;
-    // One index per trial, so the n-th trial gets point n however many were rejected before; a
+    // Trial n gets point n (however many were rejected before), whichever process asks; a
     // point a forbidden clause rules out is replaced by seeded uniform draws.
-    uint64_t index = static_cast<uint64_t>(next_index_++);
+    uint64_t index = static_cast<uint64_t>(context.trial_count);
     return draw_allowed(context.space, [&](int attempt) {
       std::vector<double> x = point(index);
       if (attempt > 0) {
@@ -121,7 +120,6 @@ class SobolSampler : public Sampler {
   size_t dimensions_ = 0;
   std::vector<std::vector<uint32_t>> directions_;
   std::vector<uint32_t> shifts_;
-  int64_t next_index_ = -1;
 };
 
 }  // namespace

@@ -17,10 +17,9 @@
 // Options:
 //   min_points = <parameters + 2>  complete trials a budget needs before the sampler learns
 //                                  from it (all schedulers here)
-//   random_fraction = 0.15         bohb only: share of new configurations drawn at random. The
-//                                  paper's 1/3 was measured worse with our TPE on all three
-//                                  learning-curve tasks of bench/multifidelity_suite (TPE keeps
-//                                  exploring through its prior component already).
+//   random_fraction = 0.15         bohb only: share of new configurations drawn at random. Lower
+//                                  than the paper's 1/3 because TPE keeps exploring through its
+//                                  prior component already (comparison in docs/benchmarks.md).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -54,6 +53,10 @@ class HyperbandScheduler final : public Scheduler {
     return "hyperband";
   }
   bool assigns_budgets() const override { return true; }
+  // BOHB is Hyperband with TPE proposing the new configurations (Falkner et al. 2018).
+  std::string_view default_sampler() const override {
+    return variant_ == Variant::kBohb ? "tpe" : "random";
+  }
 
   TrialAssignment next(const SchedulerContext& context) override {
     const BudgetSpec& budget = context.budget;

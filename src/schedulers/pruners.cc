@@ -47,6 +47,7 @@ class PercentilePruner final : public Scheduler {
 
   std::string_view name() const override { return name_; }
   bool assigns_budgets() const override { return false; }
+  bool prunes() const override { return true; }
 
   bool should_prune(const FrozenTrial& trial, const SchedulerContext& context) override {
     if (trial.intermediate.empty() || context.directions.size() != 1) return false;

@@ -52,10 +52,15 @@ SamplerSpec parse_scheduler_spec(std::string_view text) {
 }
 
 void check_sampler_for_budget_scheduler(std::string_view sampler, std::string_view scheduler) {
-  if (sampler == "cmaes" || sampler == "grid") {
+  if (!sampler_traits(sampler).learns_from_any_trials) {
+    std::vector<std::string> usable;
+    for (const std::string& name : sampler_names()) {
+      if (sampler_traits(name).learns_from_any_trials) usable.push_back(name);
+    }
     throw Error("sampler '" + std::string(sampler) + "' cannot be combined with scheduler '" +
                 std::string(scheduler) +
-                "' (it cannot learn from trials at mixed budgets); use random, sobol, tpe or gp");
+                "' (it cannot learn from trials at mixed budgets); use one of " +
+                join(usable, ", "));
   }
 }
 

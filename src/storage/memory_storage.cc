@@ -75,16 +75,22 @@ std::vector<StudyRecord> MemoryStorage::list_studies() {
   return out;
 }
 
+void MemoryStorage::set_study_space(int64_t study_id, const std::string& space_json) {
+  std::lock_guard lock(mutex_);
+  study_or_throw(study_id).record.space_json = space_json;
+}
+
 std::optional<FrozenTrial> MemoryStorage::create_trial(int64_t study_id, const Config& config,
                                                        TrialState state, std::string_view owner,
                                                        int64_t budget_limit,
                                                        std::optional<int64_t> retry_of,
-    const std::map<std::string, std::string>& user_attrs) {
+    const std::map<std::string, std::string>& user_attrs, std::optional<int64_t> number) {
   storage_checks::check_initial_state(state);
   for (const auto& [key, value] : user_attrs) storage_checks::check_user_attr(key, value);
   std::lock_guard lock(mutex_);
   StudyData& study = study_or_throw(study_id);
   if (budget_spent(study, budget_limit)) return std::nullopt;
+  if (number && *number != static_cast<int64_t>(study.trial_ids.size())) return std::nullopt;
 
   TrialData data{study_id, FrozenTrial{}};
   FrozenTrial& trial = data.trial;
@@ -104,6 +110,11 @@ std::optional<FrozenTrial> MemoryStorage::create_trial(int64_t study_id, const C
   study.counted += is_counted(trial.state, trial.interrupted);
   trials_.push_back(std::move(data));
   return trials_.back().trial;
+}
+
+int64_t MemoryStorage::next_trial_number(int64_t study_id) {
+  std::lock_guard lock(mutex_);
+  return static_cast<int64_t>(study_or_throw(study_id).trial_ids.size());
 }
 
 std::optional<FrozenTrial> MemoryStorage::claim_waiting_trial(int64_t study_id,
@@ -189,6 +200,16 @@ std::optional<FrozenTrial> MemoryStorage::trial(int64_t trial_id) {
 int64_t MemoryStorage::counted_trials(int64_t study_id) {
   std::lock_guard lock(mutex_);
   return study_or_throw(study_id).counted;
+}
+
+void MemoryStorage::discard_failed_trial(int64_t trial_id) {
+  std::lock_guard lock(mutex_);
+  TrialData& data = trial_or_throw(trial_id);
+  if (data.trial.state != TrialState::kFailed) {
+    storage_checks::throw_wrong_state("discard", trial_id, data.trial.number, data.trial.state);
+  }
+  if (data.trial.interrupted) return;
+  update_trial(data, [](FrozenTrial& trial) { trial.interrupted = true; });
 }
 
 int MemoryStorage::recover_orphaned_trials(int64_t study_id, bool requeue,

@@ -9,12 +9,22 @@
 
 namespace winnow {
 
-std::unique_ptr<Storage> open_storage(std::string_view url) {
+std::optional<Durability> durability_from_string(std::string_view text) {
+  if (text == "normal") return Durability::kNormal;
+  if (text == "full") return Durability::kFull;
+  return std::nullopt;
+}
+
+std::string_view to_string(Durability durability) {
+  return durability == Durability::kFull ? "full" : "normal";
+}
+
+std::unique_ptr<Storage> open_storage(std::string_view url, const StorageOptions& options) {
   if (url == "memory" || url == ":memory:") return std::make_unique<MemoryStorage>();
   size_t separator = url.find("://");
   if (separator == std::string_view::npos) {
     if (url.empty()) throw Error("storage URL is empty (use 'memory' or a path to a .db file)");
-    return std::make_unique<SqliteStorage>(std::string(url));
+    return std::make_unique<SqliteStorage>(std::string(url), options);
   }
   std::string_view scheme = url.substr(0, separator);
   // "sqlite:///abs/path" keeps the third slash as the root of the path, and "sqlite://rel/path"
@@ -22,7 +32,7 @@ std::unique_ptr<Storage> open_storage(std::string_view url) {
   std::string_view path = url.substr(separator + 3);
   if (scheme == "sqlite") {
     if (path.empty()) throw Error("storage URL '" + std::string(url) + "' has no file path");
-    return std::make_unique<SqliteStorage>(std::string(path));
+    return std::make_unique<SqliteStorage>(std::string(path), options);
   }
   throw Error("storage URL '" + std::string(url) + "' has unknown scheme '" + std::string(scheme) +
               "'; supported: 'memory', 'sqlite:///absolute/path.db', 'sqlite://relative/path.db'"

@@ -191,10 +191,10 @@ void prepare_database(Database& database) {
   // connection settings, not schema, so they are applied on every open.
   database.retry_while_busy([&] { database.execute_script("PRAGMA journal_mode = WAL"); });
 
-  // wal_autocheckpoint: each checkpoint costs two fsyncs, and at SQLite's default of 1000 pages
-  // (one every ~80 ask + tell pairs) they were a third of the wall time of an ask + tell. At
-  // 10000 pages (a WAL of up to ~40 MB while the study runs; it is removed on close) they are
-  // rare. mmap_size lets reads of a large study come straight from the page cache.
+  // wal_autocheckpoint: each checkpoint costs two fsyncs, which at SQLite's default of 1000 pages
+  // dominated the cost of an ask + tell (docs/storage.md). At 10000 pages (a WAL of tens of MB
+  // while the study runs; it is removed on close) they are rare. mmap_size lets reads of a large
+  // study come straight from the page cache.
   database.execute_script(
       "PRAGMA synchronous = NORMAL;"
       "PRAGMA wal_autocheckpoint = 10000;"

@@ -26,22 +26,28 @@ class SqliteStorage final : public Storage {
   // Opens the database at `path`, creating the file (not its folder) if missing. Throws
   // StorageError naming the path when the folder does not exist, the file cannot be opened, is
   // not a Winnow database, or was written by a newer Winnow.
-  explicit SqliteStorage(const std::string& path);
+  explicit SqliteStorage(const std::string& path, const StorageOptions& options = {});
   ~SqliteStorage() override;
 
   int64_t create_study(const StudyRecord& study) override;
   std::optional<StudyRecord> find_study(std::string_view name) override;
   std::vector<StudyRecord> list_studies() override;
+  void set_study_space(int64_t study_id, const std::string& space_json) override;
+  // The value of a PRAGMA on this connection, as text ("synchronous" -> "1"): for diagnostics.
+  std::string pragma(const std::string& name);
 
   std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config, TrialState state,
                                           std::string_view owner, int64_t budget_limit,
                                           std::optional<int64_t> retry_of,
-      const std::map<std::string, std::string>& user_attrs = {}) override;
+      const std::map<std::string, std::string>& user_attrs = {},
+      std::optional<int64_t> number = std::nullopt) override;
+  int64_t next_trial_number(int64_t study_id) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value) override;
   void set_user_attr(int64_t trial_id, std::string_view key, std::string_view json_value) override;
   void finish_trial(int64_t trial_id, const TrialOutcome& outcome) override;
+  void discard_failed_trial(int64_t trial_id) override;
 
   std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) override;
   std::optional<FrozenTrial> trial(int64_t trial_id) override;

@@ -3,41 +3,172 @@
 // The optimize loop: n_jobs worker threads, each asking, evaluating and telling until a limit is
 // reached. Every start and finish is committed to storage before the next step, so a process
 // killed at any instant loses at most the trials it was running.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
 #include <mutex>
 #include <thread>
 
+#include "common/strings.h"
 #include "study/study_impl.h"
 #include "winnow/error.h"
 
 namespace winnow {
+namespace {
 
-void Study::optimize(const std::function<double(Trial&)>& objective, int64_t n_trials, int n_jobs,
-                     double timeout_seconds) {
+// A retry runs where the failed attempt ran: the same budget, rung, bracket, continued trial and
+// lineage (so it resumes from the same checkpoint), and the ladder of a budget scheduler stays
+// whole. Sampler notes are not copied: the retry is not a new proposal.
+std::map<std::string, std::string> retry_attrs(const FrozenTrial& failed) {
+  std::map<std::string, std::string> attrs;
+  for (std::string_view key : {kBudgetAttr, kRungAttr, kBracketAttr, kContinuesAttr,
+                               kPreviousBudgetAttr, kSamplerAttr}) {
+    auto it = failed.user_attrs.find(std::string(key));
+    if (it != failed.user_attrs.end()) attrs.insert(*it);
+  }
+  auto lineage = failed.user_attrs.find(std::string(kLineageAttr));
+  attrs[std::string(kLineageAttr)] =
+      lineage != failed.user_attrs.end() ? lineage->second : std::to_string(failed.number);
+  return attrs;
+}
+
+}  // namespace
+
+OptimizeResult Study::optimize(const std::function<double(Trial&)>& objective, int64_t n_trials,
+                               int n_jobs, double timeout_seconds) {
   OptimizeOptions options;
   options.n_trials = n_trials;
   options.n_jobs = n_jobs;
   options.timeout_seconds = timeout_seconds;
-  optimize(objective, options);
+  return optimize(objective, options);
 }
 
-void Study::optimize(const std::function<double(Trial&)>& objective,
-                     const OptimizeOptions& options) {
-  optimize(Objective([&objective](Trial& trial) {
-             return TrialOutcome{.values = {objective(trial)}};
-           }),
-           options);
+OptimizeResult Study::optimize(const std::function<double(Trial&)>& objective,
+                               const OptimizeOptions& options) {
+  return optimize(Objective([&objective](Trial& trial) {
+                    return TrialOutcome{.values = {objective(trial)}};
+                  }),
+                  options);
 }
 
-void Study::optimize(const Objective& objective, const OptimizeOptions& options) {
+namespace {
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// The stopping rules' view of the run: fed every finished trial (under the callback lock),
+// it says when the run should end and why.
+class StoppingState {
+ public:
+  StoppingState(const StoppingRules& rules, std::span<const Direction> directions, double max_budget)
+      : rules_(rules), single_(directions.size() == 1),
+        minimize_(directions.front() == Direction::kMinimize), max_budget_(max_budget) {}
+
+  // Returns a reason to stop, once.
+  std::optional<StopReason> observe(const FrozenTrial& trial) {
+    if (decided_) return std::nullopt;
+    if (trial.state == TrialState::kFailed && !trial.interrupted) {
+      ++failures_;
+      if (!succeeded_) setup_failures_.push_back(trial);
+      if (rules_.fail_fast > 0 && !succeeded_ &&
+          static_cast<int64_t>(setup_failures_.size()) >= rules_.fail_fast) {
+        const std::string reason = first_line(setup_failures_.front().failure_reason);
+        bool same = std::all_of(setup_failures_.begin(), setup_failures_.end(),
+                                [&](const FrozenTrial& t) {
+                                  return first_line(t.failure_reason) == reason;
+                                });
+        if (same) {
+          message_ = "the first " + std::to_string(setup_failures_.size()) +
+                     " trials all failed the same way, so the setup looks broken: " +
+                     setup_failures_.front().failure_reason +
+                     "\n(these trials are discarded and do not count towards the study's "
+                     "trials; fix the setup and run again)";
+          broken_reason_ = reason;
+          return decide(StopReason::kBrokenSetup);
+        }
+      }
+      if (rules_.max_failures > 0 && failures_ >= rules_.max_failures) {
+        message_ = std::to_string(failures_) + " trials failed in this run (max_failures = " +
+                   std::to_string(rules_.max_failures) + "); the last: " +
+                   first_line(trial.failure_reason);
+        return decide(StopReason::kMaxFailures);
+      }
+      return std::nullopt;
+    }
+    if (trial.state == TrialState::kFailed) return std::nullopt;
+    succeeded_ = true;
+    if (trial.state != TrialState::kComplete || !single_ || trial.values.empty()) {
+      return std::nullopt;
+    }
+    // Values at smaller budgets are not comparable with the final ones.
+    if (numeric_attr(trial, kBudgetAttr).value_or(max_budget_) < max_budget_) return std::nullopt;
+    const double value = trial.values.front();
+    if (rules_.target_value && (minimize_ ? value <= *rules_.target_value
+                                          : value >= *rules_.target_value)) {
+      message_ = "trial " + std::to_string(trial.number) + " reached the target value (" +
+                 format_short(value) + ")";
+      return decide(StopReason::kTarget);
+    }
+    if (!best_ || (minimize_ ? value < *best_ : value > *best_)) {
+      best_ = value;
+      since_best_ = 0;
+    } else if (rules_.patience > 0 && ++since_best_ >= rules_.patience) {
+      message_ = "no improvement in " + std::to_string(since_best_) +
+                 " complete trials (patience); the best value is " + format_short(*best_);
+      return decide(StopReason::kPatience);
+    }
+    return std::nullopt;
+  }
+
+  // A trial that finished after the broken-setup decision with the same failure is discarded
+  // with the others.
+  void note_late(const FrozenTrial& trial) {
+    if (broken_reason_ && !succeeded_ && trial.state == TrialState::kFailed &&
+        !trial.interrupted && first_line(trial.failure_reason) == *broken_reason_) {
+      setup_failures_.push_back(trial);
+    }
+  }
+
+  bool broken_setup() const { return broken_reason_.has_value(); }
+  const std::vector<FrozenTrial>& setup_failures() const { return setup_failures_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::optional<StopReason> decide(StopReason reason) {
+    decided_ = true;
+    return reason;
+  }
+
+  const StoppingRules& rules_;
+  bool single_, minimize_;
+  double max_budget_;
+  bool decided_ = false;
+  bool succeeded_ = false;  // a trial of this run ended other than failed
+  int64_t failures_ = 0;
+  std::vector<FrozenTrial> setup_failures_;  // failures before any success
+  std::optional<std::string> broken_reason_;
+  std::optional<double> best_;
+  int64_t since_best_ = 0;
+  std::string message_;
+};
+
+}  // namespace
+
+OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions& options) {
   if (options.n_jobs < 1) {
     throw Error("optimize: n_jobs = " + std::to_string(options.n_jobs) + ". Violated constraint: >= 1");
   }
   if (options.n_trials < 0 || options.max_trials_in_study < 0 || options.retries < 0 ||
       options.timeout_seconds < 0) {
     throw Error("optimize: n_trials, max_trials_in_study, retries and timeout_seconds must be >= 0");
+  }
+  const StoppingRules& rules = options.stopping;
+  if (rules.patience < 0 || rules.max_failures < 0 || rules.fail_fast < 0) {
+    throw Error("optimize: stopping.patience, max_failures and fail_fast must be >= 0");
+  }
+  if ((rules.target_value || rules.patience > 0) && impl_->options.directions.size() != 1) {
+    throw Error("study '" + name() + "': a target value and patience need a single objective, "
+                "but the study has " + std::to_string(impl_->options.directions.size()));
   }
   using Clock = std::chrono::steady_clock;
   const auto deadline =
@@ -49,6 +180,9 @@ void Study::optimize(const Objective& objective, const OptimizeOptions& options)
   std::atomic<bool> finished{false};
   std::mutex callback_mutex;
   std::exception_ptr first_error;
+  OptimizeResult result;
+  std::optional<StopReason> stopped_by;  // guarded by callback_mutex
+  StoppingState stopping(rules, impl_->options.directions, impl_->budget.max);
 
   auto should_stop = [&] {
     return finished.load() || (options.stop != nullptr && options.stop->requested()) ||
@@ -77,7 +211,14 @@ void Study::optimize(const Objective& objective, const OptimizeOptions& options)
         if (options.n_trials > 0 && started.fetch_add(1) >= options.n_trials) break;
         std::optional<Trial> trial = try_ask(options.max_trials_in_study);
         if (!trial) {
-          finished = true;  // budget spent or sampler exhausted
+          std::lock_guard lock(callback_mutex);
+          if (!stopped_by) {
+            bool spent = options.max_trials_in_study > 0 &&
+                         impl_->storage->counted_trials(impl_->record.id) >=
+                             options.max_trials_in_study;
+            stopped_by = spent ? StopReason::kTrialLimit : StopReason::kExhausted;
+          }
+          finished = true;
           break;
         }
         trial->stop_ = options.stop;
@@ -88,16 +229,23 @@ void Study::optimize(const Objective& objective, const OptimizeOptions& options)
           }
           TrialOutcome outcome = evaluate(*trial);
           tell(*trial, outcome);
-          if (options.on_trial_finished) {
+          {
             std::lock_guard lock(callback_mutex);
-            options.on_trial_finished(trial->record());
+            ++result.trials_finished;
+            if (std::optional<StopReason> reason = stopping.observe(trial->record())) {
+              if (!stopped_by) stopped_by = reason;
+              finished = true;
+            } else {
+              stopping.note_late(trial->record());
+            }
+            if (options.on_trial_finished) options.on_trial_finished(trial->record());
           }
           bool retry = trial->record().state == TrialState::kFailed &&
                        !trial->record().interrupted && attempt < options.retries && !should_stop();
           if (!retry) break;
           std::optional<FrozenTrial> again = impl_->storage->create_trial(
               impl_->record.id, trial->config(), TrialState::kRunning, impl_->owner,
-              options.max_trials_in_study, trial->number());
+              options.max_trials_in_study, trial->number(), retry_attrs(trial->record()));
           if (!again) break;
           std::optional<Trial> next = impl_->make_trial(std::move(*again));
           next->stop_ = options.stop;
@@ -119,6 +267,22 @@ void Study::optimize(const Objective& objective, const OptimizeOptions& options)
     for (std::thread& thread : threads) thread.join();
   }
   if (first_error) std::rethrow_exception(first_error);
+  if (stopping.broken_setup()) {
+    for (const FrozenTrial& trial : stopping.setup_failures()) {
+      impl_->storage->discard_failed_trial(trial.id);
+    }
+  }
+  if (stopped_by) {
+    result.reason = *stopped_by;
+  } else if (options.stop != nullptr && options.stop->requested()) {
+    result.reason = StopReason::kStopRequested;
+  } else if (Clock::now() >= deadline) {
+    result.reason = StopReason::kTimeout;
+  } else {
+    result.reason = StopReason::kTrialLimit;
+  }
+  result.message = stopping.message();
+  return result;
 }
 
 }  // namespace winnow

@@ -13,6 +13,7 @@
 #include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
 #include "schedulers/registry.h"
+#include "space/space_diff.h"
 #include "study/study_impl.h"
 #include "winnow/error.h"
 
@@ -102,6 +103,12 @@ int64_t Trial::lineage() const {
 }
 
 void Trial::set_user_attr(std::string_view key, std::string_view json_value) {
+  if (is_system_attr(key)) {
+    throw Error("trial " + std::to_string(record_.number) + ": user attribute '" +
+                std::string(key) + "': keys starting with '" + std::string(kSystemAttrPrefix) +
+                "' are reserved for Winnow's own state (budget rungs, lineage, sampler notes); "
+                "choose another key");
+  }
   storage_->set_user_attr(record_.id, key, json_value);
   record_.user_attrs[std::string(key)] = std::string(json_value);
 }
@@ -136,27 +143,23 @@ void check_budget_scheduler(const StudyOptions& options, const SamplerSpec& sche
 
 // Under a budget scheduler the sampler sees only the trials of one budget, which changes over
 // time: samplers that replay their own past proposals (CMA-ES) or walk a fixed list (grid)
-// cannot follow that. "auto" becomes what the papers use: random for SH, Hyperband and ASHA,
-// TPE for BOHB, starting to model as soon as a budget has min_points complete trials.
+// cannot follow that. "auto" becomes what the scheduler's paper uses, starting to model as soon
+// as a budget has min_points complete trials.
 SamplerSpec sampler_for_budget_scheduler(const SamplerSpec& sampler, const SamplerSpec& scheduler,
-                                         const SearchSpace& space) {
+                                         const Scheduler& created, const SearchSpace& space) {
   // The scheduler withholds the model's training set until a budget has min_points complete
   // trials, so a model-based sampler needs no start-up phase of its own on top of that.
   auto min_points = scheduler.options.find("min_points");
   std::string n_startup = min_points != scheduler.options.end()
                               ? min_points->second
                               : std::to_string(space.params().size() + 2);
-  if (sampler.name == "auto") {
-    if (scheduler.name != "bohb") return SamplerSpec{"random"};
-    return SamplerSpec{"tpe", {{"n_startup", n_startup}}};
-  }
-  if ((sampler.name == "tpe" || sampler.name == "gp") && !sampler.options.contains("n_startup")) {
-    SamplerSpec adjusted = sampler;
+  SamplerSpec adjusted = sampler;
+  if (sampler.name == "auto") adjusted = SamplerSpec{std::string(created.default_sampler())};
+  check_sampler_for_budget_scheduler(adjusted.name, scheduler.name);
+  if (sampler_traits(adjusted.name).takes_n_startup && !adjusted.options.contains("n_startup")) {
     adjusted.options["n_startup"] = n_startup;
-    return adjusted;
   }
-  check_sampler_for_budget_scheduler(sampler.name, scheduler.name);
-  return sampler;
+  return adjusted;
 }
 
 }  // namespace
@@ -186,7 +189,8 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
   }
   if (impl->scheduler->assigns_budgets()) {
     check_budget_scheduler(options, scheduler_spec);
-    sampler_spec = sampler_for_budget_scheduler(sampler_spec, scheduler_spec, space);
+    sampler_spec =
+        sampler_for_budget_scheduler(sampler_spec, scheduler_spec, *impl->scheduler, space);
     impl->random_sampler = create_sampler(SamplerSpec{"random"}, mix_seed(seed, 0xb0b));
   }
   impl->sampler = create_sampler(sampler_spec, seed);
@@ -211,18 +215,38 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
       if (!options.load_if_exists) {
         throw Error("study '" + options.name + "' already exists in " + storage->url());
       }
-      if (existing->space_json != wanted.space_json) {
-        throw Error("study '" + options.name + "' in " + storage->url() +
-                    " was created with a different search space; use another study name (or "
-                    "another storage) for the new space.\n  stored: " + existing->space_json +
-                    "\n  given:  " + wanted.space_json);
-      }
       if (existing->directions != wanted.directions) {
         throw Error("study '" + options.name + "' in " + storage->url() + " has directions " +
                     describe_directions(existing->directions) + ", not " +
                     describe_directions(wanted.directions));
       }
+      if (existing->space_json != wanted.space_json) {
+        SpaceDiff diff = diff_spaces(existing->space_json, wanted.space_json);
+        if (!diff.incompatible.empty()) {
+          throw Error("study '" + options.name + "' in " + storage->url() +
+                      " was created with another search space, and these changes would leave "
+                      "its trials outside the new one:\n  - " +
+                      join(diff.incompatible, "\n  - ") +
+                      "\nWidening a range, adding a choice or a parameter, or dropping a "
+                      "forbidden clause is allowed; for anything else use another study name "
+                      "(or another storage).");
+        }
+        if (!diff.compatible.empty()) {
+          storage->set_study_space(existing->id, wanted.space_json);
+          existing->space_json = wanted.space_json;
+          impl->notes.push_back("the search space of study '" + options.name +
+                                "' changed: " + join(diff.compatible, "; "));
+        }
+      }
       impl->record = *existing;
+      if (existing->sampler != wanted.sampler) {
+        // Allowed (a study may move on to another sampler), but never silently: every trial
+        // from now on records the sampler that proposed it.
+        impl->record_sampler = true;
+        impl->notes.push_back("study '" + options.name + "' was created with sampler '" +
+                              existing->sampler + "'; this run uses '" + wanted.sampler +
+                              "' (each trial records the sampler that proposed it)");
+      }
       break;
     }
     try {
@@ -242,6 +266,7 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
 
 const std::string& Study::name() const { return impl_->record.name; }
 const SearchSpace& Study::space() const { return impl_->space; }
+const std::vector<std::string>& Study::notes() const { return impl_->notes; }
 const StudyOptions& Study::options() const { return impl_->options; }
 int64_t Study::id() const { return impl_->record.id; }
 Storage& Study::storage() { return *impl_->storage; }
@@ -275,76 +300,94 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     return std::nullopt;
   }
   std::lock_guard lock(impl.sampler_mutex);
-  if (impl.scheduler->assigns_budgets()) return impl.ask_scheduled(who, budget_limit);
-  std::span<const FrozenTrial> history;
-  int64_t trial_count = 0;
-  // The sampler reads the cached history in place (no copy: at thousands of trials a copy
-  // would cost more than a TPE proposal), so the cache stays locked until it is done.
-  std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
-  if (impl.sampler->uses_history()) {
-    history_lock.lock();
-    impl.sync_history();
-    history = impl.history;
-    trial_count = static_cast<int64_t>(impl.history.size());
-  } else {
-    if (impl.initial_trial_count < 0) {
-      impl.initial_trial_count = static_cast<int64_t>(impl.storage->trials(impl.record.id).size());
+  // A proposal is taken on a snapshot of the study and for one trial number (the sampler's
+  // position in its seeded stream, the scheduler's promotion); it is created only under that
+  // number. When another process created a trial in between, the snapshot is stale: read the
+  // study again and propose again, so no configuration or promotion is ever taken twice.
+  while (true) {
+    std::optional<StudyCore::Proposal> proposal =
+        impl.scheduler->assigns_budgets() ? impl.propose_scheduled() : impl.propose();
+    if (!proposal) return std::nullopt;  // the sampler has nothing left to propose
+    std::optional<FrozenTrial> created = impl.storage->create_trial(
+        impl.record.id, proposal->config, TrialState::kRunning, who, budget_limit, std::nullopt,
+        proposal->attrs, proposal->number);
+    if (created) {
+      impl.next_number = created->number + 1;
+      return impl.make_trial(std::move(*created));
     }
-    trial_count = impl.initial_trial_count;
+    if (budget_limit > 0 && impl.storage->counted_trials(impl.record.id) >= budget_limit) {
+      return std::nullopt;
+    }
+    impl.next_number = -1;
   }
-  std::map<std::string, std::string> trial_attrs;
-  SampleContext context{impl.space, history, impl.options.directions, trial_count, &trial_attrs};
-  std::optional<Config> config = impl.sampler->sample(context);
-  if (history_lock.owns_lock()) history_lock.unlock();
-  if (!config) return std::nullopt;
-  std::optional<FrozenTrial> created =
-      impl.storage->create_trial(impl.record.id, *config, TrialState::kRunning, who, budget_limit,
-                                 std::nullopt, trial_attrs);
-  if (!created) return std::nullopt;
-  return impl.make_trial(std::move(*created));
 }
 
-std::optional<Trial> StudyCore::ask_scheduled(const std::string& who, int64_t budget_limit) {
-  std::unique_lock history_lock(history_mutex);
+std::optional<StudyCore::Proposal> StudyCore::propose() {
+  Proposal proposal;
+  std::span<const FrozenTrial> seen;
+  // The sampler reads the cached history in place (no copy: at thousands of trials a copy
+  // would cost more than a TPE proposal), so the cache stays locked until it is done.
+  std::unique_lock history_lock(history_mutex, std::defer_lock);
+  if (sampler->uses_history()) {
+    history_lock.lock();
+    sync_history();
+    seen = history;
+    proposal.number = static_cast<int64_t>(history.size());
+  } else {
+    // Samplers that read no history keep ask() O(1) in the size of the study: the next number
+    // is this process's last one plus one, read from storage only after another process took it.
+    if (next_number < 0) next_number = storage->next_trial_number(record.id);
+    proposal.number = next_number;
+  }
+  SampleContext context{space, seen, options.directions, proposal.number, &proposal.attrs};
+  std::optional<Config> config = sampler->sample(context);
+  if (!config) return std::nullopt;
+  proposal.config = std::move(*config);
+  if (record_sampler) {
+    proposal.attrs.try_emplace(std::string(kSamplerAttr),
+                               "\"" + std::string(sampler->name()) + "\"");
+  }
+  return proposal;
+}
+
+std::optional<StudyCore::Proposal> StudyCore::propose_scheduled() {
+  std::lock_guard history_lock(history_mutex);
   sync_history();
   SchedulerContext context{space, history, options.directions, budget};
   TrialAssignment assignment = scheduler->next(context);
-  Config config;
-  std::map<std::string, std::string> attrs;
+  Proposal proposal;
+  proposal.number = static_cast<int64_t>(history.size());
   if (assignment.continues) {
     const FrozenTrial& source = history.at(static_cast<size_t>(*assignment.continues));
-    config = source.config;
-    attrs = assignment_attrs(assignment, &source);
-  } else {
-    Sampler& chosen = assignment.random_config ? *random_sampler : *sampler;
-    std::vector<FrozenTrial> subset;
-    std::span<const FrozenTrial> seen;
-    if (chosen.uses_history()) {
-      if (auto selected = scheduler->sampler_history(context, assignment)) {
-        subset = std::move(*selected);
-        seen = subset;
-      } else {
-        seen = history;
-      }
-    }
-    SampleContext sample_context{space, seen, options.directions,
-                                 static_cast<int64_t>(history.size()), &attrs};
-    std::optional<Config> proposed = chosen.sample(sample_context);
-    if (!proposed) return std::nullopt;
-    config = std::move(*proposed);
-    for (auto& [key, value] : assignment_attrs(assignment, nullptr)) attrs[key] = value;
-    // Which of the two proposed it (BOHB mixes model and random draws), unless the sampler said.
-    attrs.try_emplace("winnow.sampler", "\"" + std::string(chosen.name()) + "\"");
+    proposal.config = source.config;
+    proposal.attrs = assignment_attrs(assignment, &source);
+    return proposal;
   }
-  history_lock.unlock();
-  std::optional<FrozenTrial> created = storage->create_trial(
-      record.id, config, TrialState::kRunning, who, budget_limit, std::nullopt, attrs);
-  if (!created) return std::nullopt;
-  return make_trial(std::move(*created));
+  Sampler& chosen = assignment.random_config ? *random_sampler : *sampler;
+  std::vector<FrozenTrial> subset;
+  std::span<const FrozenTrial> seen;
+  if (chosen.uses_history()) {
+    if (auto selected = scheduler->sampler_history(context, assignment)) {
+      subset = std::move(*selected);
+      seen = subset;
+    } else {
+      seen = history;
+    }
+  }
+  SampleContext sample_context{space, seen, options.directions, proposal.number,
+                               &proposal.attrs};
+  std::optional<Config> proposed = chosen.sample(sample_context);
+  if (!proposed) return std::nullopt;
+  proposal.config = std::move(*proposed);
+  for (auto& [key, value] : assignment_attrs(assignment, nullptr)) proposal.attrs[key] = value;
+  // Which of the two proposed it (BOHB mixes model and random draws), unless the sampler said.
+  proposal.attrs.try_emplace(std::string(kSamplerAttr),
+                             "\"" + std::string(chosen.name()) + "\"");
+  return proposal;
 }
 
 bool StudyCore::should_prune(const FrozenTrial& trial) {
-  if (scheduler->assigns_budgets()) return false;
+  if (!scheduler->prunes()) return false;
   std::lock_guard lock(history_mutex);
   sync_history();
   SchedulerContext context{space, history, options.directions, budget};
@@ -437,6 +480,36 @@ void Study::enqueue(const Config& given) {
     throw Error("enqueue: " + std::string(e.what()));
   }
   impl_->storage->create_trial(impl_->record.id, config, TrialState::kWaiting, "", 0, std::nullopt);
+}
+
+int Study::recover_orphaned_trials(bool requeue) {
+  return impl_->storage->recover_orphaned_trials(
+      impl_->record.id, requeue,
+      "interrupted: the winnow process running this trial stopped before it finished");
+}
+
+int64_t Study::counted_trials() { return impl_->storage->counted_trials(impl_->record.id); }
+
+StudyRecord Study::record() {
+  std::optional<StudyRecord> stored = impl_->storage->find_study(impl_->record.name);
+  return stored ? *stored : impl_->record;
+}
+
+std::optional<Trial> Study::running_trial(int64_t number) {
+  std::vector<FrozenTrial> all = trials();
+  if (number < 0 || number >= static_cast<int64_t>(all.size())) return std::nullopt;
+  if (all[number].state != TrialState::kRunning) return std::nullopt;
+  return impl_->make_trial(std::move(all[number]));
+}
+
+bool Study::enqueue_unless_present(const Config& given) {
+  Config config;
+  for (const auto& [name, value] : given) config[name] = impl_->space.coerce(name, value);
+  for (const FrozenTrial& trial : trials()) {
+    if (trial.config == config) return false;
+  }
+  enqueue(config);
+  return true;
 }
 
 std::vector<FrozenTrial> Study::trials() {

@@ -61,7 +61,7 @@ namespace {
 
 // Which sampler proposed the trial, as recorded by composite samplers (auto); "" if unrecorded.
 std::string proposing_sampler(const FrozenTrial& trial) {
-  auto it = trial.user_attrs.find("winnow.sampler");
+  auto it = trial.user_attrs.find(std::string(kSamplerAttr));
   if (it == trial.user_attrs.end()) return "";
   nlohmann::json value = nlohmann::json::parse(it->second, nullptr, false);
   return value.is_string() ? value.get<std::string>() : "";
@@ -149,7 +149,7 @@ TrialTable make_trial_table(const StudyRecord& study, std::span<const FrozenTria
     table.columns.push_back(column);
   }
   bool has_sampler = std::any_of(trials.begin(), trials.end(), [](const FrozenTrial& t) {
-    return t.user_attrs.contains("winnow.sampler");
+    return t.user_attrs.contains(std::string(kSamplerAttr));
   });
   if (has_sampler) table.columns.push_back("sampler");
   bool has_budget = std::any_of(trials.begin(), trials.end(), [](const FrozenTrial& t) {

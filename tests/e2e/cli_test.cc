@@ -268,7 +268,9 @@ x = { type = "float", low = 0.0, high = 1.0 }
 }
 
 TEST(Cli, KillNineThenResumeKeepsEveryCompletedTrial) {
-  std::mt19937 rng(std::random_device{}());
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE("kill instants drawn with seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
   for (int round = 0; round < 3; ++round) {
     ScratchDir dir;
     write_file(dir.path() / "study.toml", sleepy_study(40, 3));

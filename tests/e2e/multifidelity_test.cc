@@ -81,7 +81,9 @@ void expect_consistent_rungs(const std::vector<nlohmann::json>& rows) {
 }
 
 TEST(MultiFidelity, AshaAndHyperbandResumeAfterKillNineWithoutLosingOrRepeatingPromotions) {
-  std::mt19937 rng(std::random_device{}());
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE("kill instants drawn with seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
   for (const std::string scheduler : {"asha", "hyperband"}) {
     ScratchDir dir;
     write_file(dir.path() / "train.py", kTrainer);

@@ -9,7 +9,7 @@
 // some malformed table headers (marzer/tomlplusplus#301, fixed after 3.3).
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
 //     -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 \
-//     tests/fuzz/study_file_fuzz.cc src/space/*.cc src/common/*.cc src/samplers/*.cc \
+//     tests/fuzz/study_file_fuzz.cc src/space/*.cc src/studyfile/*.cc src/common/*.cc src/samplers/*.cc \
 //     src/runner/*.cc src/study/*.cc -ltomlplusplus -lyaml-cpp -lsqlite3 -pthread -o study_fuzz
 //   ./study_fuzz -max_len=4096 -timeout=10 corpus/
 #include <cstddef>

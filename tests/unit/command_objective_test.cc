@@ -310,10 +310,14 @@ class CommandObjectiveTest : public ::testing::Test {
   // storing `attrs` with it (what a budget scheduler would have stored).
   TrialOutcome run_trial(const CommandObjectiveOptions& options, Trial** asked = nullptr,
                          const std::map<std::string_view, std::string>& attrs = {}) {
-    study_->enqueue({{"learning_rate", ParamValue(0.01)},
-                     {"optimizer", ParamValue(std::string("adam"))}});
-    trial_ = std::make_unique<Trial>(study_->ask());
-    for (const auto& [key, value] : attrs) trial_->set_user_attr(key, value);
+    // Engine attributes are out of reach of Trial::set_user_attr: the trial is created with
+    // them, as the study does.
+    std::map<std::string, std::string> system_attrs;
+    for (const auto& [key, value] : attrs) system_attrs[std::string(key)] = value;
+    std::optional<FrozenTrial> created = study_->storage().create_trial(
+        study_->id(), {{"learning_rate", ParamValue(0.01)}, {"optimizer", ParamValue(std::string("adam"))}},
+        TrialState::kRunning, "", 0, std::nullopt, system_attrs);
+    trial_ = std::make_unique<Trial>(*study_->running_trial(created->number));
     if (asked != nullptr) *asked = trial_.get();
     return make_command_objective(options)(*trial_);
   }

@@ -113,7 +113,8 @@ SearchSpace random_space(uint64_t seed) {
   return space;
 }
 
-const std::vector<std::string> kAllSamplers = {"random", "sobol", "grid", "tpe", "gp", "cmaes", "auto", "nsga2"};
+// Every registered sampler: a new one cannot escape the contract.
+const std::vector<std::string> kAllSamplers = sampler_names();
 
 class SamplerContract : public ::testing::TestWithParam<std::string> {};
 
@@ -225,6 +226,16 @@ TEST(SobolSampler, FillsTheSquareEvenly) {
                   static_cast<int>(std::get<double>(c.at("y")) * 16)});
   }
   EXPECT_EQ(cells.size(), 256u);
+}
+
+TEST(SamplerRegistry, TraitsAreDeclaredWithTheRegistration) {
+  EXPECT_TRUE(sampler_traits("tpe").takes_n_startup);
+  EXPECT_TRUE(sampler_traits("tpe").multi_objective);
+  EXPECT_FALSE(sampler_traits("gp").multi_objective);
+  EXPECT_FALSE(sampler_traits("cmaes").learns_from_any_trials);
+  EXPECT_FALSE(sampler_traits("grid").learns_from_any_trials);
+  EXPECT_TRUE(sampler_traits("random").learns_from_any_trials);
+  EXPECT_THROW(sampler_traits("tpee"), Error);
 }
 
 TEST(SamplerRegistry, UnknownNamesAndOptionsAreClearErrors) {

@@ -237,17 +237,31 @@ TEST(SuccessiveHalving, PromotesExactlyTheBestOfEachFinishedStage) {
 
 TEST(Hyperband, ParallelWorkersStartTheNextBracketInsteadOfWaiting) {
   BudgetSpec budget{.min = 1, .max = 9, .eta = 3};
-  Study study = budget_study(open_storage("memory"), "sh", budget);
+  Study study = budget_study(open_storage("memory"), "hyperband", budget);
   run_curve(study, 60, 4);
   std::vector<FrozenTrial> trials = study.trials();
   EXPECT_EQ(trials.size(), 60u);
   expect_consistent_ladder(trials, budget);
-  // No stage is ever larger than its bracket allows.
-  std::map<std::pair<int, int>, int> count;
+  // Trials per (bracket, rung). A bracket starts its configurations on one rung and keeps at most
+  // floor(n / eta^k) of its n starters k rungs higher; no bracket starts more than budget.max /
+  // budget.min configurations.
+  std::map<int, std::map<int, int>> count;
   for (const FrozenTrial& t : trials) {
-    ++count[{static_cast<int>(attr(t, kBracketAttr)), static_cast<int>(attr(t, kRungAttr))}];
+    ++count[static_cast<int>(attr(t, kBracketAttr))][static_cast<int>(attr(t, kRungAttr))];
   }
-  for (const auto& [key, n] : count) EXPECT_LE(n, key.second == 0 ? 9 : key.second == 1 ? 3 : 1);
+  std::set<int> starting_rungs;
+  for (const auto& [bracket, rungs] : count) {
+    auto [first_rung, starters] = *rungs.begin();
+    starting_rungs.insert(first_rung);
+    EXPECT_LE(starters, 9) << "bracket " << bracket;
+    for (const auto& [rung, n] : rungs) {
+      EXPECT_LE(n, static_cast<int>(starters / std::pow(3, rung - first_rung)))
+          << "bracket " << bracket << " rung " << rung;
+    }
+  }
+  // Hyperband's brackets start at different budgets (Successive Halving's all start at min).
+  EXPECT_GE(starting_rungs.size(), 2u);
+  EXPECT_GE(count.size(), 3u) << "workers moved on to later brackets";
 }
 
 // --- ASHA ------------------------------------------------------------------------------------
@@ -430,6 +444,28 @@ TEST(Asha, ModelBasedSamplersStartModellingWithTheScheduler) {
 }
 
 // --- Configuration errors ---------------------------------------------------------------------
+
+// Every registered scheduler runs a study to its budget with a consistent ladder: a new one
+// cannot escape this check.
+TEST(SchedulerRegistry, EveryRegisteredSchedulerRunsAStudy) {
+  BudgetSpec budget{.min = 1, .max = 9, .eta = 3};
+  for (const std::string& name : scheduler_names()) {
+    SCOPED_TRACE(name);
+    Study study = budget_study(open_storage("memory"), name, budget, "auto");
+    study.optimize(
+        [](Trial& t) {
+          double budget = t.budget().value_or(9);
+          for (int step = 1; step <= 3; ++step) t.report(step, curve(t, budget * step / 3));
+          return curve(t, budget);
+        },
+        OptimizeOptions{.n_trials = 30, .n_jobs = 2});
+    std::vector<FrozenTrial> trials = study.trials();
+    EXPECT_EQ(trials.size(), 30u);
+    for (const FrozenTrial& t : trials) EXPECT_NE(t.state, TrialState::kFailed) << t.number;
+    std::unique_ptr<Scheduler> scheduler = create_scheduler(SamplerSpec{name}, 1);
+    if (scheduler->assigns_budgets()) expect_consistent_ladder(trials, budget);
+  }
+}
 
 TEST(SchedulerErrors, BudgetSchedulersNeedABudgetOneObjectiveAndACompatibleSampler) {
   auto create = [](StudyOptions options) {

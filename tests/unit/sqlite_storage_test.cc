@@ -18,6 +18,7 @@
 
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
+#include "storage/sqlite_storage.h"
 #include "winnow/storage.h"
 
 namespace winnow {
@@ -382,3 +383,24 @@ TEST(SqliteStorage, AKilledWriterLosesNoFinishedTrial) {
 
 }  // namespace
 }  // namespace winnow
+
+namespace winnow::storage_test {
+namespace {
+
+TEST(SqliteStorage, FullDurabilityFlushesEveryCommit) {
+  TempDir folder;
+  std::string path = folder.path() + "/durable.db";
+  // SQLite's numbers: NORMAL = 1, FULL = 2.
+  SqliteStorage normal(path);
+  EXPECT_EQ(normal.pragma("synchronous"), "1");
+  SqliteStorage full(path, StorageOptions{.durability = Durability::kFull});
+  EXPECT_EQ(full.pragma("synchronous"), "2");
+  std::unique_ptr<Storage> opened = open_storage("sqlite://" + path, {.durability = Durability::kFull});
+  EXPECT_EQ(dynamic_cast<SqliteStorage&>(*opened).pragma("synchronous"), "2");
+  EXPECT_EQ(durability_from_string("full"), Durability::kFull);
+  EXPECT_EQ(durability_from_string("normal"), Durability::kNormal);
+  EXPECT_FALSE(durability_from_string("fsync"));
+}
+
+}  // namespace
+}  // namespace winnow::storage_test

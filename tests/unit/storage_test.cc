@@ -226,6 +226,50 @@ TYPED_TEST(StorageContract, BudgetLimitCountsEverythingButInterruptedFailures) {
   EXPECT_EQ(this->storage_->counted_trials(study), 5);
 }
 
+TYPED_TEST(StorageContract, CreatesATrialUnderAGivenNumberOnlyIfItIsTheNextOne) {
+  int64_t study = this->make_study();
+  std::string owner = this_process_owner();
+  EXPECT_EQ(this->storage_->next_trial_number(study), 0);
+  auto create = [&](int64_t number, double x) {
+    return this->storage_->create_trial(study, {{"x", x}}, TrialState::kRunning, owner, 0, {},
+                                        {}, number);
+  };
+  std::optional<FrozenTrial> first = create(0, 0.1);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->number, 0);
+  // Another process proposed for number 0 too, from the same snapshot: refused, nothing stored.
+  EXPECT_FALSE(create(0, 0.2));
+  EXPECT_FALSE(create(2, 0.2));
+  EXPECT_EQ(this->storage_->next_trial_number(study), 1);
+  ASSERT_EQ(this->storage_->trials(study).size(), 1u);
+  EXPECT_EQ(std::get<double>(this->storage_->trials(study)[0].config.at("x")), 0.1);
+  std::optional<FrozenTrial> second = create(1, 0.2);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->number, 1);
+  // Enqueued trials take numbers too.
+  ASSERT_TRUE(this->storage_->create_trial(study, {}, TrialState::kWaiting, "", 0, {}));
+  EXPECT_EQ(this->storage_->next_trial_number(study), 3);
+  EXPECT_FALSE(create(2, 0.3));
+}
+
+TYPED_TEST(StorageContract, DiscardedFailuresStopCounting) {
+  int64_t study = this->make_study();
+  std::string owner = this_process_owner();
+  FrozenTrial broken = this->start_trial(study);
+  FrozenTrial running = this->start_trial(study);
+  this->storage_->finish_trial(broken.id, failed("No such file or directory", false));
+  EXPECT_EQ(this->storage_->counted_trials(study), 2);
+  int64_t version = this->storage_->trials(study)[0].version;
+  this->storage_->discard_failed_trial(broken.id);
+  this->storage_->discard_failed_trial(broken.id);  // a second time changes nothing
+  EXPECT_EQ(this->storage_->counted_trials(study), 1);
+  FrozenTrial stored = this->storage_->trials(study)[0];
+  EXPECT_TRUE(stored.interrupted);
+  EXPECT_EQ(stored.failure_reason, "No such file or directory");
+  EXPECT_GT(stored.version, version);  // caches see the change
+  EXPECT_THROW(this->storage_->discard_failed_trial(running.id), Error);
+}
+
 TYPED_TEST(StorageContract, ReportedStepIsOverwrittenByALaterReport) {
   int64_t study = this->make_study();
   FrozenTrial trial = this->start_trial(study);

@@ -1,7 +1,11 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -109,18 +113,30 @@ TEST(Study, RetriesLinkToTheAttemptTheyRetry) {
   EXPECT_EQ(trials[0].config, trials[2].config);
 }
 
-TEST(Study, ParallelJobsRespectTheStudyBudget) {
+TEST(Study, ParallelJobsRunAtOnceAndRespectTheStudyBudget) {
   Study study = Study::create(memory(), xy_space(), {.name = "p", .seed = 4});
-  std::atomic<int> running{0}, peak{0};
+  std::mutex mutex;
+  std::condition_variable all_running;
+  int running = 0, peak = 0;
   study.optimize(Objective([&](Trial& t) -> TrialOutcome {
-                   int now = ++running;
-                   int old = peak.load();
-                   while (now > old && !peak.compare_exchange_weak(old, now)) {}
+                   {
+                     std::unique_lock lock(mutex);
+                     peak = std::max(peak, ++running);
+                     all_running.notify_all();
+                     // The first trials wait until four run at once (bounded, so a serial loop
+                     // fails the assertion below instead of hanging).
+                     if (t.number() < 4) {
+                       all_running.wait_for(lock, std::chrono::seconds(30),
+                                            [&] { return peak >= 4; });
+                     }
+                   }
                    t.report(1, 0.5);
+                   std::lock_guard lock(mutex);
                    --running;
                    return TrialOutcome{.values = {t.float_param("x")}};
                  }),
                  OptimizeOptions{.max_trials_in_study = 57, .n_jobs = 4});
+  EXPECT_EQ(peak, 4);
   std::vector<FrozenTrial> trials = study.trials();
   EXPECT_EQ(trials.size(), 57u);
   std::set<int64_t> numbers;
@@ -152,9 +168,33 @@ TEST(Study, ReopeningWithAnotherSpaceIsRefused) {
     Study::create(storage, other, {.name = "same"});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("different search space"), std::string::npos);
+    std::string message = e.what();
+    EXPECT_NE(message.find("another search space"), std::string::npos) << message;
+    EXPECT_NE(message.find("x: low -5 -> 0 (narrowed)"), std::string::npos) << message;
+    EXPECT_NE(message.find("x: high 5 -> 1 (narrowed)"), std::string::npos) << message;
+    EXPECT_NE(message.find("parameter 'y' removed"), std::string::npos) << message;
+    EXPECT_EQ(message.find("{\"params\""), std::string::npos) << "no raw JSON: " << message;
   }
   EXPECT_THROW(Study::create(storage, xy_space(), {.name = "same", .load_if_exists = false}), Error);
+}
+
+TEST(Study, AWiderSpaceIsRecordedAndTheStudyGoesOn) {
+  auto storage = memory();
+  Study first = Study::create(storage, xy_space(), {.name = "grow", .seed = 1});
+  first.optimize([](Trial& t) { return t.float_param("x"); }, 5);
+  SearchSpace wider;
+  wider.add_float("x", -10.0, 5.0).add_int("y", 0, 20).add_categorical("kind", {"a", "b"});
+  wider.validate();
+  Study second = Study::create(storage, wider, {.name = "grow", .seed = 1});
+  ASSERT_EQ(second.notes().size(), 1u);
+  EXPECT_NE(second.notes()[0].find("x: low -5 -> -10"), std::string::npos) << second.notes()[0];
+  EXPECT_NE(second.notes()[0].find("y: high 10 -> 20"), std::string::npos) << second.notes()[0];
+  EXPECT_NE(second.notes()[0].find("parameter 'kind' added"), std::string::npos);
+  EXPECT_EQ(storage->find_study("grow")->space_json, wider.to_json());
+  second.optimize([](Trial& t) { return t.float_param("x"); }, 5);
+  EXPECT_EQ(second.trials().size(), 10u);
+  // The older, narrower space is now the incompatible one.
+  EXPECT_THROW(Study::create(storage, xy_space(), {.name = "grow"}), Error);
 }
 
 TEST(Study, ExhaustedGridEndsOptimize) {

@@ -20,7 +20,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
-#include "space/document.h"
+#include "studyfile/document.h"
 
 namespace winnow::document {
 namespace {

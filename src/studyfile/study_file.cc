@@ -19,8 +19,8 @@
 #include <sstream>
 
 #include "common/strings.h"
-#include "space/document.h"
-#include "space/typed_values.h"
+#include "studyfile/document.h"
+#include "studyfile/typed_values.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
 #include "winnow/scheduler.h"
@@ -47,7 +47,8 @@ const KeyList& top_level_keys() {
 const KeyList& study_keys() {
   static const KeyList keys = {"name",   "direction", "directions", "objectives",
                                "sampler", "scheduler", "seed",     "trials",     "jobs",
-                               "timeout", "storage",  "requeue_interrupted", "constraints"};
+                               "timeout", "storage",  "requeue_interrupted", "constraints",
+                               "durability", "target", "patience", "max_failures", "fail_fast"};
   return keys;
 }
 const KeyList& budget_keys() {
@@ -240,6 +241,21 @@ class StudyFileInterpreter : private document::TypedValues {
         out.storage = resolve_storage(string_value(value, path, false));
       } else if (member.key == "requeue_interrupted") {
         out.requeue_interrupted = bool_value(value, path);
+      } else if (member.key == "durability") {
+        std::string text = string_value(value, path, false);
+        std::optional<Durability> durability = durability_from_string(text);
+        if (!durability) {
+          fail(member.line, path, "'" + text + "' is not a durability (\"normal\" or \"full\")");
+        }
+        out.storage_options.durability = *durability;
+      } else if (member.key == "target") {
+        out.stopping.target_value = number_value(value, path);
+      } else if (member.key == "patience") {
+        out.stopping.patience = integer_value(value, path, 1);
+      } else if (member.key == "max_failures") {
+        out.stopping.max_failures = integer_value(value, path, 1);
+      } else if (member.key == "fail_fast") {
+        out.stopping.fail_fast = integer_value(value, path, 0);
       }
     }
     if (const Member* sampler = table->find("sampler")) {

@@ -1,6 +1,6 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
-// Typed reads of document values (space/document.h) for the study-file
+// Typed reads of document values (studyfile/document.h) for the study-file
 // interpreter: each checks the node's kind and range and fails with the file,
 // line and key path, e.g. "study.toml:14: space.lr.low: expected a number, got
 // a string ("0.1")".
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "space/document.h"
+#include "studyfile/document.h"
 #include "winnow/space.h"
 
 namespace winnow::document {

@@ -9,7 +9,7 @@
 
 #include <toml++/toml.h>
 
-#include "space/document.h"
+#include "studyfile/document.h"
 
 namespace winnow::document {
 namespace {

@@ -1,5 +1,5 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
-#include "space/typed_values.h"
+#include "studyfile/typed_values.h"
 
 #include <cmath>
 

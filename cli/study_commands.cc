@@ -1,0 +1,207 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Commands that manage studies and drive trials by hand:
+//   winnow studies STORAGE                 one line per study
+//   winnow enqueue study.toml k=v ...      queue a configuration
+//   winnow ask study.toml [--json]         start a trial, print its parameters
+//   winnow tell study.toml --trial N ...   finish it with values, pruned or failed
+// `ask` and `tell` let a shell script or a cluster scheduler run the objective itself.
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "commands.h"
+#include "storage_args.h"
+#include "winnow/error.h"
+#include "winnow/study.h"
+#include "winnow/study_file.h"
+
+namespace winnow::cli {
+namespace {
+
+// Text from the command line as the most specific value it reads as: an integer, a number,
+// true/false, else a string. SearchSpace::coerce then brings it to the parameter's type.
+ParamValue parse_cli_value(const std::string& text) {
+  int64_t integer = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
+  if (error == std::errc() && end == text.data() + text.size()) return integer;
+  char* number_end = nullptr;
+  double number = std::strtod(text.c_str(), &number_end);
+  if (!text.empty() && number_end == text.c_str() + text.size()) return number;
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return text;
+}
+
+// "lr=0.01 layers=3" -> a configuration of the file's space; winnow::Error names a bad item.
+Config parse_assignments(const std::vector<std::string>& items, const SearchSpace& space) {
+  Config config;
+  for (const std::string& item : items) {
+    size_t equals = item.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw Error("'" + item + "': expected name=value, e.g. lr=0.01");
+    }
+    std::string name = item.substr(0, equals);
+    if (space.find(name) == nullptr) {
+      std::vector<std::string> names;
+      for (const ParamSpec& spec : space.params()) names.push_back(spec.name);
+      throw Error("'" + item + "': the space has no parameter '" + name + "'" +
+                  did_you_mean(name, names));
+    }
+    config[name] = space.coerce(name, parse_cli_value(item.substr(equals + 1)));
+  }
+  return config;
+}
+
+// Opens the study a study file describes (creating it when new, as `run` would).
+Study open_file_study(const std::string& path, const std::string& storage_flag,
+                      const std::string& study_flag) {
+  StudyFile file = load_study_file(path);
+  if (!storage_flag.empty()) file.storage = storage_flag;
+  if (!study_flag.empty()) file.study.name = study_flag;
+  return Study::create(open_storage(file.storage, file.storage_options), file.space, file.study);
+}
+
+std::string describe_config(const Config& config) {
+  std::string text;
+  for (const auto& [name, value] : config) {
+    text += (text.empty() ? "" : " ") + name + "=" + to_string(value);
+  }
+  return text;
+}
+
+}  // namespace
+
+Command add_studies_command(CLI::App& app) {
+  auto* command = app.add_subcommand("studies", "List the studies of a storage");
+  auto location = std::make_shared<StorageArgs>();
+  command->add_option("location", location->positional, "Storage URL or SQLite file");
+  command->add_option("--storage", location->storage, "Storage URL (same as the argument)");
+  command->footer("Example:\n  winnow studies study.db");
+  return [location] {
+    ResolvedStudies resolved = resolve_studies(*location, /*allow_empty=*/true);
+    std::cout << studies_report(*resolved.storage);
+    return 0;
+  };
+}
+
+Command add_enqueue_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "enqueue", "Queue a configuration: the study's next trial evaluates it before sampling");
+  auto file = std::make_shared<std::string>();
+  auto items = std::make_shared<std::vector<std::string>>();
+  auto storage = std::make_shared<std::string>();
+  auto study = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  command->add_option("file", *file, "Study file (.toml, .yaml, .json)")->required();
+  command->add_option("params", *items, "name=value for every active parameter")->required();
+  command->add_option("--storage", *storage, "Storage URL (default: the file's)");
+  command->add_option("--study", *study, "Study name (default: the file's)");
+  command->add_flag("--force", *force, "Queue it even if the study already has it");
+  command->footer("Example:\n  winnow enqueue study.toml lr=0.001 layers=4 optimizer=adam");
+  return [file, items, storage, study, force] {
+    Study opened = open_file_study(*file, *storage, *study);
+    Config config = parse_assignments(*items, opened.space());
+    bool queued = true;
+    if (*force) {
+      opened.enqueue(config);
+    } else {
+      queued = opened.enqueue_unless_present(config);
+    }
+    std::cout << (queued ? "queued: " : "already in the study (use --force to queue it again): ")
+              << describe_config(config) << "\n";
+    return 0;
+  };
+}
+
+Command add_ask_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "ask", "Start a trial and print its number and parameters (finish it with 'winnow tell')");
+  auto file = std::make_shared<std::string>();
+  auto storage = std::make_shared<std::string>();
+  auto study = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  command->add_option("file", *file, "Study file (.toml, .yaml, .json)")->required();
+  command->add_option("--storage", *storage, "Storage URL (default: the file's)");
+  command->add_option("--study", *study, "Study name (default: the file's)");
+  command->add_flag("--json", *json, "Print {\"number\": N, \"params\": {...}} instead of lines");
+  command->footer(
+      "Prints 'number=N' then one 'name=value' line per parameter. The trial stays running\n"
+      "until 'winnow tell'; no process owns it, so a resume never fails it.\n"
+      "Example:\n"
+      "  eval \"$(winnow ask study.toml | sed 's/^/export WINNOW_/')\"\n"
+      "  winnow tell study.toml --trial \"$WINNOW_number\" --value \"$(./train.sh)\"");
+  return [file, storage, study, json] {
+    Study opened = open_file_study(*file, *storage, *study);
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    std::optional<Trial> trial = opened.try_ask(0, std::string("ask@") + host);
+    if (!trial) throw Error("study '" + opened.name() + "': the sampler has nothing left to propose");
+    if (*json) {
+      nlohmann::json params = nlohmann::json::object();
+      for (const auto& [name, value] : trial->config()) {
+        std::visit([&](const auto& v) { params[name] = v; }, value);
+      }
+      std::cout << nlohmann::json{{"number", trial->number()}, {"params", params}}.dump() << "\n";
+    } else {
+      std::cout << "number=" << trial->number() << "\n";
+      for (const auto& [name, value] : trial->config()) {
+        std::cout << name << "=" << to_string(value) << "\n";
+      }
+    }
+    return 0;
+  };
+}
+
+Command add_tell_command(CLI::App& app) {
+  auto* command = app.add_subcommand("tell", "Finish a trial started with 'winnow ask'");
+  auto file = std::make_shared<std::string>();
+  auto storage = std::make_shared<std::string>();
+  auto study = std::make_shared<std::string>();
+  auto number = std::make_shared<int64_t>(-1);
+  auto values = std::make_shared<std::vector<double>>();
+  auto state = std::make_shared<std::string>("complete");
+  auto reason = std::make_shared<std::string>();
+  command->add_option("file", *file, "Study file (.toml, .yaml, .json)")->required();
+  command->add_option("--storage", *storage, "Storage URL (default: the file's)");
+  command->add_option("--study", *study, "Study name (default: the file's)");
+  command->add_option("--trial", *number, "Number of the trial")->required();
+  command->add_option("--value,--values", *values, "One value per objective")->delimiter(',');
+  command->add_option("--state", *state, "complete (default), pruned or failed")
+      ->check(CLI::IsMember({"complete", "pruned", "failed"}));
+  command->add_option("--reason", *reason, "Why it failed (with --state failed)");
+  command->footer(
+      "Examples:\n"
+      "  winnow tell study.toml --trial 7 --value 0.031\n"
+      "  winnow tell study.toml --trial 8 --values 0.2,35   (two objectives)\n"
+      "  winnow tell study.toml --trial 9 --state failed --reason \"out of memory\"");
+  return [file, storage, study, number, values, state, reason] {
+    Study opened = open_file_study(*file, *storage, *study);
+    std::optional<Trial> trial = opened.running_trial(*number);
+    if (!trial) {
+      throw Error("study '" + opened.name() + "' has no running trial " + std::to_string(*number) +
+                  " (see 'winnow show " + *file + " --trial " + std::to_string(*number) + "')");
+    }
+    TrialOutcome outcome;
+    if (*state == "complete") {
+      if (values->size() != opened.options().directions.size()) {
+        throw Error("--value: the study has " +
+                    std::to_string(opened.options().directions.size()) + " objective(s), got " +
+                    std::to_string(values->size()) + " value(s)");
+      }
+      outcome.values = *values;
+    } else if (*state == "pruned") {
+      outcome.state = TrialState::kPruned;
+    } else {
+      outcome.state = TrialState::kFailed;
+      outcome.failure_reason = reason->empty() ? "failed (told by 'winnow tell')" : *reason;
+    }
+    opened.tell(*trial, outcome);
+    std::cout << "trial " << *number << ": " << to_string(trial->record().state) << "\n";
+    return 0;
+  };
+}
+
+}  // namespace winnow::cli

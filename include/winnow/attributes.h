@@ -1,0 +1,42 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// The keys of the attributes Winnow itself stores with each trial (JSON text, beside the user's
+// own attributes in FrozenTrial::user_attrs). Samplers and schedulers rebuild their state from
+// them after a resume, so a user's attribute must never change one: every engine key starts with
+// kSystemAttrPrefix, and Trial::set_user_attr refuses keys with that prefix.
+#pragma once
+
+#include <string_view>
+
+namespace winnow {
+
+// Reserved for the engine's keys.
+inline constexpr std::string_view kSystemAttrPrefix = "winnow.";
+// True for a key only the engine may write.
+inline bool is_system_attr(std::string_view key) { return key.starts_with(kSystemAttrPrefix); }
+
+// --- Budget schedulers (include/winnow/scheduler.h) ---
+// The budget the trial runs with.
+inline constexpr std::string_view kBudgetAttr = "winnow.budget";
+// Its rung on the budget ladder (0 = the smallest budget) and its bracket (Hyperband, BOHB) or
+// round (SH).
+inline constexpr std::string_view kRungAttr = "winnow.rung";
+inline constexpr std::string_view kBracketAttr = "winnow.bracket";
+// Number of the trial whose configuration (and checkpoint) this one continues.
+inline constexpr std::string_view kContinuesAttr = "winnow.continues";
+// Number of the first trial of the configuration: what checkpoint directories are named after.
+inline constexpr std::string_view kLineageAttr = "winnow.lineage";
+// The budget the continued trial already spent (what its checkpoint holds).
+inline constexpr std::string_view kPreviousBudgetAttr = "winnow.previous_budget";
+
+// --- Samplers ---
+// The sampler that proposed the configuration (set by composite samplers such as auto, and
+// under budget schedulers) and why it was chosen.
+inline constexpr std::string_view kSamplerAttr = "winnow.sampler";
+inline constexpr std::string_view kSamplerReasonAttr = "winnow.sampler_reason";
+// Notes a sampler leaves to rebuild itself on resume.
+inline constexpr std::string_view kCmaesNoteAttr = "winnow.cmaes";
+inline constexpr std::string_view kNsga2NoteAttr = "winnow.nsga2";
+inline constexpr std::string_view kGpKernelAttr = "winnow.gp.kernel";
+
+}  // namespace winnow

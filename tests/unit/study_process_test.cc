@@ -1,0 +1,257 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Studies shared by several processes, simulated by several Study objects on one SQLite file
+// (each with its own connection, as a process has): seeded sequences belong to the study, a
+// proposal taken on a stale snapshot is taken again, promotions happen once, retries stay on
+// their rung, the engine's attributes are out of users' reach, and the stopping rules.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+
+#include "storage/forwarding_storage.h"
+#include "unit/storage_test_support.h"
+#include "winnow/error.h"
+#include "winnow/study.h"
+
+namespace winnow {
+namespace {
+
+using storage_test::TempDir;
+
+SearchSpace plane() {
+  SearchSpace space;
+  space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0).add_int("k", 0, 1000);
+  space.validate();
+  return space;
+}
+
+// Runs `hook` once, just before the first create_trial that claims a trial number: what another
+// process would do between this one's reading of the study and its write.
+class InterleavingStorage : public ForwardingStorage {
+ public:
+  InterleavingStorage(std::shared_ptr<Storage> target, std::function<void()> hook)
+      : ForwardingStorage(std::move(target)), hook_(std::move(hook)) {}
+  std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config,
+                                          TrialState state, std::string_view owner,
+                                          int64_t budget_limit, std::optional<int64_t> retry_of,
+                                          const std::map<std::string, std::string>& attrs = {},
+                                          std::optional<int64_t> number = std::nullopt) override {
+    if (number && hook_) std::exchange(hook_, nullptr)();
+    return ForwardingStorage::create_trial(study_id, config, state, owner, budget_limit,
+                                           retry_of, attrs, number);
+  }
+
+ private:
+  std::function<void()> hook_;
+};
+
+class SharedStudy : public ::testing::Test {
+ protected:
+  std::shared_ptr<Storage> connection() { return open_storage(folder_.path() + "/shared.db"); }
+  TempDir folder_;
+};
+
+TEST_F(SharedStudy, TwoProcessesWithOneSeedNeverRepeatAConfiguration) {
+  for (const std::string sampler : {"random", "sobol", "tpe", "gp", "cmaes"}) {
+    SCOPED_TRACE(sampler);
+    StudyOptions options{.name = sampler, .sampler = sampler, .seed = 7};
+    Study a = Study::create(connection(), plane(), options);
+    Study b = Study::create(connection(), plane(), options);
+    for (int i = 0; i < 15; ++i) {
+      for (Study* study : {&a, &b}) {
+        Trial t = study->ask();
+        study->tell(t, t.float_param("x") + t.float_param("y"));
+      }
+    }
+    std::set<Config> distinct;
+    for (const FrozenTrial& t : a.trials()) distinct.insert(t.config);
+    EXPECT_EQ(distinct.size(), 30u);
+  }
+}
+
+TEST_F(SharedStudy, AProposalOvertakenByAnotherProcessIsProposedAgain) {
+  // Both read the same study; b creates a trial while a is proposing. a's proposal was for the
+  // number b took, so a proposes again, from the study that now holds b's trial.
+  for (const std::string sampler : {"random", "tpe"}) {
+    SCOPED_TRACE(sampler);
+    StudyOptions options{.name = sampler, .sampler = sampler, .seed = 7};
+    Study b = Study::create(connection(), plane(), options);
+    std::optional<Trial> from_b;
+    auto storage = std::make_shared<InterleavingStorage>(connection(), [&] { from_b = b.ask(); });
+    Study a = Study::create(storage, plane(), options);
+    Trial from_a = a.ask();
+    ASSERT_TRUE(from_b);
+    EXPECT_EQ(from_b->number(), 0);
+    EXPECT_EQ(from_a.number(), 1);
+    EXPECT_NE(from_a.config(), from_b->config());
+  }
+}
+
+TEST_F(SharedStudy, APromotionIsTakenOnceWhenTwoProcessesDecideAtOnce) {
+  BudgetSpec budget{.min = 1, .max = 9, .eta = 3};
+  StudyOptions options{.name = "asha", .sampler = "random", .seed = 3, .scheduler = "asha"};
+  options.budget = budget;
+  Study b = Study::create(connection(), plane(), options);
+  for (int i = 0; i < 3; ++i) {
+    Trial t = b.ask();
+    b.tell(t, t.float_param("x"));
+  }
+  // Three finished trials on rung 0: both processes now want to promote the best one.
+  std::optional<Trial> from_b;
+  auto storage = std::make_shared<InterleavingStorage>(connection(), [&] { from_b = b.ask(); });
+  Study a = Study::create(storage, plane(), options);
+  Trial from_a = a.ask();
+  ASSERT_TRUE(from_b);
+  ASSERT_TRUE(from_b->continues()) << "b promotes";
+  EXPECT_NE(from_a.continues(), from_b->continues()) << "a must not continue the same trial";
+  EXPECT_EQ(*from_a.budget(), 1);  // a new configuration on rung 0 instead
+}
+
+TEST(Retries, ARetryKeepsTheBudgetRungAndLineageOfTheFailedAttempt) {
+  BudgetSpec budget{.min = 1, .max = 9, .eta = 3};
+  StudyOptions options{.name = "retry", .sampler = "random", .seed = 5, .scheduler = "asha"};
+  options.budget = budget;
+  Study study = Study::create(open_storage("memory"), plane(), options);
+  bool failed_new = false, failed_continuation = false;
+  study.optimize(Objective([&](Trial& t) -> TrialOutcome {
+                   if (!failed_new) {
+                     failed_new = true;
+                     return TrialOutcome{.state = TrialState::kFailed, .failure_reason = "flaky"};
+                   }
+                   if (t.continues() && !failed_continuation) {
+                     failed_continuation = true;
+                     return TrialOutcome{.state = TrialState::kFailed, .failure_reason = "flaky"};
+                   }
+                   return TrialOutcome{.values = {t.float_param("x") / *t.budget()}};
+                 }),
+                 OptimizeOptions{.n_trials = 12, .retries = 1, .stopping = {.fail_fast = 0}});
+  ASSERT_TRUE(failed_continuation);
+  std::vector<FrozenTrial> trials = study.trials();
+  int retries = 0;
+  for (const FrozenTrial& t : trials) {
+    if (!t.retry_of) continue;
+    ++retries;
+    const FrozenTrial& failed = trials.at(static_cast<size_t>(*t.retry_of));
+    EXPECT_EQ(t.config, failed.config);
+    for (std::string_view key : {kBudgetAttr, kRungAttr, kBracketAttr}) {
+      EXPECT_EQ(t.user_attrs.at(std::string(key)), failed.user_attrs.at(std::string(key)))
+          << key << " of retry " << t.number;
+    }
+    EXPECT_EQ(numeric_attr(t, kContinuesAttr), numeric_attr(failed, kContinuesAttr));
+    EXPECT_EQ(numeric_attr(t, kLineageAttr).value_or(-1),
+              numeric_attr(failed, kLineageAttr).value_or(static_cast<double>(failed.number)));
+  }
+  EXPECT_EQ(retries, 2);
+}
+
+TEST(UserAttributes, EngineKeysAreRefused) {
+  Study study = Study::create(open_storage("memory"), plane(), {.name = "attrs", .seed = 1});
+  Trial t = study.ask();
+  t.set_user_attr("note", "\"ok\"");
+  try {
+    t.set_user_attr(kRungAttr, "5");
+    FAIL() << "an engine key was accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("'winnow.rung'"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("reserved"), std::string::npos) << error.what();
+  }
+  EXPECT_FALSE(study.trials()[0].user_attrs.contains(std::string(kRungAttr)));
+  EXPECT_EQ(study.trials()[0].user_attrs.at("note"), "\"ok\"");
+}
+
+// --- Stopping rules ---------------------------------------------------------------------------
+
+Study line_study(const std::string& name) {
+  SearchSpace space;
+  space.add_float("x", 0.0, 1.0);
+  space.validate();
+  return Study::create(open_storage("memory"), space, {.name = name, .seed = 9});
+}
+
+TEST(StoppingRules, TargetValueEndsTheRun) {
+  Study study = line_study("target");
+  int calls = 0;
+  OptimizeResult result = study.optimize(
+      Objective([&](Trial&) -> TrialOutcome { return {.values = {++calls == 4 ? 0.01 : 1.0}}; }),
+      OptimizeOptions{.n_trials = 50, .stopping = {.target_value = 0.05}});
+  EXPECT_EQ(result.reason, StopReason::kTarget);
+  EXPECT_EQ(calls, 4);
+  EXPECT_NE(result.message.find("trial 3"), std::string::npos) << result.message;
+}
+
+TEST(StoppingRules, PatienceEndsARunThatStoppedImproving) {
+  Study study = line_study("patience");
+  int calls = 0;
+  OptimizeResult result = study.optimize(
+      Objective([&](Trial&) -> TrialOutcome {
+        ++calls;
+        return {.values = {calls <= 3 ? 10.0 - calls : 8.0}};  // improves 3 times, then flat
+      }),
+      OptimizeOptions{.n_trials = 50, .stopping = {.patience = 5}});
+  EXPECT_EQ(result.reason, StopReason::kPatience);
+  EXPECT_EQ(calls, 8);
+}
+
+TEST(StoppingRules, MaxFailuresEndsTheRun) {
+  Study study = line_study("failures");
+  int calls = 0;
+  OptimizeResult result = study.optimize(
+      Objective([&](Trial&) -> TrialOutcome {
+        ++calls;
+        if (calls % 2 == 0) return {.values = {1.0}};
+        return {.state = TrialState::kFailed, .failure_reason = "diverged " + std::to_string(calls)};
+      }),
+      OptimizeOptions{.n_trials = 50, .stopping = {.max_failures = 3}});
+  EXPECT_EQ(result.reason, StopReason::kMaxFailures);
+  EXPECT_EQ(calls, 5);
+}
+
+TEST(StoppingRules, ABrokenSetupStopsAtOnceAndItsTrialsDoNotCount) {
+  Study study = line_study("broken");
+  OptimizeResult result = study.optimize(
+      Objective([&](Trial&) -> TrialOutcome {
+        return {.state = TrialState::kFailed,
+                .failure_reason = "cannot run 'pyhton3': No such file or directory\nlog tail"};
+      }),
+      OptimizeOptions{.max_trials_in_study = 40, .n_jobs = 2});
+  EXPECT_EQ(result.reason, StopReason::kBrokenSetup);
+  EXPECT_NE(result.message.find("pyhton3"), std::string::npos) << result.message;
+  std::vector<FrozenTrial> trials = study.trials();
+  EXPECT_GE(trials.size(), 5u);
+  EXPECT_LE(trials.size(), 6u);  // at most one more was running on the second job
+  for (const FrozenTrial& t : trials) EXPECT_TRUE(t.interrupted) << t.number;
+  EXPECT_EQ(study.storage().counted_trials(study.id()), 0);
+}
+
+TEST(StoppingRules, FailuresWithDifferentReasonsOrAfterASuccessAreNotABrokenSetup) {
+  Study study = line_study("flaky");
+  int calls = 0;
+  OptimizeResult result = study.optimize(
+      Objective([&](Trial&) -> TrialOutcome {
+        ++calls;
+        if (calls == 1) return {.values = {1.0}};
+        return {.state = TrialState::kFailed, .failure_reason = "out of memory"};
+      }),
+      OptimizeOptions{.n_trials = 12});
+  EXPECT_EQ(result.reason, StopReason::kTrialLimit);
+  EXPECT_EQ(calls, 12);
+}
+
+TEST(Enqueue, AConfigurationAlreadyInTheStudyIsNotQueuedAgain) {
+  Study study = line_study("queue");
+  EXPECT_TRUE(study.enqueue_unless_present({{"x", 0.25}}));
+  EXPECT_FALSE(study.enqueue_unless_present({{"x", 0.25}}));
+  Trial t = study.ask();
+  study.tell(t, 1.0);
+  EXPECT_FALSE(study.enqueue_unless_present({{"x", 0.25}}));
+  EXPECT_TRUE(study.enqueue_unless_present({{"x", 0.5}}));
+  EXPECT_EQ(study.trials().size(), 2u);
+}
+
+}  // namespace
+}  // namespace winnow
