@@ -164,6 +164,38 @@ TEST(UserAttributes, EngineKeysAreRefused) {
   EXPECT_EQ(study.trials()[0].user_attrs.at("note"), "\"ok\"");
 }
 
+// Counts reads of the study's trials.
+class CountingStorage : public ForwardingStorage {
+ public:
+  using ForwardingStorage::ForwardingStorage;
+  std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) override {
+    ++reads;
+    return ForwardingStorage::trials(study_id, since_version);
+  }
+  int reads = 0;
+};
+
+TEST(Reports, WithoutAPrunerAReportReadsNoTrials) {
+  for (const std::string scheduler : {"none", "median"}) {
+    SCOPED_TRACE(scheduler);
+    auto storage = std::make_shared<CountingStorage>(open_storage("memory"));
+    Study study = Study::create(storage, plane(),
+                                {.name = "r", .sampler = "random", .seed = 1,
+                                 .scheduler = scheduler});
+    Trial t = study.ask();
+    int before = storage->reads;
+    for (int step = 0; step < 50; ++step) {
+      t.report(step, 1.0 / (step + 1));
+      EXPECT_FALSE(t.should_prune());
+    }
+    if (scheduler == "none") {
+      EXPECT_EQ(storage->reads, before) << "a report under no scheduler read the history";
+    } else {
+      EXPECT_GT(storage->reads, before) << "the pruner judges on the study's trials";
+    }
+  }
+}
+
 // --- Stopping rules ---------------------------------------------------------------------------
 
 Study line_study(const std::string& name) {
