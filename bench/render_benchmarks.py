@@ -23,7 +23,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
-STAMP = ("benchmark", "commit", "command", "machine", "date", "run")
+STAMP = ("commit", "command", "machine", "date")
 BLOCK = re.compile(r"(<!-- table: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end table -->)",
                    re.DOTALL)
 
@@ -49,8 +49,9 @@ def render(spec):
     records = [r for r in load(name) if all(cell(r.get(k)) == v for k, v in options.items())]
     if not records:
         raise SystemExit("render_benchmarks.py: no record of %s matches %s" % (name, options))
-    latest = max(r["run"] for r in records)
-    rows = [r for r in records if r["run"] == latest]
+    # Records of one run share their date (bench/record_results.sh stamps it once per run).
+    latest = max(r["date"] for r in records)
+    rows = [r for r in records if r["date"] == latest]
     if columns is None:
         columns = [k for k in rows[0] if k not in STAMP]
     first = rows[0]
