@@ -38,13 +38,59 @@ def load(name):
 
 def cell(value):
     if isinstance(value, float):
-        return "%.4g" % value if abs(value) < 1e6 else "%.0f" % value
+        return "%.4g" % value if abs(value) < 1e4 else "%.0f" % value
     return str(value)
+
+
+def latest_runs(records):
+    """The records of the latest run of each command (so two runs of one benchmark, such as
+    Winnow's and Optuna's, can sit side by side)."""
+    latest = {}
+    for r in records:
+        latest[r["command"]] = max(latest.get(r["command"], ""), r["date"])
+    return [r for r in records if r["date"] == latest[r["command"]]]
+
+
+def render_comparison(name, options):
+    """compare=FIELD:A,B by=K1,K2 value=V: one row per `by` key, V for A and B and B / A."""
+    field, sides = options.pop("compare").split(":")
+    a, b = sides.split(",")
+    keys = options.pop("by").split(",")
+    value = options.pop("value")
+    records = [r for r in latest_runs(load(name))
+               if all(cell(r.get(k)) == v for k, v in options.items())]
+    table = {}
+    stamps = {}
+    for r in records:
+        if cell(r.get(field)) not in (a, b):
+            continue
+        key = tuple(cell(r.get(k)) for k in keys)
+        table.setdefault(key, {})[cell(r[field])] = r[value]
+        stamps[r["command"]] = r
+    rows = [(key, sides) for key, sides in table.items() if a in sides and b in sides]
+    if not rows:
+        raise SystemExit("render_benchmarks.py: nothing to compare in %s" % name)
+    text = []
+    for r in sorted(stamps.values(), key=lambda r: r["date"]):
+        text.append("- `%s`: commit `%s`, %s, %s" % (r["command"], r["commit"], r["machine"],
+                                                     r["date"]))
+    text += ["", "| " + " | ".join(keys + ["%s %s" % (a, value), "%s %s" % (b, value),
+                                           "%s / %s" % (b, a)]) + " |",
+             "|" + "|".join("---" for _ in range(len(keys) + 3)) + "|"]
+    def order(row):
+        return [float(k) if k.replace(".", "", 1).isdigit() else k for k in row[0]]
+
+    for key, sides in sorted(rows, key=order):
+        text.append("| " + " | ".join(list(key) + [cell(sides[a]), cell(sides[b]),
+                                                   "%.0fx" % (sides[b] / sides[a])]) + " |")
+    return "\n".join(text) + "\n"
 
 
 def render(spec):
     words = spec.split()
     name, options = words[0], dict(word.split("=", 1) for word in words[1:])
+    if "compare" in options:
+        return render_comparison(name, options)
     columns = options.pop("columns", "").split(",") if "columns" in options else None
     records = [r for r in load(name) if all(cell(r.get(k)) == v for k, v in options.items())]
     if not records:
