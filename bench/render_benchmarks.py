@@ -52,11 +52,16 @@ def latest_runs(records):
 
 
 def render_comparison(name, options):
-    """compare=FIELD:A,B by=K1,K2 value=V: one row per `by` key, V for A and B and B / A."""
+    """compare=FIELD:A,B by=K1,K2 value=V: one row per `by` key, V for A and B and B / A.
+    With stat=median, V is the median over the records of a key (seeds). With better=lower,
+    the last column says which side is lower, and a last line counts the keys each side wins
+    (that count is the verdict: it comes from the runs, never from expectation)."""
     field, sides = options.pop("compare").split(":")
     a, b = sides.split(",")
     keys = options.pop("by").split(",")
     value = options.pop("value")
+    stat = options.pop("stat", None)
+    better = options.pop("better", None)
     records = [r for r in latest_runs(load(name))
                if all(cell(r.get(k)) == v for k, v in options.items())]
     table = {}
@@ -65,8 +70,16 @@ def render_comparison(name, options):
         if cell(r.get(field)) not in (a, b):
             continue
         key = tuple(cell(r.get(k)) for k in keys)
-        table.setdefault(key, {})[cell(r[field])] = r[value]
+        table.setdefault(key, {}).setdefault(cell(r[field]), []).append(r[value])
         stamps[r["command"]] = r
+    for sides in table.values():
+        for side, values in sides.items():
+            if stat == "median":
+                ordered = sorted(values)
+                n = len(ordered)
+                sides[side] = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+            else:
+                sides[side] = values[-1]
     rows = [(key, sides) for key, sides in table.items() if a in sides and b in sides]
     if not rows:
         raise SystemExit("render_benchmarks.py: nothing to compare in %s" % name)
@@ -74,15 +87,25 @@ def render_comparison(name, options):
     for r in sorted(stamps.values(), key=lambda r: r["date"]):
         text.append("- `%s`: commit `%s`, %s, %s" % (r["command"], r["commit"], r["machine"],
                                                      r["date"]))
-    text += ["", "| " + " | ".join(keys + ["%s %s" % (a, value), "%s %s" % (b, value),
-                                           "%s / %s" % (b, a)]) + " |",
+    last = "lower" if better == "lower" else "%s / %s" % (b, a)
+    label = "median " + value if stat == "median" else value
+    text += ["", "| " + " | ".join(keys + ["%s %s" % (a, label), "%s %s" % (b, label),
+                                           last]) + " |",
              "|" + "|".join("---" for _ in range(len(keys) + 3)) + "|"]
     def order(row):
         return [float(k) if k.replace(".", "", 1).isdigit() else k for k in row[0]]
 
+    wins = 0
     for key, sides in sorted(rows, key=order):
-        text.append("| " + " | ".join(list(key) + [cell(sides[a]), cell(sides[b]),
-                                                   "%.0fx" % (sides[b] / sides[a])]) + " |")
+        if better == "lower":
+            wins += sides[a] < sides[b]
+            verdict = a if sides[a] < sides[b] else b if sides[b] < sides[a] else "tie"
+        else:
+            verdict = "%.0fx" % (sides[b] / sides[a])
+        text.append("| " + " | ".join(list(key) + [cell(sides[a]), cell(sides[b]), verdict]) +
+                    " |")
+    if better == "lower":
+        text += ["", "%s lower on **%d of %d**." % (a, wins, len(rows))]
     return "\n".join(text) + "\n"
 
 
