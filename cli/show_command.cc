@@ -79,10 +79,13 @@ Command add_show_command(CLI::App& app) {
     }
     std::optional<std::vector<double>> reference_point;
     if (!reference->empty()) reference_point = parse_number_list(*reference, "--reference");
-    bool first = true;
+    // Like export: a storage with several studies needs --study; show lists them.
+    if (resolved.studies.size() > 1) {
+      std::cout << studies_report(*resolved.storage)
+                << "Several studies: choose one with --study NAME.\n";
+      return 0;
+    }
     for (const StudyRecord& study : resolved.studies) {
-      if (!first) std::cout << "\n";
-      first = false;
       std::vector<FrozenTrial> trials = resolved.storage->trials(study.id);
       if (*pareto) {
         std::cout << pareto_report(study, trials, reference_point);

@@ -83,8 +83,8 @@ const StudyRecord& single_study(const ResolvedStudies& resolved) {
   if (resolved.studies.size() != 1) {
     std::string names;
     for (const auto& s : resolved.studies) names += " " + s.name;
-    throw Error(resolved.storage->url() + " holds several studies; choose one with --study:" +
-                names);
+    throw Error(resolved.storage->url() + " holds several studies; choose one with --study NAME:" +
+                names + " ('winnow studies' lists them)");
   }
   return resolved.studies.front();
 }

@@ -215,6 +215,27 @@ TEST(CommandLine, MistakesGetADidYouMean) {
   EXPECT_NE(write.err.find("No such file or directory"), std::string::npos) << write.err;
 }
 
+TEST(StudyManagement, ShowAndExportAgreeThatSeveralStudiesNeedAName) {
+  ScratchDir dir;
+  std::string db = (dir.path() / "shared.db").string();
+  for (const std::string name : {"first", "second"}) {
+    std::string file = (dir.path() / (name + ".toml")).string();
+    write_file(file, quick_study("name = \"" + name + "\"\ntrials = 2\nstorage = \"shared.db\"",
+                                 R"(["sh", "-c", "echo $0", "{x}"])"));
+    ASSERT_EQ(run_winnow(dir.path(), {"run", file}).exit_code, 0);
+  }
+  Result show = run_winnow(dir.path(), {"show", db});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("2 studies"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("choose one with --study NAME"), std::string::npos) << show.out;
+  Result exported = run_winnow(dir.path(), {"export", db});
+  EXPECT_EQ(exported.exit_code, 2);
+  EXPECT_NE(exported.err.find("choose one with --study NAME: first second"), std::string::npos)
+      << exported.err;
+  Result one = run_winnow(dir.path(), {"show", db, "--study", "second"});
+  EXPECT_NE(one.out.find("Study 'second'"), std::string::npos) << one.out;
+}
+
 TEST(StudyManagement, StudiesTrialDetailAskAndTell) {
   ScratchDir dir;
   std::string file = (dir.path() / "study.toml").string();
