@@ -331,7 +331,7 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
   } else {
     const FrozenTrial& best = *ranked.front();
     if (single) {
-      out << "Best trial: #" << best.number << " value " << format_double(best.values[0]);
+      out << "Best trial: #" << best.number << " value " << format_short(best.values[0]);
       if (std::optional<double> budget = numeric_attr(best, kBudgetAttr)) {
         out << " at budget " << format_double(*budget);
       }
@@ -357,6 +357,12 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
     header.push_back("trial");
     std::vector<std::string> values = value_columns(study);
     header.insert(header.end(), values.begin(), values.end());
+    // Metrics the shown trials report (accuracy beside a loss, model size ...), name order.
+    std::set<std::string> metric_set;
+    for (size_t i = 0; i < ranked.size() && static_cast<int>(i) < top; ++i) {
+      for (const auto& [name, value] : ranked[i]->metrics) metric_set.insert(name);
+    }
+    for (const std::string& name : metric_set) header.push_back(name);
     header.push_back("duration_s");
     if (has_budget) header.push_back("budget");
     std::vector<std::string> params;
@@ -373,8 +379,12 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
       std::vector<std::string> row;
       if (single) row.push_back(std::to_string(i + 1));
       row.push_back(std::to_string(t.number));
-      for (double v : t.values) row.push_back(format_double(v));
-      row.push_back(format_double(std::round(t.duration_seconds() * 1000) / 1000));
+      for (double v : t.values) row.push_back(format_short(v));
+      for (const std::string& name : metric_set) {
+        auto it = t.metrics.find(name);
+        row.push_back(it == t.metrics.end() ? "-" : format_short(it->second));
+      }
+      row.push_back(format_short(std::round(t.duration_seconds() * 1000) / 1000));
       if (has_budget) {
         std::optional<double> budget = numeric_attr(t, kBudgetAttr);
         row.push_back(budget ? format_double(*budget) : "-");

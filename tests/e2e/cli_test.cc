@@ -73,6 +73,7 @@ TEST(Cli, RunShowAndExport) {
   Result show = run_winnow(dir.path(), {"show", (dir.path() / "study.db").string()});
   EXPECT_EQ(show.exit_code, 0) << show.err;
   EXPECT_NE(show.out.find("complete 12"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("kind_len"), std::string::npos) << "metrics in the leaderboard: " << show.out;
 
   Result csv = run_winnow(dir.path(), {"export", "--storage", "sqlite:///" + (dir.path() / "study.db").string(),
                                        "--study", "basic", "--format", "csv"});
