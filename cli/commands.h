@@ -21,5 +21,8 @@ Command add_studies_command(CLI::App& app);
 Command add_enqueue_command(CLI::App& app);
 Command add_ask_command(CLI::App& app);
 Command add_tell_command(CLI::App& app);
+Command add_delete_command(CLI::App& app);
+Command add_rename_command(CLI::App& app);
+Command add_copy_command(CLI::App& app);
 
 }  // namespace winnow::cli

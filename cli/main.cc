@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
       {"enqueue", winnow::cli::add_enqueue_command(app)},
       {"ask", winnow::cli::add_ask_command(app)},
       {"tell", winnow::cli::add_tell_command(app)},
+      {"delete", winnow::cli::add_delete_command(app)},
+      {"rename", winnow::cli::add_rename_command(app)},
+      {"copy", winnow::cli::add_copy_command(app)},
   };
   const std::vector<std::string> commands = subcommand_names(app);
 

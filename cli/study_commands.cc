@@ -2,6 +2,7 @@
 //
 // Commands that manage studies and drive trials by hand:
 //   winnow studies STORAGE                 one line per study
+//   winnow delete / rename / copy          manage studies, also between storages
 //   winnow enqueue study.toml k=v ...      queue a configuration
 //   winnow ask study.toml [--json]         start a trial, print its parameters
 //   winnow tell study.toml --trial N ...   finish it with values, pruned or failed
@@ -200,6 +201,81 @@ Command add_tell_command(CLI::App& app) {
     }
     opened.tell(*trial, outcome);
     std::cout << "trial " << *number << ": " << to_string(trial->record().state) << "\n";
+    return 0;
+  };
+}
+
+Command add_delete_command(CLI::App& app) {
+  auto* command = app.add_subcommand("delete", "Delete a study and all its trials");
+  auto location = std::make_shared<StorageArgs>();
+  auto yes = std::make_shared<bool>(false);
+  command->add_option("location", location->positional, "Storage URL or SQLite file");
+  add_storage_options(*command, *location);
+  command->add_flag("--yes", *yes, "Really delete (without it, only says what would go)");
+  command->footer("Example:\n  winnow delete study.db --study old-sweep --yes");
+  return [location, yes] {
+    if (location->study.empty()) throw Error("delete: name the study with --study NAME");
+    ResolvedStudies resolved = resolve_studies(*location);
+    const StudyRecord& study = single_study(resolved);
+    size_t trials = resolved.storage->trials(study.id).size();
+    if (!*yes) {
+      std::cout << "would delete study '" << study.name << "' and its " << trials
+                << " trial(s) from " << resolved.storage->url() << "; add --yes to do it\n";
+      return 1;
+    }
+    resolved.storage->delete_study(study.id);
+    std::cout << "deleted study '" << study.name << "' and its " << trials << " trial(s)\n";
+    return 0;
+  };
+}
+
+Command add_rename_command(CLI::App& app) {
+  auto* command = app.add_subcommand("rename", "Rename a study");
+  auto location = std::make_shared<StorageArgs>();
+  auto new_name = std::make_shared<std::string>();
+  command->add_option("location", location->positional, "Storage URL or SQLite file");
+  add_storage_options(*command, *location);
+  command->add_option("--to", *new_name, "The new name")->required();
+  command->footer("Example:\n  winnow rename study.db --study lr-sweep --to lr-sweep-v1");
+  return [location, new_name] {
+    ResolvedStudies resolved = resolve_studies(*location);
+    const StudyRecord& study = single_study(resolved);
+    resolved.storage->rename_study(study.id, *new_name);
+    std::cout << "renamed study '" << study.name << "' to '" << *new_name << "'\n";
+    return 0;
+  };
+}
+
+Command add_copy_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "copy", "Copy a study with all its trials, within a storage or into another one");
+  auto location = std::make_shared<StorageArgs>();
+  auto target = std::make_shared<std::string>();
+  auto as = std::make_shared<std::string>();
+  command->add_option("location", location->positional, "Storage URL or SQLite file");
+  add_storage_options(*command, *location);
+  command->add_option("--to", *target, "Storage to copy into (default: the same one)");
+  command->add_option("--as", *as, "Name of the copy (default: the same name)");
+  command->footer(
+      "Trials keep their numbers, states, values, parameters, metrics, constraints,\n"
+      "intermediate values, attributes and failure reasons; their start and end times are\n"
+      "those of the copy. A trial that was running is copied as failed and interrupted.\n"
+      "Examples:\n"
+      "  winnow copy study.db --study sweep --to sqlite:///archive/all.db\n"
+      "  winnow copy study.db --study sweep --as sweep-backup");
+  return [location, target, as] {
+    ResolvedStudies resolved = resolve_studies(*location);
+    const StudyRecord& study = single_study(resolved);
+    std::shared_ptr<Storage> destination =
+        target->empty() ? resolved.storage : std::shared_ptr<Storage>(open_storage(*target));
+    StudyRecord copy = study;
+    copy.name = as->empty() ? study.name : *as;
+    if (destination->url() == resolved.storage->url() && copy.name == study.name) {
+      throw Error("copy: the copy needs another name (--as) or another storage (--to)");
+    }
+    int64_t copied = copy_study(*resolved.storage, study, *destination, copy);
+    std::cout << "copied study '" << study.name << "' (" << copied << " trial(s)) to '"
+              << copy.name << "' in " << destination->url() << "\n";
     return 0;
   };
 }

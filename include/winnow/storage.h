@@ -51,6 +51,10 @@ class Storage {
   // Replaces the study's recorded space (a compatible change: a widened range, an added choice
   // or parameter; the study checks that). Throws winnow::Error for an unknown study.
   virtual void set_study_space(int64_t study_id, const std::string& space_json) = 0;
+  // Deletes a study and every trial of it. Throws winnow::Error for an unknown study.
+  virtual void delete_study(int64_t study_id) = 0;
+  // Renames a study. Throws winnow::Error for an unknown study, an empty or taken name.
+  virtual void rename_study(int64_t study_id, std::string_view new_name) = 0;
 
   // Creates a trial with the next number of its study. When `budget_limit` > 0 and the study
   // already has that many counted trials (running, complete, pruned, or failed without being

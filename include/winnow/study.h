@@ -303,6 +303,13 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
 // Every study of a storage, one row each: directions, trial counts by state, best value (or
 // the size of the Pareto front), sampler.
 std::string studies_report(Storage& storage);
+// Copies `from` (a study of `source`) into `destination` as the new study `copy` (its name, and
+// the rest of `from`'s record): every trial in number order with its state, values, parameters,
+// metrics, constraints, intermediate values, attributes and failure reason; times are those of
+// the copy, and a running trial becomes failed and interrupted. Returns the number of trials.
+// Throws winnow::Error if `copy.name` is taken in `destination`.
+int64_t copy_study(Storage& source, const StudyRecord& from, Storage& destination,
+                   const StudyRecord& copy);
 // One trial in full: state, values, parameters, metrics, constraints, intermediate values,
 // attributes and the failure reason.
 std::string trial_report(const StudyRecord& study, const FrozenTrial& trial);

@@ -13,7 +13,8 @@ namespace winnow {
 using storage_checks::is_counted;
 
 MemoryStorage::StudyData& MemoryStorage::study_or_throw(int64_t study_id) {
-  if (study_id < 1 || study_id > static_cast<int64_t>(studies_.size())) {
+  if (study_id < 1 || study_id > static_cast<int64_t>(studies_.size()) ||
+      studies_[study_id - 1].deleted) {
     storage_checks::throw_unknown_study(study_id, url());
   }
   return studies_[study_id - 1];
@@ -48,7 +49,7 @@ int64_t MemoryStorage::create_study(const StudyRecord& study) {
   storage_checks::check_new_study(study);
   std::lock_guard lock(mutex_);
   for (const StudyData& existing : studies_) {
-    if (existing.record.name == study.name) {
+    if (!existing.deleted && existing.record.name == study.name) {
       storage_checks::throw_duplicate_study(study.name, url());
     }
   }
@@ -63,7 +64,7 @@ int64_t MemoryStorage::create_study(const StudyRecord& study) {
 std::optional<StudyRecord> MemoryStorage::find_study(std::string_view name) {
   std::lock_guard lock(mutex_);
   for (const StudyData& study : studies_) {
-    if (study.record.name == name) return study.record;
+    if (!study.deleted && study.record.name == name) return study.record;
   }
   return std::nullopt;
 }
@@ -71,13 +72,37 @@ std::optional<StudyRecord> MemoryStorage::find_study(std::string_view name) {
 std::vector<StudyRecord> MemoryStorage::list_studies() {
   std::lock_guard lock(mutex_);
   std::vector<StudyRecord> out;
-  for (const StudyData& study : studies_) out.push_back(study.record);
+  for (const StudyData& study : studies_) {
+    if (!study.deleted) out.push_back(study.record);
+  }
   return out;
 }
 
 void MemoryStorage::set_study_space(int64_t study_id, const std::string& space_json) {
   std::lock_guard lock(mutex_);
   study_or_throw(study_id).record.space_json = space_json;
+}
+
+void MemoryStorage::delete_study(int64_t study_id) {
+  std::lock_guard lock(mutex_);
+  StudyData& study = study_or_throw(study_id);
+  study.deleted = true;
+  study.trial_ids.clear();
+  study.waiting_numbers.clear();
+  study.number_by_version.clear();
+  study.counted = 0;
+}
+
+void MemoryStorage::rename_study(int64_t study_id, std::string_view new_name) {
+  std::lock_guard lock(mutex_);
+  StudyData& study = study_or_throw(study_id);
+  storage_checks::check_study_name(new_name);
+  for (const StudyData& other : studies_) {
+    if (!other.deleted && &other != &study && other.record.name == new_name) {
+      storage_checks::throw_duplicate_study(new_name, url());
+    }
+  }
+  study.record.name = std::string(new_name);
 }
 
 std::optional<FrozenTrial> MemoryStorage::create_trial(int64_t study_id, const Config& config,

@@ -24,6 +24,8 @@ class MemoryStorage final : public Storage {
   std::optional<StudyRecord> find_study(std::string_view name) override;
   std::vector<StudyRecord> list_studies() override;
   void set_study_space(int64_t study_id, const std::string& space_json) override;
+  void delete_study(int64_t study_id) override;
+  void rename_study(int64_t study_id, std::string_view new_name) override;
 
   std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config, TrialState state,
                                           std::string_view owner, int64_t budget_limit,
@@ -52,6 +54,7 @@ class MemoryStorage final : public Storage {
     std::set<int64_t> waiting_numbers;             // ordered: begin() is the oldest
     std::map<int64_t, int64_t> number_by_version;  // one entry per trial: its current version
     int64_t counted = 0;
+    bool deleted = false;  // ids index studies_, so a deleted study keeps its slot
   };
   struct TrialData {
     int64_t study_id;

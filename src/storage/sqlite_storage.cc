@@ -313,6 +313,41 @@ void SqliteStorage::set_study_space(int64_t study_id, const std::string& space_j
   });
 }
 
+void SqliteStorage::delete_study(int64_t study_id) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  database.transaction(Mode::kWrite, [&] {
+    require_study(database, study_id);
+    for (const char* table : {"trial_params", "trial_values", "trial_intermediate",
+                              "trial_metrics", "trial_constraints", "trial_user_attrs"}) {
+      Query(database.statement(std::string("DELETE FROM ") + table +
+                               " WHERE trial_id IN (SELECT trial_id FROM trials WHERE "
+                               "study_id = ?1)"))
+          .bind(1, study_id)
+          .run();
+    }
+    Query(database.statement("DELETE FROM trials WHERE study_id = ?1")).bind(1, study_id).run();
+    Query(database.statement("DELETE FROM studies WHERE study_id = ?1")).bind(1, study_id).run();
+  });
+}
+
+void SqliteStorage::rename_study(int64_t study_id, std::string_view new_name) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  database.transaction(Mode::kWrite, [&] {
+    require_study(database, study_id);
+    storage_checks::check_study_name(new_name);
+    Query taken(database.statement("SELECT 1 FROM studies WHERE name = ?1 AND study_id != ?2"));
+    if (taken.bind(1, new_name).bind(2, study_id).step()) {
+      storage_checks::throw_duplicate_study(new_name, url_);
+    }
+    Query(database.statement("UPDATE studies SET name = ?2 WHERE study_id = ?1"))
+        .bind(1, study_id)
+        .bind(2, new_name)
+        .run();
+  });
+}
+
 std::optional<FrozenTrial> SqliteStorage::create_trial(int64_t study_id, const Config& config,
                                                        TrialState state, std::string_view owner,
                                                        int64_t budget_limit,

@@ -8,8 +8,12 @@
 
 namespace winnow::storage_checks {
 
+void check_study_name(std::string_view name) {
+  if (name.empty()) throw Error("study name is empty. Violated constraint: non-empty");
+}
+
 void check_new_study(const StudyRecord& study) {
-  if (study.name.empty()) throw Error("study name is empty. Violated constraint: non-empty");
+  check_study_name(study.name);
   if (study.directions.empty()) {
     throw Error("study '" + study.name + "' has no direction. Violated constraint: at least one");
   }

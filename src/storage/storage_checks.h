@@ -21,6 +21,8 @@ inline bool is_counted(TrialState state, bool interrupted) {
 // Throws winnow::Error for an empty name, no direction, or objective names that do not match
 // the directions one to one.
 void check_new_study(const StudyRecord& study);
+// A study name must not be empty.
+void check_study_name(std::string_view name);
 // create_trial's `state` must be kWaiting or kRunning.
 void check_initial_state(TrialState state);
 // The outcome's state must be finished; values are empty or one per objective, and a complete

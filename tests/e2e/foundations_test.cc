@@ -236,6 +236,40 @@ TEST(StudyManagement, ShowAndExportAgreeThatSeveralStudiesNeedAName) {
   EXPECT_NE(one.out.find("Study 'second'"), std::string::npos) << one.out;
 }
 
+TEST(StudyManagement, CopyRenameAndDelete) {
+  ScratchDir dir;
+  std::string file = (dir.path() / "study.toml").string();
+  write_file(file, quick_study("name = \"orig\"\ntrials = 3",
+                               R"(["sh", "-c", "echo winnow: step=1 value=0.5; echo $0", "{x}"])"));
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file}).exit_code, 0);
+  std::string db = (dir.path() / "study.db").string();
+  std::string other = (dir.path() / "other.db").string();
+
+  Result copied = run_winnow(dir.path(), {"copy", db, "--study", "orig", "--to", other});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  auto before = export_trials(dir.path(), db, "orig");
+  auto after = export_trials(dir.path(), other, "orig");
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    for (const char* field : {"number", "state", "values", "params", "intermediate"}) {
+      EXPECT_EQ(after[i][field], before[i][field]) << field << " of trial " << i;
+    }
+  }
+  Result same = run_winnow(dir.path(), {"copy", db, "--study", "orig"});
+  EXPECT_EQ(same.exit_code, 2);
+  ASSERT_EQ(run_winnow(dir.path(), {"copy", db, "--study", "orig", "--as", "backup"}).exit_code, 0);
+
+  Result renamed = run_winnow(dir.path(), {"rename", db, "--study", "backup", "--to", "kept"});
+  ASSERT_EQ(renamed.exit_code, 0) << renamed.err;
+  Result dry = run_winnow(dir.path(), {"delete", db, "--study", "kept"});
+  EXPECT_EQ(dry.exit_code, 1);
+  EXPECT_NE(dry.out.find("add --yes"), std::string::npos) << dry.out;
+  ASSERT_EQ(run_winnow(dir.path(), {"delete", db, "--study", "kept", "--yes"}).exit_code, 0);
+  Result listed = run_winnow(dir.path(), {"studies", db});
+  EXPECT_NE(listed.out.find("1 study"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find("kept"), std::string::npos) << listed.out;
+}
+
 TEST(StudyManagement, StudiesTrialDetailAskAndTell) {
   ScratchDir dir;
   std::string file = (dir.path() / "study.toml").string();

@@ -270,6 +270,31 @@ TYPED_TEST(StorageContract, DiscardedFailuresStopCounting) {
   EXPECT_THROW(this->storage_->discard_failed_trial(running.id), Error);
 }
 
+TYPED_TEST(StorageContract, DeletesAndRenamesStudies) {
+  int64_t kept = this->make_study("kept");
+  int64_t gone = this->make_study("gone");
+  this->start_trial(kept);
+  this->start_trial(gone);
+  this->start_trial(gone);
+  this->storage_->delete_study(gone);
+  EXPECT_FALSE(this->storage_->find_study("gone"));
+  EXPECT_THROW(this->storage_->trials(gone), Error);
+  ASSERT_EQ(this->storage_->list_studies().size(), 1u);
+  EXPECT_EQ(this->storage_->trials(kept).size(), 1u);
+  // The name is free again; the new study starts from trial 0.
+  int64_t again = this->make_study("gone");
+  EXPECT_EQ(this->start_trial(again).number, 0);
+
+  this->storage_->rename_study(kept, "renamed");
+  EXPECT_EQ(this->storage_->find_study("renamed")->id, kept);
+  EXPECT_FALSE(this->storage_->find_study("kept"));
+  EXPECT_NE(error_message([&] { this->storage_->rename_study(kept, "gone"); })
+                .find("'gone' already exists"),
+            std::string::npos);
+  EXPECT_THROW(this->storage_->rename_study(kept, ""), Error);
+  EXPECT_THROW(this->storage_->delete_study(12345), Error);
+}
+
 TYPED_TEST(StorageContract, ReportedStepIsOverwrittenByALaterReport) {
   int64_t study = this->make_study();
   FrozenTrial trial = this->start_trial(study);
