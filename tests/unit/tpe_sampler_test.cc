@@ -12,6 +12,7 @@
 #include <functional>
 #include <numbers>
 #include <numeric>
+#include <random>
 
 #include "analysis/hypervolume.h"
 #include "samplers/parzen_estimator.h"
@@ -688,6 +689,54 @@ TEST(TpeSampler, SameSeedAndHistoryGiveTheSameProposal) {
   EXPECT_EQ(warm->sample(context).value(), fresh(4));
   EXPECT_EQ(fresh(4), fresh(4));
   EXPECT_NE(fresh(4), fresh(5));
+}
+
+TEST(TpeSampler, AWarmSamplerProposesWhatAFreshOneDoes) {
+  // The sampler keeps its view of the history between proposals (tpe_history.h) and brings it
+  // up to date with what changed. Whatever happened in between -- trials started, finished out
+  // of order, pruned, failed, with constraints -- it must propose what a sampler seeing the
+  // history for the first time proposes.
+  SearchSpace space = cube(3);
+  for (const char* spec : {"tpe:n_startup=5", "tpe:n_startup=5,multivariate=false"}) {
+    for (size_t objectives : {1, 2}) {
+      std::vector<Direction> directions(objectives, Direction::kMinimize);
+      auto warm = create_sampler(SamplerSpec::parse(spec), 11);
+      std::vector<FrozenTrial> history;
+      std::vector<size_t> running;
+      std::mt19937_64 rng(objectives);
+      std::uniform_real_distribution<double> u(0.0, 1.0);
+      for (int step = 0; step < 160; ++step) {
+        if (running.size() < 4 && u(rng) < 0.7) {
+          SampleContext context{space, history, directions, static_cast<int64_t>(history.size())};
+          Config proposed = warm->sample(context).value();
+          Config fresh = create_sampler(SamplerSpec::parse(spec), 11)->sample(context).value();
+          ASSERT_EQ(proposed, fresh) << spec << ", " << objectives << " objectives, step " << step;
+          FrozenTrial t;
+          t.id = t.number = static_cast<int64_t>(history.size());
+          t.config = std::move(proposed);
+          running.push_back(history.size());
+          history.push_back(std::move(t));
+        } else if (!running.empty()) {
+          const size_t k = static_cast<size_t>(u(rng) * static_cast<double>(running.size()));
+          FrozenTrial& t = history[running[k]];
+          running.erase(running.begin() + static_cast<ptrdiff_t>(k));
+          const double r = u(rng);
+          std::vector<double> values = shifted_sphere(3)(t.config);
+          if (objectives == 2) values.push_back(number(t.config, "x0") * number(t.config, "x0"));
+          if (r < 0.7) {
+            t.state = TrialState::kComplete;
+            t.values = values;
+            t.constraints = {number(t.config, "x1") - 2.0};
+          } else if (r < 0.9) {
+            t.state = TrialState::kPruned;
+            t.intermediate = {{1, values[0]}};
+          } else {
+            t.state = TrialState::kFailed;
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(TpeSampler, OptionMistakesAreClearErrors) {

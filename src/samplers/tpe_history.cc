@@ -1,0 +1,267 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "samplers/tpe_history.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "analysis/pareto.h"
+#include "samplers/tpe_split.h"
+
+namespace winnow {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Positions of the history checked on every sync besides the unfinished trials' (evenly spaced,
+// first and last included): enough to notice a different history, such as another budget's.
+constexpr size_t kSpotChecks = 9;
+
+// Inserts `number` into the increasing `numbers` (new trials usually go at the end).
+void insert_number(std::vector<int64_t>& numbers, int64_t number) {
+  if (numbers.empty() || numbers.back() < number) {
+    numbers.push_back(number);
+    return;
+  }
+  auto it = std::lower_bound(numbers.begin(), numbers.end(), number);
+  if (it == numbers.end() || *it != number) numbers.insert(it, number);
+}
+
+void erase_number(std::vector<int64_t>& numbers, int64_t number) {
+  auto it = std::lower_bound(numbers.begin(), numbers.end(), number);
+  if (it != numbers.end() && *it == number) numbers.erase(it);
+}
+
+// Keeps the `limit` smallest entries of the sorted `best`, with `entry` offered.
+template <typename Entry>
+void offer(std::vector<Entry>& best, const Entry& entry, size_t limit) {
+  if (best.size() >= limit && !(entry < best.back())) return;
+  best.insert(std::upper_bound(best.begin(), best.end(), entry), entry);
+  if (best.size() > limit) best.pop_back();
+}
+
+}  // namespace
+
+void TpeHistory::reset() {
+  history_ = {};
+  seen_ = 0;
+  number_at_.clear();
+  unsettled_.clear();
+  slots_.clear();
+  xs_.clear();
+  actives_.clear();
+  modelled_.clear();
+  complete_count_ = pruned_count_ = 0;
+  best_complete_.clear();
+  front_pool_.clear();
+  front_losses_.clear();
+  front_pending_.clear();
+  best_pruned_.clear();
+  best_infeasible_.clear();
+  activity_class_.assign(dims_, 0);
+  ever_active_.assign(dims_, 0);
+  always_active_.assign(dims_, 1);
+  satisfying_.clear();
+  violating_.clear();
+}
+
+bool TpeHistory::extends(std::span<const FrozenTrial> history) const {
+  if (seen_ == 0) return true;
+  if (history.size() < seen_) return false;
+  auto same = [&](size_t position) {
+    const FrozenTrial& trial = history[position];
+    const int64_t before = number_at_[position];
+    // A gap (number -1) may since have been filled; it is read again as an unfinished trial.
+    if (before < 0) return true;
+    return trial.number == before && slots_[index(before)].id == trial.id;
+  };
+  for (size_t k = 0; k < kSpotChecks; ++k) {
+    if (!same((seen_ - 1) * k / (kSpotChecks - 1))) return false;
+  }
+  return std::all_of(unsettled_.begin(), unsettled_.end(), same);
+}
+
+void TpeHistory::sync(const SearchSpace& space, std::span<const FrozenTrial> history,
+                      std::span<const Direction> directions) {
+  if (space.size() != dims_ ||
+      !std::equal(directions.begin(), directions.end(), directions_.begin(), directions_.end())) {
+    dims_ = space.size();
+    directions_.assign(directions.begin(), directions.end());
+    reset();
+  } else if (!extends(history)) {
+    reset();
+  }
+  history_ = history;
+  std::vector<size_t> unsettled;
+  unsettled.swap(unsettled_);
+  for (size_t position : unsettled) examine(space, position);
+  for (size_t position = seen_; position < history.size(); ++position) examine(space, position);
+  seen_ = history.size();
+  update_front_pool();
+}
+
+void TpeHistory::examine(const SearchSpace& space, size_t position) {
+  const FrozenTrial& trial = history_[position];
+  if (position >= number_at_.size()) number_at_.resize(position + 1, -1);
+  number_at_[position] = trial.number;
+  if (trial.number < 0) {  // a gap in the numbers, filled later
+    unsettled_.push_back(position);
+    return;
+  }
+  const size_t i = index(trial.number);
+  if (i >= slots_.size()) {
+    const size_t grown = std::max(i + 1, slots_.size() + slots_.size() / 2);
+    slots_.resize(grown);
+    xs_.resize(grown * dims_);
+    actives_.resize(grown * dims_);
+  }
+  Slot& slot = slots_[i];
+  slot.known = true;
+  slot.id = trial.id;
+  slot.position = position;
+  // A finished trial is read once; an unfinished one on every sync (it has no values yet, and a
+  // waiting one may not even have its final configuration).
+  UnitPoint point = space.encode(trial.config);
+  std::copy(point.x.begin(), point.x.end(), xs_.begin() + static_cast<ptrdiff_t>(i * dims_));
+  std::copy(point.active.begin(), point.active.end(),
+            actives_.begin() + static_cast<ptrdiff_t>(i * dims_));
+
+  Role role = Role::kNone;
+  if (trial.state == TrialState::kComplete) {
+    if (trial.values.size() == directions_.size()) role = Role::kComplete;
+  } else if (trial.state == TrialState::kPruned) {
+    role = Role::kPruned;
+  } else if (trial.state == TrialState::kRunning) {
+    if (constant_liar_ && !trial.config.empty()) role = Role::kRunning;
+  }
+  set_role(trial.number, role);
+  slot.loss = std::numeric_limits<double>::quiet_NaN();
+  if (role == Role::kComplete && directions_.size() == 1 && trial.feasible()) {
+    slot.loss = directions_[0] == Direction::kMaximize ? -trial.values[0] : trial.values[0];
+  }
+  if (!is_finished(trial.state)) {
+    unsettled_.push_back(position);
+  } else if (!slot.counted && (role == Role::kComplete || role == Role::kPruned)) {
+    slot.counted = true;
+    count_finished(trial.number, trial);
+  }
+}
+
+void TpeHistory::set_role(int64_t number, Role role) {
+  Slot& slot = slots_[index(number)];
+  if (slot.role == Role::kNone && role != Role::kNone) insert_number(modelled_, number);
+  if (slot.role != Role::kNone && role == Role::kNone) erase_number(modelled_, number);
+  slot.role = role;
+}
+
+void TpeHistory::count_finished(int64_t number, const FrozenTrial& trial) {
+  const bool complete = trial.state == TrialState::kComplete;
+  ++(complete ? complete_count_ : pruned_count_);
+
+  // Refine the partition of the parameters by this trial's active flags.
+  const uint8_t* active = &actives_[index(number) * dims_];
+  std::vector<uint32_t> renamed(2 * dims_, UINT32_MAX);
+  uint32_t classes = 0;
+  for (size_t p = 0; p < dims_; ++p) {
+    uint32_t& to = renamed[2 * activity_class_[p] + (active[p] != 0)];
+    if (to == UINT32_MAX) to = classes++;
+    activity_class_[p] = to;
+    if (active[p]) {
+      ever_active_[p] = 1;
+    } else {
+      always_active_[p] = 0;
+    }
+  }
+
+  for (size_t c = 0; c < trial.constraints.size(); ++c) {
+    if (c >= satisfying_.size()) {
+      satisfying_.resize(c + 1);
+      violating_.resize(c + 1);
+    }
+    insert_number(trial.constraints[c] <= 0.0 ? satisfying_[c] : violating_[c], number);
+  }
+
+  if (!trial.feasible()) {
+    offer(best_infeasible_, {trial.constraint_violation(), !complete, number}, max_good_);
+  } else if (!complete) {
+    offer(best_pruned_, {pruned_trial_key(trial, directions_), number}, max_good_);
+  } else if (directions_.size() <= 1) {
+    // The value the split ranks by (to_minimization: maximised values negated, NaN worst).
+    const double value = directions_.empty()
+                             ? 0.0
+                             : to_minimization(std::span<const double>(trial.values), directions_)[0];
+    offer(best_complete_, {value, number}, max_good_ + 1);
+  } else {
+    front_pending_.push_back(number);
+  }
+}
+
+// Several objectives: ranks the pending complete feasible trials with the pool's, by
+// non-domination, and keeps the first max_good fronts. A trial's front can only move back as
+// trials are added (its dominators stay), and the trials of the first k fronts are dominated
+// only by each other, so the pool's fronts are those of all the trials.
+void TpeHistory::update_front_pool() {
+  if (front_pending_.empty()) return;
+  const size_t m = directions_.size();
+  std::sort(front_pending_.begin(), front_pending_.end());
+  std::vector<int64_t> numbers;
+  std::vector<double> losses;
+  numbers.reserve(front_pool_.size() + front_pending_.size());
+  losses.reserve(numbers.capacity() * m);
+  size_t a = 0, b = 0;
+  while (a < front_pool_.size() || b < front_pending_.size()) {
+    if (b == front_pending_.size() || (a < front_pool_.size() && front_pool_[a] < front_pending_[b])) {
+      numbers.push_back(front_pool_[a]);
+      losses.insert(losses.end(), &front_losses_[a * m], &front_losses_[a * m] + m);
+      ++a;
+    } else {
+      const FrozenTrial& trial = history_[slots_[index(front_pending_[b])].position];
+      std::vector<double> values = to_minimization(std::span<const double>(trial.values),
+                                                   directions_);
+      numbers.push_back(front_pending_[b]);
+      losses.insert(losses.end(), values.begin(), values.end());
+      ++b;
+    }
+  }
+  front_pending_.clear();
+  std::vector<size_t> rank = non_dominated_ranks(losses, m);
+  front_pool_.clear();
+  front_losses_.clear();
+  for (size_t k = 0; k < numbers.size(); ++k) {
+    if (rank[k] >= max_good_) continue;
+    front_pool_.push_back(numbers[k]);
+    front_losses_.insert(front_losses_.end(), &losses[k * m], &losses[k * m] + m);
+  }
+}
+
+std::vector<const FrozenTrial*> TpeHistory::good_candidates() const {
+  std::vector<int64_t> complete, pruned;
+  for (const auto& [value, number] : best_complete_) complete.push_back(number);
+  complete.insert(complete.end(), front_pool_.begin(), front_pool_.end());
+  for (const auto& [key, number] : best_pruned_) pruned.push_back(number);
+  for (const auto& [violation, is_pruned, number] : best_infeasible_) {
+    (is_pruned ? pruned : complete).push_back(number);
+  }
+  std::sort(complete.begin(), complete.end());
+  std::sort(pruned.begin(), pruned.end());
+  std::vector<const FrozenTrial*> out;
+  out.reserve(complete.size() + pruned.size());
+  for (int64_t number : complete) out.push_back(&trial(number));
+  for (int64_t number : pruned) out.push_back(&trial(number));
+  return out;
+}
+
+double TpeHistory::best_loss_outside(std::span<const int64_t> good) const {
+  for (const auto& [value, number] : best_complete_) {
+    if (std::find(good.begin(), good.end(), number) != good.end()) continue;
+    const double loss = slot(number).loss;
+    if (!std::isnan(loss)) return loss;
+  }
+  return kInf;
+}
+
+std::tuple<size_t, size_t, size_t> TpeHistory::candidate_counts() const {
+  return {best_complete_.size() + front_pool_.size(), best_pruned_.size(),
+          best_infeasible_.size()};
+}
+
+}  // namespace winnow
