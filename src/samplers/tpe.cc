@@ -47,6 +47,8 @@
 //                           product of l's marginals), then scored by the joint density ratio
 //                           like the others; default 1 with several objectives and more than
 //                           10 parameters in a group, else 0 (see below).
+//   max_observations = 1000 most trials one Parzen estimator models; past it, g(x) (and c-TPE's
+//                           l_c and g_c) model a stratified sample of their trials (below).
 // The last three default to settings from Watanabe 2023's ablations in the multivariate mode,
 // weights = ei, min_bandwidth = 0.03, clip_exponent = 2 (the values the paper's repository,
 // github.com/nabenabe0928/tpe, runs, there with gamma = 0.15; 0.1 did better on our suite), and
@@ -119,14 +121,27 @@
 //   * ordinals are modelled as discrete values on their index rather than as categoricals;
 //   * a parameter never active in a finished trial gets a uniform random value;
 //   * with forbidden clauses, the candidates are tried in acquisition order (the k-th attempt
-//     takes every group's k-th best candidate) and uniform random draws follow if all fail.
+//     takes every group's k-th best candidate) and uniform random draws follow if all fail;
+//   * past max_observations trials, an estimator models a stratified sample of at most that
+//     many of them in trial-number order (tpe_history.h, stratified_sample): the newest, which
+//     default_weights weighs the most, whole, and the older ones merged into stretches of equal
+//     weight, each represented by one of its trials (drawn in proportion to weight) that weighs
+//     what the stretch weighs. The mixture keeps its weight over the history and in expectation
+//     its density, while its cost stops growing; Optuna models every trial, so its asks cost
+//     time in proportion to the study. With the default gamma only the bad set gets that large
+//     (the good set holds at most 25 trials); below the cap nothing changes. In a conditional
+//     space the sample is drawn before a group keeps the trials where it was active, so a
+//     group models the kept trials where it was active, with their stretches' weights and, for
+//     c-TPE's gamma, their stretches' sizes (docs/benchmarks.md compares it with modelling
+//     every trial).
 //
 // Cost: the sampler keeps a view of the history (tpe_history.h) that each ask brings up to date
 // with the trials that are new or were unfinished, so nothing is encoded, classified or sorted
 // twice; the split runs on the trials that can still be good (with several objectives, those of
-// the first 25 non-domination fronts). What remains grows with the study is the Parzen
-// estimators' size; the first ask of a sampler reads the whole history once. The estimators'
-// storage is reused between proposals.
+// the first 25 non-domination fronts), and no estimator models more than max_observations
+// trials. Past that, an ask costs the same however large the study (docs/benchmarks.md has the
+// figures); the first ask of a sampler reads the whole history once. The estimators' storage is
+// reused between proposals.
 
 #include <algorithm>
 #include <cassert>
@@ -161,12 +176,25 @@ struct Observed {
   const uint8_t* active;
   // With several objectives, a good trial's weight in l(x) (tpe_split.h); else NaN.
   double weight = std::numeric_limits<double>::quiet_NaN();
+  // In a stratified sample (ObservationList::sampled): the summed default weight of the trials
+  // it stands for, and how many they are.
+  double stratum_weight = 1.0;
+  size_t stratum_count = 1;
+};
+
+// The observations of one Parzen estimator, in trial-number order: all of them, weighed by
+// default_weights over those of a group's trials where the group was active; or, past
+// max_observations, a stratified sample (tpe_history.h, stratified_sample) whose members carry
+// their strata's weights.
+struct ObservationList {
+  std::vector<Observed> members;
+  bool sampled = false;
 };
 
 // c-TPE's data for one constraint (tpe_split.h, split_by_constraints): the finished trials that
-// satisfy it and those that violate it, each in trial-number order.
+// satisfy it and those that violate it.
 struct ConstraintModel {
-  std::vector<Observed> feasible, infeasible;
+  ObservationList feasible, infeasible;
 };
 
 class TpeSampler : public Sampler {
@@ -194,7 +222,8 @@ class TpeSampler : public Sampler {
     size_t n = history_.finished_count();
     if (static_cast<int64_t>(n) < options_.n_startup) return draw_allowed(space, random_draw);
 
-    std::vector<Observed> good, bad;
+    std::vector<Observed> good;
+    ObservationList bad;
     // The best loss in the bad set, for the EI weights of the good set (single objective).
     double ei_threshold = kInf;
     split(context, good, bad, ei_threshold);
@@ -241,18 +270,31 @@ class TpeSampler : public Sampler {
   }
 
   // The trials `numbers` (increasing) but those in `skip` (increasing, a subset of them) as one
-  // estimator's observations.
-  std::vector<Observed> observations(const std::vector<int64_t>& numbers,
-                                     std::span<const int64_t> skip) const {
-    std::vector<Observed> list;
-    list.reserve(numbers.size() - skip.size());
-    size_t k = 0;
-    for (int64_t number : numbers) {
-      if (k < skip.size() && skip[k] == number) {
-        ++k;
-        continue;
+  // estimator's observations: all of them up to max_observations, else a stratified sample.
+  ObservationList observations(const std::vector<int64_t>& numbers,
+                               std::span<const int64_t> skip) const {
+    ObservationList list;
+    const size_t n = numbers.size() - skip.size();
+    const auto cap = static_cast<size_t>(options_.max_observations);
+    if (n <= cap) {
+      list.members.reserve(n);
+      size_t k = 0;
+      for (int64_t number : numbers) {
+        if (k < skip.size() && skip[k] == number) {
+          ++k;
+          continue;
+        }
+        list.members.push_back(observed(number));
       }
-      list.push_back(observed(number));
+      return list;
+    }
+    list.sampled = true;
+    list.members.reserve(cap);
+    for (const KeptTrial& kept : stratified_trials(numbers, skip, cap)) {
+      Observed o = observed(kept.number);
+      o.stratum_weight = kept.weight;
+      o.stratum_count = kept.count;
+      list.members.push_back(o);
     }
     return list;
   }
@@ -262,8 +304,8 @@ class TpeSampler : public Sampler {
   // there are too few; running trials are bad. The split runs on the history's candidates of
   // the good set, which give the same good set as all finished trials (tpe_history.h). Both
   // sets come out in trial-number order (the order default_weights assumes).
-  void split(const SampleContext& context, std::vector<Observed>& good,
-             std::vector<Observed>& bad, double& ei_threshold) const {
+  void split(const SampleContext& context, std::vector<Observed>& good, ObservationList& bad,
+             double& ei_threshold) const {
     std::vector<const FrozenTrial*> candidates = history_.good_candidates();
     // ceil(0.1 * n) in doubles, as Optuna computes it (so 0.1 * 30 rounds up to 4).
     size_t n_good = std::min(static_cast<size_t>(std::ceil(
@@ -336,7 +378,7 @@ class TpeSampler : public Sampler {
   // `l` and `g` are refitted here (their storage is reused from earlier proposals).
   std::vector<double> ranked_candidates(const std::vector<size_t>& group,
                                         const std::vector<Observed>& good,
-                                        const std::vector<Observed>& bad,
+                                        const ObservationList& bad,
                                         const std::vector<ConstraintModel>& constraints,
                                         double ei_threshold, double recombine, UnitStream& rng,
                                         ParzenEstimator& l, ParzenEstimator& g) {
@@ -349,11 +391,14 @@ class TpeSampler : public Sampler {
                          .clip_exponent = options_.clip_exponent,
                          .normalized = options_.normalized};
     // A group is modelled only from the trials in which all its parameters were active.
-    std::vector<double> values, losses, weights;
+    std::vector<double> values, losses, weights, stratum_weights;
+    size_t represented = 0;  // trials the gathered observations stand for
     auto gather = [&](const std::vector<Observed>& trials) {
       values.clear();
       losses.clear();
       weights.clear();
+      stratum_weights.clear();
+      represented = 0;
       for (const Observed& o : trials) {
         if (!std::all_of(group.begin(), group.end(), [&](size_t p) { return o.active[p] != 0; })) {
           continue;
@@ -361,8 +406,15 @@ class TpeSampler : public Sampler {
         for (size_t p : group) values.push_back(o.x[p]);
         losses.push_back(o.loss);
         weights.push_back(o.weight);
+        stratum_weights.push_back(o.stratum_weight);
+        represented += o.stratum_count;
       }
       return losses.size();
+    };
+    // Weights of a list's gathered observations: Optuna's default_weights over them, or in a
+    // stratified sample the strata's (whose active members' share the gathered ones estimate).
+    auto list_weights = [&](const ObservationList& list, size_t count) {
+      return list.sampled ? stratum_weights : default_weights(count);
     };
 
     size_t count = gather(good);
@@ -397,9 +449,9 @@ class TpeSampler : public Sampler {
       l.fit(dims, values, default_weights(count), parzen);
     }
     const size_t n_good = count;
-    count = gather(bad);
-    g.fit(dims, values, default_weights(count), parzen);
-    const size_t n_bad = count;
+    count = gather(bad.members);
+    g.fit(dims, values, list_weights(bad, count), parzen);
+    const size_t n_bad = represented;
 
     const size_t n_candidates = static_cast<size_t>(options_.n_candidates);
     std::vector<double> drawn;
@@ -416,12 +468,12 @@ class TpeSampler : public Sampler {
     // Without such a constraint the plain log l(x) - log g(x) stays: it has the same argmax.
     bool constrained = false;
     for (const ConstraintModel& model : constraints) {
-      const size_t n_feasible = gather(model.feasible);
-      if (n_feasible == 0) continue;
-      feasible_.fit(dims, values, default_weights(n_feasible), parzen);
-      const size_t n_infeasible = gather(model.infeasible);
-      if (n_infeasible == 0) continue;
-      infeasible_.fit(dims, values, default_weights(n_infeasible), parzen);
+      if (gather(model.feasible.members) == 0) continue;
+      feasible_.fit(dims, values, list_weights(model.feasible, losses.size()), parzen);
+      const size_t n_feasible = represented;
+      if (gather(model.infeasible.members) == 0) continue;
+      infeasible_.fit(dims, values, list_weights(model.infeasible, losses.size()), parzen);
+      const size_t n_infeasible = represented;
       if (!constrained) {
         // The objective's gamma is this group's share of good trials (at least one counted,
         // so that a group no good trial reaches keeps a finite term).

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "analysis/pareto.h"
+#include "samplers/sampler_util.h"
 #include "samplers/tpe_split.h"
 
 namespace winnow {
@@ -262,6 +263,117 @@ double TpeHistory::best_loss_outside(std::span<const int64_t> good) const {
 std::tuple<size_t, size_t, size_t> TpeHistory::candidate_counts() const {
   return {best_complete_.size() + front_pool_.size(), best_pruned_.size(),
           best_infeasible_.size()};
+}
+
+double default_weight_sum(size_t n, size_t first, size_t last) {
+  // default_weights: 1 for the newest 25, before them a ramp from 1/n to 1 over `ramp` entries.
+  constexpr size_t kFlat = 25;
+  last = std::min(last, n);
+  if (first >= last) return 0.0;
+  const size_t ramp = n > kFlat ? n - kFlat : 0;
+  double sum = 0.0;
+  if (last > ramp) sum += static_cast<double>(last - std::max(first, ramp));
+  if (first < ramp) {
+    const size_t end = std::min(last, ramp);
+    const double start = 1.0 / static_cast<double>(n);
+    const double count = static_cast<double>(end - first);
+    if (ramp == 1) return sum + start;
+    // sum of start + (1 - start) i / (ramp - 1) over i in [first, end)
+    const double index_sum = 0.5 * count * static_cast<double>(first + end - 1);
+    sum += count * start + (1.0 - start) * index_sum / static_cast<double>(ramp - 1);
+  }
+  return sum;
+}
+
+namespace {
+
+// The largest i in [0, n] with default_weight_sum(n, 0, i) <= target: the ramp's sum is
+// quadratic in i, so the root of that quadratic (or, past the ramp, a step of 1 per trial) is
+// within a step or two, and the loops settle it exactly.
+size_t last_index_within(size_t n, double target) {
+  auto cumulative = [&](size_t i) { return default_weight_sum(n, 0, i); };
+  constexpr size_t kFlat = 25;
+  const size_t ramp = n > kFlat ? n - kFlat : 0;
+  double guess = target;  // flat weights: one per trial
+  if (ramp >= 2 && target < cumulative(ramp)) {
+    const double start = 1.0 / static_cast<double>(n);
+    const double a = 0.5 * (1.0 - start) / static_cast<double>(ramp - 1), b = start - a;
+    guess = (-b + std::sqrt(b * b + 4.0 * a * std::max(target, 0.0))) / (2.0 * a);
+  } else if (ramp >= 1) {
+    guess = static_cast<double>(ramp) + (target - cumulative(ramp));
+  }
+  size_t i = static_cast<size_t>(std::clamp(guess, 0.0, static_cast<double>(n)));
+  while (i > 0 && cumulative(i) > target) --i;
+  while (i < n && cumulative(i + 1) <= target) ++i;
+  return i;
+}
+
+}  // namespace
+
+std::vector<Stratum> stratified_sample(size_t n, size_t cap) {
+  assert(cap >= 1 && n > cap);
+  auto cumulative = [&](size_t i) { return default_weight_sum(n, 0, i); };
+  auto weight = [&](size_t i) { return default_weight_sum(n, i, i + 1); };
+  // The newest trials weigh the most: the newest `whole` are kept as they are, and the older
+  // ones are merged into cap - whole strata of equal weight, each no heavier than the lightest
+  // trial kept whole. Just past the cap nearly every trial is kept whole; at twice the cap and
+  // beyond, every kept trial stands for a stratum of the same weight.
+  auto fits = [&](size_t k) {
+    return cumulative(n - k) / static_cast<double>(cap - k) <= weight(n - k);
+  };
+  // On the ramp the merged trials' weight is about half the lightest whole one's times their
+  // number, which puts the answer near 2 cap - n; the loops settle it.
+  size_t whole = n < 2 * cap ? std::min(2 * cap - n, cap - 1) : 0;
+  while (whole + 1 < cap && fits(whole + 1)) ++whole;
+  while (whole > 0 && !fits(whole)) --whole;
+  const size_t merged = n - whole, strata = cap - whole;
+  const double total = cumulative(merged);
+  std::vector<Stratum> out;
+  out.reserve(cap);
+  size_t first = 0;
+  for (size_t j = 0; j < strata; ++j) {
+    size_t last = merged;
+    if (j + 1 < strata) {
+      // The first trial whose cumulative weight reaches the stratum's upper edge.
+      const double edge = total * static_cast<double>(j + 1) / static_cast<double>(strata);
+      last = last_index_within(n, edge);
+      if (cumulative(last) < edge) ++last;
+      last = std::clamp(last, first, merged);
+    }
+    if (last == first) continue;
+    // The trial at the same fraction of the stratum's weight whatever n: from one ask to the
+    // next (n + 1) it stays or moves to a neighbour, whose data is already in the cache. Drawn
+    // in proportion to weight, then standing for the stratum's weight, it gives the stratum's
+    // mixture in expectation.
+    const double low = cumulative(first), high = cumulative(last);
+    const double fraction = static_cast<double>(mix_seed(cap, j) >> 11) * 0x1.0p-53;
+    const size_t kept = std::clamp(last_index_within(n, low + fraction * (high - low)), first, last - 1);
+    out.push_back({kept, high - low, last - first});
+    first = last;
+  }
+  for (size_t i = merged; i < n; ++i) out.push_back({i, weight(i), 1});
+  return out;
+}
+
+std::vector<KeptTrial> stratified_trials(std::span<const int64_t> numbers,
+                                         std::span<const int64_t> skip, size_t cap) {
+  assert(skip.size() <= numbers.size());
+  // Where the skipped trials sit in `numbers`: a position among the kept trials lies past the
+  // skipped ones before it.
+  std::vector<size_t> skipped;
+  skipped.reserve(skip.size());
+  for (int64_t number : skip) {
+    skipped.push_back(static_cast<size_t>(
+        std::lower_bound(numbers.begin(), numbers.end(), number) - numbers.begin()));
+  }
+  std::vector<KeptTrial> out;
+  out.reserve(cap);
+  size_t k = 0;
+  for (const Stratum& stratum : stratified_sample(numbers.size() - skip.size(), cap)) {
+    while (k < skipped.size() && skipped[k] <= stratum.position + k) ++k;
+    out.push_back({numbers[stratum.position + k], stratum.weight, stratum.count});
+  }
+  return out;
 }
 
 }  // namespace winnow

@@ -151,4 +151,35 @@ class TpeHistory {
   std::vector<std::vector<int64_t>> satisfying_, violating_;
 };
 
+// A stratified sample of a list of n observations in trial-number order that default_weights
+// (parzen_estimator.h) would weigh, for n > cap >= 1: at most `cap` of them. The newest, which
+// weigh the most, are kept whole as long as the older ones can be merged into strata of
+// consecutive observations that weigh the same and no more than the lightest one kept whole;
+// each stratum keeps one observation, drawn in proportion to weight at a fraction of the
+// stratum's weight hashed from the stratum's index, which stands for the stratum's summed
+// weight. So a mixture over the kept observations has the full list's weight in each stretch
+// of the history and in expectation its density, with each kernel carrying about the same
+// weight. Each kept observation also tells how many it stands for. Positions come out
+// increasing.
+struct Stratum {
+  size_t position;
+  double weight;
+  size_t count;
+};
+std::vector<Stratum> stratified_sample(size_t n, size_t cap);
+
+// stratified_sample over the trials `numbers` (increasing) but those in `skip` (increasing, a
+// subset of them), for more than `cap` of them: each kept trial's number, its stratum's weight
+// and size.
+struct KeptTrial {
+  int64_t number;
+  double weight;
+  size_t count;
+};
+std::vector<KeptTrial> stratified_trials(std::span<const int64_t> numbers,
+                                         std::span<const int64_t> skip, size_t cap);
+
+// The sum of default_weights(n)[first .. last), without building the n weights.
+double default_weight_sum(size_t n, size_t first, size_t last);
+
 }  // namespace winnow

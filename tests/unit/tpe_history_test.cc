@@ -2,7 +2,8 @@
 //
 // The TPE sampler's incremental view of the history (tpe_history.h): after every change of a
 // simulated study, it must hold what a computation from all trials gives (the good set of the
-// split, the bad trials, the parameter groups, the constraint sets).
+// split, the bad trials, the parameter groups, the constraint sets); and the stratified sample
+// that bounds an estimator's observations keeps the weight of each stretch of the history.
 #include "samplers/tpe_history.h"
 
 #include <gtest/gtest.h>
@@ -11,10 +12,12 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 #include <vector>
 
+#include "samplers/parzen_estimator.h"
 #include "samplers/tpe_split.h"
 
 namespace winnow {
@@ -309,6 +312,117 @@ TEST(TpeHistory, ADifferentHistoryIsReadAgain) {
   fresh.sync(space, shorter, directions);
   EXPECT_EQ(view.modelled(), fresh.modelled());
   EXPECT_EQ(view.finished_count(), fresh.finished_count());
+}
+
+// ---- Stratified samples ------------------------------------------------------------------
+
+TEST(TpeHistory, DefaultWeightSumsAddTheDefaultWeights) {
+  for (size_t n : {1, 20, 25, 26, 27, 100, 3001}) {
+    std::vector<double> weights = default_weights(n);
+    for (size_t first : {size_t{0}, size_t{1}, n / 3, n - 1}) {
+      for (size_t last : {first, first + 1, n / 2, n - 3, n}) {
+        if (last < first || last > n) continue;
+        double expected = std::accumulate(weights.begin() + static_cast<ptrdiff_t>(first),
+                                          weights.begin() + static_cast<ptrdiff_t>(last), 0.0);
+        EXPECT_NEAR(default_weight_sum(n, first, last), expected, 1e-9 * (1.0 + expected))
+            << n << " [" << first << ", " << last << ")";
+      }
+    }
+  }
+}
+
+TEST(TpeHistory, StratifiedSampleKeepsTheWeightOfEachStretch) {
+  const std::vector<std::pair<size_t, size_t>> cases = {
+      {1001, 1000}, {1100, 1000}, {1999, 1000}, {2000, 1000}, {12345, 1000}, {100000, 1000},
+      {20, 5}, {30, 7}};
+  for (auto [n, cap] : cases) {
+    SCOPED_TRACE(std::to_string(n) + " observations, cap " + std::to_string(cap));
+    std::vector<Stratum> sample = stratified_sample(n, cap);
+    EXPECT_LE(sample.size(), cap);
+    EXPECT_GE(sample.size(), cap * 9 / 10);
+    std::vector<double> weights = default_weights(n);
+    size_t first = 0;
+    double lightest = INFINITY, heaviest = 0.0;
+    for (const Stratum& s : sample) {
+      // Strata tile [0, n) in order, and each kept observation carries its stratum's weight.
+      ASSERT_GE(s.position, first);
+      ASSERT_LT(s.position, first + s.count);
+      double expected = std::accumulate(weights.begin() + static_cast<ptrdiff_t>(first),
+                                        weights.begin() + static_cast<ptrdiff_t>(first + s.count),
+                                        0.0);
+      EXPECT_NEAR(s.weight, expected, 1e-9 * expected);
+      if (s.count > 1) lightest = std::min(lightest, s.weight), heaviest = std::max(heaviest, s.weight);
+      first += s.count;
+    }
+    EXPECT_EQ(first, n);
+    // Merged strata weigh the same but for their edges (an observation weighs at most 1).
+    if (lightest < INFINITY) EXPECT_LE(heaviest - lightest, 2.0);
+  }
+  // Just past the cap, all but the two oldest (and lightest) observations are kept whole.
+  std::vector<Stratum> past = stratified_sample(1001, 1000);
+  ASSERT_EQ(past.size(), 1000u);
+  EXPECT_EQ(past[0].count, 2u);
+  EXPECT_EQ(past[1].position, 2u);
+  // From one ask to the next (one more observation), a kept one stays or moves to a neighbour.
+  std::vector<Stratum> before = stratified_sample(50000, 1000), after = stratified_sample(50001, 1000);
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t j = 0; j < before.size(); ++j) {
+    EXPECT_LE(after[j].position - before[j].position, 3u) << j;
+  }
+}
+
+TEST(TpeHistory, StratifiedTrialsSkipTheGoodOnes) {
+  std::vector<int64_t> numbers(5000);
+  std::iota(numbers.begin(), numbers.end(), int64_t{0});
+  for (int64_t& v : numbers) v = 3 * v + 1;  // not dense, like a history with failed trials
+  std::vector<int64_t> skip = {1, 4, 301, 4000, 14998};
+  std::vector<KeptTrial> kept = stratified_trials(numbers, skip, 3000);
+  ASSERT_LE(kept.size(), 3000u);
+  size_t count = 0;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_TRUE(std::binary_search(numbers.begin(), numbers.end(), kept[i].number));
+    EXPECT_FALSE(std::binary_search(skip.begin(), skip.end(), kept[i].number)) << kept[i].number;
+    if (i > 0) EXPECT_LT(kept[i - 1].number, kept[i].number);
+    count += kept[i].count;
+  }
+  EXPECT_EQ(count, numbers.size() - skip.size());
+  // The newest are kept whole (but the skipped 14998).
+  EXPECT_EQ(kept.back().number, 14995);
+  EXPECT_EQ(kept.back().count, 1u);
+}
+
+TEST(TpeHistory, StratifiedSampleKeepsTheDensityOfAllObservations) {
+  // 20,000 observations in trial-number order: the older half around 0.25, the newer around
+  // 0.75. default_weights favours the newer ones (their mean weight is three times the older
+  // ones'), so the full estimator's density is three times higher at 0.75 than at 0.25. A
+  // sample of 500 with its strata's weights keeps that; every 40th observation, equally
+  // weighted, would not.
+  const size_t n = 20000, cap = 500;
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> older(0.25, 0.05), newer(0.75, 0.05);
+  std::vector<double> observations(n);
+  for (size_t i = 0; i < n; ++i) {
+    observations[i] = std::clamp(i < n / 2 ? older(rng) : newer(rng), 0.0, 1.0);
+  }
+  std::vector<ParzenDimension> dims = {ParzenDimension{}};
+  ParzenOptions options{.min_bandwidth = 0.03, .clip_exponent = 2.0};
+  ParzenEstimator full(dims, observations, default_weights(n), options);
+  std::vector<double> kept, weights, thinned;
+  for (const Stratum& s : stratified_sample(n, cap)) {
+    kept.push_back(observations[s.position]);
+    weights.push_back(s.weight);
+  }
+  for (size_t i = 0; i < n; i += n / cap) thinned.push_back(observations[i]);
+  ParzenEstimator sampled(dims, kept, weights, options);
+  ParzenEstimator unweighted(dims, thinned, std::vector<double>(thinned.size(), 1.0), options);
+  const std::vector<double> points = {0.2, 0.25, 0.3, 0.7, 0.75, 0.8};
+  std::vector<double> expected = full.log_pdf(points), actual = sampled.log_pdf(points),
+                      flat = unweighted.log_pdf(points);
+  for (size_t i = 0; i < points.size(); ++i) {
+    EXPECT_NEAR(actual[i], expected[i], 0.15) << points[i];
+  }
+  EXPECT_NEAR(expected[4] - expected[1], std::log(3.0), 0.15);
+  EXPECT_GT(std::abs(flat[4] - flat[1] - (expected[4] - expected[1])), 0.5);
 }
 
 }  // namespace
