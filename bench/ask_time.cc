@@ -20,6 +20,7 @@
 //   build/bench/ask_time                                   # tpe and gp, N = 100,200,500,1000
 //   build/bench/ask_time --samplers gp --n 200 --asks 30 --json
 //   build/bench/ask_time --samplers tpe --n 1000,10000,100000 --study --json
+//   build/bench/ask_time --samplers tpe,nsga2 --problem zdt1 --n 1000,10000   # several objectives
 //
 // bench/optuna_ask_time.py measures Optuna the same way; bench/summarize_samplers.py compares.
 #include <time.h>
@@ -28,15 +29,18 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "functions.h"
+#include "mo_functions.h"
 #include "winnow/sampler.h"
 #include "winnow/storage.h"
 #include "winnow/study.h"
@@ -47,12 +51,28 @@ using Clock = std::chrono::steady_clock;
 using winnow_bench::JsonLine;
 using winnow_bench::TestFunction;
 
+// What the asks are timed on: a test function (one objective) or a multi-objective problem.
+struct Problem {
+  std::string name;
+  int dimension = 0;
+  winnow::SearchSpace space;
+  std::vector<winnow::Direction> directions;
+  std::function<std::vector<double>(const winnow::Config&)> evaluate;
+};
+
+Problem from_function(const TestFunction& fn) {
+  return Problem{fn.name, fn.dimension, fn.space, {winnow::Direction::kMinimize},
+                 [evaluate = fn.evaluate](const winnow::Config& c) {
+                   return std::vector<double>{evaluate(c)};
+                 }};
+}
+
 struct Options {
   std::vector<std::string> samplers = {"tpe", "gp"};
   std::vector<int> n_values = {100, 200, 500, 1000};
   int asks = 20;
   double max_seconds = 60;  // per (sampler, N): stop asking after this (at least 3 asks)
-  const TestFunction* function = nullptr;
+  std::optional<Problem> problem;
   uint64_t seed = 1;
   bool json = false;
   bool study = false;  // through an in-memory study (see the top of this file)
@@ -85,39 +105,39 @@ auto timed(Result& result, Ask&& ask) {
   return answer;
 }
 
-winnow::FrozenTrial complete_trial(int64_t number, winnow::Config config, double value) {
+winnow::FrozenTrial complete_trial(int64_t number, winnow::Config config,
+                                   std::vector<double> values) {
   winnow::FrozenTrial t;
   t.id = number;
   t.number = number;
   t.state = winnow::TrialState::kComplete;
   t.config = std::move(config);
-  t.values = {value};
+  t.values = std::move(values);
   t.start_time_ms = 1'800'000'000'000 + number * 1000;
   t.end_time_ms = t.start_time_ms + 500;
   return t;
 }
 
 // N complete trials at uniformly random configurations (Winnow's random sampler, fixed seed).
-std::vector<winnow::FrozenTrial> random_history(const TestFunction& fn, int n, uint64_t seed) {
+std::vector<winnow::FrozenTrial> random_history(const Problem& fn, int n, uint64_t seed) {
   auto sampler = winnow::create_sampler(winnow::SamplerSpec::parse("random"), seed ^ 0xA5C);
-  std::vector<winnow::Direction> directions = {winnow::Direction::kMinimize};
   std::vector<winnow::FrozenTrial> history;
   for (int i = 0; i < n; ++i) {
-    winnow::SampleContext context{fn.space, {}, directions, i};
+    winnow::SampleContext context{fn.space, {}, fn.directions, i};
     winnow::Config config = *sampler->sample(context);
-    double value = fn.evaluate(config);
+    std::vector<double> value = fn.evaluate(config);
     history.push_back(complete_trial(i, std::move(config), value));
   }
   return history;
 }
 
-Result measure(const std::string& spec, const TestFunction& fn,
+Result measure(const std::string& spec, const Problem& fn,
                const std::vector<winnow::FrozenTrial>& base, int n, const Options& options) {
   Result result{spec, n, {}, {}, {}};
   try {
     auto sampler = winnow::create_sampler(winnow::SamplerSpec::parse(spec), options.seed);
     std::vector<winnow::FrozenTrial> history(base.begin(), base.begin() + n);
-    std::vector<winnow::Direction> directions = {winnow::Direction::kMinimize};
+    const std::vector<winnow::Direction>& directions = fn.directions;
     Clock::time_point start = Clock::now();
     for (int a = 0; a < options.asks; ++a) {
       if (a >= 3 && std::chrono::duration<double>(Clock::now() - start).count() > options.max_seconds) break;
@@ -126,7 +146,7 @@ Result measure(const std::string& spec, const TestFunction& fn,
                                     static_cast<int64_t>(history.size()), &attrs};
       std::optional<winnow::Config> config = timed(result, [&] { return sampler->sample(context); });
       if (!config) throw std::runtime_error("the sampler had nothing to propose");
-      double value = fn.evaluate(*config);
+      std::vector<double> value = fn.evaluate(*config);
       winnow::FrozenTrial t = complete_trial(static_cast<int64_t>(history.size()), *config, value);
       t.user_attrs = std::move(attrs);
       history.push_back(std::move(t));
@@ -138,13 +158,13 @@ Result measure(const std::string& spec, const TestFunction& fn,
 }
 
 // The same through a study: `n` random trials told, then the study opened with `spec`.
-Result measure_study(const std::string& spec, const TestFunction& fn, int n,
+Result measure_study(const std::string& spec, const Problem& fn, int n,
                      const Options& options) {
   Result result{spec, n, {}, {}, {}};
   try {
     std::shared_ptr<winnow::Storage> storage = winnow::open_storage("memory");
-    winnow::StudyOptions study_options{.name = "ask_time", .sampler = "random",
-                                       .seed = options.seed ^ 0xA5C};
+    winnow::StudyOptions study_options{.name = "ask_time", .directions = fn.directions,
+                                       .sampler = "random", .seed = options.seed ^ 0xA5C};
     {
       winnow::Study filler = winnow::Study::create(storage, fn.space, study_options);
       for (int i = 0; i < n; ++i) {
@@ -180,10 +200,12 @@ double median_of(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::string json_line(const Result& r, const TestFunction& fn, bool study) {
+std::string json_line(const Result& r, const Problem& fn, bool study) {
   JsonLine line;
   line.text("tool", "winnow").text("sampler", r.sampler).text("function", fn.name)
-      .integer("dimension", fn.dimension).integer("n_trials", r.n)
+      .integer("dimension", fn.dimension)
+      .integer("objectives", static_cast<int64_t>(fn.directions.size()))
+      .integer("n_trials", r.n)
       .integer("asks", static_cast<int64_t>(r.ms.size()))
       .text("through", study ? "study" : "sampler");
   if (!r.ms.empty()) {
@@ -206,10 +228,11 @@ std::string json_line(const Result& r, const TestFunction& fn, bool study) {
   std::cerr << program << ": " << problem << "\n"
             << "usage: " << program
             << " [--samplers SPEC,...] [--n N,...] [--asks K] [--max-seconds S]\n"
-               "       [--function NAME] [--seed S] [--study] [--json]\n"
+               "       [--function NAME | --problem NAME] [--seed S] [--study] [--json]\n"
                "  defaults: --samplers tpe,gp --n 100,200,500,1000 --asks 20 --max-seconds 60\n"
                "            --function rosenbrock10 --seed 1\n"
                "  --max-seconds S stops asking for one (sampler, N) after S seconds (>= 3 asks).\n"
+               "  --problem NAME times a multi-objective problem of mo_suite (zdt1, dtlz2, ...).\n"
                "  --study asks through an in-memory study filled with N random trials.\n"
                "  --json prints one JSON object per (sampler, N) instead of the table.\n";
   std::exit(2);
@@ -234,7 +257,7 @@ std::vector<int> parse_counts(const char* program, std::string_view text) {
 
 int main(int argc, char** argv) {
   Options options;
-  options.function = winnow_bench::find_test_function("rosenbrock10");
+  options.problem = from_function(*winnow_bench::find_test_function("rosenbrock10"));
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&]() -> std::string {
@@ -254,8 +277,21 @@ int main(int argc, char** argv) {
       if (!(options.max_seconds > 0)) usage(argv[0], "--max-seconds: expected a positive number");
     } else if (arg == "--function") {
       std::string name = value();
-      options.function = winnow_bench::find_test_function(name);
-      if (!options.function) usage(argv[0], "--function: unknown function '" + name + "' (see sampler_suite --list)");
+      const TestFunction* function = winnow_bench::find_test_function(name);
+      if (!function) usage(argv[0], "--function: unknown function '" + name + "' (see sampler_suite --list)");
+      options.problem = from_function(*function);
+    } else if (arg == "--problem") {
+      std::string name = value();
+      options.problem.reset();
+      for (winnow_bench::MultiObjectiveProblem& p : winnow_bench::multi_objective_problems({})) {
+        if (p.name == name && name != "xgb") {
+          options.problem = Problem{p.name, p.dimension, p.space,
+                                    std::vector<winnow::Direction>(p.objective_names.size(),
+                                                                   winnow::Direction::kMinimize),
+                                    p.evaluate};
+        }
+      }
+      if (!options.problem) usage(argv[0], "--problem: unknown or unsupported problem '" + name + "'");
     } else if (arg == "--seed") {
       options.seed = std::strtoull(value().c_str(), nullptr, 10);
     } else if (arg == "--json") {
@@ -269,7 +305,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  const TestFunction& fn = *options.function;
+  const Problem& fn = *options.problem;
   int largest = *std::max_element(options.n_values.begin(), options.n_values.end());
   std::vector<winnow::FrozenTrial> base;
   if (!options.study) base = random_history(fn, largest, options.seed);

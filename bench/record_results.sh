@@ -9,7 +9,9 @@
 #   bench/record_results.sh bench/results/ask_time.jsonl -- \
 #       build/bench/ask_time --samplers tpe --n 1000,10000,100000 --json
 #
-# The command runs from the repository's root; the lines are also echoed to stdout.
+# The command runs from the repository's root; the lines are also echoed to stdout. When the
+# program was built from another commit (an older build kept for comparison), say which with
+# RESULTS_COMMIT=<commit>.
 set -euo pipefail
 
 if [[ $# -lt 3 || $2 != -- ]]; then
@@ -22,13 +24,16 @@ shift 2
 [[ $out = /* ]] || out=$PWD/$out
 cd "$root"
 
-commit=$(git rev-parse --short=12 HEAD)
-if ! git diff --quiet HEAD -- 2>/dev/null; then commit="$commit+dirty"; fi
+if [[ -n ${RESULTS_COMMIT:-} ]]; then
+  commit=$(git rev-parse --short=12 "$RESULTS_COMMIT")
+else
+  commit=$(git rev-parse --short=12 HEAD)
+  if ! git diff --quiet HEAD -- 2>/dev/null; then commit="$commit+dirty"; fi
+fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 machine="$cpu, $(nproc) cores, $(uname -sr)"
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-command=$(printf '%q ' "$@")
-command=${command% }
+command="$*"
 
 mkdir -p "$(dirname "$out")"
 "$@" | while IFS= read -r line; do
