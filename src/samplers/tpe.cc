@@ -137,11 +137,11 @@
 //
 // Cost: the sampler keeps a view of the history (tpe_history.h) that each ask brings up to date
 // with the trials that are new or were unfinished, so nothing is encoded, classified or sorted
-// twice; the split runs on the trials that can still be good (with several objectives, those of
-// the first 25 non-domination fronts), and no estimator models more than max_observations
-// trials. Past that, an ask costs the same however large the study (docs/benchmarks.md has the
-// figures); the first ask of a sampler reads the whole history once. The estimators' storage is
-// reused between proposals.
+// twice; the split runs on the trials that can still be good (with several objectives, of the
+// trials fewer than 25 others dominate, the fronts it reaches), and no estimator models more
+// than max_observations trials. Past that, an ask costs about the same however large the study
+// (docs/benchmarks.md has the figures); the first ask of a sampler reads the whole history
+// once. The estimators' storage is reused between proposals.
 
 #include <algorithm>
 #include <cassert>
@@ -306,11 +306,11 @@ class TpeSampler : public Sampler {
   // sets come out in trial-number order (the order default_weights assumes).
   void split(const SampleContext& context, std::vector<Observed>& good, ObservationList& bad,
              double& ei_threshold) const {
-    std::vector<const FrozenTrial*> candidates = history_.good_candidates();
     // ceil(0.1 * n) in doubles, as Optuna computes it (so 0.1 * 30 rounds up to 4).
     size_t n_good = std::min(static_cast<size_t>(std::ceil(
                                  options_.gamma * static_cast<double>(history_.finished_count()))),
                              kMaxGood);
+    std::vector<const FrozenTrial*> candidates = history_.good_candidates(n_good);
     TpeSplit chosen = split_finished_trials(candidates, context.directions, n_good,
                                             options_.reference_margin);
     std::vector<int64_t> good_numbers;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <numeric>
 
 #include "analysis/pareto.h"
 #include "samplers/sampler_util.h"
@@ -55,6 +56,7 @@ void TpeHistory::reset() {
   best_complete_.clear();
   front_pool_.clear();
   front_losses_.clear();
+  front_dominators_.clear();
   front_pending_.clear();
   best_pruned_.clear();
   best_infeasible_.clear();
@@ -196,48 +198,102 @@ void TpeHistory::count_finished(int64_t number, const FrozenTrial& trial) {
   }
 }
 
-// Several objectives: ranks the pending complete feasible trials with the pool's, by
-// non-domination, and keeps the first max_good fronts. A trial's front can only move back as
-// trials are added (its dominators stay), and the trials of the first k fronts are dominated
-// only by each other, so the pool's fronts are those of all the trials.
+// Several objectives: adds the pending complete feasible trials to the pool. The good set
+// fills whole non-domination fronts until it holds n_good <= max_good trials, so it reaches a
+// trial only if fewer than max_good trials dominate it (all of them lie in earlier fronts). A
+// trial's dominators stay, so once max_good others dominate it, it never matters again. Those
+// that remain keep all their dominators in the pool (a dominator's dominators dominate them
+// too), and so their fronts within the pool are their fronts among all trials; a trial kept
+// that has lost a dominator has max_good others over it, some in every front before its own,
+// which puts it past the fronts the split reaches (good_candidates).
 void TpeHistory::update_front_pool() {
   if (front_pending_.empty()) return;
   const size_t m = directions_.size();
-  std::sort(front_pending_.begin(), front_pending_.end());
-  std::vector<int64_t> numbers;
   std::vector<double> losses;
-  numbers.reserve(front_pool_.size() + front_pending_.size());
-  losses.reserve(numbers.capacity() * m);
-  size_t a = 0, b = 0;
-  while (a < front_pool_.size() || b < front_pending_.size()) {
-    if (b == front_pending_.size() || (a < front_pool_.size() && front_pool_[a] < front_pending_[b])) {
-      numbers.push_back(front_pool_[a]);
-      losses.insert(losses.end(), &front_losses_[a * m], &front_losses_[a * m] + m);
-      ++a;
-    } else {
-      const FrozenTrial& trial = history_[slots_[index(front_pending_[b])].position];
-      std::vector<double> values = to_minimization(std::span<const double>(trial.values),
-                                                   directions_);
-      numbers.push_back(front_pending_[b]);
-      losses.insert(losses.end(), values.begin(), values.end());
-      ++b;
-    }
+  losses.reserve(front_pending_.size() * m);
+  for (int64_t number : front_pending_) {
+    std::vector<double> point = front_losses_of(number);
+    losses.insert(losses.end(), point.begin(), point.end());
   }
+  // In lexicographic order of the values no trial dominates one before it, so none added here
+  // pushes another out, and dominated ones are turned away at once.
+  std::vector<size_t> order(front_pending_.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::lexicographical_compare(&losses[a * m], &losses[a * m] + m, &losses[b * m],
+                                        &losses[b * m] + m);
+  });
+  for (size_t k : order) add_to_front_pool(front_pending_[k], &losses[k * m]);
   front_pending_.clear();
-  std::vector<size_t> rank = non_dominated_ranks(losses, m);
-  front_pool_.clear();
-  front_losses_.clear();
-  for (size_t k = 0; k < numbers.size(); ++k) {
-    if (rank[k] >= max_good_) continue;
-    front_pool_.push_back(numbers[k]);
-    front_losses_.insert(front_losses_.end(), &losses[k * m], &losses[k * m] + m);
-  }
 }
 
-std::vector<const FrozenTrial*> TpeHistory::good_candidates() const {
+std::vector<double> TpeHistory::front_losses_of(int64_t number) const {
+  return to_minimization(std::span<const double>(trial(number).values), directions_);
+}
+
+void TpeHistory::add_to_front_pool(int64_t number, const double* point) {
+  const size_t m = directions_.size();
+  auto row = [&](size_t k) { return &front_losses_[k * m]; };
+  auto dominates = [&](const double* a, const double* b) {
+    bool strictly = false;
+    for (size_t j = 0; j < m; ++j) {
+      if (a[j] > b[j]) return false;
+      strictly |= a[j] < b[j];
+    }
+    return strictly;
+  };
+  size_t dominators = 0;
+  for (size_t k = 0; k < front_pool_.size() && dominators < max_good_; ++k) {
+    dominators += dominates(row(k), point);
+  }
+  if (dominators >= max_good_) return;
+  bool evict = false;
+  for (size_t k = 0; k < front_pool_.size(); ++k) {
+    if (dominates(point, row(k))) evict |= ++front_dominators_[k] >= max_good_;
+  }
+  const auto at = static_cast<size_t>(
+      std::lower_bound(front_pool_.begin(), front_pool_.end(), number) - front_pool_.begin());
+  front_pool_.insert(front_pool_.begin() + static_cast<ptrdiff_t>(at), number);
+  front_losses_.insert(front_losses_.begin() + static_cast<ptrdiff_t>(at * m), point, point + m);
+  front_dominators_.insert(front_dominators_.begin() + static_cast<ptrdiff_t>(at), dominators);
+  if (!evict) return;
+  size_t kept = 0;
+  for (size_t k = 0; k < front_pool_.size(); ++k) {
+    if (front_dominators_[k] >= max_good_) continue;
+    front_pool_[kept] = front_pool_[k];
+    front_dominators_[kept] = front_dominators_[k];
+    std::copy(row(k), row(k) + m, front_losses_.begin() + static_cast<ptrdiff_t>(kept * m));
+    ++kept;
+  }
+  front_pool_.resize(kept);
+  front_dominators_.resize(kept);
+  front_losses_.resize(kept * m);
+}
+
+std::vector<const FrozenTrial*> TpeHistory::good_candidates(size_t n_good) const {
   std::vector<int64_t> complete, pruned;
   for (const auto& [value, number] : best_complete_) complete.push_back(number);
-  complete.insert(complete.end(), front_pool_.begin(), front_pool_.end());
+  if (!front_pool_.empty()) {
+    // The split fills the good set front by front: the fronts after the one that fills it are
+    // never reached. The first front is the members nothing dominates (a trial with a
+    // dominator has one in the first front, which stays in the pool); often it fills the good
+    // set alone, and then no ranking is needed.
+    std::vector<size_t> rank(front_pool_.size());
+    for (size_t k = 0; k < front_pool_.size(); ++k) rank[k] = front_dominators_[k] == 0 ? 0 : 1;
+    if (static_cast<size_t>(std::count(rank.begin(), rank.end(), size_t{0})) < n_good) {
+      rank = non_dominated_ranks(front_losses_, directions_.size());
+    }
+    std::vector<size_t> per_front;
+    for (size_t r : rank) {
+      if (r >= per_front.size()) per_front.resize(r + 1, 0);
+      ++per_front[r];
+    }
+    size_t fronts = 0, members = 0;
+    while (fronts < per_front.size() && members < n_good) members += per_front[fronts++];
+    for (size_t k = 0; k < front_pool_.size(); ++k) {
+      if (rank[k] < fronts) complete.push_back(front_pool_[k]);
+    }
+  }
   for (const auto& [key, number] : best_pruned_) pruned.push_back(number);
   for (const auto& [violation, is_pruned, number] : best_infeasible_) {
     (is_pruned ? pruned : complete).push_back(number);

@@ -14,9 +14,10 @@
 //   * the trials that take part, in number order;
 //   * the candidates of the good set: the trials that split_finished_trials (tpe_split.h) can
 //     still choose for a good set of at most max_good members. A trial's rank (by value, by
-//     non-domination front, by pruned key or by violation) only worsens as trials are added,
-//     so one that ranks past max_good within its class never returns; the split, run on the
-//     candidates alone, chooses what it would choose from all finished trials;
+//     pruned key or by violation) only worsens as trials are added, so one that ranks past
+//     max_good within its class never returns; with several objectives, neither does one that
+//     max_good others dominate. The split, run on the candidates alone, chooses what it would
+//     choose from all finished trials;
 //   * the partition of the parameters by the finished trials they were active in (the groups
 //     of the multivariate model), refined by each finished trial;
 //   * per constraint, the finished trials that satisfy it and those that violate it (c-TPE).
@@ -75,9 +76,10 @@ class TpeHistory {
   // With one objective, a complete feasible trial's value to minimise; NaN otherwise.
   double loss(int64_t number) const { return slot(number).loss; }
 
-  // The candidates of the good set (see the top), complete ones first, then pruned ones, each
-  // in number order: the order split_finished_trials breaks ties by.
-  std::vector<const FrozenTrial*> good_candidates() const;
+  // The candidates of a good set of n_good <= max_good members (see the top), complete ones
+  // first, then pruned ones, each in number order: the order split_finished_trials breaks ties
+  // by.
+  std::vector<const FrozenTrial*> good_candidates(size_t n_good) const;
   // With one objective, the smallest loss() of a complete feasible trial that is not in `good`
   // (numbers, any order) and whose loss is not NaN; +infinity if there is none. Requires `good`
   // to hold the best complete feasible trials first, as the split's good set does.
@@ -96,7 +98,7 @@ class TpeHistory {
   const std::vector<int64_t>& violating(size_t c) const { return violating_[c]; }
 
   // How many candidates of each kind are kept (for tests): complete feasible (with several
-  // objectives, the members of the first max_good fronts), pruned feasible, infeasible.
+  // objectives, those fewer than max_good others dominate), pruned feasible, infeasible.
   std::tuple<size_t, size_t, size_t> candidate_counts() const;
 
  private:
@@ -116,6 +118,8 @@ class TpeHistory {
   void set_role(int64_t number, Role role);
   void count_finished(int64_t number, const FrozenTrial& trial);
   void update_front_pool();
+  void add_to_front_pool(int64_t number, const double* losses);
+  std::vector<double> front_losses_of(int64_t number) const;
 
   bool constant_liar_;
   size_t max_good_;
@@ -134,11 +138,12 @@ class TpeHistory {
   // Candidates of the good set, best first: one objective, (value to minimise, number), one
   // more than max_good of them (the best outside the good set gives the EI threshold).
   std::vector<std::pair<double, int64_t>> best_complete_;
-  // Several objectives: the complete feasible trials of the first max_good non-domination
-  // fronts (numbers, increasing), their values to minimise (row-major), and trials not ranked
-  // against them yet.
+  // Several objectives: the complete feasible trials that fewer than max_good others dominate
+  // (numbers, increasing), their values to minimise (row-major) and how many members of the
+  // pool dominate each; and trials not added yet.
   std::vector<int64_t> front_pool_;
   std::vector<double> front_losses_;
+  std::vector<size_t> front_dominators_;
   std::vector<int64_t> front_pending_;
   // Pruned feasible trials by (pruned_trial_key, number); infeasible ones by (violation,
   // pruned, number): complete before pruned on equal violations, as the split orders them.

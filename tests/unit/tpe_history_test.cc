@@ -96,10 +96,10 @@ void expect_matches(const TpeHistory& view, const std::vector<FrozenTrial>& hist
   }
 
   // The split of the candidates is that of all finished trials, for every size of good set.
-  std::vector<const FrozenTrial*> candidates = view.good_candidates();
   for (size_t n_good : {size_t{1}, size_t{4}, kMaxGood}) {
     std::map<int64_t, double> good = good_set(expected.finished, directions, n_good);
-    ASSERT_EQ(good_set(candidates, directions, n_good), good) << "n_good " << n_good;
+    ASSERT_EQ(good_set(view.good_candidates(n_good), directions, n_good), good)
+        << "n_good " << n_good;
     if (m != 1) continue;
     std::vector<int64_t> numbers;
     for (const auto& [number, weight] : good) numbers.push_back(number);
@@ -274,6 +274,10 @@ TEST(TpeHistory, IncrementalViewHoldsWhatAllTrialsGive) {
                              ", step " + std::to_string(step));
           if (HasFatalFailure()) return;
         }
+        // Read at once, the whole history gives the same view.
+        TpeHistory at_once(constant_liar, kMaxGood);
+        at_once.sync(space, study.history(), directions);
+        expect_matches(at_once, study.history(), space, directions, constant_liar, "at once");
         // The view kept only what can still matter, not every finished trial.
         auto [complete, pruned, infeasible] = view.candidate_counts();
         if (directions.size() == 1) EXPECT_LE(complete, kMaxGood + 1);
@@ -303,8 +307,8 @@ TEST(TpeHistory, ADifferentHistoryIsReadAgain) {
   fresh.sync(space, odd, directions);
   EXPECT_EQ(view.modelled(), fresh.modelled());
   EXPECT_EQ(view.finished_count(), fresh.finished_count());
-  EXPECT_EQ(good_set(view.good_candidates(), directions, kMaxGood),
-            good_set(fresh.good_candidates(), directions, kMaxGood));
+  EXPECT_EQ(good_set(view.good_candidates(kMaxGood), directions, kMaxGood),
+            good_set(fresh.good_candidates(kMaxGood), directions, kMaxGood));
   // And a shorter history than the last one.
   std::vector<FrozenTrial> shorter(odd.begin(), odd.begin() + 20);
   view.sync(space, shorter, directions);
