@@ -14,9 +14,6 @@ namespace winnow {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// Positions of the history checked on every sync besides the unfinished trials' (evenly spaced,
-// first and last included): enough to notice a different history, such as another budget's.
-constexpr size_t kSpotChecks = 9;
 
 // Inserts `number` into the increasing `numbers` (new trials usually go at the end).
 void insert_number(std::vector<int64_t>& numbers, int64_t number) {
@@ -44,10 +41,11 @@ void offer(std::vector<Entry>& best, const Entry& entry, size_t limit) {
 }  // namespace
 
 void TpeHistory::reset() {
-  history_ = {};
-  seen_ = 0;
-  number_at_.clear();
-  unsettled_.clear();
+  reader_.reset();
+  forget_trials();
+}
+
+void TpeHistory::forget_trials() {
   slots_.clear();
   xs_.clear();
   actives_.clear();
@@ -67,22 +65,6 @@ void TpeHistory::reset() {
   violating_.clear();
 }
 
-bool TpeHistory::extends(std::span<const FrozenTrial> history) const {
-  if (seen_ == 0) return true;
-  if (history.size() < seen_) return false;
-  auto same = [&](size_t position) {
-    const FrozenTrial& trial = history[position];
-    const int64_t before = number_at_[position];
-    // A gap (number -1) may since have been filled; it is read again as an unfinished trial.
-    if (before < 0) return true;
-    return trial.number == before && slots_[index(before)].id == trial.id;
-  };
-  for (size_t k = 0; k < kSpotChecks; ++k) {
-    if (!same((seen_ - 1) * k / (kSpotChecks - 1))) return false;
-  }
-  return std::all_of(unsettled_.begin(), unsettled_.end(), same);
-}
-
 void TpeHistory::sync(const SearchSpace& space, std::span<const FrozenTrial> history,
                       std::span<const Direction> directions) {
   if (space.size() != dims_ ||
@@ -90,24 +72,17 @@ void TpeHistory::sync(const SearchSpace& space, std::span<const FrozenTrial> his
     dims_ = space.size();
     directions_.assign(directions.begin(), directions.end());
     reset();
-  } else if (!extends(history)) {
-    reset();
   }
   history_ = history;
-  std::vector<size_t> unsettled;
-  unsettled.swap(unsettled_);
-  for (size_t position : unsettled) examine(space, position);
-  for (size_t position = seen_; position < history.size(); ++position) examine(space, position);
-  seen_ = history.size();
+  if (!reader_.next(history, positions_)) forget_trials();
+  for (size_t position : positions_) examine(space, position);
   update_front_pool();
 }
 
 void TpeHistory::examine(const SearchSpace& space, size_t position) {
   const FrozenTrial& trial = history_[position];
-  if (position >= number_at_.size()) number_at_.resize(position + 1, -1);
-  number_at_[position] = trial.number;
   if (trial.number < 0) {  // a gap in the numbers, filled later
-    unsettled_.push_back(position);
+    reader_.revisit(position);
     return;
   }
   const size_t i = index(trial.number);
@@ -142,7 +117,7 @@ void TpeHistory::examine(const SearchSpace& space, size_t position) {
     slot.loss = directions_[0] == Direction::kMaximize ? -trial.values[0] : trial.values[0];
   }
   if (!is_finished(trial.state)) {
-    unsettled_.push_back(position);
+    reader_.revisit(position);
   } else if (!slot.counted && (role == Role::kComplete || role == Role::kPruned)) {
     slot.counted = true;
     count_finished(trial.number, trial);

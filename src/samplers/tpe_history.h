@@ -22,11 +22,9 @@
 //     of the multivariate model), refined by each finished trial;
 //   * per constraint, the finished trials that satisfy it and those that violate it (c-TPE).
 //
-// Contract: the history given to sync() extends the one given before: the same trials at the
-// same positions, in number order, new ones at the end, and only unfinished ones changing (as
-// a study's cached history does). A few positions and every unfinished trial are checked; a
-// history that fails the checks (a budget scheduler hands the sampler one budget's trials, and
-// the budget changes) is indexed again from scratch, which costs what an ask used to.
+// Contract: the history given to sync() extends the one given before (history_reader.h); one
+// that does not (a budget scheduler hands the sampler one budget's trials, and the budget
+// changes) is indexed again from scratch, which costs what an ask used to.
 #pragma once
 
 #include <cstddef>
@@ -37,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "samplers/history_reader.h"
 #include "winnow/space.h"
 #include "winnow/trial.h"
 
@@ -113,7 +112,7 @@ class TpeHistory {
 
   size_t index(int64_t number) const { return static_cast<size_t>(number); }
   const Slot& slot(int64_t number) const { return slots_[index(number)]; }
-  bool extends(std::span<const FrozenTrial> history) const;
+  void forget_trials();
   void examine(const SearchSpace& space, size_t position);
   void set_role(int64_t number, Role role);
   void count_finished(int64_t number, const FrozenTrial& trial);
@@ -126,9 +125,8 @@ class TpeHistory {
   size_t dims_ = 0;
   std::vector<Direction> directions_;
   std::span<const FrozenTrial> history_;
-  size_t seen_ = 0;                   // history positions read so far
-  std::vector<int64_t> number_at_;    // the number of the trial at each position read
-  std::vector<size_t> unsettled_;     // positions of trials that were not finished
+  HistoryReader reader_;
+  std::vector<size_t> positions_;     // what the last sync read
   std::vector<Slot> slots_;           // by trial number
   std::vector<double> xs_;            // by trial number, dims_ each
   std::vector<uint8_t> actives_;
