@@ -17,6 +17,10 @@
 // followed by an untimed tell of the proposal's value. That adds what the study's ask path
 // costs (syncing its cached history from the storage, creating the trial).
 //
+// --fill SPEC makes the N trials with another sampler than `random`, with the notes it leaves
+// on them: a sampler that rebuilds its state from its own notes (nsga2's generations, cmaes's)
+// does real work only on a history it made itself. Filling then costs what N asks of SPEC do.
+//
 //   build/bench/ask_time                                   # tpe and gp, N = 100,200,500,1000
 //   build/bench/ask_time --samplers gp --n 200 --asks 30 --json
 //   build/bench/ask_time --samplers tpe --n 1000,10000,100000 --study --json
@@ -76,6 +80,7 @@ struct Options {
   uint64_t seed = 1;
   bool json = false;
   bool study = false;  // through an in-memory study (see the top of this file)
+  std::string fill = "random";  // the sampler that makes the N trials
 };
 
 struct Result {
@@ -119,14 +124,17 @@ winnow::FrozenTrial complete_trial(int64_t number, winnow::Config config,
 }
 
 // N complete trials at uniformly random configurations (Winnow's random sampler, fixed seed).
-std::vector<winnow::FrozenTrial> random_history(const Problem& fn, int n, uint64_t seed) {
-  auto sampler = winnow::create_sampler(winnow::SamplerSpec::parse("random"), seed ^ 0xA5C);
+std::vector<winnow::FrozenTrial> random_history(const Problem& fn, int n, uint64_t seed,
+                                                const std::string& fill) {
+  auto sampler = winnow::create_sampler(winnow::SamplerSpec::parse(fill), seed ^ 0xA5C);
   std::vector<winnow::FrozenTrial> history;
   for (int i = 0; i < n; ++i) {
-    winnow::SampleContext context{fn.space, {}, fn.directions, i};
+    std::map<std::string, std::string> attrs;
+    winnow::SampleContext context{fn.space, history, fn.directions, i, &attrs};
     winnow::Config config = *sampler->sample(context);
     std::vector<double> value = fn.evaluate(config);
     history.push_back(complete_trial(i, std::move(config), value));
+    history.back().user_attrs = std::move(attrs);
   }
   return history;
 }
@@ -164,7 +172,7 @@ Result measure_study(const std::string& spec, const Problem& fn, int n,
   try {
     std::shared_ptr<winnow::Storage> storage = winnow::open_storage("memory");
     winnow::StudyOptions study_options{.name = "ask_time", .directions = fn.directions,
-                                       .sampler = "random", .seed = options.seed ^ 0xA5C};
+                                       .sampler = options.fill, .seed = options.seed ^ 0xA5C};
     {
       winnow::Study filler = winnow::Study::create(storage, fn.space, study_options);
       for (int i = 0; i < n; ++i) {
@@ -200,14 +208,15 @@ double median_of(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::string json_line(const Result& r, const Problem& fn, bool study) {
+std::string json_line(const Result& r, const Problem& fn, const Options& options) {
   JsonLine line;
   line.text("tool", "winnow").text("sampler", r.sampler).text("function", fn.name)
       .integer("dimension", fn.dimension)
       .integer("objectives", static_cast<int64_t>(fn.directions.size()))
       .integer("n_trials", r.n)
       .integer("asks", static_cast<int64_t>(r.ms.size()))
-      .text("through", study ? "study" : "sampler");
+      .text("through", options.study ? "study" : "sampler")
+      .text("fill", options.fill);
   if (!r.ms.empty()) {
     line.number("ask_ms_median", median_of(r.ms), 6)
         .number("ask_ms_mean", mean_of(r.ms), 6)
@@ -228,12 +237,14 @@ std::string json_line(const Result& r, const Problem& fn, bool study) {
   std::cerr << program << ": " << problem << "\n"
             << "usage: " << program
             << " [--samplers SPEC,...] [--n N,...] [--asks K] [--max-seconds S]\n"
-               "       [--function NAME | --problem NAME] [--seed S] [--study] [--json]\n"
+               "       [--function NAME | --problem NAME] [--fill SPEC] [--seed S] [--study]\n"
+               "       [--json]\n"
                "  defaults: --samplers tpe,gp --n 100,200,500,1000 --asks 20 --max-seconds 60\n"
                "            --function rosenbrock10 --seed 1\n"
                "  --max-seconds S stops asking for one (sampler, N) after S seconds (>= 3 asks).\n"
                "  --problem NAME times a multi-objective problem of mo_suite (zdt1, dtlz2, ...).\n"
                "  --study asks through an in-memory study filled with N random trials.\n"
+               "  --fill SPEC makes the N trials with SPEC (default random), notes included.\n"
                "  --json prints one JSON object per (sampler, N) instead of the table.\n";
   std::exit(2);
 }
@@ -298,6 +309,8 @@ int main(int argc, char** argv) {
       options.json = true;
     } else if (arg == "--study") {
       options.study = true;
+    } else if (arg == "--fill") {
+      options.fill = value();
     } else if (arg == "-h" || arg == "--help") {
       usage(argv[0], "measures a sampler's ask time with N complete trials in the study");
     } else {
@@ -308,7 +321,7 @@ int main(int argc, char** argv) {
   const Problem& fn = *options.problem;
   int largest = *std::max_element(options.n_values.begin(), options.n_values.end());
   std::vector<winnow::FrozenTrial> base;
-  if (!options.study) base = random_history(fn, largest, options.seed);
+  if (!options.study) base = random_history(fn, largest, options.seed, options.fill);
 
   if (!options.json) {
     std::printf("function %s (d = %d); each row: a fresh %s, N complete random trials, up to "
@@ -322,7 +335,7 @@ int main(int argc, char** argv) {
       Result r = options.study ? measure_study(spec, fn, n, options)
                                : measure(spec, fn, base, n, options);
       if (options.json) {
-        std::printf("%s\n", json_line(r, fn, options.study).c_str());
+        std::printf("%s\n", json_line(r, fn, options).c_str());
       } else if (r.ms.empty()) {
         std::printf("%-24s %7d  error: %s\n", spec.c_str(), n, r.error.c_str());
       } else {
