@@ -152,7 +152,8 @@ Result measure(const std::string& spec, const Problem& fn,
       std::map<std::string, std::string> attrs;
       winnow::SampleContext context{fn.space, history, directions,
                                     static_cast<int64_t>(history.size()), &attrs};
-      std::optional<winnow::Config> config = timed(result, [&] { return sampler->sample(context); });
+      std::optional<winnow::Config> config =
+          timed(result, [&] { return sampler->sample(context); });
       if (!config) throw std::runtime_error("the sampler had nothing to propose");
       std::vector<double> value = fn.evaluate(*config);
       winnow::FrozenTrial t = complete_trial(static_cast<int64_t>(history.size()), *config, value);
@@ -185,7 +186,8 @@ Result measure_study(const std::string& spec, const Problem& fn, int n,
     winnow::Study study = winnow::Study::create(storage, fn.space, study_options);
     Clock::time_point start = Clock::now();
     for (int a = 0; a < options.asks; ++a) {
-      if (a >= 3 && std::chrono::duration<double>(Clock::now() - start).count() > options.max_seconds) break;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      if (a >= 3 && elapsed > options.max_seconds) break;
       winnow::Trial trial = timed(result, [&] { return study.ask(); });
       study.tell(trial, fn.evaluate(trial.config()));
     }
@@ -289,7 +291,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--function") {
       std::string name = value();
       const TestFunction* function = winnow_bench::find_test_function(name);
-      if (!function) usage(argv[0], "--function: unknown function '" + name + "' (see sampler_suite --list)");
+      if (!function) {
+        usage(argv[0], "--function: unknown function '" + name + "' (see sampler_suite --list)");
+      }
       options.problem = from_function(*function);
     } else if (arg == "--problem") {
       std::string name = value();
@@ -302,7 +306,9 @@ int main(int argc, char** argv) {
                                     p.evaluate};
         }
       }
-      if (!options.problem) usage(argv[0], "--problem: unknown or unsupported problem '" + name + "'");
+      if (!options.problem) {
+        usage(argv[0], "--problem: unknown or unsupported problem '" + name + "'");
+      }
     } else if (arg == "--seed") {
       options.seed = std::strtoull(value().c_str(), nullptr, 10);
     } else if (arg == "--json") {

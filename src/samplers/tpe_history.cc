@@ -164,9 +164,10 @@ void TpeHistory::count_finished(int64_t number, const FrozenTrial& trial) {
     offer(best_pruned_, {pruned_trial_key(trial, directions_), number}, max_good_);
   } else if (directions_.size() <= 1) {
     // The value the split ranks by (to_minimization: maximised values negated, NaN worst).
-    const double value = directions_.empty()
-                             ? 0.0
-                             : to_minimization(std::span<const double>(trial.values), directions_)[0];
+    const double value =
+        directions_.empty()
+            ? 0.0
+            : to_minimization(std::span<const double>(trial.values), directions_)[0];
     offer(best_complete_, {value, number}, max_good_ + 1);
   } else {
     front_pending_.push_back(number);
@@ -378,7 +379,8 @@ std::vector<Stratum> stratified_sample(size_t n, size_t cap) {
     // mixture in expectation.
     const double low = cumulative(first), high = cumulative(last);
     const double fraction = static_cast<double>(mix_seed(cap, j) >> 11) * 0x1.0p-53;
-    const size_t kept = std::clamp(last_index_within(n, low + fraction * (high - low)), first, last - 1);
+    const size_t kept =
+        std::clamp(last_index_within(n, low + fraction * (high - low)), first, last - 1);
     out.push_back({kept, high - low, last - first});
     first = last;
   }

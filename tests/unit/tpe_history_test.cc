@@ -112,14 +112,19 @@ void expect_matches(const TpeHistory& view, const std::vector<FrozenTrial>& hist
   }
 
   // Groups: equal classes exactly for equal activity over the finished trials.
+  auto pattern = [&](size_t p) {
+    std::vector<bool> active;
+    for (const FrozenTrial* t : expected.finished) {
+      active.push_back(t->config.contains(space.params()[p].name));
+    }
+    return active;
+  };
   for (size_t p = 0; p < space.size(); ++p) {
-    std::vector<bool> pattern_p;
-    for (const FrozenTrial* t : expected.finished) pattern_p.push_back(t->config.contains(space.params()[p].name));
+    std::vector<bool> pattern_p = pattern(p);
     EXPECT_EQ(view.ever_active(p), std::count(pattern_p.begin(), pattern_p.end(), true) > 0);
     EXPECT_EQ(view.always_active(p), std::count(pattern_p.begin(), pattern_p.end(), false) == 0);
     for (size_t q = 0; q < space.size(); ++q) {
-      std::vector<bool> pattern_q;
-      for (const FrozenTrial* t : expected.finished) pattern_q.push_back(t->config.contains(space.params()[q].name));
+      std::vector<bool> pattern_q = pattern(q);
       EXPECT_EQ(view.activity_class(p) == view.activity_class(q), pattern_p == pattern_q)
           << p << " " << q;
     }
@@ -134,8 +139,9 @@ void expect_matches(const TpeHistory& view, const std::vector<FrozenTrial>& hist
   for (size_t c = 0; c < splits.size(); ++c) {
     std::vector<int64_t> satisfying, violating;
     for (size_t i = 0; i < by_number.size(); ++i) {
-      if (splits[c].membership[i] == ConstraintSplit::kFeasible) satisfying.push_back(by_number[i]->number);
-      if (splits[c].membership[i] == ConstraintSplit::kInfeasible) violating.push_back(by_number[i]->number);
+      const int64_t number = by_number[i]->number;
+      if (splits[c].membership[i] == ConstraintSplit::kFeasible) satisfying.push_back(number);
+      if (splits[c].membership[i] == ConstraintSplit::kInfeasible) violating.push_back(number);
     }
     EXPECT_EQ(view.satisfying(c), satisfying);
     EXPECT_EQ(view.violating(c), violating);
@@ -280,7 +286,9 @@ TEST(TpeHistory, IncrementalViewHoldsWhatAllTrialsGive) {
         expect_matches(at_once, study.history(), space, directions, constant_liar, "at once");
         // The view kept only what can still matter, not every finished trial.
         auto [complete, pruned, infeasible] = view.candidate_counts();
-        if (directions.size() == 1) EXPECT_LE(complete, kMaxGood + 1);
+        if (directions.size() == 1) {
+          EXPECT_LE(complete, kMaxGood + 1);
+        }
         EXPECT_LE(pruned, kMaxGood);
         EXPECT_LE(infeasible, kMaxGood);
       }
@@ -355,12 +363,17 @@ TEST(TpeHistory, StratifiedSampleKeepsTheWeightOfEachStretch) {
                                         weights.begin() + static_cast<ptrdiff_t>(first + s.count),
                                         0.0);
       EXPECT_NEAR(s.weight, expected, 1e-9 * expected);
-      if (s.count > 1) lightest = std::min(lightest, s.weight), heaviest = std::max(heaviest, s.weight);
+      if (s.count > 1) {
+        lightest = std::min(lightest, s.weight);
+        heaviest = std::max(heaviest, s.weight);
+      }
       first += s.count;
     }
     EXPECT_EQ(first, n);
     // Merged strata weigh the same but for their edges (an observation weighs at most 1).
-    if (lightest < INFINITY) EXPECT_LE(heaviest - lightest, 2.0);
+    if (lightest < INFINITY) {
+      EXPECT_LE(heaviest - lightest, 2.0);
+    }
   }
   // Just past the cap, all but the two oldest (and lightest) observations are kept whole.
   std::vector<Stratum> past = stratified_sample(1001, 1000);
@@ -368,7 +381,8 @@ TEST(TpeHistory, StratifiedSampleKeepsTheWeightOfEachStretch) {
   EXPECT_EQ(past[0].count, 2u);
   EXPECT_EQ(past[1].position, 2u);
   // From one ask to the next (one more observation), a kept one stays or moves to a neighbour.
-  std::vector<Stratum> before = stratified_sample(50000, 1000), after = stratified_sample(50001, 1000);
+  std::vector<Stratum> before = stratified_sample(50000, 1000);
+  std::vector<Stratum> after = stratified_sample(50001, 1000);
   ASSERT_EQ(before.size(), after.size());
   for (size_t j = 0; j < before.size(); ++j) {
     EXPECT_LE(after[j].position - before[j].position, 3u) << j;
@@ -386,7 +400,9 @@ TEST(TpeHistory, StratifiedTrialsSkipTheGoodOnes) {
   for (size_t i = 0; i < kept.size(); ++i) {
     EXPECT_TRUE(std::binary_search(numbers.begin(), numbers.end(), kept[i].number));
     EXPECT_FALSE(std::binary_search(skip.begin(), skip.end(), kept[i].number)) << kept[i].number;
-    if (i > 0) EXPECT_LT(kept[i - 1].number, kept[i].number);
+    if (i > 0) {
+      EXPECT_LT(kept[i - 1].number, kept[i].number);
+    }
     count += kept[i].count;
   }
   EXPECT_EQ(count, numbers.size() - skip.size());
