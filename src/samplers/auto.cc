@@ -39,7 +39,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "samplers/history_reader.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
 
@@ -99,7 +101,7 @@ class AutoSampler : public Sampler {
  private:
   // Returns the name of the sampler to use for this proposal and, in `reason`, why (plain text
   // without quotes or backslashes, so it is stored as a JSON string as is).
-  const std::string& choose(const SampleContext& context, std::string* reason) const {
+  const std::string& choose(const SampleContext& context, std::string* reason) {
     static const std::string kSobol = "sobol", kTpe = "tpe", kGp = "gp", kCmaes = "cmaes";
     const SpaceProfile& p = *profile_;
     const int64_t n = context.trial_count;
@@ -147,9 +149,20 @@ class AutoSampler : public Sampler {
     return kTpe;
   }
 
-  static bool reports_constraints(std::span<const FrozenTrial> history) {
-    return std::any_of(history.begin(), history.end(),
-                       [](const FrozenTrial& trial) { return !trial.constraints.empty(); });
+  // Whether a trial of the history reports constraint values. They come with a finished
+  // trial, which never changes, so once one is seen the answer stays, and each ask reads only
+  // the trials that are new or were unfinished (history_reader.h), not the whole study.
+  bool reports_constraints(std::span<const FrozenTrial> history) {
+    if (!constraint_reader_.next(history, positions_)) constraints_reported_ = false;
+    for (size_t position : positions_) {
+      const FrozenTrial& trial = history[position];
+      if (!trial.constraints.empty()) {
+        constraints_reported_ = true;
+      } else if (trial.number < 0 || !is_finished(trial.state)) {
+        constraint_reader_.revisit(position);
+      }
+    }
+    return constraints_reported_;
   }
 
   Sampler& sub_sampler(const std::string& name) {
@@ -167,6 +180,9 @@ class AutoSampler : public Sampler {
   uint64_t seed_;
   std::optional<SpaceProfile> profile_;
   std::map<std::string, std::unique_ptr<Sampler>> samplers_;
+  HistoryReader constraint_reader_;
+  std::vector<size_t> positions_;
+  bool constraints_reported_ = false;
 };
 
 }  // namespace

@@ -36,7 +36,8 @@
 // carried from one proposal to the next -- the fitted kernel that warm-starts the next fit -- is
 // stored with the proposed trial (user attribute "winnow.gp.kernel") and read back from the
 // history, never kept in memory. So the same seed and history give the same proposal, and a
-// fresh sampler on a stored study continues exactly where the old one would have.
+// fresh sampler on a stored study continues exactly where the old one would have. (What it
+// does keep, the encodings of the configurations already in the history, only saves work.)
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -45,6 +46,7 @@
 
 #include "samplers/gaussian_process.h"
 #include "samplers/gp_acquisition.h"
+#include "samplers/history_reader.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
 #include "winnow/error.h"
@@ -216,7 +218,7 @@ class GpSampler : public Sampler {
     if (static_cast<int64_t>(observed.trials.size()) < std::max<int64_t>(options_.n_startup, 2)) {
       return startup(context);
     }
-    return propose(context, observed, running);
+    return propose(context, observed, running, evaluated_configs(context));
   }
 
  private:
@@ -227,8 +229,34 @@ class GpSampler : public Sampler {
     return sobol->sample(plain);
   }
 
+  // The snapped encodings of every configuration in the history, evaluated or running, which
+  // choose() avoids proposing again. A trial's configuration never changes, so each ask encodes
+  // only the trials new since the last one (history_reader.h): a set rebuilt from every trial
+  // on every ask cost more than the model in a large study.
+  const std::set<std::vector<double>>& evaluated_configs(const SampleContext& context) {
+    if (evaluated_space_ != &context.space) {
+      evaluated_space_ = &context.space;
+      evaluated_reader_.reset();
+    }
+    if (!evaluated_reader_.next(context.history, positions_)) evaluated_.clear();
+    gp::InputSpace inputs(context.space);
+    for (size_t position : positions_) {
+      const FrozenTrial& trial = context.history[position];
+      if (trial.number < 0 || trial.config.empty()) {
+        // A gap of the study's history, filled later; or a trial without a configuration yet.
+        if (trial.number < 0 || !is_finished(trial.state)) evaluated_reader_.revisit(position);
+        continue;
+      }
+      std::vector<double> x = context.space.encode(trial.config).x;
+      inputs.snap(x);
+      evaluated_.insert(std::move(x));
+    }
+    return evaluated_;
+  }
+
   std::optional<Config> propose(const SampleContext& context, Observations observed,
-                                std::vector<const FrozenTrial*> running) const {
+                                std::vector<const FrozenTrial*> running,
+                                const std::set<std::vector<double>>& evaluated) const {
     const SearchSpace& space = context.space;
     gp::Random random(mix_seed(seed_, static_cast<uint64_t>(context.trial_count)));
     const size_t complete_count = observed.trials.size();
@@ -275,8 +303,8 @@ class GpSampler : public Sampler {
     std::vector<gp::ScoredPoint> scored =
         gp::maximize_acquisition(acquisition, inputs, anchors, random, acquisition_options);
 
-    std::optional<Config> config =
-        choose(context, inputs, scored, options_.deterministic ? INFINITY : kNearlyAsGood);
+    std::optional<Config> config = choose(context, inputs, scored, evaluated,
+                                          options_.deterministic ? INFINITY : kNearlyAsGood);
     if (!config) {
       // Every scored point is forbidden: fall back to seeded uniform draws.
       std::vector<double> x(static_cast<size_t>(d));
@@ -354,15 +382,9 @@ class GpSampler : public Sampler {
   // already evaluated (or is running) only when nothing new is within `tolerance` of it.
   static std::optional<Config> choose(const SampleContext& context, const gp::InputSpace& inputs,
                                       const std::vector<gp::ScoredPoint>& scored,
+                                      const std::set<std::vector<double>>& seen,
                                       double tolerance) {
     const SearchSpace& space = context.space;
-    std::set<std::vector<double>> seen;
-    for (const FrozenTrial& trial : context.history) {
-      if (trial.number < 0 || trial.config.empty()) continue;
-      std::vector<double> x = space.encode(trial.config).x;
-      inputs.snap(x);
-      seen.insert(std::move(x));
-    }
     std::optional<Config> duplicate;
     double duplicate_value = 0.0;
     for (const gp::ScoredPoint& point : scored) {
@@ -382,6 +404,10 @@ class GpSampler : public Sampler {
 
   GpOptions options_;
   uint64_t seed_;
+  const SearchSpace* evaluated_space_ = nullptr;
+  HistoryReader evaluated_reader_;
+  std::vector<size_t> positions_;
+  std::set<std::vector<double>> evaluated_;
 };
 
 }  // namespace

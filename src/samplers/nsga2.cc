@@ -28,11 +28,14 @@
 // with the parents of generation g (mu + lambda, section III-C): fronts of the constrained
 // non-dominated sort in order, the front that does not fit cut by crowding distance (ties: lower
 // trial number first). Trials without a note (enqueued, or proposed by another sampler) take no
-// part, as in Optuna. Nothing is kept between calls: every proposal is rebuilt from the history,
-// and its random variates come from a counter-based stream keyed by (seed, trial count), so a
-// resumed study proposes exactly what the uninterrupted one would. When the caller keeps no
-// notes (trial_attrs is null) the sampler remembers its own proposals by configuration, which
-// serves one process but not a resume.
+// part, as in Optuna. Every proposal is a function of the history, and its random variates come
+// from a counter-based stream keyed by (seed, trial count), so a resumed study proposes exactly
+// what the uninterrupted one would. When the caller keeps no notes (trial_attrs is null) the
+// sampler remembers its own proposals by configuration, which serves one process but not a
+// resume. What it derives from the history is kept between asks, so an ask does not cost more
+// as the study grows: each trial's generation is read once (history_reader.h), and the parents
+// chosen after a generation whose trials have all finished are kept, since nothing can change
+// them; each ask walks only the generations after the last such one.
 //
 // Making a child, all in the unit-cube encoding (winnow/space.h), where ints are widened by half
 // a step and log ranges are in log space, so the operators act on each parameter's own scale:
@@ -61,6 +64,7 @@
 
 #include "analysis/pareto.h"
 #include "common/param_json.h"
+#include "samplers/history_reader.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
 #include "winnow/error.h"
@@ -192,9 +196,28 @@ class Nsga2Sampler : public Sampler {
                     VariateStream& stream) const;
   Config make_child(const SampleContext& context, const std::vector<Parent>& parents,
                     VariateStream& stream) const;
+  // Brings the generations up to date with the history and walks the full ones, carrying the
+  // parent population forward. Returns the generation the next proposal belongs to, and its
+  // parents (without their encodings).
+  int64_t walk_generations(const SampleContext& context, std::vector<Parent>& parents);
+  void forget_generations();
+
+  // A member of a kept parent population, by its position in the history.
+  struct KeptParent {
+    size_t position;
+    size_t rank;
+    double crowding;
+  };
 
   Nsga2Options options_;
   uint64_t seed_;
+  HistoryReader reader_;
+  std::vector<size_t> positions_;
+  std::map<std::string, size_t> seen_;  // generation_of's count of each configuration so far
+  // Positions of each generation's trials, increasing (the history is in number order).
+  std::map<int64_t, std::vector<size_t>> generations_;
+  // The parents chosen after generations 0, 1, ..., each once all its trials had finished.
+  std::vector<std::vector<KeptParent>> settled_parents_;
   // Own proposals when the caller keeps no notes: configuration -> generation of each proposal of
   // it, in order (the k-th trial with that configuration in the history is the k-th proposal).
   std::map<std::string, std::vector<int64_t>> unrecorded_;
@@ -310,23 +333,46 @@ Config Nsga2Sampler::make_child(const SampleContext& context, const std::vector<
   return context.space.decode(x);
 }
 
-std::optional<Config> Nsga2Sampler::sample(const SampleContext& context) {
-  const size_t population = static_cast<size_t>(options_.population_size);
-  // Trials by generation, in number order (the history is in number order).
-  std::map<int64_t, std::vector<const FrozenTrial*>> generations;
-  std::map<std::string, size_t> seen;
-  for (const FrozenTrial& t : context.history) {
-    if (t.number < 0) continue;  // a placeholder of the history cache
-    if (std::optional<int64_t> g = generation_of(t, seen)) generations[*g].push_back(&t);
+void Nsga2Sampler::forget_generations() {
+  seen_.clear();
+  generations_.clear();
+  settled_parents_.clear();
+}
+
+int64_t Nsga2Sampler::walk_generations(const SampleContext& context,
+                                       std::vector<Parent>& parents) {
+  const std::span<const FrozenTrial> history = context.history;
+  if (!reader_.next(history, positions_)) forget_generations();
+  for (size_t position : positions_) {
+    const FrozenTrial& t = history[position];
+    if (t.number < 0) {  // a placeholder of the history cache, filled later
+      reader_.revisit(position);
+      continue;
+    }
+    // A trial's note never changes, so its generation is read once. (A placeholder filled after
+    // later trials were read is counted after them by generation_of, which matters only for
+    // repeated configurations without notes, a caller that keeps no notes and a study's
+    // placeholders never meeting.)
+    if (std::optional<int64_t> g = generation_of(t, seen_)) {
+      std::vector<size_t>& members = generations_[*g];
+      members.insert(std::upper_bound(members.begin(), members.end(), position), position);
+    }
   }
-  // Walk the full generations from 0, carrying the parent population forward.
-  int64_t generation = 0;
-  std::vector<Parent> parents;
-  for (auto it = generations.find(0); it != generations.end();
-       it = generations.find(++generation)) {
+  // Walk the full generations from the first whose parents may still change.
+  const size_t population = static_cast<size_t>(options_.population_size);
+  auto generation = static_cast<int64_t>(settled_parents_.size());
+  parents.clear();
+  if (!settled_parents_.empty()) {
+    for (const KeptParent& kept : settled_parents_.back()) {
+      parents.push_back({&history[kept.position], {}, kept.rank, kept.crowding});
+    }
+  }
+  for (auto it = generations_.find(generation); it != generations_.end();
+       it = generations_.find(++generation)) {
     size_t finished = 0;
     std::vector<const FrozenTrial*> members;
-    for (const FrozenTrial* t : it->second) {
+    for (size_t position : it->second) {
+      const FrozenTrial* t = &history[position];
       finished += is_finished(t->state) ? 1 : 0;
       if (t->state == TrialState::kComplete && t->values.size() == context.directions.size()) {
         members.push_back(t);
@@ -337,7 +383,22 @@ std::optional<Config> Nsga2Sampler::sample(const SampleContext& context) {
     std::sort(members.begin(), members.end(),
               [](const FrozenTrial* a, const FrozenTrial* b) { return a->number < b->number; });
     parents = select_elite(context, std::move(members));
+    // No trial joins a full generation, so once all of its trials have finished (and the
+    // parents before it were settled), these parents are final.
+    if (finished == it->second.size() &&
+        static_cast<size_t>(generation) == settled_parents_.size()) {
+      std::vector<KeptParent>& kept = settled_parents_.emplace_back();
+      for (const Parent& p : parents) {
+        kept.push_back({static_cast<size_t>(p.trial - history.data()), p.rank, p.crowding});
+      }
+    }
   }
+  return generation;
+}
+
+std::optional<Config> Nsga2Sampler::sample(const SampleContext& context) {
+  std::vector<Parent> parents;
+  const int64_t generation = walk_generations(context, parents);
   for (Parent& p : parents) p.point = context.space.encode(p.trial->config);
 
   uint64_t key = mix_seed(seed_, static_cast<uint64_t>(context.trial_count));

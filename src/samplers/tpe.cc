@@ -47,6 +47,8 @@
 //                           product of l's marginals), then scored by the joint density ratio
 //                           like the others; default 1 with several objectives and more than
 //                           10 parameters in a group, else 0 (see below).
+//   max_observations = 1000 most trials one Parzen estimator models; past it, g(x) (and c-TPE's
+//                           l_c and g_c) model a stratified sample of their trials (below).
 // The last three default to settings from Watanabe 2023's ablations in the multivariate mode,
 // weights = ei, min_bandwidth = 0.03, clip_exponent = 2 (the values the paper's repository,
 // github.com/nabenabe0928/tpe, runs, there with gamma = 0.15; 0.1 did better on our suite), and
@@ -119,13 +121,27 @@
 //   * ordinals are modelled as discrete values on their index rather than as categoricals;
 //   * a parameter never active in a finished trial gets a uniform random value;
 //   * with forbidden clauses, the candidates are tried in acquisition order (the k-th attempt
-//     takes every group's k-th best candidate) and uniform random draws follow if all fail.
+//     takes every group's k-th best candidate) and uniform random draws follow if all fail;
+//   * past max_observations trials, an estimator models a stratified sample of at most that
+//     many of them in trial-number order (tpe_history.h, stratified_sample): the newest, which
+//     default_weights weighs the most, whole, and the older ones merged into stretches of equal
+//     weight, each represented by one of its trials (drawn in proportion to weight) that weighs
+//     what the stretch weighs. The mixture keeps its weight over the history and in expectation
+//     its density, while its cost stops growing; Optuna models every trial, so its asks cost
+//     time in proportion to the study. With the default gamma only the bad set gets that large
+//     (the good set holds at most 25 trials); below the cap nothing changes. In a conditional
+//     space the sample is drawn before a group keeps the trials where it was active, so a
+//     group models the kept trials where it was active, with their stretches' weights and, for
+//     c-TPE's gamma, their stretches' sizes (docs/benchmarks.md compares it with modelling
+//     every trial).
 //
-// Cost: encodings of finished trials are cached by trial number and the estimators' storage is
-// reused between proposals; an ask with 1,000 trials in 10 continuous dimensions takes about
-// 0.6 ms on a 2.4 GHz EPYC (Optuna 3.1: 130-200 ms). Several objectives add a non-dominated
-// sort of the complete trials and the subset selection: asks 2,000 to 3,000 of DTLZ2 (3
-// objectives, 12 parameters) took 13 ms each on average, most of it in the sort.
+// Cost: the sampler keeps a view of the history (tpe_history.h) that each ask brings up to date
+// with the trials that are new or were unfinished, so nothing is encoded, classified or sorted
+// twice; the split runs on the trials that can still be good (with several objectives, of the
+// trials fewer than 25 others dominate, the fronts it reaches), and no estimator models more
+// than max_observations trials. Past that, an ask costs about the same however large the study
+// (docs/benchmarks.md has the figures); the first ask of a sampler reads the whole history
+// once. The estimators' storage is reused between proposals.
 
 #include <algorithm>
 #include <cassert>
@@ -140,6 +156,7 @@
 #include "samplers/parzen_estimator.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
+#include "samplers/tpe_history.h"
 #include "samplers/tpe_options.h"
 #include "samplers/tpe_split.h"
 #include "winnow/error.h"
@@ -150,28 +167,43 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kMaxGood = 25;  // Optuna's default_gamma cap
 
-// A trial that takes part in the model, with the key it is ranked by.
+// A trial that takes part in the model.
 struct Observed {
-  size_t index;     // position in the history
   int64_t number;
   // Complete feasible trials of a single-objective study: the value, minimised; else NaN.
   double loss;
-  const double* x;  // unit-cube encoding (cached)
+  const double* x;  // unit-cube encoding (TpeHistory)
   const uint8_t* active;
   // With several objectives, a good trial's weight in l(x) (tpe_split.h); else NaN.
   double weight = std::numeric_limits<double>::quiet_NaN();
+  // In a stratified sample (ObservationList::sampled): the summed default weight of the trials
+  // it stands for, and how many they are.
+  double stratum_weight = 1.0;
+  size_t stratum_count = 1;
+};
+
+// The observations of one Parzen estimator, in trial-number order: all of them, weighed by
+// default_weights over those of a group's trials where the group was active; or, past
+// max_observations, a stratified sample (tpe_history.h, stratified_sample) whose members carry
+// their strata's weights.
+struct ObservationList {
+  std::vector<Observed> members;
+  bool sampled = false;
 };
 
 // c-TPE's data for one constraint (tpe_split.h, split_by_constraints): the finished trials that
-// satisfy it and those that violate it, each in trial-number order.
+// satisfy it and those that violate it.
 struct ConstraintModel {
-  std::vector<Observed> feasible, infeasible;
+  ObservationList feasible, infeasible;
 };
 
 class TpeSampler : public Sampler {
  public:
   TpeSampler(std::string name, TpeOptions options, uint64_t seed)
-      : name_(std::move(name)), options_(options), seed_(seed) {}
+      : name_(std::move(name)),
+        options_(options),
+        seed_(seed),
+        history_(options.constant_liar, kMaxGood) {}
   std::string_view name() const override { return name_; }
 
   std::optional<Config> sample(const SampleContext& context) override {
@@ -186,30 +218,25 @@ class TpeSampler : public Sampler {
       return space.decode(x);
     };
 
-    std::vector<Observed> complete, pruned, running;
-    collect(context, complete, pruned, running);
-    size_t n = complete.size() + pruned.size();
+    history_.sync(space, context.history, context.directions);
+    size_t n = history_.finished_count();
     if (static_cast<int64_t>(n) < options_.n_startup) return draw_allowed(space, random_draw);
 
-    std::vector<Observed> good, bad;
-    split(context, complete, pruned, running, good, bad);
+    std::vector<Observed> good;
+    ObservationList bad;
+    // The best loss in the bad set, for the EI weights of the good set (single objective).
+    double ei_threshold = kInf;
+    split(context, good, bad, ei_threshold);
 
     // Parameters outside every modelled group keep these uniform draws.
     for (double& v : x) v = rng.uniform();
-    std::vector<Observed> finished = complete;
-    finished.insert(finished.end(), pruned.begin(), pruned.end());
-    std::vector<std::vector<size_t>> groups = make_groups(finished);
+    std::vector<std::vector<size_t>> groups = make_groups();
     std::vector<ConstraintModel> constraints;
-    if (options_.constraint_model) constraints = constraint_models(context, finished);
+    if (options_.constraint_model) constraints = constraint_models();
 
     // Each group's candidates, best first.
     const size_t n_candidates = static_cast<size_t>(options_.n_candidates);
     std::vector<std::vector<double>> candidates(groups.size());
-    // The best loss in the bad set, for the EI weights of the good set (single objective).
-    double ei_threshold = kInf;
-    for (const Observed& o : bad) {
-      if (!std::isnan(o.loss)) ei_threshold = std::min(ei_threshold, o.loss);
-    }
     if (estimators_.size() < 2 * groups.size()) estimators_.resize(2 * groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
       const double recombine = recombine_fraction(context.directions.size(), groups[g].size());
@@ -229,156 +256,102 @@ class TpeSampler : public Sampler {
   }
 
  private:
-  struct CachedEncoding {
-    bool valid = false;
-    int64_t id = -1;
-    size_t config_size = 0;
-  };
-
   // Per-space data, rebuilt when the sampler meets a different space.
   void prepare(const SearchSpace& space) {
     if (space_ == &space && dims_.size() == space.size()) return;
     space_ = &space;
     dims_.clear();
     for (const ParamSpec& spec : space.params()) dims_.push_back(ParzenDimension::from_spec(spec));
-    cache_.clear();
-    xs_.clear();
-    actives_.clear();
+    history_.reset();
   }
 
-  // The encoding of `trial`, cached by trial number. A finished trial never changes (trial.h);
-  // a running one cannot change its configuration either, but is re-encoded each time so a
-  // history built by hand cannot leave a stale entry behind for it.
-  std::pair<const double*, const uint8_t*> encoding(const SearchSpace& space,
-                                                    const FrozenTrial& trial) {
-    const size_t d = space.size();
-    auto slot = static_cast<size_t>(trial.number);
-    assert(slot < cache_.size());
-    CachedEncoding& entry = cache_[slot];
-    if (!entry.valid || entry.id != trial.id || entry.config_size != trial.config.size() ||
-        !is_finished(trial.state)) {
-      UnitPoint point = space.encode(trial.config);
-      std::copy(point.x.begin(), point.x.end(), xs_.begin() + static_cast<ptrdiff_t>(slot * d));
-      std::copy(point.active.begin(), point.active.end(),
-                actives_.begin() + static_cast<ptrdiff_t>(slot * d));
-      entry = {is_finished(trial.state), trial.id, trial.config.size()};
-    }
-    return {xs_.data() + slot * d, actives_.data() + slot * d};
+  Observed observed(int64_t number) const {
+    return {number, history_.loss(number), history_.x(number), history_.active(number)};
   }
 
-  void collect(const SampleContext& context, std::vector<Observed>& complete,
-               std::vector<Observed>& pruned, std::vector<Observed>& running) {
-    // Grow the cache first: the pointers handed out below must stay valid.
-    int64_t max_number = -1;
-    for (const FrozenTrial& trial : context.history) {
-      max_number = std::max(max_number, trial.number);
-    }
-    auto slots = static_cast<size_t>(max_number + 1);
-    if (slots > cache_.size()) {
-      const size_t d = context.space.size();
-      cache_.resize(slots);
-      xs_.resize(slots * d);
-      actives_.resize(slots * d);
-    }
-    for (size_t i = 0; i < context.history.size(); ++i) {
-      const FrozenTrial& trial = context.history[i];
-      if (trial.number < 0) continue;
-      std::vector<Observed>* into = nullptr;
-      if (trial.state == TrialState::kComplete) {
-        if (trial.values.size() == context.directions.size()) into = &complete;
-      } else if (trial.state == TrialState::kPruned) {
-        into = &pruned;
-      } else if (trial.state == TrialState::kRunning) {
-        if (options_.constant_liar && !trial.config.empty()) into = &running;
+  // The trials `numbers` (increasing) but those in `skip` (increasing, a subset of them) as one
+  // estimator's observations: all of them up to max_observations, else a stratified sample.
+  ObservationList observations(const std::vector<int64_t>& numbers,
+                               std::span<const int64_t> skip) const {
+    ObservationList list;
+    const size_t n = numbers.size() - skip.size();
+    const auto cap = static_cast<size_t>(options_.max_observations);
+    if (n <= cap) {
+      list.members.reserve(n);
+      size_t k = 0;
+      for (int64_t number : numbers) {
+        if (k < skip.size() && skip[k] == number) {
+          ++k;
+          continue;
+        }
+        list.members.push_back(observed(number));
       }
-      if (into == nullptr) continue;
-      auto [x, active] = encoding(context.space, trial);
-      double loss = std::numeric_limits<double>::quiet_NaN();
-      if (trial.state == TrialState::kComplete && context.directions.size() == 1 &&
-          trial.feasible()) {
-        loss = context.directions[0] == Direction::kMaximize ? -trial.values[0] : trial.values[0];
-      }
-      into->push_back({i, trial.number, loss, x, active});
+      return list;
     }
+    list.sampled = true;
+    list.members.reserve(cap);
+    for (const KeptTrial& kept : stratified_trials(numbers, skip, cap)) {
+      Observed o = observed(kept.number);
+      o.stratum_weight = kept.weight;
+      o.stratum_count = kept.count;
+      list.members.push_back(o);
+    }
+    return list;
   }
 
   // Splits into the good and bad sets as Optuna's _split_trials (tpe_split.h): the best complete
   // feasible trials, topped up with the best pruned ones, then the least infeasible ones, if
-  // there are too few; running trials are bad. Both sets come out in trial-number order (the
-  // order default_weights assumes).
-  void split(const SampleContext& context, const std::vector<Observed>& complete,
-             const std::vector<Observed>& pruned, const std::vector<Observed>& running,
-             std::vector<Observed>& good, std::vector<Observed>& bad) const {
-    std::vector<Observed> finished = complete;
-    finished.insert(finished.end(), pruned.begin(), pruned.end());
-    std::vector<const FrozenTrial*> trials;
-    trials.reserve(finished.size());
-    for (const Observed& o : finished) trials.push_back(&context.history[o.index]);
+  // there are too few; running trials are bad. The split runs on the history's candidates of
+  // the good set, which give the same good set as all finished trials (tpe_history.h). Both
+  // sets come out in trial-number order (the order default_weights assumes).
+  void split(const SampleContext& context, std::vector<Observed>& good, ObservationList& bad,
+             double& ei_threshold) const {
     // ceil(0.1 * n) in doubles, as Optuna computes it (so 0.1 * 30 rounds up to 4).
-    size_t n_good = std::min(
-        static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(finished.size()))),
-        kMaxGood);
-    TpeSplit chosen = split_finished_trials(trials, context.directions, n_good,
+    size_t n_good = std::min(static_cast<size_t>(std::ceil(
+                                 options_.gamma * static_cast<double>(history_.finished_count()))),
+                             kMaxGood);
+    std::vector<const FrozenTrial*> candidates = history_.good_candidates(n_good);
+    TpeSplit chosen = split_finished_trials(candidates, context.directions, n_good,
                                             options_.reference_margin);
-    for (size_t i = 0; i < finished.size(); ++i) {
-      if (!chosen.weights.empty()) finished[i].weight = chosen.weights[i];
-      (chosen.good[i] ? good : bad).push_back(finished[i]);
+    std::vector<int64_t> good_numbers;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (!chosen.good[i]) continue;
+      Observed o = observed(candidates[i]->number);
+      if (!chosen.weights.empty()) o.weight = chosen.weights[i];
+      good.push_back(o);
+      good_numbers.push_back(o.number);
     }
-    bad.insert(bad.end(), running.begin(), running.end());
     auto by_number = [](const Observed& a, const Observed& b) { return a.number < b.number; };
     std::sort(good.begin(), good.end(), by_number);
-    std::sort(bad.begin(), bad.end(), by_number);
+    std::sort(good_numbers.begin(), good_numbers.end());
+    bad = observations(history_.modelled(), good_numbers);
+    ei_threshold = history_.best_loss_outside(good_numbers);
   }
 
   // The constraints that have both feasible and infeasible finished trials, with those trials.
-  static std::vector<ConstraintModel> constraint_models(const SampleContext& context,
-                                                        const std::vector<Observed>& finished) {
-    std::vector<const FrozenTrial*> trials;
-    trials.reserve(finished.size());
-    for (const Observed& o : finished) trials.push_back(&context.history[o.index]);
+  std::vector<ConstraintModel> constraint_models() const {
     std::vector<ConstraintModel> models;
-    for (const ConstraintSplit& split : split_by_constraints(trials)) {
-      if (!split.models()) continue;
+    for (size_t c = 0; c < history_.constraint_count(); ++c) {
+      if (history_.satisfying(c).empty() || history_.violating(c).empty()) continue;
       ConstraintModel& model = models.emplace_back();
-      for (size_t i = 0; i < finished.size(); ++i) {
-        if (split.membership[i] == ConstraintSplit::kFeasible) model.feasible.push_back(finished[i]);
-        if (split.membership[i] == ConstraintSplit::kInfeasible) {
-          model.infeasible.push_back(finished[i]);
-        }
-      }
-      auto by_number = [](const Observed& a, const Observed& b) { return a.number < b.number; };
-      std::sort(model.feasible.begin(), model.feasible.end(), by_number);
-      std::sort(model.infeasible.begin(), model.infeasible.end(), by_number);
+      model.feasible = observations(history_.satisfying(c), {});
+      model.infeasible = observations(history_.violating(c), {});
     }
     return models;
   }
 
   // The groups of parameters modelled jointly, from which parameters were active in which
   // finished trials. Parameters with a single value, or never active yet, are left out.
-  std::vector<std::vector<size_t>> make_groups(const std::vector<Observed>& finished) const {
+  std::vector<std::vector<size_t>> make_groups() const {
     const size_t d = dims_.size();
-    const size_t words = (finished.size() + 63) / 64;
-    // signature[p]: bit t set when parameter p was active in finished trial t.
-    std::vector<std::vector<uint64_t>> signature(d, std::vector<uint64_t>(words, 0));
-    std::vector<uint8_t> seen(d, 0), always(d, 1);
-    for (size_t t = 0; t < finished.size(); ++t) {
-      for (size_t p = 0; p < d; ++p) {
-        if (finished[t].active[p]) {
-          signature[p][t / 64] |= uint64_t{1} << (t % 64);
-          seen[p] = 1;
-        } else {
-          always[p] = 0;
-        }
-      }
-    }
     std::vector<std::vector<size_t>> groups;
     std::vector<size_t> joint;  // group = false: the parameters active in every trial
     for (size_t p = 0; p < d; ++p) {
-      if (!seen[p] || dims_[p].cells == 1) continue;
+      if (!history_.ever_active(p) || dims_[p].cells == 1) continue;
       if (!options_.multivariate) {
         groups.push_back({p});
       } else if (!options_.group) {
-        if (always[p]) {
+        if (history_.always_active(p)) {
           joint.push_back(p);
         } else {
           groups.push_back({p});
@@ -387,7 +360,7 @@ class TpeSampler : public Sampler {
         // Optuna's _SearchSpaceGroup splits groups by "in this trial or not" for every trial,
         // which leaves exactly the parameters with equal activity patterns together.
         auto same = std::find_if(groups.begin(), groups.end(), [&](const std::vector<size_t>& g) {
-          return signature[g.front()] == signature[p];
+          return history_.activity_class(g.front()) == history_.activity_class(p);
         });
         if (same == groups.end()) {
           groups.push_back({p});
@@ -405,7 +378,7 @@ class TpeSampler : public Sampler {
   // `l` and `g` are refitted here (their storage is reused from earlier proposals).
   std::vector<double> ranked_candidates(const std::vector<size_t>& group,
                                         const std::vector<Observed>& good,
-                                        const std::vector<Observed>& bad,
+                                        const ObservationList& bad,
                                         const std::vector<ConstraintModel>& constraints,
                                         double ei_threshold, double recombine, UnitStream& rng,
                                         ParzenEstimator& l, ParzenEstimator& g) {
@@ -418,11 +391,14 @@ class TpeSampler : public Sampler {
                          .clip_exponent = options_.clip_exponent,
                          .normalized = options_.normalized};
     // A group is modelled only from the trials in which all its parameters were active.
-    std::vector<double> values, losses, weights;
+    std::vector<double> values, losses, weights, stratum_weights;
+    size_t represented = 0;  // trials the gathered observations stand for
     auto gather = [&](const std::vector<Observed>& trials) {
       values.clear();
       losses.clear();
       weights.clear();
+      stratum_weights.clear();
+      represented = 0;
       for (const Observed& o : trials) {
         if (!std::all_of(group.begin(), group.end(), [&](size_t p) { return o.active[p] != 0; })) {
           continue;
@@ -430,8 +406,15 @@ class TpeSampler : public Sampler {
         for (size_t p : group) values.push_back(o.x[p]);
         losses.push_back(o.loss);
         weights.push_back(o.weight);
+        stratum_weights.push_back(o.stratum_weight);
+        represented += o.stratum_count;
       }
       return losses.size();
+    };
+    // Weights of a list's gathered observations: Optuna's default_weights over them, or in a
+    // stratified sample the strata's (whose active members' share the gathered ones estimate).
+    auto list_weights = [&](const ObservationList& list, size_t count) {
+      return list.sampled ? stratum_weights : default_weights(count);
     };
 
     size_t count = gather(good);
@@ -466,9 +449,9 @@ class TpeSampler : public Sampler {
       l.fit(dims, values, default_weights(count), parzen);
     }
     const size_t n_good = count;
-    count = gather(bad);
-    g.fit(dims, values, default_weights(count), parzen);
-    const size_t n_bad = count;
+    count = gather(bad.members);
+    g.fit(dims, values, list_weights(bad, count), parzen);
+    const size_t n_bad = represented;
 
     const size_t n_candidates = static_cast<size_t>(options_.n_candidates);
     std::vector<double> drawn;
@@ -485,12 +468,12 @@ class TpeSampler : public Sampler {
     // Without such a constraint the plain log l(x) - log g(x) stays: it has the same argmax.
     bool constrained = false;
     for (const ConstraintModel& model : constraints) {
-      const size_t n_feasible = gather(model.feasible);
-      if (n_feasible == 0) continue;
-      feasible_.fit(dims, values, default_weights(n_feasible), parzen);
-      const size_t n_infeasible = gather(model.infeasible);
-      if (n_infeasible == 0) continue;
-      infeasible_.fit(dims, values, default_weights(n_infeasible), parzen);
+      if (gather(model.feasible.members) == 0) continue;
+      feasible_.fit(dims, values, list_weights(model.feasible, losses.size()), parzen);
+      const size_t n_feasible = represented;
+      if (gather(model.infeasible.members) == 0) continue;
+      infeasible_.fit(dims, values, list_weights(model.infeasible, losses.size()), parzen);
+      const size_t n_infeasible = represented;
       if (!constrained) {
         // The objective's gamma is this group's share of good trials (at least one counted,
         // so that a group no good trial reaches keeps a finite term).
@@ -538,10 +521,8 @@ class TpeSampler : public Sampler {
   std::vector<ParzenEstimator> estimators_;
   // One constraint's l_c (feasible) and g_c (infeasible), refitted for each constraint.
   ParzenEstimator feasible_, infeasible_;
-  // Encodings by trial number: x and active flags, space.size() entries per trial.
-  std::vector<CachedEncoding> cache_;
-  std::vector<double> xs_;
-  std::vector<uint8_t> actives_;
+  // The history as of the last proposal, brought up to date by each one.
+  TpeHistory history_;
 };
 
 // `name` is what the user asked for ("tpe" or "motpe"), for the messages.

@@ -26,6 +26,7 @@ TpeOptions parse_tpe_options(const std::string& name, const SamplerOptions& opti
   o.clip_exponent = reader.get_double("clip_exponent", o.multivariate ? 2.0 : 1.0);
   o.constraint_model = reader.get_bool("constraint_model", o.constraint_model);
   o.normalized = reader.get_bool("normalized", o.normalized);
+  o.max_observations = reader.get_int("max_observations", o.max_observations, 1);
   if (options.contains("recombine")) o.recombine = reader.get_double("recombine", 0.0);
   if (options.contains("reference_margin")) {
     o.reference_margin = reader.get_double("reference_margin", 0.0);

@@ -32,6 +32,8 @@ struct TpeOptions {
   std::optional<double> reference_margin;  // default_reference_margin(n_objectives)
   // Fraction of candidates drawn coordinate by coordinate; default: see TpeSampler.
   std::optional<double> recombine;
+  // Most observations one Parzen estimator models; past it, a stratified sample (tpe.cc).
+  int64_t max_observations = 1000;
 };
 
 // Reads and checks `options` for the sampler called `name` ("tpe" or "motpe", for the messages);

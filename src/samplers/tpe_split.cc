@@ -27,14 +27,6 @@ double box_volume(const double* point, std::span<const double> reference) {
   return volume;
 }
 
-// Optuna's _get_pruned_trial_score: the last reported step first (later is better), then the
-// value there; a pruned trial without reports ranks last.
-std::pair<double, double> pruned_key(const FrozenTrial& trial, double sign) {
-  if (trial.intermediate.empty()) return {1.0, 0.0};
-  auto [step, value] = *trial.intermediate.rbegin();
-  return {-static_cast<double>(step), std::isnan(value) ? kInf : sign * value};
-}
-
 // Positions of `order` sorted by `key`, ties by position.
 template <typename Key>
 void sort_by(std::vector<size_t>& order, const std::vector<Key>& key) {
@@ -44,6 +36,14 @@ void sort_by(std::vector<size_t>& order, const std::vector<Key>& key) {
 }  // namespace
 
 double default_reference_margin(size_t n_objectives) { return n_objectives <= 2 ? 0.5 : 0.1; }
+
+std::pair<double, double> pruned_trial_key(const FrozenTrial& trial,
+                                           std::span<const Direction> directions) {
+  if (trial.intermediate.empty()) return {1.0, 0.0};
+  const double sign = !directions.empty() && directions[0] == Direction::kMaximize ? -1.0 : 1.0;
+  auto [step, value] = *trial.intermediate.rbegin();
+  return {-static_cast<double>(step), std::isnan(value) ? kInf : sign * value};
+}
 
 std::vector<double> sanitized_losses(std::span<const double> losses, size_t n_objectives) {
   const size_t m = n_objectives;
@@ -209,9 +209,8 @@ TpeSplit split_finished_trials(std::span<const FrozenTrial* const> trials,
   size_t room = n_good - complete_good.size();
 
   // 2. Pruned feasible trials, then 3. infeasible ones.
-  const double sign = m > 0 && directions[0] == Direction::kMaximize ? -1.0 : 1.0;
   std::vector<std::pair<double, double>> pruned_keys;
-  for (size_t i : pruned) pruned_keys.push_back(pruned_key(*trials[i], sign));
+  for (size_t i : pruned) pruned_keys.push_back(pruned_trial_key(*trials[i], directions));
   std::vector<double> violations;
   for (size_t i : infeasible) violations.push_back(trials[i]->constraint_violation());
   auto take_best = [&](const std::vector<size_t>& members, auto& keys) {

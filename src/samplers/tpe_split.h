@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "winnow/trial.h"
@@ -89,6 +90,12 @@ std::vector<double> hypervolume_weights(std::span<const double> losses, size_t n
 // `losses` with -infinity replaced, per objective, by (best finite) - (spread) - 1, and NaN by
 // +infinity: what the hypervolume functions accept.
 std::vector<double> sanitized_losses(std::span<const double> losses, size_t n_objectives);
+
+// The key pruned feasible trials are ranked by, smaller first (Optuna's
+// _get_pruned_trial_score): the last reported step (later is better), then the value there
+// (by the first objective, NaN last); a pruned trial without reports ranks last.
+std::pair<double, double> pruned_trial_key(const FrozenTrial& trial,
+                                           std::span<const Direction> directions);
 
 struct TpeSplit {
   // One flag per trial of the input: 1 when it belongs to the good set.

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "winnow/error.h"
+#include "winnow/sampler.h"
 #include "winnow/storage.h"
 #include "winnow/study.h"
 
@@ -145,6 +146,38 @@ TEST(AutoSampler, TpeOnceATrialReportsConstraints) {
   }
   const std::string reason = unquote(moo.trials().back().user_attrs.at("winnow.sampler_reason"));
   EXPECT_NE(reason.find("2 objectives: MOTPE"), std::string::npos) << reason;
+}
+
+TEST(AutoSampler, NoticesConstraintsOfATrialThatFinishedSinceTheLastAsk) {
+  // The sampler reads each finished trial once; one that was running at the last ask is read
+  // again, and a history that is not the last one extended is read whole.
+  SearchSpace space = continuous_space(2);
+  auto sampler = create_sampler(SamplerSpec::parse("auto:n_startup=2"), 1);
+  std::vector<Direction> directions = {Direction::kMinimize};
+  std::vector<FrozenTrial> history;
+  for (int64_t i = 0; i < 4; ++i) {
+    FrozenTrial t;
+    t.id = t.number = i;
+    t.state = TrialState::kComplete;
+    t.config = {{"x0", 0.1 * static_cast<double>(i)}, {"x1", 0.0}};
+    t.values = {0.1 * static_cast<double>(i)};
+    history.push_back(t);
+  }
+  history[3].state = TrialState::kRunning;
+  history[3].values.clear();
+  auto choice = [&](const std::vector<FrozenTrial>& trials) {
+    std::map<std::string, std::string> attrs;
+    SampleContext context{space, trials, directions, static_cast<int64_t>(trials.size()), &attrs};
+    sampler->sample(context);
+    return unquote(attrs.at("winnow.sampler"));
+  };
+  EXPECT_EQ(choice(history), "gp");
+  history[3].state = TrialState::kComplete;
+  history[3].values = {0.3};
+  history[3].constraints = {1.0};
+  EXPECT_EQ(choice(history), "tpe");
+  std::vector<FrozenTrial> other(history.begin(), history.begin() + 3);
+  EXPECT_EQ(choice(other), "gp");
 }
 
 TEST(AutoSampler, IsTheDefaultAndRejectsUnknownOptions) {

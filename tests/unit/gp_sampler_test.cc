@@ -382,6 +382,30 @@ TEST(GpSampler, DeterministicObjectiveVisitsEveryConfigurationBeforeRepeating) {
   for (const FrozenTrial& t : history) EXPECT_NO_THROW(space.check(t.config));
 }
 
+TEST(GpSampler, ADifferentHistoryIsReadWhole) {
+  // The sampler keeps the configurations of the history it saw between asks; given a history
+  // that does not extend that one, it must avoid that history's configurations, as a fresh
+  // sampler does, not the old ones.
+  SearchSpace space;
+  space.add_int("a", 0, 3).add_categorical("b", {std::string("u"), std::string("v")});
+  space.validate();
+  Objective f = [](const Config& c) {
+    return number(c, "a") + (std::get<std::string>(c.at("b")) == "u" ? 0.0 : 0.5);
+  };
+  const std::string spec = "gp:n_startup=3,n_candidates=64,deterministic=true";
+  std::vector<FrozenTrial> first = run(*create_sampler(SamplerSpec::parse(spec), 3), space, f, 5);
+  std::vector<FrozenTrial> second = run(*create_sampler(SamplerSpec::parse(spec), 4), space, f, 5);
+  // Distinct trials, as a storage numbers them (the same number, another id).
+  for (FrozenTrial& t : first) t.id = t.number;
+  for (FrozenTrial& t : second) t.id = 100 + t.number;
+  auto warm = create_sampler(SamplerSpec::parse(spec), 5);
+  run(*warm, space, f, 1, first);
+  std::vector<Direction> directions = {Direction::kMinimize};
+  SampleContext context{space, second, directions, 5};
+  EXPECT_EQ(*warm->sample(context), *create_sampler(SamplerSpec::parse(spec), 5)->sample(context));
+  for (const FrozenTrial& t : second) EXPECT_NE(*warm->sample(context), t.config);
+}
+
 TEST(GpSampler, OneObjectiveOnly) {
   SearchSpace space = box(1, 0.0, 1.0);
   auto gp = create_sampler(SamplerSpec::parse("gp"), 1);

@@ -404,6 +404,61 @@ TEST(Nsga2Sampler, OneObjectiveIsAGeneticAlgorithm) {
   }
 }
 
+TEST(Nsga2Sampler, AWarmSamplerProposesWhatAFreshOneDoes) {
+  // The sampler keeps each trial's generation and the parents of settled generations between
+  // asks. Whatever happens in between -- asks running ahead of tells, trials finishing out of
+  // order, failing, or finishing after their generation filled -- it must propose what a
+  // sampler reading the history for the first time proposes, and forget what it kept when
+  // handed another history.
+  const int dimension = 3;
+  SearchSpace space = unit_box(dimension);
+  const std::string spec = "nsga2:population_size=6";
+  std::vector<Direction> directions = {kMin, kMin};
+  auto warm = create_sampler(SamplerSpec::parse(spec), 8);
+  std::vector<FrozenTrial> history;
+  std::vector<size_t> running;
+  std::mt19937_64 rng(2);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  auto propose = [&](Sampler& sampler, const std::vector<FrozenTrial>& trials,
+                     std::map<std::string, std::string>& attrs) {
+    SampleContext context{space, trials, directions, static_cast<int64_t>(trials.size()), &attrs};
+    return sampler.sample(context).value();
+  };
+  for (int step = 0; step < 300; ++step) {
+    if (running.size() < 5 && u(rng) < 0.6) {
+      std::map<std::string, std::string> attrs, fresh_attrs;
+      Config config = propose(*warm, history, attrs);
+      ASSERT_EQ(config, propose(*create_sampler(SamplerSpec::parse(spec), 8), history, fresh_attrs))
+          << "step " << step;
+      ASSERT_EQ(attrs, fresh_attrs) << "step " << step;
+      FrozenTrial t;
+      t.id = t.number = static_cast<int64_t>(history.size());
+      t.config = std::move(config);
+      t.user_attrs = std::move(attrs);
+      running.push_back(history.size());
+      history.push_back(std::move(t));
+    } else if (!running.empty()) {
+      const size_t k = static_cast<size_t>(u(rng) * static_cast<double>(running.size()));
+      FrozenTrial& t = history[running[k]];
+      running.erase(running.begin() + static_cast<ptrdiff_t>(k));
+      if (u(rng) < 0.15) {
+        t.state = TrialState::kFailed;
+      } else {
+        t.state = TrialState::kComplete;
+        t.values = zdt1(t.config, dimension).values;
+      }
+    }
+  }
+  EXPECT_GT(generation_of(history.back()), 10);
+  // Another history: the trials after the first 60, renumbered as another study's.
+  std::vector<FrozenTrial> other(history.begin() + 60, history.end());
+  for (FrozenTrial& t : other) t.id += 1000;
+  std::map<std::string, std::string> attrs, fresh_attrs;
+  EXPECT_EQ(propose(*warm, other, attrs),
+            propose(*create_sampler(SamplerSpec::parse(spec), 8), other, fresh_attrs));
+  EXPECT_EQ(attrs, fresh_attrs);
+}
+
 TEST(Nsga2Sampler, OptionsAreValidated) {
   auto error_of = [](const std::string& spec) -> std::string {
     try {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <numbers>
 #include <numeric>
+#include <random>
 
 #include "analysis/hypervolume.h"
 #include "samplers/parzen_estimator.h"
@@ -690,6 +691,85 @@ TEST(TpeSampler, SameSeedAndHistoryGiveTheSameProposal) {
   EXPECT_NE(fresh(4), fresh(5));
 }
 
+TEST(TpeSampler, AWarmSamplerProposesWhatAFreshOneDoes) {
+  // The sampler keeps its view of the history between proposals (tpe_history.h) and brings it
+  // up to date with what changed. Whatever happened in between -- trials started, finished out
+  // of order, pruned, failed, with constraints -- it must propose what a sampler seeing the
+  // history for the first time proposes. max_observations = 40 also takes the stratified path.
+  SearchSpace space = cube(3);
+  for (const char* spec : {"tpe:n_startup=5", "tpe:n_startup=5,max_observations=40",
+                           "tpe:n_startup=5,multivariate=false,max_observations=40"}) {
+    for (size_t objectives : {1, 2}) {
+      std::vector<Direction> directions(objectives, Direction::kMinimize);
+      auto warm = create_sampler(SamplerSpec::parse(spec), 11);
+      std::vector<FrozenTrial> history;
+      std::vector<size_t> running;
+      std::mt19937_64 rng(objectives);
+      std::uniform_real_distribution<double> u(0.0, 1.0);
+      for (int step = 0; step < 160; ++step) {
+        if (running.size() < 4 && u(rng) < 0.7) {
+          SampleContext context{space, history, directions, static_cast<int64_t>(history.size())};
+          Config proposed = warm->sample(context).value();
+          Config fresh = create_sampler(SamplerSpec::parse(spec), 11)->sample(context).value();
+          ASSERT_EQ(proposed, fresh) << spec << ", " << objectives << " objectives, step " << step;
+          FrozenTrial t;
+          t.id = t.number = static_cast<int64_t>(history.size());
+          t.config = std::move(proposed);
+          running.push_back(history.size());
+          history.push_back(std::move(t));
+        } else if (!running.empty()) {
+          const size_t k = static_cast<size_t>(u(rng) * static_cast<double>(running.size()));
+          FrozenTrial& t = history[running[k]];
+          running.erase(running.begin() + static_cast<ptrdiff_t>(k));
+          const double r = u(rng);
+          std::vector<double> values = shifted_sphere(3)(t.config);
+          if (objectives == 2) values.push_back(number(t.config, "x0") * number(t.config, "x0"));
+          if (r < 0.7) {
+            t.state = TrialState::kComplete;
+            t.values = values;
+            t.constraints = {number(t.config, "x1") - 2.0};
+          } else if (r < 0.9) {
+            t.state = TrialState::kPruned;
+            t.intermediate = {{1, values[0]}};
+          } else {
+            t.state = TrialState::kFailed;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(TpeSampler, MaxObservationsChangesNothingBelowIt) {
+  // 200 trials with n_startup = 10: the bad set never exceeds 200 - 20 = 180 trials, so a cap
+  // of 180 leaves every proposal as the full model makes it; a cap of 60 does not.
+  SearchSpace space = cube(3);
+  auto run = [&](const std::string& spec) {
+    std::vector<Config> configs;
+    for (const FrozenTrial& t : optimize(spec, space, shifted_sphere(3), 200, 5)) {
+      configs.push_back(t.config);
+    }
+    return configs;
+  };
+  std::vector<Config> full = run("tpe:max_observations=100000");
+  EXPECT_EQ(run("tpe:max_observations=180"), full);
+  EXPECT_NE(run("tpe:max_observations=60"), full);
+}
+
+TEST(TpeSampler, StillFindsGoodRegionsPastMaxObservations) {
+  // With g(x) modelled from a stratified sample of 20 of the bad trials (tpe_history.h), the
+  // sampler still closes in on the optimum.
+  SearchSpace space = cube(5);
+  std::vector<double> capped, random;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    capped.push_back(best_value(
+        optimize("tpe:max_observations=20", space, shifted_sphere(5), 150, seed)));
+    random.push_back(best_value(optimize("random", space, shifted_sphere(5), 150, seed)));
+  }
+  EXPECT_LT(median(capped), 0.25 * median(random))
+      << "capped " << median(capped) << ", random " << median(random);
+}
+
 TEST(TpeSampler, OptionMistakesAreClearErrors) {
   auto message = [](const std::string& spec) -> std::string {
     try {
@@ -713,6 +793,8 @@ TEST(TpeSampler, OptionMistakesAreClearErrors) {
   EXPECT_NE(message("tpe:weights=linear").find("weights = 'linear'"), std::string::npos);
   EXPECT_NE(message("tpe:min_bandwidth=0").find("min_bandwidth = '0'"), std::string::npos);
   EXPECT_NE(message("tpe:clip_exponent=-1").find("clip_exponent = '-1'"), std::string::npos);
+  EXPECT_NE(message("tpe:max_observations=0").find("max_observations = '0'"),
+            std::string::npos);
   EXPECT_NE(message("motpe:reference_margin=0").find("reference_margin = '0'"),
             std::string::npos);
   EXPECT_NE(message("motpe:normalized=2").find("normalized = '2'"), std::string::npos);
