@@ -55,14 +55,14 @@
 // to Optuna's in the univariate mode,
 // weights = optuna, min_bandwidth = 0.01, clip_exponent = 1, where `tpe:multivariate=false` is
 // Optuna >= 3.5's default TPESampler (constant_liar aside, which only matters in parallel).
-// Why not Optuna's multivariate defaults: on bench/sampler_suite (9 functions, 100 trials,
-// median regret over 30 seeds) they lost to Optuna 3.1's default TPE on all 9; with the
-// neighbour bandwidth, EI weights and this clip they win on 8 (all but the conditional "mixed",
-// where EI's strong pull towards the best trials keeps runs in the first good branch). Optuna
+// Why not Optuna's multivariate defaults: on bench/sampler_suite they lost to Optuna 3.1's
+// default TPE; with the neighbour bandwidth, EI weights and this clip they win on all but the
+// conditional "mixed", where EI's strong pull towards the best trials keeps runs in the first
+// good branch (docs/benchmarks.md). Optuna
 // 3.1's continuous densities lack the 1/sigma factor (fixed in 3.5, PR 5110), which flattens
 // its acquisition; ours are normalised as in current Optuna (normalized = false restores 3.1's:
-// with multivariate = false that reproduced Optuna 3.1's multi-objective TPE on ZDT1-3 to within
-// the seeds' noise, but lost on DTLZ2 and on our defaults after 300 trials).
+// with multivariate = false that reproduced Optuna 3.1's multi-objective TPE on ZDT1-3, but lost
+// on DTLZ2 and to our defaults at longer runs).
 //
 // Trials (tpe_split.h has the details): complete feasible trials are ranked by value (maximised
 // objectives negated); pruned ones after them by (last step descending, value at it); infeasible
@@ -99,20 +99,17 @@
 // another name of this sampler: TPE handles several objectives with the same defaults (but
 // recombination, below), since
 // none of gamma = 0.15 or 0.25, a floor of 1e-12 (Optuna's) or 0.1, or Optuna's unscaled prior
-// did better on ZDT1, ZDT2 (30 parameters) and DTLZ2 (3 objectives, 12 parameters), 500
-// trials, 10 seeds. There, MOTPE's hypervolume beat the earlier crowding-distance split with
-// default_weights at every budget from 100 to 1,000 trials (ZDT1 at 200 trials, reference
-// (1.1, 10): median 8.63 against 8.07; random search 7.49).
+// did better on ZDT1, ZDT2 and DTLZ2, where MOTPE's hypervolume also beat the earlier
+// crowding-distance split at every budget measured (docs/benchmarks.md).
 //
 // Recombined candidates: with one joint kernel per good trial, a candidate is a perturbation of
 // one good configuration; in many dimensions ten good trials span little. Drawing each coordinate
 // from its own kernel mixes good trials the way univariate TPE does, while the joint score keeps
-// what the multivariate model knows. On bench/mo_suite (several objectives, 30 seeds at 100
-// trials, 10-20 at 300) it raised the median hypervolume on ZDT1-3 (30 parameters: ZDT1 9.05 ->
-// 9.39 after 100 trials, 10.0 -> 10.5 after 300) and DTLZ2 (12: 0.40 -> 0.42, 0.65 -> 0.69), but
-// lowered it on the 6-parameter XGBoost trade-off (5010 -> 4938 after 300), whose objectives
-// hinge on pairs of parameters; hence the threshold of 10. With one objective it won 5 and lost
-// 4 of bench/sampler_suite's 9 functions (20 seeds), so it is off there.
+// what the multivariate model knows. On bench/mo_suite it raised the median hypervolume on
+// ZDT1-3 (30 parameters) and DTLZ2 (12), but lowered it on the 6-parameter XGBoost trade-off,
+// whose objectives hinge on pairs of parameters; hence the threshold of 10. With one objective
+// it won about as often as it lost on bench/sampler_suite, so it is off there
+// (docs/benchmarks.md has the figures).
 //
 // Other deviations from Optuna, on purpose:
 //   * everything runs in Winnow's unit-cube encoding, so log scales and discrete cells are
@@ -422,8 +419,8 @@ class TpeSampler : public Sampler {
       // Several objectives: MOTPE's hypervolume-contribution weights (tpe_split.h), the prior
       // weighing prior_weight times their mean, as with the EI weights below (Optuna: just
       // prior_weight). The two did equally well on ZDT1, ZDT2 and DTLZ2; with constraints the
-      // stronger prior explores more and proposed fewer feasible configurations (0.59 against
-      // 0.72 of them in TpeSampler.ProposesMostlyFeasibleConfigurationsUnderConstraints).
+      // stronger prior explores more and proposed fewer feasible configurations (as
+      // TpeSampler.ProposesMostlyFeasibleConfigurationsUnderConstraints measures).
       double mean = std::accumulate(weights.begin(), weights.end(), 0.0) /
                     static_cast<double>(count);
       ParzenOptions weighted = parzen;
