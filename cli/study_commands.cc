@@ -56,12 +56,24 @@ Config parse_assignments(const std::vector<std::string>& items, const SearchSpac
   return config;
 }
 
+// A study file, and flags that override its storage and study name.
+struct FileStudyArgs {
+  std::string file;
+  std::string storage;
+  std::string study;
+};
+
+void add_file_study_options(CLI::App& command, FileStudyArgs& args) {
+  command.add_option("file", args.file, "Study file (.toml, .yaml, .json)")->required();
+  command.add_option("--storage", args.storage, "Storage URL (default: the file's)");
+  command.add_option("--study", args.study, "Study name (default: the file's)");
+}
+
 // Opens the study a study file describes (creating it when new, as `run` would).
-Study open_file_study(const std::string& path, const std::string& storage_flag,
-                      const std::string& study_flag) {
-  StudyFile file = load_study_file(path);
-  if (!storage_flag.empty()) file.storage = storage_flag;
-  if (!study_flag.empty()) file.study.name = study_flag;
+Study open_file_study(const FileStudyArgs& args) {
+  StudyFile file = load_study_file(args.file);
+  if (!args.storage.empty()) file.storage = args.storage;
+  if (!args.study.empty()) file.study.name = args.study;
   return Study::create(open_storage(file.storage, file.storage_options), file.space, file.study);
 }
 
@@ -91,19 +103,15 @@ Command add_studies_command(CLI::App& app) {
 Command add_enqueue_command(CLI::App& app) {
   auto* command = app.add_subcommand(
       "enqueue", "Queue a configuration: the study's next trial evaluates it before sampling");
-  auto file = std::make_shared<std::string>();
+  auto args = std::make_shared<FileStudyArgs>();
   auto items = std::make_shared<std::vector<std::string>>();
-  auto storage = std::make_shared<std::string>();
-  auto study = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
-  command->add_option("file", *file, "Study file (.toml, .yaml, .json)")->required();
+  add_file_study_options(*command, *args);
   command->add_option("params", *items, "name=value for every active parameter")->required();
-  command->add_option("--storage", *storage, "Storage URL (default: the file's)");
-  command->add_option("--study", *study, "Study name (default: the file's)");
   command->add_flag("--force", *force, "Queue it even if the study already has it");
   command->footer("Example:\n  winnow enqueue study.toml lr=0.001 layers=4 optimizer=adam");
-  return [file, items, storage, study, force] {
-    Study opened = open_file_study(*file, *storage, *study);
+  return [args, items, force] {
+    Study opened = open_file_study(*args);
     Config config = parse_assignments(*items, opened.space());
     bool queued = true;
     if (*force) {
@@ -120,13 +128,9 @@ Command add_enqueue_command(CLI::App& app) {
 Command add_ask_command(CLI::App& app) {
   auto* command = app.add_subcommand(
       "ask", "Start a trial and print its number and parameters (finish it with 'winnow tell')");
-  auto file = std::make_shared<std::string>();
-  auto storage = std::make_shared<std::string>();
-  auto study = std::make_shared<std::string>();
+  auto args = std::make_shared<FileStudyArgs>();
   auto json = std::make_shared<bool>(false);
-  command->add_option("file", *file, "Study file (.toml, .yaml, .json)")->required();
-  command->add_option("--storage", *storage, "Storage URL (default: the file's)");
-  command->add_option("--study", *study, "Study name (default: the file's)");
+  add_file_study_options(*command, *args);
   command->add_flag("--json", *json, "Print {\"number\": N, \"params\": {...}} instead of lines");
   command->footer(
       "Prints 'number=N' then one 'name=value' line per parameter. The trial stays running\n"
@@ -134,8 +138,8 @@ Command add_ask_command(CLI::App& app) {
       "Example:\n"
       "  eval \"$(winnow ask study.toml | sed 's/^/export WINNOW_/')\"\n"
       "  winnow tell study.toml --trial \"$WINNOW_number\" --value \"$(./train.sh)\"");
-  return [file, storage, study, json] {
-    Study opened = open_file_study(*file, *storage, *study);
+  return [args, json] {
+    Study opened = open_file_study(*args);
     char host[256] = {};
     ::gethostname(host, sizeof(host) - 1);
     std::optional<Trial> trial = opened.try_ask(0, std::string("ask@") + host);
@@ -158,16 +162,12 @@ Command add_ask_command(CLI::App& app) {
 
 Command add_tell_command(CLI::App& app) {
   auto* command = app.add_subcommand("tell", "Finish a trial started with 'winnow ask'");
-  auto file = std::make_shared<std::string>();
-  auto storage = std::make_shared<std::string>();
-  auto study = std::make_shared<std::string>();
+  auto args = std::make_shared<FileStudyArgs>();
   auto number = std::make_shared<int64_t>(-1);
   auto values = std::make_shared<std::vector<double>>();
   auto state = std::make_shared<std::string>("complete");
   auto reason = std::make_shared<std::string>();
-  command->add_option("file", *file, "Study file (.toml, .yaml, .json)")->required();
-  command->add_option("--storage", *storage, "Storage URL (default: the file's)");
-  command->add_option("--study", *study, "Study name (default: the file's)");
+  add_file_study_options(*command, *args);
   command->add_option("--trial", *number, "Number of the trial")->required();
   command->add_option("--value,--values", *values, "One value per objective")->delimiter(',');
   command->add_option("--state", *state, "complete (default), pruned or failed")
@@ -178,12 +178,12 @@ Command add_tell_command(CLI::App& app) {
       "  winnow tell study.toml --trial 7 --value 0.031\n"
       "  winnow tell study.toml --trial 8 --values 0.2,35   (two objectives)\n"
       "  winnow tell study.toml --trial 9 --state failed --reason \"out of memory\"");
-  return [file, storage, study, number, values, state, reason] {
-    Study opened = open_file_study(*file, *storage, *study);
+  return [args, number, values, state, reason] {
+    Study opened = open_file_study(*args);
     std::optional<Trial> trial = opened.running_trial(*number);
     if (!trial) {
       throw Error("study '" + opened.name() + "' has no running trial " + std::to_string(*number) +
-                  " (see 'winnow show " + *file + " --trial " + std::to_string(*number) + "')");
+                  " (see 'winnow show " + args->file + " --trial " + std::to_string(*number) + "')");
     }
     TrialOutcome outcome;
     if (*state == "complete") {

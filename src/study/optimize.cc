@@ -69,7 +69,10 @@ class StoppingState {
     if (decided_) return std::nullopt;
     if (trial.state == TrialState::kFailed && !trial.interrupted) {
       ++failures_;
-      if (!succeeded_) setup_failures_.push_back(trial);
+      // Only the first fail_fast failures can show a broken setup: keep no more.
+      if (!succeeded_ && static_cast<int64_t>(setup_failures_.size()) < rules_.fail_fast) {
+        setup_failures_.push_back(trial);
+      }
       if (rules_.fail_fast > 0 && !succeeded_ &&
           static_cast<int64_t>(setup_failures_.size()) >= rules_.fail_fast) {
         const std::string reason = first_line(setup_failures_.front().failure_reason);
