@@ -98,6 +98,12 @@ class SearchSpace {
   SearchSpace& step(double step);
   SearchSpace& default_value(ParamValue value);
   SearchSpace& when(std::string condition);
+  // Define-by-run: the space grows as an objective asks for parameters (Trial::suggest), and a
+  // trial's configuration holds just the parameters it asked for, so any parameter may be
+  // absent (inactive) in a configuration. Such a space may start empty and takes any non-empty
+  // parameter name, but no conditions or forbidden clauses. Default: off.
+  SearchSpace& define_by_run(bool on = true);
+  bool is_define_by_run() const;
   // A forbidden combination: any configuration for which `clause` is true is never proposed.
   // Comparisons on inactive parameters are false.
   SearchSpace& forbid(std::string clause, std::string origin = {});

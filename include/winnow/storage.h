@@ -36,6 +36,10 @@ struct TrialOutcome {
   std::vector<double> constraints;
   std::string failure_reason;                // kFailed: why, with the tail of the log if any
   bool interrupted = false;                  // kFailed by Winnow stopping, not by the objective
+  // Define-by-run studies: the parameters the objective asked for, replacing the configuration
+  // the trial was created with (the sampler's proposal for every known parameter). nullopt
+  // keeps the configuration as created.
+  std::optional<Config> config;
 };
 
 class Storage {
@@ -51,6 +55,11 @@ class Storage {
   // Replaces the study's recorded space (a compatible change: a widened range, an added choice
   // or parameter; the study checks that). Throws winnow::Error for an unknown study.
   virtual void set_study_space(int64_t study_id, const std::string& space_json) = 0;
+  // Replaces the study's space only if it is still `expected` (compare and set), so processes
+  // that grow one define-by-run space at once never lose each other's parameters. Returns
+  // false, changing nothing, when another process changed it first.
+  virtual bool replace_study_space(int64_t study_id, const std::string& expected,
+                                   const std::string& desired) = 0;
   // Deletes a study and every trial of it. Throws winnow::Error for an unknown study.
   virtual void delete_study(int64_t study_id) = 0;
   // Renames a study. Throws winnow::Error for an unknown study, an empty or taken name.

@@ -118,6 +118,17 @@ class Trial {
   int64_t lineage() const;
   void set_user_attr(std::string_view key, std::string_view json_value);
 
+  // Define-by-run: the value of the parameter `spec` defines, which the objective asks for now
+  // (Python's trial.suggest_float). In a define-by-run study (SearchSpace::define_by_run) a
+  // parameter the study has not seen joins its space, in storage, for every process; the value
+  // is the sampler's proposal for it when the trial started, or a uniform draw for a parameter
+  // that was not known then. Asking again returns the same value. The trial's configuration
+  // (config(), and what tell() stores) is the parameters it asked for. In a declared space the
+  // parameter must be one of the space, active in this trial, and the value is the trial's.
+  // Throws winnow::Error naming the parameter when `spec` is invalid, or when the study knows
+  // it with another definition (both are named).
+  ParamValue suggest(const ParamSpec& spec);
+
   // Set while the study is being stopped; long objectives should poll it.
   const StopSignal* stop_signal() const { return stop_; }
   bool stop_requested() const { return stop_ != nullptr && stop_->requested(); }
@@ -128,6 +139,9 @@ class Trial {
   friend class Study;
   friend struct StudyCore;
   FrozenTrial record_;
+  // Define-by-run: the configuration the trial was created with (the sampler's proposal, or an
+  // enqueued configuration); record_.config holds the parameters asked for so far.
+  Config proposal_;
   Storage* storage_ = nullptr;
   StudyCore* study_ = nullptr;  // outlives the trial while the study does
   const StopSignal* stop_ = nullptr;

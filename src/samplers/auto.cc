@@ -123,6 +123,10 @@ class AutoSampler : public Sampler {
       *reason = "conditional parameters: TPE models each active group separately";
       return kTpe;
     }
+    if (context.space.is_define_by_run() && asks_for_subsets(context)) {
+      *reason = "parameters only some trials ask for: TPE models each active group separately";
+      return kTpe;
+    }
     if (p.categorical * 2 > p.dims) {
       *reason = plural(p.categorical, "categorical parameter") + " of " +
                 std::to_string(p.dims) + ": TPE handles choices best";
@@ -165,6 +169,21 @@ class AutoSampler : public Sampler {
     return constraints_reported_;
   }
 
+  // A define-by-run space declares no conditions: its parameters are conditional when a complete
+  // trial did not ask for one of them. Read incrementally, as reports_constraints does.
+  bool asks_for_subsets(const SampleContext& context) {
+    if (!activity_reader_.next(context.history, activity_positions_)) asks_subsets_ = false;
+    for (size_t position : activity_positions_) {
+      const FrozenTrial& trial = context.history[position];
+      if (trial.state == TrialState::kComplete) {
+        if (trial.config.size() < context.space.size()) asks_subsets_ = true;
+      } else if (trial.number < 0 || !is_finished(trial.state)) {
+        activity_reader_.revisit(position);
+      }
+    }
+    return asks_subsets_;
+  }
+
   Sampler& sub_sampler(const std::string& name) {
     std::unique_ptr<Sampler>& slot = samplers_[name];
     if (!slot) {
@@ -183,6 +202,9 @@ class AutoSampler : public Sampler {
   HistoryReader constraint_reader_;
   std::vector<size_t> positions_;
   bool constraints_reported_ = false;
+  HistoryReader activity_reader_;
+  std::vector<size_t> activity_positions_;
+  bool asks_subsets_ = false;
 };
 
 }  // namespace

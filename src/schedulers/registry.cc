@@ -23,6 +23,9 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"hyperband", &create_hyperband},
       {"asha", &create_asha},
       {"bohb", &create_bohb},
+      {"sh_pruner", &create_sh_pruner},
+      {"hyperband_pruner", &create_hyperband_pruner},
+      {"threshold", &create_threshold_pruner},
   };
   return kSchedulers;
 }

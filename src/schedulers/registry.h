@@ -25,6 +25,11 @@ std::unique_ptr<Scheduler> create_successive_halving(const SchedulerOptions& opt
 std::unique_ptr<Scheduler> create_hyperband(const SchedulerOptions& options, uint64_t seed);
 std::unique_ptr<Scheduler> create_bohb(const SchedulerOptions& options, uint64_t seed);
 std::unique_ptr<Scheduler> create_asha(const SchedulerOptions& options, uint64_t seed);
+std::unique_ptr<Scheduler> create_sh_pruner(const SchedulerOptions& options, uint64_t seed);
+std::unique_ptr<Scheduler> create_hyperband_pruner(const SchedulerOptions& options,
+                                                   uint64_t seed);
+std::unique_ptr<Scheduler> create_threshold_pruner(const SchedulerOptions& options,
+                                                   uint64_t seed);
 
 // SamplerSpec::parse with messages that say "scheduler spec". Throws winnow::Error.
 SamplerSpec parse_scheduler_spec(std::string_view text);

@@ -54,6 +54,7 @@ struct SearchSpace::Impl {
   std::vector<ParamSpec> params;
   std::vector<std::string> forbidden;
   std::vector<std::string> forbidden_origins;
+  bool define_by_run = false;
   // Filled by validate():
   bool validated = false;
   std::vector<std::shared_ptr<const Expression>> conditions;  // per param; null = always active
@@ -132,6 +133,12 @@ SearchSpace& SearchSpace::add(ParamSpec spec) {
   impl_->validated = false;
   return *this;
 }
+SearchSpace& SearchSpace::define_by_run(bool on) {
+  impl_->define_by_run = on;
+  impl_->validated = false;
+  return *this;
+}
+bool SearchSpace::is_define_by_run() const { return impl_->define_by_run; }
 SearchSpace& SearchSpace::log(bool on) {
   impl_->last("log").log = on;
   return *this;
@@ -231,13 +238,26 @@ void SearchSpace::validate() {
   Impl& impl = *impl_;
   if (impl.validated) return;
   impl.index.clear();
-  if (impl.params.empty()) throw Error("the search space has no parameters");
+  if (impl.params.empty() && !impl.define_by_run) {
+    throw Error("the search space has no parameters");
+  }
+  if (impl.define_by_run && !impl.forbidden.empty()) {
+    throw Error(impl.where_forbidden(0) + ": a define-by-run space takes no forbidden clauses "
+                "(the objective decides which parameters it asks for)");
+  }
 
   // Each parameter on its own.
   for (size_t i = 0; i < impl.params.size(); ++i) {
     ParamSpec& spec = impl.params[i];
     std::string where = impl.where(spec);
-    if (!is_valid_name(spec.name)) {
+    if (impl.define_by_run) {
+      // Names come from code (suggest_float("layer 1/units", ...)), not from expressions.
+      if (spec.name.empty()) throw Error(where + ": a name must not be empty");
+      if (!spec.condition.empty()) {
+        throw Error(where + ": a define-by-run space takes no conditions: a parameter is "
+                            "active in the trials that ask for it");
+      }
+    } else if (!is_valid_name(spec.name)) {
       throw Error(where + ": a name must start with a letter or '_' and contain only letters, "
                           "digits, '_' and '.' (and not be a keyword such as 'and')");
     }
@@ -492,6 +512,7 @@ void SearchSpace::check(const Config& config) const {
     auto it = config.find(spec.name);
     bool active = impl.active(i, config);
     if (active && it == config.end()) {
+      if (impl.define_by_run) continue;  // the objective did not ask for it
       throw Error("parameter '" + spec.name + "' is missing");
     }
     if (!active && it != config.end()) {

@@ -117,4 +117,35 @@ SpaceDiff diff_spaces(std::string_view stored_json, std::string_view new_json) {
   return diff;
 }
 
+std::string describe_param(const ParamSpec& spec) {
+  std::string out(to_string(spec.kind));
+  if (spec.kind == ParamKind::kFloat || spec.kind == ParamKind::kInt) {
+    out += " in [" + to_string(ParamValue(spec.low)) + ", " + to_string(ParamValue(spec.high)) + "]";
+    if (spec.log) out += ", log";
+    if (spec.step) out += ", step " + to_string(ParamValue(*spec.step));
+    return out;
+  }
+  out += " [";
+  for (size_t i = 0; i < spec.choices.size(); ++i) {
+    if (i > 0) out += ", ";
+    const ParamValue& choice = spec.choices[i];
+    out += std::holds_alternative<std::string>(choice) ? "'" + to_string(choice) + "'"
+                                                       : to_string(choice);
+  }
+  return out + "]";
+}
+
+bool same_definition(const ParamSpec& a, const ParamSpec& b) {
+  if (a.kind != b.kind) return false;
+  if (a.kind == ParamKind::kFloat || a.kind == ParamKind::kInt) {
+    return a.low == b.low && a.high == b.high && a.log == b.log && a.step == b.step;
+  }
+  if (a.choices.size() != b.choices.size()) return false;
+  for (size_t i = 0; i < a.choices.size(); ++i) {
+    // Strictly: the choice 1 and the choice 1.0 or true are different choices.
+    if (a.choices[i] != b.choices[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace winnow

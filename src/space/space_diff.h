@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "winnow/space.h"
+
 namespace winnow {
 
 struct SpaceDiff {
@@ -22,5 +24,11 @@ struct SpaceDiff {
 
 // Both arguments are SearchSpace::to_json() texts.
 SpaceDiff diff_spaces(std::string_view stored_json, std::string_view new_json);
+
+// "float in [0.001, 1000], log", "int in [1, 9] step 2", "categorical ['adam', 'sgd']": a
+// parameter's definition as people write it, for messages.
+std::string describe_param(const ParamSpec& spec);
+// Same kind, range, scale, step and choices (names, defaults and origins aside).
+bool same_definition(const ParamSpec& a, const ParamSpec& b);
 
 }  // namespace winnow

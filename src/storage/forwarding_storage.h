@@ -24,6 +24,10 @@ class ForwardingStorage : public Storage {
   void set_study_space(int64_t study_id, const std::string& space_json) override {
     target_->set_study_space(study_id, space_json);
   }
+  bool replace_study_space(int64_t study_id, const std::string& expected,
+                           const std::string& desired) override {
+    return target_->replace_study_space(study_id, expected, desired);
+  }
   void delete_study(int64_t study_id) override { target_->delete_study(study_id); }
   void rename_study(int64_t study_id, std::string_view new_name) override {
     target_->rename_study(study_id, new_name);

@@ -83,6 +83,15 @@ void MemoryStorage::set_study_space(int64_t study_id, const std::string& space_j
   study_or_throw(study_id).record.space_json = space_json;
 }
 
+bool MemoryStorage::replace_study_space(int64_t study_id, const std::string& expected,
+                                        const std::string& desired) {
+  std::lock_guard lock(mutex_);
+  std::string& stored = study_or_throw(study_id).record.space_json;
+  if (stored != expected) return false;
+  stored = desired;
+  return true;
+}
+
 void MemoryStorage::delete_study(int64_t study_id) {
   std::lock_guard lock(mutex_);
   StudyData& study = study_or_throw(study_id);
@@ -198,6 +207,7 @@ void MemoryStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) 
     bool failed = outcome.state == TrialState::kFailed;
     trial.failure_reason = failed ? outcome.failure_reason : std::string();
     trial.interrupted = failed && outcome.interrupted;
+    if (outcome.config) trial.config = *outcome.config;
   });
 }
 

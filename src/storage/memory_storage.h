@@ -24,6 +24,8 @@ class MemoryStorage final : public Storage {
   std::optional<StudyRecord> find_study(std::string_view name) override;
   std::vector<StudyRecord> list_studies() override;
   void set_study_space(int64_t study_id, const std::string& space_json) override;
+  bool replace_study_space(int64_t study_id, const std::string& expected,
+                           const std::string& desired) override;
   void delete_study(int64_t study_id) override;
   void rename_study(int64_t study_id, std::string_view new_name) override;
 

@@ -313,6 +313,22 @@ void SqliteStorage::set_study_space(int64_t study_id, const std::string& space_j
   });
 }
 
+bool SqliteStorage::replace_study_space(int64_t study_id, const std::string& expected,
+                                        const std::string& desired) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  bool replaced = false;
+  database.transaction(Mode::kWrite, [&] {
+    require_study(database, study_id);
+    Query update(database.statement(
+        "UPDATE studies SET space_json = ?3 WHERE study_id = ?1 AND space_json = ?2"));
+    update.bind(1, study_id).bind(2, std::string_view(expected)).bind(3, std::string_view(desired));
+    update.run();
+    replaced = database.changes() > 0;
+  });
+  return replaced;
+}
+
 void SqliteStorage::delete_study(int64_t study_id) {
   std::lock_guard lock(mutex_);
   Database& database = *database_;
@@ -534,6 +550,12 @@ void SqliteStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) 
     if (failed) update.bind(4, std::string_view(outcome.failure_reason));
     update.bind(5, failed && outcome.interrupted ? 1 : 0).bind(6, next_version(database));
     update.run();
+    if (outcome.config) {
+      Query(database.statement("DELETE FROM trial_params WHERE trial_id = ?1"))
+          .bind(1, trial_id)
+          .run();
+      insert_params(database, trial_id, *outcome.config);
+    }
     auto& insert_value = database.statement(
         "INSERT INTO trial_values (trial_id, objective, value) VALUES (?1, ?2, ?3)");
     for (size_t i = 0; i < outcome.values.size(); ++i) {

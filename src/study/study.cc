@@ -14,6 +14,7 @@
 #include "schedulers/ladder.h"
 #include "schedulers/registry.h"
 #include "space/space_diff.h"
+#include "space/space_json.h"
 #include "study/study_impl.h"
 #include "winnow/error.h"
 
@@ -188,12 +189,19 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
     impl->budget = BudgetSpec{.min = 1, .max = 1};
   }
   if (impl->scheduler->assigns_budgets()) {
+    if (space.is_define_by_run()) {
+      throw Error("study '" + options.name + "': scheduler '" + scheduler_spec.name +
+                  "' continues configurations at larger budgets, which needs a declared space; "
+                  "with a define-by-run objective use a pruner (median, percentile)");
+    }
     check_budget_scheduler(options, scheduler_spec);
     sampler_spec =
         sampler_for_budget_scheduler(sampler_spec, scheduler_spec, *impl->scheduler, space);
     impl->random_sampler = create_sampler(SamplerSpec{"random"}, mix_seed(seed, 0xb0b));
   }
   impl->sampler = create_sampler(sampler_spec, seed);
+  impl->sampler_spec = sampler_spec;
+  impl->seed = seed;
   for (const std::string& text : options.constraints) {
     impl->limits.push_back(parse_metric_limit(text));
   }
@@ -220,7 +228,12 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
                     describe_directions(existing->directions) + ", not " +
                     describe_directions(wanted.directions));
       }
-      if (existing->space_json != wanted.space_json) {
+      if (space.is_define_by_run()) {
+        // A define-by-run objective brings no space of its own: it works in the stored one
+        // (grown by every process so far, or declared by a study file).
+        space = space_from_json(existing->space_json);
+        wanted.space_json = existing->space_json;
+      } else if (existing->space_json != wanted.space_json) {
         SpaceDiff diff = diff_spaces(existing->space_json, wanted.space_json);
         if (!diff.incompatible.empty()) {
           throw Error("study '" + options.name + "' in " + storage->url() +
@@ -273,6 +286,14 @@ Storage& Study::storage() { return *impl_->storage; }
 
 void StudyCore::sync_history() {
   std::vector<FrozenTrial> changed = storage->trials(record.id, last_version);
+  if (space.is_define_by_run() && !space_stale) {
+    std::shared_lock space_lock(space_mutex);
+    for (const FrozenTrial& trial : changed) {
+      for (const auto& entry : trial.config) {
+        if (space.find(entry.first) == nullptr) space_stale = true;
+      }
+    }
+  }
   for (FrozenTrial& trial : changed) {
     last_version = std::max(last_version, trial.version);
     auto number = static_cast<size_t>(trial.number);
@@ -284,6 +305,10 @@ void StudyCore::sync_history() {
 std::optional<Trial> StudyCore::make_trial(FrozenTrial stored) {
   Trial trial;
   trial.record_ = std::move(stored);
+  if (space.is_define_by_run()) {
+    trial.proposal_ = std::move(trial.record_.config);
+    trial.record_.config.clear();
+  }
   trial.storage_ = storage.get();
   trial.study_ = this;
   trial.n_objectives_ = options.directions.size();
@@ -339,6 +364,11 @@ std::optional<StudyCore::Proposal> StudyCore::propose() {
     if (next_number < 0) next_number = storage->next_trial_number(record.id);
     proposal.number = next_number;
   }
+  // (Without the history, a parameter another process added joins this process's space when one
+  // of its trials first asks for it.)
+  if (space_stale) grow_space(nullptr);
+  // A define-by-run study knows no parameter before its first trial asks for one.
+  if (space.size() == 0) return proposal;
   SampleContext context{space, seen, options.directions, proposal.number, &proposal.attrs};
   std::optional<Config> config = sampler->sample(context);
   if (!config) return std::nullopt;
@@ -389,6 +419,7 @@ std::optional<StudyCore::Proposal> StudyCore::propose_scheduled() {
 bool StudyCore::should_prune(const FrozenTrial& trial) {
   if (!scheduler->prunes()) return false;
   std::lock_guard lock(history_mutex);
+  std::shared_lock space_lock(space_mutex);
   sync_history();
   SchedulerContext context{space, history, options.directions, budget};
   return scheduler->should_prune(trial, context);
@@ -455,6 +486,7 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
     // A pruned trial keeps its last reported value, as Optuna does.
     outcome.values = {trial.record_.intermediate.rbegin()->second};
   }
+  if (impl_->space.is_define_by_run()) outcome.config = trial.record_.config;
   impl_->storage->finish_trial(trial.id(), outcome);
   trial.record_.state = outcome.state;
   trial.record_.values = outcome.values;
@@ -473,6 +505,21 @@ void Study::tell_pruned(Trial& trial) { tell(trial, TrialOutcome{.state = TrialS
 
 void Study::enqueue(const Config& given) {
   Config config;
+  if (impl_->space.is_define_by_run()) {
+    // Any subset of the parameters, known ones or not yet: the trial asks for what it needs and
+    // takes the queued value where there is one (Trial::suggest).
+    std::shared_lock space_lock(impl_->space_mutex);
+    for (const auto& [name, value] : given) {
+      try {
+        config[name] = impl_->space.find(name) ? impl_->space.coerce(name, value) : value;
+      } catch (const Error& e) {
+        throw Error("enqueue: parameter '" + name + "': " + e.what());
+      }
+    }
+    impl_->storage->create_trial(impl_->record.id, config, TrialState::kWaiting, "", 0,
+                                 std::nullopt);
+    return;
+  }
   for (const auto& [name, value] : given) config[name] = impl_->space.coerce(name, value);
   try {
     impl_->space.check(config);
@@ -504,7 +551,14 @@ std::optional<Trial> Study::running_trial(int64_t number) {
 
 bool Study::enqueue_unless_present(const Config& given) {
   Config config;
-  for (const auto& [name, value] : given) config[name] = impl_->space.coerce(name, value);
+  {
+    std::shared_lock space_lock(impl_->space_mutex);
+    for (const auto& [name, value] : given) {
+      bool known = impl_->space.find(name) != nullptr;
+      config[name] = known || !impl_->space.is_define_by_run()
+                         ? impl_->space.coerce(name, value) : value;
+    }
+  }
   for (const FrozenTrial& trial : trials()) {
     if (trial.config == config) return false;
   }

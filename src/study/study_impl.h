@@ -1,8 +1,10 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 #include "study/metric_limits.h"
@@ -20,6 +22,18 @@ struct StudyCore {
   std::vector<std::string> notes;
   // Store the proposing sampler's name with every trial (the study's sampler was changed).
   bool record_sampler = false;
+
+  // The sampler spec and seed the study runs with: a define-by-run study makes its samplers anew
+  // when its space grows (they rebuild from the stored trials, as after a resume).
+  SamplerSpec sampler_spec;
+  uint64_t seed = 0;
+  // A define-by-run space grows while trials run. Readers outside sampler_mutex (suggest, the
+  // history sync, pruning) hold space_mutex shared; growing the space takes sampler_mutex, then
+  // space_mutex exclusively. Lock order: sampler_mutex, history_mutex, space_mutex.
+  mutable std::shared_mutex space_mutex;
+  // A trial synced from storage holds a parameter this process's space lacks (another process
+  // grew the stored space): read it again before the next proposal.
+  std::atomic<bool> space_stale{false};
 
   // Sampling is serialised: the sampler sees every trial created before it, including the ones
   // this process's other workers just started.
@@ -56,6 +70,10 @@ struct StudyCore {
   std::optional<Proposal> propose();
   std::optional<Proposal> propose_scheduled();
   bool should_prune(const FrozenTrial& trial);
+  ParamValue suggest(Trial& trial, const ParamSpec& spec);
+  // Define-by-run: reads the stored space, adds `added` (when given) and writes it back with a
+  // compare and set, then adopts it and makes the samplers anew. Requires sampler_mutex.
+  void grow_space(const ParamSpec* added);
 };
 
 }  // namespace winnow

@@ -1,0 +1,409 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// winnow._winnow: the engine, bound for the Python package in python/winnow/. The package gives
+// it Optuna's surface; this layer is deliberately thin and fast: a trial's suggest_* is one call
+// here, and everything that may wait (sampling, storage, pruning decisions) runs without the GIL,
+// so a sampler never blocks the threads running objectives.
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "native/convert.h"
+#include "winnow/command.h"
+#include "winnow/error.h"
+#include "winnow/study.h"
+#include "winnow/study_file.h"
+
+namespace py = pybind11;
+
+namespace winnow::python {
+namespace {
+
+std::vector<Direction> parse_directions(const std::vector<std::string>& names) {
+  std::vector<Direction> out;
+  for (const std::string& name : names) {
+    std::optional<Direction> direction = direction_from_string(name);
+    if (!direction) {
+      throw Error("direction '" + name + "' is neither 'minimize' nor 'maximize'");
+    }
+    out.push_back(*direction);
+  }
+  return out;
+}
+
+std::vector<std::string> direction_names(const std::vector<Direction>& directions) {
+  std::vector<std::string> out;
+  for (Direction d : directions) out.emplace_back(to_string(d));
+  return out;
+}
+
+// A study and the storage it lives in, held together so the storage outlives the study.
+struct PyStudy {
+  std::shared_ptr<Storage> storage;
+  std::unique_ptr<Study> study;
+};
+
+std::shared_ptr<PyStudy> create_study(std::shared_ptr<Storage> storage, std::string name,
+                                      std::vector<std::string> directions, std::string sampler,
+                                      std::optional<uint64_t> seed, std::string scheduler,
+                                      bool load_if_exists, std::optional<SearchSpace> space,
+                                      std::vector<std::string> constraints) {
+  StudyOptions options;
+  options.name = std::move(name);
+  options.directions = parse_directions(directions);
+  options.sampler = std::move(sampler);
+  options.seed = seed;
+  options.scheduler = std::move(scheduler);
+  options.load_if_exists = load_if_exists;
+  options.constraints = std::move(constraints);
+  SearchSpace chosen = space ? std::move(*space) : SearchSpace().define_by_run();
+  auto out = std::make_shared<PyStudy>();
+  out->storage = storage;
+  {
+    py::gil_scoped_release release;
+    out->study = std::make_unique<Study>(Study::create(storage, std::move(chosen), options));
+  }
+  return out;
+}
+
+ParamSpec range_spec(std::string name, ParamKind kind, double low, double high,
+                     std::optional<double> step, bool log) {
+  ParamSpec spec;
+  spec.name = std::move(name);
+  spec.kind = kind;
+  spec.low = low;
+  spec.high = high;
+  spec.log = log;
+  spec.step = step;
+  return spec;
+}
+
+void tell(PyStudy& self, Trial& trial, const std::string& state, std::vector<double> values,
+          std::vector<double> constraints, std::string failure_reason, bool interrupted) {
+  TrialOutcome outcome;
+  std::optional<TrialState> parsed = trial_state_from_string(state);
+  if (!parsed) throw Error("tell: unknown state '" + state + "'");
+  outcome.state = *parsed;
+  outcome.values = std::move(values);
+  outcome.constraints = std::move(constraints);
+  outcome.failure_reason = std::move(failure_reason);
+  outcome.interrupted = interrupted;
+  py::gil_scoped_release release;
+  self.study->tell(trial, outcome);
+}
+
+// Runs a study file's command objective until its budget; the GIL is released throughout, and
+// `stop` lets the Python thread waiting on it pass Ctrl-C on.
+py::dict run_command_study(PyStudy& self, const StudyFile& file, int64_t n_trials, int jobs,
+                           double timeout, StopSignal& stop) {
+  OptimizeResult result;
+  {
+    py::gil_scoped_release release;
+    CommandObjectiveOptions objective_options = file.objective;
+    objective_options.runs_dir =
+        objective_options.runs_dir + "/" + self.study->name();
+    objective_options.n_objectives = file.study.directions.size();
+    objective_options.objective_names = file.study.objective_names;
+    Objective objective = make_command_objective(objective_options);
+    self.study->recover_orphaned_trials(file.requeue_interrupted);
+    for (const Config& config : file.enqueue) self.study->enqueue_unless_present(config);
+    OptimizeOptions options;
+    options.n_trials = n_trials;
+    options.max_trials_in_study = n_trials > 0 ? 0 : file.trials;
+    options.n_jobs = jobs > 0 ? jobs : file.jobs;
+    options.timeout_seconds = timeout > 0 ? timeout : file.timeout_seconds;
+    options.retries = file.retries;
+    options.stopping = file.stopping;
+    options.stop = &stop;
+    result = self.study->optimize(objective, options);
+  }
+  py::dict out;
+  out["trials_finished"] = result.trials_finished;
+  out["message"] = result.message;
+  return out;
+}
+
+}  // namespace
+}  // namespace winnow::python
+
+PYBIND11_MODULE(_winnow, m) {
+  using namespace winnow;
+  using namespace winnow::python;
+  m.doc() = "Winnow's engine; use the winnow package, which gives it Optuna's interface.";
+
+  static py::exception<Error> error_type(m, "Error", PyExc_ValueError);
+  static py::exception<StorageError> storage_error_type(m, "StorageError", PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const StorageError& e) {
+      storage_error_type(e.what());
+    } catch (const Error& e) {
+      error_type(e.what());
+    }
+  });
+
+  py::class_<Storage, std::shared_ptr<Storage>>(m, "Storage")
+      .def_property_readonly("url", &Storage::url);
+  m.def(
+      "open_storage",
+      [](const std::string& url) {
+        py::gil_scoped_release release;
+        return std::shared_ptr<Storage>(open_storage(url));
+      },
+      py::arg("url"));
+  m.def(
+      "study_names",
+      [](Storage& storage) {
+        std::vector<std::string> names;
+        for (const StudyRecord& record : storage.list_studies()) names.push_back(record.name);
+        return names;
+      },
+      py::arg("storage"));
+  m.def(
+      "study_summaries",
+      [](Storage& storage, bool include_best) {
+        py::list out;
+        for (const StudyRecord& record : storage.list_studies()) {
+          std::vector<FrozenTrial> trials;
+          {
+            py::gil_scoped_release release;
+            trials = storage.trials(record.id);
+          }
+          py::dict summary;
+          summary["name"] = record.name;
+          summary["id"] = record.id;
+          summary["directions"] = direction_names(record.directions);
+          summary["n_trials"] = trials.size();
+          summary["created_ms"] = record.created_ms;
+          summary["best"] = py::none();
+          if (include_best && record.directions.size() == 1) {
+            int best = best_trial_index(trials, record.directions.front());
+            if (best >= 0) summary["best"] = trial_to_python(trials[static_cast<size_t>(best)]);
+          }
+          out.append(summary);
+        }
+        return out;
+      },
+      py::arg("storage"), py::arg("include_best") = true);
+  m.def(
+      "delete_study",
+      [](Storage& storage, const std::string& name) {
+        std::optional<StudyRecord> record = storage.find_study(name);
+        if (!record) throw Error("no study '" + name + "' in " + storage.url());
+        storage.delete_study(record->id);
+      },
+      py::arg("storage"), py::arg("name"));
+  m.def(
+      "copy_study",
+      [](Storage& from, const std::string& from_name, Storage& to, const std::string& to_name) {
+        std::optional<StudyRecord> record = from.find_study(from_name);
+        if (!record) throw Error("no study '" + from_name + "' in " + from.url());
+        StudyRecord copy = *record;
+        copy.name = to_name;
+        py::gil_scoped_release release;
+        return copy_study(from, *record, to, copy);
+      },
+      py::arg("from_storage"), py::arg("from_name"), py::arg("to_storage"), py::arg("to_name"));
+
+  py::class_<SearchSpace>(m, "SearchSpace")
+      .def(py::init<>())
+      .def("add", [](SearchSpace& self, py::dict spec) { self.add(param_spec_from_dict(spec)); })
+      .def("forbid", [](SearchSpace& self, std::string clause) { self.forbid(std::move(clause)); })
+      .def("validate", &SearchSpace::validate)
+      .def("to_json", &SearchSpace::to_json)
+      .def("__len__", &SearchSpace::size);
+
+  py::class_<StopSignal>(m, "StopSignal")
+      .def(py::init<>())
+      .def("request", &StopSignal::request)
+      .def("requested", &StopSignal::requested);
+
+  py::class_<Trial>(m, "Trial")
+      .def_property_readonly("number", &Trial::number)
+      .def_property_readonly("trial_id", &Trial::id)
+      .def_property_readonly("start_ms", [](const Trial& t) { return t.record().start_time_ms; })
+      .def(
+          "suggest_float",
+          [](Trial& self, std::string name, double low, double high, std::optional<double> step,
+             bool log) {
+            ParamSpec spec = range_spec(std::move(name), ParamKind::kFloat, low, high, step, log);
+            py::gil_scoped_release release;
+            return *as_number(self.suggest(spec));
+          },
+          py::arg("name"), py::arg("low"), py::arg("high"), py::arg("step"), py::arg("log"))
+      .def(
+          "suggest_int",
+          [](Trial& self, std::string name, int64_t low, int64_t high, int64_t step, bool log) {
+            std::optional<double> grid;
+            if (step != 1) grid = static_cast<double>(step);
+            ParamSpec spec = range_spec(std::move(name), ParamKind::kInt,
+                                        static_cast<double>(low), static_cast<double>(high),
+                                        grid, log);
+            py::gil_scoped_release release;
+            ParamValue value = self.suggest(spec);
+            return std::get<int64_t>(value);
+          },
+          py::arg("name"), py::arg("low"), py::arg("high"), py::arg("step"), py::arg("log"))
+      .def(
+          "suggest_categorical",
+          [](Trial& self, std::string name, const py::sequence& choices) {
+            ParamSpec spec;
+            spec.name = std::move(name);
+            spec.kind = ParamKind::kCategorical;
+            for (const py::handle& choice : choices) {
+              spec.choices.push_back(choice_from_python(choice, spec.name));
+            }
+            ParamValue value;
+            {
+              py::gil_scoped_release release;
+              value = self.suggest(spec);
+            }
+            // The index of the choice, so Python hands back its own object (None, 1 vs 1.0).
+            for (size_t i = 0; i < spec.choices.size(); ++i) {
+              if (spec.choices[i] == value) return i;
+            }
+            throw Error("parameter '" + spec.name + "': the stored value is not a choice");
+          },
+          py::arg("name"), py::arg("choices"))
+      .def(
+          "report",
+          [](Trial& self, double value, int64_t step) {
+            py::gil_scoped_release release;
+            self.report(step, value);
+          },
+          py::arg("value"), py::arg("step"))
+      .def("should_prune",
+           [](Trial& self) {
+             py::gil_scoped_release release;
+             return self.should_prune();
+           })
+      .def("record", [](const Trial& self) { return trial_to_python(self.record()); })
+      .def("set_user_attr", &Trial::set_user_attr, py::arg("key"), py::arg("json_value"))
+      .def_property_readonly("params",
+                             [](const Trial& self) { return config_to_python(self.config()); })
+      .def_property_readonly("user_attrs", [](const Trial& self) {
+        py::dict out;
+        for (const auto& [key, value] : self.record().user_attrs) out[py::str(key)] = value;
+        return out;
+      });
+
+  py::class_<PyStudy, std::shared_ptr<PyStudy>>(m, "Study")
+      .def(py::init(&create_study), py::arg("storage"), py::arg("name"), py::arg("directions"),
+           py::arg("sampler"), py::arg("seed"), py::arg("scheduler"), py::arg("load_if_exists"),
+           py::arg("space") = std::nullopt,
+           py::arg("constraints") = std::vector<std::string>{})
+      .def_property_readonly("name", [](const PyStudy& s) { return s.study->name(); })
+      .def_property_readonly("storage", [](const PyStudy& s) { return s.storage; })
+      .def_property_readonly("directions",
+                             [](const PyStudy& s) {
+                               return direction_names(s.study->options().directions);
+                             })
+      .def_property_readonly("notes", [](const PyStudy& s) { return s.study->notes(); })
+      .def("space_json", [](PyStudy& s) { return s.study->record().space_json; })
+      .def("created_ms", [](PyStudy& s) { return s.study->record().created_ms; })
+      .def("ask",
+           [](PyStudy& self) {
+             py::gil_scoped_release release;
+             return self.study->try_ask();
+           })
+      .def("tell", &tell, py::arg("trial"), py::arg("state"), py::arg("values"),
+           py::arg("constraints"), py::arg("failure_reason"), py::arg("interrupted"))
+      .def(
+          "enqueue",
+          [](PyStudy& self, const py::dict& params, bool skip_if_exists) {
+            Config config = config_from_python(params);
+            py::gil_scoped_release release;
+            if (skip_if_exists) return self.study->enqueue_unless_present(config);
+            self.study->enqueue(config);
+            return true;
+          },
+          py::arg("params"), py::arg("skip_if_exists"))
+      .def("trials",
+           [](PyStudy& self) {
+             std::vector<FrozenTrial> trials;
+             {
+               py::gil_scoped_release release;
+               trials = self.study->trials();
+             }
+             py::list out;
+             for (const FrozenTrial& trial : trials) out.append(trial_to_python(trial));
+             return out;
+           })
+      .def("trial",
+           [](PyStudy& self, int64_t number) -> py::object {
+             std::vector<FrozenTrial> trials;
+             {
+               py::gil_scoped_release release;
+               trials = self.study->trials();
+             }
+             if (number < 0 || number >= static_cast<int64_t>(trials.size())) return py::none();
+             return trial_to_python(trials[static_cast<size_t>(number)]);
+           })
+      .def("best_trial",
+           [](PyStudy& self) -> py::object {
+             std::optional<FrozenTrial> best;
+             {
+               py::gil_scoped_release release;
+               best = self.study->best_trial();
+             }
+             if (!best) return py::none();
+             return trial_to_python(*best);
+           })
+      .def("best_trials",
+           [](PyStudy& self) {
+             std::vector<FrozenTrial> front;
+             {
+               py::gil_scoped_release release;
+               front = self.study->best_trials();
+             }
+             py::list out;
+             for (const FrozenTrial& trial : front) out.append(trial_to_python(trial));
+             return out;
+           })
+      .def("running_trial",
+           [](PyStudy& self, int64_t number) {
+             py::gil_scoped_release release;
+             return self.study->running_trial(number);
+           })
+      .def("counted_trials",
+           [](PyStudy& self) {
+             py::gil_scoped_release release;
+             return self.study->counted_trials();
+           })
+      .def("recover_orphaned_trials",
+           [](PyStudy& self, bool requeue) {
+             py::gil_scoped_release release;
+             return self.study->recover_orphaned_trials(requeue);
+           })
+      .def("report", [](PyStudy& self) {
+        StudyRecord record = self.study->record();
+        std::vector<FrozenTrial> trials = self.study->trials();
+        return study_report(record, trials, 10);
+      });
+
+  py::class_<StudyFile>(m, "StudyFile")
+      .def_readonly("path", &StudyFile::path)
+      .def_readonly("trials", &StudyFile::trials)
+      .def_readonly("jobs", &StudyFile::jobs)
+      .def_readonly("timeout_seconds", &StudyFile::timeout_seconds)
+      .def_readonly("storage", &StudyFile::storage)
+      .def_property_readonly("name", [](const StudyFile& f) { return f.study.name; })
+      .def("open", [](const StudyFile& file) {
+        auto out = std::make_shared<PyStudy>();
+        py::gil_scoped_release release;
+        out->storage = open_storage(file.storage, file.storage_options);
+        out->study = std::make_unique<Study>(Study::create(out->storage, file.space, file.study));
+        return out;
+      });
+  m.def(
+      "load_study_file",
+      [](const std::string& path) { return load_study_file(path); }, py::arg("path"));
+  m.def("run_command_study", &run_command_study, py::arg("study"), py::arg("file"),
+        py::arg("n_trials"), py::arg("jobs"), py::arg("timeout"), py::arg("stop"));
+}

@@ -1,0 +1,164 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Define-by-run: the objective names its parameters as it runs (Trial::suggest), and the study's
+// space grows with them. The sampler still proposes a whole configuration when a trial starts,
+// over every parameter known then, so model-based samplers model parameters that only some
+// trials ask for (TPE groups parameters by the trials they were active in); a trial stores only
+// the parameters it asked for, so the others count as inactive there.
+#include <mutex>
+#include <random>
+#include <shared_mutex>
+
+#include "common/strings.h"
+#include "samplers/sampler_util.h"
+#include "space/encoding.h"
+#include "space/space_diff.h"
+#include "space/space_json.h"
+#include "study/study_impl.h"
+#include "winnow/error.h"
+
+namespace winnow {
+namespace {
+
+// FNV-1a: a parameter's place in the seeded stream must not depend on the standard library.
+uint64_t name_hash(std::string_view name) {
+  uint64_t hash = 1469598103934665603ull;
+  for (char c : name) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+std::string definition_conflict(const std::string& study, const ParamSpec& asked,
+                                const ParamSpec& known) {
+  return "parameter '" + asked.name + "' is asked for as " + describe_param(asked) +
+         ", but study '" + study + "' defines it as " + describe_param(known) +
+         " (a parameter keeps one definition for the whole study; use another name for "
+         "another range)";
+}
+
+// Throws winnow::Error naming the parameter when `spec` is not a valid definition.
+void validate_alone(const ParamSpec& spec) {
+  SearchSpace alone;
+  alone.define_by_run().add(spec);
+  alone.validate();
+}
+
+}  // namespace
+
+ParamValue Trial::suggest(const ParamSpec& spec) {
+  if (study_ == nullptr) throw Error("suggest: trial " + std::to_string(number()) + " has no study");
+  return study_->suggest(*this, spec);
+}
+
+ParamValue StudyCore::suggest(Trial& trial, const ParamSpec& spec) {
+  const bool define_by_run = space.is_define_by_run();
+  std::optional<ParamSpec> known;
+  int index = -1;
+  auto look_up = [&] {
+    std::shared_lock space_lock(space_mutex);
+    index = space.index_of(spec.name);
+    if (index >= 0) known = space.params()[static_cast<size_t>(index)];
+  };
+  look_up();
+  if (!known) {
+    validate_alone(spec);
+    if (!define_by_run) {
+      std::vector<std::string> names;
+      for (const ParamSpec& p : space.params()) names.push_back(p.name);
+      throw Error("parameter '" + spec.name + "' is not in the declared search space of study '" +
+                  record.name + "'" + did_you_mean(spec.name, names));
+    }
+    {
+      std::lock_guard sampler_lock(sampler_mutex);
+      grow_space(&spec);
+    }
+    look_up();
+  }
+  if (!same_definition(spec, *known)) {
+    validate_alone(spec);
+    throw Error(definition_conflict(record.name, spec, *known));
+  }
+  if (auto asked = trial.record_.config.find(spec.name); asked != trial.record_.config.end()) {
+    return asked->second;
+  }
+  const Config& proposed = define_by_run ? trial.proposal_ : trial.record_.config;
+  if (!define_by_run) {
+    auto it = proposed.find(spec.name);
+    if (it == proposed.end()) {
+      throw Error("parameter '" + spec.name + "' is inactive in trial " +
+                  std::to_string(trial.number()) + " (condition: " + known->condition + ")");
+    }
+    return it->second;
+  }
+  ParamValue value;
+  bool have_value = false;
+  if (auto it = proposed.find(spec.name); it != proposed.end()) {
+    try {
+      value = coerce_value(*known, it->second);
+      have_value = true;
+    } catch (const Error&) {
+      // An enqueued value outside the range the objective asks for: draw one instead.
+    }
+  }
+  if (!have_value) {
+    // A parameter first known after this trial started: a uniform draw, from the trial's own
+    // place in the seeded stream.
+    std::mt19937_64 rng(mix_seed(mix_seed(seed, static_cast<uint64_t>(trial.number())),
+                                 name_hash(spec.name)));
+    double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    value = decode_unit(*known, u);
+  }
+  trial.record_.config[spec.name] = value;
+  return value;
+}
+
+void StudyCore::grow_space(const ParamSpec* added) {
+  // Compare and set: when another process grew the stored space in between, merge again.
+  while (true) {
+    std::optional<StudyRecord> stored = storage->find_study(record.name);
+    if (!stored || stored->id != record.id) {
+      throw Error("study '" + record.name + "' is no longer in " + storage->url());
+    }
+    SearchSpace merged = space_from_json(stored->space_json);
+    merged.define_by_run();
+    bool changed = false;
+    for (const ParamSpec& local : space.params()) {
+      if (merged.find(local.name) == nullptr) {
+        merged.add(local);
+        changed = true;
+      }
+    }
+    if (added != nullptr) {
+      if (const ParamSpec* other = merged.find(added->name)) {
+        if (!same_definition(*added, *other)) {
+          throw Error(definition_conflict(record.name, *added, *other));
+        }
+      } else {
+        ParamSpec spec = *added;
+        spec.default_value.reset();
+        spec.condition.clear();
+        merged.add(std::move(spec));
+        changed = true;
+      }
+    }
+    merged.validate();
+    std::string merged_json = merged.to_json();
+    if (changed && !storage->replace_study_space(record.id, stored->space_json, merged_json)) {
+      continue;
+    }
+    {
+      std::unique_lock space_lock(space_mutex);
+      space = std::move(merged);
+      space_stale = false;
+    }
+    record.space_json = std::move(merged_json);
+    // The samplers' views of the history and their models are shaped by the space: make them
+    // anew, as for a resumed study; they rebuild from the stored trials.
+    sampler = create_sampler(sampler_spec, seed);
+    return;
+  }
+}
+
+}  // namespace winnow
