@@ -234,6 +234,10 @@ class Study {
 
   const std::string& name() const;
   const SearchSpace& space() const;
+  // The space as JSON (SearchSpace::to_json) and its number of parameters, read under the lock
+  // that guards a define-by-run space while it grows (it only grows).
+  std::string space_json() const;
+  size_t space_size() const;
   // What differs from the stored study and is worth telling (a sampler other than the one the
   // study was created with, ...); empty for a new study.
   const std::vector<std::string>& notes() const;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "native/convert.h"
+#include "native/trial.h"
 #include "winnow/command.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
@@ -71,19 +72,7 @@ std::shared_ptr<PyStudy> create_study(std::shared_ptr<Storage> storage, std::str
   return out;
 }
 
-ParamSpec range_spec(std::string name, ParamKind kind, double low, double high,
-                     std::optional<double> step, bool log) {
-  ParamSpec spec;
-  spec.name = std::move(name);
-  spec.kind = kind;
-  spec.low = low;
-  spec.high = high;
-  spec.log = log;
-  spec.step = step;
-  return spec;
-}
-
-void tell(PyStudy& self, Trial& trial, const std::string& state, std::vector<double> values,
+void tell(PyStudy& self, PyTrial& given, const std::string& state, std::vector<double> values,
           std::vector<double> constraints, std::string failure_reason, bool interrupted) {
   TrialOutcome outcome;
   std::optional<TrialState> parsed = trial_state_from_string(state);
@@ -94,7 +83,7 @@ void tell(PyStudy& self, Trial& trial, const std::string& state, std::vector<dou
   outcome.failure_reason = std::move(failure_reason);
   outcome.interrupted = interrupted;
   py::gil_scoped_release release;
-  self.study->tell(trial, outcome);
+  self.study->tell(given.trial, outcome);
 }
 
 // Runs a study file's command objective until its budget; the GIL is released throughout, and
@@ -224,74 +213,7 @@ PYBIND11_MODULE(_winnow, m) {
       .def("request", &StopSignal::request)
       .def("requested", &StopSignal::requested);
 
-  py::class_<Trial>(m, "Trial")
-      .def_property_readonly("number", &Trial::number)
-      .def_property_readonly("trial_id", &Trial::id)
-      .def_property_readonly("start_ms", [](const Trial& t) { return t.record().start_time_ms; })
-      .def(
-          "suggest_float",
-          [](Trial& self, std::string name, double low, double high, std::optional<double> step,
-             bool log) {
-            ParamSpec spec = range_spec(std::move(name), ParamKind::kFloat, low, high, step, log);
-            py::gil_scoped_release release;
-            return *as_number(self.suggest(spec));
-          },
-          py::arg("name"), py::arg("low"), py::arg("high"), py::arg("step"), py::arg("log"))
-      .def(
-          "suggest_int",
-          [](Trial& self, std::string name, int64_t low, int64_t high, int64_t step, bool log) {
-            std::optional<double> grid;
-            if (step != 1) grid = static_cast<double>(step);
-            ParamSpec spec = range_spec(std::move(name), ParamKind::kInt,
-                                        static_cast<double>(low), static_cast<double>(high),
-                                        grid, log);
-            py::gil_scoped_release release;
-            ParamValue value = self.suggest(spec);
-            return std::get<int64_t>(value);
-          },
-          py::arg("name"), py::arg("low"), py::arg("high"), py::arg("step"), py::arg("log"))
-      .def(
-          "suggest_categorical",
-          [](Trial& self, std::string name, const py::sequence& choices) {
-            ParamSpec spec;
-            spec.name = std::move(name);
-            spec.kind = ParamKind::kCategorical;
-            for (const py::handle& choice : choices) {
-              spec.choices.push_back(choice_from_python(choice, spec.name));
-            }
-            ParamValue value;
-            {
-              py::gil_scoped_release release;
-              value = self.suggest(spec);
-            }
-            // The index of the choice, so Python hands back its own object (None, 1 vs 1.0).
-            for (size_t i = 0; i < spec.choices.size(); ++i) {
-              if (spec.choices[i] == value) return i;
-            }
-            throw Error("parameter '" + spec.name + "': the stored value is not a choice");
-          },
-          py::arg("name"), py::arg("choices"))
-      .def(
-          "report",
-          [](Trial& self, double value, int64_t step) {
-            py::gil_scoped_release release;
-            self.report(step, value);
-          },
-          py::arg("value"), py::arg("step"))
-      .def("should_prune",
-           [](Trial& self) {
-             py::gil_scoped_release release;
-             return self.should_prune();
-           })
-      .def("record", [](const Trial& self) { return trial_to_python(self.record()); })
-      .def("set_user_attr", &Trial::set_user_attr, py::arg("key"), py::arg("json_value"))
-      .def_property_readonly("params",
-                             [](const Trial& self) { return config_to_python(self.config()); })
-      .def_property_readonly("user_attrs", [](const Trial& self) {
-        py::dict out;
-        for (const auto& [key, value] : self.record().user_attrs) out[py::str(key)] = value;
-        return out;
-      });
+  bind_trial(m);
 
   py::class_<PyStudy, std::shared_ptr<PyStudy>>(m, "Study")
       .def(py::init(&create_study), py::arg("storage"), py::arg("name"), py::arg("directions"),
@@ -305,13 +227,19 @@ PYBIND11_MODULE(_winnow, m) {
                                return direction_names(s.study->options().directions);
                              })
       .def_property_readonly("notes", [](const PyStudy& s) { return s.study->notes(); })
-      .def("space_json", [](PyStudy& s) { return s.study->record().space_json; })
       .def("created_ms", [](PyStudy& s) { return s.study->record().created_ms; })
-      .def("ask",
-           [](PyStudy& self) {
-             py::gil_scoped_release release;
-             return self.study->try_ask();
-           })
+      .def(
+          "ask",
+          [](PyStudy& self, py::object owner, py::object grid) -> std::optional<PyTrial> {
+            std::optional<Trial> trial;
+            {
+              py::gil_scoped_release release;
+              trial = self.study->try_ask();
+            }
+            if (!trial) return std::nullopt;
+            return PyTrial{std::move(*trial), std::move(owner), std::move(grid), {}};
+          },
+          py::arg("owner"), py::arg("grid"))
       .def("tell", &tell, py::arg("trial"), py::arg("state"), py::arg("values"),
            py::arg("constraints"), py::arg("failure_reason"), py::arg("interrupted"))
       .def(
@@ -367,10 +295,17 @@ PYBIND11_MODULE(_winnow, m) {
              return out;
            })
       .def("running_trial",
-           [](PyStudy& self, int64_t number) {
-             py::gil_scoped_release release;
-             return self.study->running_trial(number);
+           [](PyStudy& self, int64_t number, py::object owner) -> std::optional<PyTrial> {
+             std::optional<Trial> trial;
+             {
+               py::gil_scoped_release release;
+               trial = self.study->running_trial(number);
+             }
+             if (!trial) return std::nullopt;
+             return PyTrial{std::move(*trial), std::move(owner), py::none(), {}};
            })
+      .def("space_json", [](PyStudy& s) { return s.study->space_json(); })
+      .def("space_size", [](PyStudy& s) { return s.study->space_size(); })
       .def("counted_trials",
            [](PyStudy& self) {
              py::gil_scoped_release release;

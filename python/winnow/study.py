@@ -138,7 +138,7 @@ class Study:
         self._fixed = getattr(self.sampler, "_fixed", None)
         self._constraints_func = getattr(self.sampler, "constraints_func", None)
         self._stop_flag = False
-        self._space_json = ""
+        self._space_size = -1
         self._space_dict: Dict[str, dict] = {}
         self._live: Dict[int, Trial] = {}
         self._live_lock = threading.Lock()
@@ -163,10 +163,10 @@ class Study:
         return self.directions[0]
 
     def _space(self) -> Dict[str, dict]:
-        text = self._native.space_json()
-        if text != self._space_json:
-            self._space_json = text
-            self._space_dict = {p["name"]: p for p in json.loads(text)["params"]}
+        size = self._native.space_size()
+        if size != self._space_size:
+            self._space_dict = {p["name"]: p for p in json.loads(self._native.space_json())["params"]}
+            self._space_size = size
         return self._space_dict
 
     # -- trials ----------------------------------------------------------------------------
@@ -219,7 +219,17 @@ class Study:
 
     # -- ask and tell ----------------------------------------------------------------------
     def ask(self, fixed_distributions: Optional[Dict[str, Any]] = None) -> Trial:
+        trial = self._ask()
+        with self._live_lock:
+            self._live[trial.number] = trial
+        for name, distribution in (fixed_distributions or {}).items():
+            distribution._suggest(trial, name)
+        return trial
+
+    def _ask(self) -> Trial:
+        grid_names = None
         if self._grid is not None:
+            grid_names = set(self._grid._search_space)
             point = self._grid._next(self.get_trials(states=(
                 TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)))
             if point is None:
@@ -227,15 +237,10 @@ class Study:
             self._native.enqueue(point, False)
         elif self._fixed:
             self._native.enqueue(self._fixed, False)
-        native = self._native.ask()
-        if native is None:
+        trial = self._native.ask(self, grid_names)
+        if trial is None:
             raise RuntimeError(f"study '{self.study_name}': the sampler has nothing left to "
                                f"propose")
-        trial = Trial(self, native)
-        with self._live_lock:
-            self._live[native.number] = trial
-        for name, distribution in (fixed_distributions or {}).items():
-            distribution._suggest(trial, name)
         return trial
 
     def tell(self, trial: Union[Trial, int], values: Any = None,
@@ -247,7 +252,8 @@ class Study:
                 return FrozenTrial._from_native(self._native.trial(number), self._space())
             raise ValueError(f"tell: trial {number} is not running in study "
                              f"'{self.study_name}'")
-        return self._finish(live, values, state, "", False, skip_if_finished)
+        self._finish(live, values, state, "", False, skip_if_finished)
+        return self._frozen(live)
 
     def _live_trial(self, trial: Union[Trial, int]) -> Optional[Trial]:
         number = trial.number if isinstance(trial, Trial) else int(trial)
@@ -255,16 +261,20 @@ class Study:
             found = self._live.get(number)
         if found is not None:
             return found
-        native = self._native.running_trial(number)
-        return Trial(self, native) if native is not None else None
+        return self._native.running_trial(number, self)
 
     def _finish(self, trial: Trial, values: Any, state: Optional[TrialState], reason: str,
-                interrupted: bool, skip_if_finished: bool = False) -> FrozenTrial:
+                interrupted: bool, skip_if_finished: bool = False) -> TrialState:
         constraints: List[float] = []
         if state is None:
             state = TrialState.COMPLETE
         if state == TrialState.COMPLETE:
-            parsed, problem = _as_values(values, self._n_objectives)
+            value_type = type(values)
+            if (value_type is float or value_type is int) and self._n_objectives == 1 and \
+                    values == values:
+                parsed, problem = [values], ""  # the common case, without the general checks
+            else:
+                parsed, problem = _as_values(values, self._n_objectives)
             if parsed is None:
                 state, reason = TrialState.FAIL, problem
                 _logger.warning(f"Trial {trial.number} failed: {problem}")
@@ -282,7 +292,7 @@ class Study:
         native_state = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned",
                         TrialState.FAIL: "failed"}[state]
         try:
-            self._native.tell(trial._native, native_state,
+            self._native.tell(trial, native_state,
                               values if state == TrialState.COMPLETE else [], constraints,
                               reason, interrupted)
         except _winnow.Error:
@@ -291,12 +301,15 @@ class Study:
             else:
                 raise
         finally:
-            with self._live_lock:
-                self._live.pop(trial.number, None)
-        frozen = FrozenTrial._from_native(trial._native.record(), self._space())
-        if trial._nones:
-            for name in trial._nones:
-                frozen.params[name] = None
+            if self._live:
+                with self._live_lock:
+                    self._live.pop(trial.number, None)
+        return state
+
+    def _frozen(self, trial: Trial) -> FrozenTrial:
+        frozen = FrozenTrial._from_native(trial._record(), self._space())
+        for name in trial._nones:
+            frozen.params[name] = None
         return frozen
 
     def _constraints(self, trial: Trial, values: List[float]) -> List[float]:
@@ -320,9 +333,7 @@ class Study:
         if not trial.state.is_finished():
             raise ValueError("add_trial: the trial must be finished")
         self._native.enqueue({k: v for k, v in trial.params.items()}, False)
-        live = Trial(self, self._native.ask())
-        with self._live_lock:
-            self._live[live.number] = live
+        live = self.ask()
         for name, distribution in trial.distributions.items():
             distribution._suggest(live, name)
         for key, value in trial.user_attrs.items():
@@ -369,11 +380,12 @@ class Study:
             finally:
                 run.close()
         else:
+            run.threaded = True
             threads = [threading.Thread(target=run.work_in_thread, daemon=True,
                                         name=f"winnow-job-{i}") for i in range(n_jobs)]
-            for thread in threads:
-                thread.start()
             try:
+                for thread in threads:
+                    thread.start()
                 for thread in threads:
                     while thread.is_alive():
                         thread.join(0.05)
@@ -437,6 +449,7 @@ class _Run:
         self.error: Optional[BaseException] = None
         self.running: Dict[int, Trial] = {}
         self.progress = _Progress(n_trials, timeout) if progress else None
+        self.threaded = False
 
     def claim(self) -> bool:
         with self.lock:
@@ -464,14 +477,15 @@ class _Run:
     def run_one(self) -> None:
         study = self.study
         try:
-            trial = study.ask()
+            trial = study._ask()
         except RuntimeError as error:
             if "nothing left" in str(error) or "every combination" in str(error):
                 study._stop_flag = True
                 return
             raise
-        with self.lock:
-            self.running[trial.number] = trial
+        if self.threaded:
+            with self.lock:
+                self.running[trial.number] = trial
         state, values, reason, reraise = TrialState.COMPLETE, None, "", None
         try:
             values = self.func(trial)
@@ -487,25 +501,30 @@ class _Run:
             # configuration, so it is failed as interrupted and does not count.
             self.finish_interrupted(trial)
             raise
-        with self.lock:
-            if self.running.pop(trial.number, None) is None:
-                return  # interrupted meanwhile by the main thread
-        frozen = study._finish(trial, values, state, reason, False)
-        if frozen.state == TrialState.COMPLETE and _logger.isEnabledFor(_wlogging.INFO):
-            _logger.info(_finished_message(study, frozen))
-        if self.progress is not None:
-            self.progress.update(frozen)
-        for callback in self.callbacks:
-            callback(study, frozen)
+        if self.threaded:
+            with self.lock:
+                if self.running.pop(trial.number, None) is None:
+                    return  # interrupted meanwhile by the main thread
+        state = study._finish(trial, values, state, reason, False)
+        if self.callbacks or self.progress is not None or (
+                state == TrialState.COMPLETE and _logger.isEnabledFor(_wlogging.INFO)):
+            frozen = study._frozen(trial)
+            if state == TrialState.COMPLETE and _logger.isEnabledFor(_wlogging.INFO):
+                _logger.info(_finished_message(study, frozen))
+            if self.progress is not None:
+                self.progress.update(frozen)
+            for callback in self.callbacks:
+                callback(study, frozen)
         if self.gc_after_trial:
             gc.collect()
         if reraise is not None:
             raise reraise
 
     def finish_interrupted(self, trial: Trial) -> None:
-        with self.lock:
-            if self.running.pop(trial.number, None) is None:
-                return
+        if self.threaded:
+            with self.lock:
+                if self.running.pop(trial.number, None) is None:
+                    return
         try:
             self.study._finish(trial, None, TrialState.FAIL,
                                "interrupted: KeyboardInterrupt while the objective ran", True)
@@ -578,10 +597,10 @@ def _study_attrs(storage: Any) -> Dict[str, Dict[str, Any]]:
 
 def _set_study_attr(storage: Any, study: str, key: str, value: Any) -> None:
     holder = _attrs_study(storage)
-    trial = holder.ask()
-    trial.set_user_attr("study", json.dumps(study))
-    trial.set_user_attr("key", json.dumps(key))
-    trial.set_user_attr("value", json.dumps(value))
+    trial = holder.ask(None, None)
+    trial.set_user_attr("study", study)
+    trial.set_user_attr("key", key)
+    trial.set_user_attr("value", value)
     holder.tell(trial, "complete", [0.0], [], "", False)
 
 
@@ -611,6 +630,12 @@ def create_study(*, storage: Any = None, sampler: Any = None, pruner: Any = None
                            space._native() if space is not None else None)
     for note in native.notes:
         _logger.info(note)
+    # Trials left running by a process that is gone (killed, or stopped mid-trial) are failed
+    # as interrupted: they do not count, and the study resumes.
+    recovered = native.recover_orphaned_trials(False)
+    if recovered:
+        _logger.warning(f"{recovered} trial(s) left running by a stopped process were marked "
+                        f"failed (interrupted)")
     return Study(study_name, storage, sampler, pruner, _native=native)
 
 

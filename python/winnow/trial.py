@@ -10,10 +10,10 @@ model-based samplers model it from the trials where it was active.
 import datetime
 import enum
 import json
-import math
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Union
 
+from winnow import _winnow
 from winnow import distributions as _dist
 from winnow.exceptions import TrialPruned  # noqa: F401  (optuna.trial.TrialPruned)
 
@@ -244,136 +244,57 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: Optional[flo
                        datetime_complete=datetime.datetime.now())
 
 
-class Trial:
-    """The trial an objective runs: it asks for parameters and reports progress."""
+Trial = _winnow.Trial
+Trial.__doc__ = """The trial an objective runs: it asks for parameters and reports progress.
 
-    __slots__ = ("_native", "_study", "_nones")
-
-    def __init__(self, study: Any, native: Any) -> None:
-        self._study = study
-        self._native = native
-        self._nones = None  # categorical parameters whose value is None
-
-    @property
-    def number(self) -> int:
-        return self._native.number
-
-    @property
-    def study(self) -> Any:
-        return self._study
-
-    @property
-    def params(self) -> Dict[str, Any]:
-        params = self._native.params
-        if self._nones:
-            for name in self._nones:
-                params[name] = None
-        return params
-
-    @property
-    def distributions(self) -> Dict[str, _dist.BaseDistribution]:
-        space = self._study._space()
-        return {name: _dist.from_space_param(space[name]) for name in self._native.params
-                if name in space}
-
-    @property
-    def user_attrs(self) -> Dict[str, Any]:
-        return _split_attrs(self._native.user_attrs)[0]
-
-    @property
-    def system_attrs(self) -> Dict[str, Any]:
-        return _split_attrs(self._native.user_attrs)[1]
-
-    @property
-    def datetime_start(self) -> Optional[datetime.datetime]:
-        return _datetime(self._native.start_ms)
-
-    def suggest_float(self, name: str, low: float, high: float, *, step: Optional[float] = None,
-                      log: bool = False) -> float:
-        if self._study._grid is not None:
-            self._study._grid.check(name)
-        if step is not None:
-            if log:
-                raise ValueError(f"parameter '{name}': step cannot be combined with log=True")
-            high = _fit_to_step(name, low, high, step)
-        if low == high:
-            return float(low)
-        return self._native.suggest_float(name, low, high, step, log)
-
-    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
-        if self._study._grid is not None:
-            self._study._grid.check(name)
-        if step != 1:
-            if log:
-                raise ValueError(f"parameter '{name}': step cannot be combined with log=True")
-            high = int(_fit_to_step(name, low, high, step))
-        if low == high:
-            return int(low)
-        return self._native.suggest_int(name, int(low), int(high), int(step), log)
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        if self._study._grid is not None:
-            self._study._grid.check(name)
-        if not isinstance(choices, (list, tuple)):
-            choices = list(choices)
-        value = choices[self._native.suggest_categorical(name, choices)]
-        if value is None:
-            self._nones = (self._nones or set()) | {name}
-        return value
-
-    def suggest_uniform(self, name: str, low: float, high: float) -> float:
-        warnings.warn("suggest_uniform is deprecated (as in Optuna); use suggest_float",
-                      FutureWarning, stacklevel=2)
-        return self.suggest_float(name, low, high)
-
-    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
-        warnings.warn("suggest_loguniform is deprecated (as in Optuna); use "
-                      "suggest_float(..., log=True)", FutureWarning, stacklevel=2)
-        return self.suggest_float(name, low, high, log=True)
-
-    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
-        warnings.warn("suggest_discrete_uniform is deprecated (as in Optuna); use "
-                      "suggest_float(..., step=q)", FutureWarning, stacklevel=2)
-        return self.suggest_float(name, low, high, step=q)
-
-    def report(self, value: float, step: int) -> None:
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"report: the value {value!r} is not a number") from None
-        if step < 0:
-            raise ValueError(f"report: the step must be >= 0, not {step}")
-        self._native.report(value, int(step))
-
-    def should_prune(self) -> bool:
-        return self._native.should_prune()
-
-    def set_user_attr(self, key: str, value: Any) -> None:
-        self._native.set_user_attr(key, json.dumps(value))
-
-    def set_system_attr(self, key: str, value: Any) -> None:
-        raise RuntimeError("set_system_attr is not supported (Optuna deprecated it too); "
-                           "use set_user_attr")
-
-    def __repr__(self) -> str:
-        return f"Trial(number={self.number}, params={self.params})"
+suggest_float(name, low, high, *, step=None, log=False), suggest_int(name, low, high, step=1,
+log=False) and suggest_categorical(name, choices) have Optuna's signatures; report(value, step),
+should_prune(), set_user_attr(key, value), number, params and study too. The methods below are
+added to the native class, which keeps the suggest_* calls of every objective native.
+"""
 
 
-def _fit_to_step(name: str, low: float, high: float, step: float) -> float:
-    """Optuna lowers `high` onto the grid low + k * step, with a warning; so does Winnow."""
-    if step <= 0:
-        raise ValueError(f"parameter '{name}': step ({step}) must be greater than 0")
-    k = math.floor((high - low) / step + 1e-9)
-    fitted = low + k * step
-    if isinstance(low, int) and isinstance(step, int):
-        fitted = int(fitted)
-    else:
-        fitted = round(fitted, 12)
-    if abs(fitted - high) > 1e-12 * max(1.0, abs(high)):
-        warnings.warn(f"parameter '{name}': the range [{low}, {high}] is not divisible by step "
-                      f"{step}; high is set to {fitted}", UserWarning, stacklevel=3)
-        return fitted
-    return high
+def _trial_distributions(self: Any) -> Dict[str, _dist.BaseDistribution]:
+    space = self.study._space()
+    return {name: _dist.from_space_param(space[name]) for name in self.params if name in space}
+
+
+def _suggest_uniform(self: Any, name: str, low: float, high: float) -> float:
+    warnings.warn("suggest_uniform is deprecated (as in Optuna); use suggest_float",
+                  FutureWarning, stacklevel=2)
+    return self.suggest_float(name, low, high)
+
+
+def _suggest_loguniform(self: Any, name: str, low: float, high: float) -> float:
+    warnings.warn("suggest_loguniform is deprecated (as in Optuna); use "
+                  "suggest_float(..., log=True)", FutureWarning, stacklevel=2)
+    return self.suggest_float(name, low, high, log=True)
+
+
+def _suggest_discrete_uniform(self: Any, name: str, low: float, high: float, q: float) -> float:
+    warnings.warn("suggest_discrete_uniform is deprecated (as in Optuna); use "
+                  "suggest_float(..., step=q)", FutureWarning, stacklevel=2)
+    return self.suggest_float(name, low, high, step=q)
+
+
+def _set_system_attr(self: Any, key: str, value: Any) -> None:
+    raise RuntimeError("set_system_attr is not supported (Optuna deprecated it too); use "
+                       "set_user_attr")
+
+
+def _trial_repr(self: Any) -> str:
+    return f"Trial(number={self.number}, params={self.params})"
+
+
+Trial.distributions = property(_trial_distributions)
+Trial.user_attrs = property(lambda self: _split_attrs(self._attrs)[0])
+Trial.system_attrs = property(lambda self: _split_attrs(self._attrs)[1])
+Trial.datetime_start = property(lambda self: _datetime(self._start_ms))
+Trial.suggest_uniform = _suggest_uniform
+Trial.suggest_loguniform = _suggest_loguniform
+Trial.suggest_discrete_uniform = _suggest_discrete_uniform
+Trial.set_system_attr = _set_system_attr
+Trial.__repr__ = _trial_repr
 
 
 _Number = Union[int, float]

@@ -47,6 +47,16 @@ void validate_alone(const ParamSpec& spec) {
 
 }  // namespace
 
+std::string Study::space_json() const {
+  std::shared_lock space_lock(impl_->space_mutex);
+  return impl_->space.to_json();
+}
+
+size_t Study::space_size() const {
+  std::shared_lock space_lock(impl_->space_mutex);
+  return impl_->space.size();
+}
+
 ParamValue Trial::suggest(const ParamSpec& spec) {
   if (study_ == nullptr) throw Error("suggest: trial " + std::to_string(number()) + " has no study");
   return study_->suggest(*this, spec);
@@ -54,15 +64,24 @@ ParamValue Trial::suggest(const ParamSpec& spec) {
 
 ParamValue StudyCore::suggest(Trial& trial, const ParamSpec& spec) {
   const bool define_by_run = space.is_define_by_run();
-  std::optional<ParamSpec> known;
-  int index = -1;
-  auto look_up = [&] {
-    std::shared_lock space_lock(space_mutex);
-    index = space.index_of(spec.name);
-    if (index >= 0) known = space.params()[static_cast<size_t>(index)];
-  };
-  look_up();
-  if (!known) {
+  // The common case, a parameter the study knows: compared and drawn under the shared lock,
+  // without copying its definition.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      std::shared_lock space_lock(space_mutex);
+      int index = space.index_of(spec.name);
+      if (index >= 0) {
+        const ParamSpec& known = space.params()[static_cast<size_t>(index)];
+        if (!same_definition(spec, known)) {
+          validate_alone(spec);
+          throw Error(definition_conflict(record.name, spec, known));
+        }
+        auto asked = trial.record_.config.find(spec.name);
+        if (asked != trial.record_.config.end()) return asked->second;
+        return draw(trial, known);
+      }
+    }
+    if (attempt == 1) break;
     validate_alone(spec);
     if (!define_by_run) {
       std::vector<std::string> names;
@@ -70,48 +89,35 @@ ParamValue StudyCore::suggest(Trial& trial, const ParamSpec& spec) {
       throw Error("parameter '" + spec.name + "' is not in the declared search space of study '" +
                   record.name + "'" + did_you_mean(spec.name, names));
     }
-    {
-      std::lock_guard sampler_lock(sampler_mutex);
-      grow_space(&spec);
-    }
-    look_up();
+    std::lock_guard sampler_lock(sampler_mutex);
+    grow_space(&spec);
   }
-  if (!same_definition(spec, *known)) {
-    validate_alone(spec);
-    throw Error(definition_conflict(record.name, spec, *known));
-  }
-  if (auto asked = trial.record_.config.find(spec.name); asked != trial.record_.config.end()) {
-    return asked->second;
-  }
-  const Config& proposed = define_by_run ? trial.proposal_ : trial.record_.config;
-  if (!define_by_run) {
-    auto it = proposed.find(spec.name);
-    if (it == proposed.end()) {
-      throw Error("parameter '" + spec.name + "' is inactive in trial " +
-                  std::to_string(trial.number()) + " (condition: " + known->condition + ")");
+  throw Error("parameter '" + spec.name + "' could not be added to study '" + record.name + "'");
+}
+
+// The value of a known parameter the trial asks for the first time. Requires space_mutex.
+ParamValue StudyCore::draw(Trial& trial, const ParamSpec& known) {
+  if (!space.is_define_by_run()) {
+    auto it = trial.record_.config.find(known.name);
+    if (it == trial.record_.config.end()) {
+      throw Error("parameter '" + known.name + "' is inactive in trial " +
+                  std::to_string(trial.number()) + " (condition: " + known.condition + ")");
     }
     return it->second;
   }
-  ParamValue value;
-  bool have_value = false;
-  if (auto it = proposed.find(spec.name); it != proposed.end()) {
+  if (auto it = trial.proposal_.find(known.name); it != trial.proposal_.end()) {
     try {
-      value = coerce_value(*known, it->second);
-      have_value = true;
+      return trial.record_.config[known.name] = coerce_value(known, it->second);
     } catch (const Error&) {
       // An enqueued value outside the range the objective asks for: draw one instead.
     }
   }
-  if (!have_value) {
-    // A parameter first known after this trial started: a uniform draw, from the trial's own
-    // place in the seeded stream.
-    std::mt19937_64 rng(mix_seed(mix_seed(seed, static_cast<uint64_t>(trial.number())),
-                                 name_hash(spec.name)));
-    double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-    value = decode_unit(*known, u);
-  }
-  trial.record_.config[spec.name] = value;
-  return value;
+  // A parameter first known after this trial started: a uniform draw, from the trial's own
+  // place in the seeded stream.
+  std::mt19937_64 rng(mix_seed(mix_seed(seed, static_cast<uint64_t>(trial.number())),
+                               name_hash(known.name)));
+  double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  return trial.record_.config[known.name] = decode_unit(known, u);
 }
 
 void StudyCore::grow_space(const ParamSpec* added) {

@@ -71,6 +71,7 @@ struct StudyCore {
   std::optional<Proposal> propose_scheduled();
   bool should_prune(const FrozenTrial& trial);
   ParamValue suggest(Trial& trial, const ParamSpec& spec);
+  ParamValue draw(Trial& trial, const ParamSpec& known);
   // Define-by-run: reads the stored space, adds `added` (when given) and writes it back with a
   // compare and set, then adopts it and makes the samplers anew. Requires sampler_mutex.
   void grow_space(const ParamSpec* added);

@@ -1,0 +1,175 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "native/trial.h"
+
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <optional>
+
+#include "native/convert.h"
+#include "winnow/error.h"
+
+namespace py = pybind11;
+
+namespace winnow::python {
+namespace {
+
+void check_grid(const PyTrial& self, const std::string& name) {
+  if (!self.grid.is_none() && !self.grid.contains(py::str(name))) {
+    throw py::value_error("The parameter name, " + name + ", is not found in the given grid.");
+  }
+}
+
+// Optuna lowers `high` onto the grid low + k * step, with a warning; so does Winnow.
+double fit_to_step(const std::string& name, double low, double high, double step) {
+  if (!(step > 0)) {
+    throw py::value_error("parameter '" + name + "': step must be greater than 0");
+  }
+  double k = std::floor((high - low) / step + 1e-9);
+  double fitted = low + k * step;
+  if (std::abs(fitted - high) > 1e-12 * std::max(1.0, std::abs(high))) {
+    std::string text = "parameter '" + name + "': the range [" + std::to_string(low) + ", " +
+                       std::to_string(high) + "] is not divisible by step " +
+                       std::to_string(step) + "; high is set to " + std::to_string(fitted);
+    PyErr_WarnEx(PyExc_UserWarning, text.c_str(), 2);
+    return fitted;
+  }
+  return high;
+}
+
+ParamSpec range_spec(const std::string& name, ParamKind kind, double low, double high,
+                     std::optional<double> step, bool log) {
+  ParamSpec spec;
+  spec.name = name;
+  spec.kind = kind;
+  spec.low = low;
+  spec.high = high;
+  spec.log = log;
+  spec.step = step;
+  return spec;
+}
+
+ParamValue suggest(PyTrial& self, const ParamSpec& spec) {
+  py::gil_scoped_release release;
+  return self.trial.suggest(spec);
+}
+
+}  // namespace
+
+void bind_trial(py::module_& m) {
+  py::class_<PyTrial>(m, "Trial", py::dynamic_attr())
+      .def_property_readonly("number", [](const PyTrial& t) { return t.trial.number(); })
+      .def_property_readonly("_trial_id", [](const PyTrial& t) { return t.trial.id(); })
+      .def_property_readonly("study", [](const PyTrial& t) { return t.study; })
+      .def_property_readonly("_start_ms",
+                             [](const PyTrial& t) { return t.trial.record().start_time_ms; })
+      .def_property_readonly("_nones", [](const PyTrial& t) { return t.nones; })
+      .def(
+          "suggest_float",
+          [](PyTrial& self, const std::string& name, double low, double high,
+             std::optional<double> step, bool log) {
+            check_grid(self, name);
+            if (step) {
+              if (log) {
+                throw py::value_error("parameter '" + name +
+                                      "': step cannot be combined with log=True");
+              }
+              high = fit_to_step(name, low, high, *step);
+            }
+            if (low == high) return low;  // one value: nothing to search
+            return *as_number(
+                suggest(self, range_spec(name, ParamKind::kFloat, low, high, step, log)));
+          },
+          py::arg("name"), py::arg("low"), py::arg("high"), py::kw_only(),
+          py::arg("step") = py::none(), py::arg("log") = false,
+          "A float in [low, high], on a log scale or a grid of `step` (Optuna's signature).")
+      .def(
+          "suggest_int",
+          [](PyTrial& self, const std::string& name, int64_t low, int64_t high, int64_t step,
+             bool log) {
+            check_grid(self, name);
+            std::optional<double> grid;
+            if (step != 1) {
+              if (log) {
+                throw py::value_error("parameter '" + name +
+                                      "': step cannot be combined with log=True");
+              }
+              high = static_cast<int64_t>(fit_to_step(name, static_cast<double>(low),
+                                                      static_cast<double>(high),
+                                                      static_cast<double>(step)));
+              grid = static_cast<double>(step);
+            }
+            if (low == high) return low;
+            ParamValue value =
+                suggest(self, range_spec(name, ParamKind::kInt, static_cast<double>(low),
+                                         static_cast<double>(high), grid, log));
+            return std::get<int64_t>(value);
+          },
+          py::arg("name"), py::arg("low"), py::arg("high"), py::arg("step") = 1,
+          py::arg("log") = false, "An int in [low, high] (Optuna's signature).")
+      .def(
+          "suggest_categorical",
+          [](PyTrial& self, const std::string& name, const py::sequence& choices) {
+            check_grid(self, name);
+            ParamSpec spec;
+            spec.name = name;
+            spec.kind = ParamKind::kCategorical;
+            for (const py::handle& choice : choices) {
+              spec.choices.push_back(choice_from_python(choice, spec.name));
+            }
+            ParamValue value = suggest(self, spec);
+            // Hand back the caller's own object (None, 1 rather than 1.0 ...).
+            for (size_t i = 0; i < spec.choices.size(); ++i) {
+              if (spec.choices[i] == value) {
+                py::object chosen = choices[i];
+                if (chosen.is_none()) self.nones.push_back(name);
+                return chosen;
+              }
+            }
+            throw Error("parameter '" + name + "': the trial's value is not one of the choices");
+          },
+          py::arg("name"), py::arg("choices"), "One of `choices` (None, bool, int, float, str).")
+      .def(
+          "report",
+          [](PyTrial& self, double value, int64_t step) {
+            if (step < 0) throw py::value_error("report: the step must be >= 0");
+            py::gil_scoped_release release;
+            self.trial.report(step, value);
+          },
+          py::arg("value"), py::arg("step"), "Records an intermediate value at `step`.")
+      .def(
+          "should_prune",
+          [](PyTrial& self) {
+            py::gil_scoped_release release;
+            return self.trial.should_prune();
+          },
+          "Whether the study's pruner says this trial should stop now.")
+      .def(
+          "set_user_attr",
+          [](PyTrial& self, const std::string& key, const py::object& value) {
+            // Never destroyed: it must not outlive the interpreter in a static destructor.
+            static py::object& dumps = *new py::object(py::module_::import("json").attr("dumps"));
+            std::string text = py::str(dumps(value));
+            self.trial.set_user_attr(key, text);
+          },
+          py::arg("key"), py::arg("value"), "Stores a JSON-serialisable value with the trial.")
+      .def_property_readonly(
+          "params",
+          [](const PyTrial& self) {
+            py::dict params = config_to_python(self.trial.config());
+            for (const std::string& name : self.nones) params[py::str(name)] = py::none();
+            return params;
+          },
+          "The parameters this trial asked for so far.")
+      .def_property_readonly("_attrs",
+                             [](const PyTrial& self) {
+                               py::dict out;
+                               for (const auto& [key, value] : self.trial.record().user_attrs) {
+                                 out[py::str(key)] = value;
+                               }
+                               return out;
+                             })
+      .def("_record", [](const PyTrial& self) { return trial_to_python(self.trial.record()); });
+}
+
+}  // namespace winnow::python

@@ -1,0 +1,236 @@
+"""The rest of the Optuna surface: threads, failures, Ctrl-C, samplers and pruners with their
+options, grid search, study functions, data frames, study files and declared spaces."""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+import winnow
+from conftest import run_python
+
+
+def test_n_jobs_runs_objectives_on_several_threads_at_once():
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def objective(trial):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.02)
+        with lock:
+            active[0] -= 1
+        return trial.suggest_float("x", 0, 1)
+
+    study = winnow.create_study(sampler=winnow.samplers.TPESampler(seed=0))
+    study.optimize(objective, n_trials=40, n_jobs=4)
+    assert len(study.trials) == 40
+    assert all(t.state == winnow.TrialState.COMPLETE for t in study.trials)
+    assert peak[0] >= 3
+
+
+def test_sampling_runs_without_the_gil():
+    # A Python thread keeps counting while the main thread asks a Gaussian process for
+    # proposals: it would stall if sampling held the GIL.
+    study = winnow.create_study(sampler=winnow.samplers.GPSampler(seed=0, n_startup_trials=5))
+    study.optimize(lambda t: sum((t.suggest_float(f"x{i}", 0, 1) - 0.3) ** 2 for i in range(6)),
+                   n_trials=30)
+    counts, stop = [0], threading.Event()
+
+    def count():
+        while not stop.is_set():
+            counts[0] += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    started = time.perf_counter()
+    for _ in range(5):
+        trial = study.ask()
+        study.tell(trial, sum(trial.suggest_float(f"x{i}", 0, 1) for i in range(6)))
+    elapsed = time.perf_counter() - started
+    stop.set()
+    counter.join()
+    assert counts[0] > 0 and elapsed > 0
+
+
+def test_an_exception_stores_its_traceback_and_is_raised_again():
+    study = winnow.create_study()
+
+    def objective(trial):
+        trial.suggest_float("x", 0, 1)
+        raise KeyError("missing column")
+
+    with pytest.raises(KeyError):
+        study.optimize(objective, n_trials=3)
+    assert len(study.trials) == 1
+    failed = study.trials[0]
+    assert failed.state == winnow.TrialState.FAIL
+    assert "Traceback" in failed.failure_reason and "missing column" in failed.failure_reason
+    assert failed.params.keys() == {"x"}
+
+
+CTRL_C = """
+import os, signal, sys, time, winnow
+winnow.logging.set_verbosity(winnow.logging.WARNING)
+study = winnow.create_study(storage=sys.argv[1], study_name="s", load_if_exists=True)
+def objective(trial):
+    x = trial.suggest_float("x", 0, 1)
+    if trial.number == 3 and len(sys.argv) > 2:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)  # still running when the main thread sees Ctrl-C
+    return x
+study.optimize(objective, n_trials=10, n_jobs=int(sys.argv[3]) if len(sys.argv) > 3 else 1)
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_ctrl_c_marks_running_trials_interrupted_and_the_study_resumes(tmp_path, jobs):
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(CTRL_C)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result = run_python([str(script), url, "interrupt", jobs], tmp_path, check=False)
+    assert result.returncode != 0 and "KeyboardInterrupt" in result.stderr
+    study = winnow.load_study(study_name="s", storage=url)
+    interrupted = [t for t in study.trials if "interrupted" in t.failure_reason]
+    assert interrupted and all(t.state == winnow.TrialState.FAIL for t in interrupted)
+    assert not [t for t in study.trials if t.state == winnow.TrialState.RUNNING]
+    run_python([str(script), url], tmp_path)
+    study = winnow.load_study(study_name="s", storage=url)
+    assert sum(t.state == winnow.TrialState.COMPLETE for t in study.trials) >= 10
+
+
+@pytest.mark.parametrize("sampler", [
+    winnow.samplers.RandomSampler(seed=1), winnow.samplers.QMCSampler(seed=1),
+    winnow.samplers.TPESampler(seed=1, n_startup_trials=5, multivariate=False),
+    winnow.samplers.TPESampler(seed=1, constant_liar=True, n_ei_candidates=12),
+    winnow.samplers.CmaEsSampler(seed=1, sigma0=0.3), winnow.samplers.GPSampler(seed=1),
+    winnow.samplers.AutoSampler(seed=1), winnow.samplers.NSGAIISampler(seed=1,
+                                                                        population_size=6)])
+def test_every_sampler_optimises(sampler):
+    study = winnow.create_study(sampler=sampler)
+    study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2 +
+                   abs(t.suggest_int("n", 0, 8) - 3), n_trials=20)
+    assert len(study.trials) == 20 and study.best_value < 4
+
+
+def test_options_without_meaning_here_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match="gamma.*natively"):
+        winnow.samplers.TPESampler(gamma=lambda n: 10)
+    with pytest.raises(ValueError, match="halton"):
+        winnow.samplers.QMCSampler(qmc_type="halton")
+    with pytest.raises(ValueError, match="sigma0"):
+        winnow.samplers.CmaEsSampler(sigma0=3.0)
+    with pytest.raises(ValueError, match="reduction_factor"):
+        winnow.pruners.SuccessiveHalvingPruner(reduction_factor=1)
+
+
+def test_grid_sampler_takes_every_combination_once_then_stops():
+    grid = {"x": [-1.0, 0.0, 1.0], "opt": ["a", "b"]}
+    study = winnow.create_study(sampler=winnow.samplers.GridSampler(grid, seed=0))
+    study.optimize(lambda t: t.suggest_float("x", -1, 1) + (t.suggest_categorical(
+        "opt", ["a", "b"]) == "b"), n_trials=50)
+    seen = {(t.params["x"], t.params["opt"]) for t in study.trials}
+    assert len(study.trials) == 6 and len(seen) == 6
+    fresh = winnow.create_study(sampler=winnow.samplers.GridSampler(grid, seed=0))
+    with pytest.raises(ValueError, match="not found in the given grid"):
+        fresh.ask().suggest_float("other", 0, 1)
+
+
+def test_hyperband_and_threshold_pruners_prune_bad_curves():
+    for pruner in (winnow.pruners.HyperbandPruner(min_resource=1, max_resource=27),
+                   winnow.pruners.ThresholdPruner(upper=0.8)):
+        study = winnow.create_study(pruner=pruner, sampler=winnow.samplers.RandomSampler(seed=0))
+
+        def objective(trial):
+            rate = trial.suggest_float("rate", 0.0, 1.0)
+            for step in range(1, 28):
+                trial.report(1.0 - rate + 0.01 * step * (1 - rate), step)
+                if trial.should_prune():
+                    raise winnow.TrialPruned()
+            return 1.0 - rate
+
+        study.optimize(objective, n_trials=40)
+        assert any(t.state == winnow.TrialState.PRUNED for t in study.trials), pruner
+
+
+def test_study_functions_and_data_frame(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    study = winnow.create_study(storage=url, study_name="one", direction="maximize")
+    study.set_user_attr("owner", {"team": "vision"})
+    study.optimize(lambda t: t.suggest_int("k", 1, 5), n_trials=5)
+    with pytest.raises(winnow.exceptions.DuplicatedStudyError):
+        winnow.create_study(storage=url, study_name="one")
+    assert study.user_attrs == {"owner": {"team": "vision"}}
+    summaries = winnow.get_all_study_summaries(url)
+    assert [s.study_name for s in summaries] == ["one"]
+    assert summaries[0].n_trials == 5 and summaries[0].best_trial.value == study.best_value
+    assert summaries[0].user_attrs == {"owner": {"team": "vision"}}
+    winnow.copy_study(from_study_name="one", from_storage=url,
+                      to_storage=f"sqlite:///{tmp_path / 'b.db'}", to_study_name="copy")
+    copied = winnow.load_study(study_name="copy", storage=f"sqlite:///{tmp_path / 'b.db'}")
+    assert [t.params for t in copied.trials] == [t.params for t in study.trials]
+    frame = study.trials_dataframe()
+    assert list(frame["params_k"]) == [t.params["k"] for t in study.trials]
+    assert {"number", "value", "state", "duration"} <= set(frame.columns)
+    winnow.delete_study(study_name="one", storage=url)
+    assert winnow.get_all_study_names(url) == []
+
+
+def test_add_trial_and_best_trial_reevaluation():
+    study = winnow.create_study()
+    study.add_trial(winnow.create_trial(
+        params={"x": 0.25}, distributions={"x": winnow.distributions.FloatDistribution(0, 1)},
+        value=0.0625))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=5)
+    assert study.trials[0].params == {"x": 0.25} and study.trials[0].value == 0.0625
+    best = study.best_trial
+    assert (lambda t: t.suggest_float("x", 0, 1) ** 2)(best) == best.value
+
+
+STUDY_FILE = """
+[study]
+name = "file"
+trials = 8
+seed = 11
+sampler = "tpe"
+[objective]
+command = ["/usr/bin/python3", "obj.py", "{x}", "{n}"]
+[space.x]
+type = "float"
+low = -2.0
+high = 2.0
+[space.n]
+type = "int"
+low = 1
+high = 6
+"""
+
+
+def test_a_study_file_runs_its_command_from_python_like_the_engine(tmp_path):
+    (tmp_path / "obj.py").write_text("import sys\nx, n = float(sys.argv[1]), int(sys.argv[2])\n"
+                                     "print((x - 0.5) ** 2 + abs(n - 4))\n")
+    (tmp_path / "study.toml").write_text(STUDY_FILE)
+    study = winnow.load_study_file(str(tmp_path / "study.toml"))
+    study.optimize()
+    by_command = [t.params for t in study.trials]
+    assert len(by_command) == 8 and study.best_value >= 0
+    # The same space, seed and sampler through the Python objective and a declared Space:
+    # the same configurations as the engine's command run.
+    space = winnow.Space().float("x", -2.0, 2.0).int("n", 1, 6)
+    mirror = winnow.create_study(space=space, sampler=winnow.samplers.TPESampler(seed=11),
+                                 study_name="file")
+    mirror.optimize(lambda t: (t.params["x"] - 0.5) ** 2 + abs(t.params["n"] - 4), n_trials=8)
+    assert [t.params for t in mirror.trials] == by_command
+
+
+def test_a_declared_space_hands_out_whole_configurations():
+    space = (winnow.Space().categorical("opt", ["adam", "sgd"])
+             .float("momentum", 0.0, 0.99, when="opt == 'sgd'"))
+    study = winnow.create_study(space=space, sampler=winnow.samplers.RandomSampler(seed=2))
+    trial = study.ask()
+    assert set(trial.params) in ({"opt"}, {"opt", "momentum"})
+    with pytest.raises(ValueError, match="condition"):
+        winnow.Space().float("a", 0, 1, when="nope ==").int("b", 1, 2)._native()
