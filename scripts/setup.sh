@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a tuned example: installs the dependencies (Debian packages),
-# builds Winnow in build/ and runs the quick-start study on its default SQLite storage.
+# builds Winnow in build/, installs the Python module for Debian's python3 (under /usr/local, so
+# `python3 -c "import winnow"` works in any new shell) and runs the quick-start studies (command
+# line and Python) on their default SQLite storage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh "$@"
@@ -8,6 +10,13 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWINNOW_BUILD_TESTS=OFF
 cmake --build build -j2
 rm -f build/quickstart.db build/quickstart.db-wal build/quickstart.db-shm
 build/winnow run examples/quickstart/study.toml --jobs 4 --storage build/quickstart.db
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+$sudo cmake --install build --component python
+rm -f build/quickstart-python.db build/quickstart-python.db-wal build/quickstart-python.db-shm
+root=$(pwd)
+(cd /tmp && /usr/bin/python3 "$root/examples/python/quickstart.py" "$root/build/quickstart-python.db")
 echo
 echo "Done. The study is in build/quickstart.db:  build/winnow show build/quickstart.db"
 echo "Each trial's output is in examples/quickstart/study-runs/quickstart/<trial>/output.log"
+echo "Python: 'import winnow' (or 'import winnow as optuna'); example in examples/python/"

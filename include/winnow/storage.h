@@ -25,6 +25,7 @@ struct StudyRecord {
   std::string space_json;                    // SearchSpace::to_json() of the study
   std::string sampler;                       // sampler spec the study was created with
   int64_t created_ms = 0;
+  std::map<std::string, std::string> user_attrs;  // key -> JSON text (Study::set_user_attr)
 };
 
 // What a trial ends with.
@@ -60,6 +61,10 @@ class Storage {
   // false, changing nothing, when another process changed it first.
   virtual bool replace_study_space(int64_t study_id, const std::string& expected,
                                    const std::string& desired) = 0;
+  // Sets a study-level user attribute (key -> JSON text), replacing any value of that key.
+  // Throws winnow::Error for an unknown study.
+  virtual void set_study_user_attr(int64_t study_id, std::string_view key,
+                                   std::string_view json_value) = 0;
   // Deletes a study and every trial of it. Throws winnow::Error for an unknown study.
   virtual void delete_study(int64_t study_id) = 0;
   // Renames a study. Throws winnow::Error for an unknown study, an empty or taken name.

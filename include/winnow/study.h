@@ -277,8 +277,12 @@ class Study {
   // Trials that count towards a trial budget (every process's): running, complete, pruned and
   // failed, but not interrupted.
   int64_t counted_trials();
-  // The study as stored (its name, directions, space, the sampler it was created with).
+  // The study as stored (its name, directions, space, the sampler it was created with, its
+  // user attributes).
   StudyRecord record();
+  // Sets a study-level user attribute (key -> JSON text), stored with the study. Keys starting
+  // with "winnow." are refused, as for trials.
+  void set_user_attr(std::string_view key, std::string_view json_value);
 
   // A trial another process started (`winnow ask`), to report to or tell; nullopt unless the
   // study has a running trial with this number.

@@ -170,6 +170,7 @@ PYBIND11_MODULE(_winnow, m) {
           summary["directions"] = direction_names(record.directions);
           summary["n_trials"] = trials.size();
           summary["created_ms"] = record.created_ms;
+          summary["user_attrs"] = record.user_attrs;
           summary["best"] = py::none();
           if (include_best && record.directions.size() == 1) {
             int best = best_trial_index(trials, record.directions.front());
@@ -228,6 +229,11 @@ PYBIND11_MODULE(_winnow, m) {
                              })
       .def_property_readonly("notes", [](const PyStudy& s) { return s.study->notes(); })
       .def("created_ms", [](PyStudy& s) { return s.study->record().created_ms; })
+      .def("user_attrs", [](PyStudy& s) { return s.study->record().user_attrs; })
+      .def("set_user_attr",
+           [](PyStudy& s, const std::string& key, const std::string& json_value) {
+             s.study->set_user_attr(key, json_value);
+           })
       .def(
           "ask",
           [](PyStudy& self, py::object owner, py::object grid) -> std::optional<PyTrial> {

@@ -143,8 +143,7 @@ class Study:
         self._live: Dict[int, Trial] = {}
         self._live_lock = threading.Lock()
         self._n_objectives = len(self._native.directions)
-        self._user_attrs_key = "winnow.python.study_user_attrs"
-
+    
     # -- identity --------------------------------------------------------------------------
     @property
     def study_name(self) -> str:
@@ -208,10 +207,10 @@ class Study:
 
     @property
     def user_attrs(self) -> Dict[str, Any]:
-        return dict(_study_attrs(self._native.storage).get(self.study_name, {}))
+        return {key: json.loads(text) for key, text in self._native.user_attrs().items()}
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        _set_study_attr(self._native.storage, self.study_name, key, value)
+        self._native.set_user_attr(key, json.dumps(value))
 
     @property
     def system_attrs(self) -> Dict[str, Any]:
@@ -573,37 +572,6 @@ def _finished_message(study: Study, trial: FrozenTrial) -> str:
             f"{trial.params}.")
 
 
-# -- study-level user attributes ---------------------------------------------------------------
-# Kept in a study of their own ("winnow.python.study_attrs"), one trial per write, so they live
-# in the same file and need no schema of their own; the latest write of a key wins.
-_ATTRS_STUDY = "winnow.study_attrs"
-
-
-def _attrs_study(storage: Any) -> Any:
-    return _winnow.Study(storage, _ATTRS_STUDY, ["minimize"], "random", 0, "none", True)
-
-
-def _study_attrs(storage: Any) -> Dict[str, Dict[str, Any]]:
-    if _ATTRS_STUDY not in _winnow.study_names(storage):
-        return {}
-    out: Dict[str, Dict[str, Any]] = {}
-    for record in _attrs_study(storage).trials():
-        attrs = record[6]
-        if "study" in attrs and "key" in attrs and "value" in attrs:
-            out.setdefault(json.loads(attrs["study"]), {})[json.loads(attrs["key"])] = \
-                json.loads(attrs["value"])
-    return out
-
-
-def _set_study_attr(storage: Any, study: str, key: str, value: Any) -> None:
-    holder = _attrs_study(storage)
-    trial = holder.ask(None, None)
-    trial.set_user_attr("study", study)
-    trial.set_user_attr("key", key)
-    trial.set_user_attr("value", value)
-    holder.tell(trial, "complete", [0.0], [], "", False)
-
-
 # -- module-level functions ----------------------------------------------------------------------
 def create_study(*, storage: Any = None, sampler: Any = None, pruner: Any = None,
                  study_name: Optional[str] = None,
@@ -674,7 +642,7 @@ def copy_study(*, from_study_name: str, from_storage: Any, to_storage: Any,
 
 
 def get_all_study_names(storage: Any) -> List[str]:
-    return [n for n in _winnow.study_names(_open_storage(storage)) if n != _ATTRS_STUDY]
+    return _winnow.study_names(_open_storage(storage))
 
 
 class StudySummary:
@@ -702,8 +670,5 @@ class StudySummary:
 
 
 def get_all_study_summaries(storage: Any, include_best_trial: bool = True) -> List[StudySummary]:
-    native_storage = _open_storage(storage)
-    attrs = _study_attrs(native_storage)
-    return [StudySummary(s, attrs.get(s["name"], {}))
-            for s in _winnow.study_summaries(native_storage, include_best_trial)
-            if s["name"] != _ATTRS_STUDY]
+    return [StudySummary(s, {k: json.loads(v) for k, v in s["user_attrs"].items()})
+            for s in _winnow.study_summaries(_open_storage(storage), include_best_trial)]

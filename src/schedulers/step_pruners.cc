@@ -19,7 +19,8 @@
 //   Options: min_resource = 1, max_resource = auto (the last step of the first complete trial)
 //   | N, eta = 3, bootstrap = 0.
 // threshold: prunes a trial whose value leaves [lower, upper] (or is NaN).
-//   Options: lower, upper (at least one), warmup_steps = 0, interval_steps = 1.
+//   Options: lower = -inf, upper = +inf (without either, only NaN prunes), warmup_steps = 0,
+//   interval_steps = 1.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -244,9 +245,6 @@ std::unique_ptr<Scheduler> create_threshold_pruner(const SchedulerOptions& optio
   int64_t warmup = reader.get_int("warmup_steps", 0, 0);
   int64_t interval = reader.get_int("interval_steps", 1, 1);
   reader.finish();
-  if (std::isinf(lower) && std::isinf(upper)) {
-    throw Error("scheduler 'threshold': give lower, upper or both");
-  }
   if (lower > upper) throw Error("scheduler 'threshold': lower must be <= upper");
   return std::make_unique<ThresholdPruner>(lower, upper, warmup, interval);
 }

@@ -24,6 +24,10 @@ class ForwardingStorage : public Storage {
   void set_study_space(int64_t study_id, const std::string& space_json) override {
     target_->set_study_space(study_id, space_json);
   }
+  void set_study_user_attr(int64_t study_id, std::string_view key,
+                           std::string_view json_value) override {
+    target_->set_study_user_attr(study_id, key, json_value);
+  }
   bool replace_study_space(int64_t study_id, const std::string& expected,
                            const std::string& desired) override {
     return target_->replace_study_space(study_id, expected, desired);

@@ -92,6 +92,12 @@ bool MemoryStorage::replace_study_space(int64_t study_id, const std::string& exp
   return true;
 }
 
+void MemoryStorage::set_study_user_attr(int64_t study_id, std::string_view key,
+                                        std::string_view json_value) {
+  std::lock_guard lock(mutex_);
+  study_or_throw(study_id).record.user_attrs[std::string(key)] = std::string(json_value);
+}
+
 void MemoryStorage::delete_study(int64_t study_id) {
   std::lock_guard lock(mutex_);
   StudyData& study = study_or_throw(study_id);

@@ -92,6 +92,13 @@ CREATE TABLE trial_user_attrs (
   PRIMARY KEY (trial_id, key)
 ) WITHOUT ROWID;
 
+CREATE TABLE study_user_attrs (
+  study_id   INTEGER NOT NULL REFERENCES studies (study_id),
+  key        TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (study_id, key)
+) WITHOUT ROWID;
+
 INSERT INTO meta (key, value) VALUES ('application', 'winnow'), ('change_counter', 0);
 )sql";
 
@@ -106,6 +113,18 @@ CREATE TABLE IF NOT EXISTS trial_constraints (
   PRIMARY KEY (trial_id, idx)
 ) WITHOUT ROWID;
 UPDATE meta SET value = 2 WHERE key = 'schema_version';
+)sql";
+
+// Version 3 added study-level user attributes. Both migrations are idempotent, so an older file
+// runs them in order whatever its version.
+constexpr const char* kMigrateFrom2 = R"sql(
+CREATE TABLE IF NOT EXISTS study_user_attrs (
+  study_id   INTEGER NOT NULL REFERENCES studies (study_id),
+  key        TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (study_id, key)
+) WITHOUT ROWID;
+UPDATE meta SET value = 3 WHERE key = 'schema_version';
 )sql";
 
 // Read-only inspection. Throws for anything but an empty database or a readable Winnow one.
@@ -182,6 +201,7 @@ void prepare_database(Database& database) {
     database.transaction(Database::Mode::kWrite, [&] {
       if (inspect(database) != FileKind::kOlder) return;
       database.execute_script(kMigrateFrom1);
+      database.execute_script(kMigrateFrom2);
     });
   }
 

@@ -116,6 +116,24 @@ FrozenTrial read_trial_row(const Database& database, const Query& query) {
   return trial;
 }
 
+void read_study_attrs(Database& database, StudyRecord& study) {
+  Query query(database.statement(
+      "SELECT key, value_json FROM study_user_attrs WHERE study_id = ?1 ORDER BY key"));
+  query.bind(1, study.id);
+  while (query.step()) study.user_attrs[query.text(0)] = query.text(1);
+}
+
+void write_study_attr(Database& database, int64_t study_id, std::string_view key,
+                      std::string_view json_value) {
+  Query(database.statement(
+            "INSERT INTO study_user_attrs (study_id, key, value_json) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (study_id, key) DO UPDATE SET value_json = excluded.value_json"))
+      .bind(1, study_id)
+      .bind(2, key)
+      .bind(3, json_value)
+      .run();
+}
+
 StudyRecord read_study_row(const Database& database, const Query& query) {
   StudyRecord study;
   study.id = query.integer(0);
@@ -275,7 +293,9 @@ int64_t SqliteStorage::create_study(const StudyRecord& study) {
         .bind(5, std::string_view(study.sampler))
         .bind(6, study.created_ms != 0 ? study.created_ms : now_ms())
         .run();
-    return database.last_insert_rowid();
+    int64_t id = database.last_insert_rowid();
+    for (const auto& [key, value] : study.user_attrs) write_study_attr(database, id, key, value);
+    return id;
   });
 }
 
@@ -285,7 +305,9 @@ std::optional<StudyRecord> SqliteStorage::find_study(std::string_view name) {
   return database.transaction(Mode::kRead, [&]() -> std::optional<StudyRecord> {
     Query query(database.statement("SELECT " WINNOW_STUDY_COLUMNS " FROM studies WHERE name = ?1"));
     if (!query.bind(1, name).step()) return std::nullopt;
-    return read_study_row(database, query);
+    StudyRecord study = read_study_row(database, query);
+    read_study_attrs(database, study);
+    return study;
   });
 }
 
@@ -297,6 +319,7 @@ std::vector<StudyRecord> SqliteStorage::list_studies() {
     Query query(
         database.statement("SELECT " WINNOW_STUDY_COLUMNS " FROM studies ORDER BY study_id"));
     while (query.step()) studies.push_back(read_study_row(database, query));
+    for (StudyRecord& study : studies) read_study_attrs(database, study);
     return studies;
   });
 }
@@ -329,6 +352,16 @@ bool SqliteStorage::replace_study_space(int64_t study_id, const std::string& exp
   return replaced;
 }
 
+void SqliteStorage::set_study_user_attr(int64_t study_id, std::string_view key,
+                                        std::string_view json_value) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  database.transaction(Mode::kWrite, [&] {
+    require_study(database, study_id);
+    write_study_attr(database, study_id, key, json_value);
+  });
+}
+
 void SqliteStorage::delete_study(int64_t study_id) {
   std::lock_guard lock(mutex_);
   Database& database = *database_;
@@ -343,6 +376,9 @@ void SqliteStorage::delete_study(int64_t study_id) {
           .run();
     }
     Query(database.statement("DELETE FROM trials WHERE study_id = ?1")).bind(1, study_id).run();
+    Query(database.statement("DELETE FROM study_user_attrs WHERE study_id = ?1"))
+        .bind(1, study_id)
+        .run();
     Query(database.statement("DELETE FROM studies WHERE study_id = ?1")).bind(1, study_id).run();
   });
 }

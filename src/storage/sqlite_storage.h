@@ -35,6 +35,8 @@ class SqliteStorage final : public Storage {
   void set_study_space(int64_t study_id, const std::string& space_json) override;
   bool replace_study_space(int64_t study_id, const std::string& expected,
                            const std::string& desired) override;
+  void set_study_user_attr(int64_t study_id, std::string_view key,
+                           std::string_view json_value) override;
   void delete_study(int64_t study_id) override;
   void rename_study(int64_t study_id, std::string_view new_name) override;
   // The value of a PRAGMA on this connection, as text ("synchronous" -> "1"): for diagnostics.

@@ -535,6 +535,15 @@ int Study::recover_orphaned_trials(bool requeue) {
       "interrupted: the winnow process running this trial stopped before it finished");
 }
 
+void Study::set_user_attr(std::string_view key, std::string_view json_value) {
+  if (is_system_attr(key)) {
+    throw Error("study '" + name() + "': user attribute '" + std::string(key) +
+                "': keys starting with '" + std::string(kSystemAttrPrefix) +
+                "' are reserved for Winnow; choose another key");
+  }
+  impl_->storage->set_study_user_attr(impl_->record.id, key, json_value);
+}
+
 int64_t Study::counted_trials() { return impl_->storage->counted_trials(impl_->record.id); }
 
 StudyRecord Study::record() {

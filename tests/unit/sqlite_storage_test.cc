@@ -207,13 +207,14 @@ TEST(SqliteStorage, UpgradesAFileOfSchemaVersionOneInPlace) {
   int64_t study = open_storage(path)->create_study(make_study_record("s"));
   // What version 1 wrote: no constraint table.
   query_file(path, "DROP TABLE trial_constraints");
+  query_file(path, "DROP TABLE study_user_attrs");
   query_file(path, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
   std::unique_ptr<Storage> storage = open_storage(path);
   std::optional<FrozenTrial> trial = storage->create_trial(
       study, {{"x", 0.5}}, TrialState::kRunning, this_process_owner(), 0, std::nullopt);
   storage->finish_trial(trial->id, TrialOutcome{.values = {1.0}, .constraints = {0.25}});
   EXPECT_EQ(storage->trial(trial->id)->constraints, std::vector<double>{0.25});
-  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
 }
 
 TEST(SqliteStorage, DoesNotCreateMissingFolders) {
@@ -237,7 +238,7 @@ TEST(SqliteStorage, AnswersTheQueriesInTheSchemaDocumentation) {
       if (i < 2) storage->finish_trial(trial->id, complete({1.5 - i}));
     }
   }
-  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   EXPECT_EQ(query_file(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_file(path,
                        "SELECT number, state, value FROM trials JOIN trial_values USING (trial_id) "

@@ -295,6 +295,32 @@ TYPED_TEST(StorageContract, DeletesAndRenamesStudies) {
   EXPECT_THROW(this->storage_->delete_study(12345), Error);
 }
 
+TYPED_TEST(StorageContract, KeepsStudyAttributesAndTheSpaceByCompareAndSet) {
+  int64_t study = this->make_study("s");
+  this->storage_->set_study_user_attr(study, "owner", "{\"team\": \"vision\"}");
+  this->storage_->set_study_user_attr(study, "round", "1");
+  this->storage_->set_study_user_attr(study, "round", "2");
+  StudyRecord found = *this->storage_->find_study("s");
+  EXPECT_EQ(found.user_attrs.size(), 2u);
+  EXPECT_EQ(found.user_attrs["round"], "2");
+  EXPECT_EQ(this->storage_->list_studies().front().user_attrs["owner"], "{\"team\": \"vision\"}");
+  EXPECT_THROW(this->storage_->set_study_user_attr(12345, "k", "1"), Error);
+  // A copy made from the record carries the attributes; a deleted study takes them along.
+  StudyRecord copy = found;
+  copy.name = "copy";
+  int64_t copied = this->storage_->create_study(copy);
+  EXPECT_EQ(this->storage_->find_study("copy")->user_attrs["round"], "2");
+  this->storage_->delete_study(copied);
+  int64_t again = this->make_study("copy");
+  EXPECT_TRUE(this->storage_->find_study("copy")->user_attrs.empty());
+  EXPECT_NE(again, copied);
+
+  std::string before = found.space_json;
+  EXPECT_TRUE(this->storage_->replace_study_space(study, before, "{\"params\": []}"));
+  EXPECT_FALSE(this->storage_->replace_study_space(study, before, "{\"params\": [1]}"));
+  EXPECT_EQ(this->storage_->find_study("s")->space_json, "{\"params\": []}");
+}
+
 TYPED_TEST(StorageContract, ReportedStepIsOverwrittenByALaterReport) {
   int64_t study = this->make_study();
   FrozenTrial trial = this->start_trial(study);
