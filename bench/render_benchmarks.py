@@ -109,11 +109,34 @@ def render_comparison(name, options):
     return "\n".join(text) + "\n"
 
 
+def render_with_script(name, options):
+    """script=PATH [args=A,B,...]: the table is what PATH prints for the latest run's records
+    (given as a JSON-lines file), for results a flat comparison cannot show, such as many
+    samplers of two libraries side by side."""
+    import subprocess
+    import tempfile
+
+    records = latest_runs(load(name))
+    args = options.get("args", "").split(",") if options.get("args") else []
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as chosen:
+        for r in records:
+            chosen.write(json.dumps({k: v for k, v in r.items() if k not in STAMP}) + "\n")
+        chosen.flush()
+        output = subprocess.run([sys.executable, os.path.join(ROOT, options["script"]),
+                                 chosen.name, *args], capture_output=True, text=True, check=True)
+    stamps = {r["command"]: r for r in records}
+    text = ["- `%s`: commit `%s`, %s, %s" % (r["command"], r["commit"], r["machine"], r["date"])
+            for r in sorted(stamps.values(), key=lambda r: r["date"])]
+    return "\n".join(text) + "\n\n" + output.stdout.strip() + "\n"
+
+
 def render(spec):
     words = spec.split()
     name, options = words[0], dict(word.split("=", 1) for word in words[1:])
     if "compare" in options:
         return render_comparison(name, options)
+    if "script" in options:
+        return render_with_script(name, options)
     columns = options.pop("columns", "").split(",") if "columns" in options else None
     records = [r for r in load(name) if all(cell(r.get(k)) == v for k, v in options.items())]
     if not records:

@@ -155,6 +155,14 @@ PYBIND11_MODULE(_winnow, m) {
       },
       py::arg("storage"));
   m.def(
+      "study_directions",
+      [](Storage& storage, const std::string& name) -> std::optional<std::vector<std::string>> {
+        std::optional<StudyRecord> record = storage.find_study(name);
+        if (!record) return std::nullopt;
+        return direction_names(record->directions);
+      },
+      py::arg("storage"), py::arg("name"));
+  m.def(
       "study_summaries",
       [](Storage& storage, bool include_best) {
         py::list out;

@@ -125,6 +125,20 @@ def test_options_without_meaning_here_are_refused_with_the_reason():
         winnow.samplers.CmaEsSampler(sigma0=3.0)
     with pytest.raises(ValueError, match="reduction_factor"):
         winnow.pruners.SuccessiveHalvingPruner(reduction_factor=1)
+    with pytest.raises(ValueError, match="floor"):
+        winnow.samplers.TPESampler(consider_magic_clip=False)
+    with pytest.raises(ValueError, match="liveness"):
+        winnow.storages.RDBStorage("sqlite:///x.db", heartbeat_interval=60)
+    with pytest.raises(ValueError, match="SQLite"):
+        winnow.create_study(storage="postgresql://db/winnow")
+
+
+def test_cma_es_starts_from_x0():
+    sampler = winnow.samplers.CmaEsSampler(x0={"x": 1.5, "y": -2.0}, seed=3)
+    study = winnow.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2 + t.suggest_float("y", -5, 5) ** 2,
+                   n_trials=3)
+    assert study.trials[0].params == {"x": 1.5, "y": -2.0}
 
 
 def test_grid_sampler_takes_every_combination_once_then_stops():

@@ -100,6 +100,9 @@ class TPESampler(BaseSampler):
                     "natively (tpe.cc); a Python callable cannot be called there")
         if weights is not None:
             _refuse("TPESampler", "weights", "observation weights are computed natively")
+        if not consider_magic_clip:
+            _refuse("TPESampler", "consider_magic_clip=False", "the bandwidths always have a "
+                    "floor here (TPE's min_bandwidth), which is what the magic clip is")
         self._set("prior_weight", prior_weight)
         self._set("consider_endpoints", consider_endpoints)
         self._set("n_startup", n_startup_trials)
@@ -124,12 +127,15 @@ class CmaEsSampler(BaseSampler):
                  use_separable_cma: bool = False, source_trials: Any = None,
                  with_margin: bool = False, **kwargs: Any) -> None:
         super().__init__("cmaes", seed)
-        if x0 is not None:
-            # The mean starts at the centre of the space, or (warm start) at the best trials;
-            # an enqueued x0 is the way to start there.
-            self._x0 = dict(x0)
-        else:
-            self._x0 = None
+        # x0 is queued as the study's first trial: CMA-ES warm-starts its mean from the best
+        # trials so far, so it starts there once x0 is the best.
+        self._x0 = dict(x0) if x0 is not None else None
+        if independent_sampler is not None:
+            _refuse("CmaEsSampler", "independent_sampler", "a parameter first seen in a trial "
+                    "is drawn uniformly; later trials model it with the others")
+        if consider_pruned_trials or inc_popsize != 2:
+            _refuse("CmaEsSampler", "consider_pruned_trials/inc_popsize", "CMA-ES learns from "
+                    "complete trials, and IPOP doubles the population at each restart")
         if sigma0 is not None:
             if not 0 < sigma0 <= 1:
                 _refuse("CmaEsSampler", "sigma0", "Winnow's CMA-ES works in the unit cube, so "
@@ -150,6 +156,9 @@ class GPSampler(BaseSampler):
     def __init__(self, *, seed: Optional[int] = None, independent_sampler: Any = None,
                  n_startup_trials: int = _UNSET, deterministic_objective: bool = _UNSET) -> None:
         super().__init__("gp", seed)
+        if independent_sampler is not None:
+            _refuse("GPSampler", "independent_sampler", "a parameter first seen in a trial is "
+                    "drawn uniformly; later trials model it with the others")
         self._set("n_startup", n_startup_trials)
         self._set("deterministic", deterministic_objective)
 

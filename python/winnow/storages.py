@@ -14,6 +14,12 @@ class RDBStorage:
                  *, heartbeat_interval: Any = None, grace_period: Any = None,
                  failed_trial_callback: Any = None, skip_table_creation: bool = False) -> None:
         _storage_url(url)  # refuses what cannot be opened, now rather than at create_study
+        if heartbeat_interval is not None or failed_trial_callback is not None:
+            raise ValueError("RDBStorage: heartbeats are not needed here: a trial left running "
+                             "by a process that is gone is found by the process's liveness and "
+                             "failed as interrupted when the study is next opened")
+        # engine_kwargs, skip_compatibility_check, skip_table_creation: SQLAlchemy's; an SQLite
+        # file needs none of them.
         self.url = url
 
 

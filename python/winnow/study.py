@@ -598,6 +598,9 @@ def create_study(*, storage: Any = None, sampler: Any = None, pruner: Any = None
                            space._native() if space is not None else None)
     for note in native.notes:
         _logger.info(note)
+    x0 = getattr(sampler, "_x0", None)
+    if x0 and native.counted_trials() == 0:
+        native.enqueue(x0, True)
     # Trials left running by a process that is gone (killed, or stopped mid-trial) are failed
     # as interrupted: they do not count, and the study resumes.
     recovered = native.recover_orphaned_trials(False)
@@ -618,17 +621,9 @@ def load_study(*, study_name: Optional[str], storage: Any, sampler: Any = None,
     if study_name not in names:
         raise KeyError(f"Record does not exist: no study '{study_name}' in "
                        f"{native_storage.url}")
-    # The stored directions are the study's: read them from its summary.
-    dirs = _stored_directions(native_storage, study_name)
+    dirs = _winnow.study_directions(native_storage, study_name)
     return create_study(storage=storage, sampler=sampler, pruner=pruner,
                         study_name=study_name, directions=dirs, load_if_exists=True)
-
-
-def _stored_directions(native_storage: Any, name: str) -> List[str]:
-    for summary in _winnow.study_summaries(native_storage):
-        if summary["name"] == name:
-            return summary["directions"]
-    raise KeyError(name)
 
 
 def delete_study(*, study_name: str, storage: Any) -> None:
