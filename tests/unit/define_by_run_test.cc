@@ -82,7 +82,7 @@ TEST(DefineByRun, AParameterKeepsOneDefinitionAndBothAreNamed) {
 }
 
 TEST(DefineByRun, ProcessesSeeEachOthersParametersThroughTheStoredSpace) {
-  TempDir folder;
+  storage_test::TempDir folder;
   std::string url = folder.path() + "/s.db";
   Study first = dbr_study(open_storage(url), "tpe");
   Study second = dbr_study(open_storage(url), "tpe");

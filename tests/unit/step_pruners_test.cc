@@ -5,6 +5,8 @@
 // and thresholds.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "winnow/error.h"
 #include "winnow/storage.h"
 #include "winnow/study.h"
