@@ -254,6 +254,13 @@ PYBIND11_MODULE(_winnow, m) {
             return PyTrial{std::move(*trial), std::move(owner), std::move(grid), {}};
           },
           py::arg("owner"), py::arg("grid"))
+      .def(
+          "tell_value",
+          [](PyStudy& self, PyTrial& trial, double value) {
+            py::gil_scoped_release release;
+            self.study->tell(trial.trial, value);
+          },
+          py::arg("trial"), py::arg("value"))
       .def("tell", &tell, py::arg("trial"), py::arg("state"), py::arg("values"),
            py::arg("constraints"), py::arg("failure_reason"), py::arg("interrupted"))
       .def(
