@@ -311,9 +311,8 @@ TYPED_TEST(StorageContract, KeepsStudyAttributesAndTheSpaceByCompareAndSet) {
   int64_t copied = this->storage_->create_study(copy);
   EXPECT_EQ(this->storage_->find_study("copy")->user_attrs["round"], "2");
   this->storage_->delete_study(copied);
-  int64_t again = this->make_study("copy");
+  this->make_study("copy");  // SQLite may give it the deleted study's id: no attribute carries over
   EXPECT_TRUE(this->storage_->find_study("copy")->user_attrs.empty());
-  EXPECT_NE(again, copied);
 
   std::string before = found.space_json;
   EXPECT_TRUE(this->storage_->replace_study_space(study, before, "{\"params\": []}"));
