@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <optional>
+#include <vector>
 
 #include "native/convert.h"
 #include "winnow/error.h"
@@ -54,6 +55,104 @@ ParamValue suggest(PyTrial& self, const ParamSpec& spec) {
   return self.trial.suggest(spec);
 }
 
+double suggest_float(PyTrial& self, const std::string& name, double low, double high,
+                     std::optional<double> step, bool log) {
+  check_grid(self, name);
+  if (step) {
+    if (log) {
+      throw py::value_error("parameter '" + name + "': step cannot be combined with log=True");
+    }
+    high = fit_to_step(name, low, high, *step);
+  }
+  if (low == high) return low;  // one value: nothing to search
+  return *as_number(suggest(self, range_spec(name, ParamKind::kFloat, low, high, step, log)));
+}
+
+int64_t suggest_int(PyTrial& self, const std::string& name, int64_t low, int64_t high,
+                    int64_t step, bool log) {
+  check_grid(self, name);
+  std::optional<double> grid;
+  if (step != 1) {
+    if (log) {
+      throw py::value_error("parameter '" + name + "': step cannot be combined with log=True");
+    }
+    high = static_cast<int64_t>(fit_to_step(name, static_cast<double>(low),
+                                            static_cast<double>(high), static_cast<double>(step)));
+    grid = static_cast<double>(step);
+  }
+  if (low == high) return low;
+  ParamValue value = suggest(self, range_spec(name, ParamKind::kInt, static_cast<double>(low),
+                                              static_cast<double>(high), grid, log));
+  return std::get<int64_t>(value);
+}
+
+// suggest_float through CPython's vectorcall protocol: an objective calls it for every
+// parameter of every trial, and pybind11's general dispatcher costs as much as the engine's
+// work here. The common call shapes (name, low, high[, step=..., log=...]) are parsed here; any
+// other shape goes to the pybind11 method, which reports argument errors as usual.
+PyObject* g_error_type = nullptr;       // winnow._winnow.Error
+PyObject* g_slow_suggest_float = nullptr;  // the pybind11 method, for other call shapes
+
+PyObject* fast_suggest_float(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                             PyObject* kwnames) {
+  auto fall_back = [&]() -> PyObject* {
+    std::vector<PyObject*> all{self};
+    Py_ssize_t n_kw = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nargs + n_kw; ++i) all.push_back(args[i]);
+    return PyObject_Vectorcall(g_slow_suggest_float, all.data(), nargs + 1, kwnames);
+  };
+  if (nargs != 3 || !PyUnicode_Check(args[0])) return fall_back();
+  std::optional<double> step;
+  bool log = false;
+  if (kwnames != nullptr) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); ++i) {
+      PyObject* key = PyTuple_GET_ITEM(kwnames, i);
+      PyObject* value = args[nargs + i];
+      if (PyUnicode_CompareWithASCIIString(key, "step") == 0) {
+        if (value != Py_None) {
+          double parsed = PyFloat_AsDouble(value);
+          if (parsed == -1.0 && PyErr_Occurred()) return nullptr;
+          step = parsed;
+        }
+      } else if (PyUnicode_CompareWithASCIIString(key, "log") == 0) {
+        int truth = PyObject_IsTrue(value);
+        if (truth < 0) return nullptr;
+        log = truth == 1;
+      } else {
+        return fall_back();
+      }
+    }
+  }
+  double low = PyFloat_AsDouble(args[1]);
+  if (low == -1.0 && PyErr_Occurred()) return nullptr;
+  double high = PyFloat_AsDouble(args[2]);
+  if (high == -1.0 && PyErr_Occurred()) return nullptr;
+  Py_ssize_t size = 0;
+  const char* text = PyUnicode_AsUTF8AndSize(args[0], &size);
+  if (text == nullptr) return nullptr;
+  try {
+    PyTrial& trial = py::handle(self).cast<PyTrial&>();
+    double value = suggest_float(trial, std::string(text, static_cast<size_t>(size)), low, high,
+                                 step, log);
+    return PyFloat_FromDouble(value);
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (const py::builtin_exception& error) {
+    error.set_error();
+  } catch (const Error& error) {
+    PyErr_SetString(g_error_type, error.what());
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  }
+  return nullptr;
+}
+
+PyMethodDef g_fast_suggest_float = {
+    "suggest_float", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&fast_suggest_float)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "suggest_float(name, low, high, *, step=None, log=False): a float in [low, high], on a log "
+    "scale or a grid of `step` (Optuna's signature)."};
+
 }  // namespace
 
 void bind_trial(py::module_& m) {
@@ -64,49 +163,12 @@ void bind_trial(py::module_& m) {
       .def_property_readonly("_start_ms",
                              [](const PyTrial& t) { return t.trial.record().start_time_ms; })
       .def_property_readonly("_nones", [](const PyTrial& t) { return t.nones; })
-      .def(
-          "suggest_float",
-          [](PyTrial& self, const std::string& name, double low, double high,
-             std::optional<double> step, bool log) {
-            check_grid(self, name);
-            if (step) {
-              if (log) {
-                throw py::value_error("parameter '" + name +
-                                      "': step cannot be combined with log=True");
-              }
-              high = fit_to_step(name, low, high, *step);
-            }
-            if (low == high) return low;  // one value: nothing to search
-            return *as_number(
-                suggest(self, range_spec(name, ParamKind::kFloat, low, high, step, log)));
-          },
-          py::arg("name"), py::arg("low"), py::arg("high"), py::kw_only(),
-          py::arg("step") = py::none(), py::arg("log") = false,
-          "A float in [low, high], on a log scale or a grid of `step` (Optuna's signature).")
-      .def(
-          "suggest_int",
-          [](PyTrial& self, const std::string& name, int64_t low, int64_t high, int64_t step,
-             bool log) {
-            check_grid(self, name);
-            std::optional<double> grid;
-            if (step != 1) {
-              if (log) {
-                throw py::value_error("parameter '" + name +
-                                      "': step cannot be combined with log=True");
-              }
-              high = static_cast<int64_t>(fit_to_step(name, static_cast<double>(low),
-                                                      static_cast<double>(high),
-                                                      static_cast<double>(step)));
-              grid = static_cast<double>(step);
-            }
-            if (low == high) return low;
-            ParamValue value =
-                suggest(self, range_spec(name, ParamKind::kInt, static_cast<double>(low),
-                                         static_cast<double>(high), grid, log));
-            return std::get<int64_t>(value);
-          },
-          py::arg("name"), py::arg("low"), py::arg("high"), py::arg("step") = 1,
-          py::arg("log") = false, "An int in [low, high] (Optuna's signature).")
+      .def("suggest_float", &suggest_float, py::arg("name"), py::arg("low"), py::arg("high"),
+           py::kw_only(), py::arg("step") = py::none(), py::arg("log") = false,
+           "A float in [low, high], on a log scale or a grid of `step` (Optuna's signature).")
+      .def("suggest_int", &suggest_int, py::arg("name"), py::arg("low"), py::arg("high"),
+           py::arg("step") = 1, py::arg("log") = false,
+           "An int in [low, high] (Optuna's signature).")
       .def(
           "suggest_categorical",
           [](PyTrial& self, const std::string& name, const py::sequence& choices) {
@@ -170,6 +232,17 @@ void bind_trial(py::module_& m) {
                                return out;
                              })
       .def("_record", [](const PyTrial& self) { return trial_to_python(self.trial.record()); });
+
+  // The fast suggest_float replaces the pybind11 one, which stays for other call shapes.
+  py::object type = m.attr("Trial");
+  g_error_type = m.attr("Error").ptr();
+  Py_INCREF(g_error_type);
+  g_slow_suggest_float = type.attr("suggest_float").ptr();
+  Py_INCREF(g_slow_suggest_float);
+  PyObject* fast = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(type.ptr()),
+                                     &g_fast_suggest_float);
+  if (fast == nullptr) throw py::error_already_set();
+  type.attr("suggest_float") = py::reinterpret_steal<py::object>(fast);
 }
 
 }  // namespace winnow::python

@@ -140,3 +140,23 @@ def test_processes_with_one_seed_never_repeat_a_configuration(tmp_path):
     configs = [(t.params["x"], t.params["k"]) for t in study.trials]
     assert len(configs) == 120
     assert len(set(configs)) == 120
+
+
+def test_suggest_float_takes_every_call_shape_and_reports_bad_arguments():
+    trial = winnow.create_study().ask()
+    assert 0 <= trial.suggest_float("a", 0, 1) <= 1
+    assert 1e-3 <= trial.suggest_float("b", 1e-3, 1.0, log=True) <= 1.0
+    assert trial.suggest_float("c", 0, 1, step=0.25) in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert 0 <= trial.suggest_float(name="d", low=0, high=2) <= 2
+    assert trial.suggest_float("e", 3, 3) == 3.0
+    with pytest.raises(TypeError):
+        trial.suggest_float(3, 0, 1)
+    with pytest.raises(TypeError):
+        trial.suggest_float("f", "low", 1)
+    with pytest.raises(TypeError):
+        trial.suggest_float("g", 0, 1, 0.5)  # step is keyword-only, as in Optuna
+    with pytest.raises(ValueError, match="step cannot be combined with log"):
+        trial.suggest_float("h", 0.1, 1, step=0.1, log=True)
+    with pytest.raises(ValueError, match="less than high"):
+        trial.suggest_float("i", 1.0, 0.0)
+    assert set(trial.params) == {"a", "b", "c", "d"}
