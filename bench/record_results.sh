@@ -28,7 +28,8 @@ if [[ -n ${RESULTS_COMMIT:-} ]]; then
   commit=$(git rev-parse --short=12 "$RESULTS_COMMIT")
 else
   commit=$(git rev-parse --short=12 HEAD)
-  if ! git diff --quiet HEAD -- 2>/dev/null; then commit="$commit+dirty"; fi
+  # Results files written by earlier runs of a session do not make the measured code dirty.
+  if ! git diff --quiet HEAD -- . ':!bench/results' 2>/dev/null; then commit="$commit+dirty"; fi
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 machine="$cpu, $(nproc) cores, $(uname -sr)"
