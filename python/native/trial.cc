@@ -147,6 +147,76 @@ PyObject* fast_suggest_float(PyObject* self, PyObject* const* args, Py_ssize_t n
   return nullptr;
 }
 
+PyObject* g_slow_suggest_int = nullptr;
+
+// suggest_int(name, low, high, step=1, log=False), the same way.
+PyObject* fast_suggest_int(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                           PyObject* kwnames) {
+  auto fall_back = [&]() -> PyObject* {
+    std::vector<PyObject*> all{self};
+    Py_ssize_t n_kw = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nargs + n_kw; ++i) all.push_back(args[i]);
+    return PyObject_Vectorcall(g_slow_suggest_int, all.data(), nargs + 1, kwnames);
+  };
+  if (nargs < 3 || nargs > 5 || !PyUnicode_Check(args[0]) || !PyLong_Check(args[1]) ||
+      !PyLong_Check(args[2])) {
+    return fall_back();
+  }
+  PyObject* step_object = nargs > 3 ? args[3] : nullptr;
+  PyObject* log_object = nargs > 4 ? args[4] : nullptr;
+  if (kwnames != nullptr) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); ++i) {
+      PyObject* key = PyTuple_GET_ITEM(kwnames, i);
+      if (PyUnicode_CompareWithASCIIString(key, "step") == 0 && step_object == nullptr) {
+        step_object = args[nargs + i];
+      } else if (PyUnicode_CompareWithASCIIString(key, "log") == 0 && log_object == nullptr) {
+        log_object = args[nargs + i];
+      } else {
+        return fall_back();
+      }
+    }
+  }
+  if (step_object != nullptr && !PyLong_Check(step_object)) return fall_back();
+  long long low = PyLong_AsLongLong(args[1]);
+  if (low == -1 && PyErr_Occurred()) return nullptr;
+  long long high = PyLong_AsLongLong(args[2]);
+  if (high == -1 && PyErr_Occurred()) return nullptr;
+  long long step = 1;
+  if (step_object != nullptr) {
+    step = PyLong_AsLongLong(step_object);
+    if (step == -1 && PyErr_Occurred()) return nullptr;
+  }
+  bool log = false;
+  if (log_object != nullptr) {
+    int truth = PyObject_IsTrue(log_object);
+    if (truth < 0) return nullptr;
+    log = truth == 1;
+  }
+  Py_ssize_t size = 0;
+  const char* text = PyUnicode_AsUTF8AndSize(args[0], &size);
+  if (text == nullptr) return nullptr;
+  try {
+    PyTrial& trial = py::handle(self).cast<PyTrial&>();
+    return PyLong_FromLongLong(suggest_int(trial, std::string(text, static_cast<size_t>(size)),
+                                           low, high, step, log));
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (const py::builtin_exception& error) {
+    error.set_error();
+  } catch (const Error& error) {
+    PyErr_SetString(g_error_type, error.what());
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  }
+  return nullptr;
+}
+
+PyMethodDef g_fast_suggest_int = {
+    "suggest_int", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&fast_suggest_int)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "suggest_int(name, low, high, step=1, log=False): an int in [low, high] (Optuna's "
+    "signature)."};
+
 PyMethodDef g_fast_suggest_float = {
     "suggest_float", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&fast_suggest_float)),
     METH_FASTCALL | METH_KEYWORDS,
@@ -233,7 +303,8 @@ void bind_trial(py::module_& m) {
                              })
       .def("_record", [](const PyTrial& self) { return trial_to_python(self.trial.record()); });
 
-  // The fast suggest_float replaces the pybind11 one, which stays for other call shapes.
+  // The fast suggest_float and suggest_int replace the pybind11 ones, which stay for other
+  // call shapes.
   py::object type = m.attr("Trial");
   g_error_type = m.attr("Error").ptr();
   Py_INCREF(g_error_type);
@@ -243,6 +314,11 @@ void bind_trial(py::module_& m) {
                                      &g_fast_suggest_float);
   if (fast == nullptr) throw py::error_already_set();
   type.attr("suggest_float") = py::reinterpret_steal<py::object>(fast);
+  g_slow_suggest_int = type.attr("suggest_int").ptr();
+  Py_INCREF(g_slow_suggest_int);
+  fast = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(type.ptr()), &g_fast_suggest_int);
+  if (fast == nullptr) throw py::error_already_set();
+  type.attr("suggest_int") = py::reinterpret_steal<py::object>(fast);
 }
 
 }  // namespace winnow::python

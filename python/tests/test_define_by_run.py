@@ -160,3 +160,20 @@ def test_suggest_float_takes_every_call_shape_and_reports_bad_arguments():
     with pytest.raises(ValueError, match="less than high"):
         trial.suggest_float("i", 1.0, 0.0)
     assert set(trial.params) == {"a", "b", "c", "d"}
+
+
+def test_suggest_int_takes_every_call_shape_and_reports_bad_arguments():
+    trial = winnow.create_study().ask()
+    assert 1 <= trial.suggest_int("a", 1, 9) <= 9
+    assert trial.suggest_int("b", 0, 10, 5) in (0, 5, 10)  # step may be positional
+    assert trial.suggest_int("c", 0, 10, step=2) % 2 == 0
+    assert 1 <= trial.suggest_int("d", 1, 1000, log=True) <= 1000
+    assert 1 <= trial.suggest_int(name="e", low=1, high=3) <= 3
+    assert trial.suggest_int("f", 4, 4) == 4
+    with pytest.raises(TypeError):
+        trial.suggest_int("g", 0.5, 3)
+    with pytest.raises(ValueError, match="step cannot be combined with log"):
+        trial.suggest_int("h", 1, 9, step=2, log=True)
+    with pytest.raises(ValueError, match="'a'"):
+        trial.suggest_int("a", 1, 10)
+    assert isinstance(trial.suggest_int("a", 1, 9), int)
