@@ -5,7 +5,6 @@ the working directory, ``sqlite:////abs/tune.db`` is absolute; a plain path mean
 and ``None`` keeps the study in memory. The file is the one ``winnow show tune.db`` reads.
 """
 
-import copy
 import enum
 import gc
 import json
@@ -22,7 +21,7 @@ from winnow import logging as _wlogging
 from winnow import pruners as _pruners
 from winnow import samplers as _samplers
 from winnow.exceptions import DuplicatedStudyError, TrialPruned
-from winnow.trial import (_STATE_FROM_NATIVE, FrozenTrial, Trial, TrialState)
+from winnow.trial import FrozenTrial, Trial, TrialState
 
 _logger = _wlogging.get_logger("winnow")
 

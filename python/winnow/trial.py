@@ -11,7 +11,7 @@ import datetime
 import enum
 import json
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence
 
 from winnow import _winnow
 from winnow import distributions as _dist
@@ -296,5 +296,3 @@ Trial.suggest_discrete_uniform = _suggest_discrete_uniform
 Trial.set_system_attr = _set_system_attr
 Trial.__repr__ = _trial_repr
 
-
-_Number = Union[int, float]
