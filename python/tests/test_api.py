@@ -1,9 +1,6 @@
 """The rest of the Optuna surface: threads, failures, Ctrl-C, samplers and pruners with their
 options, grid search, study functions, data frames, study files and declared spaces."""
 
-import os
-import signal
-import subprocess
 import threading
 import time
 

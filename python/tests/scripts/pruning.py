@@ -3,7 +3,7 @@ defined by the configurations, so both libraries must prune the same ones."""
 
 import sys
 
-from common import LIBRARY, emit, optuna, states
+from common import emit, optuna, states
 
 kind = sys.argv[2] if len(sys.argv) > 2 else "median"
 
