@@ -236,7 +236,6 @@ PYBIND11_MODULE(_winnow, m) {
                                return direction_names(s.study->options().directions);
                              })
       .def_property_readonly("notes", [](const PyStudy& s) { return s.study->notes(); })
-      .def("created_ms", [](PyStudy& s) { return s.study->record().created_ms; })
       .def("user_attrs", [](PyStudy& s) { return s.study->record().user_attrs; })
       .def("set_user_attr",
            [](PyStudy& s, const std::string& key, const std::string& json_value) {
@@ -336,12 +335,7 @@ PYBIND11_MODULE(_winnow, m) {
            [](PyStudy& self, bool requeue) {
              py::gil_scoped_release release;
              return self.study->recover_orphaned_trials(requeue);
-           })
-      .def("report", [](PyStudy& self) {
-        StudyRecord record = self.study->record();
-        std::vector<FrozenTrial> trials = self.study->trials();
-        return study_report(record, trials, 10);
-      });
+           });
 
   py::class_<StudyFile>(m, "StudyFile")
       .def_readonly("path", &StudyFile::path)

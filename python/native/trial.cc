@@ -93,14 +93,40 @@ int64_t suggest_int(PyTrial& self, const std::string& name, int64_t low, int64_t
 PyObject* g_error_type = nullptr;       // winnow._winnow.Error
 PyObject* g_slow_suggest_float = nullptr;  // the pybind11 method, for other call shapes
 
+// The pybind11 method `slow`, for call shapes the fast paths below do not parse.
+PyObject* call_slow(PyObject* slow, PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                    PyObject* kwnames) {
+  std::vector<PyObject*> all{self};
+  Py_ssize_t n_kw = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t i = 0; i < nargs + n_kw; ++i) all.push_back(args[i]);
+  return PyObject_Vectorcall(slow, all.data(), nargs + 1, kwnames);
+}
+
+// Runs `suggest(trial, name)` for a fast path, turning C++ exceptions into Python ones as the
+// pybind11 methods would; nullptr with the Python error set on failure.
+template <typename Suggest>
+PyObject* run_fast(PyObject* self, PyObject* name, Suggest suggest) {
+  Py_ssize_t size = 0;
+  const char* text = PyUnicode_AsUTF8AndSize(name, &size);
+  if (text == nullptr) return nullptr;
+  try {
+    PyTrial& trial = py::handle(self).cast<PyTrial&>();
+    return suggest(trial, std::string(text, static_cast<size_t>(size)));
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (const py::builtin_exception& error) {
+    error.set_error();
+  } catch (const Error& error) {
+    PyErr_SetString(g_error_type, error.what());
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  }
+  return nullptr;
+}
+
 PyObject* fast_suggest_float(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                              PyObject* kwnames) {
-  auto fall_back = [&]() -> PyObject* {
-    std::vector<PyObject*> all{self};
-    Py_ssize_t n_kw = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
-    for (Py_ssize_t i = 0; i < nargs + n_kw; ++i) all.push_back(args[i]);
-    return PyObject_Vectorcall(g_slow_suggest_float, all.data(), nargs + 1, kwnames);
-  };
+  auto fall_back = [&] { return call_slow(g_slow_suggest_float, self, args, nargs, kwnames); };
   if (nargs != 3 || !PyUnicode_Check(args[0])) return fall_back();
   std::optional<double> step;
   bool log = false;
@@ -127,24 +153,9 @@ PyObject* fast_suggest_float(PyObject* self, PyObject* const* args, Py_ssize_t n
   if (low == -1.0 && PyErr_Occurred()) return nullptr;
   double high = PyFloat_AsDouble(args[2]);
   if (high == -1.0 && PyErr_Occurred()) return nullptr;
-  Py_ssize_t size = 0;
-  const char* text = PyUnicode_AsUTF8AndSize(args[0], &size);
-  if (text == nullptr) return nullptr;
-  try {
-    PyTrial& trial = py::handle(self).cast<PyTrial&>();
-    double value = suggest_float(trial, std::string(text, static_cast<size_t>(size)), low, high,
-                                 step, log);
-    return PyFloat_FromDouble(value);
-  } catch (py::error_already_set& error) {
-    error.restore();
-  } catch (const py::builtin_exception& error) {
-    error.set_error();
-  } catch (const Error& error) {
-    PyErr_SetString(g_error_type, error.what());
-  } catch (const std::exception& error) {
-    PyErr_SetString(PyExc_RuntimeError, error.what());
-  }
-  return nullptr;
+  return run_fast(self, args[0], [&](PyTrial& trial, const std::string& name) {
+    return PyFloat_FromDouble(suggest_float(trial, name, low, high, step, log));
+  });
 }
 
 PyObject* g_slow_suggest_int = nullptr;
@@ -152,12 +163,7 @@ PyObject* g_slow_suggest_int = nullptr;
 // suggest_int(name, low, high, step=1, log=False), the same way.
 PyObject* fast_suggest_int(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                            PyObject* kwnames) {
-  auto fall_back = [&]() -> PyObject* {
-    std::vector<PyObject*> all{self};
-    Py_ssize_t n_kw = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
-    for (Py_ssize_t i = 0; i < nargs + n_kw; ++i) all.push_back(args[i]);
-    return PyObject_Vectorcall(g_slow_suggest_int, all.data(), nargs + 1, kwnames);
-  };
+  auto fall_back = [&] { return call_slow(g_slow_suggest_int, self, args, nargs, kwnames); };
   if (nargs < 3 || nargs > 5 || !PyUnicode_Check(args[0]) || !PyLong_Check(args[1]) ||
       !PyLong_Check(args[2])) {
     return fall_back();
@@ -192,23 +198,9 @@ PyObject* fast_suggest_int(PyObject* self, PyObject* const* args, Py_ssize_t nar
     if (truth < 0) return nullptr;
     log = truth == 1;
   }
-  Py_ssize_t size = 0;
-  const char* text = PyUnicode_AsUTF8AndSize(args[0], &size);
-  if (text == nullptr) return nullptr;
-  try {
-    PyTrial& trial = py::handle(self).cast<PyTrial&>();
-    return PyLong_FromLongLong(suggest_int(trial, std::string(text, static_cast<size_t>(size)),
-                                           low, high, step, log));
-  } catch (py::error_already_set& error) {
-    error.restore();
-  } catch (const py::builtin_exception& error) {
-    error.set_error();
-  } catch (const Error& error) {
-    PyErr_SetString(g_error_type, error.what());
-  } catch (const std::exception& error) {
-    PyErr_SetString(PyExc_RuntimeError, error.what());
-  }
-  return nullptr;
+  return run_fast(self, args[0], [&](PyTrial& trial, const std::string& name) {
+    return PyLong_FromLongLong(suggest_int(trial, name, low, high, step, log));
+  });
 }
 
 PyMethodDef g_fast_suggest_int = {

@@ -246,8 +246,9 @@ class Study:
         live = self._live_trial(trial)
         if live is None:
             number = trial.number if isinstance(trial, Trial) else trial
-            if skip_if_finished and self._native.trial(number) is not None:
-                return FrozenTrial._from_native(self._native.trial(number), self._space())
+            stored = self._native.trial(number) if skip_if_finished else None
+            if stored is not None:
+                return FrozenTrial._from_native(stored, self._space())
             raise ValueError(f"tell: trial {number} is not running in study "
                              f"'{self.study_name}'")
         self._finish(live, values, state, "", False, skip_if_finished)
