@@ -24,5 +24,6 @@ Command add_tell_command(CLI::App& app);
 Command add_delete_command(CLI::App& app);
 Command add_rename_command(CLI::App& app);
 Command add_copy_command(CLI::App& app);
+Command add_automl_command(CLI::App& app);
 
 }  // namespace winnow::cli

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
       "  winnow show study.db                    best trials and a leaderboard\n"
       "  winnow studies study.db                 every study of a storage\n"
       "  winnow export --storage study.db --study quickstart --format csv\n"
+      "  winnow automl fit train.csv --target class --time-limit 10m --out model.winnow\n"
       "Run 'winnow help COMMAND' for the options of a command.");
   std::vector<std::pair<std::string, winnow::cli::Command>> named = {
       {"run", winnow::cli::add_run_command(app, false)},
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
       {"delete", winnow::cli::add_delete_command(app)},
       {"rename", winnow::cli::add_rename_command(app)},
       {"copy", winnow::cli::add_copy_command(app)},
+      {"automl", winnow::cli::add_automl_command(app)},
   };
   const std::vector<std::string> commands = subcommand_names(app);
 

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+# Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+"""Summarises the AutoML benchmark's JSON lines (run_all.sh, baselines.py, run_winnow.py) as
+markdown, one section per time limit:
+
+  1. per dataset (rows) and method (columns): the metric's mean over the outer folds that
+     succeeded ("n/m" after it when only n of m folds did; "fail" when none did);
+  2. per method: mean rank over datasets (1 = best; ranks of a dataset compare the methods' fold
+     means, ties share the mean rank, a method with no result on a dataset ranks last there), the
+     datasets it won, runs ok / runs, whether the time limit held (max and median of fit seconds /
+     limit, runs over the limit by more than 5%), and peak RSS (max and median MB, per process:
+     each method's own process, Winnow's fit process).
+
+When a (method, dataset, fold, limit) was run more than once, the last line wins.
+
+  /usr/bin/python3 bench/automl/summarize.py bench/results/automl.jsonl
+"""
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+HIGHER_IS_BETTER = {"auc": True, "logloss": False, "rmse": False}
+METHOD_ORDER = ["winnow", "xgb_optuna", "hgb", "rf", "linear"]
+OVER_LIMIT = 1.05
+
+
+def load(paths):
+    runs = {}
+    for path in paths:
+        with open(path) as f:
+            for number, line in enumerate(f, 1):
+                line = line.strip()
+                if not line.startswith("{"):
+                    continue
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError:
+                    print(f"{path}:{number}: not JSON, skipped", file=sys.stderr)
+                    continue
+                key = (r["time_limit_s"], r["dataset"], r["method"], r["fold"])
+                runs[key] = r
+    return list(runs.values())
+
+
+def ranks(values, higher_is_better):
+    """Average ranks (1 = best) of a {method: value or None} mapping; None ranks last."""
+    present = sorted((v if not higher_is_better else -v, m) for m, v in values.items() if v is not None)
+    result, i = {}, 0
+    while i < len(present):
+        j = i
+        while j + 1 < len(present) and present[j + 1][0] == present[i][0]:
+            j += 1
+        for k in range(i, j + 1):
+            result[present[k][1]] = (i + j) / 2 + 1
+        i = j + 1
+    missing = [m for m, v in values.items() if v is None]
+    for m in missing:
+        result[m] = len(present) + (len(missing) + 1) / 2
+    return result
+
+
+def fmt(value):
+    if value is None:
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def section(limit, runs):
+    methods = sorted({r["method"] for r in runs}, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else 99, m))
+    by_cell = defaultdict(list)
+    for r in runs:
+        by_cell[(r["dataset"], r["method"])].append(r)
+    datasets = sorted({r["dataset"] for r in runs})
+
+    print(f"\n## Time limit {limit:g} s\n")
+    print("| dataset | metric | " + " | ".join(methods) + " |")
+    print("|---|---|" + "---|" * len(methods))
+    rank_sum, wins = defaultdict(float), defaultdict(int)
+    for dataset in datasets:
+        metric = next((r["metric"] for m in methods for r in by_cell[(dataset, m)] if r.get("metric")), None)
+        higher = HIGHER_IS_BETTER.get(metric, False)
+        means, cells = {}, []
+        for m in methods:
+            cell = by_cell[(dataset, m)]
+            ok = [r["value"] for r in cell if r.get("status") == "ok" and r.get("value") is not None]
+            means[m] = statistics.fmean(ok) if ok else None
+            if not cell:
+                cells.append("")
+            elif not ok:
+                cells.append("fail")
+            else:
+                cells.append(fmt(means[m]) + ("" if len(ok) == len(cell) else f" ({len(ok)}/{len(cell)})"))
+        r = ranks(means, higher)
+        for m in methods:
+            rank_sum[m] += r[m]
+        best = [m for m in methods if r[m] == min(r.values()) and means[m] is not None]
+        for m in best:
+            wins[m] += 1
+        cells = [f"**{c}**" if m in best else c for m, c in zip(methods, cells)]
+        arrow = "↑" if higher else "↓"
+        print(f"| {dataset} | {metric or '?'} {arrow} | " + " | ".join(cells) + " |")
+
+    print("\n| method | mean rank | wins | runs ok | fit/limit max | fit/limit median | runs over limit | peak RSS max MB | peak RSS median MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for m in sorted(methods, key=lambda m: rank_sum[m]):
+        mine = [r for r in runs if r["method"] == m]
+        ok = [r for r in mine if r.get("status") == "ok"]
+        ratios = [r["fit_s"] / limit for r in ok if r.get("fit_s") is not None]
+        # A run killed for overrunning counts as over the limit too.
+        over = sum(x > OVER_LIMIT for x in ratios) + sum(r.get("status") == "timeout" for r in mine)
+        rss = [r["peak_rss_mb"] for r in mine if r.get("peak_rss_mb") is not None]
+        print(f"| {m} | {rank_sum[m] / len(datasets):.2f} | {wins[m]} | {len(ok)}/{len(mine)} | "
+              f"{fmt(max(ratios)) if ratios else '–'} | {fmt(statistics.median(ratios)) if ratios else '–'} | "
+              f"{over} | {fmt(max(rss)) if rss else '–'} | {fmt(statistics.median(rss)) if rss else '–'} |")
+    errors = [r for r in runs if r.get("status") != "ok"]
+    if errors:
+        # The last line of the message is the tool's own complaint; the first, the command.
+        lines = [x for x in str(errors[0].get("error", "")).splitlines() if x.strip()] or [""]
+        print(f"\n{len(errors)} failed run(s); first: {errors[0]['method']} on {errors[0]['dataset']} "
+              f"fold {errors[0]['fold']}: {lines[-1][:200]}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", nargs="+", help="JSONL files")
+    args = parser.parse_args()
+    runs = load(args.results)
+    if not runs:
+        sys.exit("no results")
+    commits = sorted({r.get("commit", "?") for r in runs})
+    machines = sorted({r.get("machine", "?") for r in runs})
+    print(f"# AutoML benchmark\n\nCommits: {', '.join(commits)}. Machines: {'; '.join(machines)}.")
+    print("Default baselines ignore the time limit; their fit/limit shows whether they would fit in it.")
+    for limit in sorted({r["time_limit_s"] for r in runs}):
+        section(limit, [r for r in runs if r["time_limit_s"] == limit])
+
+
+if __name__ == "__main__":
+    main()

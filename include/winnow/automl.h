@@ -1,0 +1,130 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Tabular AutoML: from a CSV file to a tuned, ensembled model in one call.
+//
+//   winnow::automl::FitOptions options;
+//   options.target = "class";
+//   options.time_limit_seconds = 600;
+//   winnow::automl::Predictor model = winnow::automl::fit("train.csv", options);
+//   model.save("model.winnow");
+//   winnow::automl::Predictions p = model.predict_csv("test.csv");
+//
+// The search is an ordinary Winnow study (combined algorithm selection and hyperparameter
+// optimisation over preprocessing and model families), its trials scored by cross-validation;
+// the final model is a greedy ensemble of the best trials' fold models (docs/automl.md).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace winnow::automl {
+
+struct FitOptions {
+  // The column to predict. Required.
+  std::string target;
+  // "auto", "binary", "multiclass" or "regression". "auto" infers it from the target: text or
+  // boolean values, or integers with few distinct values, make a classification task.
+  // Default: "auto".
+  std::string task = "auto";
+  // roc_auc, log_loss, accuracy, balanced_accuracy, f1 (classification); rmse, mae, r2
+  // (regression). Default: empty, meaning roc_auc for binary, log_loss for multiclass, rmse for
+  // regression (the AutoML Benchmark's).
+  std::string metric;
+  // Wall-clock limit of the whole fit, search to written model; 0 = none (then `trials` must be
+  // set). Default: 600.
+  double time_limit_seconds = 600;
+  // Trials to run; 0 = until the time limit. With a seed, a trial budget and no time limit, two
+  // fits give identical models. Default: 0.
+  int64_t trials = 0;
+  // Threads; 0 = one per core. Default: 0.
+  int jobs = 0;
+  // Resident memory the fit may use, in bytes; a model that would exceed it is stopped and its
+  // trial recorded as failed. 0 = four fifths of the machine's memory. Default: 0.
+  uint64_t memory_limit_bytes = 0;
+  // Seed of the search, the folds and every model. Default: 0.
+  uint64_t seed = 0;
+  // Storage URL or SQLite path of the study; empty = in memory. With a storage, an
+  // interrupted fit started again with the same data and options resumes its study (the
+  // trials' out-of-fold predictions and fold models are kept beside it, in <path>.automl/).
+  // Default: empty.
+  std::string storage;
+  // Name of the study in the storage. Default: "automl".
+  std::string study_name = "automl";
+  // Sampler spec of the search. Default: "auto".
+  std::string sampler = "auto";
+  // Column types forced by the user, and columns not used at all. Default: none.
+  std::vector<std::string> categorical_columns;
+  std::vector<std::string> numeric_columns;
+  std::vector<std::string> ignored_columns;
+  // CSV delimiter; 0 guesses it. Default: 0.
+  char delimiter = 0;
+  // Only these model families (xgboost, random_forest, extra_trees, linear, knn, mlp, svm);
+  // empty = all that suit the data. Default: empty.
+  std::vector<std::string> models;
+  // Greedy ensemble selection: rounds, and how many of the best trials are candidates.
+  // Default: 25 and 20.
+  int ensemble_rounds = 25;
+  int ensemble_candidates = 20;
+  // Called with a line for people: notes about the data, progress, the final report. A line
+  // starting with '\r' replaces the previous progress line. Default: none (silent).
+  std::function<void(const std::string& line)> log;
+  // Whether progress is a live line (a terminal) rather than one line per event.
+  bool live_progress = false;
+};
+
+// Predictions for the rows of a table, in order.
+struct Predictions {
+  size_t rows = 0;
+  // Classification: the class names, the predicted class of each row and its probabilities
+  // (rows * classes.size(), row-major). Regression: the predicted values.
+  std::vector<std::string> classes;
+  std::vector<std::string> labels;
+  std::vector<float> probabilities;
+  std::vector<double> values;
+};
+
+class Predictor {
+ public:
+  ~Predictor();
+  Predictor(Predictor&&) noexcept;
+  Predictor& operator=(Predictor&&) noexcept;
+
+  // Reads a model file; throws winnow::Error when it is not one, is truncated, or was written
+  // by a newer format.
+  static Predictor load(const std::string& path);
+  // Writes the model file (atomically: a crash leaves the old file or the new one).
+  void save(const std::string& path) const;
+
+  // Predicts the rows of a CSV file. Columns are matched by name: a missing one is an error
+  // naming it; extra ones are ignored, unseen categories and missing cells handled as in
+  // training; `notes` receives what was ignored or changed.
+  Predictions predict_csv(const std::string& path, std::vector<std::string>* notes = nullptr) const;
+  // The metrics of the task (the fit's metric first) on a labelled CSV file.
+  std::vector<std::pair<std::string, double>> evaluate_csv(
+      const std::string& path, std::vector<std::string>* notes = nullptr) const;
+
+  std::string task() const;
+  std::string target() const;
+  std::string metric() const;
+  // What `winnow automl show` prints: data, validation, leaderboard, ensemble, times.
+  std::string report() const;
+  // The same as JSON.
+  std::string summary_json() const;
+
+  struct Impl;
+
+ private:
+  explicit Predictor(std::unique_ptr<Impl> impl);
+  friend Predictor fit(const std::string& csv_path, const FitOptions& options);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Runs the whole fit: reads the CSV file, searches, builds the ensemble. Throws winnow::Error
+// for bad data or options, with the file, line or column it concerns.
+Predictor fit(const std::string& csv_path, const FitOptions& options);
+
+}  // namespace winnow::automl

@@ -1,0 +1,607 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// CSV reading (csv_reader.h) in one pass over the text with no per-cell strings: a Scanner cuts
+// records into string_views (RFC 4180 quoting; only a quoted field with "" or a field after the
+// header is ever copied), and one ColumnBuilder per kept column turns each cell into its final
+// representation at once. An inferred column stays a vector of doubles while every present cell
+// is a number. When the first cell that is not a number arrives, the numbers read so far are
+// frozen and later cells become categorical codes; after the last row, one more scan over just
+// the frozen rows gives those numbers their levels by their original text ("1.50" stays "1.50"),
+// so a categorical column never depends on how doubles print.
+#include "automl/data/csv_reader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "winnow/error.h"
+
+namespace winnow::automl {
+namespace {
+
+constexpr double kMissingNumber = std::numeric_limits<double>::quiet_NaN();
+
+[[noreturn]] void fail_at(const std::string& source, size_t line, const std::string& what) {
+  throw Error(source + ":" + std::to_string(line) + ": " + what);
+}
+
+[[noreturn]] void fail_binary(const std::string& source, size_t line) {
+  fail_at(source, line, "not a CSV text file (binary data)");
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// A cell quoted in a message: long cells are cut so one bad cell cannot flood the terminal.
+std::string quote_cell(std::string_view cell) {
+  constexpr size_t kShown = 40;
+  if (cell.size() <= kShown) return "'" + std::string(cell) + "'";
+  return "'" + std::string(cell.substr(0, kShown)) + "...'";
+}
+
+bool equals_lower(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// Which spelling family a boolean cell belongs to (0 true/false, 1 yes/no, 2 t/f), -1 for none.
+// A column mixing families ("true" and "no") is not boolean: it is more likely a set of labels.
+int boolean_family(std::string_view cell, bool& value) {
+  static constexpr std::string_view kTrue[] = {"true", "yes", "t"};
+  static constexpr std::string_view kFalse[] = {"false", "no", "f"};
+  for (int family = 0; family < 3; ++family) {
+    if (equals_lower(cell, kTrue[family])) {
+      value = true;
+      return family;
+    }
+    if (equals_lower(cell, kFalse[family])) {
+      value = false;
+      return family;
+    }
+  }
+  return -1;
+}
+
+// A decimal number with optional sign, surrounding spaces already trimmed. "inf" and "nan" are
+// not numbers here: a column holding them is text, and the missing spellings are checked apart.
+bool parse_number(std::string_view cell, double& value) {
+  const char* begin = cell.data();
+  const char* end = begin + cell.size();
+  if (begin == end) return false;
+  if (*begin == '+') {
+    ++begin;
+    if (begin == end || *begin == '-') return false;
+  }
+  const char* first = *begin == '-' ? begin + 1 : begin;
+  if (first == end || !((*first >= '0' && *first <= '9') || *first == '.')) return false;
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ptr != end) return false;
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars reports underflow too; strtod gives the denormal or zero the text means.
+    std::string copy(begin, end);
+    value = std::strtod(copy.c_str(), nullptr);
+    return std::isfinite(value);
+  }
+  return ec == std::errc();
+}
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
+// Distinct texts in order of first appearance.
+class Levels {
+ public:
+  int32_t code(std::string_view text) {
+    auto found = index_.find(text);
+    if (found != index_.end()) return found->second;
+    if (names_.size() >= static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+      throw Error("a categorical column has more distinct values than can be coded");
+    }
+    auto code = static_cast<int32_t>(names_.size());
+    names_.emplace_back(text);
+    index_.emplace(names_.back(), code);
+    return code;
+  }
+  std::vector<std::string>& names() { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> index_;
+};
+
+// Cuts the text into records of fields. Views point into the text, or into a per-field buffer
+// when a quoted field had to be unescaped; both stay valid until the next call to next().
+class Scanner {
+ public:
+  Scanner(std::string_view text, size_t position, char delimiter, const std::string& source)
+      : text_(text), position_(position), delimiter_(delimiter), source_(source) {}
+
+  // Reads the next record that is not a blank line; false at the end of the text.
+  bool next(std::vector<std::string_view>& fields) {
+    if (!skip_blank_lines()) return false;
+    record_line_ = line_;
+    fields.clear();
+    bool end_of_record = false;
+    while (!end_of_record) fields.push_back(read_field(fields.size(), end_of_record));
+    return true;
+  }
+
+  size_t record_line() const { return record_line_; }
+  size_t position() const { return position_; }
+
+ private:
+  bool is_space(char c) const { return c == ' ' || (c == '\t' && delimiter_ != '\t'); }
+
+  bool skip_blank_lines() {
+    while (true) {
+      size_t p = position_;
+      while (p < text_.size() && (is_space(text_[p]) || text_[p] == '\r')) ++p;
+      if (p == text_.size()) {
+        position_ = p;
+        return false;
+      }
+      if (text_[p] != '\n') return true;
+      position_ = p + 1;
+      ++line_;
+    }
+  }
+
+  std::string_view read_field(size_t index, bool& end_of_record) {
+    size_t p = position_;
+    while (p < text_.size() && is_space(text_[p])) ++p;
+    if (p < text_.size() && text_[p] == '"') return read_quoted(p, index, end_of_record);
+    p = position_;
+    while (p < text_.size()) {
+      auto c = static_cast<unsigned char>(text_[p]);
+      // Everything above '"' except the delimiter is plain text: one test for most bytes.
+      if (c > '"' && c != static_cast<unsigned char>(delimiter_)) {
+        ++p;
+        continue;
+      }
+      if (c == static_cast<unsigned char>(delimiter_) || c == '\n') {
+        std::string_view field = text_.substr(position_, p - position_);
+        position_ = p + 1;
+        end_of_record = c == '\n';
+        if (end_of_record) ++line_;
+        return trim(field);
+      }
+      // A quote inside an unquoted field is text, as most writers and readers treat it.
+      if (c < 0x20 && c != '\t' && c != '\r') fail_binary(source_, line_);
+      ++p;
+    }
+    std::string_view field = text_.substr(position_);
+    position_ = text_.size();
+    end_of_record = true;
+    return trim(field);
+  }
+
+  std::string_view read_quoted(size_t quote, size_t index, bool& end_of_record) {
+    const size_t start_line = line_;
+    size_t p = quote + 1;
+    size_t segment = p;
+    std::string* buffer = nullptr;  // only once a "" needs unescaping
+    while (true) {
+      if (p >= text_.size()) {
+        fail_at(source_, start_line,
+                "a quoted field starts on this line but its closing quote is missing");
+      }
+      char c = text_[p];
+      if (c == '"') {
+        if (p + 1 < text_.size() && text_[p + 1] == '"') {
+          if (buffer == nullptr) {
+            buffer = &buffer_for(index);
+            buffer->clear();
+          }
+          buffer->append(text_.data() + segment, p + 1 - segment);
+          p += 2;
+          segment = p;
+          continue;
+        }
+        break;
+      }
+      if (c == '\n') {
+        ++line_;
+      } else if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r') {
+        fail_binary(source_, line_);
+      }
+      ++p;
+    }
+    std::string_view field;
+    if (buffer != nullptr) {
+      buffer->append(text_.data() + segment, p - segment);
+      field = *buffer;
+    } else {
+      field = text_.substr(quote + 1, p - quote - 1);
+    }
+    ++p;  // the closing quote
+    while (p < text_.size() && (is_space(text_[p]) || text_[p] == '\r')) ++p;
+    if (p == text_.size()) {
+      end_of_record = true;
+      position_ = p;
+    } else if (text_[p] == delimiter_ || text_[p] == '\n') {
+      end_of_record = text_[p] == '\n';
+      if (end_of_record) ++line_;
+      position_ = p + 1;
+    } else {
+      fail_at(source_, line_,
+              "text after the closing quote of field " + std::to_string(index + 1) +
+                  " (a quote inside a quoted field is written \"\")");
+    }
+    return field;
+  }
+
+  std::string& buffer_for(size_t index) {
+    // A deque keeps earlier buffers in place, so views into them stay valid as it grows.
+    while (buffers_.size() <= index) buffers_.emplace_back();
+    return buffers_[index];
+  }
+
+  std::string_view text_;
+  size_t position_;
+  size_t line_ = 1;
+  size_t record_line_ = 1;
+  char delimiter_;
+  const std::string& source_;
+  std::deque<std::string> buffers_;
+};
+
+// The most frequent of , ; tab outside quotes on the header line; ties go to the earlier one.
+char guess_delimiter(std::string_view text, size_t position) {
+  while (position < text.size() &&
+         (text[position] == '\n' || text[position] == '\r' || text[position] == ' ')) {
+    ++position;
+  }
+  size_t commas = 0, semicolons = 0, tabs = 0;
+  bool quoted = false;
+  for (size_t p = position; p < text.size(); ++p) {
+    char c = text[p];
+    if (c == '"') quoted = !quoted;  // "" toggles twice, so escaped quotes need no care
+    if (quoted) continue;
+    if (c == '\n') break;
+    commas += c == ',';
+    semicolons += c == ';';
+    tabs += c == '\t';
+  }
+  if (semicolons > commas && semicolons >= tabs) return ';';
+  if (tabs > commas && tabs > semicolons) return '\t';
+  return ',';
+}
+
+enum class Requested { kInfer, kNumeric, kCategorical };
+
+// One kept column while the rows stream past.
+class ColumnBuilder {
+ public:
+  ColumnBuilder(std::string name, size_t field, Requested requested)
+      : name_(std::move(name)), field_(field), requested_(requested) {}
+
+  size_t field() const { return field_; }
+  bool has_frozen_numbers() const { return state_ == State::kCategorical && first_code_row_ > 0; }
+  size_t first_code_row() const { return first_code_row_; }
+
+  // `row` is the index of the data row, `field` the cell as the scanner cut it.
+  void add(std::string_view field, size_t row, size_t row_estimate, const std::string& source,
+           size_t line) {
+    std::string_view cell = trim(field);
+    double value;
+    switch (state_) {
+      case State::kNumber:
+        if (cell.empty()) return add_missing_number();
+        if (parse_number(cell, value)) return numbers_.push_back(value);
+        if (is_missing_token(cell)) return add_missing_number();
+        if (requested_ == Requested::kNumeric) fail_not_number(cell, source, line);
+        // The first cell that is not a number: numbers so far stay frozen until finish().
+        state_ = State::kCategorical;
+        first_code_row_ = row;
+        codes_.reserve(row_estimate > row ? row_estimate - row : 16);
+        return codes_.push_back(levels_.code(field));
+      case State::kCategorical:
+        if (is_missing_token(cell)) return add_missing_code();
+        return codes_.push_back(levels_.code(field));
+      case State::kBoolean: {
+        if (is_missing_token(cell)) return add_missing_code();
+        bool truth;
+        if (boolean_family(cell, truth) != family_) state_ = State::kCategorical;
+        return codes_.push_back(levels_.code(state_ == State::kBoolean ? cell : field));
+      }
+      case State::kAllMissing:
+        break;
+    }
+    if (is_missing_token(cell)) {
+      ++missing_;
+      ++leading_missing_;
+      return;
+    }
+    bool truth;
+    if (requested_ == Requested::kCategorical) {
+      state_ = State::kCategorical;
+    } else if (parse_number(cell, value)) {
+      numbers_.reserve(std::max(row_estimate, row + 1));
+      numbers_.assign(leading_missing_, kMissingNumber);
+      numbers_.push_back(value);
+      state_ = State::kNumber;
+      return;
+    } else if (requested_ == Requested::kNumeric) {
+      fail_not_number(cell, source, line);
+    } else if ((family_ = boolean_family(cell, truth)) >= 0) {
+      state_ = State::kBoolean;
+    } else {
+      state_ = State::kCategorical;
+    }
+    codes_.reserve(std::max(row_estimate, row + 1));
+    codes_.assign(leading_missing_, -1);
+    codes_.push_back(levels_.code(state_ == State::kBoolean ? cell : field));
+  }
+
+  // The second look at the frozen rows: start_frozen_levels(), then frozen_cell() for each row
+  // r < first_code_row() in order, then end_frozen_levels() merges the later levels after them.
+  void start_frozen_levels() { frozen_codes_.reserve(first_code_row_ + codes_.size()); }
+  void frozen_cell(size_t row, std::string_view field) {
+    frozen_codes_.push_back(std::isnan(numbers_[row]) ? -1 : merged_.code(trim(field)));
+  }
+  void end_frozen_levels() {
+    std::vector<int32_t> remap;
+    remap.reserve(levels_.names().size());
+    for (const std::string& name : levels_.names()) remap.push_back(merged_.code(name));
+    for (int32_t code : codes_) {
+      frozen_codes_.push_back(code < 0 ? -1 : remap[static_cast<size_t>(code)]);
+    }
+    codes_ = std::move(frozen_codes_);
+    levels_ = std::move(merged_);
+    first_code_row_ = 0;
+    std::vector<double>().swap(numbers_);
+  }
+
+  Column finish(size_t rows) {
+    Column column;
+    column.name = std::move(name_);
+    column.missing = missing_;
+    switch (state_) {
+      case State::kAllMissing:
+        if (requested_ == Requested::kCategorical) {
+          column.type = ColumnType::kCategorical;
+          column.codes.assign(rows, -1);
+        } else {
+          column.numbers.assign(rows, kMissingNumber);
+        }
+        break;
+      case State::kNumber:
+        column.numbers = std::move(numbers_);
+        break;
+      case State::kBoolean: {
+        std::vector<double> truth;
+        for (const std::string& name : levels_.names()) {
+          bool value = false;
+          boolean_family(name, value);
+          truth.push_back(value ? 1.0 : 0.0);
+        }
+        column.type = ColumnType::kBoolean;
+        column.numbers.resize(rows);
+        for (size_t row = 0; row < rows; ++row) {
+          int32_t code = codes_[row];
+          column.numbers[row] = code < 0 ? kMissingNumber : truth[static_cast<size_t>(code)];
+        }
+        break;
+      }
+      case State::kCategorical:
+        column.type = ColumnType::kCategorical;
+        column.codes = std::move(codes_);
+        column.levels = std::move(levels_.names());
+        break;
+    }
+    return column;
+  }
+
+ private:
+  enum class State { kAllMissing, kNumber, kBoolean, kCategorical };
+
+  void add_missing_number() {
+    ++missing_;
+    numbers_.push_back(kMissingNumber);
+  }
+  void add_missing_code() {
+    ++missing_;
+    codes_.push_back(-1);
+  }
+  [[noreturn]] void fail_not_number(std::string_view cell, const std::string& source,
+                                    size_t line) const {
+    fail_at(source, line, "column '" + name_ + "' is numeric but holds " + quote_cell(cell));
+  }
+
+  std::string name_;
+  size_t field_;
+  Requested requested_;
+  State state_ = State::kAllMissing;
+  size_t leading_missing_ = 0;
+  size_t missing_ = 0;
+  int family_ = -1;
+  std::vector<double> numbers_;  // kNumber; rows before first_code_row_ once kCategorical
+  std::vector<int32_t> codes_;   // codes_[i] is row first_code_row_ + i
+  size_t first_code_row_ = 0;
+  Levels levels_;
+  // Only while the frozen rows are read again.
+  std::vector<int32_t> frozen_codes_;
+  Levels merged_;
+};
+
+// Checks that every column named in `wanted` is in the header.
+void check_named(const std::vector<std::string>& wanted, std::string_view what,
+                 const std::vector<std::string>& names, const std::string& source) {
+  for (const std::string& name : wanted) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw Error(source + ": column '" + name + "' (given as " + std::string(what) +
+                  ") is not in the header" + did_you_mean(name, names));
+    }
+  }
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+}  // namespace
+
+bool is_missing_token(std::string_view cell) {
+  cell = trim(cell);
+  switch (cell.size()) {
+    case 0:
+      return true;
+    case 1:
+      return cell[0] == '?';
+    case 2:
+      return cell == "NA";
+    case 3:
+      return cell == "N/A" || cell == "NaN" || cell == "nan";
+    case 4:
+      return cell == "null" || cell == "NULL" || cell == "None";
+    default:
+      return false;
+  }
+}
+
+Table parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {
+  char delimiter = options.delimiter;
+  if (delimiter == '"' || delimiter == '\n' || delimiter == '\r' || delimiter == ' ') {
+    throw Error(source + ": CsvOptions::delimiter cannot be a quote, a space or a line end");
+  }
+  size_t start = 0;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") start = 3;
+  // NUL never appears in text; finding it first names a UTF-16 or compressed file as binary
+  // before any quote in its bytes is mistaken for an unterminated field.
+  if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
+    size_t at = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
+    fail_binary(source, 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + at, '\n')));
+  }
+  if (delimiter == 0) delimiter = guess_delimiter(text, start);
+
+  Scanner scanner(text, start, delimiter, source);
+  std::vector<std::string_view> fields;
+  if (!scanner.next(fields)) throw Error(source + " is empty");
+  const size_t header_line = scanner.record_line();
+  const size_t width = fields.size();
+  std::vector<std::string> names;
+  names.reserve(width);
+  std::unordered_map<std::string_view, size_t> first_column;
+  for (size_t i = 0; i < width; ++i) {
+    names.emplace_back(trim(fields[i]));
+    if (names[i].empty()) {
+      fail_at(source, header_line, "column " + std::to_string(i + 1) + " has no name");
+    }
+  }
+  for (size_t i = 0; i < width; ++i) {
+    auto [found, inserted] = first_column.emplace(names[i], i);
+    if (!inserted) {
+      fail_at(source, header_line,
+              "duplicate column name '" + names[i] + "' (columns " +
+                  std::to_string(found->second + 1) + " and " + std::to_string(i + 1) + ")");
+    }
+  }
+  check_named(options.categorical, "categorical", names, source);
+  check_named(options.numeric, "numeric", names, source);
+  check_named(options.ignore, "ignored", names, source);
+
+  std::vector<ColumnBuilder> builders;
+  for (size_t i = 0; i < width; ++i) {
+    if (contains(options.ignore, names[i])) continue;
+    bool categorical = contains(options.categorical, names[i]);
+    bool numeric = contains(options.numeric, names[i]);
+    if (categorical && numeric) {
+      throw Error(source + ": column '" + names[i] + "' is given as both numeric and categorical");
+    }
+    builders.emplace_back(names[i], i,
+                          categorical ? Requested::kCategorical
+                          : numeric   ? Requested::kNumeric
+                                      : Requested::kInfer);
+  }
+
+  const size_t data_start = scanner.position();
+  size_t rows = 0;
+  size_t row_estimate = 0;
+  while (scanner.next(fields)) {
+    if (fields.size() != width) {
+      fail_at(source, scanner.record_line(),
+              std::to_string(fields.size()) + (fields.size() == 1 ? " field" : " fields") +
+                  ", the header has " + std::to_string(width));
+    }
+    if (rows == 0) {
+      // Reserving from the first row's length spares most regrowth; pages never written cost
+      // address space, not memory.
+      size_t length = std::max<size_t>(1, scanner.position() - data_start);
+      row_estimate = (text.size() - data_start) / length * 5 / 4 + 16;
+    }
+    for (ColumnBuilder& builder : builders) {
+      builder.add(fields[builder.field()], rows, row_estimate, source, scanner.record_line());
+    }
+    ++rows;
+  }
+  if (rows == 0) throw Error(source + " has a header but no data rows");
+
+  // Columns that turned categorical after some numbers: one scan over those early rows only.
+  size_t frozen_rows = 0;
+  std::vector<ColumnBuilder*> frozen;
+  for (ColumnBuilder& builder : builders) {
+    if (builder.has_frozen_numbers()) {
+      frozen.push_back(&builder);
+      frozen_rows = std::max(frozen_rows, builder.first_code_row());
+    }
+  }
+  if (!frozen.empty()) {
+    for (ColumnBuilder* builder : frozen) builder->start_frozen_levels();
+    Scanner again(text, data_start, delimiter, source);
+    for (size_t row = 0; row < frozen_rows && again.next(fields); ++row) {
+      for (ColumnBuilder* builder : frozen) {
+        if (row < builder->first_code_row()) builder->frozen_cell(row, fields[builder->field()]);
+      }
+    }
+    for (ColumnBuilder* builder : frozen) builder->end_frozen_levels();
+  }
+
+  Table table;
+  table.rows = rows;
+  table.source = source;
+  table.columns.reserve(builders.size());
+  for (ColumnBuilder& builder : builders) table.columns.push_back(builder.finish(rows));
+  return table;
+}
+
+Table read_csv(const std::string& path, const CsvOptions& options) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) throw Error("cannot read " + path + ": " + std::strerror(errno));
+  std::string text;
+  std::error_code ignored;
+  if (std::filesystem::is_regular_file(path, ignored)) {
+    auto size = std::filesystem::file_size(path, ignored);
+    if (!ignored) text.reserve(static_cast<size_t>(size));
+  }
+  char chunk[1 << 16];
+  while (size_t got = std::fread(chunk, 1, sizeof(chunk), file.get())) text.append(chunk, got);
+  if (std::ferror(file.get())) throw Error("cannot read " + path + ": " + std::strerror(errno));
+  if (text.empty()) throw Error(path + " is empty");
+  return parse_csv(text, path, options);
+}
+
+}  // namespace winnow::automl

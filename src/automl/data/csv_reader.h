@@ -1,0 +1,37 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Reads a CSV file into a Table: a header row, RFC 4180 quoting ("a, b" and "" inside quotes),
+// the delimiter `,`, `;` or tab (guessed from the header unless given), missing values written
+// as an empty cell, NA, N/A, NaN, null, None or ?. Column types are inferred: numeric when every
+// present cell is a number, boolean when every present cell is true/false (yes/no, t/f),
+// categorical otherwise; CsvOptions overrides them. A malformed file (binary data, a ragged row,
+// an unterminated quote, duplicate or empty column names, no data rows) throws winnow::Error
+// naming the file and line.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "automl/data/table.h"
+
+namespace winnow::automl {
+
+struct CsvOptions {
+  // Field delimiter; 0 guesses it from the header line (the most frequent of , ; tab outside
+  // quotes). Default: 0.
+  char delimiter = 0;
+  // Columns read as categorical / numeric whatever they hold; a numeric column with a cell that
+  // is not a number is an error naming the line. Default: none.
+  std::vector<std::string> categorical;
+  std::vector<std::string> numeric;
+  // Columns not read at all. Default: none.
+  std::vector<std::string> ignore;
+};
+
+Table read_csv(const std::string& path, const CsvOptions& options = {});
+// The same, from text in memory; `source` names it in messages.
+Table parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});
+
+// True for the spellings of a missing cell listed above.
+bool is_missing_token(std::string_view cell);
+
+}  // namespace winnow::automl

@@ -1,0 +1,544 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// winnow::automl::fit: the whole AutoML run. The search is a Winnow study over a conditional
+// space (the `model` family, its hyperparameters, the preprocessing choices that matter for
+// it); each trial fits a pipeline and a model per validation fold, its score is the metric on
+// the out-of-fold predictions. The families' portfolios are enqueued first, so strong defaults
+// are scored before the sampler starts. After the search, greedy ensemble selection over the
+// best trials' out-of-fold predictions gives the weights, and the members' fold models (already
+// fitted during the search) become the final model: their predictions are averaged, as
+// AutoGluon's bagging does, so no refit is needed and the time limit holds (docs/automl.md).
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "automl/data/csv_reader.h"
+#include "automl/ensemble.h"
+#include "automl/prepare.h"
+#include "automl/predictor_impl.h"
+#include "automl/trial_store.h"
+#include "automl/validation.h"
+#include "common/param_json.h"
+#include "common/strings.h"
+#include "winnow/error.h"
+#include "winnow/study.h"
+
+namespace winnow::automl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Besides the best trials overall, the best few of every family stay ensemble candidates:
+// greedy selection gains most from models that err differently.
+constexpr size_t kCandidatesPerFamily = 3;
+// Without a terminal, a progress line is printed when the best score improves, and otherwise
+// at most once per this many seconds.
+constexpr double kPlainProgressSeconds = 5.0;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+uint64_t machine_bytes() {
+  return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Watches the process's resident memory on its own thread; over() tells models to stop.
+class MemoryWatch {
+ public:
+  explicit MemoryWatch(uint64_t limit) : limit_(limit) {
+    poll();
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~MemoryWatch() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  bool over() const { return over_.load(); }
+  uint64_t peak() const { return peak_.load(); }
+  uint64_t current() const { return current_.load(); }
+  uint64_t limit() const { return limit_; }
+
+ private:
+  void poll() {
+    uint64_t rss = resident_bytes();
+    current_ = rss;
+    peak_ = std::max(peak_.load(), rss);
+    over_ = rss > limit_;
+  }
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      poll();
+      wake_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+  }
+  uint64_t limit_;
+  std::atomic<bool> over_{false};
+  std::atomic<uint64_t> peak_{0}, current_{0};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (a + 1) + 0xbf58476d1ce4e5b9ULL * (b + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::string megabytes(uint64_t bytes) { return std::to_string(bytes >> 20) + " MB"; }
+
+// `partial` completed with every active parameter's default, so it is a member of the space.
+Config complete_config(const SearchSpace& space, const Config& partial) {
+  Config config;
+  for (const ParamSpec& spec : space.params()) {
+    if (!space.is_active(spec.name, config)) continue;
+    auto given = partial.find(spec.name);
+    if (given != partial.end()) {
+      config[spec.name] = space.coerce(spec.name, given->second);
+    } else if (spec.default_value) {
+      config[spec.name] = *spec.default_value;
+    } else {
+      config[spec.name] = space.default_config().at(spec.name);
+    }
+  }
+  return config;
+}
+
+struct Search {
+  const FitOptions& options;
+  const Table& features;
+  const Target& target;
+  const ValidationPlan& plan;
+  Target scored_target;
+  std::vector<int64_t> position_of_row;  // row -> index in plan.scored
+  Metric metric;
+  TrialStore& store;
+  MemoryWatch& memory;
+  int jobs;
+  std::optional<Clock::time_point> search_deadline;
+  Clock::time_point started = Clock::now();
+
+  TrialOutcome evaluate(Trial& trial) const;
+};
+
+TrialOutcome Search::evaluate(Trial& trial) const {
+  const Config& config = trial.config();
+  const ModelFamily& family = find_family(param_string(config, "model", ""));
+  const PipelineChoices choices = PipelineChoices::from_config(config);
+  const size_t k = target.n_outputs();
+  const size_t folds = plan.valid.size();
+  // A trial may use at most a third of what is left of the search, so one slow configuration
+  // cannot take the whole time limit (the first may use all of it: without one finished trial
+  // there is no model).
+  std::optional<Clock::time_point> deadline = search_deadline;
+  Clock::time_point start = Clock::now();
+  if (deadline && !store.best().empty()) deadline = start + (*deadline - start) / 3;
+  std::atomic<bool> memory_stop{false}, time_stop{false};
+
+  std::vector<float> oof(plan.scored.size() * k, 0.0f);
+  std::vector<std::string> fold_bytes(folds);
+  std::vector<std::exception_ptr> errors(folds);
+  std::atomic<size_t> next{0};
+  const int workers = std::max(1, std::min<int>(jobs, static_cast<int>(folds)));
+  const int threads_per_fold = std::max(1, jobs / workers);
+  auto run_fold = [&](size_t f) {
+    FitControl control;
+    control.seed = mix_seed(options.seed, static_cast<uint64_t>(trial.number()), f);
+    control.threads = threads_per_fold;
+    control.should_stop = [&] {
+      if (memory.over()) memory_stop = true;
+      if (deadline && Clock::now() > *deadline) time_stop = true;
+      return memory_stop.load() || time_stop.load();
+    };
+    Target fold_target = target.select_rows(plan.train[f]);
+    FoldModel fold;
+    Matrix x = fold.pipeline.fit_transform(features, plan.train[f], fold_target, choices);
+    DataShape shape{target.task, x.rows, x.cols, target.n_classes()};
+    fold.model = family.create(config, shape);
+    fold.model->fit(x, fold_target, control);
+    x = Matrix();
+    Matrix valid = fold.pipeline.transform(features, plan.valid[f]);
+    std::vector<float> predictions(valid.rows * k);
+    fold.model->predict(valid, predictions);
+    for (size_t i = 0; i < plan.valid[f].size(); ++i) {
+      size_t position = static_cast<size_t>(position_of_row[plan.valid[f][i]]);
+      std::copy_n(predictions.begin() + i * k, k, oof.begin() + position * k);
+    }
+    fold_bytes[f] = save_fold_model(fold, family.name);
+  };
+  auto worker = [&] {
+    for (size_t f = next++; f < folds; f = next++) {
+      try {
+        run_fold(f);
+      } catch (...) {
+        errors[f] = std::current_exception();
+        time_stop = time_stop.load() || false;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int w = 1; w < workers; ++w) pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool) thread.join();
+  double fit_seconds = seconds_between(start, Clock::now());
+
+  for (const std::exception_ptr& error : errors) {
+    if (!error) continue;
+    TrialOutcome failed;
+    failed.state = TrialState::kFailed;
+    try {
+      std::rethrow_exception(error);
+    } catch (const FitStopped&) {
+      failed.failure_reason =
+          memory_stop ? "memory limit reached (" + megabytes(memory.current()) + " in use, limit " +
+                            megabytes(memory.limit()) + ")"
+                      : "stopped at its time limit (" + format_short(fit_seconds) + " s)";
+    } catch (const std::bad_alloc&) {
+      failed.failure_reason = "out of memory while fitting " + family.name;
+    } catch (const std::exception& e) {
+      failed.failure_reason = family.name + ": " + e.what();
+    }
+    return failed;
+  }
+  double value = score(metric, scored_target, oof);
+  if (!std::isfinite(value)) {
+    TrialOutcome failed;
+    failed.state = TrialState::kFailed;
+    failed.failure_reason = family.name + " predicted non-finite values";
+    return failed;
+  }
+  StoredTrial stored;
+  stored.trial = trial.number();
+  stored.score = value;
+  stored.loss = greater_is_better(metric) ? -value : value;
+  stored.fit_seconds = fit_seconds;
+  stored.family = family.name;
+  stored.config_json = config_to_json(config).dump();
+  stored.oof = std::move(oof);
+  stored.fold_models = std::move(fold_bytes);
+  store.add(std::move(stored));
+  TrialOutcome outcome;
+  outcome.values = {value};
+  outcome.metrics["fit_seconds"] = fit_seconds;
+  return outcome;
+}
+
+uint64_t file_fingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  uint64_t hash = 1469598103934665603ULL;
+  char buffer[1 << 16];
+  while (in) {
+    in.read(buffer, sizeof(buffer));
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash = (hash ^ static_cast<unsigned char>(buffer[i])) * 1099511628211ULL;
+    }
+  }
+  return hash;
+}
+
+std::string sidecar_directory(const std::string& storage) {
+  if (storage.empty() || storage == "memory" || storage == ":memory:") return {};
+  size_t scheme = storage.find("://");
+  return (scheme == std::string::npos ? storage : storage.substr(scheme + 3)) + ".automl";
+}
+
+}  // namespace
+
+Predictor fit(const std::string& csv_path, const FitOptions& options) {
+  const Clock::time_point started = Clock::now();
+  auto log = [&](const std::string& line) {
+    if (options.log) options.log(line);
+  };
+  if (options.target.empty()) throw Error("--target is required: the column to predict");
+  if (options.time_limit_seconds < 0) throw Error("--time-limit must be positive");
+  if (options.time_limit_seconds == 0 && options.trials <= 0) {
+    throw Error("give a --time-limit or a number of --trials");
+  }
+  if (options.ensemble_rounds < 1) throw Error("ensemble_rounds must be at least 1");
+  std::optional<Clock::time_point> end;
+  if (options.time_limit_seconds > 0) {
+    end = started + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(options.time_limit_seconds));
+  }
+
+  CsvOptions csv;
+  csv.delimiter = options.delimiter;
+  csv.categorical = options.categorical_columns;
+  csv.numeric = options.numeric_columns;
+  csv.ignore = options.ignored_columns;
+  PreparedData data = prepare_training_data(read_csv(csv_path, csv), options.target, options.task);
+  const double read_seconds = seconds_between(started, Clock::now());
+  for (const std::string& note : data.notes) log(note);
+  const Task task = data.target.task;
+  const Metric metric = options.metric.empty() ? default_metric(task)
+                                               : metric_from_string(options.metric, task);
+  const int jobs = options.jobs > 0 ? options.jobs
+                                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const uint64_t memory_limit =
+      options.memory_limit_bytes > 0 ? options.memory_limit_bytes : machine_bytes() / 5 * 4;
+  ValidationPlan plan = plan_validation(data.target, data.features.columns.size(), options.seed);
+  log("data: " + std::to_string(data.features.rows) + " rows, " +
+      std::to_string(data.features.columns.size()) + " feature columns; " +
+      std::string(to_string(task)) + " task, metric " + std::string(to_string(metric)) + ", " +
+      plan.describe());
+
+  // The space: the family, its hyperparameters, the preprocessing that matters for it.
+  DataShape shape{task, plan.train.front().size(), data.features.columns.size(),
+                  data.target.n_classes()};
+  std::vector<const ModelFamily*> families;
+  for (const ModelFamily& family : model_families()) {
+    bool wanted = options.models.empty() ||
+                  std::find(options.models.begin(), options.models.end(), family.name) !=
+                      options.models.end();
+    if (wanted && family.applicable(shape)) families.push_back(&family);
+  }
+  for (const std::string& name : options.models) find_family(name);  // unknown names throw
+  if (families.empty()) throw Error("no model family suits this data with --models as given");
+  SearchSpace space;
+  std::vector<ParamValue> names;
+  std::vector<std::string> scaled;
+  for (const ModelFamily* family : families) {
+    names.emplace_back(family->name);
+    if (family->wants_scaling) scaled.push_back("'" + family->name + "'");
+  }
+  space.add_categorical("model", names).default_value(names.front());
+  PipelineShape pipeline = pipeline_shape(data.features);
+  add_pipeline_params(space, pipeline,
+                      scaled.empty() ? "model == '__none__'" : "model in [" + join(scaled, ", ") + "]");
+  for (const ModelFamily* family : families) {
+    family->add_params(space, "model == '" + family->name + "'", shape);
+  }
+  space.validate();
+
+  StudyOptions study_options;
+  study_options.name = options.study_name;
+  study_options.directions = {greater_is_better(metric) ? Direction::kMaximize : Direction::kMinimize};
+  study_options.objective_names = {std::string(to_string(metric))};
+  study_options.sampler = options.sampler;
+  study_options.seed = options.seed;
+  std::shared_ptr<Storage> storage = open_storage(options.storage.empty() ? "memory" : options.storage);
+  Study study = Study::create(storage, space, study_options);
+  // A study resumed with other data would mix scores of different problems.
+  nlohmann::json fingerprint = {{"data", std::to_string(file_fingerprint(csv_path))},
+                                {"target", options.target},
+                                {"task", std::string(to_string(task))},
+                                {"metric", std::string(to_string(metric))},
+                                {"seed", options.seed}};
+  StudyRecord record = study.record();
+  auto stored = record.user_attrs.find("automl");
+  if (stored != record.user_attrs.end() && nlohmann::json::parse(stored->second) != fingerprint) {
+    throw Error("study '" + options.study_name + "' in " + options.storage +
+                " was fitted on other data or options; use another --storage or study name");
+  }
+  study.set_user_attr("automl", fingerprint.dump());
+  study.recover_orphaned_trials(false);
+
+  TrialStore store(static_cast<size_t>(std::max(1, options.ensemble_candidates)),
+                   kCandidatesPerFamily, memory_limit / 4, sidecar_directory(options.storage));
+  std::vector<int64_t> complete;
+  for (const FrozenTrial& trial : study.trials()) {
+    if (trial.state == TrialState::kComplete) complete.push_back(trial.number);
+  }
+  if (!complete.empty()) {
+    size_t found = store.load(complete, plan.scored.size() * data.target.n_outputs());
+    log("resuming study '" + options.study_name + "': " + std::to_string(complete.size()) +
+        " complete trials, " + std::to_string(found) + " kept for the ensemble");
+  }
+
+  // Each family's portfolio, round-robin: every family's best default before any second one.
+  size_t longest = 0;
+  std::vector<std::vector<Config>> portfolios;
+  for (const ModelFamily* family : families) {
+    portfolios.push_back(family->portfolio(shape));
+    longest = std::max(longest, portfolios.back().size());
+  }
+  for (size_t round = 0; round < longest; ++round) {
+    for (size_t f = 0; f < families.size(); ++f) {
+      if (round >= portfolios[f].size()) continue;
+      Config partial = portfolios[f][round];
+      partial["model"] = families[f]->name;
+      study.enqueue_unless_present(complete_config(space, partial));
+    }
+  }
+
+  // Time left for the ensemble and the model file.
+  const double reserve = std::min(30.0, 1.0 + 0.03 * options.time_limit_seconds);
+  MemoryWatch memory(memory_limit);
+  Search search{options, data.features, data.target, plan, data.target.select_rows(plan.scored),
+                std::vector<int64_t>(data.target.size(), -1), metric, store, memory, jobs, {}};
+  for (size_t i = 0; i < plan.scored.size(); ++i) {
+    search.position_of_row[plan.scored[i]] = static_cast<int64_t>(i);
+  }
+  if (end) {
+    search.search_deadline =
+        *end - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(reserve));
+  }
+
+  OptimizeOptions optimize;
+  optimize.n_jobs = 1;  // folds run in parallel instead, so a seeded run is reproducible
+  if (options.trials > 0) optimize.max_trials_in_study = options.trials;
+  if (search.search_deadline) {
+    optimize.timeout_seconds = std::max(0.0, seconds_between(Clock::now(), *search.search_deadline));
+  }
+  optimize.stopping.fail_fast = 0;
+  int64_t finished = 0;
+  Clock::time_point last_line = Clock::now();
+  double best = std::nan("");
+  std::string best_family;
+  optimize.on_trial_finished = [&](const FrozenTrial& trial) {
+    ++finished;
+    bool improved = false;
+    if (trial.state == TrialState::kComplete && !trial.values.empty()) {
+      double value = trial.values[0];
+      improved = std::isnan(best) || (greater_is_better(metric) ? value > best : value < best);
+      if (improved) {
+        best = value;
+        best_family = param_string(trial.config, "model", "");
+      }
+    }
+    if (!options.live_progress && !improved &&
+        seconds_between(last_line, Clock::now()) < kPlainProgressSeconds) {
+      return;
+    }
+    last_line = Clock::now();
+    std::string elapsed = format_short(seconds_between(started, Clock::now())) + " s" +
+                          (end ? " of " + format_short(options.time_limit_seconds) + " s" : "");
+    std::string status = "trial " + std::to_string(trial.number) + " " +
+                         param_string(trial.config, "model", "") + " " +
+                         (trial.state == TrialState::kComplete
+                              ? std::string(to_string(metric)) + " " + format_short(trial.values[0])
+                              : "failed: " + trial.failure_reason);
+    std::string best_text = std::isnan(best) ? "none yet"
+                                             : format_short(best) + " (" + best_family + ")";
+    if (options.live_progress) {
+      log("\r" + elapsed + " | " + std::to_string(finished) + " trials | best " + best_text +
+          " | memory " + megabytes(memory.current()));
+    } else {
+      log(elapsed + ": " + std::to_string(finished) + " trials, last " + status + "; best " +
+          best_text);
+    }
+  };
+  Clock::time_point search_start = Clock::now();
+  bool nothing_left = false;
+  if (options.trials > 0 && study.counted_trials() >= options.trials) nothing_left = true;
+  if (!nothing_left && (!search.search_deadline || Clock::now() < *search.search_deadline)) {
+    study.optimize([&](Trial& trial) { return search.evaluate(trial); }, optimize);
+  }
+  if (options.live_progress) log("\n");
+  const double search_seconds = seconds_between(search_start, Clock::now());
+
+  // Ensemble selection over the kept trials.
+  Clock::time_point ensemble_start = Clock::now();
+  std::vector<const StoredTrial*> candidates = store.best();
+  if (candidates.empty()) {
+    std::string why;
+    for (const FrozenTrial& trial : study.trials()) {
+      if (trial.state == TrialState::kFailed) why = trial.failure_reason;
+    }
+    throw Error("no model finished within the limits" +
+                (why.empty() ? std::string() : " (last failure: " + why + ")") +
+                "; raise --time-limit or --memory-limit");
+  }
+  std::vector<std::span<const float>> predictions;
+  for (const StoredTrial* candidate : candidates) predictions.emplace_back(candidate->oof);
+  EnsembleSelection selection =
+      select_ensemble(predictions, search.scored_target, metric, options.ensemble_rounds);
+
+  auto impl = std::make_unique<Predictor::Impl>();
+  impl->schema = Schema::of(data.features);
+  impl->task = task;
+  impl->metric = metric;
+  impl->target = options.target;
+  impl->classes = data.target.class_names;
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    if (selection.weights[c] <= 0) continue;
+    EnsembleMember member;
+    member.family = candidates[c]->family;
+    member.trial = candidates[c]->trial;
+    member.weight = selection.weights[c];
+    member.config_json = candidates[c]->config_json;
+    for (const std::string& bytes : candidates[c]->fold_models) {
+      member.folds.push_back(load_fold_model(bytes, member.family));
+    }
+    impl->members.push_back(std::move(member));
+  }
+  std::sort(impl->members.begin(), impl->members.end(),
+            [](const EnsembleMember& a, const EnsembleMember& b) { return a.weight > b.weight; });
+  const double ensemble_seconds = seconds_between(ensemble_start, Clock::now());
+
+  // The summary that `show` prints.
+  nlohmann::json summary;
+  summary["format_version"] = kModelFormatVersion;
+  summary["data"] = {{"source", csv_path},
+                     {"rows", data.features.rows},
+                     {"features", data.features.columns.size()},
+                     {"notes", data.notes}};
+  summary["validation"] = plan.describe();
+  int64_t n_complete = 0, n_failed = 0;
+  std::vector<FrozenTrial> trials = study.trials();
+  for (const FrozenTrial& trial : trials) {
+    n_complete += trial.state == TrialState::kComplete;
+    n_failed += trial.state == TrialState::kFailed;
+  }
+  summary["trials"] = {{"complete", n_complete}, {"failed", n_failed}};
+  std::vector<const FrozenTrial*> ranked;
+  for (const FrozenTrial& trial : trials) {
+    if (trial.state == TrialState::kComplete && !trial.values.empty()) ranked.push_back(&trial);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [&](const FrozenTrial* a, const FrozenTrial* b) {
+    return greater_is_better(metric) ? a->values[0] > b->values[0] : a->values[0] < b->values[0];
+  });
+  nlohmann::json leaderboard = nlohmann::json::array();
+  for (size_t i = 0; i < ranked.size() && i < 10; ++i) {
+    auto fit_seconds = ranked[i]->metrics.find("fit_seconds");
+    leaderboard.push_back({{"trial", ranked[i]->number},
+                           {"model", param_string(ranked[i]->config, "model", "")},
+                           {"score", ranked[i]->values[0]},
+                           {"fit_seconds", fit_seconds == ranked[i]->metrics.end()
+                                               ? 0.0 : fit_seconds->second}});
+  }
+  summary["leaderboard"] = leaderboard;
+  double ensemble_score = greater_is_better(metric) ? 1.0 - selection.loss : selection.loss;
+  nlohmann::json members = nlohmann::json::array();
+  for (const EnsembleMember& member : impl->members) {
+    members.push_back({{"trial", member.trial}, {"model", member.family}, {"weight", member.weight}});
+  }
+  summary["ensemble"] = {{"score", ensemble_score},
+                         {"rounds", selection.rounds_kept},
+                         {"members", members},
+                         {"best_single", candidates.front()->score}};
+  summary["study"] = {{"storage", options.storage.empty() ? "memory" : options.storage},
+                      {"name", options.study_name}};
+  summary["peak_memory_mb"] = memory.peak() >> 20;
+  summary["seconds"] = {{"read", read_seconds},
+                        {"search", search_seconds},
+                        {"ensemble", ensemble_seconds},
+                        {"total", seconds_between(started, Clock::now())}};
+  impl->summary = std::move(summary);
+  return Predictor(std::move(impl));
+}
+
+}  // namespace winnow::automl

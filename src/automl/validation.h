@@ -1,0 +1,27 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// How trials are scored: stratified k-fold cross-validation (shuffled k-fold for regression),
+// or a stratified holdout when the data is large enough that k fits would waste the time limit.
+// Every row of `scored` has exactly one out-of-fold prediction per trial.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "automl/task.h"
+
+namespace winnow::automl {
+
+struct ValidationPlan {
+  std::vector<std::vector<size_t>> train;  // per fold: training rows
+  std::vector<std::vector<size_t>> valid;  // per fold: validation rows
+  std::vector<size_t> scored;              // every validation row, ascending
+  bool holdout = false;
+  std::string describe() const;            // "5-fold cross-validation", "holdout of 20% ..."
+};
+
+// Up to 10,000 rows: 5 folds; up to 100,000 rows and 10 million cells: 3 folds; beyond, a 20%
+// holdout.
+ValidationPlan plan_validation(const Target& target, size_t features, uint64_t seed);
+
+}  // namespace winnow::automl

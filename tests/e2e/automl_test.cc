@@ -1,0 +1,273 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// `winnow automl` end to end: the real binary on CSV files written here, small enough for the
+// sanitizer build, with learnable rules so that the scores say the models learnt.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "e2e/e2e_util.h"
+
+namespace winnow::e2e {
+namespace {
+
+// Binary task: label = 1 when 2*x1 - x2 + (colour == red) > 0.5, with noise, a missing value in
+// every 15th x2, an identifier column and a constant column the fit must drop.
+std::string binary_csv(int rows, uint64_t seed, bool with_target = true) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const char* colours[] = {"red", "green", "blue"};
+  std::ostringstream out;
+  out << "id,x1,x2,colour,constant" << (with_target ? ",label" : "") << "\n";
+  for (int i = 0; i < rows; ++i) {
+    double x1 = normal(rng), x2 = normal(rng);
+    int c = static_cast<int>(rng() % 3);
+    double margin = 2 * x1 - x2 + (c == 0 ? 1.0 : 0.0) + 0.3 * normal(rng);
+    out << "row" << i << "," << x1 << ",";
+    if (i % 15 != 7) out << x2;
+    out << "," << colours[c] << ",7";
+    if (with_target) out << "," << (margin > 0.5 ? "yes" : "no");
+    out << "\n";
+  }
+  return out.str();
+}
+
+std::string regression_csv(int rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::ostringstream out;
+  out << "a;b;c;y\n";
+  for (int i = 0; i < rows; ++i) {
+    double a = normal(rng), b = normal(rng), c = normal(rng);
+    out << a << ";" << b << ";" << c << ";" << 3 * a - 2 * b + 0.1 * normal(rng) << "\n";
+  }
+  return out.str();
+}
+
+std::string multiclass_csv(int rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::ostringstream out;
+  out << "u,v,species\n";
+  for (int i = 0; i < rows; ++i) {
+    int k = static_cast<int>(rng() % 3);
+    out << k * 2.0 + 0.5 * normal(rng) << "," << normal(rng) << "," << "abc"[k] << "\n";
+  }
+  return out.str();
+}
+
+std::map<std::string, double> evaluate(const fs::path& dir, const std::string& model,
+                                       const std::string& csv) {
+  Result r = run_winnow(dir, {"automl", "evaluate", model, csv, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, double> metrics;
+  for (const auto& [name, value] : nlohmann::json::parse(r.out).items()) metrics[name] = value;
+  return metrics;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(AutomlCli, FitsBinaryTaskDropsUselessColumnsAndPredictsProbabilities) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", binary_csv(300, 1));
+  write_file(dir.path() / "test.csv", binary_csv(200, 2));
+  write_file(dir.path() / "new.csv", binary_csv(50, 3, false));
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label", "--trials",
+                                       "6", "--seed", "1", "--jobs", "2", "--out", "m.winnow"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.err.find("dropped constant columns: constant"), std::string::npos) << fit.err;
+  EXPECT_NE(fit.err.find("dropped identifier-like columns: id"), std::string::npos) << fit.err;
+  EXPECT_NE(fit.out.find("Leaderboard"), std::string::npos) << fit.out;
+  EXPECT_NE(fit.out.find("Ensemble"), std::string::npos) << fit.out;
+
+  auto metrics = evaluate(dir.path(), "m.winnow", "test.csv");
+  EXPECT_GT(metrics["roc_auc"], 0.9);
+  EXPECT_GT(metrics["accuracy"], 0.8);
+  EXPECT_TRUE(metrics.contains("log_loss"));
+
+  Result predict = run_winnow(dir.path(), {"automl", "predict", "m.winnow", "new.csv", "--out",
+                                           "p.csv", "--proba"});
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  auto lines = lines_of(read_file(dir.path() / "p.csv"));
+  ASSERT_EQ(lines.size(), 51u);
+  EXPECT_EQ(lines[0], "no,yes");
+  for (size_t i = 1; i < lines.size(); ++i) {
+    double p0 = 0, p1 = 0;
+    char comma = 0;
+    std::istringstream(lines[i]) >> p0 >> comma >> p1;
+    EXPECT_NEAR(p0 + p1, 1.0, 1e-4) << lines[i];
+  }
+
+  Result labels = run_winnow(dir.path(), {"automl", "predict", "m.winnow", "new.csv"});
+  ASSERT_EQ(labels.exit_code, 0) << labels.err;
+  auto label_lines = lines_of(labels.out);
+  ASSERT_EQ(label_lines.size(), 51u);
+  EXPECT_EQ(label_lines[0], "label");
+  EXPECT_TRUE(label_lines[1] == "yes" || label_lines[1] == "no");
+
+  Result show = run_winnow(dir.path(), {"automl", "show", "m.winnow", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  nlohmann::json summary = nlohmann::json::parse(show.out);
+  EXPECT_EQ(summary["trials"]["complete"].get<int>(), 6);
+  EXPECT_FALSE(summary["ensemble"]["members"].empty());
+}
+
+TEST(AutomlCli, SameSeedAndTrialBudgetGiveIdenticalPredictions) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", binary_csv(200, 4));
+  write_file(dir.path() / "new.csv", binary_csv(100, 5, false));
+  for (const char* name : {"a", "b"}) {
+    Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                         "--trials", "5", "--seed", "3", "--jobs", "2", "--out",
+                                         std::string(name) + ".winnow", "--quiet"});
+    ASSERT_EQ(fit.exit_code, 0) << fit.err;
+    Result predict = run_winnow(dir.path(), {"automl", "predict", std::string(name) + ".winnow",
+                                             "new.csv", "--proba", "--out",
+                                             std::string(name) + ".csv"});
+    ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  }
+  EXPECT_EQ(read_file(dir.path() / "a.csv"), read_file(dir.path() / "b.csv"));
+}
+
+TEST(AutomlCli, RegressionOnSemicolonFileLearnsTheLinearRule) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", regression_csv(300, 6));
+  write_file(dir.path() / "test.csv", regression_csv(100, 7));
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "y", "--trials",
+                                       "4", "--models", "linear,xgboost", "--out", "r.winnow"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  auto metrics = evaluate(dir.path(), "r.winnow", "test.csv");
+  EXPECT_GT(metrics["r2"], 0.95);
+  EXPECT_LT(metrics["rmse"], 1.0);
+}
+
+TEST(AutomlCli, MulticlassDefaultsToLogLoss) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", multiclass_csv(240, 8));
+  write_file(dir.path() / "test.csv", multiclass_csv(90, 9));
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "species",
+                                       "--trials", "4", "--out", "c.winnow"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.err.find("multiclass task, metric log_loss"), std::string::npos) << fit.err;
+  auto metrics = evaluate(dir.path(), "c.winnow", "test.csv");
+  EXPECT_LT(metrics["log_loss"], 0.5);
+  EXPECT_GT(metrics["accuracy"], 0.85);
+}
+
+TEST(AutomlCli, PredictChecksColumnsAgainstTheSchema) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", binary_csv(150, 10));
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                       "--trials", "2", "--models", "linear", "--out", "m.winnow"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  write_file(dir.path() / "missing.csv", "x1,colour\n0.5,red\n");
+  Result missing = run_winnow(dir.path(), {"automl", "predict", "m.winnow", "missing.csv"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("column 'x2' is missing"), std::string::npos) << missing.err;
+  write_file(dir.path() / "odd.csv", "x1,x2,colour,extra\n0.5,,purple,1\n-1,2,red,2\n");
+  Result odd = run_winnow(dir.path(), {"automl", "predict", "m.winnow", "odd.csv"});
+  EXPECT_EQ(odd.exit_code, 0) << odd.err;
+  EXPECT_NE(odd.err.find("ignored columns the model was not trained with: extra"), std::string::npos)
+      << odd.err;
+  EXPECT_NE(odd.err.find("not seen in training"), std::string::npos) << odd.err;
+  EXPECT_EQ(lines_of(odd.out).size(), 3u);
+}
+
+TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", binary_csv(60, 11));
+  write_file(dir.path() / "empty.csv", "");
+  write_file(dir.path() / "one_class.csv", "x,y\n1,a\n2,a\n3,a\n");
+  write_file(dir.path() / "constant.csv", "x,y\n1,5\n2,5\n3,5\n");
+  write_file(dir.path() / "text_target.csv", "x,y\n1,a\n2,b\n3,c\n");
+  write_file(dir.path() / "dup.csv", "x,x,y\n1,2,a\n");
+  write_file(dir.path() / "ragged.csv", "x,y\n1,a\n2\n");
+  write_file(dir.path() / "binary.csv", std::string("PK\x03\x04\x00\x00\x01", 7));
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"train.csv", "--target", "lable"}, "no column named 'lable'"},
+      {{"empty.csv", "--target", "y"}, "empty"},
+      {{"one_class.csv", "--target", "y"}, "single class"},
+      {{"constant.csv", "--target", "y", "--task", "regression"}, "constant"},
+      {{"text_target.csv", "--target", "y", "--task", "regression"}, "numeric target"},
+      {{"dup.csv", "--target", "y"}, "duplicate column name 'x'"},
+      {{"ragged.csv", "--target", "y"}, "ragged.csv:3"},
+      {{"binary.csv", "--target", "y"}, "binary.csv"},
+      {{"train.csv", "--target", "label", "--metric", "rmse"}, "not a metric of a binary task"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"automl", "fit"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.insert(args.end(), {"--trials", "2", "--out", "bad.winnow"});
+    Result r = run_winnow(dir.path(), args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args[0] << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir.path() / "bad.winnow")) << c.args[0];
+  }
+  write_file(dir.path() / "not_a_model", "hello");
+  Result r = run_winnow(dir.path(), {"automl", "show", "not_a_model"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not a Winnow model file"), std::string::npos) << r.err;
+}
+
+TEST(AutomlCli, StoredSearchResumesAndRefusesOtherData) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", binary_csv(150, 12));
+  write_file(dir.path() / "other.csv", binary_csv(150, 13));
+  std::vector<std::string> base = {"automl", "fit", "train.csv", "--target", "label", "--storage",
+                                   "s.db", "--out", "m.winnow", "--quiet"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  ASSERT_EQ(run_winnow(dir.path(), with({"--trials", "3"})).exit_code, 0);
+  EXPECT_TRUE(fs::exists(dir.path() / "s.db.automl"));
+  Result again = run_winnow(dir.path(), with({"--trials", "5"}));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto trials = export_trials(dir.path(), "s.db", "automl");
+  EXPECT_EQ(trials.size(), 5u);
+  Result show = run_winnow(dir.path(), {"automl", "show", "m.winnow", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(show.out)["trials"]["complete"].get<int>(), 5);
+  Result other = run_winnow(dir.path(), {"automl", "fit", "other.csv", "--target", "label",
+                                         "--storage", "s.db", "--trials", "6", "--out", "o.winnow"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("fitted on other data"), std::string::npos) << other.err;
+}
+
+TEST(AutomlCli, TimeLimitHolds) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", binary_csv(400, 14));
+  auto start = std::chrono::steady_clock::now();
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                       "--time-limit", "4s", "--out", "t.winnow", "--quiet"});
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  // The rule: the limit plus the larger of 5% and 10 s.
+  EXPECT_LT(seconds, 4 + 10);
+}
+
+TEST(AutomlCli, MemoryLimitStopsModelsAndSaysSo) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.csv", binary_csv(100, 15));
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                       "--trials", "2", "--memory-limit", "1MB", "--out", "x.winnow"});
+  EXPECT_EQ(fit.exit_code, 2);
+  EXPECT_NE(fit.err.find("memory limit"), std::string::npos) << fit.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "x.winnow"));
+}
+
+}  // namespace
+}  // namespace winnow::e2e
