@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "native/automl.h"
 #include "native/convert.h"
 #include "native/trial.h"
 #include "winnow/command.h"
@@ -223,6 +224,7 @@ PYBIND11_MODULE(_winnow, m) {
       .def("requested", &StopSignal::requested);
 
   bind_trial(m);
+  bind_automl(m);
 
   py::class_<PyStudy, std::shared_ptr<PyStudy>>(m, "Study")
       .def(py::init(&create_study), py::arg("storage"), py::arg("name"), py::arg("directions"),

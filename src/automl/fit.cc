@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -375,9 +376,13 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
     portfolios.push_back(family->portfolio(shape));
     longest = std::max(longest, portfolios.back().size());
   }
+  // With a trial budget, no more than it can run (the rest would stay queued in the study).
+  int64_t queue_room = options.trials > 0 ? options.trials - study.counted_trials()
+                                          : std::numeric_limits<int64_t>::max();
   for (size_t round = 0; round < longest; ++round) {
     for (size_t f = 0; f < families.size(); ++f) {
-      if (round >= portfolios[f].size()) continue;
+      if (round >= portfolios[f].size() || queue_room <= 0) continue;
+      --queue_room;
       Config partial = portfolios[f][round];
       partial["model"] = families[f]->name;
       study.enqueue_unless_present(complete_config(space, partial));

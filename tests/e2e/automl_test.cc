@@ -59,12 +59,25 @@ std::string multiclass_csv(int rows, uint64_t seed) {
   return out.str();
 }
 
+// The tests name files relative to their scratch folder, as a user in that folder would.
+class ScratchCwd {
+ public:
+  ScratchCwd() : previous_(fs::current_path()) { fs::current_path(dir_.path()); }
+  ~ScratchCwd() { fs::current_path(previous_); }
+  const fs::path& path() const { return dir_.path(); }
+
+ private:
+  ScratchDir dir_;
+  fs::path previous_;
+};
+
 std::map<std::string, double> evaluate(const fs::path& dir, const std::string& model,
                                        const std::string& csv) {
   Result r = run_winnow(dir, {"automl", "evaluate", model, csv, "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::map<std::string, double> metrics;
-  for (const auto& [name, value] : nlohmann::json::parse(r.out).items()) metrics[name] = value;
+  nlohmann::json parsed = nlohmann::json::parse(r.out);
+  for (const auto& [name, value] : parsed.items()) metrics[name] = value;
   return metrics;
 }
 
@@ -76,7 +89,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 TEST(AutomlCli, FitsBinaryTaskDropsUselessColumnsAndPredictsProbabilities) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(300, 1));
   write_file(dir.path() / "test.csv", binary_csv(200, 2));
   write_file(dir.path() / "new.csv", binary_csv(50, 3, false));
@@ -121,7 +134,7 @@ TEST(AutomlCli, FitsBinaryTaskDropsUselessColumnsAndPredictsProbabilities) {
 }
 
 TEST(AutomlCli, SameSeedAndTrialBudgetGiveIdenticalPredictions) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(200, 4));
   write_file(dir.path() / "new.csv", binary_csv(100, 5, false));
   for (const char* name : {"a", "b"}) {
@@ -138,7 +151,7 @@ TEST(AutomlCli, SameSeedAndTrialBudgetGiveIdenticalPredictions) {
 }
 
 TEST(AutomlCli, RegressionOnSemicolonFileLearnsTheLinearRule) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", regression_csv(300, 6));
   write_file(dir.path() / "test.csv", regression_csv(100, 7));
   Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "y", "--trials",
@@ -150,7 +163,7 @@ TEST(AutomlCli, RegressionOnSemicolonFileLearnsTheLinearRule) {
 }
 
 TEST(AutomlCli, MulticlassDefaultsToLogLoss) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", multiclass_csv(240, 8));
   write_file(dir.path() / "test.csv", multiclass_csv(90, 9));
   Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "species",
@@ -163,7 +176,7 @@ TEST(AutomlCli, MulticlassDefaultsToLogLoss) {
 }
 
 TEST(AutomlCli, PredictChecksColumnsAgainstTheSchema) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(150, 10));
   Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
                                        "--trials", "2", "--models", "linear", "--out", "m.winnow"});
@@ -182,7 +195,7 @@ TEST(AutomlCli, PredictChecksColumnsAgainstTheSchema) {
 }
 
 TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(60, 11));
   write_file(dir.path() / "empty.csv", "");
   write_file(dir.path() / "one_class.csv", "x,y\n1,a\n2,a\n3,a\n");
@@ -222,7 +235,7 @@ TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
 }
 
 TEST(AutomlCli, StoredSearchResumesAndRefusesOtherData) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(150, 12));
   write_file(dir.path() / "other.csv", binary_csv(150, 13));
   std::vector<std::string> base = {"automl", "fit", "train.csv", "--target", "label", "--storage",
@@ -238,6 +251,7 @@ TEST(AutomlCli, StoredSearchResumesAndRefusesOtherData) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   auto trials = export_trials(dir.path(), "s.db", "automl");
   EXPECT_EQ(trials.size(), 5u);
+  for (const auto& row : trials) EXPECT_EQ(row["state"], "complete") << row.dump();
   Result show = run_winnow(dir.path(), {"automl", "show", "m.winnow", "--json"});
   EXPECT_EQ(nlohmann::json::parse(show.out)["trials"]["complete"].get<int>(), 5);
   Result other = run_winnow(dir.path(), {"automl", "fit", "other.csv", "--target", "label",
@@ -247,7 +261,7 @@ TEST(AutomlCli, StoredSearchResumesAndRefusesOtherData) {
 }
 
 TEST(AutomlCli, TimeLimitHolds) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(400, 14));
   auto start = std::chrono::steady_clock::now();
   Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
@@ -260,7 +274,7 @@ TEST(AutomlCli, TimeLimitHolds) {
 }
 
 TEST(AutomlCli, MemoryLimitStopsModelsAndSaysSo) {
-  ScratchDir dir;
+  ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(100, 15));
   Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
                                        "--trials", "2", "--memory-limit", "1MB", "--out", "x.winnow"});

@@ -138,7 +138,9 @@ TEST(CsvTypes, BooleanFamiliesAnyCase) {
   EXPECT_EQ(a.numbers[3], 1.0);
   EXPECT_EQ(a.missing, 1u);
   EXPECT_EQ(column(table, "b").numbers, (std::vector<double>{1, 0, 1, 0}));
-  EXPECT_EQ(texts(a), (Strings{"true", "false", "", "true"}));
+  // A boolean cell reads back in the spelling first seen for its value.
+  EXPECT_EQ(texts(a), (Strings{"True", "false", "", "True"}));
+  EXPECT_EQ(texts(column(table, "b")), (Strings{"yes", "NO", "yes", "NO"}));
 }
 
 TEST(CsvTypes, MixedBooleanSpellingsOrBooleansWithNumbersAreCategorical) {

@@ -394,11 +394,17 @@ class ColumnBuilder {
         break;
       case State::kBoolean: {
         std::vector<double> truth;
+        // The spellings first seen of false and true, so that the column reads back as written
+        // (a target of yes/no predicts "yes", not "true").
+        column.levels = {"", ""};
         for (const std::string& name : levels_.names()) {
           bool value = false;
           boolean_family(name, value);
           truth.push_back(value ? 1.0 : 0.0);
+          if (column.levels[value ? 1 : 0].empty()) column.levels[value ? 1 : 0] = name;
         }
+        if (column.levels[0].empty()) column.levels[0] = "false";
+        if (column.levels[1].empty()) column.levels[1] = "true";
         column.type = ColumnType::kBoolean;
         column.numbers.resize(rows);
         for (size_t row = 0; row < rows; ++row) {

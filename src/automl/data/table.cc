@@ -35,6 +35,7 @@ std::string Column::text(size_t row) const {
     case ColumnType::kCategorical:
       return levels.at(static_cast<size_t>(codes[row]));
     case ColumnType::kBoolean:
+      if (levels.size() == 2) return levels[numbers[row] != 0.0 ? 1 : 0];
       return numbers[row] != 0.0 ? "true" : "false";
     case ColumnType::kNumeric:
       break;

@@ -18,7 +18,9 @@ struct Column {
   ColumnType type = ColumnType::kNumeric;
   std::vector<double> numbers;      // kNumeric, kBoolean (0/1): one per row, NaN = missing
   std::vector<int32_t> codes;       // kCategorical: one per row, index into levels, -1 = missing
-  std::vector<std::string> levels;  // kCategorical: distinct values in order of appearance
+  // kCategorical: distinct values in order of appearance; kBoolean: the spellings of false and
+  // true as first seen ("no", "yes"), which text() gives back.
+  std::vector<std::string> levels;
   size_t missing = 0;               // number of missing cells
 
   size_t size() const { return type == ColumnType::kCategorical ? codes.size() : numbers.size(); }

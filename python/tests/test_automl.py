@@ -1,0 +1,62 @@
+"""winnow.automl: scikit-learn-style estimators over the native AutoML engine."""
+
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from winnow import automl
+
+
+def _binary(rows, seed):
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
+    colour = rng.choice(["red", "green", "blue"], size=rows)
+    y = np.where(2 * x1 - x2 + (colour == "red") > 0.5, "yes", "no")
+    return pd.DataFrame({"x1": x1, "x2": x2, "colour": colour}), pd.Series(y)
+
+
+def test_classifier_learns_and_maps_labels_back():
+    X, y = _binary(300, 0)
+    X_test, y_test = _binary(150, 1)
+    model = automl.Classifier(time_limit=None, n_trials=4, seed=1, n_jobs=2).fit(X, y)
+    assert sorted(model.classes_) == ["no", "yes"]
+    assert model.score(X_test, y_test) > 0.85
+    proba = model.predict_proba(X_test)
+    assert proba.shape == (150, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    predicted = model.predict(X_test)
+    assert set(predicted) <= {"no", "yes"}
+    # The column of the larger probability is the predicted class.
+    assert (model.classes_[proba.argmax(axis=1)] == predicted).all()
+
+
+def test_integer_labels_come_back_as_integers():
+    X, y = _binary(200, 2)
+    y = (y == "yes").astype(int) * 3 + 1  # classes 1 and 4
+    model = automl.Classifier(time_limit=None, n_trials=2, models=["linear"]).fit(X, y)
+    assert set(model.predict(X)) <= {1, 4}
+    assert all(isinstance(c, (int, np.integer)) for c in model.classes_)
+
+
+def test_regressor_on_numpy_and_model_file_for_the_cli(tmp_path, winnow_binary):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3))
+    y = 3 * X[:, 0] - 2 * X[:, 1] + 0.1 * rng.normal(size=300)
+    model = automl.Regressor(time_limit=None, n_trials=3, models=["linear", "xgboost"]).fit(X, y)
+    assert model.score(X, y) > 0.95
+    path = tmp_path / "r.winnow"
+    model.save(path)
+    pd.DataFrame(X, columns=["x0", "x1", "x2"]).to_csv(tmp_path / "new.csv", index=False)
+    out = subprocess.run([winnow_binary, "automl", "predict", str(path), str(tmp_path / "new.csv")],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(out) == 301
+    np.testing.assert_allclose([float(v) for v in out[1:]], model.predict(X), rtol=1e-5, atol=1e-5)
+    assert "Leaderboard" in automl.load(path).report()
+
+
+def test_single_class_is_refused():
+    X, _ = _binary(50, 4)
+    with pytest.raises(ValueError, match="single class"):
+        automl.Classifier(n_trials=1).fit(X, ["a"] * 50)

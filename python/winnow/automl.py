@@ -1,0 +1,198 @@
+"""Tabular AutoML with a scikit-learn interface: ``Classifier`` and ``Regressor``.
+
+    from winnow.automl import Classifier
+    model = Classifier(time_limit=60, seed=0).fit(X_train, y_train)   # pandas or numpy
+    model.predict(X_test); model.predict_proba(X_test); model.score(X_test, y_test)
+    model.save("model.winnow")          # the same file `winnow automl predict` reads
+
+The engine is Winnow's native AutoML (the same as ``winnow automl fit``): tables cross to it as
+CSV files in a temporary directory, so every column type the command line reads works here too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Callable, Optional, Sequence
+
+from winnow import _winnow
+
+__all__ = ["Classifier", "Regressor", "load"]
+
+_TARGET = "__winnow_target__"
+
+
+def _frame(X: Any):
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        return X.reset_index(drop=True)
+    frame = pd.DataFrame(X)
+    frame.columns = [f"x{i}" for i in range(frame.shape[1])]
+    return frame
+
+
+class _Estimator:
+    _task = "auto"
+
+    def __init__(
+        self,
+        time_limit: Optional[float] = 600.0,
+        n_trials: int = 0,
+        metric: str = "",
+        n_jobs: int = 0,
+        seed: int = 0,
+        memory_limit: int = 0,
+        storage: str = "",
+        models: Sequence[str] = (),
+        categorical: Sequence[str] = (),
+        verbose: bool = False,
+    ) -> None:
+        self.time_limit = time_limit
+        self.n_trials = n_trials
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.seed = seed
+        self.memory_limit = memory_limit
+        self.storage = storage
+        self.models = models
+        self.categorical = categorical
+        self.verbose = verbose
+        self.model_: Optional[_winnow.AutomlModel] = None
+
+    # scikit-learn's clone() and grid search read and set these.
+    def get_params(self, deep: bool = True) -> dict:
+        return {
+            name: getattr(self, name)
+            for name in ("time_limit", "n_trials", "metric", "n_jobs", "seed", "memory_limit",
+                         "storage", "models", "categorical", "verbose")
+        }
+
+    def set_params(self, **params: Any) -> "_Estimator":
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def fit(self, X: Any, y: Any) -> "_Estimator":
+        import pandas as pd
+
+        frame = _frame(X)
+        if _TARGET in frame.columns:
+            raise ValueError(f"a feature column may not be named {_TARGET}")
+        target = pd.Series(y).reset_index(drop=True)
+        if len(target) != len(frame):
+            raise ValueError(f"X has {len(frame)} rows but y has {len(target)}")
+        self._remember_labels(target)
+        log: Optional[Callable[[str], None]] = None
+        if self.verbose:
+            log = lambda line: print(line.lstrip("\r"), end="" if line == "\n" else "\n")
+        with tempfile.TemporaryDirectory(prefix="winnow-automl-") as folder:
+            path = os.path.join(folder, "train.csv")
+            frame.assign(**{_TARGET: target.values}).to_csv(path, index=False)
+            self.model_ = _winnow.automl_fit(
+                path, _TARGET, self._task, self.metric,
+                float(self.time_limit or 0), int(self.n_trials), int(self.n_jobs),
+                int(self.seed), int(self.memory_limit), self.storage, list(self.models),
+                list(self.categorical), log)
+        self.feature_names_in_ = list(frame.columns)
+        return self
+
+    def _remember_labels(self, target: Any) -> None:
+        pass
+
+    def _predict_raw(self, X: Any):
+        if self.model_ is None:
+            raise RuntimeError("call fit() first")
+        with tempfile.TemporaryDirectory(prefix="winnow-automl-") as folder:
+            path = os.path.join(folder, "predict.csv")
+            _frame(X).to_csv(path, index=False)
+            return self.model_.predict_csv(path)
+
+    def save(self, path: str) -> None:
+        """Writes the model file that ``winnow automl predict`` reads."""
+        if self.model_ is None:
+            raise RuntimeError("call fit() first")
+        self.model_.save(os.fspath(path))
+
+    def report(self) -> str:
+        """Leaderboard, ensemble members and weights, times (``winnow automl show``)."""
+        if self.model_ is None:
+            raise RuntimeError("call fit() first")
+        return self.model_.report()
+
+
+class Classifier(_Estimator):
+    """Binary or multiclass classification; ``classes_`` holds the labels as given to fit()."""
+
+    _task = "auto"
+
+    def _remember_labels(self, target: Any) -> None:
+        # The engine names classes by their text; map them back to the caller's values.
+        self._label_of = {str(value): value for value in target.unique()}
+        if len(self._label_of) < 2:
+            raise ValueError("y has a single class; there is nothing to learn")
+        self._task = "binary" if len(self._label_of) == 2 else "multiclass"
+
+    def _classes(self, names: Sequence[str]) -> list:
+        return [self._label_of.get(name, name) for name in names]
+
+    @property
+    def classes_(self):
+        import numpy as np
+
+        return np.array(self._classes(self._class_names))
+
+    def fit(self, X: Any, y: Any) -> "Classifier":
+        super().fit(X, y)
+        # The class order of the model's probability columns.
+        import pandas as pd
+
+        probe = _frame(X).head(1)
+        names, _, _, _, _ = self._predict_raw(probe)
+        self._class_names = list(names)
+        return self
+
+    def predict(self, X: Any):
+        import numpy as np
+
+        _, labels, _, _, _ = self._predict_raw(X)
+        return np.array(self._classes(labels))
+
+    def predict_proba(self, X: Any):
+        import numpy as np
+
+        names, _, probabilities, _, _ = self._predict_raw(X)
+        return np.frombuffer(probabilities, dtype=np.float32).reshape(-1, len(names)).astype(
+            np.float64)
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy, as scikit-learn's classifiers score."""
+        import numpy as np
+
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+class Regressor(_Estimator):
+    """Regression of a numeric target."""
+
+    _task = "regression"
+
+    def predict(self, X: Any):
+        import numpy as np
+
+        _, _, _, values, _ = self._predict_raw(X)
+        return np.array(values, dtype=np.float64)
+
+    def score(self, X: Any, y: Any) -> float:
+        """R², as scikit-learn's regressors score."""
+        import numpy as np
+
+        y = np.asarray(y, dtype=np.float64)
+        residual = np.sum((y - self.predict(X)) ** 2)
+        total = np.sum((y - y.mean()) ** 2)
+        return float(1.0 - residual / total) if total > 0 else 0.0
+
+
+def load(path: str) -> "_winnow.AutomlModel":
+    """A model file written by ``winnow automl fit`` or ``save()``."""
+    return _winnow.AutomlModel.load(os.fspath(path))
