@@ -101,8 +101,10 @@ def provenance(argv=None):
     def git(*args):
         return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True)
     commit = git("rev-parse", "--short=12", "HEAD").stdout.strip() or "unknown"
-    # Results written earlier in the session do not make the measured code dirty.
-    if git("diff", "--quiet", "HEAD", "--", ".", ":!bench/results").returncode == 1:
+    # Only the measured code makes a result "+dirty": edits to docs, tests or earlier results do
+    # not change what ran.
+    if git("diff", "--quiet", "HEAD", "--", "src", "include", "cli", "CMakeLists.txt",
+           "bench/automl").returncode == 1:
         commit += "+dirty"
     cpu = platform.processor() or "unknown CPU"
     try:
