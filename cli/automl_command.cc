@@ -36,6 +36,8 @@ struct AutomlArgs {
   std::vector<std::string> models, categorical, numeric, ignore;
   bool quiet = false;
   bool proba = false;
+  bool best_single = false;
+  bool refit = false;
   bool json = false;
 };
 
@@ -88,6 +90,7 @@ int run_fit(const AutomlArgs& args) {
     options.memory_limit_bytes = static_cast<uint64_t>(parse_byte_size(args.memory_limit, "--memory-limit"));
   }
   options.seed = args.seed;
+  options.refit = args.refit;
   options.storage = args.storage;
   options.study_name = args.study;
   options.sampler = args.sampler;
@@ -126,7 +129,7 @@ int run_show(const AutomlArgs& args) {
 int run_predict(const AutomlArgs& args) {
   automl::Predictor model = automl::Predictor::load(args.model);
   std::vector<std::string> notes;
-  automl::Predictions p = model.predict_csv(args.csv, &notes);
+  automl::Predictions p = model.predict_csv(args.csv, &notes, args.best_single);
   if (!args.quiet) print_notes(notes);
   std::ofstream file;
   if (!args.out.empty() && args.out != "-") {
@@ -216,6 +219,8 @@ Command add_automl_command(CLI::App& app) {
   fit->add_option("--categorical", args->categorical, "Columns to read as categorical");
   fit->add_option("--numeric", args->numeric, "Columns to read as numeric");
   fit->add_option("--ignore", args->ignore, "Columns not to use");
+  fit->add_flag("--refit", args->refit,
+                "Refit the ensemble's members on all rows (default: average their fold models)");
   fit->add_flag("--quiet", args->quiet, "Print nothing but errors");
 
   CLI::App* show = automl->add_subcommand("show", "Leaderboard, ensemble members and weights, times");
@@ -227,6 +232,8 @@ Command add_automl_command(CLI::App& app) {
   predict->add_option("csv", args->csv, "Data to predict (CSV with a header)")->required();
   predict->add_option("--out", args->out, "Predictions CSV to write (default: standard output)");
   predict->add_flag("--proba", args->proba, "One probability column per class");
+  predict->add_flag("--best-single", args->best_single,
+                    "Predict with the best single trial instead of the ensemble");
   predict->add_flag("--quiet", args->quiet, "No notes");
 
   CLI::App* evaluate = automl->add_subcommand("evaluate", "The task's metrics on labelled data");

@@ -105,10 +105,12 @@ def main():
     parser.add_argument("--data", default=common.DEFAULT_DATA)
     parser.add_argument("--work-dir", help="keep the split, model, prediction and logs here (default: a temporary directory)")
     parser.add_argument("--out", help="also append the JSON line to this file")
+    parser.add_argument("--method", default="winnow",
+                        help="method name in the results, e.g. winnow-refit for --extra=--refit")
     args = parser.parse_args()
 
     base = common.provenance()
-    record = {"method": "winnow", "dataset": args.dataset, "fold": args.fold, "folds": args.folds,
+    record = {"method": args.method, "dataset": args.dataset, "fold": args.fold, "folds": args.folds,
               "time_limit_s": args.time_limit, "seed": args.seed}
     work = args.work_dir or tempfile.mkdtemp(prefix=f"winnow-automl-{args.dataset}-{args.fold}-")
     try:
@@ -132,6 +134,16 @@ def main():
         predict_s, predict_rss = run_timed(predict, os.path.join(work, "predict.log"), timeout=args.time_limit + 600)
         prediction = read_prediction(entry, pred, len(y_test))
         metric, _ = common.METRICS[entry["task"]]
+        # The best single trial of the same fit, kept in the model file, on the same test fold:
+        # what the ensemble adds.
+        single_pred = os.path.join(work, "pred-single.csv")
+        single_command = [winnow, "automl", "predict", model, paths["test"], "--out", single_pred,
+                          "--best-single"]
+        if entry["task"] != "regression":
+            single_command.append("--proba")
+        run_timed(single_command, os.path.join(work, "predict-single.log"), timeout=args.time_limit + 600)
+        single = read_prediction(entry, single_pred, len(y_test))
+        record["value_best_single"] = common.score(entry, y_test, single)
         record.update({
             "status": "ok", "metric": metric, "value": common.score(entry, y_test, prediction),
             "accuracy": common.accuracy(entry, y_test, prediction),

@@ -69,6 +69,10 @@ struct FitOptions {
   // Default: 25 and 20.
   int ensemble_rounds = 25;
   int ensemble_candidates = 20;
+  // Refit every ensemble member on all rows after the search instead of averaging its fold
+  // models; the search then leaves a fifth of the time limit for it. A member whose refit does
+  // not finish in time keeps its fold models. Default: false (docs/automl.md says why).
+  bool refit = false;
   // Called with a line for people: notes about the data, progress, the final report. A line
   // starting with '\r' replaces the previous progress line. Default: none (silent).
   std::function<void(const std::string& line)> log;
@@ -102,7 +106,10 @@ class Predictor {
   // Predicts the rows of a CSV file. Columns are matched by name: a missing one is an error
   // naming it; extra ones are ignored, unseen categories and missing cells handled as in
   // training; `notes` receives what was ignored or changed.
-  Predictions predict_csv(const std::string& path, std::vector<std::string>* notes = nullptr) const;
+  // With `best_single`, the predictions of the best trial alone (its fold models), which the
+  // file keeps beside the ensemble so the two can be compared on new data.
+  Predictions predict_csv(const std::string& path, std::vector<std::string>* notes = nullptr,
+                          bool best_single = false) const;
   // The metrics of the task (the fit's metric first) on a labelled CSV file.
   std::vector<std::pair<std::string, double>> evaluate_csv(
       const std::string& path, std::vector<std::string>* notes = nullptr) const;

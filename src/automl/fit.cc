@@ -43,6 +43,8 @@ constexpr size_t kCandidatesPerFamily = 3;
 // Without a terminal, a progress line is printed when the best score improves, and otherwise
 // at most once per this many seconds.
 constexpr double kPlainProgressSeconds = 5.0;
+// With FitOptions::refit, the share of the time limit the search leaves for refitting.
+constexpr double kRefitShare = 0.2;
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -160,6 +162,7 @@ TrialOutcome Search::evaluate(Trial& trial) const {
   std::atomic<bool> memory_stop{false}, time_stop{false};
 
   std::vector<float> oof(plan.scored.size() * k, 0.0f);
+  std::vector<std::vector<float>> fold_predictions(folds);
   std::vector<std::string> fold_bytes(folds);
   std::vector<std::exception_ptr> errors(folds);
   std::atomic<size_t> next{0};
@@ -182,12 +185,8 @@ TrialOutcome Search::evaluate(Trial& trial) const {
     fold.model->fit(x, fold_target, control);
     x = Matrix();
     Matrix valid = fold.pipeline.transform(features, plan.valid[f]);
-    std::vector<float> predictions(valid.rows * k);
-    fold.model->predict(valid, predictions);
-    for (size_t i = 0; i < plan.valid[f].size(); ++i) {
-      size_t position = static_cast<size_t>(position_of_row[plan.valid[f][i]]);
-      std::copy_n(predictions.begin() + i * k, k, oof.begin() + position * k);
-    }
+    fold_predictions[f].resize(valid.rows * k);
+    fold.model->predict(valid, fold_predictions[f]);
     fold_bytes[f] = save_fold_model(fold, family.name);
   };
   auto worker = [&] {
@@ -224,6 +223,16 @@ TrialOutcome Search::evaluate(Trial& trial) const {
     }
     return failed;
   }
+  // Each row's predictions averaged over the repetitions, summed in fold order (not in the
+  // order the threads finished) so that a seeded fit is reproducible.
+  const float share = 1.0f / static_cast<float>(plan.repeats);
+  for (size_t f = 0; f < folds; ++f) {
+    for (size_t i = 0; i < plan.valid[f].size(); ++i) {
+      size_t position = static_cast<size_t>(position_of_row[plan.valid[f][i]]);
+      for (size_t c = 0; c < k; ++c) oof[position * k + c] += share * fold_predictions[f][i * k + c];
+    }
+  }
+  fold_predictions.clear();
   double value = score(metric, scored_target, oof);
   if (!std::isfinite(value)) {
     TrialOutcome failed;
@@ -389,8 +398,9 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
     }
   }
 
-  // Time left for the ensemble and the model file.
-  const double reserve = std::min(30.0, 1.0 + 0.03 * options.time_limit_seconds);
+  // Time left for the ensemble, the refit if asked for, and the model file.
+  const double reserve = options.refit ? kRefitShare * options.time_limit_seconds
+                                       : std::min(30.0, 1.0 + 0.03 * options.time_limit_seconds);
   MemoryWatch memory(memory_limit);
   Search search{options, data.features, data.target, plan, data.target.select_rows(plan.scored),
                 std::vector<int64_t>(data.target.size(), -1), metric, store, memory, jobs, {}};
@@ -478,8 +488,11 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   impl->metric = metric;
   impl->target = options.target;
   impl->classes = data.target.class_names;
+  // The best single trial stays in the file (with weight 0 when not chosen), so that
+  // `predict --best-single` can show what the ensemble adds on new data.
+  impl->best_trial = candidates.front()->trial;
   for (size_t c = 0; c < candidates.size(); ++c) {
-    if (selection.weights[c] <= 0) continue;
+    if (selection.weights[c] <= 0 && c != 0) continue;
     EnsembleMember member;
     member.family = candidates[c]->family;
     member.trial = candidates[c]->trial;
@@ -493,6 +506,39 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   std::sort(impl->members.begin(), impl->members.end(),
             [](const EnsembleMember& a, const EnsembleMember& b) { return a.weight > b.weight; });
   const double ensemble_seconds = seconds_between(ensemble_start, Clock::now());
+
+  Clock::time_point refit_start = Clock::now();
+  int refitted = 0;
+  if (options.refit) {
+    std::vector<size_t> all_rows(data.target.size());
+    for (size_t i = 0; i < all_rows.size(); ++i) all_rows[i] = i;
+    for (EnsembleMember& member : impl->members) {
+      const ModelFamily& family = find_family(member.family);
+      Config config = config_from_json(nlohmann::json::parse(member.config_json));
+      FitControl control;
+      control.seed = mix_seed(options.seed, static_cast<uint64_t>(member.trial), plan.valid.size());
+      control.threads = jobs;
+      control.should_stop = [&] {
+        // One second is left for writing the model file.
+        return memory.over() || (end && Clock::now() > *end - std::chrono::seconds(1));
+      };
+      try {
+        FoldModel whole;
+        Matrix x = whole.pipeline.fit_transform(data.features, all_rows, data.target,
+                                                PipelineChoices::from_config(config));
+        DataShape refit_shape{task, x.rows, x.cols, data.target.n_classes()};
+        whole.model = family.create(config, refit_shape);
+        whole.model->fit(x, data.target, control);
+        member.folds.clear();
+        member.folds.push_back(std::move(whole));
+        ++refitted;
+      } catch (const FitStopped&) {
+        log("refit of trial " + std::to_string(member.trial) + " (" + member.family +
+            ") stopped at the limit; it keeps its fold models");
+      }
+    }
+  }
+  const double refit_seconds = seconds_between(refit_start, Clock::now());
 
   // The summary that `show` prints.
   nlohmann::json summary;
@@ -529,18 +575,24 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   double ensemble_score = greater_is_better(metric) ? 1.0 - selection.loss : selection.loss;
   nlohmann::json members = nlohmann::json::array();
   for (const EnsembleMember& member : impl->members) {
+    if (member.weight <= 0) continue;
     members.push_back({{"trial", member.trial}, {"model", member.family}, {"weight", member.weight}});
   }
   summary["ensemble"] = {{"score", ensemble_score},
                          {"rounds", selection.rounds_kept},
                          {"members", members},
-                         {"best_single", candidates.front()->score}};
+                         {"best_single", candidates.front()->score},
+                         {"best_trial", candidates.front()->trial}};
   summary["study"] = {{"storage", options.storage.empty() ? "memory" : options.storage},
                       {"name", options.study_name}};
   summary["peak_memory_mb"] = memory.peak() >> 20;
+  summary["final_model"] = options.refit ? "members refit on all rows (" + std::to_string(refitted) +
+                                               " of " + std::to_string(impl->members.size()) + ")"
+                                         : "fold models of each member averaged";
   summary["seconds"] = {{"read", read_seconds},
                         {"search", search_seconds},
                         {"ensemble", ensemble_seconds},
+                        {"refit", refit_seconds},
                         {"total", seconds_between(started, Clock::now())}};
   impl->summary = std::move(summary);
   return Predictor(std::move(impl));

@@ -57,12 +57,14 @@ FoldModel load_fold_model(std::string_view bytes, const std::string& family) {
   return fold;
 }
 
-std::vector<float> Predictor::Impl::predict(const Table& conformed) const {
+std::vector<float> Predictor::Impl::predict(const Table& conformed, bool best_single) const {
   const size_t k = n_outputs();
   std::vector<float> total(conformed.rows * k, 0.0f);
   std::vector<float> out(conformed.rows * k);
   for (const EnsembleMember& member : members) {
-    const float share = static_cast<float>(member.weight / member.folds.size());
+    double weight = best_single ? (member.trial == best_trial ? 1.0 : 0.0) : member.weight;
+    if (weight <= 0) continue;
+    const float share = static_cast<float>(weight / member.folds.size());
     for (const FoldModel& fold : member.folds) {
       Matrix x = fold.pipeline.transform(conformed);
       fold.model->predict(x, out);
@@ -121,6 +123,7 @@ Predictor Predictor::load(const std::string& path) {
       impl->members.push_back(std::move(member));
     }
     if (impl->members.empty()) throw Error("model file is truncated or corrupt");
+    impl->best_trial = in.i64();
   } catch (const nlohmann::json::exception&) {
     throw Error(path + ": model file is truncated or corrupt");
   } catch (const Error& e) {
@@ -148,6 +151,7 @@ void Predictor::save(const std::string& path) const {
     out.u64(member.folds.size());
     for (const FoldModel& fold : member.folds) out.str(save_fold_model(fold, member.family));
   }
+  out.i64(impl_->best_trial);
   std::string temporary = path + ".tmp";
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
@@ -165,10 +169,11 @@ void Predictor::save(const std::string& path) const {
   }
 }
 
-Predictions Predictor::predict_csv(const std::string& path, std::vector<std::string>* notes) const {
+Predictions Predictor::predict_csv(const std::string& path, std::vector<std::string>* notes,
+                                   bool best_single) const {
   Table table = read_csv(path);
   Table conformed = impl_->schema.conform(table, notes);
-  std::vector<float> output = impl_->predict(conformed);
+  std::vector<float> output = impl_->predict(conformed, best_single);
   Predictions p;
   p.rows = conformed.rows;
   if (impl_->task == Task::kRegression) {
@@ -262,6 +267,7 @@ std::string Predictor::report() const {
         << " feature columns (" << d.value("source", std::string()) << ")\n";
   }
   if (s.contains("validation")) out << "Validation: " << s["validation"].get<std::string>() << "\n";
+  if (s.contains("final_model")) out << "Final model: " << s["final_model"].get<std::string>() << "\n";
   if (s.contains("trials")) {
     const auto& t = s["trials"];
     out << "Trials: " << t.value("complete", 0) << " complete, " << t.value("failed", 0)
@@ -280,6 +286,7 @@ std::string Predictor::report() const {
   {
     std::vector<std::vector<std::string>> rows;
     for (const EnsembleMember& member : impl_->members) {
+      if (member.weight <= 0) continue;  // the best single trial, kept for comparison
       rows.push_back({std::to_string(member.trial), member.family, format_short(member.weight),
                       std::to_string(member.folds.size())});
     }
@@ -293,7 +300,7 @@ std::string Predictor::report() const {
   if (s.contains("seconds")) {
     out << "\nTime:";
     const char* separator = " ";
-    for (const char* phase : {"read", "search", "ensemble", "total"}) {
+    for (const char* phase : {"read", "search", "ensemble", "refit", "total"}) {
       if (!s["seconds"].contains(phase)) continue;
       out << separator << phase << " " << seconds_text(s["seconds"][phase].get<double>());
       separator = ", ";

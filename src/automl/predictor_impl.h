@@ -4,7 +4,8 @@
 // trial's configuration and its fold models (a fitted pipeline and a model per validation fold,
 // whose predictions are averaged), with the member's weight. The file is
 //   "WINNOWML" | u32 format version | summary JSON | schema | task, metric, target, classes |
-//   members (family, trial, weight, configuration JSON, folds: pipeline bytes, model bytes).
+//   members (family, trial, weight, configuration JSON, folds: pipeline bytes, model bytes) |
+//   the best trial (a member, with weight 0 when the ensemble left it out).
 #pragma once
 #include <memory>
 #include <string>
@@ -47,11 +48,14 @@ struct Predictor::Impl {
   std::string target;
   std::vector<std::string> classes;
   std::vector<EnsembleMember> members;
+  int64_t best_trial = -1;  // the trial with the best validation score
   nlohmann::json summary;
 
   size_t n_outputs() const { return task == Task::kRegression ? 1 : classes.size(); }
-  // The weighted ensemble's predictions for a table laid out as the schema.
-  std::vector<float> predict(const Table& conformed) const;
+  // The weighted ensemble's predictions for a table laid out as the schema; with
+  // `best_single`, those of the member that was the best trial (kept with weight 0 when the
+  // ensemble did not choose it).
+  std::vector<float> predict(const Table& conformed, bool best_single = false) const;
 };
 
 }  // namespace winnow::automl

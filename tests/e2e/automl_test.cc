@@ -133,6 +133,29 @@ TEST(AutomlCli, FitsBinaryTaskDropsUselessColumnsAndPredictsProbabilities) {
   EXPECT_FALSE(summary["ensemble"]["members"].empty());
 }
 
+TEST(AutomlCli, RefitReplacesFoldModelsAndBestSingleStaysComparable) {
+  ScratchCwd dir;
+  write_file(dir.path() / "train.csv", binary_csv(200, 16));
+  write_file(dir.path() / "test.csv", binary_csv(100, 17));
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                       "--trials", "4", "--refit", "--out", "r.winnow"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.out.find("Final model: members refit on all rows"), std::string::npos) << fit.out;
+  Result show = run_winnow(dir.path(), {"automl", "show", "r.winnow", "--json"});
+  nlohmann::json summary = nlohmann::json::parse(show.out);
+  EXPECT_EQ(summary["final_model"].get<std::string>().find("members refit on all rows"), 0u);
+  EXPECT_GT(evaluate(dir.path(), "r.winnow", "test.csv")["roc_auc"], 0.9);
+  Result single = run_winnow(dir.path(), {"automl", "predict", "r.winnow", "test.csv",
+                                          "--best-single", "--proba"});
+  ASSERT_EQ(single.exit_code, 0) << single.err;
+  auto lines = lines_of(single.out);
+  ASSERT_EQ(lines.size(), 101u);
+  double p0 = 0, p1 = 0;
+  char comma = 0;
+  std::istringstream(lines[1]) >> p0 >> comma >> p1;
+  EXPECT_NEAR(p0 + p1, 1.0, 1e-4);
+}
+
 TEST(AutomlCli, SameSeedAndTrialBudgetGiveIdenticalPredictions) {
   ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(200, 4));
