@@ -125,8 +125,18 @@ def render_with_script(name, options):
         output = subprocess.run([sys.executable, os.path.join(ROOT, options["script"]),
                                  chosen.name, *args], capture_output=True, text=True, check=True)
     stamps = {r["command"]: r for r in records}
-    text = ["- `%s`: commit `%s`, %s, %s" % (r["command"], r["commit"], r["machine"], r["date"])
-            for r in sorted(stamps.values(), key=lambda r: r["date"])]
+    if options.get("stamps") == "summary":
+        # Many runs (one per dataset, fold and method): say what produced them in one line
+        # per commit and machine rather than one per command.
+        groups = {}
+        for r in stamps.values():
+            groups.setdefault((r["commit"], r["machine"]), []).append(r["date"])
+        text = ["- %d runs at commit `%s` on %s, %s to %s" % (len(dates), commit, machine,
+                                                           min(dates), max(dates))
+                for (commit, machine), dates in sorted(groups.items())]
+    else:
+        text = ["- `%s`: commit `%s`, %s, %s" % (r["command"], r["commit"], r["machine"], r["date"])
+                for r in sorted(stamps.values(), key=lambda r: r["date"])]
     return "\n".join(text) + "\n\n" + output.stdout.strip() + "\n"
 
 
