@@ -38,6 +38,7 @@ struct AutomlArgs {
   bool proba = false;
   bool best_single = false;
   bool refit = false;
+  bool time_limit_given = false;
   bool json = false;
 };
 
@@ -84,7 +85,8 @@ int run_fit(const AutomlArgs& args) {
   options.time_limit_seconds =
       args.time_limit == "none" || args.time_limit == "0" ? 0 : parse_duration(args.time_limit, "--time-limit");
   options.trials = args.trials;
-  if (args.trials > 0 && args.time_limit == "10m") options.time_limit_seconds = 0;
+  // With --trials and no --time-limit, the trial budget alone ends the search.
+  if (args.trials > 0 && !args.time_limit_given) options.time_limit_seconds = 0;
   options.jobs = args.jobs;
   if (!args.memory_limit.empty()) {
     options.memory_limit_bytes = static_cast<uint64_t>(parse_byte_size(args.memory_limit, "--memory-limit"));
@@ -202,7 +204,8 @@ Command add_automl_command(CLI::App& app) {
                   "roc_auc, log_loss, accuracy, balanced_accuracy, f1, rmse, mae, r2 (default: "
                   "roc_auc binary, log_loss multiclass, rmse regression)");
   fit->add_option("--time-limit", args->time_limit,
-                  "Wall-clock limit of the whole fit, e.g. 90s, 10m, 1h (default 10m)");
+                  "Wall-clock limit of the whole fit, e.g. 90s, 10m, 1h (default 10m, none "
+                  "with --trials)");
   fit->add_option("--trials", args->trials,
                   "Number of trials instead of a time limit (reproducible with --seed)");
   fit->add_option("--jobs", args->jobs, "Threads (default: one per core)");
@@ -243,6 +246,7 @@ Command add_automl_command(CLI::App& app) {
   evaluate->add_flag("--quiet", args->quiet, "No notes");
 
   return [=]() -> int {
+    args->time_limit_given = fit->count("--time-limit") > 0;
     if (fit->parsed()) return run_fit(*args);
     if (show->parsed()) return run_show(*args);
     if (predict->parsed()) return run_predict(*args);

@@ -126,6 +126,7 @@ class Predictor {
 
  private:
   explicit Predictor(std::unique_ptr<Impl> impl);
+  std::string report_text() const;
   friend Predictor fit(const std::string& csv_path, const FitOptions& options);
   std::unique_ptr<Impl> impl_;
 };

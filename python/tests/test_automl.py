@@ -40,6 +40,14 @@ def test_integer_labels_come_back_as_integers():
     assert all(isinstance(c, (int, np.integer)) for c in model.classes_)
 
 
+def test_float_labels_come_back_as_floats():
+    X, y = _binary(150, 5)
+    y = (y == "yes").astype(float)  # classes 0.0 and 1.0, written by pandas as "0.0", "1.0"
+    model = automl.Classifier(n_trials=2, models=["linear"]).fit(X, y)
+    assert set(model.predict(X)) <= {0.0, 1.0}
+    assert model.score(X, y) > 0.8
+
+
 def test_regressor_on_numpy_and_model_file_for_the_cli(tmp_path, winnow_binary):
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 3))

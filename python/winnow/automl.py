@@ -37,7 +37,7 @@ class _Estimator:
 
     def __init__(
         self,
-        time_limit: Optional[float] = 600.0,
+        time_limit: Optional[float] = None,
         n_trials: int = 0,
         metric: str = "",
         n_jobs: int = 0,
@@ -83,22 +83,34 @@ class _Estimator:
         if len(target) != len(frame):
             raise ValueError(f"X has {len(frame)} rows but y has {len(target)}")
         self._remember_labels(target)
+        # Ten minutes unless a trial budget is given (then, as on the command line, the budget
+        # alone ends the search, and a seeded fit is reproducible).
+        time_limit = self.time_limit
+        if time_limit is None:
+            time_limit = 0.0 if self.n_trials else 600.0
         log: Optional[Callable[[str], None]] = None
         if self.verbose:
             log = lambda line: print(line.lstrip("\r"), end="" if line == "\n" else "\n")
         with tempfile.TemporaryDirectory(prefix="winnow-automl-") as folder:
             path = os.path.join(folder, "train.csv")
-            frame.assign(**{_TARGET: target.values}).to_csv(path, index=False)
+            frame.assign(**{_TARGET: self._target_cells(target)}).to_csv(path, index=False)
+            categorical = list(self.categorical) + self._target_categorical()
             self.model_ = _winnow.automl_fit(
                 path, _TARGET, self._task, self.metric,
-                float(self.time_limit or 0), int(self.n_trials), int(self.n_jobs),
+                float(time_limit), int(self.n_trials), int(self.n_jobs),
                 int(self.seed), int(self.memory_limit), self.storage, list(self.models),
-                list(self.categorical), log)
+                categorical, log)
         self.feature_names_in_ = list(frame.columns)
         return self
 
     def _remember_labels(self, target: Any) -> None:
         pass
+
+    def _target_cells(self, target: Any):
+        return target.values
+
+    def _target_categorical(self) -> list:
+        return []
 
     def _predict_raw(self, X: Any):
         if self.model_ is None:
@@ -126,8 +138,15 @@ class Classifier(_Estimator):
 
     _task = "auto"
 
+    def _target_cells(self, target: Any):
+        # Classes cross as their str() text, read back as text (not as numbers, which would
+        # turn 1.0 into "1"), and map back to the caller's values by that text.
+        return target.map(str).values
+
+    def _target_categorical(self) -> list:
+        return [_TARGET]
+
     def _remember_labels(self, target: Any) -> None:
-        # The engine names classes by their text; map them back to the caller's values.
         self._label_of = {str(value): value for value in target.unique()}
         if len(self._label_of) < 2:
             raise ValueError("y has a single class; there is nothing to learn")

@@ -8,7 +8,8 @@
 namespace winnow::automl {
 
 EnsembleSelection select_ensemble(const std::vector<std::span<const float>>& candidates,
-                                  const Target& target, Metric metric, int rounds) {
+                                  const Target& target, Metric metric, int rounds,
+                                  const std::function<bool()>& should_stop) {
   if (candidates.empty()) throw Error("ensemble selection needs at least one candidate");
   const size_t size = target.size() * target.n_outputs();
   for (const auto& candidate : candidates) {
@@ -40,6 +41,7 @@ EnsembleSelection select_ensemble(const std::vector<std::span<const float>>& can
     counts[best] += 1;
     chosen.push_back(best);
     result.loss_by_round.push_back(best_loss);
+    if (should_stop && should_stop()) break;
   }
   if (chosen.empty()) {
     result.weights.assign(candidates.size(), 0.0);

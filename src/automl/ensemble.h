@@ -7,6 +7,7 @@
 // `rounds` rounds keep the shortest prefix with the lowest loss. Weights are the counts divided
 // by the prefix length.
 #pragma once
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -24,7 +25,10 @@ struct EnsembleSelection {
 
 // `candidates` are out-of-fold predictions over the rows of `target` (target.size() *
 // n_outputs each), best single model first.
+// `should_stop`, checked after each round, ends the selection early (the time limit); the first
+// round always runs.
 EnsembleSelection select_ensemble(const std::vector<std::span<const float>>& candidates,
-                                  const Target& target, Metric metric, int rounds = 25);
+                                  const Target& target, Metric metric, int rounds = 25,
+                                  const std::function<bool()>& should_stop = {});
 
 }  // namespace winnow::automl

@@ -184,18 +184,21 @@ TrialOutcome Search::evaluate(Trial& trial) const {
     fold.model = family.create(config, shape);
     fold.model->fit(x, fold_target, control);
     x = Matrix();
+    control.check();  // predicting the validation rows cannot be interrupted
     Matrix valid = fold.pipeline.transform(features, plan.valid[f]);
     fold_predictions[f].resize(valid.rows * k);
     fold.model->predict(valid, fold_predictions[f]);
     fold_bytes[f] = save_fold_model(fold, family.name);
   };
+  std::atomic<bool> failed{false};
   auto worker = [&] {
-    for (size_t f = next++; f < folds; f = next++) {
+    // After one fold failed or was stopped, the trial has failed: no other fold starts.
+    for (size_t f = next++; f < folds && !failed; f = next++) {
       try {
         run_fold(f);
       } catch (...) {
         errors[f] = std::current_exception();
-        time_stop = time_stop.load() || false;
+        failed = true;
       }
     }
   };
@@ -228,12 +231,15 @@ TrialOutcome Search::evaluate(Trial& trial) const {
   const float share = 1.0f / static_cast<float>(plan.repeats);
   for (size_t f = 0; f < folds; ++f) {
     for (size_t i = 0; i < plan.valid[f].size(); ++i) {
-      size_t position = static_cast<size_t>(position_of_row[plan.valid[f][i]]);
+      int64_t scored_position = position_of_row[plan.valid[f][i]];
+      if (scored_position < 0) throw std::logic_error("validation row outside the scored rows");
+      size_t position = static_cast<size_t>(scored_position);
       for (size_t c = 0; c < k; ++c) oof[position * k + c] += share * fold_predictions[f][i * k + c];
     }
   }
   fold_predictions.clear();
-  double value = score(metric, scored_target, oof);
+  bool finite = std::all_of(oof.begin(), oof.end(), [](float v) { return std::isfinite(v); });
+  double value = finite ? score(metric, scored_target, oof) : std::nan("");
   if (!std::isfinite(value)) {
     TrialOutcome failed;
     failed.state = TrialState::kFailed;
@@ -269,10 +275,16 @@ uint64_t file_fingerprint(const std::string& path) {
   return hash;
 }
 
-std::string sidecar_directory(const std::string& storage) {
+// <storage file>.automl/<study>/: trial numbers start at 0 in every study, so each study has
+// its own folder.
+std::string sidecar_directory(const std::string& storage, const std::string& study) {
   if (storage.empty() || storage == "memory" || storage == ":memory:") return {};
   size_t scheme = storage.find("://");
-  return (scheme == std::string::npos ? storage : storage.substr(scheme + 3)) + ".automl";
+  std::string folder = study;
+  for (char& c : folder) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  }
+  return (scheme == std::string::npos ? storage : storage.substr(scheme + 3)) + ".automl/" + folder;
 }
 
 }  // namespace
@@ -351,8 +363,14 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   study_options.seed = options.seed;
   std::shared_ptr<Storage> storage = open_storage(options.storage.empty() ? "memory" : options.storage);
   Study study = Study::create(storage, space, study_options);
-  // A study resumed with other data would mix scores of different problems.
+  // A study resumed with other data or columns would mix scores of different problems, and its
+  // kept fold pipelines would read the wrong columns.
+  std::vector<std::string> columns;
+  for (const Column& column : data.features.columns) {
+    columns.push_back(column.name + ":" + std::string(to_string(column.type)));
+  }
   nlohmann::json fingerprint = {{"data", std::to_string(file_fingerprint(csv_path))},
+                                {"columns", columns},
                                 {"target", options.target},
                                 {"task", std::string(to_string(task))},
                                 {"metric", std::string(to_string(metric))},
@@ -367,7 +385,8 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   study.recover_orphaned_trials(false);
 
   TrialStore store(static_cast<size_t>(std::max(1, options.ensemble_candidates)),
-                   kCandidatesPerFamily, memory_limit / 4, sidecar_directory(options.storage));
+                   kCandidatesPerFamily, memory_limit / 4,
+                   sidecar_directory(options.storage, options.study_name));
   std::vector<int64_t> complete;
   for (const FrozenTrial& trial : study.trials()) {
     if (trial.state == TrialState::kComplete) complete.push_back(trial.number);
@@ -480,7 +499,8 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   std::vector<std::span<const float>> predictions;
   for (const StoredTrial* candidate : candidates) predictions.emplace_back(candidate->oof);
   EnsembleSelection selection =
-      select_ensemble(predictions, search.scored_target, metric, options.ensemble_rounds);
+      select_ensemble(predictions, search.scored_target, metric, options.ensemble_rounds,
+                      [&] { return end && Clock::now() > *end - std::chrono::seconds(1); });
 
   auto impl = std::make_unique<Predictor::Impl>();
   impl->schema = Schema::of(data.features);
@@ -513,6 +533,12 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
     std::vector<size_t> all_rows(data.target.size());
     for (size_t i = 0; i < all_rows.size(); ++i) all_rows[i] = i;
     for (EnsembleMember& member : impl->members) {
+      if (member.weight <= 0) continue;  // the best single trial, kept only for comparison
+      if (end && Clock::now() > *end - std::chrono::seconds(1)) {
+        log("no time left to refit trial " + std::to_string(member.trial) +
+            "; it keeps its fold models");
+        continue;
+      }
       const ModelFamily& family = find_family(member.family);
       Config config = config_from_json(nlohmann::json::parse(member.config_json));
       FitControl control;
@@ -535,6 +561,11 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
       } catch (const FitStopped&) {
         log("refit of trial " + std::to_string(member.trial) + " (" + member.family +
             ") stopped at the limit; it keeps its fold models");
+      } catch (const std::exception& e) {
+        // A refit on all rows can fail where the folds did not (memory); the search's result
+        // stands.
+        log("refit of trial " + std::to_string(member.trial) + " (" + member.family +
+            ") failed: " + e.what() + "; it keeps its fold models");
       }
     }
   }
@@ -586,8 +617,10 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   summary["study"] = {{"storage", options.storage.empty() ? "memory" : options.storage},
                       {"name", options.study_name}};
   summary["peak_memory_mb"] = memory.peak() >> 20;
+  size_t weighted = 0;
+  for (const EnsembleMember& member : impl->members) weighted += member.weight > 0;
   summary["final_model"] = options.refit ? "members refit on all rows (" + std::to_string(refitted) +
-                                               " of " + std::to_string(impl->members.size()) + ")"
+                                               " of " + std::to_string(weighted) + ")"
                                          : "fold models of each member averaged";
   summary["seconds"] = {{"read", read_seconds},
                         {"search", search_seconds},

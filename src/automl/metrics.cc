@@ -174,9 +174,15 @@ double score(Metric metric, const Target& target, std::span<const float> predict
         return denominator > 0 ? 2 * tp[c] / denominator : 0.0;
       };
       if (k == 2) return f1(1);
+      // scikit-learn averages over the classes that occur in the labels or the predictions.
       double sum = 0;
-      for (size_t c = 0; c < k; ++c) sum += f1(c);
-      return sum / k;
+      size_t present = 0;
+      for (size_t c = 0; c < k; ++c) {
+        if (tp[c] + fp[c] + fn[c] == 0) continue;
+        sum += f1(c);
+        ++present;
+      }
+      return present == 0 ? 0 : sum / present;
     }
     case Metric::kRmse:
     case Metric::kMae:

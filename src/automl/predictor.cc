@@ -123,11 +123,21 @@ Predictor Predictor::load(const std::string& path) {
       impl->members.push_back(std::move(member));
     }
     if (impl->members.empty()) throw Error("model file is truncated or corrupt");
-    impl->best_trial = in.i64();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(path + ": model file is truncated or corrupt");
+    impl->best_trial = version >= 2 ? in.i64() : impl->members.front().trial;
+    bool found = false;
+    for (const EnsembleMember& member : impl->members) found = found || member.trial == impl->best_trial;
+    if (!found) throw Error("model file is truncated or corrupt");
+    // The class names must fit the task, or predictions would index past them.
+    size_t classes_needed = impl->task == Task::kRegression ? 0 : impl->task == Task::kBinary ? 2 : 3;
+    if ((impl->task == Task::kMulticlass && impl->classes.size() < classes_needed) ||
+        (impl->task != Task::kMulticlass && impl->classes.size() != classes_needed)) {
+      throw Error("model file is truncated or corrupt");
+    }
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
+  } catch (const std::exception&) {
+    // json type errors, absurd sizes (bad_alloc, length_error) from a damaged file
+    throw Error(path + ": model file is truncated or corrupt");
   }
   return Predictor(std::move(impl));
 }
@@ -169,9 +179,20 @@ void Predictor::save(const std::string& path) const {
   }
 }
 
+// A prediction file read as the training file was: a column that was categorical in training
+// keeps its cells' text ("02134" stays "02134") even when they all look like numbers here.
+Table read_like_training(const std::string& path, const Schema& schema) {
+  CsvOptions options;
+  options.require_named_columns = false;
+  for (const ColumnSchema& column : schema.columns) {
+    if (column.type == ColumnType::kCategorical) options.categorical.push_back(column.name);
+  }
+  return read_csv(path, options);
+}
+
 Predictions Predictor::predict_csv(const std::string& path, std::vector<std::string>* notes,
                                    bool best_single) const {
-  Table table = read_csv(path);
+  Table table = read_like_training(path, impl_->schema);
   Table conformed = impl_->schema.conform(table, notes);
   std::vector<float> output = impl_->predict(conformed, best_single);
   Predictions p;
@@ -195,7 +216,7 @@ Predictions Predictor::predict_csv(const std::string& path, std::vector<std::str
 
 std::vector<std::pair<std::string, double>> Predictor::evaluate_csv(
     const std::string& path, std::vector<std::string>* notes) const {
-  Table table = read_csv(path);
+  Table table = read_like_training(path, impl_->schema);
   int target_index = table.find(impl_->target);
   if (target_index < 0) {
     throw Error(path + ": the target column '" + impl_->target + "' is missing");
@@ -258,6 +279,14 @@ std::string Predictor::metric() const { return std::string(to_string(impl_->metr
 std::string Predictor::summary_json() const { return impl_->summary.dump(2); }
 
 std::string Predictor::report() const {
+  try {
+    return report_text();
+  } catch (const nlohmann::json::exception&) {
+    throw Error("the model file's summary is corrupt");
+  }
+}
+
+std::string Predictor::report_text() const {
   const nlohmann::json& s = impl_->summary;
   std::ostringstream out;
   out << "Model: " << task() << " task, target '" << target() << "', metric " << metric() << "\n";

@@ -21,7 +21,8 @@
 
 namespace winnow::automl {
 
-inline constexpr uint32_t kModelFormatVersion = 1;
+// 2: the best trial follows the members.
+inline constexpr uint32_t kModelFormatVersion = 2;
 
 struct FoldModel {
   Pipeline pipeline;

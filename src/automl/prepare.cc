@@ -15,6 +15,9 @@ namespace {
 // An integer target with at most this many distinct values is taken as classes when the task
 // is inferred (AutoGluon's rule is similar); more values make it a regression.
 constexpr size_t kMaxInferredClasses = 20;
+// A text target with more classes than this is refused unless the task is given: it is more
+// often a numeric column with a stray text cell than a classification.
+constexpr size_t kMaxInferredTextClasses = 100;
 
 bool is_row_counter(const Column& column) {
   if (column.type != ColumnType::kNumeric || column.missing > 0 || column.numbers.size() < 20) {
@@ -91,6 +94,12 @@ PreparedData prepare_training_data(Table table, const std::string& target_column
     }
     if (target.type != ColumnType::kNumeric || distinct <= 2) {
       task = distinct <= 2 ? Task::kBinary : Task::kMulticlass;
+      if (distinct > kMaxInferredTextClasses) {
+        throw Error(table.source + ": the target '" + target_column + "' holds " +
+                    std::to_string(distinct) + " distinct values, not all of them numbers; give "
+                    "--task multiclass to predict them as classes, or clean the column and give "
+                    "--task regression");
+      }
     } else if (integral && distinct <= kMaxInferredClasses) {
       task = Task::kMulticlass;
       out.notes.push_back("task: multiclass (the target holds " + std::to_string(distinct) +

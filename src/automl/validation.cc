@@ -18,6 +18,7 @@ ValidationPlan plan_validation(const Target& target, size_t features, uint64_t s
   if (n > 10000) folds = 3;
   if (n > 100000 || n * std::max<size_t>(features, 1) > 10'000'000) {
     plan.holdout = true;
+    plan.repeats = 1;  // wide small data: one holdout, every scored row predicted once
     folds = 5;  // the holdout is one fold of five
   }
   for (size_t repeat = 0; repeat < plan.repeats; ++repeat) {

@@ -217,6 +217,27 @@ TEST(AutomlCli, PredictChecksColumnsAgainstTheSchema) {
   EXPECT_EQ(lines_of(odd.out).size(), 3u);
 }
 
+TEST(AutomlCli, PredictReadsCategoricalColumnsAsTrainingDid) {
+  ScratchCwd dir;
+  std::string train = "zip,size,label\n";
+  for (int i = 0; i < 120; ++i) {
+    train += std::string(i % 2 ? "01001" : "02002") + "," + std::to_string(i % 5) + "," +
+             (i % 2 ? "a" : "b") + "\n";
+  }
+  write_file(dir.path() / "train.csv", train);
+  // Every zip here looks like a number; read as one, "01001" would become 1001, a category
+  // never seen in training.
+  write_file(dir.path() / "new.csv", "zip,size\n01001,1\n02002,1\n");
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                       "--categorical", "zip", "--trials", "2", "--models",
+                                       "linear", "--out", "z.winnow"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  Result predict = run_winnow(dir.path(), {"automl", "predict", "z.winnow", "new.csv"});
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(predict.out, "label\na\nb\n");
+  EXPECT_EQ(predict.err.find("not seen in training"), std::string::npos) << predict.err;
+}
+
 TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
   ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(60, 11));
@@ -251,6 +272,14 @@ TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
     EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args[0] << ": " << r.err;
     EXPECT_FALSE(fs::exists(dir.path() / "bad.winnow")) << c.args[0];
   }
+  std::string many = "x,y\n";
+  for (int i = 0; i < 300; ++i) many += std::to_string(i % 7) + "," + std::to_string(i) + ".5\n";
+  many += "1,unknown\n";
+  write_file(dir.path() / "many.csv", many);
+  Result stray = run_winnow(dir.path(), {"automl", "fit", "many.csv", "--target", "y", "--trials",
+                                         "2", "--out", "bad.winnow"});
+  EXPECT_EQ(stray.exit_code, 2);
+  EXPECT_NE(stray.err.find("not all of them numbers"), std::string::npos) << stray.err;
   write_file(dir.path() / "not_a_model", "hello");
   Result r = run_winnow(dir.path(), {"automl", "show", "not_a_model"});
   EXPECT_EQ(r.exit_code, 2);
@@ -281,6 +310,19 @@ TEST(AutomlCli, StoredSearchResumesAndRefusesOtherData) {
                                          "--storage", "s.db", "--trials", "6", "--out", "o.winnow"});
   EXPECT_EQ(other.exit_code, 2);
   EXPECT_NE(other.err.find("fitted on other data"), std::string::npos) << other.err;
+  // Another study in the same storage keeps its trials' files apart.
+  Result second = run_winnow(dir.path(), {"automl", "fit", "other.csv", "--target", "label",
+                                          "--storage", "s.db", "--study", "second", "--trials", "2",
+                                          "--out", "o.winnow", "--quiet"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "s.db.automl" / "automl"));
+  EXPECT_TRUE(fs::exists(dir.path() / "s.db.automl" / "second"));
+  // A model file cut short is refused, not half read.
+  std::string bytes = read_file(dir.path() / "m.winnow");
+  write_file(dir.path() / "cut.winnow", bytes.substr(0, bytes.size() / 2));
+  Result cut = run_winnow(dir.path(), {"automl", "show", "cut.winnow"});
+  EXPECT_EQ(cut.exit_code, 2);
+  EXPECT_NE(cut.err.find("truncated or corrupt"), std::string::npos) << cut.err;
 }
 
 TEST(AutomlCli, TimeLimitHolds) {

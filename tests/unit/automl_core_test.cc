@@ -88,6 +88,25 @@ TEST(AutomlEnsemble, CombinesModelsThatErrDifferentlyAndKeepsTheBestPrefix) {
   EXPECT_EQ(s.loss, *std::min_element(s.loss_by_round.begin(), s.loss_by_round.end()));
 }
 
+TEST(AutomlEnsemble, StopsAfterTheRoundInWhichItIsTold) {
+  Target t = binary_target({1, 1, 0, 0});
+  std::vector<float> a = binary_predictions({0.9f, 0.45f, 0.1f, 0.55f});
+  std::vector<float> b = binary_predictions({0.45f, 0.9f, 0.55f, 0.1f});
+  EnsembleSelection s = select_ensemble({a, b}, t, Metric::kLogLoss, 25, [] { return true; });
+  EXPECT_EQ(s.loss_by_round.size(), 1u);
+  EXPECT_EQ(s.rounds_kept, 1u);
+}
+
+TEST(AutomlMetrics, MacroF1CountsOnlyClassesThatOccur) {
+  Target t;
+  t.task = Task::kMulticlass;
+  t.class_names = {"a", "b", "c"};
+  t.labels = {0, 1, 0, 1};
+  // Perfect on a and b; c occurs nowhere, so it does not pull the average down.
+  std::vector<float> p = {1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0};
+  EXPECT_NEAR(score(Metric::kF1, t, p), 1.0, 1e-12);
+}
+
 TEST(AutomlEnsemble, OneGoodModelStaysAlone) {
   Target t = binary_target({1, 0, 1, 0});
   std::vector<float> good = binary_predictions({0.9f, 0.1f, 0.8f, 0.2f});
@@ -193,6 +212,14 @@ TEST(AutomlValidation, StratifiedFoldsCoverEveryRowOnce) {
   }
   EXPECT_NE(plan.valid[0], plan.valid[5]);  // another shuffle
   EXPECT_FALSE(plan.holdout);
+  // Wide small data is held out once, not once per repetition.
+  Target wide;
+  wide.task = Task::kRegression;
+  wide.values.assign(2000, 1.0);
+  ValidationPlan wide_plan = plan_validation(wide, 6000, 7);
+  EXPECT_TRUE(wide_plan.holdout);
+  EXPECT_EQ(wide_plan.repeats, 1u);
+  EXPECT_EQ(wide_plan.valid.size(), 1u);
   Target big;
   big.task = Task::kRegression;
   big.values.assign(200000, 1.0);

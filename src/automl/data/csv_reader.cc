@@ -526,9 +526,11 @@ Table parse_csv(std::string_view text, const std::string& source, const CsvOptio
                   std::to_string(found->second + 1) + " and " + std::to_string(i + 1) + ")");
     }
   }
-  check_named(options.categorical, "categorical", names, source);
-  check_named(options.numeric, "numeric", names, source);
-  check_named(options.ignore, "ignored", names, source);
+  if (options.require_named_columns) {
+    check_named(options.categorical, "categorical", names, source);
+    check_named(options.numeric, "numeric", names, source);
+    check_named(options.ignore, "ignored", names, source);
+  }
 
   std::vector<ColumnBuilder> builders;
   for (size_t i = 0; i < width; ++i) {

@@ -25,6 +25,10 @@ struct CsvOptions {
   std::vector<std::string> numeric;
   // Columns not read at all. Default: none.
   std::vector<std::string> ignore;
+  // Whether a column named above but absent from the header is an error. Prediction files are
+  // read with the training schema's categorical columns, which the caller checks itself.
+  // Default: true.
+  bool require_named_columns = true;
 };
 
 Table read_csv(const std::string& path, const CsvOptions& options = {});

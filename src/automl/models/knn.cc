@@ -285,7 +285,7 @@ std::unique_ptr<Model> KnnModel::load(Reader& in) {
   uint8_t task = in.u8();
   if (task > static_cast<uint8_t>(Task::kRegression)) throw corrupt;
   Options options;
-  auto n_classes = in.count(kMaxCount);
+  auto n_classes = in.count(uint64_t{1} << 20);  // a class count, not a row count
   options.k = static_cast<int>(in.count(10000));
   options.distance_weights = in.u8() != 0;
   options.p = in.u8();

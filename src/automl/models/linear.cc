@@ -250,6 +250,7 @@ class LinearModel final : public Model {
     std::unique_ptr<model, LiblinearModelDeleter> trained;
     if (penalty_ == Penalty::kL1) {
       std::lock_guard lock(internal::libc_rand_mutex());
+      control.check();  // the wait for the lock may have outlasted the limit
       std::srand(static_cast<unsigned>(control.seed ^ (control.seed >> 32)));
       trained.reset(train(&prob, &param));
     } else {

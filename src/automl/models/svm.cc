@@ -140,6 +140,7 @@ class SvmModel final : public Model {
     std::unique_ptr<svm_model, SvmModelDeleter> trained;
     {
       std::lock_guard lock(internal::libc_rand_mutex());
+      control.check();  // the wait for the lock may have outlasted the limit
       std::srand(static_cast<unsigned>(control.seed ^ (control.seed >> 32)));
       trained.reset(svm_train(&prob, &param));
     }

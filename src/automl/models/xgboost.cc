@@ -103,6 +103,10 @@ class XgboostModel final : public Model {
       // XGBoosterPredict keeps its result in the booster's own buffer.
       std::lock_guard lock(mutex_);
       check_xgb(XGBoosterPredict(booster_, data.get(), 0, 0, 0, &length, &result), "predicting");
+      size_t per_row = task_ == Task::kBinary ? 1 : static_cast<size_t>(n_outputs_);
+      if (length != x.rows * per_row || out.size() != x.rows * static_cast<size_t>(n_outputs_)) {
+        throw Error("XGBoost model does not match the data it is asked to predict");
+      }
       if (task_ == Task::kBinary) {
         for (size_t r = 0; r < x.rows; ++r) {
           float p = std::clamp(result[r], 1e-6f, 1.0f - 1e-6f);
@@ -131,7 +135,12 @@ class XgboostModel final : public Model {
     if (task != Task::kBinary && task != Task::kMulticlass && task != Task::kRegression) {
       throw Error("model file is truncated or corrupt");
     }
-    int n_outputs = static_cast<int>(in.u32());
+    uint32_t n_outputs_read = in.u32();
+    if (n_outputs_read == 0 || n_outputs_read > (1u << 20) ||
+        (task == Task::kBinary && n_outputs_read != 2)) {
+      throw Error("model file is truncated or corrupt");
+    }
+    int n_outputs = static_cast<int>(n_outputs_read);
     std::string bytes = in.str();
     auto model = std::make_unique<XgboostModel>(Config{}, task, n_outputs);
     check_xgb(XGBoosterCreate(nullptr, 0, &model->booster_), "creating the booster");

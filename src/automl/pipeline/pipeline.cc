@@ -404,6 +404,12 @@ Pipeline Pipeline::load(Reader& in) {
         plan.missing.size() != plan.width) {
       throw corrupt();
     }
+    // Each encoding writes exactly this many outputs.
+    uint32_t expected = plan.encoding == Encoding::kNumber ? 1u + (plan.indicator ? 1u : 0u)
+                        : plan.encoding == Encoding::kOneHot || plan.encoding == Encoding::kTarget
+                            ? std::max<uint32_t>(plan.width, 1)
+                            : 1u;
+    if (plan.width != expected) throw corrupt();
     width_sum += plan.width;
     p.plans_.push_back(std::move(plan));
   }
