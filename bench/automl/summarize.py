@@ -72,7 +72,38 @@ def fmt(value):
     return f"{value:.4g}"
 
 
+def variants(limit, runs):
+    """Winnow run another way ("winnow-refit": `--refit`) against the default run on the same
+    datasets and folds only, apart from the main table (a variant is not a competitor)."""
+    names = sorted({r["method"] for r in runs if r["method"].startswith("winnow-")})
+    for name in names:
+        print(f"\n### {name} against winnow, {limit:g} s, same outer folds\n")
+        print(f"| dataset | metric | winnow | {name} |")
+        print("|---|---|---|---|")
+        better = total = 0
+        for dataset in sorted({r["dataset"] for r in runs if r["method"] == name}):
+            pairs = []
+            for r in runs:
+                if r["method"] != name or r["dataset"] != dataset or r.get("status") != "ok":
+                    continue
+                base = [b for b in runs if b["method"] == "winnow" and b["dataset"] == dataset
+                        and b["fold"] == r["fold"] and b.get("status") == "ok"]
+                if base:
+                    pairs.append((base[-1]["value"], r["value"], r["metric"]))
+            if not pairs:
+                continue
+            a = statistics.fmean(p[0] for p in pairs)
+            b = statistics.fmean(p[1] for p in pairs)
+            higher = HIGHER_IS_BETTER.get(pairs[0][2], False)
+            total += 1
+            better += (b > a) if higher else (b < a)
+            print(f"| {dataset} | {pairs[0][2]} | {fmt(a)} | {fmt(b)} |")
+        print(f"\n{name} better than winnow on {better} of {total} datasets.")
+
+
 def section(limit, runs):
+    all_runs = runs
+    runs = [r for r in runs if not r["method"].startswith("winnow-")]
     methods = sorted({r["method"] for r in runs}, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else 99, m))
     by_cell = defaultdict(list)
     for r in runs:
@@ -137,6 +168,7 @@ def section(limit, runs):
             at_least += ensemble >= single if higher else ensemble <= single
         print(f"\n{m}: the ensemble is at least as good as the best single model of the same fit "
               f"(outer test folds, mean per dataset) on {at_least} of {len(pairs)} datasets.")
+    variants(limit, all_runs)
     errors = [r for r in runs if r.get("status") != "ok"]
     if errors:
         # The last line of the message is the tool's own complaint; the first, the command.

@@ -44,13 +44,13 @@ TEST(AutomlMetrics, MatchHandComputedValues) {
   // scikit-learn: roc_auc_score([0,0,1,1],[0.1,0.4,0.35,0.8]) == 0.75
   auto p = binary_predictions({0.1f, 0.4f, 0.35f, 0.8f});
   EXPECT_NEAR(score(Metric::kRocAuc, t, p), 0.75, 1e-12);
-  EXPECT_NEAR(score(Metric::kAccuracy, t, p), 0.5, 1e-12);
+  EXPECT_NEAR(score(Metric::kAccuracy, t, p), 0.75, 1e-12);  // 0.35 is the one miss
   double log_loss = -(std::log(0.9) + std::log(0.6) + std::log(0.35) + std::log(0.8)) / 4;
   EXPECT_NEAR(score(Metric::kLogLoss, t, p), log_loss, 1e-6);
   // Ties share their rank: all equal scores give 0.5.
   EXPECT_NEAR(score(Metric::kRocAuc, t, binary_predictions({0.5f, 0.5f, 0.5f, 0.5f})), 0.5, 1e-12);
-  // F1 of the positive class: one true positive, one false positive, one false negative.
-  EXPECT_NEAR(score(Metric::kF1, t, p), 0.5, 1e-12);
+  // F1 of the positive class: one true positive, no false positive, one false negative.
+  EXPECT_NEAR(score(Metric::kF1, t, p), 2.0 / 3.0, 1e-12);
   EXPECT_NEAR(loss(Metric::kRocAuc, t, p), 0.25, 1e-12);
 
   Target r;
