@@ -24,6 +24,8 @@ from collections import defaultdict
 
 HIGHER_IS_BETTER = {"auc": True, "logloss": False, "rmse": False}
 METHOD_ORDER = ["winnow", "xgb_optuna", "hgb", "rf", "linear"]
+HEADING = 2  # Markdown level of a time limit's heading
+
 # The limit holds when a fit ends within it plus the larger of 5% and 10 seconds.
 def allowed_seconds(limit):
     return limit + max(0.05 * limit, 10.0)
@@ -77,7 +79,7 @@ def variants(limit, runs):
     datasets and folds only, apart from the main table (a variant is not a competitor)."""
     names = sorted({r["method"] for r in runs if r["method"].startswith("winnow-")})
     for name in names:
-        print(f"\n### {name} against winnow, {limit:g} s, same outer folds\n")
+        print(f"\n{'#' * (HEADING + 1)} {name} against winnow, {limit:g} s, same outer folds\n")
         print(f"| dataset | metric | winnow | {name} |")
         print("|---|---|---|---|")
         better = total = 0
@@ -110,7 +112,7 @@ def section(limit, runs):
         by_cell[(r["dataset"], r["method"])].append(r)
     datasets = sorted({r["dataset"] for r in runs})
 
-    print(f"\n## Time limit {limit:g} s\n")
+    print(f"\n{'#' * HEADING} Time limit {limit:g} s\n")
     print("| dataset | metric | " + " | ".join(methods) + " |")
     print("|---|---|" + "---|" * len(methods))
     rank_sum, wins = defaultdict(float), defaultdict(int)
@@ -180,13 +182,18 @@ def section(limit, runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", nargs="+", help="JSONL files")
+    parser.add_argument("--heading-level", type=int, default=2,
+                        help="Markdown level of the per-limit headings (docs/benchmarks.md: 4)")
     args = parser.parse_args()
     runs = load(args.results)
     if not runs:
         sys.exit("no results")
     commits = sorted({r.get("commit", "?") for r in runs})
     machines = sorted({r.get("machine", "?") for r in runs})
-    print(f"# AutoML benchmark\n\nCommits: {', '.join(commits)}. Machines: {'; '.join(machines)}.")
+    global HEADING
+    HEADING = args.heading_level
+    if commits != ["?"]:  # render_benchmarks.py gives the records without their stamps
+        print(f"# AutoML benchmark\n\nCommits: {', '.join(commits)}. Machines: {'; '.join(machines)}.")
     print("Default baselines ignore the time limit; their fit/limit shows whether they would fit in it.")
     for limit in sorted({r["time_limit_s"] for r in runs}):
         section(limit, [r for r in runs if r["time_limit_s"] == limit])
