@@ -33,6 +33,7 @@ struct AutomlArgs {
   std::string storage;
   std::string study = "automl";
   std::string sampler = "auto";
+  std::string scheduler = "none";
   std::vector<std::string> models, categorical, numeric, ignore;
   bool quiet = false;
   bool proba = false;
@@ -96,6 +97,7 @@ int run_fit(const AutomlArgs& args) {
   options.storage = args.storage;
   options.study_name = args.study;
   options.sampler = args.sampler;
+  options.scheduler = args.scheduler;
   options.models = split_list(args.models);
   options.categorical_columns = split_list(args.categorical);
   options.numeric_columns = split_list(args.numeric);
@@ -217,6 +219,9 @@ Command add_automl_command(CLI::App& app) {
                   "interrupted and started again resumes it");
   fit->add_option("--study", args->study, "Study name in the storage (default automl)");
   fit->add_option("--sampler", args->sampler, "Sampler of the search (default auto)");
+  fit->add_option("--scheduler", args->scheduler,
+                  "Multi-fidelity over the fraction of training rows: asha, hyperband, sh "
+                  "(default none)");
   fit->add_option("--models", args->models,
                   "Only these families: xgboost, random_forest, extra_trees, linear, knn, mlp, svm");
   fit->add_option("--categorical", args->categorical, "Columns to read as categorical");

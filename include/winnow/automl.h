@@ -56,6 +56,10 @@ struct FitOptions {
   std::string study_name = "automl";
   // Sampler spec of the search. Default: "auto".
   std::string sampler = "auto";
+  // Multi-fidelity: "asha", "hyperband" or "sh" give trials a fraction of each fold's training
+  // rows (1/9, 1/3, all), promoting the best to more; "none" trains every trial on all of them.
+  // Default: "none".
+  std::string scheduler = "none";
   // Column types forced by the user, and columns not used at all. Default: none.
   std::vector<std::string> categorical_columns;
   std::vector<std::string> numeric_columns;

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -29,6 +30,7 @@
 #include "automl/validation.h"
 #include "common/param_json.h"
 #include "common/strings.h"
+#include "winnow/attributes.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
 
@@ -151,6 +153,7 @@ TrialOutcome Search::evaluate(Trial& trial) const {
   const Config& config = trial.config();
   const ModelFamily& family = find_family(param_string(config, "model", ""));
   const PipelineChoices choices = PipelineChoices::from_config(config);
+  const double fraction = trial.budget().value_or(1.0);
   const size_t k = target.n_outputs();
   const size_t folds = plan.valid.size();
   // A trial may use at most a third of what is left of the search, so one slow configuration
@@ -177,9 +180,23 @@ TrialOutcome Search::evaluate(Trial& trial) const {
       if (deadline && Clock::now() > *deadline) time_stop = true;
       return memory_stop.load() || time_stop.load();
     };
-    Target fold_target = target.select_rows(plan.train[f]);
+    // Under a budget scheduler, a trial learns from a fraction of the fold's training rows:
+    // the same rows for every trial of a fraction, so that their scores compare.
+    std::vector<size_t> subset;
+    const std::vector<size_t>* rows = &plan.train[f];
+    if (fraction < 1.0 - 1e-9) {
+      subset = plan.train[f];
+      std::mt19937_64 rng(mix_seed(options.seed, f, 0x51ce));
+      std::shuffle(subset.begin(), subset.end(), rng);
+      size_t keep = std::max<size_t>(std::min<size_t>(subset.size(), 20),
+                                     static_cast<size_t>(std::ceil(fraction * subset.size())));
+      subset.resize(keep);
+      std::sort(subset.begin(), subset.end());
+      rows = &subset;
+    }
+    Target fold_target = target.select_rows(*rows);
     FoldModel fold;
-    Matrix x = fold.pipeline.fit_transform(features, plan.train[f], fold_target, choices);
+    Matrix x = fold.pipeline.fit_transform(features, *rows, fold_target, choices);
     DataShape shape{target.task, x.rows, x.cols, target.n_classes()};
     fold.model = family.create(config, shape);
     fold.model->fit(x, fold_target, control);
@@ -361,6 +378,17 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   study_options.objective_names = {std::string(to_string(metric))};
   study_options.sampler = options.sampler;
   study_options.seed = options.seed;
+  if (options.scheduler != "none") {
+    // The budget is the fraction of each fold's training rows a trial learns from.
+    BudgetSpec rows;
+    rows.name = "row_fraction";
+    rows.min = 0.11;  // the ladder is 1/9, 1/3, 1 (max * eta^-k down to the first >= min)
+    rows.max = 1.0;
+    rows.eta = 3.0;
+    rows.integer = false;
+    study_options.scheduler = options.scheduler;
+    study_options.budget = rows;
+  }
   std::shared_ptr<Storage> storage = open_storage(options.storage.empty() ? "memory" : options.storage);
   Study study = Study::create(storage, space, study_options);
   // A study resumed with other data or columns would mix scores of different problems, and its
@@ -596,8 +624,15 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   nlohmann::json leaderboard = nlohmann::json::array();
   for (size_t i = 0; i < ranked.size() && i < 10; ++i) {
     auto fit_seconds = ranked[i]->metrics.find("fit_seconds");
+    // Under a budget scheduler, a trial that learnt from part of the rows says so.
+    std::string model = param_string(ranked[i]->config, "model", "");
+    auto budget = ranked[i]->user_attrs.find(std::string(kBudgetAttr));
+    if (budget != ranked[i]->user_attrs.end()) {
+      double fraction = std::stod(budget->second);
+      if (fraction < 1.0 - 1e-9) model += " (" + format_short(fraction) + " of rows)";
+    }
     leaderboard.push_back({{"trial", ranked[i]->number},
-                           {"model", param_string(ranked[i]->config, "model", "")},
+                           {"model", model},
                            {"score", ranked[i]->values[0]},
                            {"fit_seconds", fit_seconds == ranked[i]->metrics.end()
                                                ? 0.0 : fit_seconds->second}});

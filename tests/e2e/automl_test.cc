@@ -156,6 +156,26 @@ TEST(AutomlCli, RefitReplacesFoldModelsAndBestSingleStaysComparable) {
   EXPECT_NEAR(p0 + p1, 1.0, 1e-4);
 }
 
+TEST(AutomlCli, AshaGivesSampledTrialsFractionsOfTheRows) {
+  ScratchCwd dir;
+  write_file(dir.path() / "train.csv", binary_csv(200, 18));
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                       "--trials", "24", "--scheduler", "asha", "--models",
+                                       "linear,knn", "--storage", "a.db", "--out", "a.winnow",
+                                       "--quiet"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  std::map<std::string, int> budgets;
+  for (const auto& row : export_trials(dir.path(), "a.db", "automl")) {
+    EXPECT_EQ(row["state"], "complete") << row.dump();
+    auto budget = row["user_attrs"].find("winnow.budget");
+    budgets[budget == row["user_attrs"].end() ? "portfolio" : budget->dump().substr(0, 4)] += 1;
+  }
+  EXPECT_GT(budgets["0.11"], 0);  // sampled trials start on a ninth of the rows
+  EXPECT_GT(budgets["0.33"], 0);  // and the best are promoted
+  Result show = run_winnow(dir.path(), {"automl", "show", "a.winnow"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+}
+
 TEST(AutomlCli, SameSeedAndTrialBudgetGiveIdenticalPredictions) {
   ScratchCwd dir;
   write_file(dir.path() / "train.csv", binary_csv(200, 4));
