@@ -161,7 +161,7 @@ TrialOutcome Search::evaluate(Trial& trial) const {
   // there is no model).
   std::optional<Clock::time_point> deadline = search_deadline;
   Clock::time_point start = Clock::now();
-  if (deadline && !store.best().empty()) deadline = start + (*deadline - start) / 3;
+  if (deadline && !store.empty()) deadline = start + (*deadline - start) / 3;
   std::atomic<bool> memory_stop{false}, time_stop{false};
 
   std::vector<float> oof(plan.scored.size() * k, 0.0f);
@@ -205,7 +205,7 @@ TrialOutcome Search::evaluate(Trial& trial) const {
     Matrix valid = fold.pipeline.transform(features, plan.valid[f]);
     fold_predictions[f].resize(valid.rows * k);
     fold.model->predict(valid, fold_predictions[f]);
-    fold_bytes[f] = save_fold_model(fold, family.name);
+    fold_bytes[f] = save_fold_model(fold);
   };
   std::atomic<bool> failed{false};
   auto worker = [&] {

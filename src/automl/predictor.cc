@@ -33,7 +33,7 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-std::string save_fold_model(const FoldModel& fold, const std::string& family) {
+std::string save_fold_model(const FoldModel& fold) {
   Writer out;
   Writer pipeline;
   fold.pipeline.save(pipeline);
@@ -41,7 +41,6 @@ std::string save_fold_model(const FoldModel& fold, const std::string& family) {
   Writer model;
   fold.model->save(model);
   out.str(model.buffer());
-  (void)family;
   return out.take();
 }
 
@@ -159,7 +158,7 @@ void Predictor::save(const std::string& path) const {
     out.f64(member.weight);
     out.str(member.config_json);
     out.u64(member.folds.size());
-    for (const FoldModel& fold : member.folds) out.str(save_fold_model(fold, member.family));
+    for (const FoldModel& fold : member.folds) out.str(save_fold_model(fold));
   }
   out.i64(impl_->best_trial);
   std::string temporary = path + ".tmp";

@@ -39,7 +39,7 @@ struct EnsembleMember {
 
 // A fold model as bytes (pipeline, then the model), the form kept for a trial until the
 // ensemble is chosen.
-std::string save_fold_model(const FoldModel& fold, const std::string& family);
+std::string save_fold_model(const FoldModel& fold);
 FoldModel load_fold_model(std::string_view bytes, const std::string& family);
 
 struct Predictor::Impl {

@@ -133,6 +133,11 @@ size_t TrialStore::load(const std::vector<int64_t>& complete_trials, size_t expe
   return trials_.size();
 }
 
+bool TrialStore::empty() const {
+  std::lock_guard lock(mutex_);
+  return trials_.empty();
+}
+
 std::vector<const StoredTrial*> TrialStore::best() const {
   std::lock_guard lock(mutex_);
   std::vector<const StoredTrial*> out;

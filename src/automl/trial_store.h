@@ -40,6 +40,7 @@ class TrialStore {
   size_t load(const std::vector<int64_t>& complete_trials, size_t expected_oof_size);
   // The kept trials, best first.
   std::vector<const StoredTrial*> best() const;
+  bool empty() const;
 
  private:
   std::string path_of(int64_t trial) const;

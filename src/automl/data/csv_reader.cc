@@ -612,4 +612,12 @@ Table read_csv(const std::string& path, const CsvOptions& options) {
   return parse_csv(text, path, options);
 }
 
+bool parse_number_cell(std::string_view cell, double& value) { return parse_number(cell, value); }
+
+std::optional<bool> parse_boolean_cell(std::string_view cell) {
+  bool value = false;
+  if (boolean_family(cell, value) < 0) return std::nullopt;
+  return value;
+}
+
 }  // namespace winnow::automl

@@ -8,7 +8,9 @@
 // an unterminated quote, duplicate or empty column names, no data rows) throws winnow::Error
 // naming the file and line.
 #pragma once
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "automl/data/table.h"
@@ -37,5 +39,9 @@ Table parse_csv(std::string_view text, const std::string& source, const CsvOptio
 
 // True for the spellings of a missing cell listed above.
 bool is_missing_token(std::string_view cell);
+// The reader's rules for one cell (spaces already trimmed), for cells whose column was typed
+// otherwise elsewhere: a number, or a boolean spelling (true/false, yes/no, t/f, any case).
+bool parse_number_cell(std::string_view cell, double& value);
+std::optional<bool> parse_boolean_cell(std::string_view cell);
 
 }  // namespace winnow::automl

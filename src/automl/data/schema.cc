@@ -1,7 +1,8 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #include "automl/data/schema.h"
 
-#include <charconv>
+#include "automl/data/csv_reader.h"
+
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -13,17 +14,18 @@
 namespace winnow::automl {
 namespace {
 
-std::optional<double> parse_number(const std::string& text) {
-  std::string trimmed = trim(text);
-  const char* begin = trimmed.data();
-  const char* end = begin + trimmed.size();
-  if (begin != end && *begin == '+') ++begin;
+// A cell of a column that was numeric or boolean in training, read here as text.
+std::optional<double> number_for(ColumnType type, const std::string& text) {
+  std::string cell = trim(text);
   double value = 0;
-  auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc() || ptr != end || trimmed.empty() || !std::isfinite(value)) {
+  bool is_number = parse_number_cell(cell, value);
+  if (type == ColumnType::kBoolean) {
+    if (std::optional<bool> truth = parse_boolean_cell(cell)) return *truth ? 1.0 : 0.0;
+    if (is_number && (value == 0 || value == 1)) return value;
     return std::nullopt;
   }
-  return value;
+  if (is_number) return value;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -79,22 +81,7 @@ Table Schema::conform(const Table& table, std::vector<std::string>* notes) const
       column.numbers.resize(table.rows, std::numeric_limits<double>::quiet_NaN());
       for (size_t row = 0; row < table.rows; ++row) {
         if (given.is_missing(row)) continue;
-        std::string text = given.text(row);
-        if (expected.type == ColumnType::kBoolean) {
-          std::string lower;
-          for (char c : trim(text)) lower.push_back(static_cast<char>(std::tolower(c)));
-          if (lower == "true" || lower == "yes" || lower == "t" || lower == "1") {
-            column.numbers[row] = 1;
-            continue;
-          }
-          if (lower == "false" || lower == "no" || lower == "f" || lower == "0") {
-            column.numbers[row] = 0;
-            continue;
-          }
-          ++unreadable;
-          continue;
-        }
-        if (auto number = parse_number(text)) {
+        if (std::optional<double> number = number_for(expected.type, given.text(row))) {
           column.numbers[row] = *number;
         } else {
           ++unreadable;
