@@ -15,6 +15,7 @@ namespace winnow::cli {
 using Command = std::function<int()>;
 
 Command add_run_command(CLI::App& app, bool resume);
+Command add_worker_command(CLI::App& app);
 Command add_show_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
 Command add_studies_command(CLI::App& app);

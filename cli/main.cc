@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  winnow run study.toml --jobs 4          tune; the study lives in study.db beside it\n"
       "  winnow resume study.toml                continue a stopped or killed study\n"
+      "  winnow worker --storage postgresql://me@db/winnow --study NAME   one more machine\n"
       "  winnow show study.db                    best trials and a leaderboard\n"
       "  winnow studies study.db                 every study of a storage\n"
       "  winnow export --storage study.db --study quickstart --format csv\n"
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, winnow::cli::Command>> named = {
       {"run", winnow::cli::add_run_command(app, false)},
       {"resume", winnow::cli::add_run_command(app, true)},
+      {"worker", winnow::cli::add_worker_command(app)},
       {"show", winnow::cli::add_show_command(app)},
       {"export", winnow::cli::add_export_command(app)},
       {"studies", winnow::cli::add_studies_command(app)},

@@ -1,8 +1,9 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
-// `winnow run` and `winnow resume`: load a study file, open (or create) its study, recover
-// trials left running by a dead process, and evaluate the command objective until the study's
-// trial budget, its timeout or Ctrl-C.
+// `winnow run`, `winnow resume` and `winnow worker`: load a study file (a worker: the definition
+// stored with the study by `run`), open (or create) its study, recover trials left running by a
+// dead process, and evaluate the command objective until the study's trial budget, its timeout
+// or Ctrl-C.
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,12 +12,17 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
+#include <sstream>
 
 #include "commands.h"
 #include "validators.h"
 #include "progress.h"
+#include "winnow/attributes.h"
 #include "winnow/command.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
@@ -42,7 +48,106 @@ struct RunArgs {
   std::optional<int64_t> patience;
   std::optional<int64_t> max_failures;
   std::optional<int64_t> fail_fast;
+  std::string lease;
+  bool create_only = false;
 };
+
+enum class Mode { kRun, kResume, kWorker };
+
+// The settings of `run` a worker must apply as well: stored with the study's definition.
+nlohmann::json stored_settings(const RunArgs& args) {
+  nlohmann::json json = nlohmann::json::object();
+  if (args.trials) json["trials"] = *args.trials;
+  if (args.jobs) json["jobs"] = *args.jobs;
+  if (!args.timeout.empty()) json["timeout"] = args.timeout;
+  if (!args.sampler.empty()) json["sampler"] = args.sampler;
+  if (!args.scheduler.empty()) json["scheduler"] = args.scheduler;
+  if (args.seed) json["seed"] = *args.seed;
+  if (args.requeue) json["requeue_interrupted"] = true;
+  if (args.target) json["target"] = *args.target;
+  if (args.patience) json["patience"] = *args.patience;
+  if (args.max_failures) json["max_failures"] = *args.max_failures;
+  if (args.fail_fast) json["fail_fast"] = *args.fail_fast;
+  if (!args.lease.empty()) json["lease"] = args.lease;
+  return json;
+}
+
+// A worker's flags win over the stored settings, which win over the study file.
+void adopt_stored_settings(const nlohmann::json& json, RunArgs& args) {
+  if (!args.trials && json.contains("trials")) args.trials = json["trials"].get<int64_t>();
+  if (!args.jobs && json.contains("jobs")) args.jobs = json["jobs"].get<int>();
+  if (args.timeout.empty()) args.timeout = json.value("timeout", "");
+  args.sampler = json.value("sampler", "");
+  args.scheduler = json.value("scheduler", "");
+  if (json.contains("seed")) args.seed = json["seed"].get<uint64_t>();
+  args.requeue = args.requeue || json.value("requeue_interrupted", false);
+  if (json.contains("target")) args.target = json["target"].get<double>();
+  if (json.contains("patience")) args.patience = json["patience"].get<int64_t>();
+  if (json.contains("max_failures")) args.max_failures = json["max_failures"].get<int64_t>();
+  if (!args.fail_fast && json.contains("fail_fast")) args.fail_fast = json["fail_fast"].get<int64_t>();
+  if (args.lease.empty()) args.lease = json.value("lease", "");
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const char* format_name(StudyFileFormat format) {
+  switch (format) {
+    case StudyFileFormat::kToml: return "toml";
+    case StudyFileFormat::kYaml: return "yaml";
+    case StudyFileFormat::kJson: return "json";
+  }
+  return "toml";
+}
+
+// The definition `winnow run` stored with the study; empty when there is none.
+nlohmann::json stored_definition(const std::optional<StudyRecord>& study) {
+  if (!study) return nlohmann::json();
+  auto it = study->user_attrs.find(std::string(kStudyDefinitionAttr));
+  if (it == study->user_attrs.end()) return nlohmann::json();
+  nlohmann::json parsed = nlohmann::json::parse(it->second, nullptr, false);
+  return parsed.is_object() ? parsed : nlohmann::json();
+}
+
+// The study file a worker runs: the one `winnow run` stored with the study.
+StudyFile load_stored_definition(RunArgs& args) {
+  if (args.storage.empty() || args.study.empty()) {
+    throw Error("winnow worker needs --storage URL and --study NAME");
+  }
+  std::shared_ptr<Storage> storage = open_storage(args.storage);
+  std::optional<StudyRecord> record = storage->find_study(args.study);
+  if (!record) {
+    std::string names;
+    for (const auto& s : storage->list_studies()) names += " " + s.name;
+    throw Error("no study '" + args.study + "' in " + storage->url() +
+                (names.empty() ? " (it holds no study)" : "; studies:" + names));
+  }
+  auto stored = record->user_attrs.find(std::string(kStudyDefinitionAttr));
+  if (stored == record->user_attrs.end()) {
+    throw Error("study '" + args.study + "' in " + storage->url() +
+                " has no stored definition for workers: start it with 'winnow run STUDY_FILE "
+                "--storage " + storage->url() + "' first (studies made by the Python module or "
+                "the C++ API are run by their own programs)");
+  }
+  nlohmann::json definition;
+  try {
+    definition = nlohmann::json::parse(stored->second);
+    std::string format = definition.at("format").get<std::string>();
+    std::string path = definition.at("path").get<std::string>();
+    StudyFileFormat parsed = format == "yaml"   ? StudyFileFormat::kYaml
+                             : format == "json" ? StudyFileFormat::kJson
+                                                : StudyFileFormat::kToml;
+    adopt_stored_settings(definition.value("settings", nlohmann::json::object()), args);
+    args.file = path;
+    return parse_study_file(definition.at("text").get<std::string>(), parsed, path);
+  } catch (const nlohmann::json::exception& error) {
+    throw Error("study '" + args.study + "': its stored definition is damaged: " + error.what());
+  }
+}
 
 StopSignal* g_stop = nullptr;
 std::atomic<int> g_interrupts{0};
@@ -72,8 +177,16 @@ void install_signal_handlers() {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-int run(const RunArgs& args, bool resume) {
-  StudyFile file = load_study_file(args.file);
+int run(RunArgs args, Mode mode) {
+  const bool resume = mode != Mode::kRun;
+  std::string file_text;
+  StudyFile file;
+  if (mode == Mode::kWorker) {
+    file = load_stored_definition(args);
+  } else {
+    file = load_study_file(args.file);
+    file_text = read_text(args.file);
+  }
   // Flags override the file.
   if (!args.storage.empty()) file.storage = args.storage;
   if (!args.study.empty()) file.study.name = args.study;
@@ -95,6 +208,10 @@ int run(const RunArgs& args, bool resume) {
   if (args.patience) file.stopping.patience = *args.patience;
   if (args.max_failures) file.stopping.max_failures = *args.max_failures;
   if (args.fail_fast) file.stopping.fail_fast = *args.fail_fast;
+  if (!args.lease.empty()) {
+    file.study.lease_seconds = parse_duration(args.lease, "--lease");
+    if (!(file.study.lease_seconds > 0)) throw Error("--lease '" + args.lease + "' must be > 0");
+  }
   if (file.jobs < 1) throw Error("--jobs = " + std::to_string(file.jobs) + ". Violated constraint: >= 1");
 
   std::shared_ptr<Storage> storage = open_storage(file.storage, file.storage_options);
@@ -103,17 +220,50 @@ int run(const RunArgs& args, bool resume) {
     throw Error("nothing to resume: no study '" + file.study.name + "' in " + storage->url() +
                 " (start it with 'winnow run " + args.file + "')");
   }
+  // The seed belongs to the study: a process given none uses the one stored with it, so that
+  // all of them share one sequence and never propose the same configuration. A study created
+  // without a seed gets one drawn here and stored.
+  const nlohmann::json stored = stored_definition(existing);
+  if (!file.study.seed && stored.contains("settings") && stored["settings"].contains("seed")) {
+    file.study.seed = stored["settings"]["seed"].get<uint64_t>();
+  }
+  if (mode == Mode::kRun && stored.empty() && !file.study.seed) {
+    file.study.seed = std::random_device{}();
+  }
   Study study = Study::create(storage, file.space, file.study);
+  if (mode == Mode::kRun && stored.empty()) {
+    // Workers on other hosts run the study from this alone. Paths in it are absolute already.
+    RunArgs settings = args;
+    settings.seed = file.study.seed;
+    nlohmann::json definition = {
+        {"version", 1},
+        {"path", std::filesystem::absolute(args.file).lexically_normal().string()},
+        {"format", format_name(study_file_format(args.file))},
+        {"text", file_text},
+        {"settings", stored_settings(settings)}};
+    storage->set_study_user_attr(study.id(), kStudyDefinitionAttr, definition.dump());
+  }
+  if (args.create_only) {
+    std::cerr << "winnow: study '" << study.name() << "' is ready in " << storage->url()
+              << "; start workers with: winnow worker --storage " << storage->url()
+              << " --study " << study.name() << "\n";
+    return 0;
+  }
   for (const std::string& note : study.notes()) std::cerr << "winnow: note: " << note << "\n";
-  int recovered = study.recover_orphaned_trials(file.requeue_interrupted);
+  // A study that retries failures gives a lost trial its second chance too.
+  const bool requeue = file.requeue_interrupted || file.retries > 0;
+  int recovered = study.recover_orphaned_trials(requeue);
   if (recovered > 0) {
     std::cerr << "winnow: " << recovered << " trial(s) left running by a stopped process were "
-              << (file.requeue_interrupted ? "put back in the queue" : "marked failed") << "\n";
+              << (requeue ? "put back in the queue" : "marked failed") << "\n";
   }
   // [[enqueue]] configurations the study has not tried or queued yet (one added to the file of
   // a running study is picked up by the next run or resume).
   int enqueued = 0;
-  for (const Config& config : file.enqueue) enqueued += study.enqueue_unless_present(config);
+  // Workers leave [[enqueue]] to `run`: several starting at once would each queue them.
+  if (mode != Mode::kWorker) {
+    for (const Config& config : file.enqueue) enqueued += study.enqueue_unless_present(config);
+  }
   if (existing && enqueued > 0) {
     std::cerr << "winnow: " << enqueued << " new configuration(s) from [[enqueue]] queued\n";
   }
@@ -171,7 +321,11 @@ int run(const RunArgs& args, bool resume) {
   std::vector<FrozenTrial> trials = study.trials();
   std::cout << study_report(study.record(), trials, 5);
   if (stop.requested()) {
-    std::cerr << "winnow: stopped; continue with 'winnow resume " << args.file << "'\n";
+    if (mode == Mode::kWorker) {
+      std::cerr << "winnow: stopped; this worker's running trials are recorded as interrupted\n";
+    } else {
+      std::cerr << "winnow: stopped; continue with 'winnow resume " << args.file << "'\n";
+    }
     return 130;
   }
   if (!result.message.empty()) std::cerr << "winnow: stopped: " << result.message << "\n";
@@ -180,6 +334,39 @@ int run(const RunArgs& args, bool resume) {
 }
 
 }  // namespace
+
+Command add_worker_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "worker", "Join a study from its storage alone and run its trials until its trial budget");
+  auto args = std::make_shared<RunArgs>();
+  command->add_option("--storage", args->storage,
+                      "Storage URL of the study, e.g. postgresql://user@db-host/winnow")
+      ->required();
+  command->add_option("--study", args->study, "Study name")->required();
+  command->add_option("-j,--jobs", args->jobs,
+                      "Trials this worker runs at once (default: the study's jobs)")
+      ->check(at_least(1));
+  command->add_option("--trials", args->trials,
+                      "Total trials of the study (default: as stored by winnow run)")
+      ->check(at_least(0));
+  command->add_option("--timeout", args->timeout, "Wall-clock limit of this worker, e.g. 2h");
+  command->add_option("--lease", args->lease,
+                      "Time without a heartbeat after which a running trial counts as lost "
+                      "(default: the study's, 5m)");
+  command->add_option("--fail-fast", args->fail_fast,
+                      "Stop when the first N trials of this worker all fail the same way "
+                      "(0 = never)")
+      ->check(at_least(0));
+  command->add_flag("-q,--quiet", args->quiet, "No progress output");
+  command->footer(
+      "The study's definition (space, objective command, scheduler, budget, limits) was stored\n"
+      "with it by 'winnow run'; paths in it must exist on this host too (a shared file system).\n"
+      "Examples:\n"
+      "  winnow run study.toml --storage postgresql://me@db-host/winnow   # creates it, runs trials\n"
+      "  winnow worker --storage postgresql://me@db-host/winnow --study quickstart --jobs 8\n"
+      "Passwords come from PGPASSWORD or ~/.pgpass, never from the URL.");
+  return [args] { return run(*args, Mode::kWorker); };
+}
 
 Command add_run_command(CLI::App& app, bool resume) {
   auto* command = app.add_subcommand(
@@ -229,7 +416,15 @@ Command add_run_command(CLI::App& app, bool resume) {
                            "  winnow run study.yaml --storage sqlite:///shared/studies.db --study lr-sweep\n"
                            "Ctrl-C stops cleanly (running trials are ended and recorded); a second\n"
                            "Ctrl-C quits at once.");
-  return [args, resume] { return run(*args, resume); };
+  command->add_option("--lease", args->lease,
+                      "Time without a heartbeat after which a running trial counts as lost and "
+                      "another process may take it (default 5m; [study] lease)");
+  if (!resume) {
+    command->add_flag("--create-only", args->create_only,
+                      "Create the study and store its definition for 'winnow worker', run no "
+                      "trial");
+  }
+  return [args, resume] { return run(*args, resume ? Mode::kResume : Mode::kRun); };
 }
 
 }  // namespace winnow::cli

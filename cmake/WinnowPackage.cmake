@@ -50,7 +50,7 @@ file(RELATIVE_PATH WINNOW_PC_PREFIX_FROM_PCFILEDIR
   /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" WINNOW_PC_PREFIX_FROM_PCFILEDIR ${WINNOW_PC_PREFIX_FROM_PCFILEDIR})
 # Threads::Threads adds no flag where the C library holds pthreads (glibc 2.34 and later).
-string(JOIN " " WINNOW_PC_LIBS_PRIVATE -lxgboost -llinear -lsvm ${CMAKE_THREAD_LIBS_INIT}
+string(JOIN " " WINNOW_PC_LIBS_PRIVATE -lxgboost -llinear -lsvm -lpq ${CMAKE_THREAD_LIBS_INIT}
             ${WINNOW_SANITIZER_LINK_FLAGS})
 if(WINNOW_PC_LIBS_PRIVATE)
   set(WINNOW_PC_LIBS_PRIVATE "Libs.private: ${WINNOW_PC_LIBS_PRIVATE}")

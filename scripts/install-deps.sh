@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Installs Winnow's build, test and benchmark dependencies from Debian's packages; installs only
 # what is missing, so a second run needs no network. python3-optuna is there for the tests that
-# check the Python module behaves as Optuna does, and for the side-by-side benchmarks. --bench adds
-# what bench/ needs: R and three r-cran packages whose datasets bench/automl exports, the AutoML
-# baselines (scikit-learn, XGBoost) and GNU time for peak memory.
+# check the Python module behaves as Optuna does, and for the side-by-side benchmarks. PostgreSQL 15
+# and libpq back the storage that distributed workers share, and the tests run their own server
+# (tests/postgres/server.sh); openmpi-bin gives the tests mpirun, to check the MPI launch recipe.
+# --bench adds what bench/ needs: R and three r-cran packages whose datasets bench/automl exports,
+# the AutoML baselines (scikit-learn, XGBoost), GNU time for peak memory, and psycopg2 for Optuna's
+# RDB storage on PostgreSQL in the distributed benchmark.
 # Usage: scripts/install-deps.sh [--bench]
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config git
           libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev libnlopt-dev libxgboost-dev liblinear-dev libsvm-dev
-          python3 python3-dev pybind11-dev python3-pytest python3-pandas python3-optuna procps)
+          python3 python3-dev pybind11-dev python3-pytest python3-pandas python3-optuna procps
+          postgresql-15 libpq-dev openmpi-bin)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(hyperfine jq time python3-sklearn python3-xgboost
-             r-base-core r-cran-mlbench r-cran-modeldata r-cran-ggplot2)
+             r-base-core r-cran-mlbench r-cran-modeldata r-cran-ggplot2 python3-psycopg2)
 fi
 missing=()
 for package in "${packages[@]}"; do

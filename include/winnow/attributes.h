@@ -15,6 +15,11 @@ inline constexpr std::string_view kSystemAttrPrefix = "winnow.";
 // True for a key only the engine may write.
 inline bool is_system_attr(std::string_view key) { return key.starts_with(kSystemAttrPrefix); }
 
+// --- Studies run by workers (winnow worker) ---
+// Study attribute: what a worker needs to run the study from its storage alone (the study
+// file's text, format and path, and the command-line settings it was run with), as JSON.
+inline constexpr std::string_view kStudyDefinitionAttr = "winnow.definition";
+
 // --- Budget schedulers (include/winnow/scheduler.h) ---
 // The budget the trial runs with.
 inline constexpr std::string_view kBudgetAttr = "winnow.budget";

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "winnow/error.h"
 #include "winnow/trial.h"
 
 namespace winnow {
@@ -41,6 +42,29 @@ struct TrialOutcome {
   // the trial was created with (the sampler's proposal for every known parameter). nullopt
   // keeps the configuration as created.
   std::optional<Config> config;
+  // When not empty, the trial is finished only if it is still running under this owner: a
+  // trial whose lease expired, and that another process failed or took over meanwhile, is not
+  // overwritten (TrialTakenError). Study::tell sets it to the process's own owner.
+  std::string owner;
+};
+
+// Storage::finish_trial on a trial that is no longer this process's: its lease expired and
+// another process marked it failed or runs it again. The result is dropped, never merged.
+class TrialTakenError : public Error {
+ public:
+  using Error::Error;
+};
+
+// How Storage::recover_orphaned_trials decides that a running trial has lost its process.
+struct OrphanPolicy {
+  // A running trial whose last heartbeat (or start, before any) is older than this many
+  // milliseconds is orphaned, whichever host runs it. 0: only the same-host process check.
+  int64_t lease_ms = 0;
+  // Put orphans back in the queue (once: a trial orphaned a second time is failed) instead of
+  // failing them.
+  bool requeue = false;
+  // failure_reason of the trials failed as interrupted.
+  std::string reason = "interrupted: the process running this trial stopped before it finished";
 };
 
 class Storage {
@@ -97,8 +121,13 @@ class Storage {
   virtual void report(int64_t trial_id, int64_t step, double value) = 0;
   virtual void set_user_attr(int64_t trial_id, std::string_view key,
                              std::string_view json_value) = 0;
-  // Finishes a running trial. Throws winnow::Error if it is not running.
+  // Finishes a running trial. Throws winnow::Error if it is not running, TrialTakenError if
+  // outcome.owner is set and the trial is not running under that owner.
   virtual void finish_trial(int64_t trial_id, const TrialOutcome& outcome) = 0;
+  // Records that the process `owner` still runs these trials (those no longer running under
+  // that owner are left alone). The time is the storage's own clock (PostgreSQL: the server's),
+  // so hosts whose clocks disagree still agree on what a lease means.
+  virtual void heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) = 0;
 
   // Marks a failed trial interrupted: it no longer counts towards the trial budget nor holds a
   // place on a budget ladder. For failures that say nothing about the configuration, such as
@@ -115,9 +144,11 @@ class Storage {
   virtual int64_t counted_trials(int64_t study_id) = 0;
 
   // Running trials whose owner process is gone (on this host: pid not alive, or alive with a
-  // different start time) are failed with `reason` as interrupted, or put back to waiting when
-  // `requeue` is true. Returns how many were found.
-  virtual int recover_orphaned_trials(int64_t study_id, bool requeue, std::string_view reason) = 0;
+  // different start time; on any host: no heartbeat for policy.lease_ms) are failed as
+  // interrupted with policy.reason, or put back to waiting when policy.requeue is true and they
+  // were never requeued before. One transaction: when several processes look at once, each
+  // orphan is recovered once. Returns how many were found.
+  virtual int recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) = 0;
 
   // A short description of where the data lives ("sqlite:///path/study.db", "memory").
   virtual std::string url() const = 0;
@@ -141,12 +172,19 @@ std::string_view to_string(Durability durability);
 struct StorageOptions {
   // Default: Durability::kNormal. Ignored by the memory storage.
   Durability durability = Durability::kNormal;
+  // PostgreSQL: how long an operation keeps retrying (with a growing pause) while the server is
+  // unreachable or restarting, before it fails with StorageError. Default: 600 s.
+  double reconnect_seconds = 600;
 };
 
 // Opens a storage from a URL:
 //   "memory"                     in-process, lost on exit;
 //   "sqlite:///abs/path.db"      SQLite (created if missing), also "sqlite://relative.db";
-//   "path/to/file.db"            a plain path means SQLite.
+//   "path/to/file.db"            a plain path means SQLite;
+//   "postgresql://user@host:port/database" (also "postgres://", any libpq URI) PostgreSQL: the
+//                                tables (winnow_*) are created in the connection's schema if
+//                                missing; passwords come from PGPASSWORD or ~/.pgpass, never the
+//                                URL shown in messages.
 // Throws winnow::Error for an unknown scheme or a file that is not a Winnow database.
 std::unique_ptr<Storage> open_storage(std::string_view url, const StorageOptions& options = {});
 

@@ -59,6 +59,12 @@ struct StudyOptions {
   // Open the study if the storage already holds one of this name (its space must be the same).
   // Default: true.
   bool load_if_exists = true;
+  // On a shared storage (SQLite, PostgreSQL), how long a running trial may go without a
+  // heartbeat from its process before any process of the study fails it as interrupted (or
+  // requeues it, see recover_orphaned_trials): a host that died is noticed within this time.
+  // The process heartbeats its trials every lease / 5 from a background thread. Must be > 0.
+  // Default: 300 s.
+  double lease_seconds = 300;
 };
 
 // Asks a running optimize() or a command objective to stop. Thread-safe; request() is also

@@ -34,6 +34,10 @@ struct StudyFile {
 
 enum class StudyFileFormat { kToml, kYaml, kJson };
 
+// The format of a study file from its extension (.toml, .yaml/.yml, .json); throws
+// winnow::Error for another one.
+StudyFileFormat study_file_format(const std::string& path);
+
 // Reads and validates a study file; the format comes from the extension (.toml, .yaml/.yml,
 // .json). Relative paths in it (working_dir, runs_dir, storage) are made relative to the file's
 // folder.

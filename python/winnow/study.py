@@ -2,7 +2,8 @@
 
 Storage URLs follow SQLAlchemy's rules as Optuna's do: ``sqlite:///tune.db`` is ``tune.db`` in
 the working directory, ``sqlite:////abs/tune.db`` is absolute; a plain path means SQLite too,
-and ``None`` keeps the study in memory. The file is the one ``winnow show tune.db`` reads.
+``postgresql://user@host/database`` (also with SQLAlchemy's ``+psycopg2`` driver suffix) is
+PostgreSQL, and ``None`` keeps the study in memory. The file is the one ``winnow show tune.db`` reads.
 """
 
 import enum
@@ -46,9 +47,13 @@ def _storage_url(storage: Any) -> str:
         return url[len("sqlite:///"):] or "memory"  # SQLAlchemy: relative unless 4 slashes
     if url.startswith("sqlite://"):
         return url[len("sqlite://"):] or "memory"
+    if url.startswith(("postgresql://", "postgres://")):
+        return url  # libpq's own URI; a "+driver" (postgresql+psycopg2://) is SQLAlchemy's
+    if url.startswith(("postgresql+", "postgres+")):
+        return "postgresql://" + url.split("://", 1)[1]
     if "://" in url and not url.startswith("memory"):
-        raise ValueError(f"storage '{url}': only SQLite files ('sqlite:///file.db' or a path) "
-                         f"and memory (None) are supported")
+        raise ValueError(f"storage '{url}': supported are SQLite files ('sqlite:///file.db' or a "
+                         f"path), PostgreSQL ('postgresql://user@host/database') and memory (None)")
     return url
 
 
@@ -61,7 +66,9 @@ def _open_storage(storage: Any) -> Any:
                 storage._native = _winnow.open_storage("memory")
             return storage._native
         return _winnow.open_storage("memory")
-    path = os.path.abspath(url)
+    # One native storage (one connection, one SQLite handle) per database, shared by the studies
+    # of this process.
+    path = url if url.startswith(("postgresql://", "postgres://")) else os.path.abspath(url)
     with _storages_lock:
         native = _storages.get(path)
         if native is None:

@@ -67,8 +67,11 @@ class ForwardingStorage : public Storage {
   }
   std::optional<FrozenTrial> trial(int64_t trial_id) override { return target_->trial(trial_id); }
   int64_t counted_trials(int64_t study_id) override { return target_->counted_trials(study_id); }
-  int recover_orphaned_trials(int64_t study_id, bool requeue, std::string_view reason) override {
-    return target_->recover_orphaned_trials(study_id, requeue, reason);
+  void heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) override {
+    target_->heartbeat(trial_ids, owner);
+  }
+  int recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) override {
+    return target_->recover_orphaned_trials(study_id, policy);
   }
   std::string url() const override { return target_->url(); }
 

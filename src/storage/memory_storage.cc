@@ -198,6 +198,8 @@ void MemoryStorage::set_user_attr(int64_t trial_id, std::string_view key,
 void MemoryStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) {
   std::lock_guard lock(mutex_);
   TrialData& data = trial_or_throw(trial_id);
+  storage_checks::check_finish_owner(outcome, trial_id, data.trial.number, data.trial.state,
+                                     data.trial.interrupted, data.trial.owner);
   if (data.trial.state != TrialState::kRunning) {
     storage_checks::throw_wrong_state("finish", trial_id, data.trial.number, data.trial.state);
   }
@@ -253,17 +255,34 @@ void MemoryStorage::discard_failed_trial(int64_t trial_id) {
   update_trial(data, [](FrozenTrial& trial) { trial.interrupted = true; });
 }
 
-int MemoryStorage::recover_orphaned_trials(int64_t study_id, bool requeue,
-                                           std::string_view reason) {
+void MemoryStorage::heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) {
+  std::lock_guard lock(mutex_);
+  const int64_t now = now_ms();
+  for (int64_t trial_id : trial_ids) {
+    if (trial_id < 1 || trial_id > static_cast<int64_t>(trials_.size())) continue;
+    TrialData& data = trials_[trial_id - 1];
+    if (data.trial.state == TrialState::kRunning && data.trial.owner == owner) {
+      data.heartbeat_ms = now;
+    }
+  }
+}
+
+int MemoryStorage::recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) {
   std::lock_guard lock(mutex_);
   StudyData& study = study_or_throw(study_id);
+  const int64_t now = now_ms();
   int recovered = 0;
   for (int64_t trial_id : study.trial_ids) {
     TrialData& data = trials_[trial_id - 1];
-    if (data.trial.state != TrialState::kRunning || !owner_process_is_gone(data.trial.owner)) {
-      continue;
-    }
+    if (data.trial.state != TrialState::kRunning) continue;
+    int64_t last_sign = data.heartbeat_ms != 0 ? data.heartbeat_ms : data.trial.start_time_ms;
+    if (!owner_is_lost(data.trial.owner, last_sign, now, policy.lease_ms)) continue;
     ++recovered;
+    bool requeue = policy.requeue && data.requeues == 0;
+    if (requeue) {
+      ++data.requeues;
+      data.heartbeat_ms = 0;
+    }
     update_trial(data, [&](FrozenTrial& trial) {
       if (requeue) {
         // It will run again from the start: what the dead attempt reported would mislead a
@@ -275,8 +294,8 @@ int MemoryStorage::recover_orphaned_trials(int64_t study_id, bool requeue,
       } else {
         trial.state = TrialState::kFailed;
         trial.interrupted = true;
-        trial.failure_reason = std::string(reason);
-        trial.end_time_ms = now_ms();
+        trial.failure_reason = policy.reason;
+        trial.end_time_ms = now;
       }
     });
   }

@@ -47,7 +47,8 @@ class MemoryStorage final : public Storage {
   std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) override;
   std::optional<FrozenTrial> trial(int64_t trial_id) override;
   int64_t counted_trials(int64_t study_id) override;
-  int recover_orphaned_trials(int64_t study_id, bool requeue, std::string_view reason) override;
+  void heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) override;
+  int recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) override;
 
   std::string url() const override { return "memory"; }
 
@@ -63,6 +64,8 @@ class MemoryStorage final : public Storage {
   struct TrialData {
     int64_t study_id;
     FrozenTrial trial;
+    int64_t heartbeat_ms = 0;  // 0: none yet (the start time stands in)
+    int requeues = 0;          // times recover_orphaned_trials put it back in the queue
   };
 
   // All private members below require mutex_ to be held.

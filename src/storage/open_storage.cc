@@ -4,6 +4,7 @@
 #include <string>
 
 #include "storage/memory_storage.h"
+#include "storage/postgres_storage.h"
 #include "storage/sqlite_storage.h"
 #include "winnow/error.h"
 
@@ -34,9 +35,13 @@ std::unique_ptr<Storage> open_storage(std::string_view url, const StorageOptions
     if (path.empty()) throw Error("storage URL '" + std::string(url) + "' has no file path");
     return std::make_unique<SqliteStorage>(std::string(path), options);
   }
-  throw Error("storage URL '" + std::string(url) + "' has unknown scheme '" + std::string(scheme) +
-              "'; supported: 'memory', 'sqlite:///absolute/path.db', 'sqlite://relative/path.db'"
-              " or a plain file path");
+  if (scheme == "postgresql" || scheme == "postgres") {
+    return std::make_unique<PostgresStorage>(std::string(url), options);
+  }
+  throw Error("storage URL '" + PostgresStorage::display_url(url) + "' has unknown scheme '" +
+              std::string(scheme) +
+              "'; supported: 'memory', 'sqlite:///absolute/path.db', 'sqlite://relative/path.db', "
+              "'postgresql://user@host/database' or a plain file path");
 }
 
 }  // namespace winnow

@@ -66,6 +66,20 @@ std::string this_process_owner() {
   return owner_host_name() + ":" + pid + ":" + (stat ? stat->start_time : "0");
 }
 
+bool owner_heartbeats(std::string_view owner) {
+  size_t second = owner.rfind(':');
+  if (second == std::string_view::npos || second == 0) return false;
+  size_t first = owner.rfind(':', second - 1);
+  return first != std::string_view::npos &&
+         parse_pid(owner.substr(first + 1, second - first - 1)).has_value();
+}
+
+bool owner_is_lost(std::string_view owner, int64_t last_sign_ms, int64_t now_ms,
+                   int64_t lease_ms) {
+  if (lease_ms > 0 && now_ms - last_sign_ms > lease_ms && owner_heartbeats(owner)) return true;
+  return owner_process_is_gone(owner);
+}
+
 bool owner_process_is_gone(std::string_view owner) {
   // The host may in principle contain ':', the pid and start time cannot: split from the right.
   size_t second = owner.rfind(':');

@@ -43,6 +43,10 @@ CREATE TABLE trials (
   retry_of       INTEGER,
   owner          TEXT,
   version        INTEGER NOT NULL,
+  -- Last sign of life from the owner (Unix ms); NULL until the first heartbeat.
+  heartbeat_ms   INTEGER,
+  -- Times a lost trial was put back in the queue (once at most).
+  requeues       INTEGER NOT NULL DEFAULT 0,
   UNIQUE (study_id, number)
 );
 CREATE INDEX trials_by_version ON trials (study_id, version);
@@ -104,6 +108,11 @@ INSERT INTO meta (key, value) VALUES ('application', 'winnow'), ('change_counter
 
 enum class FileKind { kEmpty, kOlder, kWinnow };
 
+struct Inspection {
+  FileKind kind;
+  int64_t version = 0;
+};
+
 // Version 2 added constraint values.
 constexpr const char* kMigrateFrom1 = R"sql(
 CREATE TABLE IF NOT EXISTS trial_constraints (
@@ -127,8 +136,16 @@ CREATE TABLE IF NOT EXISTS study_user_attrs (
 UPDATE meta SET value = 3 WHERE key = 'schema_version';
 )sql";
 
+// Version 4 added heartbeats for leases across hosts. ALTER TABLE cannot say IF NOT EXISTS, so
+// this one runs only on files older than version 4 (the caller checks).
+constexpr const char* kMigrateFrom3 = R"sql(
+ALTER TABLE trials ADD COLUMN heartbeat_ms INTEGER;
+ALTER TABLE trials ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0;
+UPDATE meta SET value = 4 WHERE key = 'schema_version';
+)sql";
+
 // Read-only inspection. Throws for anything but an empty database or a readable Winnow one.
-FileKind inspect(Database& database) {
+Inspection inspect(Database& database) {
   const std::string& path = database.path();
   std::vector<std::string> tables;
   try {
@@ -144,7 +161,7 @@ FileKind inspect(Database& database) {
     throw StorageError("'" + path +
                        "' is not a Winnow database: " + sqlite3_errmsg(database.handle()));
   }
-  if (tables.empty()) return FileKind::kEmpty;
+  if (tables.empty()) return {FileKind::kEmpty};
 
   auto foreign = [&](const std::string& why) {
     std::string list;
@@ -179,17 +196,18 @@ FileKind inspect(Database& database) {
                        std::to_string(*version) + "; this build reads up to " +
                        std::to_string(kSchemaVersion) + "): upgrade Winnow to open it");
   }
-  return *version < kSchemaVersion ? FileKind::kOlder : FileKind::kWinnow;
+  return {*version < kSchemaVersion ? FileKind::kOlder : FileKind::kWinnow, *version};
 }
 
 }  // namespace
 
 void prepare_database(Database& database) {
-  FileKind kind = database.transaction(Database::Mode::kRead, [&] { return inspect(database); });
+  FileKind kind =
+      database.transaction(Database::Mode::kRead, [&] { return inspect(database).kind; });
   if (kind == FileKind::kEmpty) {
     database.transaction(Database::Mode::kWrite, [&] {
       // Another process may have created the schema since the read above.
-      if (inspect(database) != FileKind::kEmpty) return;
+      if (inspect(database).kind != FileKind::kEmpty) return;
       database.execute_script(kCreateSchema);
       Query(database.statement("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)"))
           .bind(1, kSchemaVersion)
@@ -199,9 +217,19 @@ void prepare_database(Database& database) {
     // Migrations only add; a file a newer Winnow upgraded stays readable by this one's peers of
     // the same version. Another process may have migrated it since the read above.
     database.transaction(Database::Mode::kWrite, [&] {
-      if (inspect(database) != FileKind::kOlder) return;
+      Inspection now = inspect(database);
+      if (now.kind != FileKind::kOlder) return;
       database.execute_script(kMigrateFrom1);
       database.execute_script(kMigrateFrom2);
+      if (now.version < 4) {
+        // A file may hold the columns already (a migration interrupted before its version
+        // update cannot: it is one transaction; but a file edited by hand can).
+        Query has(database.statement(
+            "SELECT COUNT(*) FROM pragma_table_info('trials') WHERE name = 'heartbeat_ms'"));
+        bool present = has.step() && has.integer(0) > 0;
+        if (!present) database.execute_script(kMigrateFrom3);
+        if (present) database.execute_script("UPDATE meta SET value = 4 WHERE key = 'schema_version';");
+      }
     });
   }
 

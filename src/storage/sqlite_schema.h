@@ -10,7 +10,7 @@ namespace winnow::sqlite {
 
 // Schema version this build writes and reads. Bump it, add a migration from the previous one in
 // prepare_database(), and update docs/storage.md together.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Makes `database` ready for use: creates the schema in an empty file; refuses (StorageError
 // naming the path and the problem) a file that is not an SQLite database, an SQLite database of

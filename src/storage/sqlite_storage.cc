@@ -565,10 +565,13 @@ void SqliteStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) 
     int64_t study_id;
     {
       Query query(database.statement(
-          "SELECT t.number, t.state, json_array_length(s.directions), t.study_id "
+          "SELECT t.number, t.state, json_array_length(s.directions), t.study_id, t.owner, "
+          "t.interrupted "
           "FROM trials t JOIN studies s USING (study_id) WHERE t.trial_id = ?1"));
       if (!query.bind(1, trial_id).step()) storage_checks::throw_unknown_trial(trial_id, url_);
       TrialState state = parse_state(database, query.text(1));
+      storage_checks::check_finish_owner(outcome, trial_id, query.integer(0), state,
+                                         query.integer(5) != 0, query.text(4));
       if (state != TrialState::kRunning) {
         storage_checks::throw_wrong_state("finish", trial_id, query.integer(0), state);
       }
@@ -658,42 +661,65 @@ int64_t SqliteStorage::counted_trials(int64_t study_id) {
   });
 }
 
-int SqliteStorage::recover_orphaned_trials(int64_t study_id, bool requeue,
-                                           std::string_view reason) {
+void SqliteStorage::heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) {
+  if (trial_ids.empty()) return;
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  database.transaction(Mode::kWrite, [&] {
+    const int64_t now = now_ms();
+    auto& statement = database.statement(
+        "UPDATE trials SET heartbeat_ms = ?2 WHERE trial_id = ?1 AND state = 'running' AND "
+        "owner = ?3");
+    for (int64_t trial_id : trial_ids) {
+      Query(statement).bind(1, trial_id).bind(2, now).bind(3, owner).run();
+    }
+  });
+}
+
+int SqliteStorage::recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) {
   std::lock_guard lock(mutex_);
   Database& database = *database_;
   return database.transaction(Mode::kWrite, [&] {
     require_study(database, study_id);
-    std::vector<int64_t> orphans;
+    const int64_t now = now_ms();
+    struct Orphan {
+      int64_t trial_id;
+      bool requeue;
+    };
+    std::vector<Orphan> orphans;
     {
       Query query(database.statement(
-          "SELECT trial_id, owner FROM trials WHERE study_id = ?1 AND state = 'running'"));
+          "SELECT trial_id, owner, COALESCE(heartbeat_ms, start_ms, 0), requeues FROM trials "
+          "WHERE study_id = ?1 AND state = 'running'"));
       query.bind(1, study_id);
       while (query.step()) {
-        if (owner_process_is_gone(query.text(1))) orphans.push_back(query.integer(0));
+        if (owner_is_lost(query.text(1), query.integer(2), now, policy.lease_ms)) {
+          orphans.push_back({query.integer(0), policy.requeue && query.integer(3) == 0});
+        }
       }
     }
     if (orphans.empty()) return 0;
     int64_t version = next_version(database);
-    for (int64_t trial_id : orphans) {
-      if (requeue) {
+    for (const Orphan& orphan : orphans) {
+      if (orphan.requeue) {
         // It will run again from the start: what the dead attempt reported would mislead a
         // pruner comparing the new run's steps.
         Query(database.statement("UPDATE trials SET state = 'waiting', owner = NULL, "
-                                 "start_ms = NULL, version = ?2 WHERE trial_id = ?1"))
-            .bind(1, trial_id)
+                                 "start_ms = NULL, heartbeat_ms = NULL, requeues = requeues + 1, "
+                                 "version = ?2 WHERE trial_id = ?1"))
+            .bind(1, orphan.trial_id)
             .bind(2, version)
             .run();
         Query(database.statement("DELETE FROM trial_intermediate WHERE trial_id = ?1"))
-            .bind(1, trial_id)
+            .bind(1, orphan.trial_id)
             .run();
       } else {
         Query(database.statement(
                   "UPDATE trials SET state = 'failed', interrupted = 1, failure_reason = ?2, "
                   "end_ms = ?3, version = ?4 WHERE trial_id = ?1"))
-            .bind(1, trial_id)
-            .bind(2, reason)
-            .bind(3, now_ms())
+            .bind(1, orphan.trial_id)
+            .bind(2, std::string_view(policy.reason))
+            .bind(3, now)
             .bind(4, version)
             .run();
       }

@@ -58,7 +58,8 @@ class SqliteStorage final : public Storage {
   std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) override;
   std::optional<FrozenTrial> trial(int64_t trial_id) override;
   int64_t counted_trials(int64_t study_id) override;
-  int recover_orphaned_trials(int64_t study_id, bool requeue, std::string_view reason) override;
+  void heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) override;
+  int recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) override;
 
   std::string url() const override { return url_; }
 

@@ -74,4 +74,20 @@ void throw_duplicate_study(std::string_view name, std::string_view url) {
   throw Error("a study named '" + std::string(name) + "' already exists in " + std::string(url));
 }
 
+void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t number,
+                        TrialState state, bool interrupted, std::string_view current_owner) {
+  if (outcome.owner.empty()) return;
+  // Another owner: requeued and claimed by another process (running, or finished since).
+  bool lost = state == TrialState::kWaiting || current_owner != outcome.owner ||
+              (state == TrialState::kFailed && interrupted);
+  if (!lost) return;
+  std::string now = current_owner != outcome.owner && !current_owner.empty()
+                        ? "was run again by " + std::string(current_owner) + " (now " +
+                              std::string(to_string(state)) + ")"
+                        : "is " + std::string(to_string(state));
+  throw TrialTakenError("trial " + std::to_string(number) + " (id " + std::to_string(trial_id) +
+                        ") is no longer this process's: its lease expired and it " + now +
+                        "; this result is dropped");
+}
+
 }  // namespace winnow::storage_checks

@@ -32,6 +32,13 @@ void check_outcome(const TrialOutcome& outcome, size_t objectives, int64_t trial
 // User attributes hold JSON text; the key must not be empty.
 void check_user_attr(std::string_view key, std::string_view json_value);
 
+// When outcome.owner is set, throws TrialTakenError when the trial was lost by that owner: its
+// lease expired and it was failed as interrupted, put back in the queue, or run again by
+// another owner (running still, or finished since). (Finishing a trial that ended otherwise is the caller's mistake, for
+// throw_wrong_state.)
+void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t number,
+                        TrialState state, bool interrupted, std::string_view current_owner);
+
 [[noreturn]] void throw_unknown_study(int64_t study_id, std::string_view url);
 [[noreturn]] void throw_unknown_trial(int64_t trial_id, std::string_view url);
 // `action` completes "cannot <action> trial N": "finish", "report to", "set a user attr of".

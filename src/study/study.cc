@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <random>
 
 #include "common/strings.h"
@@ -168,6 +169,10 @@ SamplerSpec sampler_for_budget_scheduler(const SamplerSpec& sampler, const Sampl
 Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOptions options) {
   if (!storage) throw Error("Study::create: no storage given");
   if (options.name.empty()) throw Error("the study name must not be empty");
+  if (!(options.lease_seconds > 0)) {
+    throw Error("study '" + options.name + "': lease_seconds = " +
+                format_short(options.lease_seconds) + ". Violated constraint: > 0");
+  }
   if (options.directions.empty()) throw Error("a study needs at least one direction");
   if (!options.objective_names.empty() &&
       options.objective_names.size() != options.directions.size()) {
@@ -272,6 +277,10 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
       if (attempt == 1) throw;
     }
   }
+  if (storage->url() != "memory") {
+    impl->lease = std::make_unique<LeaseKeeper>(storage, impl->record.id, impl->owner,
+                                                options.lease_seconds);
+  }
   impl->space = std::move(space);
   impl->options = std::move(options);
   return Study(std::move(impl));
@@ -311,6 +320,7 @@ std::optional<Trial> StudyCore::make_trial(FrozenTrial stored) {
   }
   trial.storage_ = storage.get();
   trial.study_ = this;
+  if (lease && trial.record_.state == TrialState::kRunning) lease->track(trial.record_.id);
   trial.n_objectives_ = options.directions.size();
   return trial;
 }
@@ -487,7 +497,18 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
     outcome.values = {trial.record_.intermediate.rbegin()->second};
   }
   if (impl_->space.is_define_by_run()) outcome.config = trial.record_.config;
-  impl_->storage->finish_trial(trial.id(), outcome);
+  // Only the process the trial was handed to may finish it: after a lost lease, another process
+  // has failed it or runs it again.
+  outcome.owner = trial.record_.owner;
+  try {
+    impl_->storage->finish_trial(trial.id(), outcome);
+  } catch (const TrialTakenError& error) {
+    if (impl_->lease) impl_->lease->untrack(trial.id());
+    std::cerr << "winnow: warning: " << error.what() << "\n";
+    if (std::optional<FrozenTrial> now = impl_->storage->trial(trial.id())) trial.record_ = *now;
+    return;
+  }
+  if (impl_->lease) impl_->lease->untrack(trial.id());
   trial.record_.state = outcome.state;
   trial.record_.values = outcome.values;
   trial.record_.metrics = outcome.metrics;
@@ -530,9 +551,13 @@ void Study::enqueue(const Config& given) {
 }
 
 int Study::recover_orphaned_trials(bool requeue) {
-  return impl_->storage->recover_orphaned_trials(
-      impl_->record.id, requeue,
-      "interrupted: the winnow process running this trial stopped before it finished");
+  OrphanPolicy policy;
+  policy.requeue = requeue;
+  if (impl_->lease) {
+    impl_->lease->set_requeue(requeue);
+    policy = impl_->lease->policy();
+  }
+  return impl_->storage->recover_orphaned_trials(impl_->record.id, policy);
 }
 
 void Study::set_user_attr(std::string_view key, std::string_view json_value) {

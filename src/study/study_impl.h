@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "study/lease_keeper.h"
 #include "study/metric_limits.h"
 #include "winnow/study.h"
 
@@ -18,6 +19,9 @@ struct StudyCore {
   StudyOptions options;
   StudyRecord record;
   std::string owner;  // this_process_owner()
+  // Heartbeats of this process's running trials; null on the memory storage, which no other
+  // process shares.
+  std::unique_ptr<LeaseKeeper> lease;
   // What the user should know about how this Study object differs from the stored study.
   std::vector<std::string> notes;
   // Store the proposing sampler's name with every trial (the study's sampler was changed).

@@ -251,6 +251,7 @@ std::string to_jsonl(const StudyRecord& study, std::span<const FrozenTrial> tria
     row["retry_of"] = t.retry_of ? nlohmann::json(*t.retry_of) : nlohmann::json(nullptr);
     row["failure_reason"] = t.failure_reason;
     row["interrupted"] = t.interrupted;
+    row["owner"] = t.owner;  // host:pid:start of the process that ran it
     out += row.dump() + "\n";
   }
   return out;

@@ -48,7 +48,8 @@ const KeyList& study_keys() {
   static const KeyList keys = {"name",   "direction", "directions", "objectives",
                                "sampler", "scheduler", "seed",     "trials",     "jobs",
                                "timeout", "storage",  "requeue_interrupted", "constraints",
-                               "durability", "target", "patience", "max_failures", "fail_fast"};
+                               "durability", "target", "patience", "max_failures", "fail_fast",
+                               "lease"};
   return keys;
 }
 const KeyList& budget_keys() {
@@ -241,6 +242,9 @@ class StudyFileInterpreter : private document::TypedValues {
         out.storage = resolve_storage(string_value(value, path, false));
       } else if (member.key == "requeue_interrupted") {
         out.requeue_interrupted = bool_value(value, path);
+      } else if (member.key == "lease") {
+        options.lease_seconds = duration_value(value, path);
+        if (!(options.lease_seconds > 0)) fail(member.line, path, "must be longer than 0 s");
       } else if (member.key == "durability") {
         std::string text = string_value(value, path, false);
         std::optional<Durability> durability = durability_from_string(text);
@@ -564,7 +568,9 @@ class StudyFileInterpreter : private document::TypedValues {
   fs::path base_dir_;
 };
 
-StudyFileFormat format_from_extension(const std::string& path) {
+}  // namespace
+
+StudyFileFormat study_file_format(const std::string& path) {
   std::string extension = fs::path(path).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -575,10 +581,8 @@ StudyFileFormat format_from_extension(const std::string& path) {
               "' (expected .toml, .yaml, .yml or .json)");
 }
 
-}  // namespace
-
 StudyFile load_study_file(const std::string& path) {
-  StudyFileFormat format = format_from_extension(path);
+  StudyFileFormat format = study_file_format(path);
   std::error_code error;
   if (fs::is_directory(path, error)) throw Error(path + ": is a directory, not a study file");
   std::ifstream in(path, std::ios::binary);

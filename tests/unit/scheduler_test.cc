@@ -346,7 +346,7 @@ std::string dead_owner() {
 
 void abandon_trials(Study& study, int n) {
   for (int i = 0; i < n; ++i) ASSERT_TRUE(study.try_ask(0, dead_owner()).has_value());
-  EXPECT_EQ(study.storage().recover_orphaned_trials(study.id(), false, "interrupted: test"), n);
+  EXPECT_EQ(study.storage().recover_orphaned_trials(study.id(), OrphanPolicy{.requeue = false, .reason = "interrupted: test"}), n);
 }
 
 TEST(Resume, HyperbandRedoesInterruptedTrialsAndKeepsBracketsExact) {
@@ -390,7 +390,7 @@ TEST(Resume, AshaContinuesEveryInterruptedPromotionExactlyOnce) {
         study.tell(*trial, curve(*trial, *trial->budget()));
       }
     }
-    EXPECT_EQ(study.storage().recover_orphaned_trials(study.id(), false, "interrupted: test"), 2);
+    EXPECT_EQ(study.storage().recover_orphaned_trials(study.id(), OrphanPolicy{.requeue = false, .reason = "interrupted: test"}), 2);
   }
   ASSERT_FALSE(sources_of_abandoned.empty()) << "the abandoned trials should include promotions";
   Study resumed = budget_study(storage, "asha", budget);

@@ -208,13 +208,16 @@ TEST(SqliteStorage, UpgradesAFileOfSchemaVersionOneInPlace) {
   // What version 1 wrote: no constraint table.
   query_file(path, "DROP TABLE trial_constraints");
   query_file(path, "DROP TABLE study_user_attrs");
+  query_file(path, "ALTER TABLE trials DROP COLUMN heartbeat_ms");
+  query_file(path, "ALTER TABLE trials DROP COLUMN requeues");
   query_file(path, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
   std::unique_ptr<Storage> storage = open_storage(path);
   std::optional<FrozenTrial> trial = storage->create_trial(
       study, {{"x", 0.5}}, TrialState::kRunning, this_process_owner(), 0, std::nullopt);
   storage->finish_trial(trial->id, TrialOutcome{.values = {1.0}, .constraints = {0.25}});
   EXPECT_EQ(storage->trial(trial->id)->constraints, std::vector<double>{0.25});
-  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  storage->heartbeat({trial->id}, this_process_owner());  // version 4's column is there
+  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
 }
 
 TEST(SqliteStorage, DoesNotCreateMissingFolders) {
@@ -238,7 +241,7 @@ TEST(SqliteStorage, AnswersTheQueriesInTheSchemaDocumentation) {
       if (i < 2) storage->finish_trial(trial->id, complete({1.5 - i}));
     }
   }
-  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(query_file(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   EXPECT_EQ(query_file(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_file(path,
                        "SELECT number, state, value FROM trials JOIN trial_values USING (trial_id) "
@@ -376,7 +379,7 @@ TEST(SqliteStorage, AKilledWriterLosesNoFinishedTrial) {
     std::vector<FrozenTrial> trials = storage->trials(study);
     for (size_t i = 0; i < trials.size(); ++i) EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
     // At most the trial in flight when the child died is left running, and it is an orphan.
-    EXPECT_LE(storage->recover_orphaned_trials(study, false, "killed"), 1);
+    EXPECT_LE(storage->recover_orphaned_trials(study, OrphanPolicy{.requeue = false, .reason = "killed"}), 1);
     EXPECT_EQ(storage->trials(study).back().state == TrialState::kRunning, false);
     EXPECT_EQ(query_file(path, "PRAGMA integrity_check"), "ok");
   }

@@ -13,8 +13,10 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <chrono>
 #include <thread>
 
+#include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
 
@@ -43,6 +45,9 @@ struct MemoryBackend {
 struct SqliteBackend {
   static std::string url(const std::string& folder) { return "sqlite://" + folder + "/study.db"; }
 };
+struct PostgresBackend {
+  static std::string url(const std::string&) { return fresh_postgres_url(); }
+};
 
 template <typename Backend>
 class StorageContract : public ::testing::Test {
@@ -69,10 +74,11 @@ class BackendNames {
  public:
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, MemoryBackend> ? "Memory" : "Sqlite";
+    if (std::is_same_v<T, MemoryBackend>) return "Memory";
+    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Postgres";
   }
 };
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, PostgresBackend>;
 TYPED_TEST_SUITE(StorageContract, Backends, BackendNames);
 
 TYPED_TEST(StorageContract, CreatesFindsAndListsStudies) {
@@ -485,7 +491,7 @@ TYPED_TEST(StorageContract, RecoversTrialsWhoseProcessIsGone) {
   this->storage_->report(dead.id, 0, 1.0);
   EXPECT_EQ(this->storage_->counted_trials(study), 5);
 
-  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, false, "worker died"), 2);
+  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, OrphanPolicy{.requeue = false, .reason = "worker died"}), 2);
   for (int64_t id : {dead.id, reused_pid.id}) {
     FrozenTrial trial = *this->storage_->trial(id);
     EXPECT_EQ(trial.state, TrialState::kFailed);
@@ -497,7 +503,7 @@ TYPED_TEST(StorageContract, RecoversTrialsWhoseProcessIsGone) {
   EXPECT_EQ(this->storage_->trial(elsewhere.id)->state, TrialState::kRunning);
   EXPECT_EQ(this->storage_->trial(finished.id)->state, TrialState::kComplete);
   EXPECT_EQ(this->storage_->counted_trials(study), 3);
-  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, false, "again"), 0);
+  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, OrphanPolicy{.requeue = false, .reason = "again"}), 0);
 }
 
 TYPED_TEST(StorageContract, RequeuesTrialsWhoseProcessIsGone) {
@@ -505,7 +511,7 @@ TYPED_TEST(StorageContract, RequeuesTrialsWhoseProcessIsGone) {
   std::string owner = this_host() + ":" + std::to_string(dead_pid()) + ":1";
   FrozenTrial orphan = this->start_trial(study, {{"x", 0.25}}, owner);
   this->storage_->report(orphan.id, 0, 1.0);
-  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, true, "unused"), 1);
+  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, OrphanPolicy{.requeue = true, .reason = "unused"}), 1);
 
   FrozenTrial waiting = *this->storage_->trial(orphan.id);
   EXPECT_EQ(waiting.state, TrialState::kWaiting);
@@ -516,6 +522,71 @@ TYPED_TEST(StorageContract, RequeuesTrialsWhoseProcessIsGone) {
   EXPECT_EQ(claimed->id, orphan.id);
   EXPECT_EQ(claimed->config, orphan.config);
   EXPECT_EQ(claimed->owner, this_process_owner());
+}
+
+TYPED_TEST(StorageContract, FailsTrialsWithoutAHeartbeatForTheLease) {
+  int64_t study = this->make_study();
+  // Both owners are alive (this process): only the lease can tell that one of them is lost.
+  FrozenTrial silent = this->start_trial(study);
+  FrozenTrial beating = this->start_trial(study);
+  // Handed out by `winnow ask` to a program that reports with `winnow tell`: no heartbeat, and
+  // no lease either.
+  FrozenTrial asked = this->start_trial(study, {}, "ask@" + this_host());
+  OrphanPolicy policy{.lease_ms = 800, .reason = "no heartbeat"};
+  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, policy), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  this->storage_->heartbeat({beating.id}, this_process_owner());
+  this->storage_->heartbeat({silent.id}, "another-host.invalid:1:1");  // not its owner: ignored
+  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, policy), 1);
+  FrozenTrial failed = *this->storage_->trial(silent.id);
+  EXPECT_EQ(failed.state, TrialState::kFailed);
+  EXPECT_TRUE(failed.interrupted);
+  EXPECT_EQ(failed.failure_reason, "no heartbeat");
+  EXPECT_EQ(this->storage_->trial(beating.id)->state, TrialState::kRunning);
+  EXPECT_EQ(this->storage_->trial(asked.id)->state, TrialState::kRunning);
+  EXPECT_EQ(this->storage_->counted_trials(study), 2);
+}
+
+TYPED_TEST(StorageContract, RequeuesALostTrialOnceAndRefusesTheLateResult) {
+  int64_t study = this->make_study();
+  FrozenTrial lost = this->start_trial(study, {{"x", 0.5}}, "host-a.invalid:10:1");
+  OrphanPolicy policy{.lease_ms = 300, .requeue = true, .reason = "lost"};
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, policy), 1);
+  EXPECT_EQ(this->storage_->trial(lost.id)->state, TrialState::kWaiting);
+
+  auto again = this->storage_->claim_waiting_trial(study, "host-b.invalid:20:1", 0);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, lost.id);
+  // The first owner comes back with a result: it is refused, the new run is untouched.
+  TrialOutcome late = complete({1.0});
+  late.owner = "host-a.invalid:10:1";
+  EXPECT_THROW(this->storage_->finish_trial(lost.id, late), TrialTakenError);
+  EXPECT_EQ(this->storage_->trial(lost.id)->state, TrialState::kRunning);
+
+  // Lost a second time, it is failed, not requeued again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  EXPECT_EQ(this->storage_->recover_orphaned_trials(study, policy), 1);
+  FrozenTrial failed = *this->storage_->trial(lost.id);
+  EXPECT_EQ(failed.state, TrialState::kFailed);
+  EXPECT_EQ(failed.failure_reason, "lost");
+  TrialOutcome later = complete({2.0});
+  later.owner = "host-b.invalid:20:1";
+  EXPECT_THROW(this->storage_->finish_trial(lost.id, later), TrialTakenError);
+  EXPECT_TRUE(this->storage_->trial(lost.id)->values.empty());
+}
+
+TYPED_TEST(StorageContract, KeepsStudiesApartInOneDatabase) {
+  int64_t a = this->make_study("a");
+  int64_t b = this->make_study("b");
+  for (int i = 0; i < 3; ++i) this->start_trial(a);
+  FrozenTrial first_b = this->start_trial(b);
+  EXPECT_EQ(first_b.number, 0);
+  EXPECT_EQ(this->storage_->trials(a).size(), 3u);
+  EXPECT_EQ(this->storage_->trials(b).size(), 1u);
+  this->storage_->delete_study(a);
+  EXPECT_EQ(this->storage_->trials(b).size(), 1u);
+  EXPECT_FALSE(this->storage_->find_study("a"));
 }
 
 TYPED_TEST(StorageContract, UnknownIdsAreErrors) {
@@ -568,8 +639,10 @@ TEST(OpenStorage, UnderstandsEveryUrlForm) {
   std::string message = error_message([] { open_storage("sqlite://no-such-folder-xyz/s.db"); });
   EXPECT_NE(message.find("no-such-folder-xyz' does not exist"), std::string::npos) << message;
 
-  message = error_message([] { open_storage("postgres://host/db"); });
-  EXPECT_NE(message.find("unknown scheme 'postgres'"), std::string::npos) << message;
+  message = error_message([] { open_storage("mysql://user:secret@host/db"); });
+  EXPECT_NE(message.find("unknown scheme 'mysql'"), std::string::npos) << message;
+  EXPECT_EQ(message.find("secret"), std::string::npos) << message;
+  EXPECT_NE(message.find("postgresql://"), std::string::npos) << message;
   EXPECT_NE(message.find("sqlite://"), std::string::npos) << message;
   EXPECT_NE(message.find("memory"), std::string::npos) << message;
   EXPECT_THROW(open_storage("sqlite://"), Error);

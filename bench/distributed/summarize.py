@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+# Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+"""Summarises the distributed benchmarks as markdown tables:
+
+  1. bench/distributed/throughput.py: per sampler, process count and library, the trials
+     completed, trials per second, Winnow's trials per second over Optuna's for the same sampler
+     and process count, and ask and tell latency (50th and 99th percentile, ms);
+  2. bench/distributed/scheduling.sh: per run, the ideal and measured wall time of W `winnow
+     worker` processes of J jobs, the overhead, the slot utilisation and the trials stored;
+  3. bench/distributed/kill_stress.py: per run, the trials, workers and kills, the trials
+     interrupted and requeued, the wall time and whether every check held.
+
+Each table is printed when its records are among the inputs (the kinds are told apart by
+their fields), and says which commits produced it when the records carry their stamps
+(bench/render_benchmarks.py gives them without, and prints the stamps itself). When a
+configuration was run more than once, the last line wins.
+
+  /usr/bin/python3 bench/distributed/summarize.py bench/results/distributed.jsonl \\
+      bench/results/distributed_scheduling.jsonl bench/results/distributed_faults.jsonl
+"""
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench_stats import load  # noqa: E402
+
+LIBRARY_ORDER = ["winnow", "optuna"]
+
+
+def fmt(value, digits=3):
+    if value is None:
+        return "-"
+    if abs(value) >= 10 ** digits:
+        return "%.0f" % value
+    return "%.*g" % (digits, value)
+
+
+def latest(rows, key):
+    """The last record of each key, in the order the keys first appear."""
+    chosen = {}
+    for r in rows:
+        chosen[key(r)] = r
+    return list(chosen.values())
+
+
+def provenance_lines(rows):
+    """Which commits, machines and dates produced the rows; nothing when they carry no stamps."""
+    groups = {}
+    for r in rows:
+        if "commit" in r:
+            groups.setdefault((r["commit"], r.get("machine", "?")), []).append(r.get("date", "?"))
+    return ["Measured at commit `%s` on %s, %s." % (commit, machine, min(dates)) if len(set(dates)) == 1
+            else "Measured at commit `%s` on %s, %s to %s." % (commit, machine, min(dates), max(dates))
+            for (commit, machine), dates in sorted(groups.items())]
+
+
+def heading(level, text):
+    if level > 0:
+        print("%s %s\n" % ("#" * level, text))
+
+
+def throughput_table(rows, level):
+    rows = latest(rows, lambda r: (r["library"], r["sampler"], r["processes"]))
+    samplers = list(dict.fromkeys(r["sampler"] for r in rows))
+    rows.sort(key=lambda r: (samplers.index(r["sampler"]), r["processes"],
+                             LIBRARY_ORDER.index(r["library"]) if r["library"] in LIBRARY_ORDER
+                             else len(LIBRARY_ORDER), r["library"]))
+    rate = {(r["library"], r["sampler"], r["processes"]): r.get("trials_per_s") for r in rows}
+
+    heading(level, "Processes sharing one study in PostgreSQL: ask/tell throughput and latency")
+    for line in provenance_lines(rows):
+        print(line)
+    versions = sorted({"%s %s" % (r["library"], r.get("library_version", "?")) for r in rows})
+    postgres = sorted({r["postgres_version"].split()[0] for r in rows if r.get("postgres_version")})
+    bounds = sorted({(r.get("seconds"), r.get("trials_per_process")) for r in rows})
+    print("%s%s. Each configuration is a fresh study; its processes ask and tell until %s, "
+          "whichever comes first. Ask is `study.ask()` with the 10 `suggest_float` calls; the "
+          "latencies are over all processes' trials." % (
+              ", ".join(versions), ", PostgreSQL " + ", ".join(postgres) if postgres else "",
+              " or ".join("%s s or %s trials per process" % (fmt(s), t) for s, t in bounds)))
+    cores = sorted({r["cores"] for r in rows if r.get("cores")})
+    crowded = sorted({r["processes"] for r in rows if cores and r["processes"] > min(cores)})
+    if crowded:
+        print("The machine has %s cores, so at %s processes they also contend for the CPU "
+              "(with the database server)." % ("/".join(map(str, cores)),
+                                                ", ".join(map(str, crowded))))
+    print()
+    print("| sampler | processes | library | trials | trials/s | winnow / optuna "
+          "| ask p50 ms | ask p99 ms | tell p50 ms | tell p99 ms |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    notes = []
+    for r in rows:
+        if "error" in r:
+            notes.append("%s %s at %d processes failed: %s" % (
+                r["library"], r["sampler"], r["processes"], r["error"]))
+            print("| %s | %d | %s | failed | - | - | - | - | - | - |" % (
+                r["sampler"], r["processes"], r["library"]))
+            continue
+        trials = str(r["trials"])
+        if r.get("stored_trials") is not None and r["stored_trials"] != r["trials"]:
+            trials += " (%d stored)" % r["stored_trials"]
+            notes.append("%s %s at %d processes: %d tells returned but %d complete trials "
+                         "stored." % (r["library"], r["sampler"], r["processes"], r["trials"],
+                                      r["stored_trials"]))
+        ratio = "-"
+        if r["library"] == "winnow":
+            optuna = rate.get(("optuna", r["sampler"], r["processes"]))
+            if optuna and r.get("trials_per_s"):
+                ratio = "%.2fx" % (r["trials_per_s"] / optuna)
+        print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["sampler"], r["processes"], r["library"], trials, fmt(r.get("trials_per_s")),
+            ratio, fmt(r.get("ask_p50_ms")), fmt(r.get("ask_p99_ms")),
+            fmt(r.get("tell_p50_ms")), fmt(r.get("tell_p99_ms"))))
+    if notes:
+        print()
+        for note in notes:
+            print("- " + note)
+
+
+def scheduling_table(rows, level):
+    rows = latest(rows, lambda r: (r["workers"], r["jobs"], r["trials"]))
+    rows.sort(key=lambda r: (r["trials"], r["workers"], r["jobs"]))
+
+    heading(level, "`winnow worker` processes sharing one study in PostgreSQL: scheduling")
+    for line in provenance_lines(rows):
+        print(line)
+    sleeps = sorted({r["sleep_s"] for r in rows})
+    print("Every trial sleeps %s s; the ideal wall time is ceil((trials - 1) / (workers x jobs)) "
+          "x the sleep, the first trial having run before the workers started." % (
+              " or ".join(fmt(s) for s in sleeps)))
+    print()
+    print("| workers | jobs | trials | ideal s | wall s | overhead | slot utilisation "
+          "| stored (complete) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    notes = []
+    for r in rows:
+        stored = "%d (%d)" % (r["stored_trials"], r["complete"])
+        if r["stored_trials"] != r["trials"] or r["complete"] != r["trials"]:
+            stored += " !"
+            notes.append("%d workers x %d jobs: %d trials asked for, states %s." % (
+                r["workers"], r["jobs"], r["trials"],
+                ", ".join("%s %d" % kv for kv in sorted(r.get("states", {}).items()))))
+        utilisation = r.get("utilisation_pct")
+        print("| %d | %d | %d | %s | %s | %+.2f%% | %s | %s |" % (
+            r["workers"], r["jobs"], r["trials"], fmt(r["ideal_s"], 4), fmt(r["wall_s"], 4),
+            r["overhead_pct"], "-" if utilisation is None else "%.1f%%" % utilisation, stored))
+    if notes:
+        print()
+        for note in notes:
+            print("- " + note)
+
+
+def faults_table(rows, level):
+    # Every run is its own finding, a failed one most of all: none replaces another.
+    heading(level, "`winnow worker` processes killed at random: completed trials intact")
+    for line in provenance_lines(rows):
+        print(line)
+    print("Each run keeps the workers going, SIGKILLs a random one at random intervals and starts "
+          "another in its place; its checks: every trial once seen complete is unchanged at the "
+          "end, exactly the budget is complete, nothing is left running or waiting, every "
+          "other trial failed as interrupted, and no configuration is complete twice.")
+    print()
+    print("| trials | workers | kills | interrupted | requeued | wall s | result |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    notes = []
+    for r in rows:
+        kills = str(r["kills"])
+        if r.get("kills_requested") not in (None, r["kills"]):
+            kills += " of %d" % r["kills_requested"]
+        failed = [name for name in ("completed_intact", "budget_exact", "none_left_running",
+                                    "failed_all_interrupted", "configurations_distinct",
+                                    "kills_done", "workers_clean") if r.get(name) is False]
+        if failed:
+            notes.append("%s, %d trials: %s failed; %s" % (
+                r.get("date", "?"), r["trials"], ", ".join(failed),
+                json.dumps(r.get("details", {}))))
+        print("| %d | %d | %s | %d | %s | %s | %s |" % (
+            r["trials"], r["workers"], kills, r["interrupted_trials"],
+            "-" if r.get("requeued") is None else r["requeued"], fmt(r["wall_s"], 4),
+            "pass" if r.get("pass") else "**fail**: " + ", ".join(failed)))
+    if notes:
+        print()
+        for note in notes:
+            print("- " + note)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", nargs="+", help="JSONL files of either benchmark")
+    parser.add_argument("--heading-level", type=int, default=3,
+                        help="Markdown level of each table's heading; 0 prints none (default 3)")
+    args = parser.parse_args()
+
+    rows = [r for path in args.results for r in load(path)]
+    throughput = [r for r in rows if "processes" in r and "library" in r]
+    # Fault runs have workers and jobs too; their kills set them apart.
+    faults = [r for r in rows if "kills" in r]
+    scheduling = [r for r in rows if "workers" in r and "jobs" in r and "kills" not in r]
+    tables = [(throughput_table, throughput), (scheduling_table, scheduling),
+              (faults_table, faults)]
+    tables = [(table, chosen) for table, chosen in tables if chosen]
+    if not tables:
+        sys.exit("summarize.py: no record of bench/distributed/throughput.py, scheduling.sh or "
+                 "kill_stress.py in %s" % ", ".join(args.results))
+    for i, (table, chosen) in enumerate(tables):
+        if i > 0:
+            print()
+        table(chosen, args.heading_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

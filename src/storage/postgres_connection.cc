@@ -1,0 +1,239 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "storage/postgres_connection.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace winnow::postgres {
+namespace {
+
+// SQLSTATEs after which running the transaction again may succeed: the connection or the server
+// went away (class 08, admin or crash shutdown, starting up), too many connections, or the
+// server chose this transaction as the loser of a conflict.
+bool is_transient_sqlstate(std::string_view state) {
+  return state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03" ||
+         state == "53300" || state == "40001" || state == "40P01";
+}
+
+std::string trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+void ignore_notice(void*, const char*) {}
+
+}  // namespace
+
+Params& Params::add(int64_t value) {
+  values_.emplace_back(std::to_string(value));
+  return *this;
+}
+
+Params& Params::add(double value) {
+  if (std::isnan(value)) return add_null();
+  if (std::isinf(value)) {
+    values_.emplace_back(value > 0 ? "Infinity" : "-Infinity");
+    return *this;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  values_.emplace_back(buffer);
+  return *this;
+}
+
+Params& Params::add(std::string_view value) {
+  values_.emplace_back(std::string(value));
+  return *this;
+}
+
+Params& Params::add(std::optional<int64_t> value) {
+  return value ? add(*value) : add_null();
+}
+
+Params& Params::add(bool value) {
+  values_.emplace_back(value ? "true" : "false");
+  return *this;
+}
+
+Params& Params::add_null() {
+  values_.emplace_back(std::nullopt);
+  return *this;
+}
+
+std::vector<const char*> Params::pointers() const {
+  std::vector<const char*> out;
+  out.reserve(values_.size());
+  for (const auto& value : values_) out.push_back(value ? value->c_str() : nullptr);
+  return out;
+}
+
+Result::~Result() {
+  if (result_ != nullptr) PQclear(result_);
+}
+
+int Result::rows() const { return PQntuples(result_); }
+
+bool Result::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+
+std::string Result::text(int row, int column) const {
+  if (is_null(row, column)) return "";
+  return std::string(PQgetvalue(result_, row, column), PQgetlength(result_, row, column));
+}
+
+int64_t Result::integer(int row, int column) const {
+  if (is_null(row, column)) return 0;
+  return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10);
+}
+
+double Result::real(int row, int column) const {
+  if (is_null(row, column)) return std::nan("");
+  // strtod reads PostgreSQL's "Infinity", "-Infinity" and "NaN" too.
+  return std::strtod(PQgetvalue(result_, row, column), nullptr);
+}
+
+bool Result::boolean(int row, int column) const {
+  return !is_null(row, column) && PQgetvalue(result_, row, column)[0] == 't';
+}
+
+Connection::Connection(std::string conninfo, std::string display_url, double reconnect_seconds)
+    : conninfo_(std::move(conninfo)),
+      display_url_(std::move(display_url)),
+      reconnect_deadline_(reconnect_seconds) {
+  // A server that restarts or is briefly away when a worker starts is waited for, as later on;
+  // but not for long, because at start it is more often a wrong host or port, to report.
+  const auto start = std::chrono::steady_clock::now();
+  const std::chrono::duration<double> patience(std::min(reconnect_seconds, 60.0));
+  for (int attempt = 0;; ++attempt) {
+    try {
+      connect();
+      return;
+    } catch (const TransientError& error) {
+      if (std::chrono::steady_clock::now() - start > patience) throw StorageError(error.what());
+      if (attempt == 3) {
+        std::cerr << "winnow: warning: " << error.what() << "; retrying for up to "
+                  << static_cast<int>(patience.count()) << " s\n";
+      }
+      std::this_thread::sleep_for(
+          std::chrono::duration<double>(std::min(0.05 * std::pow(2.0, attempt), 2.0)));
+    }
+  }
+}
+
+Connection::~Connection() {
+  if (handle_ != nullptr) PQfinish(handle_);
+}
+
+void Connection::connect() {
+  if (handle_ != nullptr) PQfinish(handle_);
+  prepared_.clear();
+  in_transaction_ = false;
+  handle_ = PQconnectdb(conninfo_.c_str());
+  if (handle_ == nullptr) throw StorageError("cannot connect to " + display_url_ + ": out of memory");
+  if (PQstatus(handle_) != CONNECTION_OK) {
+    std::string message = trim(PQerrorMessage(handle_));
+    PQfinish(handle_);
+    handle_ = nullptr;
+    // Refusals (authentication, an unknown database or role) will not change by waiting.
+    bool refused = message.find("authentication") != std::string::npos ||
+                   message.find("does not exist") != std::string::npos ||
+                   message.find("pg_hba.conf") != std::string::npos ||
+                   message.find("invalid") != std::string::npos;
+    std::string text = "cannot connect to PostgreSQL at " + display_url_ + ": " + message;
+    if (refused) throw StorageError(text);
+    throw TransientError(text);
+  }
+  PQsetNoticeProcessor(handle_, ignore_notice, nullptr);
+}
+
+void Connection::ensure_connected() {
+  if (handle_ == nullptr || PQstatus(handle_) != CONNECTION_OK) connect();
+}
+
+void Connection::throw_failure(pg_result* result, std::string_view while_doing) {
+  const char* field = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string state = field != nullptr ? field : "";
+  std::string message = trim(result != nullptr && PQresultErrorMessage(result)[0] != '\0'
+                                 ? PQresultErrorMessage(result)
+                                 : PQerrorMessage(handle_));
+  if (result != nullptr) PQclear(result);
+  std::string text = "PostgreSQL at " + display_url_ + " failed " + std::string(while_doing) +
+                     ": " + message;
+  if (PQstatus(handle_) != CONNECTION_OK || is_transient_sqlstate(state)) {
+    throw TransientError(text);
+  }
+  throw StorageError(text);
+}
+
+Result Connection::execute(std::string_view sql, const Params& params) {
+  std::string key(sql);
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    std::string name = "winnow_" + std::to_string(prepared_.size());
+    pg_result* prepared = PQprepare(handle_, name.c_str(), key.c_str(), 0, nullptr);
+    if (PQresultStatus(prepared) != PGRES_COMMAND_OK) throw_failure(prepared, "to prepare " + key);
+    PQclear(prepared);
+    it = prepared_.emplace(key, name).first;
+  }
+  std::vector<const char*> values = params.pointers();
+  pg_result* result = PQexecPrepared(handle_, it->second.c_str(), params.size(), values.data(),
+                                     nullptr, nullptr, 0);
+  ExecStatusType status = PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_failure(result, key);
+  return Result(result);
+}
+
+void Connection::execute_script(const std::string& sql) {
+  pg_result* result = PQexec(handle_, sql.c_str());
+  ExecStatusType status = PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw_failure(result, "to run " + sql.substr(0, 60));
+  }
+  PQclear(result);
+}
+
+void Connection::begin(Mode mode) {
+  execute_script(mode == Mode::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                     : "BEGIN ISOLATION LEVEL READ COMMITTED");
+  in_transaction_ = true;
+}
+
+void Connection::commit() {
+  pg_result* result = PQexec(handle_, "COMMIT");
+  in_transaction_ = false;
+  if (PQresultStatus(result) == PGRES_COMMAND_OK) {
+    PQclear(result);
+    return;
+  }
+  // COMMIT was sent; if the connection broke, the server may have committed before it did.
+  if (PQstatus(handle_) != CONNECTION_OK) commit_unknown_ = true;
+  throw_failure(result, "to commit");
+}
+
+void Connection::rollback_if_open() noexcept {
+  if (!in_transaction_) return;
+  in_transaction_ = false;
+  if (handle_ == nullptr || PQstatus(handle_) != CONNECTION_OK) return;
+  PQclear(PQexec(handle_, "ROLLBACK"));
+}
+
+bool Connection::pause_before_retry(int attempt, std::chrono::steady_clock::time_point start) {
+  using namespace std::chrono;
+  if (steady_clock::now() - start > reconnect_deadline_) return false;
+  if (attempt == 3) {
+    std::cerr << "winnow: warning: PostgreSQL at " << display_url_
+              << " is not answering; retrying for up to "
+              << static_cast<int>(reconnect_deadline_.count()) << " s\n";
+  }
+  // 50 ms doubling up to 2 s: a restart takes a few seconds, an outage may take minutes.
+  double pause = std::min(0.05 * std::pow(2.0, std::min(attempt, 10)), 2.0);
+  std::this_thread::sleep_for(duration<double>(pause));
+  return true;
+}
+
+}  // namespace winnow::postgres

@@ -1,0 +1,159 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// A thin layer over one libpq connection: statements prepared once per connection and reused,
+// text-format parameters and results, and transactions that survive the server going away.
+// When the connection breaks (a restart, a network outage) or the server asks for a retry
+// (serialization failure, deadlock), the transaction is rolled back, the connection re-opened
+// with a growing pause, and the whole body run again, until a deadline.
+//
+// Not thread-safe: the owner (PostgresStorage) serialises every use behind its own mutex.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "winnow/error.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace winnow::postgres {
+
+// The connection broke or the server asked the transaction to be retried: thrown inside a
+// transaction body, caught by Connection::transaction, which runs the body again.
+class TransientError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
+// Parameters of one statement, in text format ($1, $2 ... in order of add()).
+class Params {
+ public:
+  Params& add(int64_t value);
+  Params& add(int value) { return add(static_cast<int64_t>(value)); }
+  Params& add(double value);  // NaN is NULL, infinities are 'Infinity' / '-Infinity'
+  Params& add(std::string_view value);
+  Params& add(const char* value) { return add(std::string_view(value)); }
+  Params& add(const std::string& value) { return add(std::string_view(value)); }
+  Params& add(std::optional<int64_t> value);  // nullopt is NULL
+  Params& add(bool value);
+  Params& add_null();
+
+  int size() const { return static_cast<int>(values_.size()); }
+  std::vector<const char*> pointers() const;
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+// The rows of one statement. Column and row indexes count from 0.
+class Result {
+ public:
+  explicit Result(pg_result* result) : result_(result) {}
+  ~Result();
+  Result(Result&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  Result& operator=(Result&&) = delete;
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+
+  int rows() const;
+  bool is_null(int row, int column) const;
+  std::string text(int row, int column) const;  // NULL reads as ""
+  int64_t integer(int row, int column) const;   // NULL reads as 0
+  double real(int row, int column) const;       // NULL reads as NaN
+  bool boolean(int row, int column) const;
+
+ private:
+  pg_result* result_;
+};
+
+class Connection {
+ public:
+  enum class Mode {
+    kRead,   // REPEATABLE READ, READ ONLY: one consistent snapshot for every statement
+    kWrite,  // READ COMMITTED: each statement sees what committed before it; row locks order
+  };
+
+  // Connects to `conninfo` (a libpq URI or keyword string). `display_url` is what messages
+  // show (no password). Throws StorageError when the server refuses us (bad password, unknown
+  // database: at once) or cannot be reached within min(reconnect_seconds, 60 s).
+  Connection(std::string conninfo, std::string display_url, double reconnect_seconds);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  const std::string& display_url() const { return display_url_; }
+
+  // Runs a statement, prepared on first use on this connection. Throws TransientError when
+  // the connection broke or the server asks for a retry, StorageError for anything else.
+  Result execute(std::string_view sql, const Params& params = {});
+  // Runs SQL text that may hold several statements (DDL), without parameters or preparing.
+  void execute_script(const std::string& sql);
+
+  // Runs `body` in a transaction and commits; returns what the body returns. On a
+  // TransientError the transaction is rolled back and the body runs again on a fresh
+  // connection, with a growing pause, until reconnect_seconds have passed. `body` receives
+  // whether an earlier attempt may have committed (its COMMIT was sent but the answer was lost),
+  // so it can recognise its own work instead of doing it twice.
+  template <typename Body>
+  auto transaction(Mode mode, Body&& body) -> decltype(body(false));
+
+ private:
+  void connect();
+  void ensure_connected();
+  void begin(Mode mode);
+  void commit();  // throws TransientError with commit_unknown_ = true when the answer is lost
+  void rollback_if_open() noexcept;
+  bool pause_before_retry(int attempt, std::chrono::steady_clock::time_point start);
+  [[noreturn]] void throw_failure(pg_result* result, std::string_view while_doing);
+
+  const std::string conninfo_;
+  const std::string display_url_;
+  const std::chrono::duration<double> reconnect_deadline_;
+  pg_conn* handle_ = nullptr;
+  bool in_transaction_ = false;
+  bool commit_unknown_ = false;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+};
+
+template <typename Body>
+auto Connection::transaction(Mode mode, Body&& body) -> decltype(body(false)) {
+  const auto start = std::chrono::steady_clock::now();
+  bool maybe_committed = false;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      ensure_connected();
+      begin(mode);
+      if constexpr (std::is_void_v<decltype(body(false))>) {
+        body(maybe_committed);
+        commit();
+        return;
+      } else {
+        auto result = body(maybe_committed);
+        commit();
+        return result;
+      }
+    } catch (const TransientError& error) {
+      rollback_if_open();
+      maybe_committed = maybe_committed || commit_unknown_;
+      commit_unknown_ = false;
+      if (!pause_before_retry(attempt, start)) {
+        throw StorageError(std::string(error.what()) + " (gave up after " +
+                           std::to_string(static_cast<int>(reconnect_deadline_.count())) +
+                           " s of retrying)");
+      }
+    } catch (...) {
+      rollback_if_open();
+      throw;
+    }
+  }
+}
+
+}  // namespace winnow::postgres

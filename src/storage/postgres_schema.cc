@@ -1,0 +1,154 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+#include "storage/postgres_schema.h"
+
+#include <string>
+
+namespace winnow::postgres {
+namespace {
+
+// Kept in step with docs/storage.md. Table names carry a winnow_ prefix so that a database
+// shared with other applications (Optuna's RDB storage among them: it uses `studies` and
+// `trials`) holds both without a clash. Child rows go with their trial or study (ON DELETE
+// CASCADE), so deleting a study is one statement.
+constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE winnow_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE winnow_studies (
+  study_id        BIGSERIAL PRIMARY KEY,
+  name            TEXT NOT NULL UNIQUE,
+  directions      TEXT NOT NULL,
+  objective_names TEXT NOT NULL,
+  space_json      TEXT NOT NULL,
+  sampler         TEXT NOT NULL,
+  created_ms      BIGINT NOT NULL,
+  counted_trials  BIGINT NOT NULL DEFAULT 0,
+  -- Bumped by every write transaction of the study, first thing: the row lock it takes orders
+  -- the study's writers, and its value is the version stamped on the trials they change.
+  change_counter  BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE winnow_trials (
+  trial_id       BIGSERIAL PRIMARY KEY,
+  study_id       BIGINT NOT NULL REFERENCES winnow_studies (study_id) ON DELETE CASCADE,
+  number         BIGINT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('waiting', 'running', 'complete', 'pruned',
+                                                'failed')),
+  start_ms       BIGINT,
+  end_ms         BIGINT,
+  failure_reason TEXT,
+  interrupted    BOOLEAN NOT NULL DEFAULT FALSE,
+  retry_of       BIGINT,
+  owner          TEXT,
+  version        BIGINT NOT NULL,
+  -- Server clock (Unix ms) of the owner's last heartbeat: leases compare server times only.
+  heartbeat_ms   BIGINT,
+  requeues       INTEGER NOT NULL DEFAULT 0,
+  -- Set by the process that created or claimed the trial, to recognise its own work when the
+  -- answer to a COMMIT was lost with the connection.
+  client_token   TEXT,
+  UNIQUE (study_id, number)
+);
+CREATE INDEX winnow_trials_by_version ON winnow_trials (study_id, version);
+CREATE INDEX winnow_trials_by_state ON winnow_trials (study_id, state, number);
+
+CREATE TABLE winnow_trial_params (
+  trial_id   BIGINT NOT NULL REFERENCES winnow_trials (trial_id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  value_type TEXT NOT NULL CHECK (value_type IN ('bool', 'int', 'float', 'string')),
+  int_value  BIGINT,
+  real_value DOUBLE PRECISION,
+  text_value TEXT,
+  PRIMARY KEY (trial_id, name)
+);
+
+CREATE TABLE winnow_trial_values (
+  trial_id  BIGINT NOT NULL REFERENCES winnow_trials (trial_id) ON DELETE CASCADE,
+  objective INTEGER NOT NULL,
+  value     DOUBLE PRECISION,
+  PRIMARY KEY (trial_id, objective)
+);
+
+CREATE TABLE winnow_trial_intermediate (
+  trial_id BIGINT NOT NULL REFERENCES winnow_trials (trial_id) ON DELETE CASCADE,
+  step     BIGINT NOT NULL,
+  value    DOUBLE PRECISION,
+  PRIMARY KEY (trial_id, step)
+);
+
+CREATE TABLE winnow_trial_metrics (
+  trial_id BIGINT NOT NULL REFERENCES winnow_trials (trial_id) ON DELETE CASCADE,
+  name     TEXT NOT NULL,
+  value    DOUBLE PRECISION,
+  PRIMARY KEY (trial_id, name)
+);
+
+CREATE TABLE winnow_trial_constraints (
+  trial_id BIGINT NOT NULL REFERENCES winnow_trials (trial_id) ON DELETE CASCADE,
+  idx      INTEGER NOT NULL,
+  value    DOUBLE PRECISION,
+  PRIMARY KEY (trial_id, idx)
+);
+
+CREATE TABLE winnow_trial_user_attrs (
+  trial_id   BIGINT NOT NULL REFERENCES winnow_trials (trial_id) ON DELETE CASCADE,
+  key        TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (trial_id, key)
+);
+
+CREATE TABLE winnow_study_user_attrs (
+  study_id   BIGINT NOT NULL REFERENCES winnow_studies (study_id) ON DELETE CASCADE,
+  key        TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (study_id, key)
+);
+
+INSERT INTO winnow_meta (key, value) VALUES ('application', 'winnow');
+)sql";
+
+// Any fixed number: the advisory lock that makes table creation one process's job.
+constexpr int64_t kSchemaLockKey = 0x77696e6e6f77;  // "winnow"
+
+// 0 when the tables are missing, else the stored schema version.
+int64_t stored_version(Connection& connection) {
+  Result exists = connection.execute("SELECT to_regclass('winnow_meta') IS NOT NULL");
+  if (!exists.boolean(0, 0)) return 0;
+  Result meta = connection.execute(
+      "SELECT key, value FROM winnow_meta WHERE key IN ('application', 'schema_version')");
+  std::string application, version;
+  for (int row = 0; row < meta.rows(); ++row) {
+    if (meta.text(row, 0) == "application") application = meta.text(row, 1);
+    if (meta.text(row, 0) == "schema_version") version = meta.text(row, 1);
+  }
+  if (application != "winnow" || version.empty()) {
+    throw StorageError("PostgreSQL at " + connection.display_url() +
+                       " has a winnow_meta table that Winnow did not write (no application = "
+                       "'winnow' or no schema_version)");
+  }
+  return std::stoll(version);
+}
+
+}  // namespace
+
+void prepare_schema(Connection& connection) {
+  connection.transaction(Connection::Mode::kWrite, [&](bool) {
+    connection.execute("SELECT pg_advisory_xact_lock($1)", Params().add(kSchemaLockKey));
+    int64_t version = stored_version(connection);
+    if (version > kSchemaVersion) {
+      throw StorageError("PostgreSQL at " + connection.display_url() +
+                         " holds Winnow tables of a newer Winnow (schema version " +
+                         std::to_string(version) + "; this build reads up to " +
+                         std::to_string(kSchemaVersion) + "): upgrade Winnow to use it");
+    }
+    if (version == 0) {
+      connection.execute_script(kCreateSchema);
+      connection.execute("INSERT INTO winnow_meta (key, value) VALUES ('schema_version', $1)",
+                         Params().add(std::to_string(kSchemaVersion)));
+    }
+  });
+}
+
+}  // namespace winnow::postgres

@@ -1,0 +1,77 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Storage in a PostgreSQL database, shared by any number of processes on any number of hosts.
+// Every write to a study is one transaction that first takes the study's row lock (bumping its
+// change counter), so writers of one study are serialised exactly as SQLite's file lock
+// serialises them: trial numbers, budget checks, claims of a number and change versions are
+// decided under that lock and committed in version order. Readers never wait (a snapshot).
+// Writers of different studies do not wait for each other.
+//
+// The connection survives the server restarting or going away for a while: an operation is
+// retried on a new connection until StorageOptions::reconnect_seconds pass (see
+// postgres_connection.h); work whose commit may have been lost is recognised, not repeated.
+// The schema is documented in docs/storage.md.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "winnow/storage.h"
+
+namespace winnow {
+
+namespace postgres {
+class Connection;
+}
+
+class PostgresStorage final : public Storage {
+ public:
+  // Connects to `url` (postgresql://... or postgres://...) and creates the tables if missing.
+  // Throws StorageError naming the URL (without password) when the server cannot be reached,
+  // refuses the connection, or the database holds tables of a newer Winnow.
+  PostgresStorage(const std::string& url, const StorageOptions& options = {});
+  ~PostgresStorage() override;
+
+  int64_t create_study(const StudyRecord& study) override;
+  std::optional<StudyRecord> find_study(std::string_view name) override;
+  std::vector<StudyRecord> list_studies() override;
+  void set_study_space(int64_t study_id, const std::string& space_json) override;
+  bool replace_study_space(int64_t study_id, const std::string& expected,
+                           const std::string& desired) override;
+  void set_study_user_attr(int64_t study_id, std::string_view key,
+                           std::string_view json_value) override;
+  void delete_study(int64_t study_id) override;
+  void rename_study(int64_t study_id, std::string_view new_name) override;
+
+  std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config, TrialState state,
+                                          std::string_view owner, int64_t budget_limit,
+                                          std::optional<int64_t> retry_of,
+                                          const std::map<std::string, std::string>& user_attrs = {},
+                                          std::optional<int64_t> number = std::nullopt) override;
+  int64_t next_trial_number(int64_t study_id) override;
+  std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
+                                                 int64_t budget_limit) override;
+  void report(int64_t trial_id, int64_t step, double value) override;
+  void set_user_attr(int64_t trial_id, std::string_view key, std::string_view json_value) override;
+  void finish_trial(int64_t trial_id, const TrialOutcome& outcome) override;
+  void heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) override;
+  void discard_failed_trial(int64_t trial_id) override;
+
+  std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) override;
+  std::optional<FrozenTrial> trial(int64_t trial_id) override;
+  int64_t counted_trials(int64_t study_id) override;
+  int recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) override;
+
+  std::string url() const override { return url_; }
+
+  // The URL as messages may show it: the password, if the URL holds one, is removed.
+  static std::string display_url(std::string_view url);
+
+ private:
+  const std::string url_;  // display_url() of the URL given
+  std::mutex mutex_;
+  std::unique_ptr<postgres::Connection> connection_;  // guarded by mutex_
+};
+
+}  // namespace winnow

@@ -1,0 +1,302 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Several `winnow worker` processes on one PostgreSQL study: no configuration twice, no promotion
+// twice, the trial budget exactly; and the faults a cluster brings: a killed worker, a worker
+// that stalls past its lease and comes back, a database that restarts and goes away for a while.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <set>
+#include <thread>
+
+#include "e2e/e2e_util.h"
+#include "e2e/trainer_util.h"
+#include "unit/postgres_test_support.h"
+#include "winnow/study.h"
+
+namespace winnow::e2e {
+namespace {
+
+using storage_test::fresh_postgres_url;
+
+std::string small_study(const std::string& name, const std::string& study_extra,
+                        const std::string& command, const std::string& objective_extra = "") {
+  return "[study]\nname = \"" + name + "\"\n" + study_extra + "\n[objective]\ncommand = " +
+         command + "\n" + objective_extra +
+         "\n[space]\nx = { type = \"float\", low = 0.0, high = 1.0 }\n"
+         "k = { type = \"int\", low = 0, high = 1000 }\n";
+}
+
+// Creates the study (and stores its definition) by running one trial with `winnow run`.
+void create_study(const ScratchDir& dir, const std::string& url) {
+  Result created = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string(),
+                                           "--storage", url, "--trials", "1", "-q"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+}
+
+std::vector<Result> run_workers(const ScratchDir& dir, int count,
+                                const std::vector<std::string>& args) {
+  std::vector<std::unique_ptr<Process>> workers;
+  for (int i = 0; i < count; ++i) {
+    std::vector<std::string> all = {"worker"};
+    all.insert(all.end(), args.begin(), args.end());
+    workers.push_back(std::make_unique<Process>(dir.path(), all, "worker" + std::to_string(i)));
+  }
+  std::vector<Result> results;
+  for (auto& worker : workers) results.push_back(worker->wait());
+  return results;
+}
+
+TEST(Workers, ProcessesOnPostgresNeverRepeatAConfigurationAndKeepTheBudgetExactly) {
+  for (const std::string sampler : {"random", "tpe"}) {
+    SCOPED_TRACE(sampler);
+    ScratchDir dir;
+    std::string url = fresh_postgres_url();
+    write_file(dir.path() / "study.toml",
+               small_study("s", "sampler = \"" + sampler + "\"\nseed = 7\njobs = 2",
+                           R"(["sh", "-c", "sleep 0.02; echo $0", "{x}"])"));
+    create_study(dir, url);
+    for (const Result& r : run_workers(dir, 8, {"--storage", url, "--study", "s", "--trials", "48", "-q"})) {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    std::vector<nlohmann::json> rows = export_trials(dir.path(), url, "s");
+    ASSERT_EQ(rows.size(), 48u);
+    std::set<std::string> configurations, owners;
+    for (const auto& row : rows) {
+      EXPECT_EQ(row["state"], "complete") << row.dump();
+      configurations.insert(row["params"].dump());
+      owners.insert(row["owner"].get<std::string>());
+    }
+    EXPECT_EQ(configurations.size(), 48u);
+    EXPECT_GT(owners.size(), 2u);  // the work was shared
+  }
+}
+
+TEST(Workers, AshaAndHyperbandOnPostgresContinueEachTrialOnce) {
+  for (const std::string scheduler : {"asha", "hyperband"}) {
+    SCOPED_TRACE(scheduler);
+    ScratchDir dir;
+    std::string url = fresh_postgres_url();
+    write_file(dir.path() / "train.py", kTrainer);
+    write_file(dir.path() / "study.toml", study_file(scheduler, 40, 1));
+    create_study(dir, url);
+    for (const Result& r : run_workers(dir, 8, {"--storage", url, "--study", "mf", "--trials", "40", "-q"})) {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    std::vector<nlohmann::json> rows = export_trials(dir.path(), url, "mf");
+    expect_consistent_rungs(rows);
+    int complete = 0, continuations = 0;
+    for (const auto& row : rows) {
+      complete += row["state"] == "complete";
+      continuations += row["user_attrs"].contains("winnow.continues");
+    }
+    EXPECT_EQ(complete, 40);
+    EXPECT_GT(continuations, 3);
+  }
+}
+
+TEST(Workers, NeedOnlyTheStorageAndTheStudyName) {
+  ScratchDir dir, elsewhere;
+  std::string url = fresh_postgres_url();
+  // A relative program path: the stored definition resolves it against the study file's folder.
+  write_file(dir.path() / "objective.sh", "echo $1\n");
+  write_file(dir.path() / "study.toml",
+             small_study("defined", "sampler = \"sobol\"\nseed = 3",
+                         R"(["sh", "objective.sh", "{x}"])"));
+  Result created = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string(),
+                                           "--storage", url, "--trials", "2", "--sampler",
+                                           "random", "-q"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  Result worker = run_winnow(elsewhere.path(), {"worker", "--storage", url, "--study", "defined",
+                                                "--trials", "6"});
+  ASSERT_EQ(worker.exit_code, 0) << worker.err;
+  std::vector<nlohmann::json> rows = export_trials(dir.path(), url, "defined");
+  ASSERT_EQ(rows.size(), 6u);
+  for (const auto& row : rows) EXPECT_EQ(row["state"], "complete") << row.dump();
+  // The sampler given to `run` on its command line was stored with the study, not the file's.
+  EXPECT_EQ(worker.err.find("was created with sampler"), std::string::npos) << worker.err;
+
+  Result unknown = run_winnow(elsewhere.path(), {"worker", "--storage", url, "--study", "nope"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("no study 'nope'"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("defined"), std::string::npos) << unknown.err;
+
+  // A study made through the API has no definition a worker could run.
+  {
+    SearchSpace space;
+    space.add_float("x", 0.0, 1.0);
+    StudyOptions options;
+    options.name = "api";
+    Study::create(open_storage(url), space, options);
+  }
+  Result undefined = run_winnow(elsewhere.path(), {"worker", "--storage", url, "--study", "api"});
+  EXPECT_NE(undefined.exit_code, 0);
+  EXPECT_NE(undefined.err.find("no stored definition"), std::string::npos) << undefined.err;
+}
+
+TEST(Workers, AStudyCreatedWithoutASeedGetsOneSoItsWorkersNeverRepeat) {
+  for (const std::string storage : {"sqlite", "postgres"}) {
+    SCOPED_TRACE(storage);
+    ScratchDir dir;
+    std::string url = storage == "sqlite" ? (dir.path() / "s.db").string() : fresh_postgres_url();
+    write_file(dir.path() / "study.toml",
+               small_study("unseeded", "sampler = \"random\"\ntrials = 30",
+                           R"(["sh", "-c", "sleep 0.02; echo $0", "{x}"])"));
+    Result created = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string(),
+                                             "--storage", url, "--create-only"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    EXPECT_NE(created.err.find("winnow worker --storage"), std::string::npos) << created.err;
+    EXPECT_TRUE(export_trials(dir.path(), url, "unseeded").empty());
+    for (const Result& r : run_workers(dir, 4, {"--storage", url, "--study", "unseeded", "-q"})) {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    std::vector<nlohmann::json> rows = export_trials(dir.path(), url, "unseeded");
+    ASSERT_EQ(rows.size(), 30u);
+    std::set<std::string> configurations;
+    for (const auto& row : rows) configurations.insert(row["params"].dump());
+    EXPECT_EQ(configurations.size(), 30u);
+  }
+}
+
+// A test server of the test's own, so that restarting it disturbs no other test.
+class PrivateServer {
+ public:
+  PrivateServer() : dir_(scratch_.path() / "pg") {
+    EXPECT_EQ(control("start"), 0);
+    url_ = read_file(dir_ / "url");
+    while (!url_.empty() && url_.back() == '\n') url_.pop_back();
+  }
+  ~PrivateServer() { control("stop"); }
+  int control(const std::string& action) {
+    std::string command = "bash " WINNOW_SOURCE_DIR "/tests/postgres/server.sh " + action + " " +
+                          dir_.string() + " > " + (scratch_.path() / "server.out").string() +
+                          " 2>&1";
+    return std::system(command.c_str());
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  ScratchDir scratch_;
+  fs::path dir_;
+  std::string url_;
+};
+
+TEST(Faults, WorkersRideOutADatabaseRestartAndAnOutage) {
+  PrivateServer server;
+  ScratchDir dir;
+  write_file(dir.path() / "study.toml",
+             small_study("outage", "sampler = \"random\"\nseed = 5\njobs = 2",
+                         R"(["sh", "-c", "sleep 0.3; echo $0", "{x}"])"));
+  create_study(dir, server.url());
+  std::vector<std::unique_ptr<Process>> workers;
+  for (int i = 0; i < 3; ++i) {
+    workers.push_back(std::make_unique<Process>(
+        dir.path(),
+        std::vector<std::string>{"worker", "--storage", server.url(), "--study", "outage",
+                                 "--trials", "90", "-q"},
+        "w" + std::to_string(i)));
+  }
+  // The faults come while the workers run trials, however slow the machine.
+  auto wait_for_trials = [&](size_t count) {
+    for (int i = 0; i < 600 && export_trials(dir.path(), server.url(), "outage").size() < count;
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  wait_for_trials(10);
+  ASSERT_EQ(server.control("restart"), 0);
+  wait_for_trials(25);
+  ASSERT_EQ(server.control("halt"), 0);  // down for a while, data kept
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  ASSERT_EQ(server.control("start"), 0);
+  bool noticed = false;
+  for (auto& worker : workers) {
+    Result r = worker->wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    noticed = noticed || r.err.find("is not answering") != std::string::npos;
+  }
+  EXPECT_TRUE(noticed) << "no worker met the outage: the test did not test it";
+  std::vector<nlohmann::json> rows = export_trials(dir.path(), server.url(), "outage");
+  int complete = 0;
+  std::set<std::string> configurations;
+  for (const auto& row : rows) {
+    complete += row["state"] == "complete";
+    if (row["state"] == "failed") EXPECT_TRUE(row["interrupted"].get<bool>()) << row.dump();
+    EXPECT_NE(row["state"], "running") << row.dump();
+    configurations.insert(row["params"].dump());
+  }
+  EXPECT_EQ(complete, 90);
+  EXPECT_EQ(configurations.size(), rows.size());
+}
+
+TEST(Faults, AKilledWorkerLosesOnlyItsRunningTrialsWhichAreQueuedAgain) {
+  ScratchDir dir;
+  std::string url = fresh_postgres_url();
+  write_file(dir.path() / "study.toml",
+             small_study("killed", "sampler = \"random\"\nseed = 9\njobs = 2\nlease = \"2s\"\n"
+                         "requeue_interrupted = true",
+                         R"(["sh", "-c", "sleep 0.2; echo $0", "{x}"])"));
+  create_study(dir, url);
+  std::vector<std::unique_ptr<Process>> workers;
+  for (int i = 0; i < 4; ++i) {
+    workers.push_back(std::make_unique<Process>(
+        dir.path(),
+        std::vector<std::string>{"worker", "--storage", url, "--study", "killed", "--trials",
+                                 "40", "-q"},
+        "w" + std::to_string(i)));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  workers[0]->signal(SIGKILL);
+  EXPECT_EQ(workers[0]->wait().signal, SIGKILL);
+  for (size_t i = 1; i < workers.size(); ++i) {
+    Result r = workers[i]->wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::vector<nlohmann::json> rows = export_trials(dir.path(), url, "killed");
+  int complete = 0;
+  for (const auto& row : rows) {
+    complete += row["state"] == "complete";
+    EXPECT_NE(row["state"], "running") << row.dump();
+    EXPECT_NE(row["state"], "waiting") << row.dump();
+  }
+  EXPECT_EQ(complete, 40);
+  // Requeued trials ran again under their own number: no row beyond the budget but the
+  // interrupted ones.
+  EXPECT_LE(rows.size(), 40u + 2u);
+}
+
+TEST(Faults, AWorkerBackAfterItsLeaseExpiredDropsItsResult) {
+  ScratchDir dir;
+  std::string url = fresh_postgres_url();
+  write_file(dir.path() / "study.toml",
+             small_study("stalled", "sampler = \"random\"\nseed = 2\nlease = \"1s\"\n"
+                         "requeue_interrupted = true",
+                         R"(["sh", "-c", "sleep 1.5; echo $0", "{x}"])"));
+  create_study(dir, url);
+  Process first(dir.path(), {"worker", "--storage", url, "--study", "stalled", "--trials", "2"},
+                "first");
+  // Wait until it runs trial 1, then freeze it past its lease.
+  for (int i = 0; i < 200; ++i) {
+    std::vector<nlohmann::json> rows = export_trials(dir.path(), url, "stalled");
+    if (rows.size() == 2 && rows[1]["state"] == "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  first.signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1800));
+  Result second = run_winnow(dir.path(), {"worker", "--storage", url, "--study", "stalled",
+                                          "--trials", "2"});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  first.signal(SIGCONT);
+  Result back = first.wait();
+  EXPECT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_NE(back.err.find("no longer this process's"), std::string::npos) << back.err;
+  std::vector<nlohmann::json> rows = export_trials(dir.path(), url, "stalled");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1]["state"], "complete") << rows[1].dump();
+  EXPECT_NE(rows[1]["owner"], rows[0]["owner"]);  // finished by the second worker
+}
+
+}  // namespace
+}  // namespace winnow::e2e
