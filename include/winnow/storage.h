@@ -46,6 +46,9 @@ struct TrialOutcome {
   // trial whose lease expired, and that another process failed or took over meanwhile, is not
   // overwritten (TrialTakenError). Study::tell sets it to the process's own owner.
   std::string owner;
+  // With owner: the start time of the attempt being finished, so that an attempt the same
+  // process claimed again after losing it is told apart from the one it lost. 0: not checked.
+  int64_t started_ms = 0;
 };
 
 // Storage::finish_trial on a trial that is no longer this process's: its lease expired and

@@ -62,7 +62,7 @@ struct StudyOptions {
   // On a shared storage (SQLite, PostgreSQL), how long a running trial may go without a
   // heartbeat from its process before any process of the study fails it as interrupted (or
   // requeues it, see recover_orphaned_trials): a host that died is noticed within this time.
-  // The process heartbeats its trials every lease / 5 from a background thread. Must be > 0.
+  // The process heartbeats its trials every lease / 5 (at most 10 s) from a background thread. Must be > 0.
   // Default: 300 s.
   double lease_seconds = 300;
 };
@@ -140,6 +140,9 @@ class Trial {
   bool stop_requested() const { return stop_ != nullptr && stop_->requested(); }
   // The number of objectives the study expects.
   size_t n_objectives() const { return n_objectives_; }
+  // True once tell() found the trial taken by another process (this process went without
+  // heartbeats past the lease): the result was dropped and record() is the stored trial.
+  bool lost() const { return lost_; }
 
  private:
   friend class Study;
@@ -152,6 +155,7 @@ class Trial {
   StudyCore* study_ = nullptr;  // outlives the trial while the study does
   const StopSignal* stop_ = nullptr;
   size_t n_objectives_ = 1;
+  bool lost_ = false;
 };
 
 // Thrown by an objective to stop a trial that should_prune(); the study records it pruned.

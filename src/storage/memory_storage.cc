@@ -199,7 +199,8 @@ void MemoryStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) 
   std::lock_guard lock(mutex_);
   TrialData& data = trial_or_throw(trial_id);
   storage_checks::check_finish_owner(outcome, trial_id, data.trial.number, data.trial.state,
-                                     data.trial.interrupted, data.trial.owner);
+                                     data.trial.interrupted, data.trial.owner,
+                                     data.trial.start_time_ms);
   if (data.trial.state != TrialState::kRunning) {
     storage_checks::throw_wrong_state("finish", trial_id, data.trial.number, data.trial.state);
   }

@@ -4,7 +4,9 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -41,9 +43,10 @@ Params& Params::add(double value) {
     values_.emplace_back(value > 0 ? "Infinity" : "-Infinity");
     return *this;
   }
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
-  values_.emplace_back(buffer);
+  // to_chars: the shortest text that reads back exactly, and never the locale's decimal comma.
+  char buffer[64];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  values_.emplace_back(std::string(buffer, end));
   return *this;
 }
 
@@ -93,8 +96,12 @@ int64_t Result::integer(int row, int column) const {
 
 double Result::real(int row, int column) const {
   if (is_null(row, column)) return std::nan("");
-  // strtod reads PostgreSQL's "Infinity", "-Infinity" and "NaN" too.
-  return std::strtod(PQgetvalue(result_, row, column), nullptr);
+  std::string_view text(PQgetvalue(result_, row, column), PQgetlength(result_, row, column));
+  if (text == "Infinity") return std::numeric_limits<double>::infinity();
+  if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+  double value = std::nan("");
+  std::from_chars(text.data(), text.data() + text.size(), value);  // "NaN" stays NaN
+  return value;
 }
 
 bool Result::boolean(int row, int column) const {
@@ -133,7 +140,15 @@ void Connection::connect() {
   if (handle_ != nullptr) PQfinish(handle_);
   prepared_.clear();
   in_transaction_ = false;
-  handle_ = PQconnectdb(conninfo_.c_str());
+  // Defaults first, the user's URI last: what the URI says wins. TCP keepalives notice a
+  // server (or a network path) that vanished without closing the connection; without them a
+  // worker could wait on a dead socket for hours.
+  const char* keywords[] = {"connect_timeout", "keepalives", "keepalives_idle",
+                            "keepalives_interval", "keepalives_count", "client_encoding",
+                            "application_name", "dbname", nullptr};
+  const char* values[] = {"10", "1", "30", "10", "3", "UTF8", "winnow", conninfo_.c_str(),
+                          nullptr};
+  handle_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (handle_ == nullptr) throw StorageError("cannot connect to " + display_url_ + ": out of memory");
   if (PQstatus(handle_) != CONNECTION_OK) {
     std::string message = trim(PQerrorMessage(handle_));
@@ -149,6 +164,12 @@ void Connection::connect() {
     throw TransientError(text);
   }
   PQsetNoticeProcessor(handle_, ignore_notice, nullptr);
+  // A session stuck inside a transaction (its process frozen, or cut off) would hold its
+  // study's row lock, and every worker of the study would wait on it: the server ends it.
+  pg_result* result = PQexec(handle_, "SET idle_in_transaction_session_timeout = '60s'");
+  bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+  PQclear(result);
+  if (!ok) throw TransientError("cannot configure the connection to " + display_url_);
 }
 
 void Connection::ensure_connected() {

@@ -249,17 +249,30 @@ int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t tria
 
 std::string PostgresStorage::display_url(std::string_view url) {
   // scheme://user:password@host...: keep the user, drop ":password".
-  size_t start = url.find("://");
-  if (start == std::string_view::npos) return std::string(url);
+  std::string out(url);
+  size_t start = out.find("://");
+  if (start == std::string::npos) return out;
   start += 3;
-  size_t at = url.find('@', start);
-  size_t slash = url.find('/', start);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) {
-    return std::string(url);
+  size_t at = out.find('@', start);
+  size_t slash = out.find('/', start);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    size_t colon = out.find(':', start);
+    if (colon != std::string::npos && colon < at) out.erase(colon, at - colon);
   }
-  size_t colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon)) + std::string(url.substr(at));
+  // ...?password=secret&...: drop the parameter.
+  size_t question = out.find('?');
+  if (question == std::string::npos) return out;
+  std::string kept;
+  std::string_view query = std::string_view(out).substr(question + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    if (!item.starts_with("password=")) kept += (kept.empty() ? "" : "&") + std::string(item);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
+  out.resize(question);
+  if (!kept.empty()) out += "?" + kept;
+  return out;
 }
 
 PostgresStorage::PostgresStorage(const std::string& url, const StorageOptions& options)
@@ -578,15 +591,16 @@ void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome
     int64_t study_id = study_of_trial(db, trial_id, url_);
     int64_t version = lock_study_or_throw(db, study_id, url_).version;
     Result rows = db.execute(
-        "SELECT t.number, t.state, s.directions, t.owner, t.interrupted FROM winnow_trials t JOIN "
+        "SELECT t.number, t.state, s.directions, t.owner, t.interrupted, "
+        "COALESCE(t.start_ms, 0) FROM winnow_trials t JOIN "
         "winnow_studies s USING (study_id) WHERE t.trial_id = $1",
         Params().add(trial_id));
     int64_t number = rows.integer(0, 0);
     TrialState state = parse_state(url_, rows.text(0, 1));
     // Our own finish, committed before the connection broke, is done already.
-    if (maybe_committed && state == outcome.state) return;
+    if (maybe_committed && state == outcome.state && rows.text(0, 3) == outcome.owner) return;
     storage_checks::check_finish_owner(outcome, trial_id, number, state, rows.boolean(0, 4),
-                                       rows.text(0, 3));
+                                       rows.text(0, 3), rows.integer(0, 5));
     if (state != TrialState::kRunning) {
       storage_checks::throw_wrong_state("finish", trial_id, number, state);
     }

@@ -566,12 +566,12 @@ void SqliteStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) 
     {
       Query query(database.statement(
           "SELECT t.number, t.state, json_array_length(s.directions), t.study_id, t.owner, "
-          "t.interrupted "
+          "t.interrupted, COALESCE(t.start_ms, 0) "
           "FROM trials t JOIN studies s USING (study_id) WHERE t.trial_id = ?1"));
       if (!query.bind(1, trial_id).step()) storage_checks::throw_unknown_trial(trial_id, url_);
       TrialState state = parse_state(database, query.text(1));
       storage_checks::check_finish_owner(outcome, trial_id, query.integer(0), state,
-                                         query.integer(5) != 0, query.text(4));
+                                         query.integer(5) != 0, query.text(4), query.integer(6));
       if (state != TrialState::kRunning) {
         storage_checks::throw_wrong_state("finish", trial_id, query.integer(0), state);
       }

@@ -75,10 +75,13 @@ void throw_duplicate_study(std::string_view name, std::string_view url) {
 }
 
 void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t number,
-                        TrialState state, bool interrupted, std::string_view current_owner) {
+                        TrialState state, bool interrupted, std::string_view current_owner,
+                        int64_t current_start_ms) {
   if (outcome.owner.empty()) return;
-  // Another owner: requeued and claimed by another process (running, or finished since).
+  // Another owner, or another start: requeued and claimed again (by another process, or by
+  // this one), running still or finished since.
   bool lost = state == TrialState::kWaiting || current_owner != outcome.owner ||
+              (outcome.started_ms != 0 && current_start_ms != outcome.started_ms) ||
               (state == TrialState::kFailed && interrupted);
   if (!lost) return;
   std::string now = current_owner != outcome.owner && !current_owner.empty()

@@ -1,6 +1,9 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #include "study/lease_keeper.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <vector>
@@ -14,7 +17,8 @@ LeaseKeeper::LeaseKeeper(std::shared_ptr<Storage> storage, int64_t study_id, std
     : storage_(std::move(storage)),
       study_id_(study_id),
       owner_(std::move(owner)),
-      lease_ms_(static_cast<int64_t>(lease_seconds * 1000)) {}
+      lease_ms_(static_cast<int64_t>(lease_seconds * 1000)),
+      creator_(getpid()) {}
 
 LeaseKeeper::~LeaseKeeper() {
   {
@@ -22,7 +26,12 @@ LeaseKeeper::~LeaseKeeper() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  if (getpid() == creator_) {
+    thread_.join();
+  } else {
+    thread_.detach();  // fork() copied the handle, not the thread
+  }
 }
 
 void LeaseKeeper::track(int64_t trial_id) {
@@ -33,7 +42,8 @@ void LeaseKeeper::track(int64_t trial_id) {
 
 void LeaseKeeper::untrack(int64_t trial_id) {
   std::lock_guard lock(mutex_);
-  running_.erase(trial_id);
+  auto it = running_.find(trial_id);
+  if (it != running_.end()) running_.erase(it);
 }
 
 void LeaseKeeper::set_requeue(bool requeue) {
@@ -56,13 +66,16 @@ OrphanPolicy LeaseKeeper::policy() const {
 
 void LeaseKeeper::run() {
   using namespace std::chrono;
-  const milliseconds beat(std::max<int64_t>(lease_ms_ / 5, 20));
+  // At least every 10 s whatever this process's lease: another process of the study may judge
+  // our trials by a shorter lease of its own (a worker's --lease).
+  const milliseconds beat(std::clamp<int64_t>(lease_ms_ / 5, 20, 10000));
   const milliseconds check(std::max<int64_t>(lease_ms_ / 2, 50));
   auto next_check = steady_clock::now() + check;
   bool warned = false;
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, beat, [this] { return stopping_; })) {
     std::vector<int64_t> ids(running_.begin(), running_.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     lock.unlock();
     try {
       storage_->heartbeat(ids, owner_);

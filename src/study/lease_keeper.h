@@ -2,7 +2,7 @@
 //
 // Keeps the leases of a process's running trials alive and finds the trials of processes that
 // stopped heartbeating, on any host. One background thread per Study object on a shared storage
-// (SQLite, PostgreSQL); it starts with the first trial and beats every lease / 5, so a trial
+// (SQLite, PostgreSQL); it starts with the first trial and beats every lease / 5 (at most 10 s), so a trial
 // survives four lost beats (a stalled disk, a database restart) before anyone may take it.
 #pragma once
 
@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <sys/types.h>
+
 #include <set>
 #include <string>
 #include <thread>
@@ -43,10 +45,13 @@ class LeaseKeeper {
   const int64_t lease_ms_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::set<int64_t> running_;  // guarded by mutex_
+  // A trial twice when this process claimed it again after losing it, and still runs the lost
+  // attempt: each attempt untracks its own.
+  std::multiset<int64_t> running_;  // guarded by mutex_
   bool requeue_ = false;       // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
   std::thread thread_;         // started by the first track()
+  pid_t creator_ = 0;          // a forked child has the object but not the thread
 };
 
 }  // namespace winnow

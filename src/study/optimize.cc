@@ -232,6 +232,9 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
           }
           TrialOutcome outcome = evaluate(*trial);
           tell(*trial, outcome);
+          // Its result was dropped: the trial is another process's now, and says nothing
+          // about this run (no stopping rule, callback or retry looks at it).
+          if (trial->lost()) break;
           {
             std::lock_guard lock(callback_mutex);
             ++result.trials_finished;

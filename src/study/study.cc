@@ -500,12 +500,14 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
   // Only the process the trial was handed to may finish it: after a lost lease, another process
   // has failed it or runs it again.
   outcome.owner = trial.record_.owner;
+  outcome.started_ms = trial.record_.start_time_ms;
   try {
     impl_->storage->finish_trial(trial.id(), outcome);
   } catch (const TrialTakenError& error) {
     if (impl_->lease) impl_->lease->untrack(trial.id());
     std::cerr << "winnow: warning: " << error.what() << "\n";
     if (std::optional<FrozenTrial> now = impl_->storage->trial(trial.id())) trial.record_ = *now;
+    trial.lost_ = true;
     return;
   }
   if (impl_->lease) impl_->lease->untrack(trial.id());

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <thread>
 
+#include "storage/postgres_storage.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
@@ -576,6 +577,27 @@ TYPED_TEST(StorageContract, RequeuesALostTrialOnceAndRefusesTheLateResult) {
   EXPECT_TRUE(this->storage_->trial(lost.id)->values.empty());
 }
 
+TYPED_TEST(StorageContract, TellsAnAttemptFromTheSameProcesssNextClaimOfTheTrial) {
+  int64_t study = this->make_study();
+  const std::string owner = "host-a.invalid:10:1";
+  FrozenTrial first = this->start_trial(study, {{"x", 0.5}}, owner);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  OrphanPolicy policy{.lease_ms = 300, .requeue = true};
+  ASSERT_EQ(this->storage_->recover_orphaned_trials(study, policy), 1);
+  auto second = this->storage_->claim_waiting_trial(study, owner, 0);  // the same process
+  ASSERT_TRUE(second);
+  ASSERT_NE(second->start_time_ms, first.start_time_ms);
+  TrialOutcome stale = complete({1.0});
+  stale.owner = owner;
+  stale.started_ms = first.start_time_ms;
+  EXPECT_THROW(this->storage_->finish_trial(first.id, stale), TrialTakenError);
+  TrialOutcome current = complete({2.0});
+  current.owner = owner;
+  current.started_ms = second->start_time_ms;
+  this->storage_->finish_trial(second->id, current);
+  EXPECT_EQ(this->storage_->trial(first.id)->values, std::vector<double>{2.0});
+}
+
 TYPED_TEST(StorageContract, KeepsStudiesApartInOneDatabase) {
   int64_t a = this->make_study("a");
   int64_t b = this->make_study("b");
@@ -624,6 +646,22 @@ TYPED_TEST(StorageContract, ThreadsShareOneStorage) {
     EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
     EXPECT_EQ(trials[i].values, std::vector{static_cast<double>(i)});
   }
+}
+
+TEST(OpenStorage, PostgresUrlsShownWithoutTheirPassword) {
+  EXPECT_EQ(PostgresStorage::display_url("postgresql://me:secret@db:5432/tune"),
+            "postgresql://me@db:5432/tune");
+  EXPECT_EQ(PostgresStorage::display_url("postgresql://db/tune?user=me&password=secret&sslmode=require"),
+            "postgresql://db/tune?user=me&sslmode=require");
+  EXPECT_EQ(PostgresStorage::display_url("postgres://db/tune?password=secret"), "postgres://db/tune");
+  EXPECT_EQ(PostgresStorage::display_url("postgresql://me@db/tune"), "postgresql://me@db/tune");
+  // The wrong password is refused at once, and not shown.
+  std::string url = test_postgres_url();
+  std::string message = error_message([&] {
+    open_storage(url.substr(0, url.rfind('/')) + "/no_such_database_xyz?password=hunter2");
+  });
+  EXPECT_NE(message.find("no_such_database_xyz"), std::string::npos) << message;
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
 }
 
 TEST(OpenStorage, UnderstandsEveryUrlForm) {
