@@ -131,8 +131,8 @@ def test_options_without_meaning_here_are_refused_with_the_reason():
         winnow.samplers.TPESampler(consider_magic_clip=False)
     with pytest.raises(ValueError, match="liveness"):
         winnow.storages.RDBStorage("sqlite:///x.db", heartbeat_interval=60)
-    with pytest.raises(ValueError, match="SQLite"):
-        winnow.create_study(storage="postgresql://db/winnow")
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        winnow.create_study(storage="mysql://db/winnow")
 
 
 def test_cma_es_starts_from_x0():

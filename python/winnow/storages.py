@@ -15,9 +15,11 @@ class RDBStorage:
                  failed_trial_callback: Any = None, skip_table_creation: bool = False) -> None:
         _storage_url(url)  # refuses what cannot be opened, now rather than at create_study
         if heartbeat_interval is not None or failed_trial_callback is not None:
-            raise ValueError("RDBStorage: heartbeats are not needed here: a trial left running "
-                             "by a process that is gone is found by the process's liveness and "
-                             "failed as interrupted when the study is next opened")
+            raise ValueError("RDBStorage: heartbeats are built in: every process heartbeats its "
+                             "running trials, and a trial without one for the study's lease "
+                             "(StudyOptions lease_seconds, 5 minutes) or whose process is gone "
+                             "is failed as interrupted by the next process that looks (checked "
+                             "for liveness, not configured here)")
         # engine_kwargs, skip_compatibility_check, skip_table_creation: SQLAlchemy's; an SQLite
         # file needs none of them.
         self.url = url
