@@ -13,6 +13,8 @@
 #   bench/distributed/scheduling.sh --trials 161           # quick check (~3 s)
 #
 # Options: --workers W (default 4), --jobs J per worker (default 8), --trials T (default 2000),
+# --storage postgresql|sqlite (default postgresql: the same workers on one SQLite file instead,
+# to tell what the database costs from what the machine's cores cost),
 # --build-dir DIR (default build), --out FILE (default bench/results/distributed_scheduling.jsonl),
 # --keep (keep the temporary folder with the study file, the trial folders and the workers' logs).
 # The server is a throwaway one, started with tests/postgres/server.sh in a temporary folder and
@@ -32,6 +34,7 @@ trials=2000
 build_dir=$root/build
 out=$root/bench/results/distributed_scheduling.jsonl
 keep=0
+storage=postgresql
 while [[ $# -gt 0 ]]; do
   case $1 in
     --workers) workers=$2; shift 2 ;;
@@ -40,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --build-dir) build_dir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --storage) storage=$2; shift 2 ;;
     -h|--help) awk 'NR > 2 && !/^#/ {exit} NR > 2 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "scheduling.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -47,6 +51,10 @@ done
 for value in "$workers" "$jobs" "$trials"; do
   [[ $value =~ ^[0-9]+$ ]] || { echo "scheduling.sh: '$value' is not a whole number" >&2; exit 2; }
 done
+if [[ $storage != postgresql && $storage != sqlite ]]; then
+  echo "scheduling.sh: --storage is postgresql or sqlite, not '$storage'" >&2
+  exit 2
+fi
 if ((workers < 1 || jobs < 1 || trials < 2)); then
   echo "scheduling.sh: --workers and --jobs must be >= 1 and --trials >= 2" >&2
   exit 2
@@ -81,9 +89,14 @@ cleanup() {
 trap cleanup EXIT
 cp "$study_file" "$work/study.toml"
 
-"$server_script" start "$server_dir" >/dev/null
-url=$(cat "$server_dir/url")
-postgres_version=$("$psql" -X -tA -d "$url" -c "show server_version")
+if [[ $storage == postgresql ]]; then
+  "$server_script" start "$server_dir" >/dev/null
+  url=$(cat "$server_dir/url")
+  postgres_version=$("$psql" -X -tA -d "$url" -c "show server_version")
+else
+  url=sqlite://$work/study.db
+  postgres_version=
+fi
 
 if ! "$winnow" run "$work/study.toml" --storage "$url" --study "$STUDY" --trials 1 -q \
   >"$work/run.txt" 2>"$work/run.stderr"; then
@@ -131,7 +144,7 @@ if ! "$winnow" export --storage "$url" --study "$STUDY" --format jsonl >"$work/t
 fi
 
 /usr/bin/python3 - "$work/trials.jsonl" "$out" "$workers" "$jobs" "$trials" "$SLEEP_SECONDS" \
-  "$start" "$end" "$load_before" "$postgres_version" "$("$winnow" --version)" \
+  "$start" "$end" "$load_before" "$postgres_version" "$("$winnow" --version)" "$storage" \
   "$0" "${original_args[@]}" <<'EOF'
 import datetime
 import json
@@ -140,8 +153,8 @@ import os
 import sys
 
 (trials_file, out, workers, jobs, trials, sleep, start, end, load_before, postgres_version,
- winnow_version) = sys.argv[1:12]
-argv = sys.argv[12:]
+ winnow_version, storage) = sys.argv[1:13]
+argv = sys.argv[13:]
 workers, jobs, trials = int(workers), int(jobs), int(trials)
 sleep, start, end = float(sleep), float(start), float(end)
 sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))
@@ -170,13 +183,17 @@ ideal = math.ceil((trials - 1) / slots) * sleep
 wall = end - start
 overhead = (wall - ideal) / ideal * 100
 complete = states.get("complete", 0)
-record = {**provenance(argv), "cores": os.cpu_count(), "workers": workers, "jobs": jobs,
+record = {**provenance(argv), "cores": os.cpu_count(), "storage": storage,
+          "workers": workers, "jobs": jobs,
           "trials": trials, "sleep_s": sleep, "ideal_s": round(ideal, 3), "wall_s": round(wall, 3),
           "overhead_pct": round(overhead, 2), "stored_trials": len(rows), "complete": complete,
           "states": states, "span_s": round(span, 3),
           "utilisation_pct": round(busy / (slots * span) * 100, 2) if span > 0 else None,
+          # A trial's own time (start to end as stored: spawning the objective, its sleep,
+          # reading its result) against the sleep: what the machine adds, not the scheduling.
+          "trial_mean_s": round(busy / len(ran), 4) if ran else None,
           "load_before": float(load_before), "winnow_version": winnow_version.split()[-1],
-          "postgres_version": postgres_version}
+          "postgres_version": postgres_version or None}
 
 print()
 print("trials %d on %d workers x %d jobs, objective: sleep %g s" % (trials, workers, jobs, sleep))
@@ -187,6 +204,8 @@ print("  first trial start -> last trial end   %7.3f s" % span)
 print("  start-up + shut-down (wall - that)    %7.3f s" % (wall - span))
 if record["utilisation_pct"] is not None:
     print("  slot utilisation, busy / (slots * span) %6.2f%%" % record["utilisation_pct"])
+if record["trial_mean_s"] is not None:
+    print("  mean trial duration (stored)          %7.4f s" % record["trial_mean_s"])
 print("  trials stored %d: %s" % (len(rows), ", ".join("%s %d" % kv for kv in sorted(states.items()))))
 
 line = json.dumps(record)

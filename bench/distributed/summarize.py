@@ -121,20 +121,22 @@ def throughput_table(rows, level):
 
 
 def scheduling_table(rows, level):
-    rows = latest(rows, lambda r: (r["workers"], r["jobs"], r["trials"]))
-    rows.sort(key=lambda r: (r["trials"], r["workers"], r["jobs"]))
+    storage_of = lambda r: r.get("storage", "postgresql")
+    rows = latest(rows, lambda r: (storage_of(r), r["workers"], r["jobs"], r["trials"]))
+    rows.sort(key=lambda r: (r["trials"], r["workers"], r["jobs"], storage_of(r) != "postgresql"))
 
-    heading(level, "`winnow worker` processes sharing one study in PostgreSQL: scheduling")
+    heading(level, "`winnow worker` processes sharing one study: scheduling")
     for line in provenance_lines(rows):
         print(line)
     sleeps = sorted({r["sleep_s"] for r in rows})
     print("Every trial sleeps %s s; the ideal wall time is ceil((trials - 1) / (workers x jobs)) "
-          "x the sleep, the first trial having run before the workers started." % (
-              " or ".join(fmt(s) for s in sleeps)))
+          "x the sleep, the first trial having run before the workers started. A trial's mean "
+          "duration is its stored start to end (spawning the objective, the sleep, reading the "
+          "result); the gaps between trials are the rest." % (" or ".join(fmt(s) for s in sleeps)))
     print()
-    print("| workers | jobs | trials | ideal s | wall s | overhead | slot utilisation "
-          "| stored (complete) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| storage | workers | jobs | trials | ideal s | wall s | overhead | slot utilisation "
+          "| mean trial s | stored (complete) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
     for r in rows:
         stored = "%d (%d)" % (r["stored_trials"], r["complete"])
@@ -144,9 +146,11 @@ def scheduling_table(rows, level):
                 r["workers"], r["jobs"], r["trials"],
                 ", ".join("%s %d" % kv for kv in sorted(r.get("states", {}).items()))))
         utilisation = r.get("utilisation_pct")
-        print("| %d | %d | %d | %s | %s | %+.2f%% | %s | %s |" % (
-            r["workers"], r["jobs"], r["trials"], fmt(r["ideal_s"], 4), fmt(r["wall_s"], 4),
-            r["overhead_pct"], "-" if utilisation is None else "%.1f%%" % utilisation, stored))
+        print("| %s | %d | %d | %d | %s | %s | %+.2f%% | %s | %s | %s |" % (
+            storage_of(r), r["workers"], r["jobs"], r["trials"], fmt(r["ideal_s"], 4),
+            fmt(r["wall_s"], 4), r["overhead_pct"],
+            "-" if utilisation is None else "%.1f%%" % utilisation,
+            fmt(r.get("trial_mean_s"), 4) if r.get("trial_mean_s") else "-", stored))
     if notes:
         print()
         for note in notes:

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,6 +115,29 @@ class Storage {
       int64_t budget_limit, std::optional<int64_t> retry_of,
       const std::map<std::string, std::string>& user_attrs = {},
       std::optional<int64_t> number = std::nullopt) = 0;
+  // Creates a running trial whose configuration is decided under the study's write lock, so
+  // that no other process creates or finishes a trial of the study between the decision and the
+  // insert. After the budget check (as in create_trial), `decide` is called with the number the
+  // trial gets and, when `since_version` is given, the study's trials whose version is greater
+  // (so a cached history is current, as with trials(study_id, *since_version)). It returns what
+  // to create, or nullopt to create nothing (and then this returns nullopt too).
+  //
+  // This is how a decision that must never be taken twice (a sampler's position in its seeded
+  // stream, a configuration a grid has not run, the promotion a scheduler makes) is taken by
+  // many processes at once: they queue on the lock instead of deciding on stale snapshots and
+  // retrying. `decide` must not call the storage; it is called again if the transaction is
+  // retried after a lost connection, so whatever it caches must tolerate a second call.
+  struct TrialDraft {
+    Config config;
+    std::map<std::string, std::string> user_attrs;  // key -> JSON text
+  };
+  using TrialDecider =
+      std::function<std::optional<TrialDraft>(int64_t number, std::vector<FrozenTrial> changed)>;
+  virtual std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
+                                                          std::optional<int64_t> since_version,
+                                                          std::string_view owner,
+                                                          int64_t budget_limit,
+                                                          const TrialDecider& decide) = 0;
   // The number the next trial created in the study would get (0 for an empty study).
   virtual int64_t next_trial_number(int64_t study_id) = 0;
   // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none

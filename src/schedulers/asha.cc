@@ -18,6 +18,7 @@
 
 #include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
+#include "schedulers/promotion_index.h"
 #include "schedulers/registry.h"
 
 namespace winnow {
@@ -36,29 +37,10 @@ class AshaScheduler final : public Scheduler {
     const int n_rungs = budget.n_rungs();
     const int base_rung =
         static_cast<int>(std::min<int64_t>(early_stopping_rate_, n_rungs - 1));
-    Ladder ladder = read_ladder(context.history, context.directions.front());
-
-    std::map<int, std::vector<const RungEntry*>> finished_by_rung;
-    for (const RungEntry& entry : ladder.entries) {
-      if (entry.finished) finished_by_rung[entry.rung].push_back(&entry);
-    }
+    promotions_.update(context.history, context.directions.front());
     for (int rung = n_rungs - 2; rung >= base_rung; --rung) {
-      auto it = finished_by_rung.find(rung);
-      if (it == finished_by_rung.end()) continue;
-      std::vector<const RungEntry*>& finished = it->second;
-      const size_t top = static_cast<size_t>(
-          std::floor(static_cast<double>(finished.size()) / budget.eta + 1e-9));
-      if (top == 0) continue;
-      std::partial_sort(finished.begin(), finished.begin() + static_cast<ptrdiff_t>(top),
-                        finished.end(), [](const RungEntry* a, const RungEntry* b) {
-                          if (a->score != b->score) return a->score < b->score;
-                          return a->trial->number < b->trial->number;
-                        });
-      for (size_t i = 0; i < top; ++i) {
-        const RungEntry* candidate = finished[i];
-        if (std::isinf(candidate->score)) break;
-        if (ladder.continued.count(candidate->trial->number) != 0) continue;
-        return TrialAssignment{.continues = candidate->trial->number,
+      if (std::optional<int64_t> promoted = promotions_.promotable(rung, budget.eta)) {
+        return TrialAssignment{.continues = *promoted,
                                .budget = budget.rung_budget(rung + 1),
                                .bracket = 0,
                                .rung = rung + 1};
@@ -77,6 +59,7 @@ class AshaScheduler final : public Scheduler {
  private:
   std::optional<int64_t> min_points_;
   int64_t early_stopping_rate_;
+  PromotionIndex promotions_;  // kept in step with the history across asks
 };
 
 }  // namespace

@@ -44,6 +44,12 @@ class ForwardingStorage : public Storage {
     return target_->create_trial(study_id, config, state, owner, budget_limit, retry_of,
                                  user_attrs, number);
   }
+  std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
+                                                  std::optional<int64_t> since_version,
+                                                  std::string_view owner, int64_t budget_limit,
+                                                  const TrialDecider& decide) override {
+    return target_->create_decided_trial(study_id, since_version, owner, budget_limit, decide);
+  }
   int64_t next_trial_number(int64_t study_id) override {
     return target_->next_trial_number(study_id);
   }

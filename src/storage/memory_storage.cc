@@ -131,7 +131,29 @@ std::optional<FrozenTrial> MemoryStorage::create_trial(int64_t study_id, const C
   StudyData& study = study_or_throw(study_id);
   if (budget_spent(study, budget_limit)) return std::nullopt;
   if (number && *number != static_cast<int64_t>(study.trial_ids.size())) return std::nullopt;
+  return insert_trial(study_id, config, state, owner, retry_of, user_attrs);
+}
 
+std::optional<FrozenTrial> MemoryStorage::create_decided_trial(
+    int64_t study_id, std::optional<int64_t> since_version, std::string_view owner,
+    int64_t budget_limit, const TrialDecider& decide) {
+  std::lock_guard lock(mutex_);
+  StudyData& study = study_or_throw(study_id);
+  if (budget_spent(study, budget_limit)) return std::nullopt;
+  std::vector<FrozenTrial> changed;
+  if (since_version) changed = changed_trials(study, *since_version);
+  std::optional<TrialDraft> draft =
+      decide(static_cast<int64_t>(study.trial_ids.size()), std::move(changed));
+  if (!draft) return std::nullopt;
+  for (const auto& [key, value] : draft->user_attrs) storage_checks::check_user_attr(key, value);
+  return insert_trial(study_id, draft->config, TrialState::kRunning, owner, std::nullopt,
+                      draft->user_attrs);
+}
+
+FrozenTrial MemoryStorage::insert_trial(int64_t study_id, const Config& config, TrialState state,
+                                        std::string_view owner, std::optional<int64_t> retry_of,
+                                        const std::map<std::string, std::string>& user_attrs) {
+  StudyData& study = studies_[study_id - 1];
   TrialData data{study_id, FrozenTrial{}};
   FrozenTrial& trial = data.trial;
   trial.id = static_cast<int64_t>(trials_.size()) + 1;
@@ -222,7 +244,11 @@ void MemoryStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) 
 
 std::vector<FrozenTrial> MemoryStorage::trials(int64_t study_id, int64_t since_version) {
   std::lock_guard lock(mutex_);
-  const StudyData& study = study_or_throw(study_id);
+  return changed_trials(study_or_throw(study_id), since_version);
+}
+
+std::vector<FrozenTrial> MemoryStorage::changed_trials(const StudyData& study,
+                                                       int64_t since_version) const {
   std::vector<int64_t> numbers;
   for (auto it = study.number_by_version.upper_bound(since_version);
        it != study.number_by_version.end(); ++it) {

@@ -36,6 +36,10 @@ class MemoryStorage final : public Storage {
                                           std::optional<int64_t> retry_of,
       const std::map<std::string, std::string>& user_attrs = {},
       std::optional<int64_t> number = std::nullopt) override;
+  std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
+                                                  std::optional<int64_t> since_version,
+                                                  std::string_view owner, int64_t budget_limit,
+                                                  const TrialDecider& decide) override;
   int64_t next_trial_number(int64_t study_id) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
@@ -72,6 +76,12 @@ class MemoryStorage final : public Storage {
   StudyData& study_or_throw(int64_t study_id);
   TrialData& trial_or_throw(int64_t trial_id);
   bool budget_spent(const StudyData& study, int64_t budget_limit) const;
+  // Appends a trial with the study's next number (the caller checked the budget).
+  FrozenTrial insert_trial(int64_t study_id, const Config& config, TrialState state,
+                           std::string_view owner, std::optional<int64_t> retry_of,
+                           const std::map<std::string, std::string>& user_attrs);
+  // The study's trials whose version is greater than `since_version`, in number order.
+  std::vector<FrozenTrial> changed_trials(const StudyData& study, int64_t since_version) const;
   // Applies `change` to a trial and keeps every derived index (waiting set, version index,
   // budget counter) in step with it; stamps the trial with a new version.
   template <typename Change>

@@ -45,6 +45,10 @@ class Params {
   Params& add(std::optional<int64_t> value);  // nullopt is NULL
   Params& add(bool value);
   Params& add_null();
+  // An empty text is NULL (an owner, a failure reason that is not there).
+  Params& add_nonempty_or_null(std::string_view value) {
+    return value.empty() ? add_null() : add(value);
+  }
 
   int size() const { return static_cast<int>(values_.size()); }
   std::vector<const char*> pointers() const;

@@ -2,250 +2,19 @@
 #include "storage/postgres_storage.h"
 
 #include <nlohmann/json.hpp>
-#include <random>
 #include <unordered_map>
 
 #include "common/strings.h"
 #include "storage/postgres_connection.h"
+#include "storage/postgres_rows.h"
 #include "storage/postgres_schema.h"
 #include "storage/process_owner.h"
 #include "storage/storage_checks.h"
 
 namespace winnow {
 
-using postgres::Connection;
-using postgres::Params;
-using postgres::Result;
+using namespace postgres;  // NOLINT(google-build-using-namespace): the rows' helpers
 using Mode = Connection::Mode;
-
-namespace {
-
-#define WINNOW_PG_TRIAL_COLUMNS                                                                 \
-  "t.trial_id, t.number, t.state, t.start_ms, t.end_ms, t.failure_reason, t.interrupted, "      \
-  "t.retry_of, t.owner, t.version"
-#define WINNOW_PG_STUDY_COLUMNS \
-  "study_id, name, directions, objective_names, space_json, sampler, created_ms"
-// The server's clock in Unix milliseconds: heartbeats and leases use it alone.
-#define WINNOW_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
-
-[[noreturn]] void throw_damaged(const std::string& url, const std::string& what) {
-  throw StorageError("PostgreSQL database at " + url + " is damaged: " + what);
-}
-
-TrialState parse_state(const std::string& url, const std::string& text) {
-  std::optional<TrialState> state = trial_state_from_string(text);
-  if (!state) throw_damaged(url, "winnow_trials.state '" + text + "' is unknown");
-  return *state;
-}
-
-// A token no other call of any process will produce: host:pid:start of the caller and 64
-// random bits.
-std::string new_client_token(std::string_view owner) {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  return std::string(owner) + "/" + std::to_string(random());
-}
-
-// Takes the study's row lock for the rest of the transaction and returns the next version (and
-// the budget counter); nullopt for an unknown study.
-struct StudyLock {
-  int64_t version;
-  int64_t counted;
-};
-std::optional<StudyLock> lock_study(Connection& db, int64_t study_id) {
-  Result result = db.execute(
-      "UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
-      "RETURNING change_counter, counted_trials",
-      Params().add(study_id));
-  if (result.rows() == 0) return std::nullopt;
-  return StudyLock{result.integer(0, 0), result.integer(0, 1)};
-}
-
-StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url) {
-  std::optional<StudyLock> lock = lock_study(db, study_id);
-  if (!lock) storage_checks::throw_unknown_study(study_id, url);
-  return *lock;
-}
-
-// The study a trial belongs to, or throws for an unknown trial.
-int64_t study_of_trial(Connection& db, int64_t trial_id, const std::string& url) {
-  Result result =
-      db.execute("SELECT study_id FROM winnow_trials WHERE trial_id = $1", Params().add(trial_id));
-  if (result.rows() == 0) storage_checks::throw_unknown_trial(trial_id, url);
-  return result.integer(0, 0);
-}
-
-void add_counted(Connection& db, int64_t study_id, int64_t delta) {
-  if (delta == 0) return;
-  db.execute("UPDATE winnow_studies SET counted_trials = counted_trials + $2 WHERE study_id = $1",
-             Params().add(study_id).add(delta));
-}
-
-void insert_params(Connection& db, int64_t trial_id, const Config& config) {
-  for (const auto& [name, value] : config) {
-    Params params;
-    params.add(trial_id).add(name);
-    std::visit(
-        [&](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, bool>) {
-            params.add("bool").add(int64_t{v ? 1 : 0}).add_null().add_null();
-          } else if constexpr (std::is_same_v<T, int64_t>) {
-            params.add("int").add(v).add_null().add_null();
-          } else if constexpr (std::is_same_v<T, double>) {
-            // NaN has no place in a space, but a float must come back a float: store the text.
-            params.add("float").add_null().add(v).add_null();
-          } else {
-            params.add("string").add_null().add_null().add(std::string_view(v));
-          }
-        },
-        value);
-    db.execute(
-        "INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "
-        "text_value) VALUES ($1, $2, $3, $4, $5, $6)",
-        params);
-  }
-}
-
-FrozenTrial read_trial_row(const std::string& url, const Result& rows, int row) {
-  FrozenTrial trial;
-  trial.id = rows.integer(row, 0);
-  trial.number = rows.integer(row, 1);
-  trial.state = parse_state(url, rows.text(row, 2));
-  trial.start_time_ms = rows.integer(row, 3);
-  trial.end_time_ms = rows.integer(row, 4);
-  trial.failure_reason = rows.text(row, 5);
-  trial.interrupted = rows.boolean(row, 6);
-  if (!rows.is_null(row, 7)) trial.retry_of = rows.integer(row, 7);
-  trial.owner = rows.text(row, 8);
-  trial.version = rows.integer(row, 9);
-  return trial;
-}
-
-StudyRecord read_study_row(const std::string& url, const Result& rows, int row) {
-  StudyRecord study;
-  study.id = rows.integer(row, 0);
-  study.name = rows.text(row, 1);
-  try {
-    for (const auto& direction : nlohmann::json::parse(rows.text(row, 2))) {
-      std::optional<Direction> parsed = direction_from_string(direction.get<std::string>());
-      if (!parsed) throw_damaged(url, "study '" + study.name + "' has direction " + direction.dump());
-      study.directions.push_back(*parsed);
-    }
-    study.objective_names =
-        nlohmann::json::parse(rows.text(row, 3)).get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception& error) {
-    throw_damaged(url, "study '" + study.name + "' has malformed JSON: " + error.what());
-  }
-  study.space_json = rows.text(row, 4);
-  study.sampler = rows.text(row, 5);
-  study.created_ms = rows.integer(row, 6);
-  return study;
-}
-
-void read_study_attrs(Connection& db, StudyRecord& study) {
-  Result rows = db.execute(
-      "SELECT key, value_json FROM winnow_study_user_attrs WHERE study_id = $1 ORDER BY key",
-      Params().add(study.id));
-  for (int row = 0; row < rows.rows(); ++row) study.user_attrs[rows.text(row, 0)] = rows.text(row, 1);
-}
-
-void write_study_attr(Connection& db, int64_t study_id, std::string_view key,
-                      std::string_view json_value) {
-  db.execute(
-      "INSERT INTO winnow_study_user_attrs (study_id, key, value_json) VALUES ($1, $2, $3) "
-      "ON CONFLICT (study_id, key) DO UPDATE SET value_json = excluded.value_json",
-      Params().add(study_id).add(key).add(json_value));
-}
-
-// Fills the child-table fields of `by_id` from rows selected by `filter`, a condition on the
-// trials table `t` with parameters `params`.
-void load_trial_details(Connection& db, const std::string& url, const std::string& filter,
-                        const Params& params,
-                        const std::unordered_map<int64_t, FrozenTrial*>& by_id) {
-  auto for_each_row = [&](const std::string& columns, const char* table, auto&& read) {
-    Result rows = db.execute("SELECT c.trial_id, " + columns + " FROM " + table +
-                                 " c JOIN winnow_trials t USING (trial_id) WHERE " + filter,
-                             params);
-    for (int row = 0; row < rows.rows(); ++row) {
-      auto it = by_id.find(rows.integer(row, 0));
-      if (it != by_id.end()) read(*it->second, rows, row);
-    }
-  };
-  for_each_row("c.name, c.value_type, c.int_value, c.real_value, c.text_value",
-               "winnow_trial_params", [&](FrozenTrial& trial, const Result& rows, int row) {
-                 std::string type = rows.text(row, 2);
-                 ParamValue value;
-                 if (type == "bool") {
-                   value = rows.integer(row, 3) != 0;
-                 } else if (type == "int") {
-                   value = rows.integer(row, 3);
-                 } else if (type == "float") {
-                   value = rows.real(row, 4);
-                 } else if (type == "string") {
-                   value = rows.text(row, 5);
-                 } else {
-                   throw_damaged(url, "winnow_trial_params.value_type '" + type + "' is unknown");
-                 }
-                 trial.config.emplace(rows.text(row, 1), std::move(value));
-               });
-  auto read_indexed = [&](std::vector<double>& out, int64_t index, double value,
-                          const char* what) {
-    if (index < 0 || index > 10000) throw_damaged(url, std::string(what) + " " + std::to_string(index));
-    if (out.size() <= static_cast<size_t>(index)) {
-      out.resize(index + 1, std::numeric_limits<double>::quiet_NaN());
-    }
-    out[index] = value;
-  };
-  for_each_row("c.objective, c.value", "winnow_trial_values",
-               [&](FrozenTrial& trial, const Result& rows, int row) {
-                 read_indexed(trial.values, rows.integer(row, 1), rows.real(row, 2),
-                              "winnow_trial_values.objective");
-               });
-  for_each_row("c.step, c.value", "winnow_trial_intermediate",
-               [](FrozenTrial& trial, const Result& rows, int row) {
-                 trial.intermediate[rows.integer(row, 1)] = rows.real(row, 2);
-               });
-  for_each_row("c.name, c.value", "winnow_trial_metrics",
-               [](FrozenTrial& trial, const Result& rows, int row) {
-                 trial.metrics[rows.text(row, 1)] = rows.real(row, 2);
-               });
-  for_each_row("c.idx, c.value", "winnow_trial_constraints",
-               [&](FrozenTrial& trial, const Result& rows, int row) {
-                 read_indexed(trial.constraints, rows.integer(row, 1), rows.real(row, 2),
-                              "winnow_trial_constraints.idx");
-               });
-  for_each_row("c.key, c.value_json", "winnow_trial_user_attrs",
-               [](FrozenTrial& trial, const Result& rows, int row) {
-                 trial.user_attrs[rows.text(row, 1)] = rows.text(row, 2);
-               });
-}
-
-std::optional<FrozenTrial> load_trial(Connection& db, const std::string& url, int64_t trial_id) {
-  Result rows = db.execute("SELECT " WINNOW_PG_TRIAL_COLUMNS
-                           " FROM winnow_trials t WHERE t.trial_id = $1",
-                           Params().add(trial_id));
-  if (rows.rows() == 0) return std::nullopt;
-  FrozenTrial trial = read_trial_row(url, rows, 0);
-  load_trial_details(db, url, "t.trial_id = $1", Params().add(trial_id), {{trial_id, &trial}});
-  return trial;
-}
-
-// Checks that the trial exists and is in one of the allowed states; locks its study and
-// returns the new version.
-int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
-                            std::string_view action, std::initializer_list<TrialState> allowed) {
-  int64_t study_id = study_of_trial(db, trial_id, url);
-  int64_t version = lock_study_or_throw(db, study_id, url).version;
-  Result rows = db.execute("SELECT number, state FROM winnow_trials WHERE trial_id = $1",
-                           Params().add(trial_id));
-  TrialState state = parse_state(url, rows.text(0, 1));
-  for (TrialState ok : allowed) {
-    if (state == ok) return version;
-  }
-  storage_checks::throw_wrong_state(action, trial_id, rows.integer(0, 0), state);
-}
-
-}  // namespace
 
 std::string PostgresStorage::display_url(std::string_view url) {
   // scheme://user:password@host...: keep the user, drop ":password".
@@ -414,60 +183,44 @@ std::optional<FrozenTrial> PostgresStorage::create_trial(
     int64_t budget_limit, std::optional<int64_t> retry_of,
     const std::map<std::string, std::string>& user_attrs, std::optional<int64_t> number) {
   storage_checks::check_initial_state(state);
-  for (const auto& [key, value] : user_attrs) storage_checks::check_user_attr(key, value);
+  return insert_decided(study_id, std::nullopt, state, owner, budget_limit, retry_of,
+                        [&](int64_t next, std::vector<FrozenTrial>) -> std::optional<TrialDraft> {
+                          if (number && *number != next) return std::nullopt;
+                          return TrialDraft{config, user_attrs};
+                        });
+}
+
+std::optional<FrozenTrial> PostgresStorage::create_decided_trial(
+    int64_t study_id, std::optional<int64_t> since_version, std::string_view owner,
+    int64_t budget_limit, const TrialDecider& decide) {
+  return insert_decided(study_id, since_version, TrialState::kRunning, owner, budget_limit,
+                        std::nullopt, decide);
+}
+
+std::optional<FrozenTrial> PostgresStorage::insert_decided(
+    int64_t study_id, std::optional<int64_t> since_version, TrialState state,
+    std::string_view owner, int64_t budget_limit, std::optional<int64_t> retry_of,
+    const TrialDecider& decide) {
   const std::string token = new_client_token(owner);
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   return db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
+    // The row lock waits for the study's previous writer to commit; the reads below (READ
+    // COMMITTED, one snapshot per statement) then see every write made before it. The budget,
+    // the next number, the decision and the insert are one step.
     StudyLock study = lock_study_or_throw(db, study_id, url_);
     if (maybe_committed) {
-      Result mine = db.execute(
-          "SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND client_token = $2",
-          Params().add(study_id).add(token));
-      if (mine.rows() > 0) return load_trial(db, url_, mine.integer(0, 0));
+      if (auto mine = find_by_token(db, url_, study_id, token)) return mine;
     }
-    // Under the study's lock: the budget, the next number and the insert are one step.
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
-    Result next = db.execute(
-        "SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1",
-        Params().add(study_id));
-    FrozenTrial trial;
-    trial.number = next.integer(0, 0);
-    if (number && *number != trial.number) return std::nullopt;
-    trial.state = state;
-    trial.owner = std::string(owner);
-    trial.retry_of = retry_of;
-    trial.version = study.version;
-    if (state == TrialState::kRunning) trial.start_time_ms = now_ms();
-    Params params;
-    params.add(study_id).add(trial.number).add(to_string(state));
-    if (trial.start_time_ms != 0) {
-      params.add(trial.start_time_ms);
-    } else {
-      params.add_null();
-    }
-    if (!owner.empty()) {
-      params.add(owner);
-    } else {
-      params.add_null();
-    }
-    params.add(retry_of).add(trial.version).add(token);
-    Result inserted = db.execute(
-        "INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, version, "
-        "client_token, heartbeat_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " WINNOW_PG_NOW_MS
-        ") RETURNING trial_id",
-        params);
-    trial.id = inserted.integer(0, 0);
-    add_counted(db, study_id, storage_checks::is_counted(state, false));
-    insert_params(db, trial.id, config);
-    for (const auto& [key, value] : user_attrs) {
-      db.execute(
-          "INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) VALUES ($1, $2, $3)",
-          Params().add(trial.id).add(key).add(value));
-    }
-    trial.config = config;
-    trial.user_attrs = user_attrs;
-    return trial;
+    int64_t next = next_number(db, study_id);
+    std::vector<FrozenTrial> changed;
+    if (since_version) changed = changed_trials(db, url_, study_id, *since_version);
+    std::optional<TrialDraft> draft = decide(next, std::move(changed));
+    if (!draft) return std::nullopt;
+    for (const auto& [key, value] : draft->user_attrs) storage_checks::check_user_attr(key, value);
+    return insert_trial(db, study_id, next, study.version, draft->config, state, owner, retry_of,
+                        draft->user_attrs, token);
   });
 }
 
@@ -505,19 +258,12 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
     }
     StudyLock study = lock_study_or_throw(db, study_id, url_);
     if (maybe_committed) {
-      Result mine = db.execute(
-          "SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND client_token = $2",
-          Params().add(study_id).add(token));
-      if (mine.rows() > 0) return load_trial(db, url_, mine.integer(0, 0));
+      if (auto mine = find_by_token(db, url_, study_id, token)) return mine;
     }
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
     Params params;
     params.add(study_id);
-    if (!owner.empty()) {
-      params.add(owner);
-    } else {
-      params.add_null();
-    }
+    params.add_nonempty_or_null(owner);
     params.add(now_ms()).add(study.version).add(token);
     Result claimed = db.execute(
         "UPDATE winnow_trials SET state = 'running', owner = $2, start_ms = $3, version = $4, "
@@ -665,21 +411,7 @@ std::vector<FrozenTrial> PostgresStorage::trials(int64_t study_id, int64_t since
     Result exists =
         db.execute("SELECT 1 FROM winnow_studies WHERE study_id = $1", Params().add(study_id));
     if (exists.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-    Params params;
-    params.add(study_id).add(since_version);
-    Result rows = db.execute("SELECT " WINNOW_PG_TRIAL_COLUMNS
-                             " FROM winnow_trials t WHERE t.study_id = $1 AND t.version > $2 "
-                             "ORDER BY t.number",
-                             params);
-    std::vector<FrozenTrial> trials;
-    trials.reserve(rows.rows());
-    for (int row = 0; row < rows.rows(); ++row) trials.push_back(read_trial_row(url_, rows, row));
-    if (trials.empty()) return trials;
-    std::unordered_map<int64_t, FrozenTrial*> by_id;
-    by_id.reserve(trials.size());
-    for (FrozenTrial& trial : trials) by_id.emplace(trial.id, &trial);
-    load_trial_details(db, url_, "t.study_id = $1 AND t.version > $2", params, by_id);
-    return trials;
+    return changed_trials(db, url_, study_id, since_version);
   });
 }
 

@@ -49,6 +49,10 @@ class PostgresStorage final : public Storage {
                                           std::optional<int64_t> retry_of,
                                           const std::map<std::string, std::string>& user_attrs = {},
                                           std::optional<int64_t> number = std::nullopt) override;
+  std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
+                                                  std::optional<int64_t> since_version,
+                                                  std::string_view owner, int64_t budget_limit,
+                                                  const TrialDecider& decide) override;
   int64_t next_trial_number(int64_t study_id) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
@@ -69,6 +73,15 @@ class PostgresStorage final : public Storage {
   static std::string display_url(std::string_view url);
 
  private:
+  // create_trial and create_decided_trial: one write transaction that locks the study, checks
+  // the budget, asks `decide` and inserts what it returns.
+  std::optional<FrozenTrial> insert_decided(int64_t study_id,
+                                            std::optional<int64_t> since_version,
+                                            TrialState state, std::string_view owner,
+                                            int64_t budget_limit,
+                                            std::optional<int64_t> retry_of,
+                                            const TrialDecider& decide);
+
   const std::string url_;  // display_url() of the URL given
   std::mutex mutex_;
   std::unique_ptr<postgres::Connection> connection_;  // guarded by mutex_

@@ -236,6 +236,76 @@ int64_t require_trial_state(Database& database, int64_t trial_id, std::string_vi
   storage_checks::throw_wrong_state(action, trial_id, number, state);
 }
 
+// Under a write transaction: the number the study's next trial gets, or nullopt when
+// `budget_limit` > 0 and the study has that many counted trials. MAX(number) is one seek at the
+// end of the (study_id, number) unique index.
+std::optional<int64_t> next_number_within_budget(Database& database, int64_t study_id,
+                                                 int64_t budget_limit, const std::string& url) {
+  Query query(database.statement(
+      "SELECT counted_trials, (SELECT COALESCE(MAX(number) + 1, 0) FROM trials "
+      "WHERE study_id = ?1) FROM studies WHERE study_id = ?1"));
+  if (!query.bind(1, study_id).step()) storage_checks::throw_unknown_study(study_id, url);
+  if (budget_limit > 0 && query.integer(0) >= budget_limit) return std::nullopt;
+  return query.integer(1);
+}
+
+// Under a write transaction that read `number` with next_number_within_budget.
+FrozenTrial insert_trial(Database& database, int64_t study_id, int64_t number,
+                         const Config& config, TrialState state, std::string_view owner,
+                         std::optional<int64_t> retry_of,
+                         const std::map<std::string, std::string>& user_attrs) {
+  FrozenTrial trial;
+  trial.number = number;
+  trial.state = state;
+  trial.owner = std::string(owner);
+  trial.retry_of = retry_of;
+  trial.version = next_version(database);
+  if (state == TrialState::kRunning) trial.start_time_ms = now_ms();
+  Query insert(database.statement(
+      "INSERT INTO trials (study_id, number, state, start_ms, owner, retry_of, version) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  insert.bind(1, study_id).bind(2, trial.number).bind(3, to_string(state)).bind(6, retry_of);
+  insert.bind(7, trial.version);
+  if (trial.start_time_ms != 0) insert.bind(4, trial.start_time_ms);
+  if (!owner.empty()) insert.bind(5, owner);
+  insert.run();
+  trial.id = database.last_insert_rowid();
+  add_counted(database, study_id, storage_checks::is_counted(state, false));
+  insert_params(database, trial.id, config);
+  for (const auto& [key, value] : user_attrs) {
+    Query(database.statement(
+              "INSERT INTO trial_user_attrs (trial_id, key, value_json) VALUES (?1, ?2, ?3)"))
+        .bind(1, trial.id)
+        .bind(2, key)
+        .bind(3, value)
+        .run();
+  }
+  trial.config = config;
+  trial.user_attrs = user_attrs;
+  return trial;
+}
+
+// Within a transaction: the study's trials whose version is greater than `since_version`.
+std::vector<FrozenTrial> changed_trials(Database& database, int64_t study_id,
+                                        int64_t since_version) {
+  std::vector<FrozenTrial> trials;
+  {
+    Query query(database.statement("SELECT " WINNOW_TRIAL_COLUMNS
+                                   " FROM trials WHERE study_id = ?1 AND version > ?2 "
+                                   "ORDER BY number"));
+    query.bind(1, study_id).bind(2, since_version);
+    while (query.step()) trials.push_back(read_trial_row(database, query));
+  }
+  if (trials.empty()) return trials;
+  std::unordered_map<int64_t, FrozenTrial*> by_id;
+  by_id.reserve(trials.size());
+  for (FrozenTrial& trial : trials) by_id.emplace(trial.id, &trial);
+  load_trial_details(
+      database, "IN (SELECT trial_id FROM trials WHERE study_id = ?1 AND version > ?2)",
+      [&](Query& query) { query.bind(1, study_id).bind(2, since_version); }, by_id);
+  return trials;
+}
+
 std::string absolute_path(const std::string& path) {
   std::error_code error;
   std::filesystem::path absolute = std::filesystem::absolute(path, error);
@@ -410,46 +480,29 @@ std::optional<FrozenTrial> SqliteStorage::create_trial(int64_t study_id, const C
   std::lock_guard lock(mutex_);
   Database& database = *database_;
   return database.transaction(Mode::kWrite, [&]() -> std::optional<FrozenTrial> {
-    FrozenTrial trial;
-    {
-      // The budget check and the next number are read in the same write transaction as the
-      // insert, so no other process can slip in between. MAX(number) is one seek at the end of
-      // the (study_id, number) unique index.
-      Query query(database.statement(
-          "SELECT counted_trials, (SELECT COALESCE(MAX(number) + 1, 0) FROM trials "
-          "WHERE study_id = ?1) FROM studies WHERE study_id = ?1"));
-      if (!query.bind(1, study_id).step()) storage_checks::throw_unknown_study(study_id, url_);
-      if (budget_limit > 0 && query.integer(0) >= budget_limit) return std::nullopt;
-      trial.number = query.integer(1);
-      if (number && *number != trial.number) return std::nullopt;
-    }
-    trial.state = state;
-    trial.owner = std::string(owner);
-    trial.retry_of = retry_of;
-    trial.version = next_version(database);
-    if (state == TrialState::kRunning) trial.start_time_ms = now_ms();
-    Query insert(database.statement(
-        "INSERT INTO trials (study_id, number, state, start_ms, owner, retry_of, version) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    insert.bind(1, study_id).bind(2, trial.number).bind(3, to_string(state)).bind(6, retry_of);
-    insert.bind(7, trial.version);
-    if (trial.start_time_ms != 0) insert.bind(4, trial.start_time_ms);
-    if (!owner.empty()) insert.bind(5, owner);
-    insert.run();
-    trial.id = database.last_insert_rowid();
-    add_counted(database, study_id, storage_checks::is_counted(state, false));
-    insert_params(database, trial.id, config);
-    for (const auto& [key, value] : user_attrs) {
-      Query(database.statement(
-                "INSERT INTO trial_user_attrs (trial_id, key, value_json) VALUES (?1, ?2, ?3)"))
-          .bind(1, trial.id)
-          .bind(2, key)
-          .bind(3, value)
-          .run();
-    }
-    trial.config = config;
-    trial.user_attrs = user_attrs;
-    return trial;
+    std::optional<int64_t> next = next_number_within_budget(database, study_id, budget_limit, url_);
+    if (!next || (number && *number != *next)) return std::nullopt;
+    return insert_trial(database, study_id, *next, config, state, owner, retry_of, user_attrs);
+  });
+}
+
+std::optional<FrozenTrial> SqliteStorage::create_decided_trial(
+    int64_t study_id, std::optional<int64_t> since_version, std::string_view owner,
+    int64_t budget_limit, const TrialDecider& decide) {
+  std::lock_guard lock(mutex_);
+  Database& database = *database_;
+  // A write transaction from the start: SQLite has one writer at a time, so the decision below
+  // is taken with every other process's writes to the file either committed or waiting.
+  return database.transaction(Mode::kWrite, [&]() -> std::optional<FrozenTrial> {
+    std::optional<int64_t> next = next_number_within_budget(database, study_id, budget_limit, url_);
+    if (!next) return std::nullopt;
+    std::vector<FrozenTrial> changed;
+    if (since_version) changed = changed_trials(database, study_id, *since_version);
+    std::optional<TrialDraft> draft = decide(*next, std::move(changed));
+    if (!draft) return std::nullopt;
+    for (const auto& [key, value] : draft->user_attrs) storage_checks::check_user_attr(key, value);
+    return insert_trial(database, study_id, *next, draft->config, TrialState::kRunning, owner,
+                        std::nullopt, draft->user_attrs);
   });
 }
 
@@ -626,22 +679,7 @@ std::vector<FrozenTrial> SqliteStorage::trials(int64_t study_id, int64_t since_v
   Database& database = *database_;
   return database.transaction(Mode::kRead, [&] {
     require_study(database, study_id);
-    std::vector<FrozenTrial> trials;
-    {
-      Query query(database.statement("SELECT " WINNOW_TRIAL_COLUMNS
-                                     " FROM trials WHERE study_id = ?1 AND version > ?2 "
-                                     "ORDER BY number"));
-      query.bind(1, study_id).bind(2, since_version);
-      while (query.step()) trials.push_back(read_trial_row(database, query));
-    }
-    if (trials.empty()) return trials;
-    std::unordered_map<int64_t, FrozenTrial*> by_id;
-    by_id.reserve(trials.size());
-    for (FrozenTrial& trial : trials) by_id.emplace(trial.id, &trial);
-    load_trial_details(
-        database, "IN (SELECT trial_id FROM trials WHERE study_id = ?1 AND version > ?2)",
-        [&](Query& query) { query.bind(1, study_id).bind(2, since_version); }, by_id);
-    return trials;
+    return changed_trials(database, study_id, since_version);
   });
 }
 

@@ -47,6 +47,10 @@ class SqliteStorage final : public Storage {
                                           std::optional<int64_t> retry_of,
       const std::map<std::string, std::string>& user_attrs = {},
       std::optional<int64_t> number = std::nullopt) override;
+  std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
+                                                  std::optional<int64_t> since_version,
+                                                  std::string_view owner, int64_t budget_limit,
+                                                  const TrialDecider& decide) override;
   int64_t next_trial_number(int64_t study_id) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;

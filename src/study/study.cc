@@ -293,8 +293,9 @@ const StudyOptions& Study::options() const { return impl_->options; }
 int64_t Study::id() const { return impl_->record.id; }
 Storage& Study::storage() { return *impl_->storage; }
 
-void StudyCore::sync_history() {
-  std::vector<FrozenTrial> changed = storage->trials(record.id, last_version);
+void StudyCore::sync_history() { merge_history(storage->trials(record.id, last_version)); }
+
+void StudyCore::merge_history(std::vector<FrozenTrial> changed) {
   if (space.is_define_by_run() && !space_stale) {
     std::shared_lock space_lock(space_mutex);
     for (const FrozenTrial& trial : changed) {
@@ -331,55 +332,59 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   if (auto claimed = impl.storage->claim_waiting_trial(impl.record.id, who, budget_limit)) {
     return impl.make_trial(std::move(*claimed));
   }
-  if (budget_limit > 0 && impl.storage->counted_trials(impl.record.id) >= budget_limit) {
-    return std::nullopt;
-  }
   std::lock_guard lock(impl.sampler_mutex);
-  // A proposal is taken on a snapshot of the study and for one trial number (the sampler's
-  // position in its seeded stream, the scheduler's promotion); it is created only under that
-  // number. When another process created a trial in between, the snapshot is stale: read the
-  // study again and propose again, so no configuration or promotion is ever taken twice.
+  const bool scheduled = impl.scheduler->assigns_budgets();
+  const bool reads_history = scheduled || impl.sampler->uses_history();
+  // The proposal is made under the study's write lock, for the number the trial gets and on
+  // the history as it stands (every other process's trials included): no other process can take
+  // that number or act on that history meanwhile, so no configuration or promotion is ever
+  // taken twice, and many processes queue for the lock rather than propose on stale snapshots
+  // and retry. Samplers that read no history skip the history read, keeping ask() O(1) in the
+  // size of the study.
   while (true) {
-    std::optional<StudyCore::Proposal> proposal =
-        impl.scheduler->assigns_budgets() ? impl.propose_scheduled() : impl.propose();
-    if (!proposal) return std::nullopt;  // the sampler has nothing left to propose
-    std::optional<FrozenTrial> created = impl.storage->create_trial(
-        impl.record.id, proposal->config, TrialState::kRunning, who, budget_limit, std::nullopt,
-        proposal->attrs, proposal->number);
-    if (created) {
-      impl.next_number = created->number + 1;
-      return impl.make_trial(std::move(*created));
-    }
-    if (budget_limit > 0 && impl.storage->counted_trials(impl.record.id) >= budget_limit) {
-      return std::nullopt;
-    }
-    impl.next_number = -1;
+    bool exhausted = false;
+    bool space_grew = false;
+    std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
+    if (reads_history) history_lock.lock();
+    std::optional<int64_t> since;
+    if (reads_history) since = impl.last_version;
+    std::optional<FrozenTrial> created = impl.storage->create_decided_trial(
+        impl.record.id, since, who, budget_limit,
+        [&](int64_t number, std::vector<FrozenTrial> changed)
+            -> std::optional<Storage::TrialDraft> {
+          exhausted = space_grew = false;  // a retried transaction calls again
+          impl.merge_history(std::move(changed));
+          // Growing the space writes to the storage: done outside, then proposed again.
+          if (impl.space_stale) {
+            space_grew = true;
+            return std::nullopt;
+          }
+          std::optional<StudyCore::Proposal> proposal =
+              scheduled ? impl.propose_scheduled(number) : impl.propose(number);
+          if (!proposal) {
+            exhausted = true;
+            return std::nullopt;
+          }
+          return Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)};
+        });
+    if (created) return impl.make_trial(std::move(*created));
+    if (!space_grew) return std::nullopt;  // the budget is spent or the sampler has nothing left
+    history_lock.unlock();
+    impl.grow_space(nullptr);
   }
 }
 
-std::optional<StudyCore::Proposal> StudyCore::propose() {
+std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number) {
   Proposal proposal;
-  std::span<const FrozenTrial> seen;
   // The sampler reads the cached history in place (no copy: at thousands of trials a copy
-  // would cost more than a TPE proposal), so the cache stays locked until it is done.
-  std::unique_lock history_lock(history_mutex, std::defer_lock);
-  if (sampler->uses_history()) {
-    history_lock.lock();
-    sync_history();
-    seen = history;
-    proposal.number = static_cast<int64_t>(history.size());
-  } else {
-    // Samplers that read no history keep ask() O(1) in the size of the study: the next number
-    // is this process's last one plus one, read from storage only after another process took it.
-    if (next_number < 0) next_number = storage->next_trial_number(record.id);
-    proposal.number = next_number;
-  }
+  // would cost more than a TPE proposal); the caller holds history_mutex when it reads it.
+  std::span<const FrozenTrial> seen;
+  if (sampler->uses_history()) seen = history;
   // (Without the history, a parameter another process added joins this process's space when one
   // of its trials first asks for it.)
-  if (space_stale) grow_space(nullptr);
   // A define-by-run study knows no parameter before its first trial asks for one.
   if (space.size() == 0) return proposal;
-  SampleContext context{space, seen, options.directions, proposal.number, &proposal.attrs};
+  SampleContext context{space, seen, options.directions, number, &proposal.attrs};
   std::optional<Config> config = sampler->sample(context);
   if (!config) return std::nullopt;
   proposal.config = std::move(*config);
@@ -390,13 +395,10 @@ std::optional<StudyCore::Proposal> StudyCore::propose() {
   return proposal;
 }
 
-std::optional<StudyCore::Proposal> StudyCore::propose_scheduled() {
-  std::lock_guard history_lock(history_mutex);
-  sync_history();
+std::optional<StudyCore::Proposal> StudyCore::propose_scheduled(int64_t number) {
   SchedulerContext context{space, history, options.directions, budget};
   TrialAssignment assignment = scheduler->next(context);
   Proposal proposal;
-  proposal.number = static_cast<int64_t>(history.size());
   if (assignment.continues) {
     const FrozenTrial& source = history.at(static_cast<size_t>(*assignment.continues));
     proposal.config = source.config;
@@ -414,8 +416,7 @@ std::optional<StudyCore::Proposal> StudyCore::propose_scheduled() {
       seen = history;
     }
   }
-  SampleContext sample_context{space, seen, options.directions, proposal.number,
-                               &proposal.attrs};
+  SampleContext sample_context{space, seen, options.directions, number, &proposal.attrs};
   std::optional<Config> proposed = chosen.sample(sample_context);
   if (!proposed) return std::nullopt;
   proposal.config = std::move(*proposed);

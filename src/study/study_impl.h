@@ -43,9 +43,6 @@ struct StudyCore {
   // this process's other workers just started.
   std::mutex sampler_mutex;
   std::unique_ptr<Sampler> sampler;
-  // The number this process expects its next trial to get, for samplers that read no history;
-  // -1 until read from storage (again after another process took the expected one).
-  int64_t next_number = -1;
   // Budget schedulers and pruners. BOHB's random fraction draws from `random_sampler`.
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Sampler> random_sampler;
@@ -61,18 +58,21 @@ struct StudyCore {
   int64_t last_version = 0;
 
   void sync_history();  // requires history_mutex
+  // Adds trials read from storage (changed since last_version) to the cache. Requires
+  // history_mutex.
+  void merge_history(std::vector<FrozenTrial> changed);
   std::optional<Trial> make_trial(FrozenTrial record);
 
-  // What to create next: a configuration, its system attributes, and the trial number it was
-  // proposed for (it must be created under exactly that number). Both require sampler_mutex;
-  // nullopt when the sampler has nothing left to propose.
+  // What to create next: a configuration and its system attributes, for the trial number
+  // `number`. Called by Study::try_ask under the study's write lock in storage, with
+  // sampler_mutex and (when the sampler or scheduler reads the history) history_mutex held and
+  // the history current; nullopt when the sampler has nothing left to propose.
   struct Proposal {
     Config config;
     std::map<std::string, std::string> attrs;
-    int64_t number = 0;
   };
-  std::optional<Proposal> propose();
-  std::optional<Proposal> propose_scheduled();
+  std::optional<Proposal> propose(int64_t number);
+  std::optional<Proposal> propose_scheduled(int64_t number);
   bool should_prune(const FrozenTrial& trial);
   ParamValue suggest(Trial& trial, const ParamSpec& spec);
   ParamValue draw(Trial& trial, const ParamSpec& known);

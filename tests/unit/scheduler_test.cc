@@ -7,8 +7,12 @@
 
 #include <cmath>
 #include <map>
+#include <random>
 #include <set>
 
+#include "schedulers/ladder.h"
+#include "schedulers/promotion_index.h"
+#include "winnow/attributes.h"
 #include "winnow/error.h"
 #include "winnow/storage.h"
 #include "winnow/study.h"
@@ -286,6 +290,97 @@ void expect_asha_promotions(const std::vector<FrozenTrial>& trials, double eta) 
     size_t top = static_cast<size_t>(std::floor(finished.size() / eta));
     ASSERT_GT(top, 0u) << "trial " << t.number << " promoted from a rung without a top";
     EXPECT_LE(from.values[0], finished[top - 1]) << "trial " << t.number;
+  }
+}
+
+// ASHA's promotion rule read directly from every trial's rung (what PromotionIndex must answer).
+std::optional<int64_t> promotion_by_scan(std::span<const FrozenTrial> history, int rung,
+                                         double eta) {
+  Ladder ladder = read_ladder(history, Direction::kMinimize);
+  std::vector<const RungEntry*> finished;
+  for (const RungEntry& entry : ladder.entries) {
+    if (entry.finished && entry.rung == rung) finished.push_back(&entry);
+  }
+  std::sort(finished.begin(), finished.end(), [](const RungEntry* a, const RungEntry* b) {
+    return std::pair(a->score, a->trial->number) < std::pair(b->score, b->trial->number);
+  });
+  auto top = static_cast<size_t>(std::floor(static_cast<double>(finished.size()) / eta + 1e-9));
+  for (size_t i = 0; i < top; ++i) {
+    if (std::isinf(finished[i]->score)) break;
+    if (ladder.continued.count(finished[i]->trial->number) == 0) return finished[i]->trial->number;
+  }
+  return std::nullopt;
+}
+
+TEST(PromotionIndex, AnswersAsAScanOfEveryTrialWhileTheStudyChanges) {
+  for (bool versioned : {true, false}) {
+    SCOPED_TRACE(versioned ? "versioned trials" : "trials without versions");
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::vector<FrozenTrial> history;
+    int64_t version = 0;
+    PromotionIndex index;
+    auto touch = [&](FrozenTrial& trial) { trial.version = versioned ? ++version : 0; };
+    for (int step = 0; step < 600; ++step) {
+      double roll = unit(rng);
+      std::vector<size_t> running;
+      for (size_t i = 0; i < history.size(); ++i) {
+        if (history[i].state == TrialState::kRunning) running.push_back(i);
+      }
+      if (roll < 0.45 || running.empty()) {
+        FrozenTrial trial;
+        trial.number = static_cast<int64_t>(history.size());
+        trial.state = TrialState::kRunning;
+        int rung = 0;
+        // Continue a random earlier trial now and then, on the rung above it (possibly one
+        // already continued, or unfinished: the index must agree with the scan whatever it is).
+        if (!history.empty() && unit(rng) < 0.4) {
+          const FrozenTrial& source = history[rng() % history.size()];
+          if (auto source_rung = numeric_attr(source, kRungAttr)) {
+            rung = static_cast<int>(*source_rung) + 1;
+            trial.user_attrs[std::string(kContinuesAttr)] = std::to_string(source.number);
+          }
+        }
+        if (unit(rng) < 0.05) {
+          // A trial the user enqueued: not on the ladder.
+        } else {
+          trial.user_attrs[std::string(kRungAttr)] = std::to_string(rung);
+          trial.user_attrs[std::string(kBudgetAttr)] = std::to_string(1 << rung);
+        }
+        touch(trial);
+        history.push_back(trial);
+      } else {
+        FrozenTrial& trial = history[running[rng() % running.size()]];
+        double outcome = unit(rng);
+        if (outcome < 0.7) {
+          trial.state = TrialState::kComplete;
+          // Ties now and then, to exercise the order by number.
+          trial.values = {std::round(unit(rng) * 40.0)};
+        } else if (outcome < 0.8) {
+          trial.state = TrialState::kPruned;
+          trial.intermediate[1] = unit(rng);
+        } else if (outcome < 0.9) {
+          trial.state = TrialState::kFailed;
+        } else {
+          trial.state = TrialState::kFailed;  // interrupted: off the ladder again
+          trial.interrupted = true;
+        }
+        touch(trial);
+      }
+      index.update(history, Direction::kMinimize);
+      for (int rung = 0; rung < 4; ++rung) {
+        for (double eta : {2.0, 3.0}) {
+          ASSERT_EQ(index.promotable(rung, eta), promotion_by_scan(history, rung, eta))
+              << "step " << step << ", rung " << rung << ", eta " << eta;
+        }
+      }
+    }
+    // Another, shorter history: the index starts afresh.
+    history.resize(3);
+    index.update(history, Direction::kMinimize);
+    for (int rung = 0; rung < 4; ++rung) {
+      EXPECT_EQ(index.promotable(rung, 3.0), promotion_by_scan(history, rung, 3.0));
+    }
   }
 }
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -53,7 +55,16 @@ struct PostgresBackend {
 template <typename Backend>
 class StorageContract : public ::testing::Test {
  protected:
-  void SetUp() override { storage_ = open_storage(Backend::url(folder_.path())); }
+  void SetUp() override {
+    url_ = Backend::url(folder_.path());
+    storage_ = open_storage(url_);
+  }
+  // Another process's view of the same storage: its own connection (the memory storage has
+  // none to open, so it is shared).
+  std::shared_ptr<Storage> other_connection() {
+    if (url_ == "memory") return std::shared_ptr<Storage>(storage_.get(), [](Storage*) {});
+    return open_storage(url_);
+  }
 
   int64_t make_study(std::string name = "study", size_t objectives = 1) {
     return storage_->create_study(make_study_record(std::move(name), objectives));
@@ -68,6 +79,7 @@ class StorageContract : public ::testing::Test {
   }
 
   TempDir folder_;
+  std::string url_;
   std::unique_ptr<Storage> storage_;
 };
 
@@ -645,6 +657,114 @@ TYPED_TEST(StorageContract, ThreadsShareOneStorage) {
   for (size_t i = 0; i < trials.size(); ++i) {
     EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
     EXPECT_EQ(trials[i].values, std::vector{static_cast<double>(i)});
+  }
+}
+
+TYPED_TEST(StorageContract, DecidesATrialOnTheCurrentHistory) {
+  int64_t study = this->make_study();
+  FrozenTrial first = this->start_trial(study, {{"x", 0.5}});
+  this->storage_->finish_trial(first.id, complete({1.0}));
+  this->start_trial(study);
+  int calls = 0;
+  auto created = this->storage_->create_decided_trial(
+      study, 0, "me:1:2", 0,
+      [&](int64_t number, std::vector<FrozenTrial> changed) -> std::optional<Storage::TrialDraft> {
+        ++calls;
+        EXPECT_EQ(number, 2);
+        EXPECT_EQ(changed.size(), 2u);
+        if (changed.size() == 2) {
+          EXPECT_EQ(changed[0].state, TrialState::kComplete);
+          EXPECT_EQ(changed[0].config, (Config{{"x", 0.5}}));
+        }
+        return Storage::TrialDraft{{{"x", 1.5}, {"k", int64_t{3}}}, {{"winnow.rung", "1"}}};
+      });
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->number, 2);
+  EXPECT_EQ(created->state, TrialState::kRunning);
+  FrozenTrial stored = *this->storage_->trial(created->id);
+  EXPECT_EQ(stored.config, (Config{{"x", 1.5}, {"k", int64_t{3}}}));
+  EXPECT_EQ(stored.user_attrs.at("winnow.rung"), "1");
+  EXPECT_EQ(stored.owner, "me:1:2");
+  EXPECT_GT(stored.start_time_ms, 0);
+
+  // Only what changed since a version, and nothing at all without one.
+  this->storage_->create_decided_trial(
+      study, stored.version, "", 0, [&](int64_t number, std::vector<FrozenTrial> changed) {
+        EXPECT_EQ(number, 3);
+        EXPECT_TRUE(changed.empty());
+        return std::optional<Storage::TrialDraft>();
+      });
+  this->storage_->create_decided_trial(
+      study, std::nullopt, "", 0, [&](int64_t, std::vector<FrozenTrial> changed) {
+        EXPECT_TRUE(changed.empty());
+        return std::optional<Storage::TrialDraft>();
+      });
+  // Declining creates nothing.
+  EXPECT_EQ(this->storage_->next_trial_number(study), 3);
+  EXPECT_EQ(this->storage_->counted_trials(study), 3);
+
+  // A spent budget: nothing is decided.
+  calls = 0;
+  auto over = this->storage_->create_decided_trial(
+      study, 0, "", 3, [&](int64_t, std::vector<FrozenTrial>) {
+        ++calls;
+        return std::optional<Storage::TrialDraft>(Storage::TrialDraft{});
+      });
+  EXPECT_FALSE(over);
+  EXPECT_EQ(calls, 0);
+  EXPECT_THROW(this->storage_->create_decided_trial(
+                   study + 100, 0, "", 0,
+                   [](int64_t, std::vector<FrozenTrial>) {
+                     return std::optional<Storage::TrialDraft>(Storage::TrialDraft{});
+                   }),
+               Error);
+  // A bad attribute is refused and nothing is created.
+  EXPECT_THROW(this->storage_->create_decided_trial(
+                   study, 0, "", 0,
+                   [](int64_t, std::vector<FrozenTrial>) {
+                     return std::optional<Storage::TrialDraft>(
+                         Storage::TrialDraft{{}, {{"k", "not json"}}});
+                   }),
+               Error);
+  EXPECT_EQ(this->storage_->next_trial_number(study), 3);
+}
+
+// Connections (processes) deciding at once: each decision sees every trial created before it,
+// which is what keeps seeded streams and promotions unique without retries.
+TYPED_TEST(StorageContract, ConnectionsDecideOneAtATimeOnTheWholeHistory) {
+  int64_t study = this->make_study();
+  constexpr int kConnections = 4, kTrialsEach = 15;
+  std::atomic<int> stale{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kConnections; ++c) {
+    threads.emplace_back([&, connection = this->other_connection()] {
+      std::map<int64_t, FrozenTrial> seen;  // this connection's cache, by number
+      int64_t version = 0;
+      for (int i = 0; i < kTrialsEach; ++i) {
+        auto created = connection->create_decided_trial(
+            study, version, "", 0, [&](int64_t number, std::vector<FrozenTrial> changed) {
+              for (FrozenTrial& trial : changed) {
+                version = std::max(version, trial.version);
+                seen[trial.number] = std::move(trial);
+              }
+              if (static_cast<int64_t>(seen.size()) != number) ++stale;
+              // A slow decision: the others must wait for it, not decide beside it.
+              std::this_thread::sleep_for(std::chrono::microseconds(300));
+              return std::optional<Storage::TrialDraft>(
+                  Storage::TrialDraft{{{"n", number}}, {}});
+            });
+        if (!created) continue;
+        connection->finish_trial(created->id, complete({static_cast<double>(created->number)}));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(stale.load(), 0);
+  std::vector<FrozenTrial> trials = this->storage_->trials(study);
+  ASSERT_EQ(trials.size(), static_cast<size_t>(kConnections * kTrialsEach));
+  for (size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i].config, (Config{{"n", static_cast<int64_t>(i)}}));
   }
 }
 

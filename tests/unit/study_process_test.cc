@@ -2,8 +2,8 @@
 //
 // Studies shared by several processes, simulated by several Study objects on one SQLite file
 // (each with its own connection, as a process has): seeded sequences belong to the study, a
-// proposal taken on a stale snapshot is taken again, promotions happen once, retries stay on
-// their rung, the engine's attributes are out of users' reach, and the stopping rules.
+// proposal is made on the trials other processes just created, promotions happen once, retries
+// stay on their rung, the engine's attributes are out of users' reach, and the stopping rules.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -30,20 +30,19 @@ SearchSpace plane() {
   return space;
 }
 
-// Runs `hook` once, just before the first create_trial that claims a trial number: what another
-// process would do between this one's reading of the study and its write.
+// Runs `hook` once, just before the first trial this process decides on: what another process
+// would do after this one last read the study.
 class InterleavingStorage : public ForwardingStorage {
  public:
   InterleavingStorage(std::shared_ptr<Storage> target, std::function<void()> hook)
       : ForwardingStorage(std::move(target)), hook_(std::move(hook)) {}
-  std::optional<FrozenTrial> create_trial(int64_t study_id, const Config& config,
-                                          TrialState state, std::string_view owner,
-                                          int64_t budget_limit, std::optional<int64_t> retry_of,
-                                          const std::map<std::string, std::string>& attrs = {},
-                                          std::optional<int64_t> number = std::nullopt) override {
-    if (number && hook_) std::exchange(hook_, nullptr)();
-    return ForwardingStorage::create_trial(study_id, config, state, owner, budget_limit,
-                                           retry_of, attrs, number);
+  std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
+                                                  std::optional<int64_t> since_version,
+                                                  std::string_view owner, int64_t budget_limit,
+                                                  const TrialDecider& decide) override {
+    if (hook_) std::exchange(hook_, nullptr)();
+    return ForwardingStorage::create_decided_trial(study_id, since_version, owner, budget_limit,
+                                                   decide);
   }
 
  private:
@@ -74,9 +73,9 @@ TEST_F(SharedStudy, TwoProcessesWithOneSeedNeverRepeatAConfiguration) {
   }
 }
 
-TEST_F(SharedStudy, AProposalOvertakenByAnotherProcessIsProposedAgain) {
-  // Both read the same study; b creates a trial while a is proposing. a's proposal was for the
-  // number b took, so a proposes again, from the study that now holds b's trial.
+TEST_F(SharedStudy, AProposalIsMadeOnTrialsAnotherProcessJustCreated) {
+  // b creates a trial after a last read the study: a proposes for the next number, on the
+  // study that holds b's trial.
   for (const std::string sampler : {"random", "tpe"}) {
     SCOPED_TRACE(sampler);
     StudyOptions options{.name = sampler, .sampler = sampler, .seed = 7};

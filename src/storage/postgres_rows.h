@@ -1,0 +1,85 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// The rows of Winnow's PostgreSQL tables (docs/storage.md) read into and written from studies and
+// trials, and the study lock every write takes first. Every function runs inside a transaction
+// the caller opened on `db`; `url` (without its password) names the database in errors.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/postgres_connection.h"
+#include "winnow/storage.h"
+#include "winnow/trial.h"
+
+#define WINNOW_PG_TRIAL_COLUMNS                                                                 \
+  "t.trial_id, t.number, t.state, t.start_ms, t.end_ms, t.failure_reason, t.interrupted, "      \
+  "t.retry_of, t.owner, t.version"
+#define WINNOW_PG_STUDY_COLUMNS \
+  "study_id, name, directions, objective_names, space_json, sampler, created_ms"
+// The server's clock in Unix milliseconds: heartbeats and leases use it alone.
+#define WINNOW_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+namespace winnow::postgres {
+
+[[noreturn]] void throw_damaged(const std::string& url, const std::string& what);
+TrialState parse_state(const std::string& url, const std::string& text);
+
+// A token no other call of any process will produce: the caller's owner and 64 random bits. A
+// create or claim stores it, so a retry after a lost COMMIT answer finds what it did.
+std::string new_client_token(std::string_view owner);
+
+// Takes the study's row lock for the rest of the transaction and returns the next version (and
+// the budget counter); nullopt for an unknown study.
+struct StudyLock {
+  int64_t version;
+  int64_t counted;
+};
+std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
+StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
+// Checks that the trial exists and is in one of the allowed states; locks its study and
+// returns the new version.
+int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
+                            std::string_view action, std::initializer_list<TrialState> allowed);
+
+// The study a trial belongs to, or throws for an unknown trial.
+int64_t study_of_trial(Connection& db, int64_t trial_id, const std::string& url);
+void add_counted(Connection& db, int64_t study_id, int64_t delta);
+// The number the study's next trial gets (under the study's lock).
+int64_t next_number(Connection& db, int64_t study_id);
+
+StudyRecord read_study_row(const std::string& url, const Result& rows, int row);
+void read_study_attrs(Connection& db, StudyRecord& study);
+void write_study_attr(Connection& db, int64_t study_id, std::string_view key,
+                      std::string_view json_value);
+
+void insert_params(Connection& db, int64_t trial_id, const Config& config);
+// Under the study's lock, which gave `version`; `number` is the study's next one.
+FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64_t version,
+                         const Config& config, TrialState state, std::string_view owner,
+                         std::optional<int64_t> retry_of,
+                         const std::map<std::string, std::string>& user_attrs,
+                         const std::string& token);
+// The trial an earlier attempt of this call created, when its COMMIT's answer was lost.
+std::optional<FrozenTrial> find_by_token(Connection& db, const std::string& url, int64_t study_id,
+                                         const std::string& token);
+
+// A row of WINNOW_PG_TRIAL_COLUMNS, without its parameters, values and attributes.
+FrozenTrial read_trial_row(const std::string& url, const Result& rows, int row);
+// Fills the child-table fields of `by_id` from rows selected by `filter`, a condition on the
+// trials table `t` with parameters `params`.
+void load_trial_details(Connection& db, const std::string& url, const std::string& filter,
+                        const Params& params,
+                        const std::unordered_map<int64_t, FrozenTrial*>& by_id);
+std::optional<FrozenTrial> load_trial(Connection& db, const std::string& url, int64_t trial_id);
+// The study's trials whose version is greater than `since_version`, in number order.
+std::vector<FrozenTrial> changed_trials(Connection& db, const std::string& url, int64_t study_id,
+                                        int64_t since_version);
+
+}  // namespace winnow::postgres
