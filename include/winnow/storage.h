@@ -106,10 +106,8 @@ class Storage {
   //
   // When `number` is given, the trial is created only if that is the study's next number, that
   // is when no trial was created in the study since the caller read its history; otherwise
-  // nothing is created and nullopt is returned, and the caller reads again and decides again.
-  // This is how a decision taken on a snapshot of the history (a sampler's position in its
-  // seeded stream, a scheduler's promotion) is claimed in the transaction that acts on it, so
-  // that several processes never propose the same configuration or continue a trial twice.
+  // nothing is created and nullopt is returned (a compare and set on the number; a study's
+  // proposals use create_decided_trial, which decides under the lock instead).
   virtual std::optional<FrozenTrial> create_trial(
       int64_t study_id, const Config& config, TrialState state, std::string_view owner,
       int64_t budget_limit, std::optional<int64_t> retry_of,
@@ -117,7 +115,9 @@ class Storage {
       std::optional<int64_t> number = std::nullopt) = 0;
   // Creates a running trial whose configuration is decided under the study's write lock, so
   // that no other process creates or finishes a trial of the study between the decision and the
-  // insert. After the budget check (as in create_trial), `decide` is called with the number the
+  // insert. After the budget check (as in create_trial), a waiting trial (enqueued, or put back
+  // after its process was lost) is claimed as claim_waiting_trial would, without deciding;
+  // otherwise `decide` is called with the number the
   // trial gets and, when `since_version` is given, the study's trials whose version is greater
   // (so a cached history is current, as with trials(study_id, *since_version)). It returns what
   // to create, or nullopt to create nothing (and then this returns nullopt too).

@@ -140,6 +140,7 @@ std::optional<FrozenTrial> MemoryStorage::create_decided_trial(
   std::lock_guard lock(mutex_);
   StudyData& study = study_or_throw(study_id);
   if (budget_spent(study, budget_limit)) return std::nullopt;
+  if (!study.waiting_numbers.empty()) return claim_oldest_waiting(study, owner);
   std::vector<FrozenTrial> changed;
   if (since_version) changed = changed_trials(study, *since_version);
   std::optional<TrialDraft> draft =
@@ -185,6 +186,10 @@ std::optional<FrozenTrial> MemoryStorage::claim_waiting_trial(int64_t study_id,
   std::lock_guard lock(mutex_);
   StudyData& study = study_or_throw(study_id);
   if (budget_spent(study, budget_limit) || study.waiting_numbers.empty()) return std::nullopt;
+  return claim_oldest_waiting(study, owner);
+}
+
+FrozenTrial MemoryStorage::claim_oldest_waiting(StudyData& study, std::string_view owner) {
   TrialData& data = trials_[study.trial_ids[*study.waiting_numbers.begin()] - 1];
   update_trial(data, [&](FrozenTrial& trial) {
     trial.state = TrialState::kRunning;

@@ -80,6 +80,8 @@ class MemoryStorage final : public Storage {
   FrozenTrial insert_trial(int64_t study_id, const Config& config, TrialState state,
                            std::string_view owner, std::optional<int64_t> retry_of,
                            const std::map<std::string, std::string>& user_attrs);
+  // Moves the study's oldest waiting trial (there is one) to running under `owner`.
+  FrozenTrial claim_oldest_waiting(StudyData& study, std::string_view owner);
   // The study's trials whose version is greater than `since_version`, in number order.
   std::vector<FrozenTrial> changed_trials(const StudyData& study, int64_t since_version) const;
   // Applies `change` to a trial and keeps every derived index (waiting set, version index,

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 namespace winnow::postgres {
 namespace {
@@ -37,16 +38,56 @@ Params& Params::add(int64_t value) {
   return *this;
 }
 
-Params& Params::add(double value) {
-  if (std::isnan(value)) return add_null();
-  if (std::isinf(value)) {
-    values_.emplace_back(value > 0 ? "Infinity" : "-Infinity");
-    return *this;
-  }
+namespace {
+
+// A finite or infinite double as PostgreSQL reads it back exactly.
+std::string double_text(double value) {
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
   // to_chars: the shortest text that reads back exactly, and never the locale's decimal comma.
   char buffer[64];
   auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  values_.emplace_back(std::string(buffer, end));
+  return std::string(buffer, end);
+}
+
+}  // namespace
+
+void ArrayText::separate() {
+  if (text_.size() > 1) text_ += ',';
+}
+
+ArrayText& ArrayText::add(int64_t value) {
+  separate();
+  text_ += std::to_string(value);
+  return *this;
+}
+
+ArrayText& ArrayText::add(double value) {
+  if (std::isnan(value)) return add_null();
+  separate();
+  text_ += double_text(value);
+  return *this;
+}
+
+ArrayText& ArrayText::add(std::string_view value) {
+  separate();
+  text_ += '"';
+  for (char c : value) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+  return *this;
+}
+
+ArrayText& ArrayText::add_null() {
+  separate();
+  text_ += "NULL";
+  return *this;
+}
+
+Params& Params::add(double value) {
+  if (std::isnan(value)) return add_null();
+  values_.emplace_back(double_text(value));
   return *this;
 }
 
@@ -140,6 +181,7 @@ void Connection::connect() {
   if (handle_ != nullptr) PQfinish(handle_);
   prepared_.clear();
   in_transaction_ = false;
+  pending_begin_ = nullptr;
   // Defaults first, the user's URI last: what the URI says wins. TCP keepalives notice a
   // server (or a network path) that vanished without closing the connection; without them a
   // worker could wait on a dead socket for hours.
@@ -201,6 +243,7 @@ Result Connection::execute(std::string_view sql, const Params& params) {
     PQclear(prepared);
     it = prepared_.emplace(key, name).first;
   }
+  if (pending_begin_ != nullptr) return execute_after_begin(it->second, key, params);
   std::vector<const char*> values = params.pointers();
   pg_result* result = PQexecPrepared(handle_, it->second.c_str(), params.size(), values.data(),
                                      nullptr, nullptr, 0);
@@ -209,7 +252,73 @@ Result Connection::execute(std::string_view sql, const Params& params) {
   return Result(result);
 }
 
+Result Connection::execute_after_begin(const std::string& name, const std::string& sql,
+                                       const Params& params) {
+  const char* begin = std::exchange(pending_begin_, nullptr);
+  std::vector<const char*> values = params.pointers();
+  bool sent = PQenterPipelineMode(handle_) == 1 &&
+              PQsendQueryParams(handle_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+              PQsendQueryPrepared(handle_, name.c_str(), params.size(), values.data(), nullptr,
+                                  nullptr, 0) == 1 &&
+              PQpipelineSync(handle_) == 1;
+  // Each query's result is followed by a null, and the sync by its own result.
+  std::vector<pg_result*> results;
+  if (sent) {
+    for (int nulls = 0; nulls <= 2;) {
+      pg_result* result = PQgetResult(handle_);
+      if (result == nullptr) {
+        if (PQstatus(handle_) != CONNECTION_OK) break;
+        ++nulls;
+        continue;
+      }
+      if (PQresultStatus(result) == PGRES_PIPELINE_SYNC) {
+        PQclear(result);
+        break;
+      }
+      results.push_back(result);
+    }
+  }
+  if (PQexitPipelineMode(handle_) != 1) {
+    // Results left unread: this connection's state is unknown, so it is opened anew.
+    for (pg_result* result : results) PQclear(result);
+    PQfinish(handle_);
+    handle_ = nullptr;
+    in_transaction_ = false;
+    throw TransientError("PostgreSQL at " + display_url_ + " failed to run " + sql.substr(0, 60) +
+                         ": the connection was lost");
+  }
+  auto first_failure = [&](size_t index) {
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (i != index) PQclear(results[i]);
+    }
+    return index < results.size() ? results[index] : nullptr;
+  };
+  if (results.empty() || PQresultStatus(results[0]) != PGRES_COMMAND_OK) {
+    in_transaction_ = false;  // BEGIN did not run
+    throw_failure(first_failure(0), "to begin a transaction");
+  }
+  ExecStatusType status =
+      results.size() > 1 ? PQresultStatus(results[1]) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw_failure(first_failure(1), sql);
+  }
+  pg_result* statement = first_failure(1);
+  return Result(statement);
+}
+
+void Connection::flush_begin() {
+  if (pending_begin_ == nullptr) return;
+  const char* begin = std::exchange(pending_begin_, nullptr);
+  pg_result* result = PQexec(handle_, begin);
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+    in_transaction_ = false;
+    throw_failure(result, "to begin a transaction");
+  }
+  PQclear(result);
+}
+
 void Connection::execute_script(const std::string& sql) {
+  flush_begin();
   pg_result* result = PQexec(handle_, sql.c_str());
   ExecStatusType status = PQresultStatus(result);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -219,12 +328,19 @@ void Connection::execute_script(const std::string& sql) {
 }
 
 void Connection::begin(Mode mode) {
-  execute_script(mode == Mode::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                                     : "BEGIN ISOLATION LEVEL READ COMMITTED");
+  if (mode == Mode::kOneStatement) return;
+  pending_begin_ = mode == Mode::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                       : "BEGIN ISOLATION LEVEL READ COMMITTED";
   in_transaction_ = true;
 }
 
 void Connection::commit() {
+  if (!in_transaction_) return;  // Mode::kOneStatement: the statement committed itself
+  if (pending_begin_ != nullptr) {  // the body ran no statement: there is nothing to commit
+    pending_begin_ = nullptr;
+    in_transaction_ = false;
+    return;
+  }
   pg_result* result = PQexec(handle_, "COMMIT");
   in_transaction_ = false;
   if (PQresultStatus(result) == PGRES_COMMAND_OK) {
@@ -239,6 +355,7 @@ void Connection::commit() {
 void Connection::rollback_if_open() noexcept {
   if (!in_transaction_) return;
   in_transaction_ = false;
+  if (std::exchange(pending_begin_, nullptr) != nullptr) return;  // BEGIN was never sent
   if (handle_ == nullptr || PQstatus(handle_) != CONNECTION_OK) return;
   PQclear(PQexec(handle_, "ROLLBACK"));
 }

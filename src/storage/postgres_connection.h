@@ -33,6 +33,21 @@ class TransientError : public StorageError {
   using StorageError::StorageError;
 };
 
+// An array parameter in PostgreSQL's text form ({"a","b",NULL}), elements encoded as Params
+// encodes scalars: for unnest($n::text[], ...), which inserts many rows in one round trip.
+class ArrayText {
+ public:
+  ArrayText& add(int64_t value);
+  ArrayText& add(double value);  // NaN is NULL
+  ArrayText& add(std::string_view value);
+  ArrayText& add_null();
+  std::string text() const { return text_ + "}"; }
+
+ private:
+  void separate();
+  std::string text_ = "{";
+};
+
 // Parameters of one statement, in text format ($1, $2 ... in order of add()).
 class Params {
  public:
@@ -45,6 +60,7 @@ class Params {
   Params& add(std::optional<int64_t> value);  // nullopt is NULL
   Params& add(bool value);
   Params& add_null();
+  Params& add(const ArrayText& value) { return add(value.text()); }
   // An empty text is NULL (an owner, a failure reason that is not there).
   Params& add_nonempty_or_null(std::string_view value) {
     return value.empty() ? add_null() : add(value);
@@ -83,6 +99,9 @@ class Connection {
   enum class Mode {
     kRead,   // REPEATABLE READ, READ ONLY: one consistent snapshot for every statement
     kWrite,  // READ COMMITTED: each statement sees what committed before it; row locks order
+    // No BEGIN and no COMMIT (the server's autocommit): for a body of one statement, which is
+    // atomic by itself, two round trips fewer.
+    kOneStatement,
   };
 
   // Connects to `conninfo` (a libpq URI or keyword string). `display_url` is what messages
@@ -115,6 +134,11 @@ class Connection {
   void begin(Mode mode);
   void commit();  // throws TransientError with commit_unknown_ = true when the answer is lost
   void rollback_if_open() noexcept;
+  // Sends a pending BEGIN on its own (before SQL that cannot share its round trip).
+  void flush_begin();
+  // Sends the pending BEGIN and a prepared statement in one round trip (libpq's pipeline mode).
+  Result execute_after_begin(const std::string& name, const std::string& sql,
+                             const Params& params);
   bool pause_before_retry(int attempt, std::chrono::steady_clock::time_point start);
   [[noreturn]] void throw_failure(pg_result* result, std::string_view while_doing);
 
@@ -123,6 +147,9 @@ class Connection {
   const std::chrono::duration<double> reconnect_deadline_;
   pg_conn* handle_ = nullptr;
   bool in_transaction_ = false;
+  // The BEGIN of the open transaction when not sent yet: it travels with the first statement,
+  // saving a round trip per transaction.
+  const char* pending_begin_ = nullptr;
   bool commit_unknown_ = false;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
 };

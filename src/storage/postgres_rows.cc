@@ -55,30 +55,69 @@ void add_counted(Connection& db, int64_t study_id, int64_t delta) {
              Params().add(study_id).add(delta));
 }
 
-void insert_params(Connection& db, int64_t trial_id, const Config& config) {
+namespace {
+
+// The columns of winnow_trial_params after trial_id, one array each, for unnest().
+struct ParamArrays {
+  ArrayText names, types, ints, reals, texts;
+};
+
+ParamArrays param_arrays(const Config& config) {
+  ParamArrays arrays;
   for (const auto& [name, value] : config) {
-    Params params;
-    params.add(trial_id).add(name);
+    arrays.names.add(name);
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<T, bool>) {
-            params.add("bool").add(int64_t{v ? 1 : 0}).add_null().add_null();
+            arrays.types.add("bool");
+            arrays.ints.add(int64_t{v ? 1 : 0});
+            arrays.reals.add_null();
+            arrays.texts.add_null();
           } else if constexpr (std::is_same_v<T, int64_t>) {
-            params.add("int").add(v).add_null().add_null();
+            arrays.types.add("int");
+            arrays.ints.add(v);
+            arrays.reals.add_null();
+            arrays.texts.add_null();
           } else if constexpr (std::is_same_v<T, double>) {
-            // NaN has no place in a space, but a float must come back a float: store the text.
-            params.add("float").add_null().add(v).add_null();
+            arrays.types.add("float");
+            arrays.ints.add_null();
+            arrays.reals.add(v);
+            arrays.texts.add_null();
           } else {
-            params.add("string").add_null().add_null().add(std::string_view(v));
+            arrays.types.add("string");
+            arrays.ints.add_null();
+            arrays.reals.add_null();
+            arrays.texts.add(std::string_view(v));
           }
         },
         value);
-    db.execute(
-        "INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "
-        "text_value) VALUES ($1, $2, $3, $4, $5, $6)",
-        params);
   }
+  return arrays;
+}
+
+Params& add_param_arrays(Params& params, const Config& config) {
+  ParamArrays arrays = param_arrays(config);
+  return params.add(arrays.names)
+      .add(arrays.types)
+      .add(arrays.ints)
+      .add(arrays.reals)
+      .add(arrays.texts);
+}
+
+}  // namespace
+
+void insert_params(Connection& db, int64_t trial_id, const Config& config) {
+  if (config.empty()) return;
+  Params params;
+  params.add(trial_id);
+  add_param_arrays(params, config);
+  // One statement for every parameter: each round trip counts while the study is locked.
+  db.execute(
+      "INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "
+      "text_value) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], "
+      "$5::float8[], $6::text[])",
+      params);
 }
 
 FrozenTrial read_trial_row(const std::string& url, const Result& rows, int row) {
@@ -141,32 +180,30 @@ void write_study_attr(Connection& db, int64_t study_id, std::string_view key,
 void load_trial_details(Connection& db, const std::string& url, const std::string& filter,
                         const Params& params,
                         const std::unordered_map<int64_t, FrozenTrial*>& by_id) {
-  auto for_each_row = [&](const std::string& columns, const char* table, auto&& read) {
-    Result rows = db.execute("SELECT c.trial_id, " + columns + " FROM " + table +
-                                 " c JOIN winnow_trials t USING (trial_id) WHERE " + filter,
-                             params);
-    for (int row = 0; row < rows.rows(); ++row) {
-      auto it = by_id.find(rows.integer(row, 0));
-      if (it != by_id.end()) read(*it->second, rows, row);
-    }
+  // Every child table in one statement (a round trip each would count several times over
+  // while a proposal holds the study's lock). Columns: trial_id, kind, name, index, type,
+  // int_value, real_value, text_value; each kind fills the ones it needs.
+  enum Kind : int64_t { kParam, kValue, kIntermediate, kMetric, kConstraint, kAttr };
+  auto part = [&](int kind, const std::string& columns, const char* table) {
+    return "SELECT c.trial_id, " + std::to_string(kind) + "::bigint, " + columns + " FROM " +
+           table + " c JOIN winnow_trials t USING (trial_id) WHERE " + filter;
   };
-  for_each_row("c.name, c.value_type, c.int_value, c.real_value, c.text_value",
-               "winnow_trial_params", [&](FrozenTrial& trial, const Result& rows, int row) {
-                 std::string type = rows.text(row, 2);
-                 ParamValue value;
-                 if (type == "bool") {
-                   value = rows.integer(row, 3) != 0;
-                 } else if (type == "int") {
-                   value = rows.integer(row, 3);
-                 } else if (type == "float") {
-                   value = rows.real(row, 4);
-                 } else if (type == "string") {
-                   value = rows.text(row, 5);
-                 } else {
-                   throw_damaged(url, "winnow_trial_params.value_type '" + type + "' is unknown");
-                 }
-                 trial.config.emplace(rows.text(row, 1), std::move(value));
-               });
+  const std::string sql =
+      part(kParam, "c.name, NULL::bigint, c.value_type, c.int_value, c.real_value, c.text_value",
+           "winnow_trial_params") +
+      " UNION ALL " +
+      part(kValue, "NULL, c.objective::bigint, NULL, NULL, c.value, NULL",
+           "winnow_trial_values") +
+      " UNION ALL " +
+      part(kIntermediate, "NULL, c.step::bigint, NULL, NULL, c.value, NULL",
+           "winnow_trial_intermediate") +
+      " UNION ALL " +
+      part(kMetric, "c.name, NULL, NULL, NULL, c.value, NULL", "winnow_trial_metrics") +
+      " UNION ALL " +
+      part(kConstraint, "NULL, c.idx::bigint, NULL, NULL, c.value, NULL",
+           "winnow_trial_constraints") +
+      " UNION ALL " +
+      part(kAttr, "c.key, NULL, NULL, NULL, NULL, c.value_json", "winnow_trial_user_attrs");
   auto read_indexed = [&](std::vector<double>& out, int64_t index, double value,
                           const char* what) {
     if (index < 0 || index > 10000) {
@@ -177,28 +214,50 @@ void load_trial_details(Connection& db, const std::string& url, const std::strin
     }
     out[index] = value;
   };
-  for_each_row("c.objective, c.value", "winnow_trial_values",
-               [&](FrozenTrial& trial, const Result& rows, int row) {
-                 read_indexed(trial.values, rows.integer(row, 1), rows.real(row, 2),
-                              "winnow_trial_values.objective");
-               });
-  for_each_row("c.step, c.value", "winnow_trial_intermediate",
-               [](FrozenTrial& trial, const Result& rows, int row) {
-                 trial.intermediate[rows.integer(row, 1)] = rows.real(row, 2);
-               });
-  for_each_row("c.name, c.value", "winnow_trial_metrics",
-               [](FrozenTrial& trial, const Result& rows, int row) {
-                 trial.metrics[rows.text(row, 1)] = rows.real(row, 2);
-               });
-  for_each_row("c.idx, c.value", "winnow_trial_constraints",
-               [&](FrozenTrial& trial, const Result& rows, int row) {
-                 read_indexed(trial.constraints, rows.integer(row, 1), rows.real(row, 2),
-                              "winnow_trial_constraints.idx");
-               });
-  for_each_row("c.key, c.value_json", "winnow_trial_user_attrs",
-               [](FrozenTrial& trial, const Result& rows, int row) {
-                 trial.user_attrs[rows.text(row, 1)] = rows.text(row, 2);
-               });
+  Result rows = db.execute(sql, params);
+  for (int row = 0; row < rows.rows(); ++row) {
+    auto it = by_id.find(rows.integer(row, 0));
+    if (it == by_id.end()) continue;
+    FrozenTrial& trial = *it->second;
+    switch (rows.integer(row, 1)) {
+      case kParam: {
+        std::string type = rows.text(row, 4);
+        ParamValue value;
+        if (type == "bool") {
+          value = rows.integer(row, 5) != 0;
+        } else if (type == "int") {
+          value = rows.integer(row, 5);
+        } else if (type == "float") {
+          value = rows.real(row, 6);
+        } else if (type == "string") {
+          value = rows.text(row, 7);
+        } else {
+          throw_damaged(url, "winnow_trial_params.value_type '" + type + "' is unknown");
+        }
+        trial.config.emplace(rows.text(row, 2), std::move(value));
+        break;
+      }
+      case kValue:
+        read_indexed(trial.values, rows.integer(row, 3), rows.real(row, 6),
+                     "winnow_trial_values.objective");
+        break;
+      case kIntermediate:
+        trial.intermediate[rows.integer(row, 3)] = rows.real(row, 6);
+        break;
+      case kMetric:
+        trial.metrics[rows.text(row, 2)] = rows.real(row, 6);
+        break;
+      case kConstraint:
+        read_indexed(trial.constraints, rows.integer(row, 3), rows.real(row, 6),
+                     "winnow_trial_constraints.idx");
+        break;
+      case kAttr:
+        trial.user_attrs[rows.text(row, 2)] = rows.text(row, 7);
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 std::optional<FrozenTrial> load_trial(Connection& db, const std::string& url, int64_t trial_id) {
@@ -213,10 +272,20 @@ std::optional<FrozenTrial> load_trial(Connection& db, const std::string& url, in
 
 // Checks that the trial exists and is in one of the allowed states; locks its study and
 // returns the new version.
+std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_id,
+                                                  const std::string& url) {
+  Result result = db.execute(
+      "UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = "
+      "(SELECT study_id FROM winnow_trials WHERE trial_id = $1) "
+      "RETURNING study_id, change_counter, counted_trials",
+      Params().add(trial_id));
+  if (result.rows() == 0) storage_checks::throw_unknown_trial(trial_id, url);
+  return {result.integer(0, 0), StudyLock{result.integer(0, 1), result.integer(0, 2)}};
+}
+
 int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
                             std::string_view action, std::initializer_list<TrialState> allowed) {
-  int64_t study_id = study_of_trial(db, trial_id, url);
-  int64_t version = lock_study_or_throw(db, study_id, url).version;
+  int64_t version = lock_study_of_trial(db, trial_id, url).second.version;
   Result rows = db.execute("SELECT number, state FROM winnow_trials WHERE trial_id = $1",
                            Params().add(trial_id));
   TrialState state = parse_state(url, rows.text(0, 1));
@@ -255,26 +324,34 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
   trial.retry_of = retry_of;
   trial.version = version;
   if (state == TrialState::kRunning) trial.start_time_ms = now_ms();
-  Params params;
-  params.add(study_id).add(trial.number).add(to_string(state));
   std::optional<int64_t> start_ms;
   if (trial.start_time_ms != 0) start_ms = trial.start_time_ms;
-  params.add(start_ms);
-  params.add_nonempty_or_null(owner);
-  params.add(retry_of).add(trial.version).add(token);
+  Params params;
+  params.add(study_id).add(trial.number).add(to_string(state)).add(start_ms);
+  params.add_nonempty_or_null(owner).add(retry_of).add(trial.version).add(token);
+  add_param_arrays(params, config);
+  ArrayText keys, values;
+  for (const auto& [key, value] : user_attrs) {
+    keys.add(key);
+    values.add(value);
+  }
+  params.add(keys).add(values).add(storage_checks::is_counted(state, false) ? 1 : 0);
+  // The trial, its parameters, its attributes and the budget counter in one statement (one round trip under the
+  // study's lock); data-modifying WITH clauses all run, whether or not the result reads them.
   Result inserted = db.execute(
-      "INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, version, "
-      "client_token, heartbeat_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " WINNOW_PG_NOW_MS
-      ") RETURNING trial_id",
+      "WITH t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "
+      "version, client_token, heartbeat_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+      WINNOW_PG_NOW_MS ") RETURNING trial_id), "
+      "p AS (INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "
+      "text_value) SELECT t.trial_id, u.* FROM t, unnest($9::text[], $10::text[], $11::bigint[], "
+      "$12::float8[], $13::text[]) AS u), "
+      "a AS (INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) "
+      "SELECT t.trial_id, u.* FROM t, unnest($14::text[], $15::text[]) AS u), "
+      "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $16 "
+      "WHERE study_id = $1 AND $16 <> 0) "
+      "SELECT trial_id FROM t",
       params);
   trial.id = inserted.integer(0, 0);
-  add_counted(db, study_id, storage_checks::is_counted(state, false));
-  insert_params(db, trial.id, config);
-  for (const auto& [key, value] : user_attrs) {
-    db.execute(
-        "INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) VALUES ($1, $2, $3)",
-        Params().add(trial.id).add(key).add(value));
-  }
   trial.config = config;
   trial.user_attrs = user_attrs;
   return trial;
@@ -298,6 +375,24 @@ std::vector<FrozenTrial> changed_trials(Connection& db, const std::string& url, 
   for (FrozenTrial& trial : trials) by_id.emplace(trial.id, &trial);
   load_trial_details(db, url, "t.study_id = $1 AND t.version > $2", params, by_id);
   return trials;
+}
+
+std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,
+                                                int64_t study_id, std::string_view owner,
+                                                int64_t version, const std::string& token) {
+  Params params;
+  params.add(study_id);
+  params.add_nonempty_or_null(owner);
+  params.add(now_ms()).add(version).add(token);
+  Result claimed = db.execute(
+      "UPDATE winnow_trials SET state = 'running', owner = $2, start_ms = $3, version = $4, "
+      "client_token = $5, heartbeat_ms = " WINNOW_PG_NOW_MS
+      " WHERE trial_id = (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
+      "state = 'waiting' ORDER BY number LIMIT 1) RETURNING trial_id",
+      params);
+  if (claimed.rows() == 0) return std::nullopt;
+  add_counted(db, study_id, 1);
+  return load_trial(db, url, claimed.integer(0, 0));
 }
 
 }  // namespace winnow::postgres

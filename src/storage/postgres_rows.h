@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "storage/postgres_connection.h"
@@ -43,6 +44,10 @@ struct StudyLock {
 };
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
+// Locks the study of a trial (one statement); returns the study's id and lock. Throws for an
+// unknown trial.
+std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_id,
+                                                  const std::string& url);
 // Checks that the trial exists and is in one of the allowed states; locks its study and
 // returns the new version.
 int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
@@ -66,6 +71,11 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
                          const std::string& token);
+// Under the study's lock, which gave `version`: moves the study's oldest waiting trial to
+// running under `owner`, stamped with `token`; nullopt when none is waiting.
+std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,
+                                                int64_t study_id, std::string_view owner,
+                                                int64_t version, const std::string& token);
 // The trial an earlier attempt of this call created, when its COMMIT's answer was lost.
 std::optional<FrozenTrial> find_by_token(Connection& db, const std::string& url, int64_t study_id,
                                          const std::string& token);

@@ -183,7 +183,7 @@ std::optional<FrozenTrial> PostgresStorage::create_trial(
     int64_t budget_limit, std::optional<int64_t> retry_of,
     const std::map<std::string, std::string>& user_attrs, std::optional<int64_t> number) {
   storage_checks::check_initial_state(state);
-  return insert_decided(study_id, std::nullopt, state, owner, budget_limit, retry_of,
+  return insert_decided(study_id, std::nullopt, state, owner, budget_limit, retry_of, false,
                         [&](int64_t next, std::vector<FrozenTrial>) -> std::optional<TrialDraft> {
                           if (number && *number != next) return std::nullopt;
                           return TrialDraft{config, user_attrs};
@@ -194,13 +194,13 @@ std::optional<FrozenTrial> PostgresStorage::create_decided_trial(
     int64_t study_id, std::optional<int64_t> since_version, std::string_view owner,
     int64_t budget_limit, const TrialDecider& decide) {
   return insert_decided(study_id, since_version, TrialState::kRunning, owner, budget_limit,
-                        std::nullopt, decide);
+                        std::nullopt, true, decide);
 }
 
 std::optional<FrozenTrial> PostgresStorage::insert_decided(
     int64_t study_id, std::optional<int64_t> since_version, TrialState state,
     std::string_view owner, int64_t budget_limit, std::optional<int64_t> retry_of,
-    const TrialDecider& decide) {
+    bool claim_waiting, const TrialDecider& decide) {
   const std::string token = new_client_token(owner);
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
@@ -213,7 +213,15 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
       if (auto mine = find_by_token(db, url_, study_id, token)) return mine;
     }
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
-    int64_t next = next_number(db, study_id);
+    // The next number and whether a trial waits, in one round trip.
+    Result next_and_waiting = db.execute(
+        "SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
+        "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
+        Params().add(study_id));
+    if (claim_waiting && next_and_waiting.boolean(0, 1)) {
+      return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
+    }
+    int64_t next = next_and_waiting.integer(0, 0);
     std::vector<FrozenTrial> changed;
     if (since_version) changed = changed_trials(db, url_, study_id, *since_version);
     std::optional<TrialDraft> draft = decide(next, std::move(changed));
@@ -227,7 +235,7 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
 int64_t PostgresStorage::next_trial_number(int64_t study_id) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  return db.transaction(Mode::kRead, [&](bool) {
+  return db.transaction(Mode::kOneStatement, [&](bool) {
     Result rows = db.execute(
         "SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1) "
         "FROM winnow_studies WHERE study_id = $1",
@@ -243,37 +251,24 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
   const std::string token = new_client_token(owner);
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
+  // Reading first, in one statement, keeps the common case (nothing waiting) to one round trip
+  // and free of the study's lock.
+  bool any_waiting = db.transaction(Mode::kOneStatement, [&](bool) {
+    Result found = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM winnow_studies WHERE study_id = $1), EXISTS (SELECT 1 "
+        "FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
+        Params().add(study_id));
+    if (!found.boolean(0, 0)) storage_checks::throw_unknown_study(study_id, url_);
+    return found.boolean(0, 1);
+  });
+  if (!any_waiting) return std::nullopt;
   return db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
-    // Reading first keeps the common case (nothing waiting) free of the study's lock.
-    if (!maybe_committed) {
-      Result waiting = db.execute(
-          "SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting' LIMIT 1",
-          Params().add(study_id));
-      if (waiting.rows() == 0) {
-        Result exists = db.execute("SELECT 1 FROM winnow_studies WHERE study_id = $1",
-                                   Params().add(study_id));
-        if (exists.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-        return std::nullopt;
-      }
-    }
     StudyLock study = lock_study_or_throw(db, study_id, url_);
     if (maybe_committed) {
       if (auto mine = find_by_token(db, url_, study_id, token)) return mine;
     }
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
-    Params params;
-    params.add(study_id);
-    params.add_nonempty_or_null(owner);
-    params.add(now_ms()).add(study.version).add(token);
-    Result claimed = db.execute(
-        "UPDATE winnow_trials SET state = 'running', owner = $2, start_ms = $3, version = $4, "
-        "client_token = $5, heartbeat_ms = " WINNOW_PG_NOW_MS
-        " WHERE trial_id = (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
-        "state = 'waiting' ORDER BY number LIMIT 1) RETURNING trial_id",
-        params);
-    if (claimed.rows() == 0) return std::nullopt;
-    add_counted(db, study_id, 1);
-    return load_trial(db, url_, claimed.integer(0, 0));
+    return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
   });
 }
 
@@ -334,8 +329,8 @@ void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   db.transaction(Mode::kWrite, [&](bool maybe_committed) {
-    int64_t study_id = study_of_trial(db, trial_id, url_);
-    int64_t version = lock_study_or_throw(db, study_id, url_).version;
+    auto [study_id, study] = lock_study_of_trial(db, trial_id, url_);
+    const int64_t version = study.version;
     Result rows = db.execute(
         "SELECT t.number, t.state, s.directions, t.owner, t.interrupted, "
         "COALESCE(t.start_ms, 0) FROM winnow_trials t JOIN "
@@ -363,26 +358,29 @@ void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome
       params.add_null();
     }
     params.add(failed && outcome.interrupted).add(version);
+    ArrayText values, metric_names, metric_values, constraints;
+    for (double value : outcome.values) values.add(value);
+    for (const auto& [name, value] : outcome.metrics) {
+      metric_names.add(name);
+      metric_values.add(value);
+    }
+    for (double value : outcome.constraints) constraints.add(value);
+    params.add(values).add(metric_names).add(metric_values).add(constraints);
+    // The trial's new state and every value in one statement: one round trip under the lock.
     db.execute(
-        "UPDATE winnow_trials SET state = $2, end_ms = $3, failure_reason = $4, "
-        "interrupted = $5, version = $6 WHERE trial_id = $1",
+        "WITH u AS (UPDATE winnow_trials SET state = $2, end_ms = $3, failure_reason = $4, "
+        "interrupted = $5, version = $6 WHERE trial_id = $1), "
+        "v AS (INSERT INTO winnow_trial_values (trial_id, objective, value) "
+        "SELECT $1, o - 1, x FROM unnest($7::float8[]) WITH ORDINALITY AS v(x, o)), "
+        "m AS (INSERT INTO winnow_trial_metrics (trial_id, name, value) "
+        "SELECT $1, n, x FROM unnest($8::text[], $9::float8[]) AS m(n, x)), "
+        "k AS (INSERT INTO winnow_trial_constraints (trial_id, idx, value) "
+        "SELECT $1, o - 1, x FROM unnest($10::float8[]) WITH ORDINALITY AS k(x, o)) "
+        "SELECT 1",
         params);
     if (outcome.config) {
       db.execute("DELETE FROM winnow_trial_params WHERE trial_id = $1", Params().add(trial_id));
       insert_params(db, trial_id, *outcome.config);
-    }
-    for (size_t i = 0; i < outcome.values.size(); ++i) {
-      db.execute("INSERT INTO winnow_trial_values (trial_id, objective, value) VALUES ($1, $2, $3)",
-                 Params().add(trial_id).add(static_cast<int64_t>(i)).add(outcome.values[i]));
-    }
-    for (const auto& [name, value] : outcome.metrics) {
-      db.execute("INSERT INTO winnow_trial_metrics (trial_id, name, value) VALUES ($1, $2, $3)",
-                 Params().add(trial_id).add(name).add(value));
-    }
-    for (size_t i = 0; i < outcome.constraints.size(); ++i) {
-      db.execute(
-          "INSERT INTO winnow_trial_constraints (trial_id, idx, value) VALUES ($1, $2, $3)",
-          Params().add(trial_id).add(static_cast<int64_t>(i)).add(outcome.constraints[i]));
     }
   });
 }
@@ -424,7 +422,7 @@ std::optional<FrozenTrial> PostgresStorage::trial(int64_t trial_id) {
 int64_t PostgresStorage::counted_trials(int64_t study_id) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  return db.transaction(Mode::kRead, [&](bool) {
+  return db.transaction(Mode::kOneStatement, [&](bool) {
     Result rows = db.execute("SELECT counted_trials FROM winnow_studies WHERE study_id = $1",
                              Params().add(study_id));
     if (rows.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);

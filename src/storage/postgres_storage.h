@@ -74,12 +74,13 @@ class PostgresStorage final : public Storage {
 
  private:
   // create_trial and create_decided_trial: one write transaction that locks the study, checks
-  // the budget, asks `decide` and inserts what it returns.
+  // the budget, claims a waiting trial when `claim_waiting` and one waits, or else asks `decide`
+  // and inserts what it returns.
   std::optional<FrozenTrial> insert_decided(int64_t study_id,
                                             std::optional<int64_t> since_version,
                                             TrialState state, std::string_view owner,
                                             int64_t budget_limit,
-                                            std::optional<int64_t> retry_of,
+                                            std::optional<int64_t> retry_of, bool claim_waiting,
                                             const TrialDecider& decide);
 
   const std::string url_;  // display_url() of the URL given

@@ -306,6 +306,28 @@ std::vector<FrozenTrial> changed_trials(Database& database, int64_t study_id,
   return trials;
 }
 
+// Under a write transaction: moves the study's oldest waiting trial to running under `owner`;
+// nullopt when none is waiting.
+std::optional<FrozenTrial> claim_oldest_waiting(Database& database, int64_t study_id,
+                                                std::string_view owner) {
+  int64_t trial_id;
+  {
+    Query query(database.statement(
+        "SELECT trial_id FROM trials WHERE study_id = ?1 AND state = 'waiting' "
+        "ORDER BY number LIMIT 1"));
+    if (!query.bind(1, study_id).step()) return std::nullopt;
+    trial_id = query.integer(0);
+  }
+  Query update(database.statement(
+      "UPDATE trials SET state = 'running', owner = ?2, start_ms = ?3, version = ?4 "
+      "WHERE trial_id = ?1"));
+  update.bind(1, trial_id).bind(3, now_ms()).bind(4, next_version(database));
+  if (!owner.empty()) update.bind(2, owner);
+  update.run();
+  add_counted(database, study_id, 1);
+  return load_trial(database, trial_id);
+}
+
 std::string absolute_path(const std::string& path) {
   std::error_code error;
   std::filesystem::path absolute = std::filesystem::absolute(path, error);
@@ -496,6 +518,7 @@ std::optional<FrozenTrial> SqliteStorage::create_decided_trial(
   return database.transaction(Mode::kWrite, [&]() -> std::optional<FrozenTrial> {
     std::optional<int64_t> next = next_number_within_budget(database, study_id, budget_limit, url_);
     if (!next) return std::nullopt;
+    if (auto claimed = claim_oldest_waiting(database, study_id, owner)) return claimed;
     std::vector<FrozenTrial> changed;
     if (since_version) changed = changed_trials(database, study_id, *since_version);
     std::optional<TrialDraft> draft = decide(*next, std::move(changed));
@@ -529,22 +552,7 @@ std::optional<FrozenTrial> SqliteStorage::claim_waiting_trial(int64_t study_id,
       if (!query.bind(1, study_id).step()) storage_checks::throw_unknown_study(study_id, url_);
       if (budget_limit > 0 && query.integer(0) >= budget_limit) return std::nullopt;
     }
-    int64_t trial_id;
-    {
-      Query query(database.statement(
-          "SELECT trial_id FROM trials WHERE study_id = ?1 AND state = 'waiting' "
-          "ORDER BY number LIMIT 1"));
-      if (!query.bind(1, study_id).step()) return std::nullopt;
-      trial_id = query.integer(0);
-    }
-    Query update(database.statement(
-        "UPDATE trials SET state = 'running', owner = ?2, start_ms = ?3, version = ?4 "
-        "WHERE trial_id = ?1"));
-    update.bind(1, trial_id).bind(3, now_ms()).bind(4, next_version(database));
-    if (!owner.empty()) update.bind(2, owner);
-    update.run();
-    add_counted(database, study_id, 1);
-    return load_trial(database, trial_id);
+    return claim_oldest_waiting(database, study_id, owner);
   });
 }
 

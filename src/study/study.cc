@@ -329,13 +329,11 @@ std::optional<Trial> StudyCore::make_trial(FrozenTrial stored) {
 std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner) {
   StudyCore& impl = *impl_;
   std::string who = owner.empty() ? impl.owner : std::string(owner);
-  if (auto claimed = impl.storage->claim_waiting_trial(impl.record.id, who, budget_limit)) {
-    return impl.make_trial(std::move(*claimed));
-  }
   std::lock_guard lock(impl.sampler_mutex);
   const bool scheduled = impl.scheduler->assigns_budgets();
   const bool reads_history = scheduled || impl.sampler->uses_history();
-  // The proposal is made under the study's write lock, for the number the trial gets and on
+  // A waiting trial (enqueued, requeued) is claimed first. Otherwise the proposal is made under
+  // the study's write lock, for the number the trial gets and on
   // the history as it stands (every other process's trials included): no other process can take
   // that number or act on that history meanwhile, so no configuration or promotion is ever
   // taken twice, and many processes queue for the lock rather than propose on stale snapshots

@@ -168,6 +168,9 @@ TYPED_TEST(StorageContract, RoundTripsEveryParameterType) {
       {"quotes", std::string("it's \"quoted\"; DROP TABLE trials; --")},
       {"unicode", std::string("αβγ – 日本語 – 🙂")},
       {"empty", std::string()},
+      // What array literals must escape or could misread (parameters go in as one array).
+      {"path \\ {a,b} \"x\"", std::string("C:\\dir\\{x},NULL\"")},
+      {"null_text", std::string("NULL")},
   };
   FrozenTrial created = this->start_trial(study, config);
   EXPECT_EQ(created.config, config);
@@ -379,7 +382,8 @@ TYPED_TEST(StorageContract, KeepsConstraintValuesInOrder) {
 TYPED_TEST(StorageContract, CreatesTrialsWithAttributesInOneStep) {
   int64_t study = this->make_study();
   std::map<std::string, std::string> attrs = {{"winnow.sampler", R"("tpe")"},
-                                              {"winnow.cmaes", R"({"generation": 3})"}};
+                                              {"winnow.cmaes", R"({"generation": 3})"},
+                                              {"path, {x}", R"({"p": "a\\b \"q\", NULL"})"}};
   std::optional<FrozenTrial> trial = this->storage_->create_trial(
       study, {{"x", 0.5}}, TrialState::kRunning, this_process_owner(), 0, {}, attrs);
   ASSERT_TRUE(trial);
@@ -397,7 +401,7 @@ TYPED_TEST(StorageContract, FinishedTrialsNeverChange) {
   int64_t study = this->make_study("two", 2);
   FrozenTrial trial = this->start_trial(study, {{"x", 1.5}});
   TrialOutcome outcome = complete({kInf, -kInf});
-  outcome.metrics = {{"seconds", 2.5}, {"memory_mb", 128}};
+  outcome.metrics = {{"seconds", 2.5}, {"memory_mb", 128}, {"peak \"rss\", {MB}\\", 1e-9}};
   this->storage_->finish_trial(trial.id, outcome);
 
   FrozenTrial finished = *this->storage_->trial(trial.id);
@@ -728,6 +732,23 @@ TYPED_TEST(StorageContract, DecidesATrialOnTheCurrentHistory) {
                    }),
                Error);
   EXPECT_EQ(this->storage_->next_trial_number(study), 3);
+
+  // A waiting trial is claimed first, without a decision.
+  auto waiting = this->storage_->create_trial(study, {{"x", 7.0}}, TrialState::kWaiting, "", 0, {});
+  ASSERT_TRUE(waiting);
+  calls = 0;
+  auto claimed = this->storage_->create_decided_trial(
+      study, 0, "me:1:2", 0, [&](int64_t, std::vector<FrozenTrial>) {
+        ++calls;
+        return std::optional<Storage::TrialDraft>(Storage::TrialDraft{});
+      });
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(claimed->id, waiting->id);
+  EXPECT_EQ(claimed->state, TrialState::kRunning);
+  EXPECT_EQ(claimed->owner, "me:1:2");
+  EXPECT_EQ(claimed->config, (Config{{"x", 7.0}}));
+  EXPECT_EQ(this->storage_->counted_trials(study), 4);
 }
 
 // Connections (processes) deciding at once: each decision sees every trial created before it,
