@@ -77,6 +77,10 @@ struct SchedulerContext {
   std::span<const Direction> directions;
   // The study's budget; for pruners without a [budget], min = max = 1.
   const BudgetSpec& budget;
+  // When set, the numbers of the trials that changed (or appeared) since the previous context
+  // the study gave this scheduler, so a scheduler that keeps an index of the history can update
+  // just those; nullptr when anything may have changed.
+  const std::vector<int64_t>* changed = nullptr;
 };
 
 class Scheduler {

@@ -37,7 +37,7 @@ class AshaScheduler final : public Scheduler {
     const int n_rungs = budget.n_rungs();
     const int base_rung =
         static_cast<int>(std::min<int64_t>(early_stopping_rate_, n_rungs - 1));
-    promotions_.update(context.history, context.directions.front());
+    promotions_.update(context.history, context.directions.front(), context.changed);
     for (int rung = n_rungs - 2; rung >= base_rung; --rung) {
       if (std::optional<int64_t> promoted = promotions_.promotable(rung, budget.eta)) {
         return TrialAssignment{.continues = *promoted,

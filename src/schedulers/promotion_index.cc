@@ -21,22 +21,38 @@ struct PromotionIndex::RankedKeys
 PromotionIndex::PromotionIndex() = default;
 PromotionIndex::~PromotionIndex() = default;
 
-void PromotionIndex::update(std::span<const FrozenTrial> history, Direction direction) {
+void PromotionIndex::update(std::span<const FrozenTrial> history, Direction direction,
+                            const std::vector<int64_t>* changed) {
   if (history.size() < placed_.size()) {
     placed_.clear();
     continued_count_.clear();
     finished_.clear();
     open_.clear();
+    changed = nullptr;
   }
+  if (placed_.empty()) changed = nullptr;  // the first update reads everything
   placed_.resize(history.size());
-  for (size_t i = 0; i < history.size(); ++i) {
-    const FrozenTrial& trial = history[i];
-    if (trial.version != 0 && trial.version == placed_[i].version) continue;
-    auto number = static_cast<int64_t>(i);
-    remove(number);
-    if (trial.number == number) add(number, trial, direction);  // else a gap being filled
-    placed_[i].version = trial.number == number ? trial.version : -1;
+  if (changed != nullptr) {
+    for (int64_t number : *changed) {
+      if (number >= 0 && static_cast<size_t>(number) < history.size()) {
+        read_again(history, static_cast<size_t>(number), direction);
+      }
+    }
+    return;
   }
+  for (size_t i = 0; i < history.size(); ++i) {
+    if (history[i].version != 0 && history[i].version == placed_[i].version) continue;
+    read_again(history, i, direction);
+  }
+}
+
+void PromotionIndex::read_again(std::span<const FrozenTrial> history, size_t index,
+                                Direction direction) {
+  const FrozenTrial& trial = history[index];
+  auto number = static_cast<int64_t>(index);
+  remove(number);
+  if (trial.number == number) add(number, trial, direction);  // else a gap being filled
+  placed_[index].version = trial.number == number ? trial.version : -1;
 }
 
 void PromotionIndex::remove(int64_t number) {

@@ -27,10 +27,13 @@ class PromotionIndex {
   PromotionIndex(const PromotionIndex&) = delete;
   PromotionIndex& operator=(const PromotionIndex&) = delete;
 
-  // Brings the index in step with `history` (indexed by number). A trial is read again only
-  // when its version changed; trials without a version (0: not from a storage) are always
-  // read again, and a shorter history (another study) starts the index afresh.
-  void update(std::span<const FrozenTrial> history, Direction direction);
+  // Brings the index in step with `history` (indexed by number). With `changed` (the numbers
+  // that changed since the previous update, SchedulerContext::changed) only those are read
+  // again; without it, every trial whose version differs from the one last read, and every
+  // trial without a version (0: not from a storage). A shorter history (another study) starts
+  // the index afresh.
+  void update(std::span<const FrozenTrial> history, Direction direction,
+              const std::vector<int64_t>* changed = nullptr);
 
   // The trial to promote from `rung`: the best finished one that no placed trial continues,
   // when it is among the best floor(finished / eta) finished trials of the rung and has a
@@ -49,6 +52,7 @@ class PromotionIndex {
   using Key = std::pair<double, int64_t>;  // (score, number): lower is better
   struct RankedKeys;                        // an order-statistics set of keys, per rung
 
+  void read_again(std::span<const FrozenTrial> history, size_t number, Direction direction);
   void remove(int64_t number);
   void add(int64_t number, const FrozenTrial& trial, Direction direction);
   void set_open(int64_t number, bool open);

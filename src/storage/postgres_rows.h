@@ -82,10 +82,9 @@ std::optional<FrozenTrial> find_by_token(Connection& db, const std::string& url,
 
 // A row of WINNOW_PG_TRIAL_COLUMNS, without its parameters, values and attributes.
 FrozenTrial read_trial_row(const std::string& url, const Result& rows, int row);
-// Fills the child-table fields of `by_id` from rows selected by `filter`, a condition on the
-// trials table `t` with parameters `params`.
-void load_trial_details(Connection& db, const std::string& url, const std::string& filter,
-                        const Params& params,
+// Fills the child-table fields (parameters, values, attributes ...) of the trials of `by_id`
+// (trial id -> trial).
+void load_trial_details(Connection& db, const std::string& url,
                         const std::unordered_map<int64_t, FrozenTrial*>& by_id);
 std::optional<FrozenTrial> load_trial(Connection& db, const std::string& url, int64_t trial_id);
 // The study's trials whose version is greater than `since_version`, in number order.

@@ -306,6 +306,7 @@ void StudyCore::merge_history(std::vector<FrozenTrial> changed) {
   }
   for (FrozenTrial& trial : changed) {
     last_version = std::max(last_version, trial.version);
+    if (scheduler && scheduler->assigns_budgets()) changed_since_proposal.push_back(trial.number);
     auto number = static_cast<size_t>(trial.number);
     if (number >= history.size()) history.resize(number + 1);
     history[number] = std::move(trial);
@@ -394,8 +395,9 @@ std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number) {
 }
 
 std::optional<StudyCore::Proposal> StudyCore::propose_scheduled(int64_t number) {
-  SchedulerContext context{space, history, options.directions, budget};
+  SchedulerContext context{space, history, options.directions, budget, &changed_since_proposal};
   TrialAssignment assignment = scheduler->next(context);
+  changed_since_proposal.clear();
   Proposal proposal;
   if (assignment.continues) {
     const FrozenTrial& source = history.at(static_cast<size_t>(*assignment.continues));

@@ -56,6 +56,9 @@ struct StudyCore {
   std::mutex history_mutex;
   std::vector<FrozenTrial> history;
   int64_t last_version = 0;
+  // Numbers merged into the history since the scheduler's last proposal
+  // (SchedulerContext::changed).
+  std::vector<int64_t> changed_since_proposal;
 
   void sync_history();  // requires history_mutex
   // Adds trials read from storage (changed since last_version) to the cache. Requires

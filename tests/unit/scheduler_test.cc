@@ -320,7 +320,12 @@ TEST(PromotionIndex, AnswersAsAScanOfEveryTrialWhileTheStudyChanges) {
     std::vector<FrozenTrial> history;
     int64_t version = 0;
     PromotionIndex index;
-    auto touch = [&](FrozenTrial& trial) { trial.version = versioned ? ++version : 0; };
+    PromotionIndex told;  // updated from the numbers that changed, as a study does
+    std::vector<int64_t> changed;
+    auto touch = [&](FrozenTrial& trial) {
+      trial.version = versioned ? ++version : 0;
+      changed.push_back(trial.number);
+    };
     for (int step = 0; step < 600; ++step) {
       double roll = unit(rng);
       std::vector<size_t> running;
@@ -368,10 +373,19 @@ TEST(PromotionIndex, AnswersAsAScanOfEveryTrialWhileTheStudyChanges) {
         touch(trial);
       }
       index.update(history, Direction::kMinimize);
+      if (step % 3 == 0) {  // several changes between updates, too
+        told.update(history, Direction::kMinimize, &changed);
+        changed.clear();
+      }
       for (int rung = 0; rung < 4; ++rung) {
         for (double eta : {2.0, 3.0}) {
-          ASSERT_EQ(index.promotable(rung, eta), promotion_by_scan(history, rung, eta))
+          std::optional<int64_t> expected = promotion_by_scan(history, rung, eta);
+          ASSERT_EQ(index.promotable(rung, eta), expected)
               << "step " << step << ", rung " << rung << ", eta " << eta;
+          if (step % 3 == 0) {
+            ASSERT_EQ(told.promotable(rung, eta), expected)
+                << "told the changes: step " << step << ", rung " << rung << ", eta " << eta;
+          }
         }
       }
     }
