@@ -826,6 +826,19 @@ TEST(OpenStorage, UnderstandsEveryUrlForm) {
   EXPECT_NE(message.find("memory"), std::string::npos) << message;
   EXPECT_THROW(open_storage("sqlite://"), Error);
   EXPECT_THROW(open_storage(""), Error);
+
+  // libpq's keyword/value form is refused rather than taken for a file name, and not echoed.
+  const std::filesystem::path working = std::filesystem::current_path();
+  std::filesystem::current_path(folder.path());
+  message = error_message([] { open_storage("host=db dbname=tune password=hunter2"); });
+  std::filesystem::current_path(working);
+  EXPECT_NE(message.find("postgresql://user@host"), std::string::npos) << message;
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(folder.path() + "/host=db dbname=tune password=hunter2"));
+  EXPECT_THROW(open_storage(" dbname = tune"), Error);
+  // A path with '=' elsewhere is still a path.
+  EXPECT_EQ(open_storage(folder.path() + "/lr=0.1.db")->url(),
+            "sqlite://" + folder.path() + "/lr=0.1.db");
 }
 
 }  // namespace
