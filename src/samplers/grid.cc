@@ -39,8 +39,9 @@ class GridSampler : public Sampler {
       if (trial.number < 0) break;  // not yet read: looked at on a later ask
       seen_.insert(config_key(trial.config));
     }
-    // The cursor stays on the point proposed: if another process takes the trial number first,
-    // the study asks again and the point is still free (or, once created, seen).
+    // The cursor stays on the point proposed: if its trial is not created (the storage retried
+    // the proposal's transaction), the point is still free when asked again (or, once created,
+    // seen).
     for (; cursor_ < points_.size(); ++cursor_) {
       if (!seen_.contains(config_key(points_[cursor_]))) return points_[cursor_];
     }

@@ -42,14 +42,6 @@ StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::strin
   return *lock;
 }
 
-// The study a trial belongs to, or throws for an unknown trial.
-int64_t study_of_trial(Connection& db, int64_t trial_id, const std::string& url) {
-  Result result =
-      db.execute("SELECT study_id FROM winnow_trials WHERE trial_id = $1", Params().add(trial_id));
-  if (result.rows() == 0) storage_checks::throw_unknown_trial(trial_id, url);
-  return result.integer(0, 0);
-}
-
 void add_counted(Connection& db, int64_t study_id, int64_t delta) {
   if (delta == 0) return;
   db.execute("UPDATE winnow_studies SET counted_trials = counted_trials + $2 WHERE study_id = $1",

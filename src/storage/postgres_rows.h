@@ -53,8 +53,6 @@ std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_
 int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
                             std::string_view action, std::initializer_list<TrialState> allowed);
 
-// The study a trial belongs to, or throws for an unknown trial.
-int64_t study_of_trial(Connection& db, int64_t trial_id, const std::string& url);
 void add_counted(Connection& db, int64_t study_id, int64_t delta);
 // The number the study's next trial gets (under the study's lock).
 int64_t next_number(Connection& db, int64_t study_id);

@@ -309,8 +309,8 @@ void PostgresStorage::discard_failed_trial(int64_t trial_id) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   db.transaction(Mode::kWrite, [&](bool) {
-    int64_t study_id = study_of_trial(db, trial_id, url_);
-    int64_t version = lock_study_or_throw(db, study_id, url_).version;
+    auto [study_id, study] = lock_study_of_trial(db, trial_id, url_);
+    const int64_t version = study.version;
     Result rows = db.execute(
         "SELECT number, state, interrupted FROM winnow_trials WHERE trial_id = $1",
         Params().add(trial_id));

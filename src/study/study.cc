@@ -334,24 +334,24 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   const bool scheduled = impl.scheduler->assigns_budgets();
   const bool reads_history = scheduled || impl.sampler->uses_history();
   // A waiting trial (enqueued, requeued) is claimed first. Otherwise the proposal is made under
-  // the study's write lock, for the number the trial gets and on
-  // the history as it stands (every other process's trials included): no other process can take
-  // that number or act on that history meanwhile, so no configuration or promotion is ever
-  // taken twice, and many processes queue for the lock rather than propose on stale snapshots
-  // and retry. Samplers that read no history skip the history read, keeping ask() O(1) in the
-  // size of the study.
+  // the study's write lock, for the number the trial gets and on the history as it stands
+  // (every other process's trials included): no other process can take that number or act on
+  // that history meanwhile, so no configuration or promotion is ever taken twice, and many
+  // processes queue for the lock rather than propose on stale snapshots and retry. Samplers
+  // that read no history skip the history read, keeping ask() O(1) in the size of the study.
   while (true) {
-    bool exhausted = false;
     bool space_grew = false;
     std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
-    if (reads_history) history_lock.lock();
     std::optional<int64_t> since;
-    if (reads_history) since = impl.last_version;
+    if (reads_history) {
+      history_lock.lock();
+      since = impl.last_version;
+    }
     std::optional<FrozenTrial> created = impl.storage->create_decided_trial(
         impl.record.id, since, who, budget_limit,
         [&](int64_t number, std::vector<FrozenTrial> changed)
             -> std::optional<Storage::TrialDraft> {
-          exhausted = space_grew = false;  // a retried transaction calls again
+          space_grew = false;  // a retried transaction calls again
           impl.merge_history(std::move(changed));
           // Growing the space writes to the storage: done outside, then proposed again.
           if (impl.space_stale) {
@@ -360,10 +360,7 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
           }
           std::optional<StudyCore::Proposal> proposal =
               scheduled ? impl.propose_scheduled(number) : impl.propose(number);
-          if (!proposal) {
-            exhausted = true;
-            return std::nullopt;
-          }
+          if (!proposal) return std::nullopt;
           return Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)};
         });
     if (created) return impl.make_trial(std::move(*created));
