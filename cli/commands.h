@@ -26,5 +26,7 @@ Command add_delete_command(CLI::App& app);
 Command add_rename_command(CLI::App& app);
 Command add_copy_command(CLI::App& app);
 Command add_automl_command(CLI::App& app);
+Command add_importance_command(CLI::App& app);
+Command add_dashboard_command(CLI::App& app);
 
 }  // namespace winnow::cli

@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
       "  winnow show study.db                    best trials and a leaderboard\n"
       "  winnow studies study.db                 every study of a storage\n"
       "  winnow export --storage study.db --study quickstart --format csv\n"
+      "  winnow importance study.db              which parameters matter\n"
+      "  winnow dashboard study.db               plots and trials in a browser\n"
       "  winnow automl fit train.csv --target class --time-limit 10m --out model.winnow\n"
       "Run 'winnow help COMMAND' for the options of a command.");
   std::vector<std::pair<std::string, winnow::cli::Command>> named = {
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
       {"rename", winnow::cli::add_rename_command(app)},
       {"copy", winnow::cli::add_copy_command(app)},
       {"automl", winnow::cli::add_automl_command(app)},
+      {"importance", winnow::cli::add_importance_command(app)},
+      {"dashboard", winnow::cli::add_dashboard_command(app)},
   };
   const std::vector<std::string> commands = subcommand_names(app);
 

@@ -13,7 +13,7 @@ packages=(build-essential cmake ninja-build pkg-config git
           libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev libnlopt-dev libxgboost-dev liblinear-dev libsvm-dev
           python3 python3-dev pybind11-dev python3-pytest python3-pandas python3-optuna procps
-          postgresql-15 libpq-dev openmpi-bin)
+          postgresql-15 libpq-dev openmpi-bin libcpp-httplib-dev chromium)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(hyperfine jq time python3-sklearn python3-xgboost
              r-base-core r-cran-mlbench r-cran-modeldata r-cran-ggplot2 python3-psycopg2)

@@ -153,4 +153,8 @@ class SearchSpace {
   std::unique_ptr<Impl> impl_;
 };
 
+// The inverse of SearchSpace::to_json(): a study's stored space (StudyRecord::space_json), read
+// back and validated. Throws winnow::Error.
+SearchSpace space_from_json(std::string_view text);
+
 }  // namespace winnow

@@ -10,7 +10,6 @@
 
 namespace winnow {
 
-// Parses and validates a space written by SearchSpace::to_json(); throws winnow::Error.
-SearchSpace space_from_json(std::string_view text);
+// space_from_json() is declared in winnow/space.h.
 
 }  // namespace winnow
