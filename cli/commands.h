@@ -28,5 +28,6 @@ Command add_copy_command(CLI::App& app);
 Command add_automl_command(CLI::App& app);
 Command add_importance_command(CLI::App& app);
 Command add_dashboard_command(CLI::App& app);
+Command add_plot_command(CLI::App& app);
 
 }  // namespace winnow::cli

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
       "  winnow export --storage study.db --study quickstart --format csv\n"
       "  winnow importance study.db              which parameters matter\n"
       "  winnow dashboard study.db               plots and trials in a browser\n"
+      "  winnow plot history study.db --out history.svg\n"
       "  winnow automl fit train.csv --target class --time-limit 10m --out model.winnow\n"
       "Run 'winnow help COMMAND' for the options of a command.");
   std::vector<std::pair<std::string, winnow::cli::Command>> named = {
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
       {"automl", winnow::cli::add_automl_command(app)},
       {"importance", winnow::cli::add_importance_command(app)},
       {"dashboard", winnow::cli::add_dashboard_command(app)},
+      {"plot", winnow::cli::add_plot_command(app)},
   };
   const std::vector<std::string> commands = subcommand_names(app);
 

@@ -13,7 +13,11 @@ packages=(build-essential cmake ninja-build pkg-config git
           libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev libnlopt-dev libxgboost-dev liblinear-dev libsvm-dev
           python3 python3-dev pybind11-dev python3-pytest python3-pandas python3-optuna procps
-          postgresql-15 libpq-dev openmpi-bin libcpp-httplib-dev chromium)
+          postgresql-15 libpq-dev openmpi-bin libcpp-httplib-dev librsvg2-dev chromium)
+# The dashboard's front end is built with npm (web/); Debian's Node.js unless one is installed.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(hyperfine jq time python3-sklearn python3-xgboost
              r-base-core r-cran-mlbench r-cran-modeldata r-cran-ggplot2 python3-psycopg2)

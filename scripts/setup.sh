@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh "$@"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWINNOW_BUILD_TESTS=OFF
 cmake --build build -j2
+scripts/build-dashboard.sh build/dashboard
 rm -f build/quickstart.db build/quickstart.db-wal build/quickstart.db-shm
 build/winnow run examples/quickstart/study.toml --jobs 4 --storage build/quickstart.db
 sudo=""
@@ -24,4 +25,5 @@ echo
 echo "Done. The study is in build/quickstart.db:  build/winnow show build/quickstart.db"
 echo "AutoML: build/winnow automl show build/churn.winnow; predictions in build/churn-predictions.csv"
 echo "Each trial's output is in examples/quickstart/study-runs/quickstart/<trial>/output.log"
+echo "Dashboard: build/winnow dashboard build/quickstart.db  (then open http://127.0.0.1:8080)"
 echo "Python: 'import winnow' (or 'import winnow as optuna'); example in examples/python/"

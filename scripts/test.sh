@@ -7,5 +7,6 @@ scripts/install-deps.sh
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1 -g" \
       -DWINNOW_SANITIZE=ON -DWINNOW_BUILD_BENCH=OFF
 cmake --build build-test -j2
+scripts/build-dashboard.sh build-test/dashboard
 cd build-test
 ctest -j2 --output-on-failure --timeout 600

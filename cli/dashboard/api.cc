@@ -18,6 +18,8 @@ using nlohmann::json;
 
 constexpr int64_t kMaxTrialPage = 1000;
 constexpr int64_t kMaxCurves = 5000;
+constexpr int64_t kDefaultColumns = 10000;
+constexpr int64_t kMaxColumns = 1000000;
 
 // A 400 naming the query parameter that is wrong.
 struct BadRequest {
@@ -406,8 +408,12 @@ ApiResponse Api::history(const std::string& name) {
   });
 }
 
-ApiResponse Api::columns(const std::string& name) {
+ApiResponse Api::columns(const std::string& name, const Query& query) {
   return with_study(cache_, name, [&](const StudySnapshot& snapshot) {
+    const int64_t limit = query_int(query, "limit", kDefaultColumns, 1, kMaxColumns);
+    int64_t complete = 0;
+    for (const FrozenTrial& t : snapshot.trials) complete += t.state == TrialState::kComplete;
+    int64_t skip = std::max<int64_t>(0, complete - limit);  // the latest `limit` are kept
     SearchSpace space = space_from_json(snapshot.study.space_json);
     const size_t objectives = snapshot.study.directions.size();
     json numbers = json::array();
@@ -419,7 +425,12 @@ ApiResponse Api::columns(const std::string& name) {
       kinds[spec.name] = std::string(to_string(spec.kind));
     }
     for (const FrozenTrial& t : snapshot.trials) {
-      if (t.state != TrialState::kComplete || t.values.size() != objectives) continue;
+      if (t.state != TrialState::kComplete) continue;
+      if (skip > 0) {
+        --skip;
+        continue;
+      }
+      if (t.values.size() != objectives) continue;
       numbers.push_back(t.number);
       for (size_t k = 0; k < objectives; ++k) values[k].push_back(number_json(t.values[k]));
       for (auto& [param, column] : params) {
@@ -427,7 +438,8 @@ ApiResponse Api::columns(const std::string& name) {
         column.push_back(found == t.config.end() ? json(nullptr) : value_json(found->second));
       }
     }
-    return ApiResponse{200, json{{"number", std::move(numbers)},
+    return ApiResponse{200, json{{"total", complete},
+                                 {"number", std::move(numbers)},
                                  {"values", std::move(values)},
                                  {"params", std::move(params)},
                                  {"kinds", std::move(kinds)}}
@@ -573,6 +585,7 @@ ApiResponse Api::enqueue(const std::string& name, const std::string& body) {
     }
     std::optional<FrozenTrial> created = cache_.storage().create_trial(
         snapshot.study.id, config, TrialState::kWaiting, "", 0, std::nullopt);
+    cache_.invalidate(name);
     return ApiResponse{200, json{{"number", created ? json(created->number) : json(nullptr)}}
                                 .dump()};
   });

@@ -29,7 +29,7 @@ class Api {
   ApiResponse trials(const std::string& name, const Query& query);
   ApiResponse trial(const std::string& name, const std::string& number);
   ApiResponse history(const std::string& name);
-  ApiResponse columns(const std::string& name);
+  ApiResponse columns(const std::string& name, const Query& query);
   ApiResponse importance(const std::string& name, const Query& query);
   ApiResponse intermediate(const std::string& name, const Query& query);
   ApiResponse pareto(const std::string& name);

@@ -151,8 +151,9 @@ int serve(const DashboardArgs& args) {
   });
   server.Get(study + "/history",
              [&](const auto& req, auto& res) { send(res, api.history(req.matches[1])); });
-  server.Get(study + "/columns",
-             [&](const auto& req, auto& res) { send(res, api.columns(req.matches[1])); });
+  server.Get(study + "/columns", [&](const auto& req, auto& res) {
+    send(res, api.columns(req.matches[1], query_of(req)));
+  });
   server.Get(study + "/importance", [&](const auto& req, auto& res) {
     send(res, api.importance(req.matches[1], query_of(req)));
   });

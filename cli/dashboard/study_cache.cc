@@ -13,11 +13,13 @@ std::shared_ptr<const StudySnapshot> StudyCache::refresh(Entry& entry,
   std::lock_guard refresh_lock(entry.refresh);
   const auto now = std::chrono::steady_clock::now();
   std::shared_ptr<const StudySnapshot> current;
+  bool fresh = false;
   {
     std::lock_guard lock(mutex_);
     current = entry.snapshot;
+    fresh = now - entry.refreshed < max_age_;
   }
-  if (current && current->study.id == record.id && now - entry.refreshed < max_age_) {
+  if (current && current->study.id == record.id && fresh) {
     return current;
   }
   // A study deleted and created again under the same name starts from scratch.
@@ -78,6 +80,12 @@ std::shared_ptr<const StudySnapshot> StudyCache::get(std::string_view name) {
     entry = slot.get();
   }
   return refresh(*entry, *record);
+}
+
+void StudyCache::invalidate(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  auto found = entries_.find(name);
+  if (found != entries_.end()) found->second->refreshed = {};
 }
 
 ImportanceReport StudyCache::importance(const StudySnapshot& snapshot,

@@ -35,6 +35,10 @@ class StudyCache {
   // The named study up to date, or nullptr when the storage has none of that name.
   std::shared_ptr<const StudySnapshot> get(std::string_view name);
 
+  // Makes the next get() of the study read the storage, whatever its snapshot's age (after this
+  // process changed the study).
+  void invalidate(std::string_view name);
+
   // The importance of a snapshot's parameters, computed once per study version and options.
   ImportanceReport importance(const StudySnapshot& snapshot, const ImportanceOptions& options);
 

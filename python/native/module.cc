@@ -18,6 +18,7 @@
 #include "native/trial.h"
 #include "winnow/command.h"
 #include "winnow/error.h"
+#include "winnow/importance.h"
 #include "winnow/study.h"
 #include "winnow/study_file.h"
 
@@ -274,6 +275,51 @@ PYBIND11_MODULE(_winnow, m) {
             return true;
           },
           py::arg("params"), py::arg("skip_if_exists"))
+      .def(
+          "importance",
+          [](PyStudy& self, const std::string& method, int objective,
+             std::vector<std::string> params, bool normalize, uint64_t seed, int n_trees,
+             int max_depth, double quantile, std::optional<std::map<int64_t, double>> target) {
+            ImportanceOptions options;
+            std::optional<ImportanceMethod> parsed = importance_method_from_string(method);
+            if (!parsed) throw Error("importance: no method '" + method + "'");
+            options.method = *parsed;
+            options.objective = objective;
+            options.params = std::move(params);
+            options.normalize = normalize;
+            options.seed = seed;
+            options.n_trees = n_trees;
+            options.max_depth = max_depth;
+            options.target_quantile = quantile;
+            ImportanceReport report;
+            {
+              py::gil_scoped_release release;
+              std::vector<FrozenTrial> trials = self.study->trials();
+              std::vector<Direction> directions = self.study->options().directions;
+              if (target) {
+                // A target computed by the caller replaces the values; lower is better.
+                for (FrozenTrial& trial : trials) {
+                  auto found = target->find(trial.number);
+                  if (found == target->end()) {
+                    trial.state = TrialState::kFailed;
+                  } else {
+                    trial.values = {found->second};
+                  }
+                }
+                directions = {Direction::kMinimize};
+                options.objective = 0;
+              }
+              report = parameter_importance(self.study->space(), trials, directions, options);
+            }
+            py::list out;
+            for (const ParamImportance& item : report.importances) {
+              out.append(py::make_tuple(item.param, item.importance, item.std, item.n_trials));
+            }
+            return out;
+          },
+          py::arg("method"), py::arg("objective"), py::arg("params"), py::arg("normalize"),
+          py::arg("seed"), py::arg("n_trees"), py::arg("max_depth"), py::arg("quantile"),
+          py::arg("target"))
       .def("trials",
            [](PyStudy& self) {
              std::vector<FrozenTrial> trials;

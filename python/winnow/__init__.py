@@ -15,7 +15,8 @@ storage shared with the ``winnow`` command, objectives on several threads.
     print(study.best_params)
 """
 
-from winnow import distributions, exceptions, logging, pruners, samplers, storages, trial
+from winnow import (distributions, exceptions, importance, logging, pruners, samplers, storages,
+                    trial)
 from winnow import study
 from winnow.exceptions import TrialPruned
 from winnow.space import Space
@@ -30,6 +31,6 @@ __version__ = "0.1.0"
 __all__ = [
     "FrozenTrial", "Space", "Study", "StudyDirection", "StudySummary", "Trial", "TrialPruned",
     "TrialState", "copy_study", "create_study", "create_trial", "delete_study", "distributions",
-    "exceptions", "get_all_study_names", "get_all_study_summaries", "load_study",
+    "exceptions", "get_all_study_names", "importance", "get_all_study_summaries", "load_study",
     "load_study_file", "logging", "pruners", "samplers", "storages", "study", "trial",
 ]
