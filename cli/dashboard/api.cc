@@ -217,8 +217,15 @@ ApiResponse Api::study(const std::string& name) {
                 {"rungs", std::vector<double>(rungs.begin(), rungs.end())}};
     }
     json best_trials = json::array();
-    for (size_t index : pareto_front_trials(snapshot.trials, snapshot.study.directions)) {
-      best_trials.push_back(snapshot.trials[index].number);
+    if (snapshot.study.directions.size() == 1) {
+      if (std::optional<size_t> best = best_trial(snapshot)) {
+        best_trials.push_back(snapshot.trials[*best].number);
+      }
+    } else {
+      for (size_t index :
+           pareto_front_trials(snapshot.trials.flat(), snapshot.study.directions)) {
+        best_trials.push_back(snapshot.trials[index].number);
+      }
     }
     json attrs = json::object();
     for (const auto& [key, value] : snapshot.study.user_attrs) {
@@ -506,9 +513,10 @@ ApiResponse Api::pareto(const std::string& name) {
     if (directions.size() < 2) {
       return error_response(400, "study '" + name + "' has one objective: no Pareto front");
     }
-    std::vector<size_t> front = pareto_front_trials(snapshot.trials, directions);
+    const std::span<const FrozenTrial> trials = snapshot.trials.flat();
+    std::vector<size_t> front = pareto_front_trials(trials, directions);
     std::set<size_t> on_front(front.begin(), front.end());
-    std::vector<double> reference = automatic_reference_point(snapshot.trials, directions);
+    std::vector<double> reference = automatic_reference_point(trials, directions);
     json points = json::array();
     for (size_t i = 0; i < snapshot.trials.size(); ++i) {
       const FrozenTrial& t = snapshot.trials[i];
@@ -520,8 +528,8 @@ ApiResponse Api::pareto(const std::string& name) {
     }
     json hypervolume = nullptr, history = json::array();
     if (!reference.empty()) {
-      hypervolume = front_hypervolume(snapshot.trials, directions, reference).value;
-      for (const auto& [k, hv] : hypervolume_history(snapshot.trials, directions, reference, 50)) {
+      hypervolume = front_hypervolume(trials, directions, reference).value;
+      for (const auto& [k, hv] : hypervolume_history(trials, directions, reference, 50)) {
         history.push_back({k, hv});
       }
     }

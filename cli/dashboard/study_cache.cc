@@ -2,8 +2,59 @@
 #include "dashboard/study_cache.h"
 
 #include <algorithm>
+#include <map>
 
 namespace winnow::dashboard {
+
+void TrialList::put(std::vector<FrozenTrial> trials) {
+  std::map<size_t, std::shared_ptr<std::vector<FrozenTrial>>> copies;  // chunk -> its new copy
+  for (FrozenTrial& trial : trials) {
+    const auto number = static_cast<size_t>(trial.number);
+    const size_t c = number / kChunk;
+    while (chunks_.size() <= c) {
+      chunks_.push_back(std::make_shared<const std::vector<FrozenTrial>>());
+    }
+    auto& copy = copies[c];
+    if (!copy) copy = std::make_shared<std::vector<FrozenTrial>>(*chunks_[c]);
+    if (copy->size() <= number % kChunk) copy->resize(number % kChunk + 1);
+    (*copy)[number % kChunk] = std::move(trial);
+    size_ = std::max(size_, number + 1);
+  }
+  for (auto& [c, copy] : copies) chunks_[c] = std::move(copy);
+  // Every chunk but the last holds kChunk trials; one a gap left short is padded with empty
+  // trials (number -1), which the caller truncates.
+  for (size_t c = 0; c + 1 < chunks_.size(); ++c) {
+    if (chunks_[c]->size() < kChunk) {
+      auto full = std::make_shared<std::vector<FrozenTrial>>(*chunks_[c]);
+      full->resize(kChunk);
+      chunks_[c] = std::move(full);
+    }
+  }
+  if (!chunks_.empty() && chunks_.back()->size() < size_ - (chunks_.size() - 1) * kChunk) {
+    auto last = std::make_shared<std::vector<FrozenTrial>>(*chunks_.back());
+    last->resize(size_ - (chunks_.size() - 1) * kChunk);
+    chunks_.back() = std::move(last);
+  }
+}
+
+void TrialList::truncate(size_t size) {
+  if (size >= size_) return;
+  size_ = size;
+  chunks_.resize((size + kChunk - 1) / kChunk);
+  if (!chunks_.empty() && size % kChunk != 0) {
+    auto last = std::make_shared<std::vector<FrozenTrial>>(*chunks_.back());
+    last->resize(size % kChunk);
+    chunks_.back() = std::move(last);
+  }
+}
+
+std::span<const FrozenTrial> TrialList::flat() const {
+  std::call_once(flat_once_, [&] {
+    flat_.reserve(size_);
+    for (const FrozenTrial& trial : *this) flat_.push_back(trial);
+  });
+  return flat_;
+}
 
 StudyCache::StudyCache(std::shared_ptr<Storage> storage, std::chrono::milliseconds max_age)
     : storage_(std::move(storage)), max_age_(max_age) {}
@@ -26,26 +77,27 @@ std::shared_ptr<const StudySnapshot> StudyCache::refresh(Entry& entry,
   const bool same_study = current && current->study.id == record.id;
   const int64_t since = same_study ? current->version : 0;
   std::vector<FrozenTrial> changed = storage_->trials(record.id, since);
+  if (same_study && changed.empty() && current->study.space_json == record.space_json &&
+      current->study.user_attrs == record.user_attrs && current->study.name == record.name) {
+    std::lock_guard lock(mutex_);
+    entry.refreshed = now;  // nothing changed: the snapshot stays
+    return current;
+  }
   auto next = std::make_shared<StudySnapshot>();
   next->study = record;
-  if (same_study && changed.empty()) {
-    next->trials = current->trials;  // the record may still have changed (a grown space)
-    next->version = current->version;
-  } else {
-    if (same_study) next->trials = current->trials;
-    next->version = since;
-    for (FrozenTrial& trial : changed) {
-      next->version = std::max(next->version, trial.version);
-      const auto number = static_cast<size_t>(trial.number);
-      if (number >= next->trials.size()) next->trials.resize(number + 1);
-      next->trials[number] = std::move(trial);
-    }
-    // Numbers are dense; a gap (a trial being created as we read) is dropped until it arrives.
-    auto gap = std::find_if(next->trials.begin(), next->trials.end(),
-                            [](const FrozenTrial& t) { return t.number < 0; });
-    if (gap != next->trials.end()) {
+  next->version = since;
+  if (same_study) {
+    // Shares every chunk with the current snapshot until put() copies one.
+    next->trials = current->trials;
+  }
+  for (const FrozenTrial& trial : changed) next->version = std::max(next->version, trial.version);
+  next->trials.put(std::move(changed));
+  // Numbers are dense; a gap (a trial being created as we read) is dropped until it arrives.
+  for (size_t i = 0; i < next->trials.size(); ++i) {
+    if (next->trials[i].number < 0) {
       next->version = std::min(next->version, since);
-      next->trials.erase(gap, next->trials.end());
+      next->trials.truncate(i);
+      break;
     }
   }
   std::lock_guard lock(mutex_);
@@ -99,7 +151,7 @@ ImportanceReport StudyCache::importance(const StudySnapshot& snapshot,
     auto found = importance_.find(key);
     if (found != importance_.end()) return found->second;
   }
-  ImportanceReport report = parameter_importance(snapshot.study, snapshot.trials, options);
+  ImportanceReport report = parameter_importance(snapshot.study, snapshot.trials.flat(), options);
   std::lock_guard lock(mutex_);
   // Older versions of the study are of no further use.
   const std::string prefix = snapshot.study.name + "/";

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,10 +20,69 @@
 
 namespace winnow::dashboard {
 
+// A study's trials by number, in chunks shared between snapshots: a refresh copies only the
+// chunks whose trials changed (while a study runs, the last ones), not 100,000 trials.
+class TrialList {
+ public:
+  static constexpr size_t kChunk = 1024;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const FrozenTrial& operator[](size_t i) const { return (*chunks_[i / kChunk])[i % kChunk]; }
+  const FrozenTrial& back() const { return (*this)[size_ - 1]; }
+
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = FrozenTrial;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const FrozenTrial*;
+    using reference = const FrozenTrial&;
+    Iterator(const TrialList* list, size_t index) : list_(list), index_(index) {}
+    const FrozenTrial& operator*() const { return (*list_)[index_]; }
+    const FrozenTrial* operator->() const { return &(*list_)[index_]; }
+    Iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    bool operator==(const Iterator& other) const { return index_ == other.index_; }
+    bool operator!=(const Iterator& other) const { return index_ != other.index_; }
+
+   private:
+    const TrialList* list_;
+    size_t index_;
+  };
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, size_}; }
+
+  TrialList() = default;
+  // A copy shares every chunk; only flat() is not shared.
+  TrialList(const TrialList& other) : chunks_(other.chunks_), size_(other.size_) {}
+  TrialList& operator=(const TrialList& other) {
+    chunks_ = other.chunks_;
+    size_ = other.size_;
+    return *this;
+  }
+
+  // Puts each trial at its number (growing the list), copying each chunk they fall in once.
+  void put(std::vector<FrozenTrial> trials);
+  // Drops every trial from `size` on.
+  void truncate(size_t size);
+  // The trials in one contiguous block, built once per snapshot, for the analyses that take a
+  // span (Pareto front, importance). Thread-safe.
+  std::span<const FrozenTrial> flat() const;
+
+ private:
+  std::vector<std::shared_ptr<const std::vector<FrozenTrial>>> chunks_;
+  size_t size_ = 0;
+  mutable std::once_flag flat_once_;
+  mutable std::vector<FrozenTrial> flat_;
+};
+
 struct StudySnapshot {
   StudyRecord study;
-  std::vector<FrozenTrial> trials;  // by number
-  int64_t version = 0;              // the largest trial version seen
+  TrialList trials;
+  int64_t version = 0;  // the largest trial version seen
 };
 
 class StudyCache {
