@@ -35,6 +35,10 @@ Command add_importance_command(CLI::App& app) {
   command->add_option("--trees", options->n_trees, "fANOVA: trees in the forest")
       ->capture_default_str()
       ->check(at_least(1));
+  command->add_option("--max-trials", options->max_trials,
+                      "fANOVA: fit on a random sample of this many trials of a larger study "
+                      "(0: all)")
+      ->capture_default_str();
   command->add_option("--seed", options->seed, "fANOVA: seed of the forest")
       ->capture_default_str();
   command->add_option("--quantile", options->target_quantile,

@@ -19,6 +19,8 @@ using nlohmann::json;
 constexpr int64_t kMaxTrialPage = 1000;
 constexpr int64_t kMaxCurves = 5000;
 constexpr int64_t kDefaultColumns = 10000;
+// fANOVA's forest in the dashboard: a random sample of this many trials of a larger study.
+constexpr int64_t kMaxImportanceTrials = 10000;
 constexpr int64_t kMaxColumns = 1000000;
 
 // A 400 naming the query parameter that is wrong.
@@ -461,6 +463,7 @@ ApiResponse Api::importance(const std::string& name, const Query& query) {
     std::optional<ImportanceMethod> parsed = importance_method_from_string(method);
     if (!parsed) throw BadRequest{"'method' must be fanova or ped-anova, got '" + method + "'"};
     options.method = *parsed;
+    options.max_trials = kMaxImportanceTrials;
     options.objective = static_cast<int>(query_int(
         query, "objective", 0, 0, static_cast<int64_t>(snapshot.study.directions.size()) - 1));
     try {

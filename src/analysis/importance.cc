@@ -8,6 +8,8 @@
 #include <cmath>
 #include <iomanip>
 #include <map>
+#include <numeric>
+#include <random>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -54,6 +56,9 @@ void check_options(const ImportanceOptions& options, size_t n_objectives) {
     text << "target_quantile = " << options.target_quantile << " must be in (0, 1]";
     fail(text.str());
   }
+  if (options.max_trials < 0 || options.max_trials == 1) {
+    fail("max_trials = " + std::to_string(options.max_trials) + " must be 0 (all) or >= 2");
+  }
   if (options.grid_steps < 2) {
     fail("grid_steps = " + std::to_string(options.grid_steps) + " must be >= 2");
   }
@@ -98,6 +103,27 @@ Table encode_trials(const SearchSpace& space, std::span<const FrozenTrial> trial
   return table;
 }
 
+// `keep` of the table's trials drawn without replacement, in their original order.
+Table subsample(const Table& table, size_t keep, uint64_t seed) {
+  std::vector<size_t> rows(table.y.size());
+  std::iota(rows.begin(), rows.end(), 0);
+  std::mt19937_64 engine(seed);
+  std::shuffle(rows.begin(), rows.end(), engine);
+  rows.resize(keep);
+  std::sort(rows.begin(), rows.end());
+  Table out;
+  out.unit.resize(table.unit.size());
+  out.active.resize(table.active.size());
+  for (size_t row : rows) {
+    out.y.push_back(table.y[row]);
+    for (size_t p = 0; p < table.unit.size(); ++p) {
+      out.unit[p].push_back(table.unit[p][row]);
+      out.active[p].push_back(table.active[p][row]);
+    }
+  }
+  return out;
+}
+
 int ped_anova_cells(const ParamSpec& spec, int grid_steps) {
   if (spec.kind == ParamKind::kCategorical || spec.kind == ParamKind::kOrdinal) {
     return static_cast<int>(spec.choices.size());
@@ -129,7 +155,11 @@ ImportanceReport parameter_importance(const SearchSpace& space,
       params.push_back(static_cast<size_t>(index));
     }
   }
-  const Table table = encode_trials(space, trials, params, options.objective);
+  Table table = encode_trials(space, trials, params, options.objective);
+  if (options.method == ImportanceMethod::kFanova && options.max_trials > 0 &&
+      table.y.size() > static_cast<size_t>(options.max_trials)) {
+    table = subsample(table, static_cast<size_t>(options.max_trials), options.seed);
+  }
   const size_t n = table.y.size();
   if (n < 2) {
     throw Error("importance: needs at least 2 complete trials with a finite value of objective " +

@@ -175,6 +175,24 @@ TEST(Importance, TheSameSeedGivesTheSameAnswerOnAnyNumberOfThreads) {
             a.importances[0].importance);
 }
 
+TEST(Importance, FanovaOnASampleOfALargeStudyKeepsTheShares) {
+  SearchSpace space = four_floats();
+  auto trials = sample_trials(space, 3000, [](const Config& c) {
+    return 4 * number(c, "x0") + 2 * number(c, "x1") + number(c, "x2");
+  });
+  ImportanceOptions sampled;
+  sampled.max_trials = 1000;
+  ImportanceReport report = parameter_importance(space, trials, kMinimize, sampled);
+  EXPECT_EQ(report.n_trials, 1000);
+  auto shares = by_name(report);
+  EXPECT_NEAR(shares["x0"].importance, 16.0 / 21, 0.06);
+  EXPECT_NEAR(shares["x1"].importance, 4.0 / 21, 0.06);
+  // PED-ANOVA is fast on any number: it always uses every trial.
+  ImportanceOptions ped = sampled;
+  ped.method = ImportanceMethod::kPedAnova;
+  EXPECT_EQ(parameter_importance(space, trials, kMinimize, ped).n_trials, 3000);
+}
+
 TEST(Importance, SkipsTrialsThatAreNotCompleteOrNotFinite) {
   SearchSpace space = four_floats();
   auto trials = sample_trials(space, 50, [](const Config& c) { return number(c, "x0"); });
