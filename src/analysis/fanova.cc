@@ -9,9 +9,7 @@
 // feature for L leaves, where the paper's (and Optuna's) evaluation of the marginal at every
 // split midpoint costs O(splits x L).
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <thread>
 
 #include "analysis/importance_methods.h"
 #include "analysis/regression_forest.h"
@@ -101,19 +99,8 @@ FanovaFractions fanova_fractions(std::span<const double> x, size_t n_features,
   const std::vector<RegressionTree> trees = fit_regression_forest(x, n_features, y,
                                                                   forest_options);
   std::vector<std::vector<double>> per_tree(trees.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t t = next++; t < trees.size(); t = next++) {
-      per_tree[t] = tree_fractions(trees[t], n_features);
-    }
-  };
-  int threads = options.threads > 0 ? options.threads
-                                     : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::clamp(threads, 1, std::max(1, static_cast<int>(trees.size())));
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (std::thread& thread : pool) thread.join();
+  parallel_for(trees.size(), options.threads,
+               [&](size_t t) { per_tree[t] = tree_fractions(trees[t], n_features); });
 
   FanovaFractions result{std::vector<double>(n_features, 0.0),
                          std::vector<double>(n_features, 0.0)};

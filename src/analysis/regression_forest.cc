@@ -165,6 +165,19 @@ class TreeGrower {
 
 }  // namespace
 
+void parallel_for(size_t n, int threads, const std::function<void(size_t)>& work) {
+  if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::clamp(threads, 1, static_cast<int>(std::max<size_t>(1, n)));
+  std::atomic<size_t> next{0};
+  auto loop = [&] {
+    for (size_t i = next++; i < n; i = next++) work(i);
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(loop);
+  loop();
+  for (std::thread& thread : pool) thread.join();
+}
+
 std::vector<RegressionTree> fit_regression_forest(std::span<const double> x, size_t n_features,
                                                   std::span<const double> y,
                                                   const RegressionForestOptions& options) {
@@ -182,20 +195,10 @@ std::vector<RegressionTree> fit_regression_forest(std::span<const double> x, siz
   std::seed_seq seeds{options.seed, static_cast<uint64_t>(0x5eed)};
   std::vector<uint64_t> tree_seeds(trees.size());
   seeds.generate(tree_seeds.begin(), tree_seeds.end());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t t = next++; t < trees.size(); t = next++) {
-      TreeGrower grower(x, n_features, y, presorted, options, tree_seeds[t]);
-      trees[t] = grower.grow();
-    }
-  };
-  int threads = options.threads > 0 ? options.threads
-                                     : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::clamp(threads, 1, static_cast<int>(trees.size()));
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (std::thread& thread : pool) thread.join();
+  parallel_for(trees.size(), options.threads, [&](size_t t) {
+    TreeGrower grower(x, n_features, y, presorted, options, tree_seeds[t]);
+    trees[t] = grower.grow();
+  });
   return trees;
 }
 

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct RegressionTree {
   };
   std::vector<Node> nodes;  // nodes[0] is the root
 };
+
+// Calls work(i) for every i in [0, n) on `threads` threads (0: one per core), each taking the
+// next i as it finishes one.
+void parallel_for(size_t n, int threads, const std::function<void(size_t)>& work);
 
 // Fits `options.n_trees` trees to the `n_rows` x `n_features` matrix `x` (row-major) and the
 // targets `y`. The same seed gives the same trees whatever the number of threads.

@@ -96,6 +96,15 @@ std::vector<ParamSpec> chosen_params(const SearchSpace& space,
   return out;
 }
 
+// The lowest and highest value among `points` (not empty).
+std::pair<double, double> value_range(const std::vector<Point>& points) {
+  auto [low, high] = std::minmax_element(points.begin(), points.end(),
+                                         [](const Point& a, const Point& b) {
+                                           return a.value < b.value;
+                                         });
+  return {low->value, high->value};
+}
+
 // 0 for the best value, 1 for the worst, for colouring.
 double goodness(double value, double best, double worst) {
   return worst == best ? 0.0 : (value - best) / (worst - best);
@@ -106,13 +115,10 @@ std::string history(const StudyRecord& study, std::span<const FrozenTrial> trial
   std::vector<Point> points = complete_points(trials, options.objective);
   if (options.log_scale) check_log(points);
   const bool minimize = study.directions[options.objective] == Direction::kMinimize;
-  auto [low, high] = std::minmax_element(points.begin(), points.end(),
-                                         [](const Point& a, const Point& b) {
-                                           return a.value < b.value;
-                                         });
+  const auto [low, high] = value_range(points);
   const double last = static_cast<double>(std::max<int64_t>(1, trials.back().number));
   Scale x = plot::padded_scale(0, last, kLeft, canvas.width() - kRight, false);
-  Scale y = plot::padded_scale(low->value, high->value, canvas.height() - kBottom, kTop,
+  Scale y = plot::padded_scale(low, high, canvas.height() - kBottom, kTop,
                                options.log_scale);
   canvas.axes(x, y, "trial", objective_name(study, options.objective));
   double best = points.front().value;
@@ -181,20 +187,17 @@ std::string parallel(const StudyRecord& study, std::span<const FrozenTrial> tria
   std::vector<ParamSpec> params = chosen_params(space, options.params);
   std::vector<Point> points = latest(complete_points(trials, options.objective),
                                      options.max_trials);
-  auto [low, high] = std::minmax_element(points.begin(), points.end(),
-                                         [](const Point& a, const Point& b) {
-                                           return a.value < b.value;
-                                         });
+  const auto [low, high] = value_range(points);
   const bool minimize = study.directions[options.objective] == Direction::kMinimize;
-  const double best = minimize ? low->value : high->value;
-  const double worst = minimize ? high->value : low->value;
+  const double best = minimize ? low : high;
+  const double worst = minimize ? high : low;
   const size_t axes = params.size() + 1;
   const double step = (canvas.width() - kLeft - kRight) / std::max<size_t>(1, axes - 1);
   std::vector<Scale> scales;
   for (const ParamSpec& spec : params) {
     scales.push_back(param_scale(spec, canvas.height() - kBottom, kTop + 10));
   }
-  scales.push_back(plot::padded_scale(low->value, high->value, canvas.height() - kBottom,
+  scales.push_back(plot::padded_scale(low, high, canvas.height() - kBottom,
                                       kTop + 10, false));
   // Worst first, so the best lines are drawn on top.
   std::sort(points.begin(), points.end(), [&](const Point& a, const Point& b) {
@@ -231,10 +234,7 @@ std::string slice(const StudyRecord& study, std::span<const FrozenTrial> trials,
   std::vector<Point> points = latest(complete_points(trials, options.objective),
                                      options.max_trials);
   if (options.log_scale) check_log(points);
-  auto [low, high] = std::minmax_element(points.begin(), points.end(),
-                                         [](const Point& a, const Point& b) {
-                                           return a.value < b.value;
-                                         });
+  const auto [low, high] = value_range(points);
   const size_t columns = std::min<size_t>(params.size(), 3);
   const size_t rows = (params.size() + columns - 1) / std::max<size_t>(1, columns);
   const double cell_w = (canvas.width() - 20.0) / std::max<size_t>(1, columns);
@@ -244,7 +244,7 @@ std::string slice(const StudyRecord& study, std::span<const FrozenTrial> trials,
     const double left = 20 + cell_w * (i % columns) + 62, top = 30 + cell_h * (i / columns) + 8;
     const double right = left + cell_w - 62 - 14, bottom = top + cell_h - 8 - 44;
     Scale x = param_scale(params[i], left, right);
-    Scale y = plot::padded_scale(low->value, high->value, bottom, top, options.log_scale);
+    Scale y = plot::padded_scale(low, high, bottom, top, options.log_scale);
     canvas.axes(x, y, params[i].name, objective_name(study, options.objective));
     for (const Point& p : points) {
       std::optional<double> at = param_position(params[i], *p.trial);
