@@ -336,15 +336,24 @@ ApiResponse Api::trials(const std::string& name, const Query& query) {
       rows.emplace_back(key_of(t), &t);
     }
     const bool descending = order == "desc";
-    std::stable_sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+    // Only the rows up to the page's end need to be in order; ties go by trial number.
+    auto before = [&](const auto& a, const auto& b) {
       const SortKey& x = a.first;
       const SortKey& y = b.first;
       if (x.missing != y.missing) return y.missing;
-      if (x.missing) return false;
-      if (x.number != y.number) return descending ? x.number > y.number : x.number < y.number;
-      if (x.text != y.text) return descending ? x.text > y.text : x.text < y.text;
-      return false;
-    });
+      if (!x.missing) {
+        if (x.number != y.number) return descending ? x.number > y.number : x.number < y.number;
+        if (x.text != y.text) return descending ? x.text > y.text : x.text < y.text;
+      }
+      return a.second->number < b.second->number;
+    };
+    const auto end = static_cast<size_t>(std::min<int64_t>(offset + limit,
+                                                           static_cast<int64_t>(rows.size())));
+    if (sort == "number") {
+      if (descending) std::reverse(rows.begin(), rows.end());  // rows are in number order
+    } else if (end > 0) {
+      std::partial_sort(rows.begin(), rows.begin() + end, rows.end(), before);
+    }
     json page = json::array();
     for (int64_t i = offset; i < static_cast<int64_t>(rows.size()) && i < offset + limit; ++i) {
       page.push_back(row_json(*rows[i].second));
