@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // Built by scripts/build-dashboard.sh into the folder `winnow dashboard` serves. `npm run dev`
 // serves the sources with hot reload and forwards /api to a dashboard already running on 8080.
 import { defineConfig } from 'vite';

@@ -68,7 +68,8 @@ json row_json(const FrozenTrial& trial) {
           {"start_ms", trial.start_time_ms},
           {"end_ms", trial.end_time_ms},
           {"duration_s", trial.end_time_ms > 0 ? json(trial.duration_seconds()) : json(nullptr)},
-          {"feasible", trial.feasible()},
+          {"feasible", trial.state == TrialState::kComplete ? json(trial.feasible())
+                                                            : json(nullptr)},
           {"budget", budget ? json(*budget) : json(nullptr)}};
 }
 
@@ -559,6 +560,9 @@ ApiResponse Api::pareto(const std::string& name) {
 
 ApiResponse Api::updates(const std::string& name, const Query& query) {
   return with_study(cache_, name, [&](const StudySnapshot& snapshot) {
+    if (!query_value(query, "since")) {
+      throw BadRequest{"'since' is required: the version of the trials already seen (0: all)"};
+    }
     const int64_t since = query_int(query, "since", 0, 0, INT64_MAX);
     json changed = json::array();
     for (const FrozenTrial& t : snapshot.trials) {

@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // The dashboard in a real browser: real studies made by the real `winnow` binary, served by
 // `winnow dashboard`, opened in Chromium through playwright-core.
 //

@@ -159,6 +159,7 @@ TEST_F(DashboardTest, ServesEveryEndpointOfTheApi) {
   EXPECT_NE(failed["failure_reason"].get<std::string>().find("Traceback"), std::string::npos);
   EXPECT_EQ(failed["intermediate"].size(), 3u);
   EXPECT_EQ(failed["sampler"], nullptr);
+  EXPECT_TRUE(failed["feasible"].is_null());  // only a complete trial is feasible or not
 
   json history = dash.get_json("/api/studies/single/history");
   EXPECT_EQ(history["number"].size(), 40u);
@@ -253,6 +254,7 @@ TEST_F(DashboardTest, BadRequestsGetAClearClientError) {
             std::string::npos);
   EXPECT_NE(error_of("/api/studies/single/updates?since=soon", 400).find("'since'"),
             std::string::npos);
+  EXPECT_NE(error_of("/api/studies/single/updates", 400).find("'since'"), std::string::npos);
   error_of("/api/no/such/endpoint", 404);
   // A huge body is refused before it is read.
   httplib::Result big = dash.post("/api/studies/single/enqueue", std::string(2 << 20, 'x'));

@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // The dashboard's JSON API (docs/dashboard.md) and the one error banner every failure goes to.
 import { useEffect, useRef, useState } from 'preact/hooks';
 

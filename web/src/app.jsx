@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // The page: a top bar, the error banner and the route (routes.js).
 import { useEffect, useState } from 'preact/hooks';
 import { clearError, useBanner } from './api.js';

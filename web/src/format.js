@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // How numbers, durations and times read on screen.
 
 export function formatNumber(value) {

@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // Parameters as plot axes. Categorical and ordinal parameters become indices into their choices
 // (the API gives choices as strings, trial values as the study defined them: numbers, booleans);
 // log-scaled numbers become log10 where an axis type cannot say "log" (parcoords, binning).

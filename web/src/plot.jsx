@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // One Plotly figure. Plotly is loaded on first use, so the study list opens without its weight.
 // Plotly.react updates a figure in place, so a live refresh keeps the user's zoom when the
 // layout's uirevision stays the same.

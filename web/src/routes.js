@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // Routes live in the URL's hash (#/, #/study/NAME/VIEW, #/study/NAME/trial/N), so the server
 // only ever serves index.html and any view can be bookmarked or reloaded.
 

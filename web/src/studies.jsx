@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // Every study of the storage, refreshed every few seconds so runs in progress are seen moving.
 import { useEffect, useState } from 'preact/hooks';
 import { useApi } from './api.js';

@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // One study: its summary, a tab per view, and the live loop. Every POLL_MS the page asks
 // /updates for trials changed since the version it has seen; when something changed it reloads
 // the summary and bumps `tick`, which every view watches to fetch its own data again. Nothing
@@ -6,6 +8,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { clearError, getJSON, showError, studyPath } from './api.js';
 import { formatNumber, objectiveName } from './format.js';
 import { studyHref, trialHref } from './routes.js';
+import { loadPlotly } from './plot.jsx';
 import { HistoryView } from './views/history.jsx';
 import { ParallelView } from './views/parallel.jsx';
 import { SliceView } from './views/slice.jsx';
@@ -100,6 +103,8 @@ export function StudyPage({ name, view, trial }) {
   }, [name]);
 
   useEffect(() => {
+    // Plotly is the bulk of the page's code: start fetching and parsing it while the study loads.
+    loadPlotly();
     const controller = new AbortController();
     loadStudy(controller.signal);
     return () => controller.abort();

@@ -1,13 +1,15 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // The objective over any two parameters: complete trials are averaged into a grid of at most
 // GRID x GRID cells and Plotly interpolates the empty cells (connectgaps), so the cost stays the
 // same at 100,000 trials; the trials themselves are drawn on top. Choices sit at their indices
 // and log parameters are binned in log space.
 import { useMemo, useState } from 'preact/hooks';
-import { useApi, studyPath } from '../api.js';
 import { objectiveName } from '../format.js';
 import { trialHref } from '../routes.js';
 import { Plot, clickedTrial, scatterType } from '../plot.jsx';
 import { axisRange, axisTicks, fromAxis, isChoice, paramDefinitions, toAxis } from '../params.js';
+import { ColumnsLimit, columnsScope, useColumns } from './columns.jsx';
 
 const GRID = 40;
 
@@ -91,7 +93,7 @@ function figure(columns, study, objective, xParam, yParam) {
 }
 
 export function ContourView({ name, study, tick, objective }) {
-  const { data: columns } = useApi(studyPath(name, '/columns'), tick);
+  const { columns, limit, setLimit } = useColumns(name, tick);
   const params = useMemo(() => (columns ? paramDefinitions(study, columns).filter((p) => columns.params[p.name]) : []), [columns, study]);
   const [xName, setXName] = useState(null);
   const [yName, setYName] = useState(null);
@@ -115,12 +117,13 @@ export function ContourView({ name, study, tick, objective }) {
         <label>x {select('contour-x', xParam.name, setXName)}</label>
         <label>y {select('contour-y', yParam.name, setYName)}</label>
         {xParam === yParam && <span class="warn">pick two different parameters</span>}
+        <ColumnsLimit columns={columns} limit={limit} setLimit={setLimit} />
       </div>
       <Plot name="contour" data={plot.data} layout={plot.layout} height={520} onClick={(event) => {
         const number = clickedTrial(event);
         if (number !== null) location.hash = trialHref(name, number);
       }} />
-      <p class="caption">{plot.count} complete trials where both parameters are active.</p>
+      <p class="caption">Of {columnsScope(columns)}, {plot.count} where both parameters are active.</p>
     </div>
   );
 }

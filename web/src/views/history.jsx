@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // Every trial's value against its number, with the best value so far. Trials without a value
 // (pruned, failed, running) sit on a strip under the plot: their number and state matter, and
 // placing them at a made-up height would read as a value.

@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // Parameter importance from the server (fANOVA or PED-ANOVA), as horizontal bars with the most
 // important parameter on top; fANOVA's error bars are the spread over its trees.
 import { useMemo, useState } from 'preact/hooks';

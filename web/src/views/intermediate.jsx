@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // Learning curves: the values trials reported while they ran, latest trials first. Pruned trials
 // are red and dashed so the scheduler's decisions read at a glance; under a budget scheduler the
 // rungs of its ladder are vertical lines, where promotions are decided.

@@ -1,11 +1,11 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // Parallel coordinates over complete trials: the objective first, then one axis per parameter.
 // Choices are ordinal axes labelled with their names; log parameters are drawn in log10 with
 // ticks at powers of ten. A trial where a parameter is inactive crosses that axis at an extra
-// "inactive" tick below the range instead of vanishing from the plot. Past LINE_LIMIT trials the
-// plot starts with the best of them: tens of thousands of lines take long to draw and hide each
-// other anyway; the full set is one click away.
-import { useMemo, useState } from 'preact/hooks';
-import { useApi, studyPath } from '../api.js';
+// "inactive" tick below the range instead of vanishing from the plot.
+import { useMemo } from 'preact/hooks';
+import { ColumnsLimit, columnsScope, useColumns } from './columns.jsx';
 import { objectiveName } from '../format.js';
 import { Plot } from '../plot.jsx';
 import { axisRange, axisTicks, isChoice, paramDefinitions, toAxis } from '../params.js';
@@ -47,24 +47,13 @@ function dimension(param, values) {
   return { label: param.name, values: positions, range, ...ticks };
 }
 
-const LINE_LIMIT = 10000;
-
-// Indices of the `limit` best trials for the objective, in trial order.
-function bestIndices(values, minimize, limit) {
-  const order = values.map((_, i) => i).filter((i) => values[i] !== null);
-  if (order.length <= limit) return order;
-  order.sort((a, b) => (minimize ? values[a] - values[b] : values[b] - values[a]));
-  return order.slice(0, limit).sort((a, b) => a - b);
-}
-
-function figure(columns, study, objective, limit) {
+function figure(columns, study, objective) {
   const minimize = study.directions[objective] === 'minimize';
-  const keep = bestIndices(columns.values[objective], minimize, limit);
-  const values = keep.map((i) => columns.values[objective][i]);
+  const values = columns.values[objective];
   const params = paramDefinitions(study, columns).filter((p) => columns.params[p.name]);
   const dimensions = [
     { label: objectiveName(study, objective), values },
-    ...params.map((p) => dimension(p, keep.map((i) => columns.params[p.name][i]))),
+    ...params.map((p) => dimension(p, columns.params[p.name])),
   ];
   const data = [{
     type: 'parcoords',
@@ -79,36 +68,22 @@ function figure(columns, study, objective, limit) {
     },
     labelangle: -20,
   }];
-  return { data, layout: { margin: { l: 70, r: 70, t: 70, b: 30 } }, shown: keep.length };
+  return { data, layout: { margin: { l: 70, r: 70, t: 70, b: 30 } } };
 }
 
 export function ParallelView({ name, study, tick, objective }) {
-  const [limit, setLimit] = useState(LINE_LIMIT);
-  const { data: columns } = useApi(studyPath(name, '/columns'), tick);
+  const { columns, limit, setLimit } = useColumns(name, tick);
   const plot = useMemo(
-    () => (columns && columns.number.length > 0 ? figure(columns, study, objective, limit) : null),
-    [columns, study, objective, limit],
+    () => (columns && columns.number.length > 0 ? figure(columns, study, objective) : null),
+    [columns, study, objective],
   );
   if (!columns) return <p class="muted">Loading trials…</p>;
   if (!plot) return <p class="muted" data-testid="empty">No complete trial yet.</p>;
-  const total = columns.number.length;
   return (
     <div data-testid="parallel">
-      {total > LINE_LIMIT && (
-        <div class="controls">
-          <label>
-            lines{' '}
-            <select data-testid="parallel-limit" value={limit} onChange={(e) => setLimit(Number(e.currentTarget.value))}>
-              <option value={LINE_LIMIT}>the best {LINE_LIMIT}</option>
-              <option value={Infinity}>all {total} (slow to draw)</option>
-            </select>
-          </label>
-        </div>
-      )}
+      <div class="controls"><ColumnsLimit columns={columns} limit={limit} setLimit={setLimit} /></div>
       <Plot name="parallel" data={plot.data} layout={plot.layout} height={480} />
-      <p class="caption">
-        {plot.shown === total ? `${total} complete trials` : `The best ${plot.shown} of ${total} complete trials`}. Drag along an axis to keep a range.
-      </p>
+      <p class="caption">{columnsScope(columns)}. Drag along an axis to keep a range.</p>
     </div>
   );
 }

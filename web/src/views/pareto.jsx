@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // The Pareto front of two or three objectives over complete trials: front points stand out,
 // dominated ones recede, infeasible ones (violating a constraint) are crosses. Below, how the
 // front's hypervolume grew with the number of trials.

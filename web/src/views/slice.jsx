@@ -1,11 +1,13 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // One small scatter per parameter: the objective against that parameter alone, coloured by trial
 // number so the region the sampler converged to stands out from early exploration.
 import { useMemo } from 'preact/hooks';
-import { useApi, studyPath } from '../api.js';
 import { objectiveName } from '../format.js';
 import { trialHref } from '../routes.js';
 import { Plot, clickedTrial, scatterType } from '../plot.jsx';
 import { isChoice, paramDefinitions } from '../params.js';
+import { ColumnsLimit, columnsScope, useColumns } from './columns.jsx';
 
 function figures(columns, study, objective) {
   const values = columns.values[objective];
@@ -37,12 +39,17 @@ function figures(columns, study, objective) {
 }
 
 export function SliceView({ name, study, tick, objective }) {
-  const { data: columns } = useApi(studyPath(name, '/columns'), tick);
+  const { columns, limit, setLimit } = useColumns(name, tick);
   const plots = useMemo(() => (columns ? figures(columns, study, objective) : null), [columns, study, objective]);
   if (!columns) return <p class="muted">Loading trials…</p>;
   if (columns.number.length === 0) return <p class="muted" data-testid="empty">No complete trial yet.</p>;
   return (
-    <div data-testid="slice" class="small-multiples">
+    <div data-testid="slice">
+      <div class="controls">
+        <ColumnsLimit columns={columns} limit={limit} setLimit={setLimit} />
+        <span class="muted">{columnsScope(columns)}</span>
+      </div>
+      <div class="small-multiples">
       {plots.map(({ param, data, layout, count }) => (
         <div key={param.name} class="small-plot">
           <Plot name={`slice:${param.name}`} data={data} layout={layout} height={300} onClick={(event) => {
@@ -52,6 +59,7 @@ export function SliceView({ name, study, tick, objective }) {
           <p class="caption">{param.name}: {count} trials where active</p>
         </div>
       ))}
+      </div>
     </div>
   );
 }

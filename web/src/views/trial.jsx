@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // One trial in full: what it was given, what it returned, what it reported on the way and, when it
 // failed, why (with the tail of its log).
 import { useMemo } from 'preact/hooks';

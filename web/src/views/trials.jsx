@@ -1,3 +1,5 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
 // The trials table. Sorting, filtering and paging all happen on the server (/trials), so the page
 // holds one page of rows whatever the size of the study.
 import { useEffect, useState } from 'preact/hooks';
