@@ -3,7 +3,7 @@
 // How long the dashboard takes, in headless Chromium, from navigation to a drawn history plot of
 // a large study: one JSON line per page load. The first load finds the server cold (it reads the
 // whole study from storage); the next `--repeat` find it warm, each in a new browser context with
-// an empty cache (so the front end's files and Plotly are fetched and parsed every time).
+// an empty cache (so the front end's files are fetched and parsed every time).
 //
 //   build/bench/large_study --storage /tmp/large.db --trials 100000 --params 10
 //   scripts/build-dashboard.sh build/dashboard
@@ -52,6 +52,10 @@ try {
     const drawnMs = await page.evaluate(() => performance.now());
     const points = await page.evaluate(() => {
       const node = document.querySelector('[data-plot="history"]');
+      if (node.hasAttribute('data-points-complete')) {
+        return ['complete', 'pruned', 'failed', 'running', 'waiting']
+          .reduce((sum, name) => sum + Number(node.getAttribute(`data-points-${name}`) || 0), 0);
+      }
       return (node.data || []).reduce((sum, trace) => sum + (trace.x ? trace.x.length : 0), 0);
     });
     console.log(JSON.stringify({ benchmark: 'dashboard_draw', view: 'history', server: i === 0 ? 'cold' : 'warm',

@@ -270,8 +270,10 @@ async function noBanner(page, where) {
   if (await banner.count()) throw new TestFailure(`${where}: the page shows an error: ${await banner.innerText()}`);
 }
 
-// The figure inside [data-plot=NAME] once Plotly drew it at least `after` + 1 times: its traces
-// (from the graph div Plotly keeps them on) and how its screenshot looks.
+// The figure inside [data-plot=NAME] once it was drawn at least `after` + 1 times: its traces
+// and how its screenshot looks. Plotly keeps the traces on its graph div; the history plot
+// (uPlot) states the points it drew per series as data-points-* attributes, and its chart's
+// columns are on the element as `uplot`.
 async function plot(page, name, { after = 0, minColoured = 200 } = {}) {
   const locator = page.locator(`[data-plot="${name}"]`).first();
   await waitUntil(`plot ${name} drawn`, async () => {
@@ -280,6 +282,21 @@ async function plot(page, name, { after = 0, minColoured = 200 } = {}) {
   });
   const figure = await locator.evaluate((element) => {
     const length = (v) => (v && typeof v.length === 'number' ? v.length : 0);
+    if (element.hasAttribute('data-points-complete')) {
+      const columns = element.uplot ? element.uplot.data : [[], []];
+      const completeX = Array.from(columns[0]).filter((_, i) => columns[1][i] !== null && columns[1][i] !== undefined);
+      return {
+        rendered: Number(element.getAttribute('data-rendered')),
+        traces: ['complete', 'best', 'pruned', 'failed', 'running', 'waiting'].map((name) => ({
+          name,
+          points: Number(element.getAttribute(`data-points-${name}`)),
+          x: name === 'complete' && completeX.length < 2000 ? completeX : null,
+        })),
+        yLabel: element.getAttribute('data-y-label'),
+        shapes: [],
+        drawn: element.querySelectorAll('canvas').length,
+      };
+    }
     return {
       rendered: Number(element.getAttribute('data-rendered')),
       traces: (element.data || []).map((t) => ({
@@ -294,7 +311,7 @@ async function plot(page, name, { after = 0, minColoured = 200 } = {}) {
       drawn: element.querySelectorAll('.trace, canvas').length,
     };
   });
-  check(figure.drawn > 0, `plot ${name}: Plotly drew no trace element`);
+  check(figure.drawn > 0, `plot ${name}: no trace element or canvas drawn`);
   const image = decodePng(await locator.screenshot());
   const stats = pixelStats(image);
   check(stats.dominantShare < 0.995 && stats.coloured >= minColoured,
@@ -368,15 +385,38 @@ async function checkMlpViews(page, base, trials) {
 
   // History: every complete trial, failed and pruned ones on their strip.
   let figure = await plot(page, 'history');
-  check(pointsOf(figure, 'value (complete)') === counts.complete,
-    `history: ${pointsOf(figure, 'value (complete)')} complete points, expected ${counts.complete}`);
+  check(pointsOf(figure, 'complete') === counts.complete,
+    `history: ${pointsOf(figure, 'complete')} complete points, expected ${counts.complete}`);
+  check(figure.traces.find((t) => t.name === 'complete').x.length === counts.complete,
+    `history: the chart holds ${figure.traces.find((t) => t.name === 'complete').x.length} complete values, expected ${counts.complete}`);
+  // The staircase's corners: the improvements, and the last complete trial.
+  check(pointsOf(figure, 'best') >= 1 && pointsOf(figure, 'best') <= counts.complete,
+    `history: ${pointsOf(figure, 'best')} best-so-far points, expected 1 to ${counts.complete}`);
   check(pointsOf(figure, 'failed') === counts.failed && pointsOf(figure, 'pruned') === counts.pruned,
     `history: failed/pruned marks ${pointsOf(figure, 'failed')}/${pointsOf(figure, 'pruned')}, expected ${counts.failed}/${counts.pruned}`);
+  check(figure.drawn >= (counts.failed + counts.pruned > 0 ? 2 : 1),
+    `history: ${figure.drawn} canvases, expected the plot and the strip`);
   const shown = figure.rendered;
   await page.locator('[data-testid=history-log]').check();
   figure = await plot(page, 'history', { after: shown });
   await noBanner(page, 'history');
   passed(`${name} history: ${counts.complete} values, ${counts.failed} failed, ${counts.pruned} pruned, log scale redraws (${await shoot(page, 'mlp-history')})`);
+
+  // Clicking a point opens its trial.
+  const target = await page.locator('[data-plot=history]').evaluate((e) => {
+    const u = e.uplot;
+    const i = u.data[1].findIndex((v) => v !== null);
+    const box = u.over.getBoundingClientRect();
+    return { number: u.data[0][i], x: box.left + u.valToPos(u.data[0][i], 'x'), y: box.top + u.valToPos(u.data[1][i], 'y') };
+  });
+  await page.mouse.click(target.x, target.y);
+  await waitUntil(`clicking history point #${target.number} opens its trial`, async () => {
+    const hash = await page.evaluate(() => location.hash);
+    return { ok: hash.endsWith(`/trial/${target.number}`), detail: `at ${hash}` };
+  }, 5000);
+  await page.goBack();
+  await page.locator('[data-testid=view][data-current-view="history"]').waitFor();
+  passed(`${name} history: clicking trial #${target.number}'s point opens it`);
 
   await openView(page, 'parallel');
   figure = await plot(page, 'parallel');
@@ -549,14 +589,16 @@ async function checkTradeoffViews(page, base, trials) {
   const complete = trials.filter((t) => t.state === 'complete');
   await page.goto(`${base}/#/study/${name}/history`);
   let figure = await plot(page, 'history');
-  check(pointsOf(figure, 'error (complete)') === counts.complete,
-    `tradeoff history: ${pointsOf(figure, 'error (complete)')} points, expected ${counts.complete}`);
+  check(pointsOf(figure, 'complete') === counts.complete && figure.yLabel === 'error',
+    `tradeoff history: ${pointsOf(figure, 'complete')} points of '${figure.yLabel}', expected ${counts.complete} of 'error'`);
   await page.locator('[data-testid=objective-select]').selectOption('1');
   await waitUntil('tradeoff history shows the second objective', async () => {
-    const f = await page.locator('[data-plot=history]').evaluate((e) => e.layout.yaxis.title.text);
+    const f = await page.locator('[data-plot=history]').getAttribute('data-y-label');
     return { ok: f === 'size', detail: `y axis '${f}'` };
   });
   figure = await plot(page, 'history', { after: figure.rendered });
+  check(pointsOf(figure, 'complete') === counts.complete,
+    `tradeoff history of size: ${pointsOf(figure, 'complete')} points, expected ${counts.complete}`);
   await noBanner(page, 'tradeoff history');
   passed(`${name} history: ${counts.complete} values of each objective (${await shoot(page, 'tradeoff-history-size')})`);
   await page.locator('[data-testid=objective-select]').selectOption('0');
@@ -621,11 +663,12 @@ async function checkLive(page, base, winnow, scratch) {
   // Now the history view is open while the trial finishes.
   await openView(page, 'history');
   const before = await plot(page, 'history');
-  check(!before.traces[0].x.includes(number), `history shows #${number} as complete before 'winnow tell'`);
+  check(!before.traces.find((t) => t.name === 'complete').x.includes(number), `history shows #${number} as complete before 'winnow tell'`);
   runWinnow(winnow, ['tell', studyFile, '--trial', String(number), '--value', '0.125'], scratch);
   const told = Date.now();
   await waitUntil(`trial #${number} (complete) in the open history plot`, async () => {
-    const xs = await page.locator('[data-plot=history]').evaluate((e) => Array.from(e.data[0].x));
+    const xs = await page.locator('[data-plot=history]').evaluate((e) =>
+      Array.from(e.uplot.data[0]).filter((_, i) => e.uplot.data[1][i] !== null));
     return { ok: xs.includes(number), detail: `${xs.length} complete points` };
   }, 10000);
   await waitUntil(`history caption names trial #${number}`, async () => {

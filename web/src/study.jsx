@@ -21,6 +21,9 @@ import { TrialView } from './views/trial.jsx';
 
 const POLL_MS = 2000;
 
+// Views that draw without Plotly: History (uPlot) and the trials table.
+const PLOTLY_FREE_VIEWS = new Set(['history', 'trials']);
+
 // `summary`: the view shows per-trial facts of the summary (best trials) and takes the whole
 // summary; the others get only the study's definition (see StudyPage).
 const VIEWS = [
@@ -103,8 +106,12 @@ export function StudyPage({ name, view, trial }) {
   }, [name]);
 
   useEffect(() => {
-    // Plotly is the bulk of the page's code: start fetching and parsing it while the study loads.
-    loadPlotly();
+    // Plotly is the bulk of the page's code: start fetching and parsing it while the study loads,
+    // unless the view draws without it (parsing it would then only delay that view's drawing).
+    if (!PLOTLY_FREE_VIEWS.has(view)) loadPlotly();
+  }, [view]);
+
+  useEffect(() => {
     const controller = new AbortController();
     loadStudy(controller.signal);
     return () => controller.abort();
