@@ -46,6 +46,8 @@
 
 #include "samplers/gaussian_process.h"
 #include "samplers/gp_acquisition.h"
+#include "samplers/gp_common.h"
+#include "samplers/gp_multi_objective.h"
 #include "samplers/history_reader.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
@@ -55,27 +57,8 @@ namespace winnow {
 namespace {
 
 const std::string kKernelAttr(kGpKernelAttr);
-constexpr int kFullFitEvaluations = 100;
-constexpr int kShortFitEvaluations = 15;
 constexpr int kAnchors = 5;
-// A configuration already evaluated (or running) is proposed again only if no new one has an
-// expected improvement within this factor of it (log scale), and never for a deterministic
-// objective while a new one exists. With a noise model, EI at an evaluated point is the value
-// of measuring it again; a new configuration a thousand times less promising is predicted to be
-// poor indeed, but anything closer is worth the information.
-const double kNearlyAsGood = std::log(1000.0);
-
-struct GpOptions {
-  int64_t n_startup = 10;
-  int64_t n_candidates = 512;
-  int64_t n_local = 10;
-  int64_t max_points = 500;
-  int64_t full_fit_until = 100;
-  int64_t refit_every = 10;
-  int64_t fit_points = 128;
-  bool deterministic = false;
-  bool power_transform = true;
-};
+using gp::GpOptions;
 
 // The complete trials the model sees, in history order, with values to minimise.
 struct Observations {
@@ -83,124 +66,22 @@ struct Observations {
   std::vector<double> values;
 };
 
-std::string other_samplers_for_many_objectives() {
-  std::vector<std::string> names;
-  for (const std::string& name : sampler_names()) {
-    if (sampler_traits(name).multi_objective) names.push_back(name);
-  }
-  std::string text;
-  for (size_t i = 0; i < names.size(); ++i) {
-    text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
-  }
-  return text.empty() ? "" : " (use " + text + ")";
-}
-
-// Infinite values (an objective that overflowed) are clipped to the finite range, as Optuna's
-// GPSampler does, so one of them does not flatten every other difference.
-void clip_infinities(std::vector<double>& values) {
-  double low = INFINITY, high = -INFINITY;
-  for (double v : values) {
-    if (std::isfinite(v)) low = std::min(low, v), high = std::max(high, v);
-  }
-  if (!std::isfinite(low)) low = high = 0.0;
-  for (double& v : values) v = std::clamp(v, low, high);
-}
-
-// Indices of `count` of the values (count < size): the lowest count/2 and a seeded random
-// sample of the others, in ascending index order.
-std::vector<size_t> best_and_random(const std::vector<double>& values, size_t count,
-                                    gp::Random& random) {
-  const size_t n = values.size();
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return values[a] < values[b]; });
-  for (size_t i = count / 2; i < count; ++i) {  // partial Fisher-Yates over the rest
-    size_t pick = i + static_cast<size_t>(random.below(n - i));
-    std::swap(order[i], order[pick]);
-  }
-  order.resize(count);
-  std::sort(order.begin(), order.end());
-  return order;
-}
-
-void standardise(Eigen::VectorXd& y) {
-  double mean = y.mean();
-  double sd = std::sqrt((y.array() - mean).square().mean());
-  y = (y.array() - mean) / (sd > 0.0 ? sd : 1.0);
-}
-
-// Yeo & Johnson (2000), "A new family of power transformations to improve normality or
-// symmetry", eq. (2.1).
-double yeo_johnson(double y, double lambda) {
-  if (y >= 0.0) {
-    return std::abs(lambda) < 1e-12 ? std::log1p(y) : (std::pow(y + 1.0, lambda) - 1.0) / lambda;
-  }
-  double mirrored = 2.0 - lambda;
-  return std::abs(mirrored) < 1e-12 ? -std::log1p(-y)
-                                    : -(std::pow(1.0 - y, mirrored) - 1.0) / mirrored;
-}
-
-// Applies the Yeo-Johnson transform to standardised values, with lambda in [-2, 2] maximising
-// the Gaussian profile log-likelihood (sklearn's PowerTransformer; HEBO, Cowen-Rivers et al.
-// 2022, fits its GP on values warped this way). A few huge values -- Rosenbrock far from its
-// valley, a diverged training run -- otherwise dominate the fit and flatten everything the
-// optimiser cares about; for values that already look Gaussian lambda stays near 1, the
-// identity.
-void power_transform(Eigen::VectorXd& y) {
-  const double n = static_cast<double>(y.size());
-  double log_jacobian_sum = 0.0;  // sum of sign(y) log(|y| + 1), d psi / dy = (|y|+1)^(+-(l-1))
-  for (double v : y) log_jacobian_sum += std::copysign(std::log1p(std::abs(v)), v);
-  auto log_likelihood = [&](double lambda) {
-    Eigen::VectorXd t = y.unaryExpr([&](double v) { return yeo_johnson(v, lambda); });
-    double variance = (t.array() - t.mean()).square().mean();
-    if (!(variance > 0.0) || !std::isfinite(variance)) return -HUGE_VAL;
-    return -0.5 * n * std::log(variance) + (lambda - 1.0) * log_jacobian_sum;
-  };
-  // Golden-section search: the profile likelihood is unimodal in lambda for practical data.
-  const double ratio = 0.5 * (std::sqrt(5.0) - 1.0);
-  double a = -2.0, b = 2.0;
-  double c = b - ratio * (b - a), e = a + ratio * (b - a);
-  double fc = log_likelihood(c), fe = log_likelihood(e);
-  for (int i = 0; i < 50; ++i) {
-    if (fc > fe) {
-      b = e, e = c, fe = fc;
-      c = b - ratio * (b - a), fc = log_likelihood(c);
-    } else {
-      a = c, c = e, fc = fe;
-      e = a + ratio * (b - a), fe = log_likelihood(e);
-    }
-  }
-  double lambda = 0.5 * (a + b);
-  if (!std::isfinite(log_likelihood(lambda))) return;
-  y = y.unaryExpr([&](double v) { return yeo_johnson(v, lambda); });
-}
-
-std::optional<Eigen::VectorXd> stored_kernel(std::span<const FrozenTrial> history, size_t size) {
-  for (auto it = history.rbegin(); it != history.rend(); ++it) {
-    auto attr = it->user_attrs.find(kKernelAttr);
-    if (attr == it->user_attrs.end()) continue;
-    nlohmann::json json = nlohmann::json::parse(attr->second, nullptr, false);
-    if (!json.is_array() || json.size() != size) return std::nullopt;  // another space's fit
-    Eigen::VectorXd theta(static_cast<Eigen::Index>(size));
-    for (size_t i = 0; i < size; ++i) {
-      if (!json[i].is_number() || !std::isfinite(json[i].get<double>())) return std::nullopt;
-      theta[static_cast<Eigen::Index>(i)] = json[i].get<double>();
-    }
-    return theta;
-  }
-  return std::nullopt;
-}
-
 class GpSampler : public Sampler {
  public:
   GpSampler(GpOptions options, uint64_t seed) : options_(options), seed_(seed) {}
   std::string_view name() const override { return "gp"; }
 
   std::optional<Config> sample(const SampleContext& context) override {
+    if (context.directions.size() > gp::kMaxObjectives) {
+      throw Error("sampler 'gp' supports up to " + std::to_string(gp::kMaxObjectives) +
+                  " objectives; this study has " + std::to_string(context.directions.size()) +
+                  " (use tpe or nsga2)");
+    }
     if (context.directions.size() > 1) {
-      throw Error("sampler 'gp' supports one objective; this study has " +
-                  std::to_string(context.directions.size()) + other_samplers_for_many_objectives());
+      if (complete_count(context) < std::max<int64_t>(options_.n_startup, 2)) {
+        return startup(context);
+      }
+      return gp::propose_multi_objective(context, options_, seed_, evaluated_configs(context));
     }
     bool maximize = !context.directions.empty() && context.directions[0] == Direction::kMaximize;
     Observations observed;
@@ -222,6 +103,22 @@ class GpSampler : public Sampler {
   }
 
  private:
+  // Complete trials with every objective a number: what the models would be fitted on.
+  static int64_t complete_count(const SampleContext& context) {
+    int64_t count = 0;
+    for (const FrozenTrial& trial : context.history) {
+      if (trial.number < 0 || trial.state != TrialState::kComplete ||
+          trial.values.size() != context.directions.size()) {
+        continue;
+      }
+      if (std::none_of(trial.values.begin(), trial.values.end(),
+                       [](double v) { return std::isnan(v); })) {
+        ++count;
+      }
+    }
+    return count;
+  }
+
   std::optional<Config> startup(const SampleContext& context) const {
     // A fresh Sobol sampler each time: its n-th point depends only on (seed, trial count).
     auto sobol = create_sampler(SamplerSpec{"sobol", {}}, mix_seed(seed_, 0x50B01));
@@ -230,9 +127,9 @@ class GpSampler : public Sampler {
   }
 
   // The snapped encodings of every configuration in the history, evaluated or running, which
-  // choose() avoids proposing again. A trial's configuration never changes, so each ask encodes
-  // only the trials new since the last one (history_reader.h): a set rebuilt from every trial
-  // on every ask cost more than the model in a large study.
+  // choose_scored() avoids proposing again. A trial's configuration never changes, so each ask
+  // encodes only the trials new since the last one (history_reader.h): a set rebuilt from every
+  // trial on every ask cost more than the model in a large study.
   const std::set<std::vector<double>>& evaluated_configs(const SampleContext& context) {
     if (evaluated_space_ != &context.space) {
       evaluated_space_ = &context.space;
@@ -260,7 +157,7 @@ class GpSampler : public Sampler {
     const SearchSpace& space = context.space;
     gp::Random random(mix_seed(seed_, static_cast<uint64_t>(context.trial_count)));
     const size_t complete_count = observed.trials.size();
-    clip_infinities(observed.values);
+    gp::clip_infinities(observed.values);
     keep_subset(observed, random);
     if (running.size() > static_cast<size_t>(options_.max_points / 4)) {
       running.erase(running.begin(),
@@ -270,18 +167,17 @@ class GpSampler : public Sampler {
     gp::InputSpace inputs(space);
     const Eigen::Index d = static_cast<Eigen::Index>(space.size());
     const Eigen::Index n = static_cast<Eigen::Index>(observed.trials.size());
-    Eigen::MatrixXd points = encode(space, inputs, observed.trials);
-    Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXd>(observed.values.data(), n);
-    standardise(y);
-    if (options_.power_transform) {
-      power_transform(y);
-      standardise(y);
-    }
+    Eigen::MatrixXd points = gp::encode_trials(space, inputs, observed.trials);
+    Eigen::VectorXd y = gp::prepare_targets(observed.values, options_.power_transform);
 
     gp::ModelOptions model_options;
     model_options.deterministic = options_.deterministic;
-    gp::FitResult fit = fit_kernel(context, inputs, points, y, observed.values, complete_count,
-                                   model_options, random);
+    std::optional<Eigen::VectorXd> warm;
+    if (std::optional<std::string> stored = gp::latest_attr(context.history, kKernelAttr)) {
+      warm = gp::theta_from_json(*stored, gp::theta_size(space.size()));
+    }
+    gp::FitResult fit = gp::fit_for_proposal(inputs, points, y, observed.values, complete_count,
+                                             warm, model_options, options_, random);
 
     // Anchors for the acquisition's perturbed starting points: the best observed points.
     std::vector<Eigen::Index> order(static_cast<size_t>(n));
@@ -294,7 +190,7 @@ class GpSampler : public Sampler {
     double incumbent = y[order[0]];
 
     gp::GaussianProcess model(inputs, std::move(points), std::move(y), fit.theta, model_options);
-    Eigen::VectorXd believed = model.add_fantasies(encode(space, inputs, running));
+    Eigen::VectorXd believed = model.add_fantasies(gp::encode_trials(space, inputs, running));
     if (believed.size() > 0) incumbent = std::min(incumbent, believed.minCoeff());
     gp::LogExpectedImprovement acquisition(model, incumbent);
     gp::AcquisitionOptions acquisition_options;
@@ -303,16 +199,9 @@ class GpSampler : public Sampler {
     std::vector<gp::ScoredPoint> scored =
         gp::maximize_acquisition(acquisition, inputs, anchors, random, acquisition_options);
 
-    std::optional<Config> config = choose(context, inputs, scored, evaluated,
-                                          options_.deterministic ? INFINITY : kNearlyAsGood);
-    if (!config) {
-      // Every scored point is forbidden: fall back to seeded uniform draws.
-      std::vector<double> x(static_cast<size_t>(d));
-      config = draw_allowed(space, [&](int) {
-        for (double& v : x) v = random.uniform();
-        return space.decode(x);
-      });
-    }
+    std::optional<Config> config = gp::choose_scored(
+        space, inputs, scored, evaluated, options_.deterministic ? INFINITY : gp::nearly_as_good());
+    if (!config) config = gp::uniform_allowed(space, random);  // every scored point forbidden
     if (context.trial_attrs != nullptr) {
       (*context.trial_attrs)[kKernelAttr] =
           nlohmann::json(std::vector<double>(fit.theta.data(), fit.theta.data() + fit.theta.size()))
@@ -321,85 +210,17 @@ class GpSampler : public Sampler {
     return config;
   }
 
-  // Fits the kernel hyperparameters: in full (from the stored fit, if any, and from the default)
-  // up to full_fit_until complete trials and every refit_every after; otherwise a short fit
-  // from the stored one. On at most fit_points of the points: the best half and a seeded
-  // random sample of the rest.
-  gp::FitResult fit_kernel(const SampleContext& context, const gp::InputSpace& inputs,
-                           const Eigen::MatrixXd& points, const Eigen::VectorXd& y,
-                           const std::vector<double>& values, size_t complete_count,
-                           const gp::ModelOptions& model_options, gp::Random& random) const {
-    const size_t d = inputs.dimensions();
-    std::optional<Eigen::VectorXd> warm = stored_kernel(context.history, gp::theta_size(d));
-    const auto count = static_cast<int64_t>(complete_count);
-    bool full = !warm || count <= options_.full_fit_until || count % options_.refit_every == 0;
-    std::vector<Eigen::VectorXd> starts;
-    if (warm) starts.push_back(*warm);
-    if (full) starts.push_back(gp::default_theta(d));
-    int evaluations = full ? kFullFitEvaluations : kShortFitEvaluations;
-    if (points.cols() <= options_.fit_points) {
-      return gp::fit_kernel(inputs, points, y, starts, model_options, evaluations);
-    }
-    std::vector<size_t> rows =
-        best_and_random(values, static_cast<size_t>(options_.fit_points), random);
-    Eigen::MatrixXd fit_points(points.rows(), static_cast<Eigen::Index>(rows.size()));
-    Eigen::VectorXd fit_y(static_cast<Eigen::Index>(rows.size()));
-    for (size_t i = 0; i < rows.size(); ++i) {
-      auto column = static_cast<Eigen::Index>(i), row = static_cast<Eigen::Index>(rows[i]);
-      fit_points.col(column) = points.col(row);
-      fit_y[column] = y[row];
-    }
-    return gp::fit_kernel(inputs, fit_points, fit_y, starts, model_options, evaluations);
-  }
-
   // Past max_points complete trials the GP sees the best half and a seeded random sample of the
   // rest (coverage of the explored space, so the acquisition does not return to it).
   void keep_subset(Observations& observed, gp::Random& random) const {
     if (observed.trials.size() <= static_cast<size_t>(options_.max_points)) return;
     Observations kept;
-    for (size_t i :
-         best_and_random(observed.values, static_cast<size_t>(options_.max_points), random)) {
+    for (size_t i : gp::best_and_random(observed.values,
+                                        static_cast<size_t>(options_.max_points), random)) {
       kept.trials.push_back(observed.trials[i]);
       kept.values.push_back(observed.values[i]);
     }
     observed = std::move(kept);
-  }
-
-  static Eigen::MatrixXd encode(const SearchSpace& space, const gp::InputSpace& inputs,
-                                const std::vector<const FrozenTrial*>& trials) {
-    Eigen::MatrixXd points(static_cast<Eigen::Index>(space.size()),
-                           static_cast<Eigen::Index>(trials.size()));
-    for (size_t i = 0; i < trials.size(); ++i) {
-      std::vector<double> x = space.encode(trials[i]->config).x;
-      inputs.snap(x);
-      points.col(static_cast<Eigen::Index>(i)) =
-          Eigen::Map<Eigen::VectorXd>(x.data(), points.rows());
-    }
-    return points;
-  }
-
-  // The best scored point whose configuration is allowed and new; a configuration that was
-  // already evaluated (or is running) only when nothing new is within `tolerance` of it.
-  static std::optional<Config> choose(const SampleContext& context, const gp::InputSpace& inputs,
-                                      const std::vector<gp::ScoredPoint>& scored,
-                                      const std::set<std::vector<double>>& seen,
-                                      double tolerance) {
-    const SearchSpace& space = context.space;
-    std::optional<Config> duplicate;
-    double duplicate_value = 0.0;
-    for (const gp::ScoredPoint& point : scored) {
-      if (duplicate && point.value < duplicate_value - tolerance) break;
-      Config config = space.decode(point.x);
-      if (space.is_forbidden(config)) continue;
-      std::vector<double> x = space.encode(config).x;
-      inputs.snap(x);
-      if (!seen.contains(x)) return config;
-      if (!duplicate) {
-        duplicate = std::move(config);
-        duplicate_value = point.value;
-      }
-    }
-    return duplicate;
   }
 
   GpOptions options_;

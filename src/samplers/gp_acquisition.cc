@@ -15,14 +15,20 @@ constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 constexpr double kHalfLog2Pi = 0.91893853320467274178;     // c1 of Ament et al.
 constexpr double kHalfLogHalfPi = 0.22579135264472743236;  // c2 = log(pi / 2) / 2
 
-// log(1 - exp(w)) for w < 0 (Mächler 2012): expm1 near 0, log1p further out.
+double normal_cdf(double z) { return 0.5 * std::erfc(-z * kSqrtHalf); }
+
+}  // namespace
+
+// expm1 near 0, log1p further out.
 double log1mexp(double w) {
   return w > -0.6931471805599453 ? std::log(-std::expm1(w)) : std::log1p(-std::exp(w));
 }
 
-double normal_cdf(double z) { return 0.5 * std::erfc(-z * kSqrtHalf); }
-
-}  // namespace
+double log_normal_cdf(double z) {
+  if (z > -1.0) return std::log1p(-0.5 * std::erfc(z * kSqrtHalf));
+  double t = -z * kSqrtHalf;
+  return std::log(0.5 * erfcx(t)) - t * t;
+}
 
 // ---- Random --------------------------------------------------------------------------------
 
@@ -145,7 +151,7 @@ std::vector<uint64_t> alternative_cells(const InputSpace& inputs, size_t j, uint
   return cells;
 }
 
-ScoredPoint local_search(const LogExpectedImprovement& acquisition, const InputSpace& inputs,
+ScoredPoint local_search(const Acquisition& acquisition, const InputSpace& inputs,
                          ScoredPoint start, const AcquisitionOptions& options) {
   const size_t d = inputs.dimensions();
   std::vector<size_t> continuous, discrete;
@@ -161,7 +167,7 @@ ScoredPoint local_search(const LogExpectedImprovement& acquisition, const InputS
   std::vector<double> scale(continuous.size()), lower(continuous.size(), 0.0),
       upper(continuous.size());
   for (size_t i = 0; i < continuous.size(); ++i) {
-    scale[i] = acquisition.model().lengthscale(continuous[i]);
+    scale[i] = acquisition.lengthscale(continuous[i]);
     upper[i] = 1.0 / scale[i];
   }
   ScoredPoint best = std::move(start);
@@ -213,7 +219,7 @@ ScoredPoint local_search(const LogExpectedImprovement& acquisition, const InputS
 
 }  // namespace
 
-std::vector<ScoredPoint> maximize_acquisition(const LogExpectedImprovement& acquisition,
+std::vector<ScoredPoint> maximize_acquisition(const Acquisition& acquisition,
                                               const InputSpace& inputs,
                                               const Eigen::MatrixXd& anchors, Random& random,
                                               const AcquisitionOptions& options) {

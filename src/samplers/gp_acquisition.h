@@ -38,20 +38,37 @@ double erfcx(double x);
 double log_h(double z);
 // d log h / dz = Phi(z) / h(z), also stable for very negative z.
 double log_h_derivative(double z);
+// log Phi(z), the log of the standard normal CDF, finite for very negative z.
+double log_normal_cdf(double z);
+// log(1 - exp(w)) for w < 0, accurate near 0 and far below it (Mächler 2012).
+double log1mexp(double w);
+
+// What maximize_acquisition maximises: a function of a snapped unit point, larger is better.
+class Acquisition {
+ public:
+  virtual ~Acquisition() = default;
+  virtual double value(const double* x) const = 0;
+  // Writes the gradient with respect to x (0 on discrete and categorical dimensions).
+  virtual double value_and_gradient(const double* x, double* gradient) const = 0;
+  // The value at every column of `points`.
+  virtual Eigen::VectorXd values(const Eigen::MatrixXd& points) const = 0;
+  // The length over which the acquisition changes along continuous dimension j, to precondition
+  // the local search (a kernel lengthscale).
+  virtual double lengthscale(size_t j) const = 0;
+};
 
 // log EI(x) = log sigma(x) + log h((incumbent - mu(x)) / sigma(x)) for minimisation of the
 // (standardised) target, on the latent posterior of `model`.
-class LogExpectedImprovement {
+class LogExpectedImprovement : public Acquisition {
  public:
   LogExpectedImprovement(const GaussianProcess& model, double incumbent)
       : model_(model), incumbent_(incumbent) {}
 
   const GaussianProcess& model() const { return model_; }
-  double value(const double* x) const;
-  // Writes the gradient with respect to x (0 on discrete and categorical dimensions).
-  double value_and_gradient(const double* x, double* gradient) const;
-  // log EI at every column of `points`.
-  Eigen::VectorXd values(const Eigen::MatrixXd& points) const;
+  double value(const double* x) const override;
+  double value_and_gradient(const double* x, double* gradient) const override;
+  Eigen::VectorXd values(const Eigen::MatrixXd& points) const override;
+  double lengthscale(size_t j) const override { return model_.lengthscale(j); }
 
  private:
   // Added to the posterior variance so a point on top of an observation has a finite log EI
@@ -69,7 +86,7 @@ struct AcquisitionOptions {
 
 struct ScoredPoint {
   std::vector<double> x;  // snapped unit point
-  double value = 0.0;     // log EI
+  double value = 0.0;     // the acquisition's value there
 };
 
 // Maximises the acquisition: `options.candidates` starting points (three quarters uniform, one
@@ -79,7 +96,7 @@ struct ScoredPoint {
 // over neighbouring values of each discrete dimension and every choice of each categorical one.
 // Returns every scored point, the refined ones included, best first, so the caller can fall
 // back to the next one when the best is forbidden or a duplicate.
-std::vector<ScoredPoint> maximize_acquisition(const LogExpectedImprovement& acquisition,
+std::vector<ScoredPoint> maximize_acquisition(const Acquisition& acquisition,
                                               const InputSpace& inputs,
                                               const Eigen::MatrixXd& anchors, Random& random,
                                               const AcquisitionOptions& options);

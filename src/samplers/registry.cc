@@ -18,7 +18,6 @@ struct Registration {
   SamplerTraits traits;
 };
 
-constexpr SamplerTraits kModel{.takes_n_startup = true};
 constexpr SamplerTraits kAnyObjectives{.multi_objective = true};
 
 // One line per sampler.
@@ -29,7 +28,7 @@ const std::vector<Registration>& registry() {
       {"grid", &create_grid_sampler, {.multi_objective = true, .learns_from_any_trials = false}},
       {"tpe", &create_tpe_sampler, {.multi_objective = true, .takes_n_startup = true}},
       {"motpe", &create_motpe_sampler, {.multi_objective = true, .takes_n_startup = true}},
-      {"gp", &create_gp_sampler, kModel},
+      {"gp", &create_gp_sampler, {.multi_objective = true, .takes_n_startup = true}},
       {"cmaes", &create_cmaes_sampler, {.learns_from_any_trials = false}},
       {"auto", &create_auto_sampler, kAnyObjectives},
       {"nsga2", &create_nsga2_sampler, kAnyObjectives},

@@ -231,7 +231,8 @@ TEST(SobolSampler, FillsTheSquareEvenly) {
 TEST(SamplerRegistry, TraitsAreDeclaredWithTheRegistration) {
   EXPECT_TRUE(sampler_traits("tpe").takes_n_startup);
   EXPECT_TRUE(sampler_traits("tpe").multi_objective);
-  EXPECT_FALSE(sampler_traits("gp").multi_objective);
+  EXPECT_TRUE(sampler_traits("gp").multi_objective);
+  EXPECT_FALSE(sampler_traits("cmaes").multi_objective);
   EXPECT_FALSE(sampler_traits("cmaes").learns_from_any_trials);
   EXPECT_FALSE(sampler_traits("grid").learns_from_any_trials);
   EXPECT_TRUE(sampler_traits("random").learns_from_any_trials);
