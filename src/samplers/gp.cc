@@ -245,6 +245,15 @@ std::unique_ptr<Sampler> create_gp_sampler(const SamplerOptions& options, uint64
   parsed.fit_points = reader.get_int("fit_points", parsed.fit_points, 4);
   parsed.deterministic = reader.get_bool("deterministic", parsed.deterministic);
   parsed.power_transform = reader.get_bool("power_transform", parsed.power_transform);
+  parsed.mo_acquisition = reader.get_string("mo_acquisition", parsed.mo_acquisition);
+  if (parsed.mo_acquisition != "ehvi" && parsed.mo_acquisition != "parego") {
+    throw Error("sampler 'gp': option mo_acquisition must be ehvi or parego, not '" +
+                parsed.mo_acquisition + "'");
+  }
+  parsed.mo_reference_margin = reader.get_double("mo_reference_margin", parsed.mo_reference_margin);
+  if (!(parsed.mo_reference_margin >= 0.0)) {
+    throw Error("sampler 'gp': option mo_reference_margin must be a number >= 0");
+  }
   reader.finish();
   return std::make_unique<GpSampler>(parsed, seed);
 }

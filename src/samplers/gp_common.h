@@ -28,6 +28,8 @@ struct GpOptions {
   int64_t fit_points = 128;
   bool deterministic = false;
   bool power_transform = true;
+  std::string mo_acquisition = "ehvi";  // several objectives: "ehvi" or "parego"
+  double mo_reference_margin = 0.1;      // EHVI's reference: front nadir + this x front range
 };
 
 // A configuration already evaluated (or running) is proposed again only if no new one has an

@@ -33,9 +33,9 @@ double log_h_difference(double a, double b) {
 
 BoxDecomposition decompose_non_dominated(const std::vector<double>& points, size_t objectives,
                                          const std::vector<double>& reference) {
-  if ((objectives != 2 && objectives != 3) || reference.size() != objectives ||
+  if (objectives < 1 || objectives > 3 || reference.size() != objectives ||
       points.size() % objectives != 0) {
-    throw Error("decompose_non_dominated: needs 2 or 3 objectives with a reference point of as "
+    throw Error("decompose_non_dominated: needs 1 to 3 objectives with a reference point of as "
                 "many values; got " + std::to_string(objectives) + " objectives, a reference of " +
                 std::to_string(reference.size()) + " and " + std::to_string(points.size()) +
                 " values");
@@ -56,6 +56,11 @@ BoxDecomposition decompose_non_dominated(const std::vector<double>& points, size
   BoxDecomposition out;
   out.objectives = m;
   out.intervals.resize(m);
+  if (m == 1) {  // the improvement over the best value: EI
+    out.intervals[0].push_back({-kInfinity, inside.empty() ? reference[0] : inside[0][0]});
+    out.boxes.push_back(0);
+    return out;
+  }
   std::vector<std::map<std::pair<double, double>, uint32_t>> index(m);
   auto add_box = [&](const std::array<double, 3>& lower, const std::array<double, 3>& upper) {
     for (size_t j = 0; j < m; ++j) {

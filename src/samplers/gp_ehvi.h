@@ -37,8 +37,9 @@ struct BoxDecomposition {
   size_t box_count() const { return objectives == 0 ? 0 : boxes.size() / objectives; }
 };
 
-// Decomposes for 2 or 3 objectives (`points` row-major, one point per row of `objectives`
-// values; points not strictly below the reference in every objective are ignored). Sweeps the
+// Decomposes for 1 to 3 objectives (`points` row-major, one point per row of `objectives`
+// values; points not strictly below the reference in every objective are ignored). With one
+// objective the region is the single interval below the best value, and EHVI is EI. Sweeps the
 // first objective: between consecutive first coordinates, the slab's non-dominated part is a
 // staircase of the points already passed, in 2-D a single height, in 3-D one box per step of
 // their (second, third) staircase. O(n^2) at worst for 3 objectives, O(n log n) for 2.

@@ -425,9 +425,12 @@ TEST(GpSampler, AtMostThreeObjectives) {
 TEST(GpSampler, OptionsAreChecked) {
   EXPECT_THROW(create_sampler(SamplerSpec::parse("gp:n_startp=3"), 1), Error);
   EXPECT_THROW(create_sampler(SamplerSpec::parse("gp:max_points=1"), 1), Error);
+  EXPECT_THROW(create_sampler(SamplerSpec::parse("gp:mo_acquisition=nehvi"), 1), Error);
+  EXPECT_THROW(create_sampler(SamplerSpec::parse("gp:mo_reference_margin=-1"), 1), Error);
   EXPECT_NO_THROW(create_sampler(
       SamplerSpec::parse("gp:n_startup=3,n_candidates=64,n_local=2,max_points=50,fit_points=40,"
-                         "full_fit_until=20,refit_every=5,deterministic=true"),
+                         "full_fit_until=20,refit_every=5,deterministic=true,"
+                         "mo_acquisition=parego,mo_reference_margin=0.5"),
       1));
 }
 
