@@ -154,8 +154,9 @@ class CmaEsSampler(BaseSampler):
 
 class GPSampler(BaseSampler):
     def __init__(self, *, seed: Optional[int] = None, independent_sampler: Any = None,
-                 n_startup_trials: int = _UNSET, deterministic_objective: bool = _UNSET) -> None:
-        super().__init__("gp", seed)
+                 n_startup_trials: int = _UNSET, deterministic_objective: bool = _UNSET,
+                 constraints_func: Optional[Callable[[Any], Sequence[float]]] = None) -> None:
+        super().__init__("gp", seed, constraints_func)
         if independent_sampler is not None:
             _refuse("GPSampler", "independent_sampler", "a parameter first seen in a trial is "
                     "drawn uniformly; later trials model it with the others")

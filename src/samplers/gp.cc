@@ -77,7 +77,9 @@ class GpSampler : public Sampler {
                   " objectives; this study has " + std::to_string(context.directions.size()) +
                   " (use tpe or nsga2)");
     }
-    if (context.directions.size() > 1) {
+    // Several objectives, or constraints: one GP per objective and per constraint, EHVI (EI
+    // with one objective) times the probability that every constraint holds.
+    if (context.directions.size() > 1 || reports_constraints(context)) {
       if (complete_count(context) < std::max<int64_t>(options_.n_startup, 2)) {
         return startup(context);
       }
@@ -103,6 +105,11 @@ class GpSampler : public Sampler {
   }
 
  private:
+  static bool reports_constraints(const SampleContext& context) {
+    return std::any_of(context.history.begin(), context.history.end(),
+                       [](const FrozenTrial& t) { return !t.constraints.empty(); });
+  }
+
   // Complete trials with every objective a number: what the models would be fitted on.
   static int64_t complete_count(const SampleContext& context) {
     int64_t count = 0;

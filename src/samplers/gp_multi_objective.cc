@@ -55,7 +55,8 @@ class Proposal {
         options_(options),
         m_(context.directions.size()),
         random_(mix_seed(seed, static_cast<uint64_t>(context.trial_count))),
-        inputs_(context.space) {
+        inputs_(context.space),
+        parego_(options.mo_acquisition == "parego" && m_ > 1) {
     model_options_.deterministic = options.deterministic;
   }
 
@@ -64,11 +65,10 @@ class Proposal {
     points_ = encode_trials(context_.space, inputs_, trials_);
     running_points_ = encode_trials(context_.space, inputs_, running_);
     // Objective models first, then constraint models; their stored fits warm-start these.
-    const size_t objective_models = options_.mo_acquisition == "parego" ? 1 : m_;
+    const size_t objective_models = parego_ ? 1 : m_;
     warm_ = stored_thetas(objective_models + constraint_count_);
     models_.reserve(objective_models + constraint_count_);
-    BoxDecomposition boxes = options_.mo_acquisition == "parego" ? fit_scalarised()
-                                                                 : fit_objectives();
+    BoxDecomposition boxes = parego_ ? fit_scalarised() : fit_objectives();
     std::vector<const GaussianProcess*> objective_pointers;
     for (GaussianProcess& model : models_) objective_pointers.push_back(&model);
     std::vector<ConstraintModel> constraints = fit_constraints(objective_models);
@@ -294,8 +294,7 @@ class Proposal {
     });
     std::vector<size_t> best;
     for (size_t i : order) {
-      bool parego = options_.mo_acquisition == "parego";
-      if (parego ? best.size() < kAnchors : ranks_[i] == ranks_[order[0]]) best.push_back(i);
+      if (parego_ ? best.size() < kAnchors : ranks_[i] == ranks_[order[0]]) best.push_back(i);
     }
     const size_t count = std::min(kAnchors, best.size());
     Eigen::MatrixXd anchors(points_.rows(), static_cast<Eigen::Index>(count));
@@ -311,6 +310,7 @@ class Proposal {
   const size_t m_;
   Random random_;
   InputSpace inputs_;
+  const bool parego_;
   ModelOptions model_options_;
   std::vector<const FrozenTrial*> trials_, running_;
   size_t complete_count_ = 0, constraint_count_ = 0;

@@ -281,6 +281,36 @@ TEST(GpMultiObjective, ConstraintsKeepProposalsFeasible) {
   EXPECT_GE(feasible, proposals * 3 / 4);
 }
 
+TEST(GpMultiObjective, OneObjectiveWithConstraintsSearchesWhereTheyHold) {
+  // The unconstrained minimum (0.9, 0.9) is infeasible; feasible where x0 + x1 <= 1, whose best
+  // point is (0.5, 0.5) with value 0.32.
+  SearchSpace space = box(2);
+  auto f = [](const Config& c) {
+    std::vector<double> x = vector_of(c, 2);
+    return std::vector<double>{(x[0] - 0.9) * (x[0] - 0.9) + (x[1] - 0.9) * (x[1] - 0.9)};
+  };
+  auto constraint = [](const Config& c) {
+    std::vector<double> x = vector_of(c, 2);
+    return std::vector<double>{x[0] + x[1] - 1.0};
+  };
+  auto gp = create_sampler(SamplerSpec::parse("gp"), 3);
+  std::vector<FrozenTrial> history =
+      run(*gp, space, f, {Direction::kMinimize}, 25, constraint);
+  int feasible = 0;
+  double best = INFINITY;
+  for (size_t i = 10; i < history.size(); ++i) feasible += history[i].constraints[0] <= 0.0;
+  for (const FrozenTrial& t : history) {
+    if (t.constraints[0] <= 0.0) best = std::min(best, t.values[0]);
+  }
+  std::cout << "[ one objective, constrained ] feasible " << feasible << " of 15, best " << best
+            << "\n";
+  // The optimum is on the boundary, so proposals straddle it; without the constraint model
+  // they would head for the infeasible (0.9, 0.9).
+  EXPECT_GE(feasible, 5);
+  EXPECT_LT(best, 0.34);
+  EXPECT_TRUE(history.back().user_attrs.contains("winnow.gp.kernels"));
+}
+
 TEST(GpMultiObjective, ThreeObjectivesAndMaximisedOnes) {
   SearchSpace space = box(3);
   auto dtlz2 = [](const Config& c) {
