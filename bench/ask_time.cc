@@ -299,7 +299,7 @@ int main(int argc, char** argv) {
       std::string name = value();
       options.problem.reset();
       for (winnow_bench::MultiObjectiveProblem& p : winnow_bench::multi_objective_problems({})) {
-        if (p.name == name && name != "xgb") {
+        if (p.name == name && !name.starts_with("xgb")) {  // not the subprocess ones
           options.problem = Problem{p.name, p.dimension, p.space,
                                     std::vector<winnow::Direction>(p.objective_names.size(),
                                                                    winnow::Direction::kMinimize),

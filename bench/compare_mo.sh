@@ -2,30 +2,38 @@
 # Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #
 # Compares Winnow's multi-objective samplers with Optuna's (NSGAIISampler, TPESampler in
-# multi-objective mode, RandomSampler) on ZDT1-3 (30-D), DTLZ2 (3 objectives) and a real
-# trade-off (XGBoost validation RMSE vs tree nodes), by the hypervolume of the final front at a
-# fixed budget, median over seeds, in one run:
+# multi-objective mode, RandomSampler) by the hypervolume of the final front at a fixed budget,
+# median over seeds, in one run, on: ZDT1-3 (30-D), ZDT4, ZDT6, DTLZ1-7 (3 objectives), WFG1-9
+# (2 objectives, 8-D), shifted and rotated variants (zdt1_shifted, dtlz2_rotated,
+# convex_rotated), a mixed space with an integer, a categorical and a conditional parameter
+# (mixed), and two real trade-offs (XGBoost validation RMSE, and classification log-loss, vs
+# tree nodes). bench/mo_functions.h describes each problem and its reference point.
 #   1. checks the problems: C++ and Python each at known Pareto-optimal points, the two
 #      definitions (and reference points) against each other at random points, and the Python
 #      hypervolume against the C++ one (src/analysis/hypervolume.h) on fixed point sets;
 #   2. bench/mo_suite (Winnow), then bench/optuna_mo.py (Optuna): one process at a time, each
-#      single-threaded, under nice;
+#      single-threaded, under nice (all 27 problems take several times as long as the first
+#      five; pick some with --problems);
 #   3. bench/summarize_mo.py: tables and the verdict, in markdown.
 #
-#   bench/compare_mo.sh --build-dir build-dev                 # the full comparison (~20 min)
+#   bench/compare_mo.sh --build-dir build-dev                 # every problem (hours, estimated)
+#   bench/compare_mo.sh --build-dir build-dev --problems zdt1,zdt2,zdt3,dtlz2,xgb  # ~20 min
 #   bench/compare_mo.sh --build-dir build-dev --seeds 2 --trials 60 --optuna-tpe-trials 0
 #   bench/compare_mo.sh --build-dir build-dev --out /tmp/mo   # keep the raw JSON lines
 #
 # Options: --seeds N (default 10; seeds 1..N), --trials N (default: each problem's, 300),
-# --problems all|NAME,... (zdt1,zdt2,zdt3,dtlz2,xgb), --samplers
-# SPEC,... (Winnow; default nsga2,motpe,auto,random - unknown ones are reported and skipped),
+# --problems all|NAME,... (zdt1,zdt2,zdt3,zdt4,zdt6,zdt1_shifted,dtlz1,dtlz2,dtlz3,dtlz4,dtlz5,
+# dtlz6,dtlz7,dtlz2_rotated,wfg1,wfg2,wfg3,wfg4,wfg5,wfg6,wfg7,wfg8,wfg9,convex_rotated,mixed,
+# xgb,xgb_cls), --samplers SPEC,... (Winnow; default nsga2,motpe,auto,random - unknown ones are
+# reported and skipped),
 # --optuna-samplers NAME,... (default nsga2,tpe,random), --optuna-tpe-trials N (default 100:
 # Optuna 3.1's multi-objective TPE takes ~25 s per 100-trial run in 30-D and minutes per
 # 300-trial run, so it is capped; the summary compares every sampler at a budget all reached, here
 # 100 trials, and separately at the full budget; 0 = no cap), --build-dir DIR (default build),
 # --out DIR (keep the JSON lines there; default: a temporary folder, removed).
 # Builds nothing: build first, e.g. scripts/build.sh build-dev --target mo_suite
-# (which also builds bench/xgb_tradeoff_objective when libxgboost is installed).
+# (which also builds bench/xgb_tradeoff_objective when libxgboost is installed). The reference
+# points of the later analytic problems: bench/mo_reference_points.py.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,7 +67,8 @@ if [[ ! -x $suite ]]; then
   exit 1
 fi
 if [[ ! -x $xgb ]]; then
-  echo "compare_mo.sh: warning: $xgb not found (libxgboost-dev missing?); the xgb runs will record errors" >&2
+  echo "compare_mo.sh: warning: $xgb not found (libxgboost-dev missing?);" \
+    "the xgb and xgb_cls runs will record errors" >&2
 fi
 python=/usr/bin/python3
 if ! $python -c 'import optuna' 2>/dev/null; then

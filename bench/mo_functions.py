@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 # Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 """The multi-objective benchmark's problems, for the Optuna side: the same definitions as
-bench/mo_functions.cc, formula for formula, with the same reference points.
+bench/mo_functions.cc (and mo_functions_more.cc, mo_functions_wfg.cc), formula for formula, with
+the same reference points. bench/mo_functions.h describes every problem, its source and its
+reference point; this module holds ZDT1-3, DTLZ2 and the XGBoost trade-offs and gathers the
+others from mo_functions_more.py (ZDT4, ZDT6, DTLZ1, DTLZ3-7, zdt1_shifted, dtlz2_rotated,
+convex_rotated, mixed) and mo_functions_wfg.py (WFG1-9).
 
   zdt1, zdt2, zdt3  Zitzler, Deb, Thiele (2000), n = 30, x in [0, 1]^30, reference (1.1, 11):
                     1.1 times the objectives' upper bounds over the box (f1 <= 1, f2 <= 10).
@@ -14,9 +18,13 @@ bench/mo_functions.cc, formula for formula, with the same reference points.
                     program bench/xgb_tradeoff_objective (the same one Winnow's harness runs),
                     reference (4.0, 2000): an RMSE of 4 (the constant predictor scores 5.0, the
                     noise floor is 1) and 2,000 nodes
+  xgb_cls           the same program with task=classification: validation log-loss vs nodes on
+                    Hastie et al.'s 10.2 data, reference (0.69, 2000): just below ln 2, what
+                    predicting 1/2 scores
+  the others        reference points from bench/mo_reference_points.py
 
 Every objective is minimised. ZDT3's f2 goes down to -0.77; the reference bounds the volume
-from above only, so that needs nothing special. bench/mo_functions.h says more.
+from above only, so that needs nothing special.
 
   /usr/bin/python3 bench/mo_functions.py --self-check --xgb-objective build/bench/xgb_tradeoff_objective
   build/bench/mo_suite --points 20 > points.jsonl
@@ -29,54 +37,9 @@ import math
 import subprocess
 import sys
 
-PI = math.pi
-
-
-class Problem:
-    """params: [(name, "float"|"int", low, high, log)] in the order of the C++ space."""
-
-    def __init__(self, name, domain, params, objective_names, reference, best_hypervolume,
-                 default_trials, evaluate, literature_reference=None,
-                 best_literature_hypervolume=None):
-        self.name = name
-        self.domain = domain
-        self.params = params
-        self.dimension = len(params)
-        self.objective_names = objective_names
-        self.reference = reference
-        self.best_hypervolume = best_hypervolume
-        self.default_trials = default_trials
-        self.evaluate = evaluate
-        self.literature_reference = literature_reference  # None: the same as `reference`
-        self.best_literature_hypervolume = best_literature_hypervolume
-
-    def distributions(self):
-        import optuna
-        d = optuna.distributions
-        return {n: (d.IntDistribution(lo, hi, log=log) if kind == "int"
-                    else d.FloatDistribution(lo, hi, log=log))
-                for n, kind, lo, hi, log in self.params}
-
-    def check_member(self, config):
-        """Problems with `config` as a member of this problem's space (empty list: fine)."""
-        problems = []
-        expected = {n for n, *_ in self.params}
-        if set(config) != expected:
-            problems.append("parameters %s, expected %s" % (sorted(config), sorted(expected)))
-        for n, kind, lo, hi, _ in self.params:
-            if n not in config:
-                continue
-            v = config[n]
-            if kind == "int" and (not isinstance(v, int) or isinstance(v, bool)):
-                problems.append("%s = %r is not an integer" % (n, v))
-            elif not lo <= v <= hi:
-                problems.append("%s = %r outside [%r, %r]" % (n, v, lo, hi))
-        return problems
-
-
-def vec(config, d):
-    return [float(config["x%d" % i]) for i in range(d)]
-
+import mo_functions_more
+import mo_functions_wfg
+from mo_functions_base import PI, Problem, unit_box, vec, weyl_points
 
 def zdt_g(x):
     return 1 + 9 * sum(x[1:]) / (len(x) - 1)
@@ -120,11 +83,14 @@ def format_arg(value):
     return str(value) if isinstance(value, int) else repr(float(value))
 
 
-def run_xgb_objective(program, config):
-    """[error, nodes] from bench/xgb_tradeoff_objective; RuntimeError when it fails."""
+def run_xgb_objective(program, config, task=None):
+    """[error, nodes] from bench/xgb_tradeoff_objective (task: None for the regression of xgb,
+    "classification" for xgb_cls); RuntimeError when it fails."""
     if not program:
         raise RuntimeError("xgb: no path to xgb_tradeoff_objective (--xgb-objective)")
     args = [program] + ["%s=%s" % (k, format_arg(v)) for k, v in sorted(config.items())]
+    if task:
+        args.append("task=" + task)
     try:
         done = subprocess.run(args, capture_output=True, text=True)
     except OSError as e:
@@ -136,19 +102,35 @@ def run_xgb_objective(program, config):
     return [float(out["error"]), float(out["nodes"])]
 
 
-def unit_box(d):
-    return [("x%d" % i, "float", 0.0, 1.0, False) for i in range(d)]
-
-
-def analytic(name, domain, d, objectives, reference, best, f, literature=None, literature_best=None):
+def analytic(name, domain, d, objectives, reference, best, f, literature=None, literature_best=None,
+             **checks):
     return Problem(name, domain, unit_box(d), objectives, reference, best, 300,
-                   lambda c: f(vec(c, d)), literature, literature_best)
+                   lambda c: f(vec(c, d)), literature, literature_best, **checks)
 
 
-def zdt(name, f, literature_best):
+def unit(d, head, rest):
+    return {"x%d" % i: (head[i] if i < len(head) else rest) for i in range(d)}
+
+
+def zdt(name, f, literature_best, residual, known):
     # Against (1.1, 11) the front adds the strip [0, 1.1] x [1.1, 11]: 1.1 * 9.9.
     return analytic(name, "[0,1]^30", 30, ["f1", "f2"], [1.1, 11.0], literature_best + 1.1 * 9.9,
-                    f, [1.1, 1.1], literature_best)
+                    f, [1.1, 1.1], literature_best, pareto_config=lambda t: unit(30, t, 0.0),
+                    front_residual=residual, known_points=known, nadir=[1.0, 1.0])
+
+
+def zdt3_residual(f):
+    # On g = 1 every f1 gives f2 = 1 - sqrt(f1) - f1 sin(10 pi f1) (the front is the part of
+    # that curve no other part dominates).
+    return f[1] - (1 - math.sqrt(f[0]) - f[0] * math.sin(10 * PI * f[0]))
+
+
+# Report order: the ZDT problems, DTLZ, WFG, our variants, the real trade-offs.
+ORDER = (["zdt1", "zdt2", "zdt3", "zdt4", "zdt6", "zdt1_shifted", "dtlz1", "dtlz2", "dtlz3",
+          "dtlz4", "dtlz5", "dtlz6", "dtlz7", "dtlz2_rotated"] + ["wfg%d" % i for i in range(1, 10)]
+         + ["convex_rotated", "mixed", "xgb", "xgb_cls"])
+XGB_DOMAIN = ("n_estimators 1..100 log, max_depth 1..6, eta [0.01,1] log, min_child_weight "
+              "[0.1,100] log, subsample [0.5,1], lambda [1e-3,100] log")
 
 
 def problems(xgb_objective=None):
@@ -161,19 +143,34 @@ def problems(xgb_objective=None):
         ("subsample", "float", 0.5, 1.0, False),
         ("lambda", "float", 1e-3, 100.0, True),
     ]
+    h = math.sqrt(0.5)
     all_ = [
         # True fronts' hypervolumes: see bench/mo_functions.cc.
-        zdt("zdt1", zdt1, 0.21 + 2.0 / 3.0),
-        zdt("zdt2", zdt2, 0.21 + 1.0 / 3.0),
-        zdt("zdt3", zdt3, 1.3317629),
+        zdt("zdt1", zdt1, 0.21 + 2.0 / 3.0, lambda f: f[1] - (1 - math.sqrt(f[0])),
+            [(unit(30, [0.25], 0.0), [0.25, 0.5]), (unit(30, [1.0], 0.0), [1.0, 0.0]),
+             (unit(30, [0.0], 1.0), [0.0, 10.0])]),
+        zdt("zdt2", zdt2, 0.21 + 1.0 / 3.0, lambda f: f[1] - (1 - f[0] * f[0]),
+            [(unit(30, [0.5], 0.0), [0.5, 0.75]), (unit(30, [1.0], 1.0), [1.0, 10 * (1 - 0.01)])]),
+        zdt("zdt3", zdt3, 1.3317629, zdt3_residual,
+            [(unit(30, [0.25], 0.0), [0.25, 1 - 0.5 - 0.25]), (unit(30, [0.0], 0.0), [0.0, 1.0])]),
         analytic("dtlz2", "[0,1]^12, M = 3", 12, ["f1", "f2", "f3"], [1.1, 1.1, 1.1],
-                 1.1 * 1.1 * 1.1 - PI / 6, lambda x: dtlz2(x, 3)),
-        Problem("xgb", "XGBoost on Friedman #1: n_estimators 1..100 log, max_depth 1..6, eta "
-                "[0.01,1] log, min_child_weight [0.1,100] log, subsample [0.5,1], lambda "
-                "[1e-3,100] log", xgb_params, ["error", "nodes"], [4.0, 2000.0], None, 300,
-                lambda c: run_xgb_objective(xgb_objective, c)),
-    ]
-    return {p.name: p for p in all_}
+                 1.1 * 1.1 * 1.1 - PI / 6, lambda x: dtlz2(x, 3),
+                 pareto_config=lambda t: unit(12, t, 0.5),
+                 front_residual=lambda f: sum(v * v for v in f) - 1, nadir=[1.0, 1.0, 1.0],
+                 known_points=[(unit(12, [0.0, 0.0], 0.5), [1.0, 0.0, 0.0]),
+                               (unit(12, [1.0, 0.0], 0.5), [math.cos(PI / 2), 0.0, 1.0]),
+                               (unit(12, [0.5, 0.5], 0.5), [0.5, 0.5, h]),
+                               (unit(12, [0.0, 0.5], 1.0), [3.5 * h, 3.5 * h, 0.0])]),
+        Problem("xgb", "XGBoost on Friedman #1: " + XGB_DOMAIN, xgb_params, ["error", "nodes"],
+                [4.0, 2000.0], None, 300, lambda c: run_xgb_objective(xgb_objective, c)),
+        # The reference: see bench/mo_functions.h.
+        Problem("xgb_cls", "XGBoost on Hastie et al.'s 10.2 (log-loss): " + XGB_DOMAIN,
+                xgb_params, ["logloss", "nodes"], [0.69, 2000.0], None, 300,
+                lambda c: run_xgb_objective(xgb_objective, c, "classification")),
+    ] + mo_functions_more.problems() + mo_functions_wfg.problems()
+    by_name = {p.name: p for p in all_}
+    assert sorted(by_name) == sorted(ORDER), "ORDER misses a problem"
+    return {name: by_name[name] for name in ORDER}
 
 
 def select(all_, names):
@@ -188,50 +185,54 @@ def select(all_, names):
     return out
 
 
+def close(a, b):
+    return math.isclose(a, b, rel_tol=0, abs_tol=1e-12 * max(1.0, abs(b)))
+
+
 def self_check(all_):
-    """Pareto-optimal points of the analytic problems (the cases of mo_functions.cc) and the
-    xgb program's determinism."""
-    h = math.sqrt(0.5)
-
-    def unit(d, head, rest):
-        return {"x%d" % i: (head[i] if i < len(head) else rest) for i in range(d)}
-
-    cases = {
-        "zdt1": [(unit(30, [0.25], 0.0), [0.25, 0.5]), (unit(30, [1.0], 0.0), [1.0, 0.0]),
-                 (unit(30, [0.0], 1.0), [0.0, 10.0])],
-        "zdt2": [(unit(30, [0.5], 0.0), [0.5, 0.75]), (unit(30, [1.0], 1.0), [1.0, 10 * (1 - 0.01)])],
-        "zdt3": [(unit(30, [0.25], 0.0), [0.25, 1 - 0.5 - 0.25]), (unit(30, [0.0], 0.0), [0.0, 1.0])],
-        "dtlz2": [(unit(12, [0.0, 0.0], 0.5), [1.0, 0.0, 0.0]),
-                  (unit(12, [1.0, 0.0], 0.5), [math.cos(PI / 2), 0.0, 1.0]),
-                  (unit(12, [0.5, 0.5], 0.5), [0.5, 0.5, h]),
-                  (unit(12, [0.0, 0.5], 1.0), [3.5 * h, 3.5 * h, 0.0])],
-    }
+    """Hand-derived values at known points (the cases of the C++ self-check), the true front's
+    equation at scattered Pareto-optimal points, and the xgb programs' determinism."""
     failed = False
+
+    def fail(name, problem):
+        nonlocal failed
+        print("self-check FAILED: %s: %s" % (name, problem), file=sys.stderr)
+        failed = True
+
     for p in all_.values():
-        for config, expected in cases.get(p.name, []):
+        for config, expected in p.known_points:
             problems = p.check_member(config)
             f = p.evaluate(config)
-            ok = len(f) == len(expected) and all(
-                math.isclose(a, b, rel_tol=0, abs_tol=1e-12 * max(1.0, abs(b))) for a, b in zip(f, expected))
-            print("%s f = (%s)%s" % (p.name, ", ".join(repr(v) for v in f), "" if ok else "  <- expected otherwise"))
+            ok = len(f) == len(expected) and all(close(a, b) for a, b in zip(f, expected))
+            print("%s f = (%s)%s" % (p.name, ", ".join(repr(v) for v in f),
+                                     "" if ok else "  <- expected otherwise"))
             if not ok:
                 problems.append("f(%s) = %r, expected %r" % (json.dumps(config), f, expected))
             for problem in problems:
-                print("self-check FAILED: %s: %s" % (p.name, problem), file=sys.stderr)
-                failed = True
-        if p.name == "xgb":
+                fail(p.name, problem)
+        if p.pareto_config:
+            # 50 scattered positions: each value on the front's equation (1e-9: acos and the
+            # like lose a few digits near the ends).
+            worst = 0.0
+            for t in weyl_points(50, len(p.reference) - 1, 7):
+                config = p.pareto_config(t)
+                for problem in p.check_member(config):
+                    fail(p.name, "a Pareto-optimal point is not in the space: " + problem)
+                worst = max(worst, abs(p.front_residual(p.evaluate(config))))
+            print("%s: largest front-equation residual at 50 Pareto-optimal points %.3g" % (
+                p.name, worst))
+            if not worst <= 1e-9:
+                fail(p.name, "Pareto-optimal points off the front by %g" % worst)
+        if p.name.startswith("xgb"):
             config = {"n_estimators": 20, "max_depth": 3, "eta": 0.3, "min_child_weight": 1.0,
                       "subsample": 0.8, "lambda": 1.0}
             try:
                 a, b = p.evaluate(config), p.evaluate(config)
-                print("xgb f = (%r, %r)" % tuple(a))
+                print("%s f = (%r, %r)" % ((p.name,) + tuple(a)))
                 if a != b:
-                    print("self-check FAILED: xgb: two evaluations of one configuration differ",
-                          file=sys.stderr)
-                    failed = True
+                    fail(p.name, "two evaluations of one configuration differ")
             except RuntimeError as e:
-                print("self-check FAILED: xgb: %s" % e, file=sys.stderr)
-                failed = True
+                fail(p.name, str(e))
     if not failed:
         print("self-check passed: %d problems" % len(all_))
     return 1 if failed else 0
@@ -286,7 +287,7 @@ def main():
     parser.add_argument("--check-points", metavar="FILE")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--xgb-objective", metavar="PATH",
-                        help="bench/xgb_tradeoff_objective (needed for the xgb problem)")
+                        help="bench/xgb_tradeoff_objective (for the xgb and xgb_cls problems)")
     args = parser.parse_args()
     all_ = problems(args.xgb_objective)
     if args.list:

@@ -3,8 +3,8 @@
 """Multi-objective benchmark, Optuna side: the counterpart of bench/mo_suite.cc.
 
 Runs each (sampler, problem, seed) as its own in-memory Optuna study on the problems of
-bench/mo_functions.py (the same definitions and reference points as the C++ suite; the xgb
-problem runs the same program, bench/xgb_tradeoff_objective) and writes the same JSON lines,
+bench/mo_functions.py (the same definitions and reference points as the C++ suite; the xgb and
+xgb_cls problems run the same program, bench/xgb_tradeoff_objective) and writes the same JSON lines,
 with "tool": "optuna":
 
   {"tool": "optuna", "sampler": "nsga2", "problem": "zdt1", "seed": 1, "trials": 300,
@@ -18,7 +18,9 @@ Samplers (--samplers, comma-separated), all with Optuna's defaults otherwise:
                                                           more directions
   tpe:multivariate  TPESampler(multivariate=True, seed=seed)
   random            RandomSampler(seed=seed)
-Seeds are 1..N (or --first-seed F: F..F+N-1). Every trial asks with the problem's fixed distributions (study.ask(...)).
+Seeds are 1..N (or --first-seed F: F..F+N-1). Every trial asks with the problem's fixed
+distributions (study.ask(...)), except on a conditional space (mixed): there it asks
+define-by-run, suggesting the active parameters only.
 
 The hypervolume is exact and computed here (hypervolume() below: a sort-and-sweep in two
 dimensions, slicing along the last objective above that), over the complete trials, against
@@ -152,13 +154,21 @@ def run_one(sampler_name, problem, seed, n_trials, checkpoints):
     start = time.perf_counter()
     try:
         study = optuna.create_study(sampler=make_sampler(sampler_name, seed), directions=["minimize"] * m)
-        distributions = problem.distributions()
+        # A conditional space (mixed) is asked define-by-run, as an Optuna objective would: the
+        # suggest calls (timed with the ask) skip inactive parameters. The others are asked
+        # with their fixed distributions.
+        distributions = None if problem.conditional() else problem.distributions()
         for _ in range(n_trials):
             before = time.perf_counter_ns()
-            trial = study.ask(distributions)
+            if distributions is None:
+                trial = study.ask()
+                params = problem.suggest(trial)
+            else:
+                trial = study.ask(distributions)
+                params = trial.params
             ask_ms += (time.perf_counter_ns() - before) / 1e6
             try:
-                values = problem.evaluate(trial.params)
+                values = problem.evaluate(params)
             except RuntimeError as e:  # a failed evaluation is a failed trial
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 failed += 1
@@ -221,7 +231,7 @@ def main():
     parser.add_argument("--checkpoints", default=",".join(map(str, CHECKPOINTS)),
                         help="trial counts at which to record the hypervolume (the last trial always)")
     parser.add_argument("--xgb-objective", metavar="PATH",
-                        help="bench/xgb_tradeoff_objective, for the xgb problem")
+                        help="bench/xgb_tradeoff_objective, for the xgb and xgb_cls problems")
     parser.add_argument("--output", default="-", help="JSONL file; default stdout")
     parser.add_argument("--check-hypervolume", metavar="FILE",
                         help="compare the hypervolume with mo_suite --hv-check's and exit")

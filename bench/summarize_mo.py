@@ -13,7 +13,8 @@ bench/optuna_mo.py (Optuna) and prints, in markdown:
   3. ZDT only: the final hypervolume against the literature's reference point (1.1, 1.1);
   4. the mean time per run (s);
   5. the verdict the project tracks: "Winnow's best >= Optuna's best multi-objective sampler on
-     k of 5 problems" (median hypervolume at equal budget; target >= 4). "Best" is the sampler
+     k of 5 problems" (ZDT1-3, DTLZ2, xgb; median hypervolume at equal budget; target >= 4),
+     and the same count over every problem run, for information. "Best" is the sampler
      with the highest median per problem, random search excluded on both sides (it is in the
      tables for reference). The same for Winnow's auto alone, at the smallest of those
      budgets on every problem, and at the full budget.
@@ -33,6 +34,7 @@ import mo_functions  # noqa: E402  (row order and the true fronts' hypervolumes)
 from bench_stats import load, quantile
 
 TARGET = 4
+TRACKED = ("zdt1", "zdt2", "zdt3", "dtlz2", "xgb")  # the problems the target counts
 BASELINES = {"random"}  # not counted as anyone's "best multi-objective sampler"
 
 
@@ -247,9 +249,14 @@ def main():
     print()
     print("### Verdict")
     print()
-    print(verdict(cells, problems, common, columns, None,
+    # The tracked target is on the five problems it was set for; the later ones are information.
+    tracked = [p for p in problems if p in TRACKED]
+    print(verdict(cells, tracked, common, columns, None,
                   "Winnow's best >= Optuna's best multi-objective sampler (median hypervolume at "
-                  "equal budget; random excluded on both sides)", True))
+                  "equal budget; random excluded on both sides; %s)" % ", ".join(TRACKED), True))
+    if any(p not in TRACKED for p in problems):
+        print(verdict(cells, problems, common, columns, None,
+                      "The same on every problem run (information)", False))
     if ("winnow", "auto") in columns:
         print(verdict(cells, problems, common, columns, "auto",
                       "Winnow auto >= Optuna's best multi-objective sampler (equal budget)", False))

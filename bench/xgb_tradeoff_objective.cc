@@ -7,11 +7,21 @@
 //
 //   xgb_tradeoff_objective n_estimators=40 max_depth=4 eta=0.1 min_child_weight=1 subsample=0.8 lambda=1
 //   -> {"error": 1.2345..., "nodes": 1104, "model_kb": 52.3}
+//   xgb_tradeoff_objective ... lambda=1 task=classification
+//   -> {"error": 0.4321..., "nodes": 1104, "model_kb": 52.3, "error_rate": 0.181}
 //
-// Objectives, both minimised: "error", the validation RMSE (computed here in double precision
-// from the predictions), and "nodes", the number of nodes of all trees (splits and leaves, as
-// the text dump lists them). "model_kb" (the UBJSON model's size in KiB) is printed for
-// information only: it grows with the nodes but depends on the library's format.
+// Objectives, both minimised: "error", the validation RMSE (task=regression, the default) or
+// the validation log-loss (task=classification; probabilities clipped to [1e-15, 1 - 1e-15]),
+// computed here in double precision from the predictions, and "nodes", the number of nodes of
+// all trees (splits and leaves, as the text dump lists them). "model_kb" (the UBJSON model's
+// size in KiB) and "error_rate" (classification: the share of validation rows on the wrong side
+// of 1/2) are printed for information only.
+//
+// Classification data: Hastie, Tibshirani, Friedman, "The Elements of Statistical Learning"
+// (2nd ed., 2009), eq. 10.2 (scikit-learn's make_hastie_10_2): x ~ N(0, 1)^10, y = 1 when
+// sum x_j^2 > 9.34 (the median of chi^2 with 10 degrees of freedom), else 0: balanced classes
+// and a spherical boundary that axis-aligned trees need many nodes for. 1,000 training and
+// 1,000 validation rows from their own fixed seed, as below.
 //
 // Data: Friedman #1 (Friedman 1991, "Multivariate adaptive regression splines", eq. 56; the
 // generator scikit-learn ships as make_friedman1):
@@ -23,12 +33,13 @@
 // Determinism: one thread (nthread = 1, and the matrices are built on one thread too),
 // tree_method = hist, seed = 0, so the same configuration always gives the same output on one
 // machine and library version (1.7.4 here). The search space lives in bench/mo_functions.cc and
-// bench/mo_functions.py; this program only checks that each value is a number and that all six
-// parameters are given.
+// bench/mo_functions.py; this program only checks that each value is a number, that all six
+// parameters are given, and the task's name.
 //
 // Exit status: 0 with the JSON line on stdout; 2 on a bad command line; 1 when XGBoost fails.
 #include <xgboost/c_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +56,7 @@ constexpr int kFeatures = 10;
 constexpr int kTrainRows = 1000;
 constexpr int kValidationRows = 1000;
 constexpr uint64_t kDataSeed = 20240611;
+constexpr uint64_t kClassificationSeed = 20261124;
 constexpr double kPi = 3.14159265358979323846;
 
 const char* const kParameters[] = {"n_estimators", "max_depth",  "eta",
@@ -58,14 +70,20 @@ struct Data {
   std::vector<float> x, y;
 };
 
-// Training rows first, then validation rows, from one stream.
-void friedman1(Data& train, Data& validation) {
-  std::mt19937_64 engine(kDataSeed);
-  auto uniform = [&engine] { return static_cast<double>(engine() >> 11) * 0x1.0p-53; };
-  auto normal = [&] {  // Box-Muller
+struct Stream {
+  std::mt19937_64 engine;
+  double uniform() { return static_cast<double>(engine() >> 11) * 0x1.0p-53; }
+  double normal() {  // Box-Muller
     double u1 = uniform(), u2 = uniform();
     return std::sqrt(-2 * std::log(1 - u1)) * std::cos(2 * kPi * u2);
-  };
+  }
+};
+
+// Training rows first, then validation rows, from one stream.
+void friedman1(Data& train, Data& validation) {
+  Stream stream{std::mt19937_64(kDataSeed)};
+  auto uniform = [&stream] { return stream.uniform(); };
+  auto normal = [&stream] { return stream.normal(); };
   auto fill = [&](int rows, Data& d) {
     d.x.resize(static_cast<size_t>(rows) * kFeatures);
     d.y.resize(rows);
@@ -81,12 +99,33 @@ void friedman1(Data& train, Data& validation) {
   fill(kValidationRows, validation);
 }
 
+// Hastie et al.'s 10.2, training rows first, then validation rows, from one stream.
+void hastie_10_2(Data& train, Data& validation) {
+  Stream stream{std::mt19937_64(kClassificationSeed)};
+  auto fill = [&](int rows, Data& d) {
+    d.x.resize(static_cast<size_t>(rows) * kFeatures);
+    d.y.resize(rows);
+    for (int r = 0; r < rows; ++r) {
+      float* row = &d.x[static_cast<size_t>(r) * kFeatures];
+      double squares = 0;
+      for (int c = 0; c < kFeatures; ++c) {
+        row[c] = static_cast<float>(stream.normal());
+        squares += static_cast<double>(row[c]) * row[c];
+      }
+      d.y[r] = squares > 9.34 ? 1.0f : 0.0f;
+    }
+  };
+  fill(kTrainRows, train);
+  fill(kValidationRows, validation);
+}
+
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(stderr,
                "xgb_tradeoff_objective: %s\n"
                "usage: xgb_tradeoff_objective n_estimators=N max_depth=N eta=X "
-               "min_child_weight=X subsample=X lambda=X\n"
-               "  trains XGBoost on Friedman #1 and prints {\"error\": validation RMSE, "
+               "min_child_weight=X subsample=X lambda=X [task=regression|classification]\n"
+               "  trains XGBoost on Friedman #1 (regression) or Hastie et al.'s 10.2\n"
+               "  (classification) and prints {\"error\": validation RMSE or log-loss, "
                "\"nodes\": tree nodes, \"model_kb\": UBJSON KiB}\n",
                problem.c_str());
   std::exit(2);
@@ -102,12 +141,18 @@ std::string format_number(double value) {
 
 int main(int argc, char** argv) {
   std::map<std::string, double> params;
+  bool classification = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") usage("evaluates one configuration of the trade-off");
     size_t eq = arg.find('=');
     if (eq == std::string::npos) usage("argument '" + arg + "' is not name=value");
     std::string name = arg.substr(0, eq), text = arg.substr(eq + 1);
+    if (name == "task") {
+      if (text != "regression" && text != "classification") usage("unknown task '" + text + "'");
+      classification = text == "classification";
+      continue;
+    }
     bool known = false;
     for (const char* p : kParameters) known |= name == p;
     if (!known) usage("unknown parameter '" + name + "'");
@@ -130,7 +175,11 @@ int main(int argc, char** argv) {
   }
 
   Data train, validation;
-  friedman1(train, validation);
+  if (classification) {
+    hastie_10_2(train, validation);
+  } else {
+    friedman1(train, validation);
+  }
   DMatrixHandle train_matrix = nullptr, validation_matrix = nullptr;
   BoosterHandle booster = nullptr;
   int status = 0;
@@ -144,7 +193,7 @@ int main(int argc, char** argv) {
           "creating the validation matrix");
     check(XGBoosterCreate(&train_matrix, 1, &booster), "creating a booster");
     const std::pair<const char*, std::string> settings[] = {
-        {"objective", "reg:squarederror"},
+        {"objective", classification ? "binary:logistic" : "reg:squarederror"},
         {"tree_method", "hist"},
         {"max_bin", "64"},
         {"nthread", "1"},
@@ -165,12 +214,17 @@ int main(int argc, char** argv) {
     const float* predictions = nullptr;
     check(XGBoosterPredict(booster, validation_matrix, 0, 0, 0, &length, &predictions), "predicting");
     if (length != static_cast<bst_ulong>(kValidationRows)) throw std::runtime_error("wrong prediction count");
-    double squares = 0;
+    double squares = 0, log_loss = 0;
+    int wrong = 0;
     for (int r = 0; r < kValidationRows; ++r) {
-      double diff = static_cast<double>(predictions[r]) - static_cast<double>(validation.y[r]);
-      squares += diff * diff;
+      double p = static_cast<double>(predictions[r]), y = static_cast<double>(validation.y[r]);
+      squares += (p - y) * (p - y);
+      p = std::min(std::max(p, 1e-15), 1 - 1e-15);
+      log_loss -= y * std::log(p) + (1 - y) * std::log(1 - p);
+      wrong += (p > 0.5) != (y > 0.5);
     }
-    double rmse = std::sqrt(squares / kValidationRows);
+    double error =
+        classification ? log_loss / kValidationRows : std::sqrt(squares / kValidationRows);
 
     bst_ulong trees = 0;
     const char** dump = nullptr;
@@ -183,8 +237,12 @@ int main(int argc, char** argv) {
     const char* model = nullptr;
     check(XGBoosterSaveModelToBuffer(booster, R"({"format": "ubj"})", &bytes, &model), "saving");
 
-    std::printf("{\"error\": %s, \"nodes\": %lld, \"model_kb\": %.6g}\n", format_number(rmse).c_str(),
+    std::printf("{\"error\": %s, \"nodes\": %lld, \"model_kb\": %.6g", format_number(error).c_str(),
                 static_cast<long long>(nodes), static_cast<double>(bytes) / 1024.0);
+    if (classification) {
+      std::printf(", \"error_rate\": %.6g", static_cast<double>(wrong) / kValidationRows);
+    }
+    std::printf("}\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "xgb_tradeoff_objective: xgboost: %s\n", e.what());
     status = 1;
