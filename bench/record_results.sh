@@ -32,7 +32,7 @@ else
   if ! git diff --quiet HEAD -- . ':!bench/results' 2>/dev/null; then commit="$commit+dirty"; fi
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-machine="$cpu, $(nproc) cores, $(uname -sr)"
+machine="$cpu, $(nproc --all) cores, $(uname -sr)"
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 command="$*"
 
