@@ -41,9 +41,11 @@
 #include <string>
 #include <vector>
 
+#include "samplers/gp_multi_objective.h"
 #include "samplers/history_reader.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
+#include "winnow/error.h"
 
 namespace winnow {
 namespace {
@@ -52,6 +54,11 @@ struct AutoOptions {
   int64_t n_startup = 10;      // Sobol proposals before any model is fitted.
   int64_t gp_max_trials = 250;  // trials after which GP hands over to CMA-ES.
   int64_t gp_max_dims = 20;     // wider spaces go to TPE.
+  // Several objectives: the GP (EHVI) proposes until this many trials, then MOTPE.
+  int64_t mo_gp_max_trials = 100;
+  int64_t mo_gp_max_objectives = 3;  // more objectives go to MOTPE
+  int64_t mo_gp_max_dims = 32;       // wider spaces go to MOTPE
+  std::string mo_gp_acquisition = "ehvi";  // the GP's acquisition: ehvi or parego
 };
 
 // What the policy needs to know about a space, computed once.
@@ -111,7 +118,19 @@ class AutoSampler : public Sampler {
       return kSobol;
     }
     if (context.directions.size() > 1) {
-      *reason = plural(context.directions.size(), "objective") +
+      std::string why_not = multi_objective_gp_excluded(context);
+      if (why_not.empty()) {
+        // Turns by trial number: even ones the GP, odd ones MOTPE, both learning from every
+        // trial (see the top of this file for why a portfolio rather than one of them).
+        bool gp_turn = n % 2 == 0;
+        *reason = plural(context.directions.size(), "objective") + ", " +
+                  plural(p.dims, "parameter") + ", " + std::to_string(n) +
+                  " trials (< mo_gp_max_trials=" + std::to_string(options_.mo_gp_max_trials) +
+                  "): " + (gp_turn ? "the Gaussian processes' turn" : "MOTPE's turn") +
+                  " (the two alternate)";
+        return gp_turn ? kGp : kTpe;
+      }
+      *reason = plural(context.directions.size(), "objective") + ", " + why_not +
                 ": MOTPE (TPE with a good set by non-domination rank and hypervolume)";
       return kTpe;
     }
@@ -153,6 +172,33 @@ class AutoSampler : public Sampler {
     return kTpe;
   }
 
+  // Why the GP does not suit this study with several objectives, or empty when it does.
+  std::string multi_objective_gp_excluded(const SampleContext& context) {
+    const SpaceProfile& p = *profile_;
+    const int64_t n = context.trial_count;
+    if (static_cast<int64_t>(context.directions.size()) >
+        std::min<int64_t>(options_.mo_gp_max_objectives, gp::kMaxObjectives)) {
+      return "more than mo_gp_max_objectives=" + std::to_string(options_.mo_gp_max_objectives);
+    }
+    if (n >= options_.mo_gp_max_trials) {
+      return std::to_string(n) + " trials (>= mo_gp_max_trials=" +
+             std::to_string(options_.mo_gp_max_trials) + ")";
+    }
+    if (reports_constraints(context.history)) return "constraints";
+    if (p.conditional) return "conditional parameters";
+    if (context.space.is_define_by_run() && asks_for_subsets(context)) {
+      return "parameters only some trials ask for";
+    }
+    if (p.categorical * 2 > p.dims) {
+      return plural(p.categorical, "categorical parameter") + " of " + std::to_string(p.dims);
+    }
+    if (static_cast<int64_t>(p.dims) > options_.mo_gp_max_dims) {
+      return plural(p.dims, "parameter") + " (more than mo_gp_max_dims=" +
+             std::to_string(options_.mo_gp_max_dims) + ")";
+    }
+    return "";
+  }
+
   // Whether a trial of the history reports constraint values. They come with a finished
   // trial, which never changes, so once one is seen the answer stays, and each ask reads only
   // the trials that are new or were unfinished (history_reader.h), not the whole study.
@@ -190,7 +236,9 @@ class AutoSampler : public Sampler {
       // Each sub-sampler draws from its own stream, derived from the study seed and its name.
       uint64_t sub_seed = seed_;
       for (char c : name) sub_seed = mix_seed(sub_seed, static_cast<unsigned char>(c));
-      slot = create_sampler(SamplerSpec{name, {}}, sub_seed);
+      SamplerSpec spec{name, {}};
+      if (name == "gp") spec.options["mo_acquisition"] = options_.mo_gp_acquisition;
+      slot = create_sampler(spec, sub_seed);
     }
     return *slot;
   }
@@ -215,6 +263,15 @@ std::unique_ptr<Sampler> create_auto_sampler(const SamplerOptions& options, uint
   parsed.n_startup = reader.get_int("n_startup", parsed.n_startup, 0);
   parsed.gp_max_trials = reader.get_int("gp_max_trials", parsed.gp_max_trials, 0);
   parsed.gp_max_dims = reader.get_int("gp_max_dims", parsed.gp_max_dims, 0);
+  parsed.mo_gp_max_trials = reader.get_int("mo_gp_max_trials", parsed.mo_gp_max_trials, 0);
+  parsed.mo_gp_max_objectives =
+      reader.get_int("mo_gp_max_objectives", parsed.mo_gp_max_objectives, 0);
+  parsed.mo_gp_max_dims = reader.get_int("mo_gp_max_dims", parsed.mo_gp_max_dims, 0);
+  parsed.mo_gp_acquisition = reader.get_string("mo_gp_acquisition", parsed.mo_gp_acquisition);
+  if (parsed.mo_gp_acquisition != "ehvi" && parsed.mo_gp_acquisition != "parego") {
+    throw Error("sampler 'auto': option mo_gp_acquisition must be ehvi or parego, not '" +
+                parsed.mo_gp_acquisition + "'");
+  }
   reader.finish();
   return std::make_unique<AutoSampler>(parsed, seed);
 }
