@@ -118,6 +118,24 @@ def test_every_sampler_optimises(sampler):
     assert len(study.trials) == 20 and study.best_value < 4
 
 
+def test_gp_sampler_takes_two_objectives_and_constraints_as_optunas_does():
+    # Feasible where x + y <= 1, which holds the whole front (y = 0).
+    def objective(trial):
+        x, y = trial.suggest_float("x", 0, 1), trial.suggest_float("y", 0, 1)
+        trial.set_user_attr("c", [x + y - 1.0])
+        return x, (1 - x) ** 2 + y
+
+    sampler = winnow.samplers.GPSampler(seed=3, n_startup_trials=6,
+                                        constraints_func=lambda t: t.user_attrs["c"])
+    study = winnow.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    study.optimize(objective, n_trials=16)
+    assert len(study.trials) == 16
+    assert all("winnow.gp.kernels" in t.system_attrs for t in study.trials[6:])
+    feasible = [t for t in study.trials[6:] if t.user_attrs["c"][0] <= 0]
+    assert len(feasible) >= 7
+    assert all(t.user_attrs["c"][0] <= 0 for t in study.best_trials)
+
+
 def test_options_without_meaning_here_are_refused_with_the_reason():
     with pytest.raises(ValueError, match="gamma.*natively"):
         winnow.samplers.TPESampler(gamma=lambda n: 10)

@@ -36,11 +36,16 @@
 // would propose by the objective alone.
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "analysis/hypervolume.h"
+#include "analysis/pareto.h"
 #include "samplers/gp_multi_objective.h"
 #include "samplers/history_reader.h"
 #include "samplers/registry.h"
@@ -120,14 +125,13 @@ class AutoSampler : public Sampler {
     if (context.directions.size() > 1) {
       std::string why_not = multi_objective_gp_excluded(context);
       if (why_not.empty()) {
-        // Turns by trial number: even ones the GP, odd ones MOTPE, both learning from every
-        // trial (see the top of this file for why a portfolio rather than one of them).
-        bool gp_turn = n % 2 == 0;
+        std::string why;
+        bool gp_turn = gp_takes_turn(context, &why);
         *reason = plural(context.directions.size(), "objective") + ", " +
                   plural(p.dims, "parameter") + ", " + std::to_string(n) +
                   " trials (< mo_gp_max_trials=" + std::to_string(options_.mo_gp_max_trials) +
-                  "): " + (gp_turn ? "the Gaussian processes' turn" : "MOTPE's turn") +
-                  " (the two alternate)";
+                  "): a portfolio of Gaussian processes and MOTPE; " +
+                  (gp_turn ? "the Gaussian processes" : "MOTPE") + " " + why;
         return gp_turn ? kGp : kTpe;
       }
       *reason = plural(context.directions.size(), "objective") + ", " + why_not +
@@ -170,6 +174,92 @@ class AutoSampler : public Sampler {
     }
     *reason = std::to_string(n) + " trials, no numeric parameter for CMA-ES: TPE";
     return kTpe;
+  }
+
+  // The portfolio's turn with several objectives: whether the GP proposes (else MOTPE), and in
+  // `why` the reason. Each proposal of the two is credited with the hypervolume its trial added
+  // to the front of the trials before it (objectives scaled to [0, 1] over the complete trials,
+  // reference 1.1); the sampler whose last kCreditWindow proposals added more on average takes
+  // the turn, but neither waits more than kMaxWait turns, so both credits stay current. A
+  // function of the history alone, so a resumed study makes the same choices.
+  bool gp_takes_turn(const SampleContext& context, std::string* why) const {
+    constexpr size_t kCreditWindow = 8, kMaxWait = 3;
+    const size_t m = context.directions.size();
+    // Proposals of either sampler, in history order (running ones included), and which.
+    std::vector<std::pair<size_t, bool>> proposals;  // (position, by the GP)
+    for (size_t i = 0; i < context.history.size(); ++i) {
+      auto attr = context.history[i].user_attrs.find(std::string(kSamplerAttr));
+      if (attr == context.history[i].user_attrs.end()) continue;
+      if (attr->second == "\"gp\"") proposals.push_back({i, true});
+      if (attr->second == "\"tpe\"") proposals.push_back({i, false});
+    }
+    size_t gp_recent = 0, tpe_recent = 0;
+    for (size_t k = proposals.size(); k-- > 0 && proposals.size() - k <= kMaxWait;) {
+      (proposals[k].second ? gp_recent : tpe_recent) += 1;
+    }
+    if (proposals.size() >= kMaxWait && (gp_recent == 0 || tpe_recent == 0)) {
+      *why = "(the other proposed the last " + std::to_string(kMaxWait) + ")";
+      return gp_recent == 0;
+    }
+    // Complete trials scaled to [0, 1] per objective (minimised).
+    std::vector<double> points;
+    std::vector<size_t> index_of(context.history.size(), SIZE_MAX);
+    for (size_t i = 0; i < context.history.size(); ++i) {
+      const FrozenTrial& t = context.history[i];
+      if (t.number < 0 || t.state != TrialState::kComplete || t.values.size() != m) continue;
+      if (std::any_of(t.values.begin(), t.values.end(), [](double v) { return std::isnan(v); })) {
+        continue;
+      }
+      index_of[i] = points.size() / m;
+      for (size_t j = 0; j < m; ++j) {
+        double v = t.values[j];
+        points.push_back(context.directions[j] == Direction::kMaximize ? -v : v);
+      }
+    }
+    const size_t n = points.size() / m;
+    for (size_t j = 0; j < m; ++j) {
+      double low = INFINITY, high = -INFINITY;
+      for (size_t i = 0; i < n; ++i) low = std::min(low, points[i * m + j]);
+      for (size_t i = 0; i < n; ++i) high = std::max(high, points[i * m + j]);
+      for (size_t i = 0; i < n; ++i) {
+        double& v = points[i * m + j];
+        v = !std::isfinite(v) ? (v > 0 ? 1.0 : 0.0) : high > low ? (v - low) / (high - low) : 0.0;
+      }
+    }
+    const std::vector<double> reference(m, 1.1);
+    double credit[2] = {0.0, 0.0};
+    size_t counted[2] = {0, 0};
+    for (size_t k = proposals.size(); k-- > 0;) {
+      const bool by_gp = proposals[k].second;
+      const size_t row = index_of[proposals[k].first];
+      if (row == SIZE_MAX || counted[by_gp] >= kCreditWindow) continue;
+      std::span<const double> before(points.data(), row * m);
+      std::vector<double> set;
+      for (size_t i : pareto_front_indices(before, m)) {
+        set.insert(set.end(), before.begin() + i * m, before.begin() + (i + 1) * m);
+      }
+      set.insert(set.end(), points.begin() + row * m, points.begin() + (row + 1) * m);
+      credit[by_gp] += hypervolume_contributions(set, m, reference).back();
+      ++counted[by_gp];
+      if (counted[0] >= kCreditWindow && counted[1] >= kCreditWindow) break;
+    }
+    if (counted[0] == 0 || counted[1] == 0) {
+      *why = "(each proposes before either is credited)";
+      return counted[1] == 0 && (counted[0] > 0 || proposals.empty() ||
+                                 !proposals.back().second);
+    }
+    double gp_credit = credit[1] / counted[1], tpe_credit = credit[0] / counted[0];
+    *why = "(hypervolume added per proposal, last " + std::to_string(kCreditWindow) +
+           ": Gaussian processes " + format_credit(gp_credit) + ", MOTPE " +
+           format_credit(tpe_credit) + ")";
+    if (gp_credit != tpe_credit) return gp_credit > tpe_credit;
+    return proposals.empty() || !proposals.back().second;  // a tie: the other's turn
+  }
+
+  static std::string format_credit(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", value);
+    return text;
   }
 
   // Why the GP does not suit this study with several objectives, or empty when it does.

@@ -75,7 +75,14 @@ TEST(AutoSampler, TpeForConditionalCategoricalAndWideSpaces) {
 
   EXPECT_EQ(chosen_samplers(continuous_space(6), "auto:n_startup=4,gp_max_dims=5", 6).back(),
             "tpe");
-  EXPECT_EQ(chosen_samplers(continuous_space(2), "auto:n_startup=4", 6, 2).back(), "tpe");
+  // Several objectives: MOTPE alone past mo_gp_max_trials, on conditional spaces, and with more
+  // objectives than mo_gp_max_objectives.
+  EXPECT_EQ(chosen_samplers(continuous_space(2), "auto:n_startup=4,mo_gp_max_trials=4", 6, 2),
+            std::vector<std::string>({"sobol", "sobol", "sobol", "sobol", "tpe", "tpe"}));
+  EXPECT_EQ(chosen_samplers(conditional, "auto:n_startup=4", 8, 2).back(), "tpe");
+  EXPECT_EQ(chosen_samplers(continuous_space(2), "auto:n_startup=4,mo_gp_max_objectives=2", 6, 3)
+                .back(),
+            "tpe");
 }
 
 TEST(AutoSampler, ReasonNamesTheRule) {
@@ -93,25 +100,87 @@ TEST(AutoSampler, ReasonNamesTheRule) {
             std::string::npos);
 }
 
-TEST(AutoSampler, SobolThenMotpeForSeveralObjectives) {
-  // Even where a single objective would get a Gaussian process: MOTPE led NSGA-II on the
-  // multi-objective suite (auto.cc), and the GP handles one objective only.
+TEST(AutoSampler, SobolThenAPortfolioOfGpAndMotpeForSeveralObjectives) {
   std::shared_ptr<Storage> storage = open_storage("memory");
   StudyOptions options{.name = "two", .sampler = "auto:n_startup=3", .seed = 2};
   options.directions = {Direction::kMinimize, Direction::kMaximize};
   Study study = Study::create(storage, continuous_space(3), options);
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 16; ++i) {
     Trial trial = study.ask();
-    double x = trial.float_param("x0");
-    study.tell(trial, std::vector<double>{x * x, x});
+    double x = trial.float_param("x0"), y = trial.float_param("x1");
+    study.tell(trial, std::vector<double>{x * x + y * y, x});
   }
   std::vector<FrozenTrial> trials = study.trials();
+  int gp = 0, tpe = 0, run = 0;
+  std::string previous;
   for (const FrozenTrial& trial : trials) {
-    const std::string expected = trial.number < 3 ? "sobol" : "tpe";
-    EXPECT_EQ(unquote(trial.user_attrs.at("winnow.sampler")), expected) << trial.number;
+    std::string chosen = unquote(trial.user_attrs.at("winnow.sampler"));
+    if (trial.number < 3) {
+      EXPECT_EQ(chosen, "sobol") << trial.number;
+      continue;
+    }
+    gp += chosen == "gp", tpe += chosen == "tpe";
+    run = chosen == previous ? run + 1 : 1;
+    previous = chosen;
+    EXPECT_LE(run, 3) << "neither waits more than three turns; trial " << trial.number;
   }
+  EXPECT_EQ(gp + tpe, 13);
+  EXPECT_GE(gp, 3);
+  EXPECT_GE(tpe, 3);
   const std::string reason = unquote(trials.back().user_attrs.at("winnow.sampler_reason"));
-  EXPECT_NE(reason.find("2 objectives: MOTPE"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("2 objectives, 3 parameters, 15 trials (< mo_gp_max_trials=100): a "
+                        "portfolio of Gaussian processes and MOTPE"),
+            std::string::npos)
+      << reason;
+}
+
+// A history of 2-objective trials, each proposed by `by` ("" for none), with the given values.
+FrozenTrial proposed(int64_t number, const std::string& by, double f1, double f2) {
+  FrozenTrial t;
+  t.id = t.number = number;
+  t.state = TrialState::kComplete;
+  t.values = {f1, f2};
+  t.config = {{"x0", 0.01 * static_cast<double>(number)}, {"x1", 0.5}};
+  if (!by.empty()) t.user_attrs["winnow.sampler"] = "\"" + by + "\"";
+  return t;
+}
+
+TEST(AutoSampler, ThePortfolioGivesTheTurnToWhatAddedHypervolume) {
+  SearchSpace space = continuous_space(2);
+  std::vector<Direction> directions(2, Direction::kMinimize);
+  // Start-up points, then alternating proposals: one sampler's trials extend the front (f1 + f2
+  // falls along it), the other's are dominated.
+  auto history_where = [](const std::string& winner, const std::string& loser) {
+    std::vector<FrozenTrial> history;
+    for (int64_t i = 0; i < 6; ++i) history.push_back(proposed(i, "", 0.9 - 0.1 * i, 0.9));
+    for (int64_t k = 0; k < 8; ++k) {
+      double f1 = 0.3 - 0.03 * static_cast<double>(k);
+      history.push_back(proposed(6 + 2 * k, winner, f1, 0.8 - 0.05 * static_cast<double>(k)));
+      history.push_back(proposed(7 + 2 * k, loser, 0.95, 0.95));
+    }
+    return history;
+  };
+  for (auto [winner, loser] : {std::pair<std::string, std::string>{"gp", "tpe"}, {"tpe", "gp"}}) {
+    std::vector<FrozenTrial> history = history_where(winner, loser);
+    auto sampler = create_sampler(SamplerSpec::parse("auto:n_startup=6"), 1);
+    std::map<std::string, std::string> attrs;
+    SampleContext context{space, history, directions, static_cast<int64_t>(history.size()),
+                          &attrs};
+    ASSERT_TRUE(sampler->sample(context).has_value());
+    EXPECT_EQ(unquote(attrs.at("winnow.sampler")), winner) << attrs.at("winnow.sampler_reason");
+    EXPECT_NE(attrs.at("winnow.sampler_reason").find("hypervolume added per proposal"),
+              std::string::npos);
+    // Three turns in a row for the winner: the other's turn.
+    for (int64_t i = 0; i < 3; ++i) {
+      int64_t number = static_cast<int64_t>(history.size());
+      history.push_back(proposed(number, winner, 0.99, 0.99));
+    }
+    attrs.clear();
+    SampleContext waited{space, history, directions, static_cast<int64_t>(history.size()),
+                         &attrs};
+    ASSERT_TRUE(sampler->sample(waited).has_value());
+    EXPECT_EQ(unquote(attrs.at("winnow.sampler")), loser) << attrs.at("winnow.sampler_reason");
+  }
 }
 
 TEST(AutoSampler, TpeOnceATrialReportsConstraints) {
@@ -135,7 +204,7 @@ TEST(AutoSampler, TpeOnceATrialReportsConstraints) {
   EXPECT_EQ(unquote(trials.back().user_attrs.at("winnow.sampler_reason")),
             "constraints: tpe models where they hold");
 
-  // Several objectives stay with MOTPE (which is TPE, with the same constraint model).
+  // Several objectives with constraints stay with MOTPE (TPE, with the same constraint model).
   StudyOptions two{.name = "two", .sampler = "auto:n_startup=2", .seed = 5};
   two.directions = {Direction::kMinimize, Direction::kMinimize};
   Study moo = Study::create(storage, continuous_space(2), two);
@@ -145,7 +214,7 @@ TEST(AutoSampler, TpeOnceATrialReportsConstraints) {
     moo.tell(trial, TrialOutcome{.values = {x, 1 - x}, .constraints = {x - 0.5}});
   }
   const std::string reason = unquote(moo.trials().back().user_attrs.at("winnow.sampler_reason"));
-  EXPECT_NE(reason.find("2 objectives: MOTPE"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("2 objectives, constraints: MOTPE"), std::string::npos) << reason;
 }
 
 TEST(AutoSampler, NoticesConstraintsOfATrialThatFinishedSinceTheLastAsk) {
