@@ -64,6 +64,9 @@ struct AutoOptions {
   int64_t mo_gp_max_objectives = 3;  // more objectives go to MOTPE
   int64_t mo_gp_max_dims = 32;       // wider spaces go to MOTPE
   std::string mo_gp_acquisition = "ehvi";  // the GP's acquisition: ehvi or parego
+  // How the GP and MOTPE share the turns: "credit" (by the hypervolume their proposals added)
+  // or "alternate" (by trial number).
+  std::string mo_portfolio = "credit";
 };
 
 // What the policy needs to know about a space, computed once.
@@ -183,6 +186,10 @@ class AutoSampler : public Sampler {
   // the turn, but neither waits more than kMaxWait turns, so both credits stay current. A
   // function of the history alone, so a resumed study makes the same choices.
   bool gp_takes_turn(const SampleContext& context, std::string* why) const {
+    if (options_.mo_portfolio == "alternate") {
+      *why = "(the two alternate by trial number)";
+      return context.trial_count % 2 == 0;
+    }
     constexpr size_t kCreditWindow = 8, kMaxWait = 3;
     const size_t m = context.directions.size();
     // Proposals of either sampler, in history order (running ones included), and which.
@@ -358,6 +365,11 @@ std::unique_ptr<Sampler> create_auto_sampler(const SamplerOptions& options, uint
       reader.get_int("mo_gp_max_objectives", parsed.mo_gp_max_objectives, 0);
   parsed.mo_gp_max_dims = reader.get_int("mo_gp_max_dims", parsed.mo_gp_max_dims, 0);
   parsed.mo_gp_acquisition = reader.get_string("mo_gp_acquisition", parsed.mo_gp_acquisition);
+  parsed.mo_portfolio = reader.get_string("mo_portfolio", parsed.mo_portfolio);
+  if (parsed.mo_portfolio != "credit" && parsed.mo_portfolio != "alternate") {
+    throw Error("sampler 'auto': option mo_portfolio must be credit or alternate, not '" +
+                parsed.mo_portfolio + "'");
+  }
   if (parsed.mo_gp_acquisition != "ehvi" && parsed.mo_gp_acquisition != "parego") {
     throw Error("sampler 'auto': option mo_gp_acquisition must be ehvi or parego, not '" +
                 parsed.mo_gp_acquisition + "'");
