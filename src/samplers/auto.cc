@@ -6,7 +6,12 @@
 //
 // The policy, in order (each threshold is an option, see create_auto_sampler):
 //   1. fewer than `n_startup` trials             -> sobol (space filling, no model yet);
-//   2. several objectives                        -> tpe, which is MOTPE then (good set by
+//   2. several objectives: up to `mo_gp_max_trials` trials, at most `mo_gp_max_objectives`
+//      objectives and `mo_gp_max_dims` parameters, no constraints, conditions or majority of
+//      categoricals                              -> a portfolio of gp (EHVI or ParEGO,
+//                                                    gp_multi_objective.cc) and tpe (MOTPE),
+//                                                    taking turns (gp_takes_turn);
+//      otherwise                                  -> tpe, which is MOTPE then (good set by
 //                                                    non-domination rank and hypervolume
 //                                                    subset selection, tpe_split.h);
 //   3. a trial in the history reports constraint values
@@ -27,6 +32,13 @@
 // every budget up to a thousand trials; NSGA-II overtook it on one problem only after thousands,
 // and switching late would not help it: its generations are built only from trials it proposed,
 // so it would start again from a random population.
+// Why a portfolio for several objectives rather than the GP alone: on the broad suite
+// (bench/mo_suite.cc, 27 problems; docs/benchmarks.md) the GP won most problems by far (ZDT6,
+// DTLZ6-7, WFG1: several times Optuna's best) but lost by 20-70 % where its models mislead it:
+// Rastrigin-like ZDT4, where no GP fits the landscape, and DTLZ2, whose degenerate corners
+// (x0 = 1 gives f1 = f2 = 0 whatever else) draw every hypervolume-based acquisition. MOTPE alone
+// lost on other problems (ZDT6, DTLZ3) by as much. Sharing the turns bounds the loss on either
+// kind at the cost of part of the gain, without telling problems apart.
 // The sub-samplers live as long as this sampler, so each keeps its own state (GP kernel fit,
 // CMA-ES distribution) between asks; all of them rebuild from the stored trials after a resume,
 // and the choice depends only on the space, the trial count and whether a stored trial reports

@@ -1,7 +1,9 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
-// Gaussian-process Bayesian optimisation ("gp"), for one objective on spaces of up to ~30
-// parameters. docs/gp.md explains the model and the measured costs; in short:
+// Gaussian-process Bayesian optimisation ("gp") on spaces of up to ~30 parameters. With two or
+// three objectives, or with constraints, proposals come from gp_multi_objective.cc (one GP per
+// objective and constraint, log EHVI or ParEGO, times the probability of feasibility).
+// docs/gp.md explains the model and the measured costs; for one objective, in short:
 //   * the first `n_startup` proposals come from a scrambled Sobol sequence;
 //   * then a GP (Matérn-5/2 ARD on the unit-cube encoding, ints snapped to their cells,
 //     categoricals by Hamming distance; samplers/gaussian_process.h) is fitted to the complete
@@ -31,6 +33,10 @@
 //   deterministic=false  the objective is noise-free: noise variance pinned at the floor.
 //   power_transform=true Yeo-Johnson-transform the standardised values before fitting, so a
 //                        few huge values do not flatten the region that matters.
+//   mo_acquisition=ehvi  several objectives: ehvi (one GP per objective, exact log EHVI) or
+//                        parego (random augmented-Chebyshev scalarisation, one GP, log EI).
+//   mo_reference_margin=0.1  EHVI's reference point: the front's nadir plus this times each
+//                        objective's observed range.
 //
 // Reproducibility: every random draw comes from mix_seed(seed, trial_count), and the only state
 // carried from one proposal to the next -- the fitted kernel that warm-starts the next fit -- is
