@@ -259,6 +259,36 @@ TEST(GpMultiObjective, SameSeedSameProposalsAndKernelsAreStored) {
   EXPECT_TRUE(first.back().user_attrs.contains("winnow.gp.kernels"));
 }
 
+TEST(GpMultiObjective, RunningTrialsAreBelievedSoParallelWorkersSpreadOut) {
+  SearchSpace space = box(4);
+  auto gp = create_sampler(SamplerSpec::parse("gp"), 5);
+  std::vector<FrozenTrial> history = run(*gp, space, zdt1, kTwo, 14);
+  // Four workers ask in turn while the others' trials run.
+  std::vector<Config> proposals;
+  for (int worker = 0; worker < 4; ++worker) {
+    SampleContext context{space, history, kTwo, static_cast<int64_t>(history.size()), nullptr};
+    std::optional<Config> config = gp->sample(context);
+    ASSERT_TRUE(config.has_value());
+    // Not merely another configuration (running ones are never proposed again) but one away
+    // from them: the believed observations remove the variance around running trials.
+    for (const Config& other : proposals) {
+      double distance = 0.0;
+      for (int j = 0; j < 4; ++j) {
+        std::string name = "x" + std::to_string(j);
+        distance = std::max(distance, std::abs(*as_number(config->at(name)) -
+                                               *as_number(other.at(name))));
+      }
+      EXPECT_GT(distance, 0.01) << worker;
+    }
+    proposals.push_back(*config);
+    FrozenTrial running;
+    running.number = static_cast<int64_t>(history.size());
+    running.state = TrialState::kRunning;
+    running.config = *config;
+    history.push_back(std::move(running));
+  }
+}
+
 TEST(GpMultiObjective, ConstraintsKeepProposalsFeasible) {
   // Feasible where x1 + x2 <= 0.5 (an eighth of the box's (x1, x2) square), which also holds
   // most of ZDT1's front (x1 = x2 = x3 = 0).
