@@ -42,7 +42,8 @@ def main():
     parser.add_argument("inputs", nargs="+", metavar="JSONL")
     parser.add_argument("--budgets", default="50,100,300")
     parser.add_argument("--samplers", default="",
-                        help="Winnow samplers to show (default: every one found)")
+                        help="Winnow samplers to show, separated by '+' (their specs hold "
+                        "commas); default: every one found")
     args = parser.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
 
@@ -52,7 +53,7 @@ def main():
             if "error" in row:
                 continue
             runs[(row["tool"], row["sampler"], row["problem"], row["seed"])] = row
-    shown = args.samplers.split(",") if args.samplers else None
+    shown = args.samplers.split("+") if args.samplers else None
     columns = []
     for tool, sampler, _, _ in runs:
         if tool == "winnow" and shown is not None and sampler not in shown:
