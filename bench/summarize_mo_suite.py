@@ -40,12 +40,13 @@ def fmt(value):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("inputs", nargs="+", metavar="JSONL")
-    parser.add_argument("--budgets", default="50,100,300")
+    parser.add_argument("--budgets", nargs="+", default=["50,100,300"],
+                        help="trial counts, separated by commas or spaces")
     parser.add_argument("--samplers", default="",
                         help="Winnow samplers to show, separated by '+' (their specs hold "
                         "commas); default: every one found")
     args = parser.parse_args()
-    budgets = [int(b) for b in args.budgets.split(",")]
+    budgets = [int(b) for text in args.budgets for b in text.split(",") if b]
 
     runs = {}
     for path in args.inputs:
