@@ -195,14 +195,15 @@ class AutoSampler : public Sampler {
   // `why` the reason. Each proposal of the two is credited with the hypervolume its trial added
   // to the front of the trials before it (objectives scaled to [0, 1] over the complete trials,
   // reference 1.1); the sampler whose last kCreditWindow proposals added more on average takes
-  // the turn, but neither waits more than kMaxWait turns, so both credits stay current. A
-  // function of the history alone, so a resumed study makes the same choices.
+  // the turn, within two limits that keep both credits current and lean towards MOTPE, the more
+  // robust of the two across the suite: the GP never takes two turns in a row, MOTPE never more
+  // than kMaxTpeRun. A function of the history alone, so a resumed study makes the same choices.
   bool gp_takes_turn(const SampleContext& context, std::string* why) const {
     if (options_.mo_portfolio == "alternate") {
       *why = "(the two alternate by trial number)";
       return context.trial_count % 2 == 0;
     }
-    constexpr size_t kCreditWindow = 8, kMaxWait = 3;
+    constexpr size_t kCreditWindow = 8, kMaxTpeRun = 3;
     const size_t m = context.directions.size();
     // Proposals of either sampler, in history order (running ones included), and which.
     std::vector<std::pair<size_t, bool>> proposals;  // (position, by the GP)
@@ -212,14 +213,9 @@ class AutoSampler : public Sampler {
       if (attr->second == "\"gp\"") proposals.push_back({i, true});
       if (attr->second == "\"tpe\"") proposals.push_back({i, false});
     }
-    size_t gp_recent = 0, tpe_recent = 0;
-    for (size_t k = proposals.size(); k-- > 0 && proposals.size() - k <= kMaxWait;) {
-      (proposals[k].second ? gp_recent : tpe_recent) += 1;
-    }
-    if (proposals.size() >= kMaxWait && (gp_recent == 0 || tpe_recent == 0)) {
-      *why = "(the other proposed the last " + std::to_string(kMaxWait) + ")";
-      return gp_recent == 0;
-    }
+    const bool last_by_gp = !proposals.empty() && proposals.back().second;
+    size_t tpe_run = 0;
+    for (size_t k = proposals.size(); k-- > 0 && !proposals[k].second;) ++tpe_run;
     // Complete trials scaled to [0, 1] per objective (minimised).
     std::vector<double> points;
     std::vector<size_t> index_of(context.history.size(), SIZE_MAX);
@@ -262,17 +258,24 @@ class AutoSampler : public Sampler {
       ++counted[by_gp];
       if (counted[0] >= kCreditWindow && counted[1] >= kCreditWindow) break;
     }
-    if (counted[0] == 0 || counted[1] == 0) {
-      *why = "(each proposes before either is credited)";
-      return counted[1] == 0 && (counted[0] > 0 || proposals.empty() ||
-                                 !proposals.back().second);
+    const bool credited = counted[0] > 0 && counted[1] > 0;
+    double gp_credit = credited ? credit[1] / counted[1] : 0.0;
+    double tpe_credit = credited ? credit[0] / counted[0] : 0.0;
+    *why = credited ? "(hypervolume added per proposal, last " + std::to_string(kCreditWindow) +
+                          ": Gaussian processes " + format_credit(gp_credit) + ", MOTPE " +
+                          format_credit(tpe_credit)
+                    : std::string("(not both credited yet");
+    if (last_by_gp) {
+      *why += "; the Gaussian processes never take two turns in a row)";
+      return false;
     }
-    double gp_credit = credit[1] / counted[1], tpe_credit = credit[0] / counted[0];
-    *why = "(hypervolume added per proposal, last " + std::to_string(kCreditWindow) +
-           ": Gaussian processes " + format_credit(gp_credit) + ", MOTPE " +
-           format_credit(tpe_credit) + ")";
-    if (gp_credit != tpe_credit) return gp_credit > tpe_credit;
-    return proposals.empty() || !proposals.back().second;  // a tie: the other's turn
+    if (tpe_run >= kMaxTpeRun) {
+      *why += "; MOTPE had the last " + std::to_string(kMaxTpeRun) + ")";
+      return true;
+    }
+    *why += ")";
+    if (!credited) return counted[1] == 0;
+    return gp_credit > tpe_credit;  // a tie: MOTPE
   }
 
   static std::string format_credit(double value) {
