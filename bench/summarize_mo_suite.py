@@ -42,6 +42,8 @@ def main():
     parser.add_argument("inputs", nargs="+", metavar="JSONL")
     parser.add_argument("--budgets", nargs="+", default=["50,100,300"],
                         help="trial counts, separated by commas or spaces")
+    parser.add_argument("--auto", default="auto",
+                        help="the Winnow sampler the targets are checked for (default auto)")
     parser.add_argument("--samplers", default="",
                         help="Winnow samplers to show, separated by '+' (their specs hold "
                         "commas); default: every one found")
@@ -74,7 +76,7 @@ def main():
         return sorted(out)
 
     for budget in budgets:
-        header = ["problem"] + ["%s %s" % c for c in columns] + ["auto / Optuna's best"]
+        header = ["problem"] + ["%s %s" % c for c in columns] + ["%s / Optuna's best" % args.auto]
         rows, wins, counted, worst = [], 0, 0, None
         seeds = max((len(values(t, s, p, budget)) for t, s in columns for p in problems),
                     default=0)
@@ -91,7 +93,7 @@ def main():
                 text = fmt(medians[(t, s)])
                 cells.append(text if len(v) == seeds else "%s (%d seeds)" % (text, len(v)))
             optuna = [m for (t, _), m in medians.items() if t == "optuna"]
-            auto = medians.get(("winnow", "auto"))
+            auto = medians.get(("winnow", args.auto))
             verdict = "-"
             if optuna and auto is not None:
                 best = max(optuna)
@@ -110,9 +112,9 @@ def main():
         print()
         if counted:
             share = wins / counted
-            print("- `auto` >= the best of Optuna's samplers on **%d of %d** problems (%.0f %%; "
+            print("- `%s` >= the best of Optuna's samplers on **%d of %d** problems (%.0f %%; "
                   "target >= %.0f %%: %s); lowest ratio **%.3f** (target >= %.2f: %s)" % (
-                      wins, counted, 100 * share, 100 * SHARE_TARGET,
+                      args.auto, wins, counted, 100 * share, 100 * SHARE_TARGET,
                       "met" if share >= SHARE_TARGET else "NOT met", worst, RATIO_TARGET,
                       "met" if worst >= RATIO_TARGET else "NOT met"))
             print()

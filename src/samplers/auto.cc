@@ -72,7 +72,7 @@ struct AutoOptions {
   int64_t gp_max_trials = 250;  // trials after which GP hands over to CMA-ES.
   int64_t gp_max_dims = 20;     // wider spaces go to TPE.
   // Several objectives: the GP (EHVI) proposes until this many trials, then MOTPE.
-  int64_t mo_gp_max_trials = 100;
+  int64_t mo_gp_max_trials = 50;
   int64_t mo_gp_max_objectives = 3;  // more objectives go to MOTPE
   int64_t mo_gp_max_dims = 32;       // wider spaces go to MOTPE
   std::string mo_gp_acquisition = "ehvi";  // the GP's acquisition: ehvi or parego

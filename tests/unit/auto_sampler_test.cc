@@ -129,7 +129,7 @@ TEST(AutoSampler, SobolThenAPortfolioOfGpAndMotpeForSeveralObjectives) {
   EXPECT_GE(gp, 3);
   EXPECT_GE(tpe, 3);
   const std::string reason = unquote(trials.back().user_attrs.at("winnow.sampler_reason"));
-  EXPECT_NE(reason.find("2 objectives, 3 parameters, 15 trials (< mo_gp_max_trials=100): a "
+  EXPECT_NE(reason.find("2 objectives, 3 parameters, 15 trials (< mo_gp_max_trials=50): a "
                         "portfolio of Gaussian processes and MOTPE"),
             std::string::npos)
       << reason;
