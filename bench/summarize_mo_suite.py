@@ -24,17 +24,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mo_functions  # noqa: E402  (row order)
 
 from bench_stats import load, quantile
+from summarize_mo import fmt  # the same number format as the five-problem tables
 
 SHARE_TARGET = 0.8
 RATIO_TARGET = 0.95
-
-
-def fmt(value):
-    if value is None:
-        return "-"
-    if value == 0:
-        return "0"
-    return "%.0f" % value if abs(value) >= 1000 else "%.4g" % value
 
 
 def main():

@@ -258,6 +258,12 @@ TEST(AutoSampler, IsTheDefaultAndRejectsUnknownOptions) {
   EXPECT_EQ(StudyOptions{}.sampler, "auto");
   EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:n_startp=3"), 1), Error);
   EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:n_startup=-1"), 1), Error);
+  EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:mo_portfolio=greedy"), 1), Error);
+  EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:mo_gp_acquisition=nehvi"), 1), Error);
+  EXPECT_NO_THROW(create_sampler(
+      SamplerSpec::parse("auto:mo_portfolio=alternate,mo_gp_acquisition=parego,"
+                         "mo_gp_max_trials=20,mo_gp_max_objectives=2,mo_gp_max_dims=8"),
+      1));
 }
 
 }  // namespace
