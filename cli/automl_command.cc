@@ -41,7 +41,23 @@ struct AutomlArgs {
   bool refit = false;
   bool time_limit_given = false;
   bool json = false;
+  bool front = false;
+  std::string infer_limit;
+  int infer_batch = 1;
+  std::string front_method = "greedy";
 };
+
+// --infer-limit for predict and evaluate: switches the model to the most accurate ensemble of
+// its front within the limit.
+void apply_infer_limit(automl::Predictor& model, const AutomlArgs& args) {
+  if (args.infer_limit.empty()) return;
+  double limit = parse_duration(args.infer_limit, "--infer-limit");
+  if (!model.choose_within(limit, args.infer_batch) && !args.quiet) {
+    std::cerr << "note: no ensemble of the model answers within " << args.infer_limit
+              << " per row at " << args.infer_batch
+              << " rows per call on the machine that fitted it; using the fastest\n";
+  }
+}
 
 std::vector<std::string> split_list(const std::vector<std::string>& items) {
   std::vector<std::string> out;
@@ -94,6 +110,12 @@ int run_fit(const AutomlArgs& args) {
   }
   options.seed = args.seed;
   options.refit = args.refit;
+  if (!args.infer_limit.empty()) {
+    options.infer_limit_seconds = parse_duration(args.infer_limit, "--infer-limit");
+    if (options.infer_limit_seconds <= 0) throw Error("--infer-limit must be positive");
+  }
+  options.infer_batch = args.infer_batch;
+  options.front_method = args.front_method;
   options.storage = args.storage;
   options.study_name = args.study;
   options.sampler = args.sampler;
@@ -124,6 +146,8 @@ int run_show(const AutomlArgs& args) {
   automl::Predictor model = automl::Predictor::load(args.model);
   if (args.json) {
     std::cout << model.summary_json() << "\n";
+  } else if (args.front) {
+    std::cout << model.front_report();
   } else {
     std::cout << model.report();
   }
@@ -132,6 +156,7 @@ int run_show(const AutomlArgs& args) {
 
 int run_predict(const AutomlArgs& args) {
   automl::Predictor model = automl::Predictor::load(args.model);
+  apply_infer_limit(model, args);
   std::vector<std::string> notes;
   automl::Predictions p = model.predict_csv(args.csv, &notes, args.best_single);
   if (!args.quiet) print_notes(notes);
@@ -169,6 +194,7 @@ int run_predict(const AutomlArgs& args) {
 
 int run_evaluate(const AutomlArgs& args) {
   automl::Predictor model = automl::Predictor::load(args.model);
+  apply_infer_limit(model, args);
   std::vector<std::string> notes;
   auto metrics = model.evaluate_csv(args.csv, &notes);
   if (!args.quiet) print_notes(notes);
@@ -193,7 +219,8 @@ Command add_automl_command(CLI::App& app) {
   automl->footer(
       "Examples:\n"
       "  winnow automl fit train.csv --target class --time-limit 10m --out model.winnow\n"
-      "  winnow automl show model.winnow\n"
+      "  winnow automl fit train.csv --target class --infer-limit 2ms --out fast.winnow\n"
+      "  winnow automl show model.winnow --front\n"
       "  winnow automl predict model.winnow test.csv --out predictions.csv --proba\n"
       "  winnow automl evaluate model.winnow labelled.csv");
 
@@ -229,11 +256,21 @@ Command add_automl_command(CLI::App& app) {
   fit->add_option("--ignore", args->ignore, "Columns not to use");
   fit->add_flag("--refit", args->refit,
                 "Refit the ensemble's members on all rows (default: average their fold models)");
+  fit->add_option("--infer-limit", args->infer_limit,
+                  "Use the most accurate ensemble whose inference time per row (preprocessing "
+                  "counted) is within this, e.g. 2ms, 50us (default: the most accurate)");
+  fit->add_option("--infer-batch", args->infer_batch,
+                  "Rows per call the --infer-limit is for: 1 or 1000 (default 1)");
+  fit->add_option("--front-method", args->front_method,
+                  "How the accuracy/time front of ensembles is built: greedy or nsga2 "
+                  "(default greedy)");
   fit->add_flag("--quiet", args->quiet, "Print nothing but errors");
 
   CLI::App* show = automl->add_subcommand("show", "Leaderboard, ensemble members and weights, times");
   show->add_option("model", args->model, "Model file")->required();
   show->add_flag("--json", args->json, "Print the summary as JSON");
+  show->add_flag("--front", args->front,
+                 "Print the front of ensembles: accuracy against inference time per row");
 
   CLI::App* predict = automl->add_subcommand("predict", "Predict the rows of a CSV file");
   predict->add_option("model", args->model, "Model file")->required();
@@ -242,12 +279,20 @@ Command add_automl_command(CLI::App& app) {
   predict->add_flag("--proba", args->proba, "One probability column per class");
   predict->add_flag("--best-single", args->best_single,
                     "Predict with the best single trial instead of the ensemble");
+  predict->add_option("--infer-limit", args->infer_limit,
+                      "Predict with the most accurate ensemble of the model's front within "
+                      "this time per row, e.g. 1ms");
+  predict->add_option("--infer-batch", args->infer_batch,
+                      "Rows per call the --infer-limit is for: 1 or 1000 (default 1)");
   predict->add_flag("--quiet", args->quiet, "No notes");
 
   CLI::App* evaluate = automl->add_subcommand("evaluate", "The task's metrics on labelled data");
   evaluate->add_option("model", args->model, "Model file")->required();
   evaluate->add_option("csv", args->csv, "Labelled data (CSV with the target column)")->required();
   evaluate->add_flag("--json", args->json, "Print the metrics as a JSON object");
+  evaluate->add_option("--infer-limit", args->infer_limit,
+                       "Evaluate the most accurate ensemble within this time per row");
+  evaluate->add_option("--infer-batch", args->infer_batch, "1 or 1000 (default 1)");
   evaluate->add_flag("--quiet", args->quiet, "No notes");
 
   return [=]() -> int {

@@ -77,6 +77,16 @@ struct FitOptions {
   // models; the search then leaves a fifth of the time limit for it. A member whose refit does
   // not finish in time keeps its fold models. Default: false (docs/automl.md says why).
   bool refit = false;
+  // Inference-time limit per row of the ensemble the model file uses (preprocessing counted),
+  // at rows `infer_batch` per call (1 or 1000): the most accurate ensemble of the front that
+  // fits is chosen; when none does, the fastest, with a note. 0 = the most accurate ensemble.
+  // Default: 0 and 1.
+  double infer_limit_seconds = 0;
+  int infer_batch = 1;
+  // How the front of ensembles over (validation loss, inference time) is built: "greedy"
+  // (greedy selection under a sweep of weights between normalised loss and time) or "nsga2"
+  // (NSGA-II over integer member weights). Default: "greedy" (docs/automl.md says why).
+  std::string front_method = "greedy";
   // Called with a line for people: notes about the data, progress, the final report. A line
   // starting with '\r' replaces the previous progress line. Default: none (silent).
   std::function<void(const std::string& line)> log;
@@ -93,6 +103,16 @@ struct Predictions {
   std::vector<std::string> labels;
   std::vector<float> probabilities;
   std::vector<double> values;
+};
+
+// One ensemble of the accuracy / inference-time front a model file keeps.
+struct EnsembleChoice {
+  double score = 0;                        // validation metric, as FitOptions::metric
+  double seconds_per_row_batch1 = 0;       // measured on the fitting machine; NaN if unknown
+  double seconds_per_row_batch1000 = 0;
+  uint64_t bytes = 0;                      // the members' fitted models
+  std::vector<std::pair<int64_t, double>> members;  // trial number, weight
+  bool chosen = false;                     // the one predictions use
 };
 
 class Predictor {
@@ -118,6 +138,13 @@ class Predictor {
   std::vector<std::pair<std::string, double>> evaluate_csv(
       const std::string& path, std::vector<std::string>* notes = nullptr) const;
 
+  // The front of ensembles, most accurate first. A file written before fronts existed has one
+  // entry, its ensemble, with unknown times.
+  std::vector<EnsembleChoice> front() const;
+  // Chooses the most accurate ensemble whose time per row, at `batch` rows per call (1 or
+  // 1000), is within `seconds_per_row`; when none is, the fastest. Returns whether one fit.
+  bool choose_within(double seconds_per_row, int batch);
+
   std::string task() const;
   std::string target() const;
   std::string metric() const;
@@ -125,8 +152,14 @@ class Predictor {
   std::string report() const;
   // The same as JSON.
   std::string summary_json() const;
+  // What `winnow automl show --front` prints: every ensemble of the front, its validation score,
+  // times per row and members.
+  std::string front_report() const;
 
   struct Impl;
+  // For the serving engine and the benchmarks, which reach inside the model.
+  const Impl& impl() const { return *impl_; }
+  Impl& impl() { return *impl_; }
 
  private:
   explicit Predictor(std::unique_ptr<Impl> impl);

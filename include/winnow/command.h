@@ -120,7 +120,7 @@ Objective make_command_objective(CommandObjectiveOptions options);
 // running. Async-signal-safe: meant for a second Ctrl-C.
 void kill_all_running_commands() noexcept;
 
-// "90", "1.5s", "500ms", "2m", "1h" -> seconds. Throws winnow::Error naming `what`.
+// "90", "1.5s", "500ms", "200us", "2m", "1h" -> seconds. Throws winnow::Error naming `what`.
 double parse_duration(const std::string& text, const std::string& what);
 // "512MB", "2GiB", "1000000", "1.5GB" -> bytes. KB, MB, GB, TB are powers of 1000; KiB, MiB,
 // GiB, TiB and the single letters K, M, G, T (as in ulimit and docker) powers of 1024. Units are

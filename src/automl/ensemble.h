@@ -18,9 +18,22 @@ namespace winnow::automl {
 
 struct EnsembleSelection {
   std::vector<double> weights;       // one per candidate, summing to 1
+  std::vector<int> chosen;           // the candidate added in each round
   std::vector<double> loss_by_round; // loss after each round
   double loss = 0;                   // the kept prefix's loss
   size_t rounds_kept = 0;
+};
+
+// Makes the selection cost-aware: each round minimises
+//   (1 - time_weight) * (loss - loss_offset) / loss_scale
+//     + time_weight * (base_seconds + the seconds of every distinct member) / time_scale,
+// so adding a member already in the ensemble costs no time. loss_by_round and loss then hold
+// that combined value.
+struct SelectionCost {
+  std::span<const double> member_seconds;  // one per candidate
+  double base_seconds = 0;
+  double time_weight = 0;
+  double loss_offset = 0, loss_scale = 1, time_scale = 1;
 };
 
 // `candidates` are out-of-fold predictions over the rows of `target` (target.size() *
@@ -29,6 +42,7 @@ struct EnsembleSelection {
 // round always runs.
 EnsembleSelection select_ensemble(const std::vector<std::span<const float>>& candidates,
                                   const Target& target, Metric metric, int rounds = 25,
-                                  const std::function<bool()>& should_stop = {});
+                                  const std::function<bool()>& should_stop = {},
+                                  const SelectionCost* cost = nullptr);
 
 }  // namespace winnow::automl

@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "automl/data/csv_reader.h"
-#include "automl/ensemble.h"
+#include "automl/final_ensemble.h"
 #include "automl/prepare.h"
 #include "automl/predictor_impl.h"
 #include "automl/trial_store.h"
@@ -317,6 +317,14 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
     throw Error("give a --time-limit or a number of --trials");
   }
   if (options.ensemble_rounds < 1) throw Error("ensemble_rounds must be at least 1");
+  if (!(options.infer_limit_seconds >= 0)) throw Error("--infer-limit must be positive");
+  if (options.infer_batch != 1 && options.infer_batch != 1000) {
+    throw Error("--infer-batch must be 1 or 1000 (the batch sizes costs are measured at), not " +
+                std::to_string(options.infer_batch));
+  }
+  if (options.front_method != "greedy" && options.front_method != "nsga2") {
+    throw Error("--front-method must be greedy or nsga2, not '" + options.front_method + "'");
+  }
   std::optional<Clock::time_point> end;
   if (options.time_limit_seconds > 0) {
     end = started + std::chrono::duration_cast<Clock::duration>(
@@ -524,43 +532,31 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
                 (why.empty() ? std::string() : " (last failure: " + why + ")") +
                 "; raise --time-limit or --memory-limit");
   }
-  std::vector<std::span<const float>> predictions;
-  for (const StoredTrial* candidate : candidates) predictions.emplace_back(candidate->oof);
-  EnsembleSelection selection =
-      select_ensemble(predictions, search.scored_target, metric, options.ensemble_rounds,
-                      [&] { return end && Clock::now() > *end - std::chrono::seconds(1); });
-
   auto impl = std::make_unique<Predictor::Impl>();
   impl->schema = Schema::of(data.features);
   impl->task = task;
   impl->metric = metric;
   impl->target = options.target;
   impl->classes = data.target.class_names;
-  // The best single trial stays in the file (with weight 0 when not chosen), so that
-  // `predict --best-single` can show what the ensemble adds on new data.
-  impl->best_trial = candidates.front()->trial;
-  for (size_t c = 0; c < candidates.size(); ++c) {
-    if (selection.weights[c] <= 0 && c != 0) continue;
-    EnsembleMember member;
-    member.family = candidates[c]->family;
-    member.trial = candidates[c]->trial;
-    member.weight = selection.weights[c];
-    member.config_json = candidates[c]->config_json;
-    for (const std::string& bytes : candidates[c]->fold_models) {
-      member.folds.push_back(load_fold_model(bytes, member.family));
-    }
-    impl->members.push_back(std::move(member));
-  }
-  std::sort(impl->members.begin(), impl->members.end(),
-            [](const EnsembleMember& a, const EnsembleMember& b) { return a.weight > b.weight; });
+  FinalEnsembleOptions final_options;
+  final_options.rounds = options.ensemble_rounds;
+  final_options.front_method = options.front_method;
+  final_options.infer_limit_seconds = options.infer_limit_seconds;
+  final_options.infer_batch = options.infer_batch;
+  final_options.seed = options.seed;
+  final_options.end = end;
+  final_options.log = log;
+  build_final_ensemble(*impl, candidates, data.features, search.scored_target, final_options);
   const double ensemble_seconds = seconds_between(ensemble_start, Clock::now());
 
   Clock::time_point refit_start = Clock::now();
   int refitted = 0;
+  std::vector<size_t> refitted_members;
   if (options.refit) {
     std::vector<size_t> all_rows(data.target.size());
     for (size_t i = 0; i < all_rows.size(); ++i) all_rows[i] = i;
-    for (EnsembleMember& member : impl->members) {
+    for (size_t m = 0; m < impl->members.size(); ++m) {
+      EnsembleMember& member = impl->members[m];
       if (member.weight <= 0) continue;  // the best single trial, kept only for comparison
       if (end && Clock::now() > *end - std::chrono::seconds(1)) {
         log("no time left to refit trial " + std::to_string(member.trial) +
@@ -586,6 +582,7 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
         member.folds.clear();
         member.folds.push_back(std::move(whole));
         ++refitted;
+        refitted_members.push_back(m);
       } catch (const FitStopped&) {
         log("refit of trial " + std::to_string(member.trial) + " (" + member.family +
             ") stopped at the limit; it keeps its fold models");
@@ -597,6 +594,7 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
       }
     }
   }
+  remeasure_members(*impl, data.features, refitted_members, options.seed);
   const double refit_seconds = seconds_between(refit_start, Clock::now());
 
   // The summary that `show` prints.
@@ -638,17 +636,20 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
                                                ? 0.0 : fit_seconds->second}});
   }
   summary["leaderboard"] = leaderboard;
-  double ensemble_score = greater_is_better(metric) ? 1.0 - selection.loss : selection.loss;
   nlohmann::json members = nlohmann::json::array();
   for (const EnsembleMember& member : impl->members) {
     if (member.weight <= 0) continue;
     members.push_back({{"trial", member.trial}, {"model", member.family}, {"weight", member.weight}});
   }
-  summary["ensemble"] = {{"score", ensemble_score},
-                         {"rounds", selection.rounds_kept},
+  summary["ensemble"] = {{"score", impl->front[impl->chosen].score},
                          {"members", members},
                          {"best_single", candidates.front()->score},
-                         {"best_trial", candidates.front()->trial}};
+                         {"best_trial", candidates.front()->trial},
+                         {"front_method", options.front_method}};
+  if (options.infer_limit_seconds > 0) {
+    summary["ensemble"]["infer_limit_seconds"] = options.infer_limit_seconds;
+    summary["ensemble"]["infer_batch"] = options.infer_batch;
+  }
   summary["study"] = {{"storage", options.storage.empty() ? "memory" : options.storage},
                       {"name", options.study_name}};
   summary["peak_memory_mb"] = memory.peak() >> 20;

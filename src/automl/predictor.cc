@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "automl/data/csv_reader.h"
+#include "automl/front.h"
 #include "automl/predictor_impl.h"
 #include "common/strings.h"
 #include "winnow/error.h"
@@ -23,12 +24,47 @@ std::string seconds_text(double seconds) {
   return text;
 }
 
+std::string per_row_text(double seconds) {
+  if (!std::isfinite(seconds)) return "-";
+  char text[32];
+  if (seconds >= 1e-3) {
+    std::snprintf(text, sizeof(text), "%.3g ms", seconds * 1e3);
+  } else {
+    std::snprintf(text, sizeof(text), "%.3g us", seconds * 1e6);
+  }
+  return text;
+}
+
+std::string bytes_text(uint64_t bytes) {
+  char text[32];
+  if (bytes >= (1u << 20)) {
+    std::snprintf(text, sizeof(text), "%.1f MB", bytes / 1048576.0);
+  } else {
+    std::snprintf(text, sizeof(text), "%.1f kB", bytes / 1024.0);
+  }
+  return text;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read model file " + path);
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+void write_cost(Writer& out, const InferenceCost& cost) {
+  out.f64(cost.seconds_per_row_batch1);
+  out.f64(cost.seconds_per_row_batch1000);
+  out.u64(cost.bytes);
+}
+
+InferenceCost read_cost(Reader& in) {
+  InferenceCost cost;
+  cost.seconds_per_row_batch1 = in.f64();
+  cost.seconds_per_row_batch1000 = in.f64();
+  cost.bytes = in.u64();
+  return cost;
 }
 
 }  // namespace
@@ -56,30 +92,49 @@ FoldModel load_fold_model(std::string_view bytes, const std::string& family) {
   return fold;
 }
 
-std::vector<float> Predictor::Impl::predict(const Table& conformed, bool best_single) const {
+std::vector<float> Predictor::Impl::predict_member(const EnsembleMember& member,
+                                                  const Table& conformed) const {
   const size_t k = n_outputs();
   std::vector<float> total(conformed.rows * k, 0.0f);
   std::vector<float> out(conformed.rows * k);
+  const float share = 1.0f / static_cast<float>(member.folds.size());
+  for (const FoldModel& fold : member.folds) {
+    Matrix x = fold.pipeline.transform(conformed);
+    fold.model->predict(x, out);
+    for (size_t i = 0; i < total.size(); ++i) total[i] += share * out[i];
+  }
+  return total;
+}
+
+void Predictor::Impl::normalise(std::vector<float>& total, size_t rows) const {
+  if (task == Task::kRegression) return;
+  const size_t k = n_outputs();
+  for (size_t r = 0; r < rows; ++r) {
+    double sum = 0;
+    for (size_t c = 0; c < k; ++c) sum += total[r * k + c];
+    if (sum > 0) {
+      for (size_t c = 0; c < k; ++c) total[r * k + c] = static_cast<float>(total[r * k + c] / sum);
+    }
+  }
+}
+
+std::vector<float> Predictor::Impl::predict(const Table& conformed, bool best_single) const {
+  std::vector<float> total(conformed.rows * n_outputs(), 0.0f);
   for (const EnsembleMember& member : members) {
     double weight = best_single ? (member.trial == best_trial ? 1.0 : 0.0) : member.weight;
     if (weight <= 0) continue;
-    const float share = static_cast<float>(weight / member.folds.size());
-    for (const FoldModel& fold : member.folds) {
-      Matrix x = fold.pipeline.transform(conformed);
-      fold.model->predict(x, out);
-      for (size_t i = 0; i < total.size(); ++i) total[i] += share * out[i];
-    }
+    std::vector<float> out = predict_member(member, conformed);
+    const float w = static_cast<float>(weight);
+    for (size_t i = 0; i < total.size(); ++i) total[i] += w * out[i];
   }
-  if (task != Task::kRegression) {
-    for (size_t r = 0; r < conformed.rows; ++r) {
-      double sum = 0;
-      for (size_t c = 0; c < k; ++c) sum += total[r * k + c];
-      if (sum > 0) {
-        for (size_t c = 0; c < k; ++c) total[r * k + c] = static_cast<float>(total[r * k + c] / sum);
-      }
-    }
-  }
+  normalise(total, conformed.rows);
   return total;
+}
+
+void Predictor::Impl::choose(size_t index) {
+  if (index >= front.size()) throw Error("no ensemble " + std::to_string(index) + " in the front");
+  chosen = index;
+  for (size_t m = 0; m < members.size(); ++m) members[m].weight = front[index].weights[m];
 }
 
 Predictor::Predictor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -126,6 +181,34 @@ Predictor Predictor::load(const std::string& path) {
     bool found = false;
     for (const EnsembleMember& member : impl->members) found = found || member.trial == impl->best_trial;
     if (!found) throw Error("model file is truncated or corrupt");
+    if (version >= 3) {
+      impl->preprocessing_cost = read_cost(in);
+      for (EnsembleMember& member : impl->members) member.cost = read_cost(in);
+      uint64_t entries = in.count(1u << 16);
+      for (uint64_t e = 0; e < entries; ++e) {
+        FrontEntry entry;
+        entry.weights = in.doubles();
+        if (entry.weights.size() != impl->members.size()) {
+          throw Error("model file is truncated or corrupt");
+        }
+        entry.loss = in.f64();
+        entry.score = in.f64();
+        entry.cost = read_cost(in);
+        impl->front.push_back(std::move(entry));
+      }
+      impl->chosen = in.count(entries == 0 ? 0 : entries - 1);
+    }
+    if (impl->front.empty()) {
+      // A file from before fronts: its one ensemble, costs unknown.
+      FrontEntry entry;
+      for (const EnsembleMember& member : impl->members) entry.weights.push_back(member.weight);
+      const nlohmann::json& ensemble = impl->summary.value("ensemble", nlohmann::json::object());
+      entry.score = ensemble.value("score", std::nan(""));
+      entry.loss = greater_is_better(impl->metric) ? 1.0 - entry.score : entry.score;
+      entry.cost.bytes = 0;
+      impl->front.push_back(std::move(entry));
+    }
+    impl->choose(impl->chosen);
     // The class names must fit the task, or predictions would index past them.
     size_t classes_needed = impl->task == Task::kRegression ? 0 : impl->task == Task::kBinary ? 2 : 3;
     if ((impl->task == Task::kMulticlass && impl->classes.size() < classes_needed) ||
@@ -161,6 +244,16 @@ void Predictor::save(const std::string& path) const {
     for (const FoldModel& fold : member.folds) out.str(save_fold_model(fold));
   }
   out.i64(impl_->best_trial);
+  write_cost(out, impl_->preprocessing_cost);
+  for (const EnsembleMember& member : impl_->members) write_cost(out, member.cost);
+  out.u64(impl_->front.size());
+  for (const FrontEntry& entry : impl_->front) {
+    out.doubles(entry.weights);
+    out.f64(entry.loss);
+    out.f64(entry.score);
+    write_cost(out, entry.cost);
+  }
+  out.u64(impl_->chosen);
   std::string temporary = path + ".tmp";
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
@@ -272,10 +365,69 @@ std::vector<std::pair<std::string, double>> Predictor::evaluate_csv(
   return result;
 }
 
+std::vector<EnsembleChoice> Predictor::front() const {
+  std::vector<EnsembleChoice> choices;
+  for (size_t e = 0; e < impl_->front.size(); ++e) {
+    const FrontEntry& entry = impl_->front[e];
+    EnsembleChoice choice;
+    choice.score = entry.score;
+    choice.seconds_per_row_batch1 = entry.cost.seconds_per_row_batch1;
+    choice.seconds_per_row_batch1000 = entry.cost.seconds_per_row_batch1000;
+    choice.bytes = entry.cost.bytes;
+    for (size_t m = 0; m < entry.weights.size(); ++m) {
+      if (entry.weights[m] > 0) choice.members.emplace_back(impl_->members[m].trial, entry.weights[m]);
+    }
+    choice.chosen = e == impl_->chosen;
+    choices.push_back(std::move(choice));
+  }
+  return choices;
+}
+
+bool Predictor::choose_within(double seconds_per_row, int batch) {
+  if (batch != 1 && batch != 1000) {
+    throw Error("the batch size of an inference limit must be 1 or 1000, not " + std::to_string(batch));
+  }
+  if (!(seconds_per_row > 0)) throw Error("an inference limit must be positive");
+  bool fits = false;
+  impl_->choose(choose_entry(impl_->front, seconds_per_row, batch, &fits));
+  return fits;
+}
+
 std::string Predictor::task() const { return std::string(to_string(impl_->task)); }
 std::string Predictor::target() const { return impl_->target; }
 std::string Predictor::metric() const { return std::string(to_string(impl_->metric)); }
-std::string Predictor::summary_json() const { return impl_->summary.dump(2); }
+std::string Predictor::summary_json() const {
+  nlohmann::json summary = impl_->summary;
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
+  nlohmann::json front = nlohmann::json::array();
+  for (const EnsembleChoice& choice : this->front()) {
+    nlohmann::json members = nlohmann::json::array();
+    for (const auto& [trial, weight] : choice.members) {
+      members.push_back({{"trial", trial}, {"weight", weight}});
+    }
+    front.push_back({{"score", number(choice.score)},
+                     {"seconds_per_row_batch1", number(choice.seconds_per_row_batch1)},
+                     {"seconds_per_row_batch1000", number(choice.seconds_per_row_batch1000)},
+                     {"bytes", choice.bytes},
+                     {"members", members},
+                     {"chosen", choice.chosen}});
+  }
+  summary["front"] = front;
+  nlohmann::json costs = nlohmann::json::array();
+  for (const EnsembleMember& member : impl_->members) {
+    costs.push_back({{"trial", member.trial},
+                     {"model", member.family},
+                     {"weight", member.weight},
+                     {"seconds_per_row_batch1", number(member.cost.seconds_per_row_batch1)},
+                     {"seconds_per_row_batch1000", number(member.cost.seconds_per_row_batch1000)},
+                     {"bytes", member.cost.bytes}});
+  }
+  summary["members"] = costs;
+  summary["preprocessing"] = {
+      {"seconds_per_row_batch1", number(impl_->preprocessing_cost.seconds_per_row_batch1)},
+      {"seconds_per_row_batch1000", number(impl_->preprocessing_cost.seconds_per_row_batch1000)}};
+  return summary.dump(2);
+}
 
 std::string Predictor::report() const {
   try {
@@ -312,18 +464,31 @@ std::string Predictor::report_text() const {
         << format_table({"trial", "model", metric(), "fit time"}, rows);
   }
   {
-    std::vector<std::vector<std::string>> rows;
+    std::vector<const EnsembleMember*> used;
     for (const EnsembleMember& member : impl_->members) {
-      if (member.weight <= 0) continue;  // the best single trial, kept for comparison
-      rows.push_back({std::to_string(member.trial), member.family, format_short(member.weight),
-                      std::to_string(member.folds.size())});
+      if (member.weight > 0) used.push_back(&member);  // others: kept for the front, best single
     }
+    std::stable_sort(used.begin(), used.end(), [](const EnsembleMember* a, const EnsembleMember* b) {
+      return a->weight > b->weight;
+    });
+    std::vector<std::vector<std::string>> rows;
+    for (const EnsembleMember* member : used) {
+      rows.push_back({std::to_string(member->trial), member->family, format_short(member->weight),
+                      std::to_string(member->folds.size()),
+                      per_row_text(member->cost.seconds_per_row_batch1)});
+    }
+    const FrontEntry& chosen = impl_->front[impl_->chosen];
     out << "\nEnsemble";
-    if (s.contains("ensemble") && s["ensemble"].contains("score")) {
-      out << " (validation " << metric() << " " << format_short(s["ensemble"]["score"].get<double>())
-          << ")";
+    if (std::isfinite(chosen.score)) {
+      out << " (validation " << metric() << " " << format_short(chosen.score) << ")";
     }
-    out << ":\n" << format_table({"trial", "model", "weight", "fold models"}, rows);
+    out << ":\n" << format_table({"trial", "model", "weight", "fold models", "time/row"}, rows);
+    if (std::isfinite(chosen.cost.seconds_per_row_batch1)) {
+      out << "Inference per row: " << per_row_text(chosen.cost.seconds_per_row_batch1)
+          << " one row per call, " << per_row_text(chosen.cost.seconds_per_row_batch1000)
+          << " a thousand per call; models " << bytes_text(chosen.cost.bytes) << "; ensemble "
+          << impl_->chosen + 1 << " of " << impl_->front.size() << " on the front (show --front)\n";
+    }
   }
   if (s.contains("seconds")) {
     out << "\nTime:";
@@ -338,6 +503,29 @@ std::string Predictor::report_text() const {
   if (s.contains("peak_memory_mb")) {
     out << "Peak memory: " << s["peak_memory_mb"].get<int64_t>() << " MB\n";
   }
+  return out.str();
+}
+
+std::string Predictor::front_report() const {
+  std::vector<std::vector<std::string>> rows;
+  for (size_t e = 0; e < impl_->front.size(); ++e) {
+    const FrontEntry& entry = impl_->front[e];
+    std::string members;
+    for (size_t m = 0; m < entry.weights.size(); ++m) {
+      if (entry.weights[m] <= 0) continue;
+      if (!members.empty()) members += " ";
+      members += std::to_string(impl_->members[m].trial) + ":" + format_short(entry.weights[m]);
+    }
+    rows.push_back({(e == impl_->chosen ? "* " : "  ") + std::to_string(e + 1),
+                    format_short(entry.score), per_row_text(entry.cost.seconds_per_row_batch1),
+                    per_row_text(entry.cost.seconds_per_row_batch1000),
+                    entry.cost.bytes > 0 ? bytes_text(entry.cost.bytes) : "-", members});
+  }
+  std::ostringstream out;
+  out << "Ensembles from the most accurate to the fastest (validation " << metric()
+      << "; time per row with 1 and 1000 rows per call, measured when fitting; * = in use):\n"
+      << format_table({"#", metric(), "time/row (1)", "time/row (1000)", "models", "trial:weight"},
+                      rows);
   return out.str();
 }
 

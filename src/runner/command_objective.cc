@@ -506,8 +506,8 @@ TrialOutcome run_trial(const CommandObjectiveOptions& options, Trial& trial) {
 
 double parse_duration(const std::string& text, const std::string& what) {
   static const std::vector<Unit> units = {{"", 1},     {"s", 1},      {"sec", 1}, {"ms", 1e-3},
-                                          {"m", 60},   {"min", 60},   {"h", 3600}};
-  return parse_with_unit(text, what, units, "90, 1.5s, 500ms, 2m, 1h", "a duration");
+                                          {"us", 1e-6}, {"m", 60},   {"min", 60},   {"h", 3600}};
+  return parse_with_unit(text, what, units, "90, 1.5s, 500ms, 200us, 2m, 1h", "a duration");
 }
 
 int64_t parse_byte_size(const std::string& text, const std::string& what) {

@@ -84,4 +84,27 @@ void Table::filter_rows(const std::vector<uint8_t>& keep) {
   rows = kept;
 }
 
+Table Table::select_rows(const std::vector<size_t>& indices) const {
+  Table out;
+  out.rows = indices.size();
+  out.source = source;
+  for (const Column& column : columns) {
+    Column copy;
+    copy.name = column.name;
+    copy.type = column.type;
+    copy.levels = column.levels;
+    for (size_t row : indices) {
+      if (row >= rows) throw std::logic_error("Table::select_rows: row out of range");
+      if (column.type == ColumnType::kCategorical) {
+        copy.codes.push_back(column.codes[row]);
+      } else {
+        copy.numbers.push_back(column.numbers[row]);
+      }
+      copy.missing += column.is_missing(row) ? 1 : 0;
+    }
+    out.columns.push_back(std::move(copy));
+  }
+  return out;
+}
+
 }  // namespace winnow::automl

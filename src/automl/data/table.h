@@ -38,6 +38,8 @@ struct Table {
   int find(std::string_view name) const;  // -1 when absent
   // Keeps the rows whose `keep` flag is set, in order.
   void filter_rows(const std::vector<uint8_t>& keep);
+  // A new table of the rows at `indices`, in that order (an index may repeat).
+  Table select_rows(const std::vector<size_t>& indices) const;
 };
 
 }  // namespace winnow::automl
