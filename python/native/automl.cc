@@ -26,6 +26,9 @@ void bind_automl(py::module_& m) {
       .def("metric", &Predictor::metric)
       .def("report", &Predictor::report)
       .def("summary_json", &Predictor::summary_json)
+      .def("front_report", &Predictor::front_report)
+      .def("choose_within", &Predictor::choose_within, py::arg("seconds_per_row"),
+           py::arg("batch"))
       // (classes, labels, probabilities as rows of floats, values, notes)
       .def("predict_csv",
            [](const Predictor& self, const std::string& path) {
@@ -54,7 +57,8 @@ void bind_automl(py::module_& m) {
       [](const std::string& csv, const std::string& target, const std::string& task,
          const std::string& metric, double time_limit, int64_t trials, int jobs, uint64_t seed,
          uint64_t memory_limit, const std::string& storage, std::vector<std::string> models,
-         std::vector<std::string> categorical, std::function<void(const std::string&)> log) {
+         std::vector<std::string> categorical, std::function<void(const std::string&)> log,
+         double infer_limit, int infer_batch) {
         FitOptions options;
         options.target = target;
         options.task = task;
@@ -67,6 +71,8 @@ void bind_automl(py::module_& m) {
         options.storage = storage;
         options.models = std::move(models);
         options.categorical_columns = std::move(categorical);
+        options.infer_limit_seconds = infer_limit;
+        options.infer_batch = infer_batch;
         if (log) {
           options.log = [log](const std::string& line) {
             py::gil_scoped_acquire acquire;
@@ -79,7 +85,7 @@ void bind_automl(py::module_& m) {
       py::arg("csv"), py::arg("target"), py::arg("task"), py::arg("metric"),
       py::arg("time_limit"), py::arg("trials"), py::arg("jobs"), py::arg("seed"),
       py::arg("memory_limit"), py::arg("storage"), py::arg("models"), py::arg("categorical"),
-      py::arg("log"));
+      py::arg("log"), py::arg("infer_limit") = 0.0, py::arg("infer_batch") = 1);
 }
 
 }  // namespace winnow::python

@@ -68,3 +68,23 @@ def test_single_class_is_refused():
     X, _ = _binary(50, 4)
     with pytest.raises(ValueError, match="single class"):
         automl.Classifier(n_trials=1).fit(X, ["a"] * 50)
+
+
+def test_infer_limit_chooses_from_the_front():
+    X, y = _binary(300, 7)
+    model = automl.Classifier(n_trials=6, seed=2, models=["linear", "random_forest", "knn"],
+                              n_jobs=2).fit(X, y)
+    front = model.front()
+    assert len(front) >= 2
+    assert sum(entry["chosen"] for entry in front) == 1
+    fastest = min(front, key=lambda entry: entry["seconds_per_row_batch1"])
+    before = model.predict_proba(X)
+    assert model.set_infer_limit(fastest["seconds_per_row_batch1"] * 1.0001)
+    chosen = [entry for entry in model.front() if entry["chosen"]][0]
+    assert chosen["seconds_per_row_batch1"] <= fastest["seconds_per_row_batch1"] * 1.0001
+    assert not np.allclose(model.predict_proba(X), before)
+    assert not model.set_infer_limit(1e-12)  # nothing that fast: the fastest, and False
+    with pytest.raises(Exception, match="1 or 1000"):
+        model.set_infer_limit(1e-3, batch=7)
+    limited = automl.Classifier(n_trials=2, models=["linear"], infer_limit=1.0).fit(X, y)
+    assert limited.get_params()["infer_limit"] == 1.0

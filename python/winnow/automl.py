@@ -47,6 +47,8 @@ class _Estimator:
         models: Sequence[str] = (),
         categorical: Sequence[str] = (),
         verbose: bool = False,
+        infer_limit: Optional[float] = None,
+        infer_batch: int = 1,
     ) -> None:
         self.time_limit = time_limit
         self.n_trials = n_trials
@@ -58,6 +60,10 @@ class _Estimator:
         self.models = models
         self.categorical = categorical
         self.verbose = verbose
+        # Seconds per row of inference (AutoGluon's infer_limit): the most accurate ensemble of
+        # the model's front within it, at infer_batch (1 or 1000) rows per call.
+        self.infer_limit = infer_limit
+        self.infer_batch = infer_batch
         self.model_: Optional[_winnow.AutomlModel] = None
 
     # scikit-learn's clone() and grid search read and set these.
@@ -65,7 +71,8 @@ class _Estimator:
         return {
             name: getattr(self, name)
             for name in ("time_limit", "n_trials", "metric", "n_jobs", "seed", "memory_limit",
-                         "storage", "models", "categorical", "verbose")
+                         "storage", "models", "categorical", "verbose", "infer_limit",
+                         "infer_batch")
         }
 
     def set_params(self, **params: Any) -> "_Estimator":
@@ -99,7 +106,7 @@ class _Estimator:
                 path, _TARGET, self._task, self.metric,
                 float(time_limit), int(self.n_trials), int(self.n_jobs),
                 int(self.seed), int(self.memory_limit), self.storage, list(self.models),
-                categorical, log)
+                categorical, log, float(self.infer_limit or 0.0), int(self.infer_batch))
         self.feature_names_in_ = list(frame.columns)
         return self
 
@@ -125,6 +132,22 @@ class _Estimator:
         if self.model_ is None:
             raise RuntimeError("call fit() first")
         self.model_.save(os.fspath(path))
+
+    def front(self) -> list:
+        """The model's ensembles from the most accurate to the fastest: dicts with the validation
+        score, seconds per row at 1 and 1000 rows per call, bytes, members and which is used."""
+        import json
+
+        if self.model_ is None:
+            raise RuntimeError("call fit() first")
+        return json.loads(self.model_.summary_json())["front"]
+
+    def set_infer_limit(self, seconds_per_row: float, batch: int = 1) -> bool:
+        """Switches to the most accurate ensemble within the limit, without refitting; returns
+        False (and uses the fastest) when none is."""
+        if self.model_ is None:
+            raise RuntimeError("call fit() first")
+        return self.model_.choose_within(float(seconds_per_row), int(batch))
 
     def report(self) -> str:
         """Leaderboard, ensemble members and weights, times (``winnow automl show``)."""
