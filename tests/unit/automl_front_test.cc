@@ -99,6 +99,54 @@ TEST(EnsembleFront, IsNonDominatedSortedAndStartsAtLeastAsAccurateAsPlainGreedy)
   }
 }
 
+TEST(EnsembleFront, AnyLimitGetsAnEnsembleAtLeastAsAccurateAsDroppingTheSlowest) {
+  // Plain greedy selection uses several members; AutoGluon's rule drops the slowest until the
+  // ensemble fits. The front holds those ensembles, so its choice is never worse on the
+  // validation rows.
+  Problem problem({0.5, 0.4, 0.45, 0.6}, {cost_of(4e-3, 4e-5), cost_of(3e-3, 1e-5),
+                                         cost_of(2e-3, 3e-5), cost_of(1e-3, 2e-5)});
+  std::vector<std::span<const float>> oof;
+  for (const auto& p : problem.predictions) oof.emplace_back(p);
+  std::vector<InferenceCost> costs;
+  for (const auto& c : problem.candidates) costs.push_back(c.cost);
+  // A tiny NSGA-II run adds almost nothing to plain greedy's rounds: the rule's ensembles must
+  // come from the front's own construction.
+  FrontOptions options;
+  options.method = "nsga2";
+  options.nsga2_population = 2;
+  options.nsga2_generations = 1;
+  size_t plain = 0;
+  std::vector<FrontEntry> front = build_front(problem.candidates, cost_of(0, 0, 0),
+                                              problem.target, Metric::kRmse, options, &plain);
+  for (int batch : {1, 1000}) {
+    std::vector<double> weights = front[plain].weights;
+    for (;;) {
+      InferenceCost cost = ensemble_cost(weights, costs, cost_of(0, 0, 0));
+      std::vector<float> average(problem.target.size(), 0.0f);
+      double sum = 0;
+      for (double w : weights) sum += w;
+      for (size_t c = 0; c < weights.size(); ++c) {
+        for (size_t i = 0; i < average.size(); ++i) {
+          average[i] += static_cast<float>(weights[c] / sum) * problem.predictions[c][i];
+        }
+      }
+      double rule_loss = loss(Metric::kRmse, problem.target, average);
+      size_t chosen = choose_entry(front, cost.seconds_per_row(batch), batch);
+      EXPECT_LE(front[chosen].loss, rule_loss * (1 + 1e-6)) << "batch " << batch;
+      int slowest = -1, used = 0;
+      for (size_t c = 0; c < weights.size(); ++c) {
+        if (weights[c] <= 0) continue;
+        ++used;
+        if (slowest < 0 || costs[c].seconds_per_row(batch) > costs[slowest].seconds_per_row(batch)) {
+          slowest = static_cast<int>(c);
+        }
+      }
+      if (used <= 1) break;
+      weights[static_cast<size_t>(slowest)] = 0;
+    }
+  }
+}
+
 TEST(EnsembleFront, ChooseEntryTakesTheMostAccurateWithinTheLimitElseTheFastest) {
   std::vector<FrontEntry> front(3);
   front[0].loss = 0.1;
