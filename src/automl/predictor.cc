@@ -352,6 +352,8 @@ std::vector<std::pair<std::string, double>> Predictor::evaluate_csv(
   }
   if (target.size() == 0) throw Error(path + ": no row has a target value to evaluate against");
   table.filter_rows(keep);
+  // The target is expected here: not an extra column worth a note.
+  table.columns.erase(table.columns.begin() + target_index);
   Table conformed = impl_->schema.conform(table, notes);
   std::vector<float> output = impl_->predict(conformed);
   std::vector<std::pair<std::string, double>> result;

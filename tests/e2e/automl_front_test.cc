@@ -109,6 +109,8 @@ TEST(AutomlFront, ModelFileKeepsAFrontAndLimitsChooseFasterEnsembles) {
   Result plain = run_winnow(dir.path(), {"automl", "evaluate", "m.winnow", "test.csv"});
   ASSERT_EQ(generous.exit_code, 0) << generous.err;
   EXPECT_EQ(generous.out, plain.out);
+  // The target column of a labelled file is expected, not "ignored".
+  EXPECT_EQ(plain.err.find("label"), std::string::npos) << plain.err;
 }
 
 TEST(AutomlFront, NsgaTwoFrontAndBadOptions) {
