@@ -29,5 +29,6 @@ Command add_automl_command(CLI::App& app);
 Command add_importance_command(CLI::App& app);
 Command add_dashboard_command(CLI::App& app);
 Command add_plot_command(CLI::App& app);
+Command add_serve_command(CLI::App& app);
 
 }  // namespace winnow::cli

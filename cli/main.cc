@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
       "  winnow dashboard study.db               plots and trials in a browser\n"
       "  winnow plot history study.db --out history.svg\n"
       "  winnow automl fit train.csv --target class --time-limit 10m --out model.winnow\n"
+      "  winnow serve model.winnow --port 8500     predictions over HTTP (POST /predict)\n"
       "Run 'winnow help COMMAND' for the options of a command.");
   std::vector<std::pair<std::string, winnow::cli::Command>> named = {
       {"run", winnow::cli::add_run_command(app, false)},
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
       {"importance", winnow::cli::add_importance_command(app)},
       {"dashboard", winnow::cli::add_dashboard_command(app)},
       {"plot", winnow::cli::add_plot_command(app)},
+      {"serve", winnow::cli::add_serve_command(app)},
   };
   const std::vector<std::string> commands = subcommand_names(app);
 
