@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "http_listen.h"
 #include "validators.h"
 #include "winnow/automl.h"
 #include "winnow/command.h"
@@ -41,11 +42,8 @@ struct ServeArgs {
   std::string max_body = "16MiB";
   bool ignore_unknown_columns = false;
   bool wait_when_idle = false;
+  bool always_batch = false;
 };
-
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1";
-}
 
 // The endpoints and the methods they take; another method on them is 405, another path 404.
 const std::map<std::string, std::string>& endpoints() {
@@ -74,6 +72,7 @@ int serve(const ServeArgs& args) {
   options.pipeline_depth = args.pipeline_depth;
   options.ignore_unknown_columns = args.ignore_unknown_columns;
   options.wait_when_idle = args.wait_when_idle;
+  options.direct_when_idle = !args.always_batch;
   options.validate();
   const int64_t max_body = parse_byte_size(args.max_body, "--max-body");
   if (max_body < 1) throw Error("--max-body must be at least 1 byte");
@@ -170,25 +169,15 @@ int serve(const ServeArgs& args) {
     httplib::default_socket_options(sock);
     listening_socket = sock;
   });
-  int port = args.port;
-  if (port == 0) {
-    port = server.bind_to_any_port(args.host);
-  } else if (!server.bind_to_port(args.host, port)) {
-    port = -1;
-  }
-  if (port < 0) {
-    throw Error("serve: cannot listen on " + args.host + ":" + std::to_string(args.port) +
-                " (in use, or not an address of this machine)");
-  }
+  const int port = bind_or_throw(server, args.host, args.port, "serve");
   if (listening_socket >= 0) ::listen(listening_socket, SOMAXCONN);
   if (!is_loopback(args.host)) {
     std::cerr << "winnow serve: warning: listening on " << args.host
               << ", not loopback: anyone who can reach this port can query the model and read "
                  "its columns at /model\n";
   }
-  const std::string shown =
-      args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host;
-  std::cout << "winnow serve: http://" << shown << ":" << port << "/ (" << service.describe()
+  std::cout << "winnow serve: http://" << url_authority(args.host, port) << "/ ("
+            << service.describe()
             << "; Ctrl-C stops)" << std::endl;
 
   std::thread stopper([&] {
@@ -238,6 +227,9 @@ Command add_serve_command(CLI::App& app) {
   command->add_option("--max-wait", args->max_wait,
                       "How long a batch waits for more rows after its first (e.g. 2ms, 0)")
       ->capture_default_str();
+  command->add_flag("--always-batch", args->always_batch,
+                    "Dynamic schedule: queue every request for a batch, even when the server "
+                    "is idle (by default an idle server predicts a request at once)");
   command->add_flag("--wait-when-idle", args->wait_when_idle,
                     "Dynamic schedule: batches wait out --max-wait even while the workers are "
                     "idle (by default they leave at once then)");

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "dashboard/api.h"
+#include "http_listen.h"
 #include "storage_args.h"
 #include "winnow/error.h"
 
@@ -33,10 +34,6 @@ struct DashboardArgs {
   bool allow_write = false;
   std::string static_dir;
 };
-
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1";
-}
 
 // The Host headers a browser sends for the address served.
 std::set<std::string> allowed_hosts(const std::string& host, int port) {
@@ -211,25 +208,14 @@ int serve(const DashboardArgs& args) {
     send(res, dashboard::error_response(500, message));
   });
 
-  int port = args.port;
-  if (port == 0) {
-    port = server.bind_to_any_port(args.host);
-  } else if (!server.bind_to_port(args.host, port)) {
-    port = -1;
-  }
-  if (port < 0) {
-    throw Error("dashboard: cannot listen on " + args.host + ":" + std::to_string(args.port) +
-                " (in use, or not an address of this machine)");
-  }
+  const int port = bind_or_throw(server, args.host, args.port, "dashboard");
   hosts = allowed_hosts(args.host, port);
   if (!is_loopback(args.host)) {
     std::cerr << "winnow dashboard: warning: listening on " << args.host
               << ", not loopback: anyone who can reach this port can read every study"
               << (args.allow_write ? " and change them" : "") << "\n";
   }
-  const std::string shown = args.host.find(':') != std::string::npos ? "[" + args.host + "]"
-                                                                      : args.host;
-  std::cout << "winnow dashboard: http://" << shown << ":" << port << "/ ("
+  std::cout << "winnow dashboard: http://" << url_authority(args.host, port) << "/ ("
             << (args.allow_write ? "writes allowed" : "read-only")
             << (static_root.empty() ? ", front end not built: API only" : "")
             << "; Ctrl-C stops)" << std::endl;

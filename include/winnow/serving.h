@@ -50,6 +50,11 @@ struct ServeOptions {
   // dynamic batching). By default it leaves at once then, and under load the rows arriving
   // while the workers predict make the next batch. Default: false.
   bool wait_when_idle = false;
+  // kDynamic: a request that finds the server idle (no batch predicting or queued) is
+  // predicted at once in its own thread, members one after another, as kPerRequest would:
+  // batching has nothing to gather then, and the hand-offs between the pipeline's threads
+  // would only add latency. Under load requests queue and batch as described. Default: true.
+  bool direct_when_idle = true;
   // Batches in flight at once in kDynamic's pipeline (formed, predicting, combining).
   // Default: 2.
   int pipeline_depth = 2;

@@ -181,6 +181,28 @@ struct PredictionService::Impl {
   std::mutex shutdown_mutex;
   bool shut_down = false;  // guarded by shutdown_mutex
   std::atomic<bool> closing{false};  // shutdown() has begun
+  std::atomic<int> direct{0};        // requests predicted directly right now
+
+  // Whether a request may skip the pipeline (direct_when_idle): nothing is predicting or
+  // queued, and fewer direct requests run than there are workers. On true, the caller owns one
+  // of those places and gives it back with --direct.
+  bool claim_direct() {
+    if (options.schedule != Schedule::kDynamic || !options.direct_when_idle ||
+        options.wait_when_idle) {
+      return false;
+    }
+    {
+      std::lock_guard lock(predicting_mutex);
+      if (predicting > 0) return false;
+    }
+    if (batcher.queued_requests() > 0) return false;
+    int running = direct.load();
+    const int limit = static_cast<int>(std::max<size_t>(1, worker_queues.size()));
+    while (running < limit) {
+      if (direct.compare_exchange_weak(running, running + 1)) return true;
+    }
+    return false;
+  }
 };
 
 namespace {
@@ -393,6 +415,14 @@ Answer PredictionService::predict(std::string_view body, std::string_view conten
     } else if (s.options.schedule == Schedule::kPerRequest) {
       output = s.model.predict(rows);
       s.stats.record_batch(n);
+    } else if (!s.closing && s.claim_direct()) {
+      struct Release {
+        std::atomic<int>& direct;
+        ~Release() { --direct; }
+      } release{s.direct};
+      output = s.model.predict(rows);
+      s.stats.record_batch(n);
+      s.stats.record_direct();
     } else {
       auto pending = std::make_shared<PendingRequest>();
       pending->rows = std::move(rows);

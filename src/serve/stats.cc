@@ -54,6 +54,11 @@ void ServeStats::record_error(int status) {
   errors_by_status_.emplace_back(status, 1);
 }
 
+void ServeStats::record_direct() {
+  std::lock_guard lock(mutex_);
+  ++direct_;
+}
+
 void ServeStats::record_batch(size_t rows) {
   std::lock_guard lock(mutex_);
   ++batches_;
@@ -98,6 +103,7 @@ nlohmann::json ServeStats::to_json(double uptime_seconds) const {
       if (b < kBatchBuckets - 1) bucket["max_rows"] = size_t{1} << b;
       histogram.push_back(bucket);
     }
+    out["direct_requests"] = direct_;
     out["batches"] = {{"count", batches_},
                       {"mean_rows", batches_ ? static_cast<double>(batch_rows_) / batches_ : 0.0},
                       {"histogram", histogram}};

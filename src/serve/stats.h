@@ -21,6 +21,8 @@ class ServeStats {
   void record_request(size_t rows, double seconds);
   void record_error(int status);
   void record_batch(size_t rows);
+  // A request the dynamic schedule predicted at once in its own thread (the server was idle).
+  void record_direct();
   void record_worker(int worker, double busy_seconds);
   void request_started();
   void request_finished();
@@ -37,7 +39,7 @@ class ServeStats {
   std::vector<double> latencies_;  // ring buffer
   size_t next_latency_ = 0;
   size_t window_;
-  uint64_t batches_ = 0, batch_rows_ = 0;
+  uint64_t batches_ = 0, batch_rows_ = 0, direct_ = 0;
   uint64_t batch_histogram_[kBatchBuckets] = {};
   std::vector<double> worker_busy_;
   std::vector<uint64_t> worker_calls_;

@@ -4,11 +4,12 @@
 // asked over real HTTP on loopback. Answers must equal `winnow automl predict`'s under every
 // schedule; bad requests get JSON errors and never bring the server down; SIGTERM answers the
 // requests in flight before the server exits.
+#include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <gtest/gtest.h>
 #include <random>
 
 #include "e2e/e2e_util.h"
@@ -162,9 +163,15 @@ TEST_F(ServeTest, PredictionsEqualAutomlPredictUnderEverySchedule) {
   write_file(dir() / "new.csv", rows.csv);
   Expected expected = automl_predict(dir(), model(), (dir() / "new.csv").string());
   ASSERT_EQ(expected.labels.size(), 40u);
-  for (const char* schedule : {"dynamic", "per-request", "fixed-batch"}) {
+  for (const std::string schedule : {"dynamic", "dynamic --always-batch", "per-request",
+                                     "fixed-batch"}) {
     SCOPED_TRACE(schedule);
-    Server server(dir(), {model(), "--schedule", schedule, "--max-batch", "8"}, schedule);
+    std::vector<std::string> args = {model(), "--schedule", schedule.substr(0, schedule.find(' ')),
+                                     "--max-batch", "8"};
+    if (schedule.find("--always-batch") != std::string::npos) args.push_back("--always-batch");
+    std::string tag = schedule;
+    std::replace(tag.begin(), tag.end(), ' ', '_');
+    Server server(dir(), args, tag);
     auto all = server.post(json{{"rows", rows.rows}}.dump());
     ASSERT_TRUE(all);
     ASSERT_EQ(all->status, 200) << all->body;
@@ -197,7 +204,8 @@ TEST_F(ServeTest, PredictionsEqualAutomlPredictUnderEverySchedule) {
 }
 
 TEST_F(ServeTest, HealthMetricsAndModelDescribeTheServer) {
-  Server server(dir(), {model()}, "describe");
+  // Every request through the workers, so that their loads show.
+  Server server(dir(), {model(), "--always-batch"}, "describe");
   auto health = server.get("/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
@@ -307,7 +315,8 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndTheServerStaysUp) {
 
 TEST_F(ServeTest, ConcurrentKeepAliveClientsAreBatchedTogether) {
   // Rows from 32 clients arrive while the workers predict, so they share batches.
-  Server server(dir(), {model(), "--max-wait", "200ms", "--max-batch", "16"}, "concurrent");
+  Server server(dir(), {model(), "--max-wait", "200ms", "--max-batch", "16", "--always-batch"},
+                "concurrent");
   Rows rows = make_rows(8, 5, false);
   std::atomic<int> answered{0};
   std::vector<std::thread> clients;
@@ -331,6 +340,25 @@ TEST_F(ServeTest, ConcurrentKeepAliveClientsAreBatchedTogether) {
   EXPECT_EQ(metrics["requests"], 128);
   EXPECT_LT(metrics["batches"]["count"].get<int>(), 128);
   EXPECT_GT(metrics["batches"]["mean_rows"].get<double>(), 1.0);
+}
+
+TEST_F(ServeTest, AnIdleServerPredictsARequestDirectlyUnlessToldToAlwaysBatch) {
+  Rows rows = make_rows(4, 9, false);
+  for (bool always_batch : {false, true}) {
+    std::vector<std::string> args = {model()};
+    if (always_batch) args.push_back("--always-batch");
+    Server server(dir(), args, always_batch ? "always" : "direct");
+    for (int i = 0; i < 6; ++i) {
+      auto r = server.post(json{{"rows", {rows.rows[static_cast<size_t>(i % 4)]}}}.dump());
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 200) << r->body;
+    }
+    json metrics = json::parse(server.get("/metrics")->body);
+    EXPECT_EQ(metrics["requests"], 6);
+    // One client, one request at a time: the server is idle whenever one arrives.
+    EXPECT_EQ(metrics["direct_requests"], always_batch ? 0 : 6) << metrics.dump();
+    EXPECT_EQ(metrics["batches"]["count"], 6);
+  }
 }
 
 TEST_F(ServeTest, SigtermAnswersRequestsInFlightThenExitsZero) {
