@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 #include <random>
+#include <sstream>
 
 #include "e2e/e2e_util.h"
 
@@ -391,6 +392,64 @@ TEST_F(ServeTest, SigtermAnswersRequestsInFlightThenExitsZero) {
   Result stopped = server.stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_NE(stopped.err.find("stopped"), std::string::npos) << stopped.err;
+}
+
+TEST(ServeRegression, AnswersValuesEqualToAutomlPredict) {
+  ScratchDir dir;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::ostringstream train, test;
+  train << "a,b,y\n";
+  test << "a,b\n";
+  json rows = json::array();
+  for (int i = 0; i < 200; ++i) {
+    std::ostringstream a, b;
+    a << normal(rng);
+    b << normal(rng);
+    train << a.str() << "," << b.str() << ","
+          << 3 * std::stod(a.str()) - 2 * std::stod(b.str()) + 0.1 * normal(rng) << "\n";
+    if (i < 20) {
+      test << a.str() << "," << b.str() << "\n";
+      rows.push_back({{"a", std::stod(a.str())}, {"b", std::stod(b.str())}});
+    }
+  }
+  write_file(dir.path() / "train.csv", train.str());
+  write_file(dir.path() / "test.csv", test.str());
+  const std::string model = (dir.path() / "r.winnow").string();
+  Result fit = run_winnow(dir.path(), {"automl", "fit", (dir.path() / "train.csv").string(),
+                                       "--target", "y", "--trials", "3", "--models", "linear",
+                                       "--out", model});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  Result predicted = run_winnow(dir.path(), {"automl", "predict", model,
+                                             (dir.path() / "test.csv").string()});
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  std::istringstream lines(predicted.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "y");
+  std::vector<double> expected;
+  while (std::getline(lines, line)) expected.push_back(std::stod(line));
+  ASSERT_EQ(expected.size(), 20u);
+
+  Server server(dir.path(), {model}, "regression");
+  auto answer = server.post(json{{"rows", rows}}.dump());
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  json parsed = json::parse(answer->body);
+  EXPECT_FALSE(parsed.contains("probabilities"));
+  ASSERT_EQ(parsed["predictions"].size(), 20u);
+  for (size_t i = 0; i < 20; ++i) {
+    EXPECT_NEAR(parsed["predictions"][i].get<double>(), expected[i],
+                1e-6 * std::max(1.0, std::abs(expected[i])))
+        << "row " << i;
+  }
+  // A text value in a numeric column names the column and the row.
+  auto wrong = server.post(R"({"rows": [{"a": 1.0, "b": "two"}]})");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400);
+  EXPECT_NE(wrong->body.find("'b'"), std::string::npos) << wrong->body;
+  Result stopped = server.stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
 }
 
 TEST(ServeCli, RefusesMissingModelAndBadOptions) {
