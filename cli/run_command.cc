@@ -24,6 +24,7 @@
 #include "progress.h"
 #include "winnow/attributes.h"
 #include "winnow/command.h"
+#include "winnow/configuration.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
 #include "winnow/study_file.h"
@@ -212,6 +213,11 @@ int run(RunArgs args, Mode mode) {
     file.study.lease_seconds = parse_duration(args.lease, "--lease");
     if (!(file.study.lease_seconds > 0)) throw Error("--lease '" + args.lease + "' must be > 0");
   }
+  if (file.study.instances) {
+    auto instances = std::make_shared<InstanceSet>(*file.study.instances);
+    instances->budget_runs = file.trials;
+    file.study.instances = std::move(instances);
+  }
   if (file.jobs < 1) throw Error("--jobs = " + std::to_string(file.jobs) + ". Violated constraint: >= 1");
 
   std::shared_ptr<Storage> storage = open_storage(file.storage, file.storage_options);
@@ -318,8 +324,19 @@ int run(RunArgs args, Mode mode) {
     return 4;
   }
 
+  const bool budget_spent = result.reason == StopReason::kTrialLimit ||
+                            result.reason == StopReason::kExhausted;
+  if (file.study.instances && budget_spent && !stop.requested()) {
+    int made = evaluate_incumbent_on_test(study, objective, file.jobs, &stop);
+    if (made > 0) {
+      std::cerr << "winnow: evaluated the incumbent on " << made << " test instance(s)\n";
+    }
+  }
   std::vector<FrozenTrial> trials = study.trials();
   std::cout << study_report(study.record(), trials, 5);
+  if (file.study.instances) {
+    std::cout << format_configuration_report(configuration_report(study.record(), trials), 5);
+  }
   if (stop.requested()) {
     if (mode == Mode::kWorker) {
       std::cerr << "winnow: stopped; this worker's running trials are recorded as interrupted\n";

@@ -9,6 +9,7 @@
 #include "validators.h"
 #include "storage_args.h"
 #include "winnow/analysis.h"
+#include "winnow/configuration.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
 
@@ -44,6 +45,7 @@ Command add_show_command(CLI::App& app) {
   auto pareto = std::make_shared<bool>(false);
   auto reference = std::make_shared<std::string>();
   auto trial_number = std::make_shared<std::optional<int64_t>>();
+  auto json = std::make_shared<bool>(false);
   command->add_option("location", location->positional,
                       "Storage URL, SQLite file or study file (same as --storage)");
   add_storage_options(*command, *location);
@@ -57,6 +59,10 @@ Command add_show_command(CLI::App& app) {
   command->add_option("--trial", *trial_number,
                       "One trial in full: parameters, values, metrics, intermediate values, "
                       "attributes, failure reason");
+  command->add_flag("--json", *json,
+                    "Algorithm-configuration studies: the incumbent (parameters, cost per "
+                    "training and test instance) and every configuration's runs and verdict, "
+                    "as JSON");
   command->footer(
       "Examples:\n"
       "  winnow show study.db\n"
@@ -64,7 +70,7 @@ Command add_show_command(CLI::App& app) {
       "  winnow show --storage sqlite:///data/studies.db --study resnet --top 20\n"
       "  winnow show study.toml                 (the study and storage named by the file)\n"
       "  winnow show study.db --pareto --reference 1.0,200");
-  return [location, top, pareto, reference, trial_number] {
+  return [location, top, pareto, reference, trial_number, json] {
     ResolvedStudies resolved = resolve_studies(*location);
     if (*trial_number) {
       const StudyRecord& study = single_study(resolved);
@@ -87,10 +93,18 @@ Command add_show_command(CLI::App& app) {
     }
     for (const StudyRecord& study : resolved.studies) {
       std::vector<FrozenTrial> trials = resolved.storage->trials(study.id);
-      if (*pareto) {
+      if (*json) {
+        ConfigurationReport report = configuration_report(study, trials);
+        if (!report.is_configuration) {
+          throw Error("--json: study '" + study.name + "' has no runs on instances (it is not "
+                      "an algorithm-configuration study); use 'winnow export --format jsonl'");
+        }
+        std::cout << configuration_report_json(report) << "\n";
+      } else if (*pareto) {
         std::cout << pareto_report(study, trials, reference_point);
       } else {
         std::cout << study_report(study, trials, *top);
+        std::cout << format_configuration_report(configuration_report(study, trials), *top);
       }
     }
     return 0;

@@ -44,4 +44,28 @@ inline constexpr std::string_view kCmaesNoteAttr = "winnow.cmaes";
 inline constexpr std::string_view kNsga2NoteAttr = "winnow.nsga2";
 inline constexpr std::string_view kGpKernelAttr = "winnow.gp.kernel";
 
+// --- Algorithm configuration (winnow/instances.h): each trial is one run ---
+// Study attribute: how runs are costed, {"cost": "value"|"runtime", "cutoff": s, "par": k}, so
+// reports cost failed runs as the configurators do.
+inline constexpr std::string_view kRunCostAttr = "winnow.run_cost";
+// The configuration the run belongs to: an id unique within the study; runs of one
+// configuration share it (and its parameters).
+inline constexpr std::string_view kConfigurationAttr = "winnow.configuration";
+// The run's place in the study's stream of (instance, seed) pairs, the instance's path, and
+// the run seed ({seed}).
+inline constexpr std::string_view kPositionAttr = "winnow.position";
+inline constexpr std::string_view kInstanceAttr = "winnow.instance";
+inline constexpr std::string_view kRunSeedAttr = "winnow.seed";
+// Seconds the run may take before it is killed as hopeless (adaptive capping); absent: the
+// cutoff.
+inline constexpr std::string_view kCapAttr = "winnow.cap";
+// "test" for the runs that evaluate the final configuration on the test instances; absent for
+// tuning runs.
+inline constexpr std::string_view kPhaseAttr = "winnow.phase";
+// The racing iteration that made the run.
+inline constexpr std::string_view kIterationAttr = "winnow.iteration";
+// What the configurator decided since its previous run, as a JSON list of
+// {"configuration": id, "event": "eliminated"|"incumbent"|"rejected", "reason": text}.
+inline constexpr std::string_view kDecisionsAttr = "winnow.decisions";
+
 }  // namespace winnow

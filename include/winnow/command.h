@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "winnow/instances.h"
 #include "winnow/scheduler.h"
 #include "winnow/space.h"
 #include "winnow/study.h"
@@ -74,6 +75,23 @@ struct CommandObjectiveOptions {
   // each, without "\n"; called from the trial's thread, so concurrent trials may call it at
   // once. Default: none, which writes "winnow: <message>\n" to standard error.
   std::function<void(const std::string& message)> on_warning;
+
+  // --- Algorithm configuration (winnow/instances.h): each trial is one run on an instance ---
+  // Enables {instance} (the instance's path) and {seed} (the run's seed), and the environment
+  // variables WINNOW_INSTANCE and WINNOW_SEED. Default: false.
+  bool instances = false;
+  // An argument with {seed}, inserted just before the first argument that names {instance}
+  // (at the end if none does), e.g. "-rnd-seed={seed}". Default: "" (none).
+  std::string seed_arg;
+  // What a run costs: the number it prints, or its wall time measured here. Default: kValue.
+  RunCostKind cost = RunCostKind::kValue;
+  // kRuntime: the run is killed at the cutoff (or earlier at the cap the configurator set) and
+  // costs par_factor x cutoff (the cap when capped, marked censored). Default: 0 (none).
+  double cutoff_seconds = 0;
+  double par_factor = 10;
+  // Exit statuses that mean the program ran correctly (SAT solvers exit 10 and 20). Any other
+  // status fails the run. Default: {0}.
+  std::vector<int> exit_codes = {0};
 };
 
 // The values of the built-in placeholders for one trial. A placeholder without a value leaves
@@ -86,6 +104,10 @@ struct CommandPlaceholders {
   std::string checkpoint_dir;                  // {checkpoint_dir}
   std::optional<std::string> budget;           // {budget}, as BudgetSpec::format writes it
   std::optional<std::string> previous_budget;  // {previous_budget}, "0" for a new configuration
+  // Algorithm configuration only (CommandObjectiveOptions::instances): {instance}, {seed}.
+  bool instances = false;
+  std::optional<std::string> instance;
+  std::optional<std::string> seed;
 };
 
 // Throws winnow::Error if the command is empty, or an argument has an unbalanced brace or names a

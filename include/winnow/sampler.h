@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "winnow/instances.h"
 #include "winnow/space.h"
 #include "winnow/trial.h"
 
@@ -43,6 +44,13 @@ struct SampleContext {
   // samplers such as auto), other keys carry state a sampler needs to rebuild itself on resume
   // (CMA-ES records its generation there). Null when the caller keeps no notes.
   std::map<std::string, std::string>* trial_attrs = nullptr;
+  // Algorithm configuration: the instances each trial runs on (one trial is one run). Samplers
+  // whose traits say configures_runs decide the instance, seed and cap of each run; others
+  // are wrapped in intensification by the study. Null for an ordinary study.
+  const InstanceSet* instances = nullptr;
+  // A sampler that returns nullopt only because it waits for running trials to finish sets
+  // *waiting = true; the study then asks again later instead of ending. Null: not supported.
+  bool* waiting = nullptr;
 };
 
 class Sampler {
@@ -85,6 +93,9 @@ struct SamplerTraits {
   bool learns_from_any_trials = true;
   // Takes an `n_startup` option: how many trials it proposes before its model starts.
   bool takes_n_startup = false;
+  // Decides the runs of an algorithm-configuration study itself (which configuration on which
+  // instance, with which seed and cap): "race". Other samplers only propose configurations.
+  bool configures_runs = false;
 };
 // The traits of a registered sampler; throws winnow::Error for an unknown name.
 SamplerTraits sampler_traits(std::string_view name);

@@ -26,6 +26,7 @@
 
 #include "winnow/sampler.h"
 #include "winnow/scheduler.h"
+#include "winnow/instances.h"
 #include "winnow/space.h"
 #include "winnow/storage.h"
 #include "winnow/trial.h"
@@ -65,6 +66,11 @@ struct StudyOptions {
   // The process heartbeats its trials every lease / 5 (at most 10 s) from a background thread. Must be > 0.
   // Default: 300 s.
   double lease_seconds = 300;
+  // Algorithm configuration: the instances every trial (one run) is made on, and how runs are
+  // costed (winnow/instances.h). Requires one objective. The sampler decides each run when its
+  // traits say configures_runs ("race"); any other sampler proposes the configurations and
+  // SMAC-style intensification decides their runs. Default: none (an ordinary study).
+  std::shared_ptr<const InstanceSet> instances;
 };
 
 // Asks a running optimize() or a command objective to stop. Thread-safe; request() is also

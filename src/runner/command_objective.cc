@@ -20,6 +20,7 @@
 
 #include "common/param_json.h"
 #include "common/strings.h"
+#include "runner/instance_run.h"
 #include "runner/process.h"
 #include "runner/result_line.h"
 #include "winnow/command.h"
@@ -32,10 +33,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string>& built_in_placeholders() {
-  static const std::vector<std::string> names = {
-      "trial", "trial_id", "trial_dir", "params_file", "checkpoint_dir", "budget",
-      "previous_budget"};
+// {instance} and {seed} are built in only for algorithm configuration, so an ordinary study
+// may still name a parameter "seed".
+std::vector<std::string> built_in_placeholders(bool instances) {
+  std::vector<std::string> names = {"trial",          "trial_id", "trial_dir", "params_file",
+                                    "checkpoint_dir", "budget",   "previous_budget"};
+  if (instances) {
+    names.push_back("instance");
+    names.push_back("seed");
+  }
   return names;
 }
 
@@ -175,6 +181,8 @@ std::vector<std::string> build_environment(const CommandObjectiveOptions& option
   };
   set_or_erase("WINNOW_BUDGET", placeholders.budget);
   set_or_erase("WINNOW_PREVIOUS_BUDGET", placeholders.previous_budget);
+  set_or_erase("WINNOW_INSTANCE", placeholders.instance);
+  set_or_erase("WINNOW_SEED", placeholders.seed);
   for (const auto& [name, value] : trial.config()) {
     variables[env_name_for_param(name)] = to_string(value);
   }
@@ -256,7 +264,10 @@ TrialOutcome outcome_of(const CommandObjectiveOptions& options, const std::strin
                         const ProcessResult& run, const std::string& result_line) {
   switch (run.ending) {
     case ProcessEnding::kExited:
-      if (run.exit_code != 0) return failed("exited with status " + std::to_string(run.exit_code));
+      if (std::find(options.exit_codes.begin(), options.exit_codes.end(), run.exit_code) ==
+          options.exit_codes.end()) {
+        return failed("exited with status " + std::to_string(run.exit_code));
+      }
       if (result_line.empty()) {
         return failed(
             "printed no result: the last non-empty line of standard output must be a number or "
@@ -289,6 +300,14 @@ void validate(const CommandObjectiveOptions& options) {
                  ". Violated constraint: " + rule);
   };
   if (options.command.empty()) throw Error("CommandObjectiveOptions.command is empty");
+  if (options.cost == RunCostKind::kRuntime && !(options.cutoff_seconds > 0)) {
+    throw violated("cutoff_seconds", format_double(options.cutoff_seconds),
+                   "> 0 with a runtime cost");
+  }
+  if (!(options.par_factor >= 1)) {
+    throw violated("par_factor", format_double(options.par_factor), ">= 1");
+  }
+  if (options.exit_codes.empty()) throw violated("exit_codes", "{}", "not empty");
   if (!(options.timeout_seconds >= 0)) {
     throw violated("timeout_seconds", format_double(options.timeout_seconds), ">= 0");
   }
@@ -450,8 +469,12 @@ TrialOutcome run_trial(const CommandObjectiveOptions& options, Trial& trial) {
     return failed("could not write '" + placeholders.params_file + "'");
   }
 
+  InstanceRun instance_run;
+  if (options.instances) instance_run = prepare_instance_run(options, trial, placeholders);
   ProcessRequest request;
-  request.argv = expand_command(options.command, trial.config(), placeholders);
+  request.argv = expand_command(options.instances ? command_with_seed_arg(options)
+                                                  : options.command,
+                                trial.config(), placeholders);
   if (request.argv.empty()) {
     return failed("the command is empty for this trial: every argument names an inactive "
                   "parameter");
@@ -462,6 +485,12 @@ TrialOutcome run_trial(const CommandObjectiveOptions& options, Trial& trial) {
   request.timeout_seconds = options.timeout_seconds;
   request.memory_limit_bytes = options.memory_limit_bytes;
   request.kill_grace_seconds = options.kill_grace_seconds;
+  if (instance_run.limit &&
+      (request.timeout_seconds <= 0 || *instance_run.limit < request.timeout_seconds)) {
+    request.timeout_seconds = *instance_run.limit;
+    // A timed run past its limit has nothing to save; its CPU time is what capping saves.
+    if (options.cost == RunCostKind::kRuntime) request.kill_grace_seconds = 0;
+  }
   if (const StopSignal* stop = trial.stop_signal()) request.stop_fd = stop->wait_fd();
   std::string result_line;
   int64_t line_number = 0;
@@ -496,6 +525,9 @@ TrialOutcome run_trial(const CommandObjectiveOptions& options, Trial& trial) {
     log_pruning(log_file, *pruned_at, run, options.kill_grace_seconds);
   }
   TrialOutcome outcome = outcome_of(options, request.argv.front(), run, result_line);
+  if (options.instances) {
+    outcome = instance_run_outcome(options, instance_run, run, std::move(outcome));
+  }
   if (outcome.state == TrialState::kFailed) {
     outcome.failure_reason += log_tail(log_file, options.log_tail_lines);
   }
@@ -527,7 +559,7 @@ std::vector<std::string> expand_command(const std::vector<std::string>& command,
                                         const Config& config,
                                         const CommandPlaceholders& placeholders) {
   // The built-in placeholders (as in built_in_placeholders()); nullopt where there is no value.
-  const std::map<std::string, std::optional<std::string>, std::less<>> built_ins = {
+  std::map<std::string, std::optional<std::string>, std::less<>> built_ins = {
       {"trial", std::to_string(placeholders.trial)},
       {"trial_id", placeholders.trial_id ? std::optional(std::to_string(*placeholders.trial_id))
                                          : std::nullopt},
@@ -536,6 +568,10 @@ std::vector<std::string> expand_command(const std::vector<std::string>& command,
       {"checkpoint_dir", placeholders.checkpoint_dir},
       {"budget", placeholders.budget},
       {"previous_budget", placeholders.previous_budget}};
+  if (placeholders.instances) {
+    built_ins["instance"] = placeholders.instance;
+    built_ins["seed"] = placeholders.seed;
+  }
   std::vector<std::string> argv;
   argv.reserve(command.size());
   for (size_t i = 0; i < command.size(); ++i) {
@@ -563,15 +599,18 @@ std::vector<std::string> expand_command(const std::vector<std::string>& command,
 
 void check_command_template(const CommandObjectiveOptions& options, const SearchSpace& space) {
   if (options.command.empty()) throw Error("the command is empty");
-  const std::vector<std::string>& built_ins = built_in_placeholders();
+  const std::vector<std::string> built_ins = built_in_placeholders(options.instances);
   std::vector<std::string> known = built_ins;
   for (const ParamSpec& param : space.params()) known.push_back(param.name);
-  for (size_t i = 0; i < options.command.size(); ++i) {
+  std::vector<std::string> command = options.command;
+  if (!options.seed_arg.empty()) command.push_back(options.seed_arg);
+  for (size_t i = 0; i < command.size(); ++i) {
     auto fail = [&](const std::string& rule) {
-      return Error("command argument " + std::to_string(i + 1) + " '" + options.command[i] +
-                   "': " + rule);
+      return Error((i < options.command.size() ? "command argument " + std::to_string(i + 1)
+                                               : std::string("seed_arg")) +
+                   " '" + command[i] + "': " + rule);
     };
-    for (const TemplatePiece& piece : parse_argument(options.command[i], i)) {
+    for (const TemplatePiece& piece : parse_argument(command[i], i)) {
       if (!piece.is_placeholder) continue;
       if (std::find(built_ins.begin(), built_ins.end(), piece.text) != built_ins.end()) {
         if (space.find(piece.text) != nullptr) {
@@ -580,14 +619,15 @@ void check_command_template(const CommandObjectiveOptions& options, const Search
                      "} is a built-in placeholder (which wins); rename the parameter");
         }
         if (needs_budget(piece.text) && !options.budget) {
-          throw missing_budget(options.command[i], i, piece.text);
+          throw missing_budget(command[i], i, piece.text);
         }
         continue;
       }
       if (std::find(known.begin(), known.end(), piece.text) != known.end()) continue;
       throw fail("unknown placeholder {" + piece.text + "}" + did_you_mean(piece.text, known) +
                  "; placeholders are the parameters of the space and {trial}, {trial_id}, " +
-                 "{trial_dir}, {params_file}, {checkpoint_dir}, {budget}, {previous_budget}");
+                 "{trial_dir}, {params_file}, {checkpoint_dir}, {budget}, {previous_budget}" +
+                 (options.instances ? ", {instance}, {seed}" : ""));
     }
   }
 }

@@ -32,6 +32,8 @@ const std::vector<Registration>& registry() {
       {"cmaes", &create_cmaes_sampler, {.learns_from_any_trials = false}},
       {"auto", &create_auto_sampler, kAnyObjectives},
       {"nsga2", &create_nsga2_sampler, kAnyObjectives},
+      {"rf", &create_rf_sampler, {.takes_n_startup = true}},
+      {"race", &create_race_sampler, {.learns_from_any_trials = false, .configures_runs = true}},
   };
   return kSamplers;
 }

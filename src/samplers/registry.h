@@ -24,5 +24,11 @@ std::unique_ptr<Sampler> create_gp_sampler(const SamplerOptions& options, uint64
 std::unique_ptr<Sampler> create_cmaes_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_auto_sampler(const SamplerOptions& options, uint64_t seed);
 std::unique_ptr<Sampler> create_nsga2_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_rf_sampler(const SamplerOptions& options, uint64_t seed);
+std::unique_ptr<Sampler> create_race_sampler(const SamplerOptions& options, uint64_t seed);
+// Algorithm configuration with a sampler that only proposes configurations: SMAC-style
+// intensification decides each run (src/samplers/intensify.cc). Without instances in the
+// context it is `inner` itself.
+std::unique_ptr<Sampler> wrap_in_intensification(std::unique_ptr<Sampler> inner, uint64_t seed);
 
 }  // namespace winnow

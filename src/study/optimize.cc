@@ -213,6 +213,12 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
       while (!should_stop()) {
         if (options.n_trials > 0 && started.fetch_add(1) >= options.n_trials) break;
         std::optional<Trial> trial = try_ask(options.max_trials_in_study);
+        if (!trial && impl_->sampler_waiting.exchange(false)) {
+          // The sampler waits for running trials (a race needs their results): ask again.
+          if (options.n_trials > 0) started.fetch_sub(1);
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          continue;
+        }
         if (!trial) {
           std::lock_guard lock(callback_mutex);
           if (!stopped_by) {

@@ -11,6 +11,7 @@
 
 #include "common/strings.h"
 #include "winnow/analysis.h"
+#include "samplers/registry.h"
 #include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
 #include "schedulers/registry.h"
@@ -143,6 +144,28 @@ void check_budget_scheduler(const StudyOptions& options, const SamplerSpec& sche
   }
 }
 
+// Algorithm configuration: one trial is one run, and the sampler (or intensification) decides
+// which; a scheduler or pruner would cut runs on its own terms.
+void check_configuration_study(const StudyOptions& options, const SamplerSpec& scheduler,
+                               const Scheduler& created) {
+  if (options.directions.size() != 1) {
+    throw Error("study '" + options.name + "': algorithm configuration optimises one cost per "
+                "run, but the study has " + std::to_string(options.directions.size()) +
+                " objectives");
+  }
+  if (created.assigns_budgets() || created.prunes()) {
+    throw Error("study '" + options.name + "': scheduler '" + scheduler.name + "' cannot be "
+                "used with instances: racing and capping decide how long each run gets");
+  }
+  if (options.instances->train.empty()) {
+    throw Error("study '" + options.name + "': no training instances");
+  }
+  if (options.instances->cost == RunCostKind::kRuntime &&
+      !(options.instances->cutoff_seconds > 0)) {
+    throw Error("study '" + options.name + "': a runtime cost needs a cutoff");
+  }
+}
+
 // Under a budget scheduler the sampler sees only the trials of one budget, which changes over
 // time: samplers that replay their own past proposals (CMA-ES) or walk a fixed list (grid)
 // cannot follow that. "auto" becomes what the scheduler's paper uses, starting to model as soon
@@ -205,6 +228,12 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
     impl->random_sampler = create_sampler(SamplerSpec{"random"}, mix_seed(seed, 0xb0b));
   }
   impl->sampler = create_sampler(sampler_spec, seed);
+  if (options.instances) {
+    check_configuration_study(options, scheduler_spec, *impl->scheduler);
+    if (!sampler_traits(sampler_spec.name).configures_runs) {
+      impl->sampler = wrap_in_intensification(std::move(impl->sampler), seed);
+    }
+  }
   impl->sampler_spec = sampler_spec;
   impl->seed = seed;
   for (const std::string& text : options.constraints) {
@@ -280,6 +309,17 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
   if (storage->url() != "memory") {
     impl->lease = std::make_unique<LeaseKeeper>(storage, impl->record.id, impl->owner,
                                                 options.lease_seconds);
+  }
+  if (options.instances) {
+    const InstanceSet& instances = *options.instances;
+    std::string settings = std::string("{\"cost\": \"") +
+                           (instances.cost == RunCostKind::kRuntime ? "runtime" : "value") +
+                           "\", \"cutoff\": " + format_double(instances.cutoff_seconds) +
+                           ", \"par\": " + format_double(instances.par_factor) + "}";
+    if (impl->record.user_attrs[std::string(kRunCostAttr)] != settings) {
+      storage->set_study_user_attr(impl->record.id, kRunCostAttr, settings);
+      impl->record.user_attrs[std::string(kRunCostAttr)] = settings;
+    }
   }
   impl->space = std::move(space);
   impl->options = std::move(options);
@@ -380,8 +420,11 @@ std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number) {
   // of its trials first asks for it.)
   // A define-by-run study knows no parameter before its first trial asks for one.
   if (space.size() == 0) return proposal;
-  SampleContext context{space, seen, options.directions, number, &proposal.attrs};
+  bool waiting = false;
+  SampleContext context{space, seen, options.directions, number, &proposal.attrs,
+                        options.instances.get(), &waiting};
   std::optional<Config> config = sampler->sample(context);
+  sampler_waiting = waiting;
   if (!config) return std::nullopt;
   proposal.config = std::move(*config);
   if (record_sampler) {
@@ -413,7 +456,8 @@ std::optional<StudyCore::Proposal> StudyCore::propose_scheduled(int64_t number) 
       seen = history;
     }
   }
-  SampleContext sample_context{space, seen, options.directions, number, &proposal.attrs};
+  SampleContext sample_context{space, seen, options.directions, number, &proposal.attrs,
+                               options.instances.get()};
   std::optional<Config> proposed = chosen.sample(sample_context);
   if (!proposed) return std::nullopt;
   proposal.config = std::move(*proposed);

@@ -26,6 +26,9 @@ struct StudyCore {
   std::vector<std::string> notes;
   // Store the proposing sampler's name with every trial (the study's sampler was changed).
   bool record_sampler = false;
+  // Set by a sampler that had nothing to propose only until running trials finish (racing
+  // waiting for results): optimize() waits and asks again instead of ending.
+  std::atomic<bool> sampler_waiting{false};
 
   // The sampler spec and seed the study runs with: a define-by-run study makes its samplers anew
   // when its space grows (they rebuild from the stored trials, as after a resume).

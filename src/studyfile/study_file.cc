@@ -20,6 +20,7 @@
 
 #include "common/strings.h"
 #include "studyfile/document.h"
+#include "studyfile/instances_section.h"
 #include "studyfile/typed_values.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
@@ -41,7 +42,8 @@ using document::NodeKind;
 using KeyList = std::vector<std::string>;
 
 const KeyList& top_level_keys() {
-  static const KeyList keys = {"study", "budget", "objective", "space", "forbidden", "enqueue"};
+  static const KeyList keys = {"study", "budget",    "objective", "space",
+                               "forbidden", "enqueue", "instances"};
   return keys;
 }
 const KeyList& study_keys() {
@@ -49,7 +51,7 @@ const KeyList& study_keys() {
                                "sampler", "scheduler", "seed",     "trials",     "jobs",
                                "timeout", "storage",  "requeue_interrupted", "constraints",
                                "durability", "target", "patience", "max_failures", "fail_fast",
-                               "lease"};
+                               "lease", "budget_runs"};
   return keys;
 }
 const KeyList& budget_keys() {
@@ -58,7 +60,9 @@ const KeyList& budget_keys() {
 }
 const KeyList& objective_keys() {
   static const KeyList keys = {"command", "working_dir", "timeout",    "memory_limit",  "retries",
-                               "env",     "runs_dir",    "kill_grace", "log_tail_lines"};
+                               "env",     "runs_dir",    "kill_grace", "log_tail_lines",
+                               "seed_arg", "cost",       "cutoff",     "par",
+                               "capping", "exit_codes"};
   return keys;
 }
 const KeyList& param_types() {
@@ -108,6 +112,7 @@ class StudyFileInterpreter : private document::TypedValues {
       fail(1, "", "missing section 'objective' (it needs at least 'command', the program to run)");
     }
     read_objective(*section(root, "objective"), objective->line, out);
+    read_instances(root, *section(root, "objective"), out);
     const Member* space = root.find("space");
     if (space == nullptr) fail(1, "", "missing section 'space': define at least one parameter");
     read_space(*section(root, "space"), space->line, out.space);
@@ -232,7 +237,10 @@ class StudyFileInterpreter : private document::TypedValues {
         }
       } else if (member.key == "seed") {
         options.seed = static_cast<uint64_t>(integer_value(value, path, 0));
-      } else if (member.key == "trials") {
+      } else if (member.key == "trials" || member.key == "budget_runs") {
+        if (member.key == "budget_runs" && table->find("trials") != nullptr) {
+          fail(member.line, path, "give either 'trials' or 'budget_runs' (the same budget)");
+        }
         out.trials = integer_value(value, path, 0);
       } else if (member.key == "jobs") {
         out.jobs = static_cast<int>(integer_value(value, path, 1, 1 << 16));
@@ -431,6 +439,32 @@ class StudyFileInterpreter : private document::TypedValues {
               text_value(variable.value, child_path(path, variable.key));
         }
       }
+    }
+  }
+
+  void read_instances(const Node& root, const Node& objective, StudyFile& out) const {
+    document::InstancesReader reader(display_name_, base_dir_);
+    std::shared_ptr<InstanceSet> instances;
+    if (const Member* member = root.find("instances")) {
+      instances = reader.read(member->value, member->line);
+      if (out.study.directions.size() != 1) {
+        fail(member->line, "instances",
+             "algorithm configuration minimises one cost per run; the study has " +
+                 std::to_string(out.study.directions.size()) + " objectives");
+      }
+    }
+    reader.read_run_keys(objective, instances.get(), out.objective);
+    const std::string sampler = SamplerSpec::parse(out.study.sampler).name;
+    if (!instances && sampler_traits(sampler).configures_runs) {
+      const Member* study = root.find("study");
+      const Member* key = study != nullptr ? study->value.find("sampler") : nullptr;
+      fail(key != nullptr ? key->line : 1, "study.sampler",
+           "'" + sampler + "' races configurations over instances: add an [instances] section "
+           "(train = \"instances/*.cnf\", ...) to the study file");
+    }
+    if (instances) {
+      instances->budget_runs = out.trials;
+      out.study.instances = instances;
     }
   }
 

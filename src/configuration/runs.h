@@ -1,0 +1,114 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// The runs of an algorithm-configuration study, read back from its trials: which
+// configuration ran where, with which cost. Every configurator (racing, intensification) and
+// the report rebuild their view from this table, so the stored trials stay the only state.
+//
+// The instance stream: run positions 0, 1, 2 ... map to (instance, seed) pairs. Positions
+// walk a seeded permutation of the training instances; with a seeded command they wrap
+// around with fresh seeds, without one the stream ends after the last instance (a
+// deterministic run says nothing new the second time).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "winnow/instances.h"
+#include "winnow/trial.h"
+
+namespace winnow::configuration {
+
+class InstanceStream {
+ public:
+  InstanceStream(const InstanceSet& instances, uint64_t seed);
+  // False past the end of a stream without seeds.
+  bool valid(int64_t position) const;
+  const ProblemInstance& instance(int64_t position) const;
+  int64_t instance_index(int64_t position) const;
+  uint64_t seed(int64_t position) const;  // 0 without seeds
+
+ private:
+  const InstanceSet& instances_;
+  uint64_t seed_;
+  std::vector<int64_t> order_;
+};
+
+struct Run {
+  int64_t trial_number = -1;
+  int64_t configuration = -1;
+  int64_t position = -1;
+  bool finished = false;   // complete or failed (not running, not waiting)
+  bool censored = false;   // killed at its cap or the cutoff
+  double cap = std::numeric_limits<double>::infinity();
+  double cost = 0;         // comparable cost (minimised); failures count as the worst
+};
+
+// The tuning runs of a study (test runs and runs a stopped process left are ignored). A failed
+// run costs PAR-k with a runtime cost and +infinity otherwise, so a crashing configuration
+// always loses; an interrupted one (Winnow stopped) is ignored and may run again.
+class RunTable {
+ public:
+  RunTable(std::span<const FrozenTrial> history, const InstanceSet& instances,
+           Direction direction);
+
+  // Configuration ids in the order of their first run.
+  const std::vector<int64_t>& configurations() const { return order_; }
+  const Config* config(int64_t configuration) const;
+  // The run of `configuration` at `position` (finished or not), or nullptr.
+  const Run* run(int64_t configuration, int64_t position) const;
+  // Positions with a finished run of `configuration`, ascending.
+  std::vector<int64_t> finished_positions(int64_t configuration) const;
+  // Mean cost over the given positions (all must have finished runs); +inf if none.
+  double mean_cost(int64_t configuration, std::span<const int64_t> positions) const;
+  // Mean cost over the positions both configurations finished, and how many there are.
+  struct Comparison {
+    double mean_a = 0, mean_b = 0;
+    int64_t common = 0;
+  };
+  Comparison compare(int64_t a, int64_t b) const;
+  int64_t runs_of(int64_t configuration) const;
+  // The highest configuration id so far (-1 for none) and the number of tuning runs.
+  int64_t max_configuration() const { return max_configuration_; }
+  int64_t size() const { return size_; }
+  // The id of a stored configuration equal to `config`, if any.
+  std::optional<int64_t> find(const Config& config) const;
+  // Numeric attribute of a trial, if set.
+  static std::optional<double> attr(const FrozenTrial& trial, std::string_view key);
+
+ private:
+  std::map<int64_t, std::map<int64_t, Run>> runs_;  // configuration -> position -> run
+  std::map<int64_t, Config> configs_;
+  std::vector<int64_t> order_;
+  int64_t max_configuration_ = -1;
+  int64_t size_ = 0;
+};
+
+// Something a configurator decided about a configuration ("eliminated", "incumbent",
+// "rejected"), stored with the next run it makes (kDecisionsAttr) for reports.
+struct Decision {
+  int64_t configuration = -1;
+  std::string event;
+  std::string reason;
+};
+
+// Fills the attributes of the run of `configuration` at `position` of the stream: its
+// configuration, position, instance, seed, and cap when it is below the cutoff.
+void describe_run(const InstanceStream& stream, const InstanceSet& instances,
+                  int64_t configuration, int64_t position, std::optional<double> cap,
+                  std::map<std::string, std::string>& attrs);
+// Adds to `attrs` the decisions no trial of `history` records yet.
+void record_new_decisions(std::span<const FrozenTrial> history,
+                          const std::vector<Decision>& decisions,
+                          std::map<std::string, std::string>& attrs);
+// Every decision the trials record, in trial order.
+std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history);
+
+// The cost a finished trial counts for (see RunTable).
+double run_cost(const FrozenTrial& trial, const InstanceSet& instances, Direction direction);
+
+}  // namespace winnow::configuration

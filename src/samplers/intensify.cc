@@ -1,0 +1,296 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Intensification with adaptive capping, as in SMAC (Hutter et al., LION 2011) and ParamILS
+// (Hutter et al., JAIR 2009), for algorithm-configuration studies whose sampler only proposes
+// configurations (rf, tpe, gp, random ...).
+//
+// The first configuration is the space's default, and the first incumbent. The incumbent gets
+// one more instance each time a challenger is decided (SMAC's "one more run for the
+// incumbent"). A challenger runs on the incumbent's instances, in the same order, in blocks of
+// 1, 2, 4 ... instances; after each block it is rejected if its mean over the block's prefix is
+// worse than the incumbent's on the same instances. It becomes the incumbent once it has run on
+// as many instances as the incumbent had when the challenger started, without losing. With a
+// runtime cost, each challenger run is capped at the time that would already make it lose:
+// slack x the incumbent's total on the block, minus what the challenger spent before it; a
+// capped run rejects its challenger.
+//
+// No state is kept between calls: each challenger's opponent and target are stored with its
+// first run, so a replay of the stored runs reaches the same verdicts whenever it happens.
+// Parallel jobs race several challengers at once, each against its own opponent.
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "configuration/runs.h"
+#include "samplers/registry.h"
+#include "samplers/sampler_util.h"
+#include "winnow/attributes.h"
+#include "winnow/error.h"
+
+namespace winnow {
+namespace {
+
+using configuration::Decision;
+using configuration::InstanceStream;
+using configuration::Run;
+using configuration::RunTable;
+
+// The incumbent a challenger was raced against and how many instances it must match.
+constexpr std::string_view kOpponentAttr = "winnow.opponent";
+constexpr std::string_view kTargetAttr = "winnow.target";
+// SMAC's adaptive_capping_slackfactor.
+constexpr double kCapSlack = 1.2;
+
+struct Challenger {
+  int64_t id = -1;
+  int64_t opponent = -1;
+  int64_t target = 1;
+};
+
+struct Verdicts {
+  int64_t incumbent = -1;
+  int64_t decided = 0;  // challengers rejected or promoted
+  std::vector<Challenger> racing;
+  std::vector<Decision> decisions;
+};
+
+class Intensifier : public Sampler {
+ public:
+  Intensifier(std::unique_ptr<Sampler> inner, uint64_t seed)
+      : inner_(std::move(inner)), seed_(seed) {}
+  std::string_view name() const override { return inner_->name(); }
+
+  std::optional<Config> sample(const SampleContext& context) override {
+    if (context.instances == nullptr) return inner_->sample(context);
+    if (context.directions.size() != 1) {
+      throw Error("algorithm configuration optimises one objective, the run cost; the study "
+                  "has " + std::to_string(context.directions.size()));
+    }
+    const InstanceSet& instances = *context.instances;
+    RunTable table(context.history, instances, context.directions[0]);
+    InstanceStream stream(instances, seed_);
+    std::map<int64_t, Challenger> challengers = read_challengers(context.history);
+    Verdicts verdicts = judge(table, challengers, instances);
+    std::map<std::string, std::string> attrs;
+    std::optional<Config> config;
+
+    auto give = [&](int64_t id, int64_t position, std::optional<double> cap) {
+      configuration::describe_run(stream, instances, id, position, cap, attrs);
+      config = *table.config(id);
+    };
+    // 1. One more instance for the incumbent per decided challenger.
+    if (verdicts.incumbent >= 0) {
+      const int64_t due = 1 + verdicts.decided;
+      const int64_t held = table.runs_of(verdicts.incumbent);
+      if (held < due && stream.valid(held) && table.run(verdicts.incumbent, held) == nullptr) {
+        give(verdicts.incumbent, held, std::nullopt);
+      }
+    }
+    // 2. The next block of a challenger still racing.
+    for (size_t i = 0; !config && i < verdicts.racing.size(); ++i) {
+      const Challenger& c = verdicts.racing[i];
+      const int64_t done = contiguous(table, c.id);
+      int64_t block = 1;
+      while (block <= done) block *= 2;
+      block = std::min(block, c.target);
+      for (int64_t p = done; p < block; ++p) {
+        if (table.run(c.id, p) != nullptr) continue;
+        if (!finished_through(table, c.opponent, p)) break;
+        give(c.id, p, cap_for(table, instances, c, block, p));
+        break;
+      }
+    }
+    // 3. A new challenger from the inner sampler (the default configuration first).
+    if (!config) {
+      const int64_t id = context.trial_count;
+      Config proposal;
+      if (verdicts.incumbent < 0) {
+        proposal = context.space.default_config();
+      } else {
+        std::optional<Config> inner = propose(context, table, attrs);
+        if (!inner) return std::nullopt;
+        proposal = std::move(*inner);
+      }
+      configuration::describe_run(stream, instances, id, 0, std::nullopt, attrs);
+      if (verdicts.incumbent >= 0) {
+        Challenger c{id, verdicts.incumbent,
+                     std::max<int64_t>(1, contiguous(table, verdicts.incumbent))};
+        attrs[std::string(kOpponentAttr)] = std::to_string(c.opponent);
+        attrs[std::string(kTargetAttr)] = std::to_string(c.target);
+        if (std::optional<double> cap = cap_for(table, instances, c, 1, 0)) {
+          attrs[std::string(kCapAttr)] = nlohmann::json(*cap).dump();
+        }
+      }
+      config = std::move(proposal);
+    }
+    if (context.trial_attrs != nullptr) {
+      configuration::record_new_decisions(context.history, verdicts.decisions, attrs);
+      for (auto& [key, value] : attrs) (*context.trial_attrs)[key] = value;
+    }
+    return config;
+  }
+
+ private:
+  static std::map<int64_t, Challenger> read_challengers(std::span<const FrozenTrial> history) {
+    std::map<int64_t, Challenger> out;
+    for (const FrozenTrial& trial : history) {
+      std::optional<double> id = RunTable::attr(trial, kConfigurationAttr);
+      std::optional<double> opponent = RunTable::attr(trial, kOpponentAttr);
+      std::optional<double> target = RunTable::attr(trial, kTargetAttr);
+      if (!id || !opponent || !target) continue;
+      out.try_emplace(static_cast<int64_t>(*id),
+                      Challenger{static_cast<int64_t>(*id), static_cast<int64_t>(*opponent),
+                                 static_cast<int64_t>(*target)});
+    }
+    return out;
+  }
+
+  static int64_t contiguous(const RunTable& table, int64_t id) {
+    int64_t n = 0;
+    while (true) {
+      const Run* run = table.run(id, n);
+      if (run == nullptr || !run->finished) return n;
+      ++n;
+    }
+  }
+
+  static bool finished_through(const RunTable& table, int64_t id, int64_t position) {
+    return contiguous(table, id) > position;
+  }
+
+  static double sum(const RunTable& table, int64_t id, int64_t count) {
+    double total = 0;
+    for (int64_t p = 0; p < count; ++p) total += table.run(id, p)->cost;
+    return total;
+  }
+
+  // The cap of challenger c's run at `position` within the block ending at `block`.
+  static std::optional<double> cap_for(const RunTable& table, const InstanceSet& instances,
+                                       const Challenger& c, int64_t block, int64_t position) {
+    if (instances.cost != RunCostKind::kRuntime || !instances.capping) return std::nullopt;
+    if (!finished_through(table, c.opponent, block - 1)) return std::nullopt;
+    double spent = 0;
+    for (int64_t p = 0; p < position; ++p) {
+      const Run* run = table.run(c.id, p);
+      if (run == nullptr || !run->finished) return std::nullopt;  // an earlier run is pending
+      spent += run->cost;
+    }
+    double cap = kCapSlack * sum(table, c.opponent, block) - spent;
+    cap = std::max(cap, 1e-3 * instances.cutoff_seconds);
+    return std::min(cap, instances.cutoff_seconds);
+  }
+
+  Verdicts judge(const RunTable& table, const std::map<int64_t, Challenger>& challengers,
+                 const InstanceSet& instances) const {
+    Verdicts v;
+    for (int64_t id : table.configurations()) {
+      auto it = challengers.find(id);
+      if (it == challengers.end()) {
+        if (v.incumbent < 0) v.incumbent = id;  // the first configuration
+        continue;
+      }
+      const Challenger& c = it->second;
+      const int64_t done = contiguous(table, id);
+      std::string lost;
+      for (int64_t p = 0; p < done && lost.empty(); ++p) {
+        const Run* run = table.run(id, p);
+        if (run->censored && instances.cutoff_seconds > 0 && run->cap < instances.cutoff_seconds) {
+          lost = "capped on instance " + std::to_string(p + 1) + ": it could no longer beat " +
+                 "configuration " + std::to_string(c.opponent);
+        }
+      }
+      for (int64_t block = 1; lost.empty() && block <= std::min(done, c.target); block *= 2) {
+        lost = worse(table, id, c.opponent, block);
+      }
+      if (lost.empty() && done >= c.target) lost = worse(table, id, c.opponent, c.target);
+      if (!lost.empty()) {
+        v.decisions.push_back({id, "rejected", lost});
+        ++v.decided;
+        continue;
+      }
+      if (done < c.target) {
+        v.racing.push_back(c);
+        continue;
+      }
+      // Won against its opponent; the incumbent may have changed meanwhile.
+      if (v.incumbent != c.opponent) {
+        std::string also = worse(table, id, v.incumbent,
+                                 std::min(c.target, contiguous(table, v.incumbent)));
+        if (!also.empty()) {
+          v.decisions.push_back({id, "rejected", also});
+          ++v.decided;
+          continue;
+        }
+      }
+      v.decisions.push_back({id, "incumbent",
+                             "matched configuration " + std::to_string(v.incumbent) + " on " +
+                                 std::to_string(c.target) + " instance(s) at no higher cost"});
+      v.incumbent = id;
+      ++v.decided;
+    }
+    return v;
+  }
+
+  // Why `a` loses to `b` over instances 0..count-1, or "" if it does not.
+  static std::string worse(const RunTable& table, int64_t a, int64_t b, int64_t count) {
+    if (count <= 0) return "";
+    double mine = sum(table, a, count) / static_cast<double>(count);
+    double theirs = sum(table, b, count) / static_cast<double>(count);
+    if (!(mine > theirs)) return "";
+    char text[160];
+    std::snprintf(text, sizeof(text),
+                  "mean cost %.4g against %.4g of configuration %lld on %lld instance(s)", mine,
+                  theirs, static_cast<long long>(b), static_cast<long long>(count));
+    return text;
+  }
+
+  // The inner sampler sees one trial per configuration, valued at its mean cost so far.
+  std::optional<Config> propose(const SampleContext& context, const RunTable& table,
+                                std::map<std::string, std::string>& attrs) {
+    std::vector<FrozenTrial> summary;
+    for (int64_t id : table.configurations()) {
+      FrozenTrial trial;
+      trial.number = static_cast<int64_t>(summary.size());
+      trial.id = id;
+      trial.config = *table.config(id);
+      std::vector<int64_t> positions = table.finished_positions(id);
+      double mean = table.mean_cost(id, positions);
+      if (positions.empty()) {
+        trial.state = TrialState::kRunning;
+      } else if (std::isfinite(mean)) {
+        trial.state = TrialState::kComplete;
+        trial.values = {mean};
+      } else {
+        trial.state = TrialState::kFailed;
+      }
+      summary.push_back(std::move(trial));
+    }
+    static const std::vector<Direction> kMinimize = {Direction::kMinimize};
+    std::map<std::string, std::string> inner_attrs;
+    SampleContext inner{context.space, summary, kMinimize,
+                        static_cast<int64_t>(summary.size()), &inner_attrs, nullptr};
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      std::optional<Config> config = inner_->sample(inner);
+      if (!config) return std::nullopt;
+      if (!table.find(*config)) {
+        for (auto& [key, value] : inner_attrs) attrs[key] = value;
+        return config;
+      }
+      // A configuration that already ran: SMAC would give it more runs through
+      // intensification anyway, so ask for another one (later positions of the stream).
+      inner.trial_count += 1000003;
+    }
+    return std::nullopt;
+  }
+
+  std::unique_ptr<Sampler> inner_;
+  uint64_t seed_;
+};
+
+}  // namespace
+
+std::unique_ptr<Sampler> wrap_in_intensification(std::unique_ptr<Sampler> inner, uint64_t seed) {
+  return std::make_unique<Intensifier>(std::move(inner), seed);
+}
+
+}  // namespace winnow

@@ -1,0 +1,503 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Iterated racing, as irace does it (López-Ibáñez et al., "The irace package", Operations
+// Research Perspectives 3, 2016), for algorithm-configuration studies (winnow/instances.h).
+//
+// Each iteration samples new configurations from a model of the elites, races them together
+// with the elites instance by instance, and eliminates by Friedman's test (or paired t-tests)
+// once `first_test` instances are done; the survivors become the next elites. Elitist racing:
+// an elite's earlier results are reused, and it cannot be eliminated before the new
+// configurations have seen every instance it has. With a runtime cost, adaptive capping cuts a
+// run at the time that would make it lose to the best configuration on the instances raced
+// so far, and a capped configuration is eliminated (irace's dominance criterion).
+//
+// The sampler keeps no state: each call replays the races from the stored runs (every
+// decision depends only on results, never on when they arrived) and hands out the first run
+// the current race still needs. When every needed run is already running (parallel jobs), it
+// runs the surviving configurations ahead on the next instances, which racing reuses.
+//
+// Differences from irace, by design: the model is rebuilt per iteration from the elites
+// (standard deviation shrinking by (1 / new configurations)^(1 / parameters) per iteration,
+// categorical probabilities leaning towards the elite's value by (iteration - 1) / iterations),
+// and a soft restart when most new configurations are near-copies of their parent widens it
+// again.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include "configuration/runs.h"
+#include "configuration/statistics.h"
+#include "samplers/registry.h"
+#include "samplers/sampler_util.h"
+#include "winnow/attributes.h"
+#include "winnow/error.h"
+
+namespace winnow {
+namespace {
+
+using configuration::Decision;
+using configuration::InstanceStream;
+using configuration::Run;
+using configuration::RunTable;
+
+struct RaceOptions {
+  double confidence = 0.95;   // of the elimination tests
+  int first_test = 5;         // instances before the first test
+  int each_test = 1;          // instances between tests
+  bool ttest = false;         // paired t-tests instead of Friedman's test
+  int iterations = 0;         // planned iterations; 0: floor(2 + log2(parameters))
+  int survivors = 0;          // a race stops at this many; 0: floor(2 + log2(parameters))
+  int lookahead = 8;          // instances run ahead while results are pending
+};
+
+constexpr double kInitialSpread = 0.5;  // irace: half the range
+
+struct Planned {
+  int64_t id;
+  Config config;
+};
+
+// What one ask decides: the next run, or nothing (the stream and the budget are spent).
+struct NextRun {
+  int64_t configuration;
+  int64_t position;
+  int iteration;
+  std::optional<double> cap;
+};
+
+class Replay {
+ public:
+  Replay(const SampleContext& context, const RaceOptions& options, uint64_t seed)
+      : context_(context),
+        instances_(*context.instances),
+        options_(options),
+        seed_(seed),
+        table_(context.history, instances_, context.directions[0]),
+        stream_(instances_, seed) {
+    const double d = std::max<double>(1, static_cast<double>(context.space.size()));
+    default_count_ = static_cast<int>(std::floor(2 + std::log2(d)));
+    iterations_ = options.iterations > 0 ? options.iterations : default_count_;
+    survivors_ = options.survivors > 0 ? options.survivors : default_count_;
+    budget_ = instances_.budget_runs > 0 ? instances_.budget_runs : 1000;
+    for (const FrozenTrial& trial : context.history) {
+      std::optional<double> iteration = RunTable::attr(trial, kIterationAttr);
+      std::optional<double> position = RunTable::attr(trial, kPositionAttr);
+      if (!iteration || !position || trial.user_attrs.contains(std::string(kPhaseAttr))) continue;
+      if (trial.state == TrialState::kFailed && trial.interrupted) continue;
+      ++runs_by_iteration_[static_cast<int>(*iteration)][static_cast<int64_t>(*position)];
+    }
+  }
+
+  std::optional<NextRun> next() {
+    std::vector<int64_t> elites;
+    double spread = kInitialSpread;
+    int restart_iteration = 1;
+    bool elites_done = false;  // the elites ran out of instances while budget remains
+    for (int iteration = 1;; ++iteration) {
+      int64_t used = 0;
+      for (const auto& [i, counts] : runs_by_iteration_) {
+        if (i >= iteration) break;
+        for (const auto& [position, count] : counts) used += count;
+      }
+      const int64_t remaining = budget_ - used;
+      const int64_t share =
+          iteration <= iterations_ ? remaining / (iterations_ - iteration + 1) : remaining;
+      const int64_t planned = share / (options_.first_test + std::min(5, iteration));
+      int64_t fresh = std::max<int64_t>(0, planned - static_cast<int64_t>(elites.size()));
+      if (iteration == 1) fresh = std::max<int64_t>(fresh, survivors_ + 1);
+      if (elites_done) fresh = std::max<int64_t>(fresh, 1);
+      const bool final_race = iteration > 1 && fresh < 1;
+      std::vector<Planned> candidates;
+      for (int64_t id : elites) candidates.push_back({id, *config_of(id)});
+      if (!final_race) {
+        if (iteration > 1) {
+          spread *= std::pow(1.0 / static_cast<double>(fresh),
+                             1.0 / static_cast<double>(context_.space.size()));
+        }
+        const int64_t base = next_id_;
+        next_id_ += fresh;
+        std::vector<Planned> sampled =
+            sample_new(iteration, base, fresh, elites, spread, iteration - restart_iteration);
+        // The check runs on the configurations as generated (not as stored), so a replay
+        // takes the same decision as the ask that first sampled them.
+        if (iteration > 1 && collapsed(sampled, elites)) {
+          // Soft restart: most new configurations copy their parent; widen the model again.
+          spread = kInitialSpread * std::pow(1.0 / static_cast<double>(fresh),
+                                             1.0 / static_cast<double>(context_.space.size()));
+          restart_iteration = iteration;
+          decisions_.push_back({-1, "restart",
+                                "iteration " + std::to_string(iteration) +
+                                    ": the sampling model collapsed onto the elites; widened"});
+          sampled = sample_new(iteration, base, fresh, elites, spread, 0);
+        }
+        for (Planned& planned_config : sampled) {
+          if (const Config* stored = table_.config(planned_config.id)) {
+            planned_config.config = *stored;  // what actually ran
+          }
+        }
+        for (Planned& planned_config : sampled) candidates.push_back(std::move(planned_config));
+      }
+      RaceOutcome outcome = race(iteration, candidates, elites.size(),
+                                 final_race ? std::numeric_limits<int64_t>::max() : share);
+      if (outcome.next) return outcome.next;
+      if (outcome.exhausted) return std::nullopt;
+      elites = std::move(outcome.ranked);
+      if (elites.size() > static_cast<size_t>(survivors_)) elites.resize(survivors_);
+      // The elites have seen every instance: spend what is left on new configurations.
+      elites_done = final_race && outcome.stream_ended;
+    }
+  }
+
+  const std::vector<Decision>& decisions() const { return decisions_; }
+  // next() found nothing to run only because results are pending.
+  bool waiting() const { return waiting_; }
+  const Config* config_of(int64_t id) const {
+    auto it = planned_.find(id);
+    return it == planned_.end() ? table_.config(id) : &it->second;
+  }
+
+ private:
+  struct RaceOutcome {
+    std::optional<NextRun> next;
+    std::vector<int64_t> ranked;  // survivors, best first
+    bool exhausted = false;
+    bool stream_ended = false;
+  };
+
+  int64_t runs_in(int iteration, int64_t below) const {
+    auto it = runs_by_iteration_.find(iteration);
+    if (it == runs_by_iteration_.end()) return 0;
+    int64_t count = 0;
+    for (const auto& [position, n] : it->second) {
+      if (position < below) count += n;
+    }
+    return count;
+  }
+
+  double sum_to(int64_t id, int64_t last) const {
+    double sum = 0;
+    for (int64_t p = 0; p <= last; ++p) sum += table_.run(id, p)->cost;
+    return sum;
+  }
+
+  bool finished(int64_t id, int64_t position) const {
+    const Run* run = table_.run(id, position);
+    return run != nullptr && run->finished;
+  }
+
+  RaceOutcome race(int iteration, const std::vector<Planned>& candidates, size_t n_elites,
+                   int64_t share) {
+    RaceOutcome outcome;
+    std::vector<int64_t> alive;
+    for (const Planned& candidate : candidates) {
+      alive.push_back(candidate.id);
+      if (!table_.config(candidate.id)) planned_[candidate.id] = candidate.config;
+    }
+    std::set<int64_t> elite_ids;
+    for (size_t i = 0; i < n_elites; ++i) elite_ids.insert(candidates[i].id);
+    const bool capping = instances_.cost == RunCostKind::kRuntime && instances_.capping;
+    const std::string where = "iteration " + std::to_string(iteration) + ", instance ";
+    int64_t decided = 0;  // instances 0 .. decided-1 are finished by every alive configuration
+    for (int64_t p = 0;; ++p) {
+      if (!stream_.valid(p)) {
+        if (p == 0) outcome.exhausted = true;
+        outcome.stream_ended = true;
+        break;
+      }
+      // Order by the mean over the instances raced so far, so the best runs first and its
+      // result caps the others.
+      std::vector<std::pair<double, int64_t>> order;
+      for (int64_t id : alive) order.push_back({p == 0 ? 0 : sum_to(id, p - 1), id});
+      std::stable_sort(order.begin(), order.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      int64_t needed = 0;
+      for (int64_t id : alive) needed += table_.run(id, p) == nullptr;
+      if (needed > 0 && p >= options_.first_test && runs_in(iteration, p) + needed > share) {
+        break;  // this iteration's budget cannot pay for another instance
+      }
+      // Capping reference: the alive configuration with the lowest sum through p.
+      std::optional<double> reference;
+      int64_t reference_id = -1;
+      if (capping) {
+        for (int64_t id : alive) {
+          bool complete = true;
+          for (int64_t q = 0; q <= p && complete; ++q) complete = finished(id, q);
+          if (!complete) continue;
+          double sum = sum_to(id, p);
+          if (!reference || sum < *reference) {
+            reference = sum;
+            reference_id = id;
+          }
+        }
+      }
+      for (const auto& [sum_before, id] : order) {
+        if (table_.run(id, p) != nullptr) continue;
+        std::optional<double> cap;
+        if (reference && id != reference_id) {
+          cap = std::max(*reference - sum_before, 1e-3 * instances_.cutoff_seconds);
+          if (instances_.cutoff_seconds > 0) cap = std::min(*cap, instances_.cutoff_seconds);
+        }
+        outcome.next = NextRun{id, p, iteration, cap};
+        return outcome;
+      }
+      bool pending = false;
+      for (int64_t id : alive) pending = pending || !finished(id, p);
+      if (pending) {
+        outcome.next = lookahead(iteration, alive, p);
+        if (!outcome.next) {
+          outcome.exhausted = true;
+          waiting_ = true;
+        }
+        return outcome;
+      }
+      // Every alive configuration has finished instances 0..p.
+      std::vector<int64_t> kept;
+      for (int64_t id : alive) {
+        const Run* run = table_.run(id, p);
+        bool capped = run->censored && instances_.cutoff_seconds > 0 &&
+                      run->cap < instances_.cutoff_seconds;
+        if (capped) {
+          decisions_.push_back({id, "eliminated",
+                                where + std::to_string(p + 1) +
+                                    ": capped, its run could no longer beat the best"});
+        } else {
+          kept.push_back(id);
+        }
+      }
+      alive = std::move(kept);
+      const int64_t seen = p + 1;
+      decided = seen;
+      if (alive.size() > 1 && seen >= options_.first_test &&
+          (seen - options_.first_test) % options_.each_test == 0) {
+        std::vector<std::vector<double>> costs;
+        for (int64_t id : alive) {
+          std::vector<double> row;
+          for (int64_t q = 0; q <= p; ++q) row.push_back(table_.run(id, q)->cost);
+          costs.push_back(std::move(row));
+        }
+        const double alpha = 1 - options_.confidence;
+        configuration::EliminationResult test =
+            options_.ttest ? configuration::ttest_elimination(costs, alpha)
+                           : configuration::friedman_elimination(costs, alpha);
+        std::vector<int64_t> kept_by_test;
+        for (size_t j = 0; j < alive.size(); ++j) {
+          // Elitist: an elite stays until the new configurations saw what it saw.
+          bool protected_elite =
+              elite_ids.contains(alive[j]) && seen < elite_seen_[alive[j]];
+          if (test.survivors[j] || protected_elite) {
+            kept_by_test.push_back(alive[j]);
+          } else {
+            char p_text[32];
+            std::snprintf(p_text, sizeof(p_text), "%.3g", test.p_value);
+            decisions_.push_back({alive[j], "eliminated",
+                                  where + std::to_string(seen) + ": " + test.test +
+                                      " test, p = " + p_text});
+          }
+        }
+        alive = std::move(kept_by_test);
+      }
+      if (alive.size() <= static_cast<size_t>(survivors_) && seen >= options_.first_test &&
+          share != std::numeric_limits<int64_t>::max()) {
+        break;
+      }
+      // The final race (no budget of its own) keeps running its elites on new instances.
+      if (alive.size() <= 1 && seen >= options_.first_test &&
+          share != std::numeric_limits<int64_t>::max()) {
+        break;
+      }
+    }
+    // Rank the survivors by their mean over the instances raced (results that arrived from
+    // running ahead are left for the next race, so the ranking never depends on timing).
+    std::vector<std::pair<double, int64_t>> ranked;
+    for (int64_t id : alive) {
+      ranked.push_back({decided > 0 ? sum_to(id, decided - 1) : 0, id});
+      elite_seen_[id] = std::max(elite_seen_[id], decided);
+    }
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [sum, id] : ranked) outcome.ranked.push_back(id);
+    return outcome;
+  }
+
+  // A run of a configuration still alive on an instance past the one being raced.
+  std::optional<NextRun> lookahead(int iteration, const std::vector<int64_t>& alive,
+                                   int64_t position) const {
+    for (int64_t q = position + 1; q <= position + options_.lookahead && stream_.valid(q); ++q) {
+      for (int64_t id : alive) {
+        if (table_.run(id, q) == nullptr) return NextRun{id, q, iteration, std::nullopt};
+      }
+    }
+    return std::nullopt;
+  }
+
+  // irace's sampling: a parent elite chosen with weight by rank, each numeric parameter from a
+  // normal around the parent's value (unit cube, truncated to [0, 1]), each categorical from a
+  // distribution leaning towards the parent's value; a parameter the parent lacks (inactive
+  // there) is drawn uniformly. The first iteration samples uniformly.
+  std::vector<Planned> sample_new(int iteration, int64_t base, int64_t count,
+                                  const std::vector<int64_t>& elites, double spread,
+                                  int since_restart) {
+    const SearchSpace& space = context_.space;
+    const double lean = std::min(0.9, static_cast<double>(since_restart) / iterations_);
+    std::vector<Planned> out;
+    std::vector<Config> existing;
+    for (int64_t id : elites) existing.push_back(*config_of(id));
+    for (int64_t j = 0; j < count; ++j) {
+      const int64_t id = base + j;
+      std::mt19937_64 rng(mix_seed(seed_, static_cast<uint64_t>(iteration) * 1000003u + j));
+      std::uniform_real_distribution<double> uniform(0, 1);
+      std::normal_distribution<double> normal(0, 1);
+      Config config;
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        const Config* parent = nullptr;
+        if (!elites.empty()) {
+          // Weights n, n-1, ..., 1 by rank.
+          const double n = static_cast<double>(elites.size());
+          double pick = uniform(rng) * n * (n + 1) / 2;
+          size_t chosen = 0;
+          for (; chosen + 1 < elites.size(); ++chosen) {
+            pick -= n - static_cast<double>(chosen);
+            if (pick < 0) break;
+          }
+          parent = config_of(elites[chosen]);
+        }
+        std::vector<double> x(space.size());
+        for (size_t q = 0; q < space.size(); ++q) {
+          const ParamSpec& spec = space.params()[q];
+          auto it = parent ? parent->find(spec.name) : Config::const_iterator{};
+          const bool inherited = parent != nullptr && it != parent->end();
+          if (spec.kind == ParamKind::kCategorical) {
+            const size_t n = spec.choices.size();
+            size_t index = static_cast<size_t>(uniform(rng) * static_cast<double>(n));
+            if (inherited && uniform(rng) < lean) {
+              index = static_cast<size_t>(space.encode_value(q, it->second) *
+                                          static_cast<double>(n));
+            }
+            x[q] = (static_cast<double>(std::min(index, n - 1)) + 0.5) / static_cast<double>(n);
+          } else if (!inherited) {
+            x[q] = uniform(rng);
+          } else {
+            const double centre = space.encode_value(q, it->second);
+            double u = -1;
+            for (int tries = 0; tries < 20 && (u < 0 || u > 1); ++tries) {
+              u = centre + spread * normal(rng);
+            }
+            x[q] = std::clamp(u, 0.0, 1.0);
+          }
+        }
+        config = space.decode(x);
+        if (space.is_forbidden(config)) continue;
+        bool duplicate = std::any_of(existing.begin(), existing.end(), [&](const Config& c) {
+          return c.size() == config.size() &&
+                 std::equal(c.begin(), c.end(), config.begin(), [](const auto& a, const auto& b) {
+                   return a.first == b.first && values_equal(a.second, b.second);
+                 });
+        });
+        if (!duplicate || attempt == 99) break;
+      }
+      existing.push_back(config);
+      out.push_back({id, std::move(config)});
+    }
+    return out;
+  }
+
+  // True when more than half of the new configurations lie within 1% of the range of an
+  // elite on every numeric parameter and share its categorical values.
+  bool collapsed(const std::vector<Planned>& sampled, const std::vector<int64_t>& elites) const {
+    if (sampled.empty() || elites.empty()) return false;
+    const SearchSpace& space = context_.space;
+    size_t close = 0;
+    for (const Planned& planned_config : sampled) {
+      for (int64_t id : elites) {
+        UnitPoint a = space.encode(planned_config.config), b = space.encode(*config_of(id));
+        bool near = true;
+        for (size_t q = 0; q < space.size() && near; ++q) {
+          if (a.active[q] != b.active[q]) near = false;
+          else if (a.active[q]) near = std::abs(a.x[q] - b.x[q]) < 0.01;
+        }
+        if (near) {
+          ++close;
+          break;
+        }
+      }
+    }
+    return 2 * close > sampled.size();
+  }
+
+  const SampleContext& context_;
+  const InstanceSet& instances_;
+  const RaceOptions& options_;
+  uint64_t seed_;
+  RunTable table_;
+  InstanceStream stream_;
+  int default_count_ = 2, iterations_ = 2, survivors_ = 2;
+  int64_t budget_ = 1000;
+  int64_t next_id_ = 0;
+  std::map<int, std::map<int64_t, int64_t>> runs_by_iteration_;
+  std::map<int64_t, int64_t> elite_seen_;
+  std::map<int64_t, Config> planned_;
+  std::vector<Decision> decisions_;
+  bool waiting_ = false;
+};
+
+class RaceSampler : public Sampler {
+ public:
+  RaceSampler(RaceOptions options, uint64_t seed) : options_(options), seed_(seed) {}
+  std::string_view name() const override { return "race"; }
+
+  std::optional<Config> sample(const SampleContext& context) override {
+    if (context.instances == nullptr) {
+      throw Error("sampler 'race' races configurations over instances: add an [instances] "
+                  "section with the training instances to the study file");
+    }
+    if (context.directions.size() != 1) {
+      throw Error("sampler 'race' optimises one objective, the run cost; the study has " +
+                  std::to_string(context.directions.size()));
+    }
+    Replay replay(context, options_, seed_);
+    std::optional<NextRun> next = replay.next();
+    if (!next) {
+      if (context.waiting != nullptr) *context.waiting = replay.waiting();
+      return std::nullopt;
+    }
+    if (context.trial_attrs != nullptr) {
+      InstanceStream stream(*context.instances, seed_);
+      auto& attrs = *context.trial_attrs;
+      configuration::describe_run(stream, *context.instances, next->configuration,
+                                  next->position, next->cap, attrs);
+      attrs[std::string(kIterationAttr)] = std::to_string(next->iteration);
+      configuration::record_new_decisions(context.history, replay.decisions(), attrs);
+    }
+    return *replay.config_of(next->configuration);
+  }
+
+ private:
+  RaceOptions options_;
+  uint64_t seed_;
+};
+
+}  // namespace
+
+std::unique_ptr<Sampler> create_race_sampler(const SamplerOptions& options, uint64_t seed) {
+  SamplerOptionReader reader("race", options);
+  RaceOptions race;
+  race.confidence = reader.get_double("confidence", race.confidence);
+  if (!(race.confidence > 0.5 && race.confidence < 1)) {
+    throw Error("sampler 'race': confidence must be between 0.5 and 1 (exclusive)");
+  }
+  race.first_test = static_cast<int>(reader.get_int("first_test", race.first_test, 2));
+  race.each_test = static_cast<int>(reader.get_int("each_test", race.each_test, 1));
+  std::string test = reader.get_string("test", "friedman");
+  if (test != "friedman" && test != "t") {
+    throw Error("sampler 'race': test '" + test + "' is not one of friedman, t");
+  }
+  race.ttest = test == "t";
+  race.iterations = static_cast<int>(reader.get_int("iterations", 0, 0));
+  race.survivors = static_cast<int>(reader.get_int("survivors", 0, 0));
+  reader.finish();
+  return std::make_unique<RaceSampler>(race, seed);
+}
+
+}  // namespace winnow

@@ -1,0 +1,287 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Algorithm configuration in process: the racing statistics against R's, and racing and
+// intensification on in-memory studies whose "solver" is a function of the configuration and
+// the instance, so every verdict can be checked.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "configuration/runs.h"
+#include "configuration/statistics.h"
+#include "winnow/attributes.h"
+#include "winnow/configuration.h"
+#include "winnow/error.h"
+#include "winnow/study.h"
+
+namespace winnow {
+namespace {
+
+using configuration::friedman_elimination;
+using configuration::ttest_elimination;
+
+// Reference p-values from R 4.2: friedman.test(m), wilcox.test(a, b, paired = TRUE,
+// exact = FALSE, correct = TRUE), t.test(a, b, paired = TRUE).
+TEST(RacingStatistics, FriedmanWilcoxonAndTTestAgreeWithR) {
+  const std::vector<std::vector<double>> blocks = {{1, 2, 3}, {2, 3, 1}, {1, 3, 2}, {1, 2, 3},
+                                                   {1, 3, 2}, {1, 2, 3}, {2, 1, 3}, {1, 3, 2}};
+  std::vector<std::vector<double>> by_configuration(3);
+  for (const auto& block : blocks) {
+    for (size_t j = 0; j < 3; ++j) by_configuration[j].push_back(block[j]);
+  }
+  auto friedman = friedman_elimination(by_configuration, 0.05);
+  EXPECT_NEAR(friedman.p_value, 0.03421812, 1e-6);
+  EXPECT_EQ(friedman.test, "Friedman");
+  EXPECT_TRUE(friedman.survivors[0]);  // the lowest rank sum always survives
+
+  const std::vector<double> a = {1.2, 1.5, 1.1, 1.9, 1.4, 1.6, 1.3, 1.7};
+  const std::vector<double> b = {1.0, 1.1, 1.3, 1.2, 1.0, 1.1, 1.2, 1.1};
+  auto wilcoxon = friedman_elimination({a, b}, 0.05);
+  EXPECT_EQ(wilcoxon.test, "Wilcoxon");
+  EXPECT_NEAR(wilcoxon.p_value, 0.03524022, 1e-6);
+  EXPECT_FALSE(wilcoxon.survivors[0]);
+  EXPECT_TRUE(wilcoxon.survivors[1]);
+  auto t = ttest_elimination({a, b}, 0.05);
+  EXPECT_NEAR(t.p_value, 0.01378876, 1e-6);
+  EXPECT_FALSE(t.survivors[0]);
+  EXPECT_TRUE(t.survivors[1]);
+  // At 99% confidence neither test eliminates.
+  EXPECT_TRUE(friedman_elimination({a, b}, 0.01).survivors[0]);
+}
+
+TEST(RacingStatistics, FailuresRankLastAndTiesEliminateNothing) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<std::vector<double>> costs = {
+      {1, 1, 1, 1, 1, 1}, {2, 2, 2, 2, 2, 2}, {inf, inf, inf, inf, inf, inf}};
+  auto result = friedman_elimination(costs, 0.05);
+  EXPECT_LT(result.p_value, 0.05);
+  EXPECT_TRUE(result.survivors[0]);
+  EXPECT_FALSE(result.survivors[2]);
+  auto tied = friedman_elimination({{1, 1, 1, 1, 1}, {1, 1, 1, 1, 1}, {1, 1, 1, 1, 1}}, 0.05);
+  EXPECT_EQ(tied.p_value, 1);
+  for (bool survivor : tied.survivors) EXPECT_TRUE(survivor);
+  auto t = ttest_elimination(costs, 0.05);
+  EXPECT_FALSE(t.survivors[2]);
+}
+
+// Instances "i0" ... with a difficulty each; the cost of a configuration on an instance is its
+// difficulty times how far the configuration is from (x = 0.3, mode = fast).
+std::shared_ptr<InstanceSet> instances(int n, RunCostKind cost = RunCostKind::kValue) {
+  auto set = std::make_shared<InstanceSet>();
+  for (int i = 0; i < n; ++i) {
+    set->train.push_back({"i" + std::to_string(i), "/instances/i" + std::to_string(i), {}});
+  }
+  for (int i = 0; i < 4; ++i) {
+    set->test.push_back({"t" + std::to_string(i), "/instances/t" + std::to_string(i), {}});
+  }
+  set->cost = cost;
+  if (cost == RunCostKind::kRuntime) set->cutoff_seconds = 5;
+  return set;
+}
+
+SearchSpace space() {
+  SearchSpace s;
+  s.add_float("x", 0, 1).add_categorical("mode", {std::string("fast"), std::string("slow")});
+  s.validate();
+  return s;
+}
+
+double difficulty(const std::string& path) { return 1 + (path.back() - '0') % 5; }
+
+double true_cost(const Config& config, const std::string& path) {
+  double x = std::get<double>(config.at("x"));
+  double penalty = std::get<std::string>(config.at("mode")) == "fast" ? 0 : 0.5;
+  return difficulty(path) * (0.1 + (x - 0.3) * (x - 0.3) + penalty);
+}
+
+std::string instance_of(const Trial& trial) {
+  std::string json = trial.record().user_attrs.at(std::string(kInstanceAttr));
+  return json.substr(1, json.size() - 2);
+}
+
+// A solver whose runtime is its cost, honouring the cap the configurator set.
+TrialOutcome solve(Trial& trial, bool runtime) {
+  double cost = true_cost(trial.config(), instance_of(trial));
+  TrialOutcome outcome;
+  outcome.values = {cost};
+  if (runtime) {
+    auto cap = trial.record().user_attrs.find(std::string(kCapAttr));
+    double limit = cap == trial.record().user_attrs.end() ? 5 : std::stod(cap->second);
+    outcome.metrics["runtime"] = std::min(cost, limit);
+    if (cost >= limit) {
+      outcome.values = {limit};
+      outcome.metrics["censored"] = 1;
+    }
+  }
+  return outcome;
+}
+
+Study configuration_study(const std::string& sampler, std::shared_ptr<InstanceSet> set,
+                          int64_t budget) {
+  set->budget_runs = budget;
+  StudyOptions options{.name = "ac", .sampler = sampler, .seed = 3};
+  options.instances = set;
+  return Study::create(open_storage("memory"), space(), options);
+}
+
+TEST(Race, EliminatesBadConfigurationsAndFindsTheGoodRegion) {
+  Study study = configuration_study("race", instances(20), 300);
+  OptimizeOptions run{.max_trials_in_study = 300};
+  study.optimize([](Trial& t) { return solve(t, false); }, run);
+  std::vector<FrozenTrial> trials = study.trials();
+  ASSERT_EQ(trials.size(), 300u);
+  std::set<std::pair<int64_t, int64_t>> seen;
+  for (const FrozenTrial& trial : trials) {
+    auto id = configuration::RunTable::attr(trial, kConfigurationAttr);
+    auto position = configuration::RunTable::attr(trial, kPositionAttr);
+    ASSERT_TRUE(id && position);
+    EXPECT_TRUE(seen.emplace(*id, *position).second) << "a run was repeated";
+    EXPECT_TRUE(trial.user_attrs.contains(std::string(kIterationAttr)));
+  }
+  ConfigurationReport report = configuration_report(study.record(), trials);
+  ASSERT_TRUE(report.incumbent);
+  int eliminated = 0;
+  const ConfigurationSummary* best = nullptr;
+  for (const ConfigurationSummary& summary : report.configurations) {
+    if (summary.status == "eliminated") {
+      ++eliminated;
+      EXPECT_NE(summary.reason.find("test, p = "), std::string::npos) << summary.reason;
+    }
+    if (summary.id == *report.incumbent) best = &summary;
+  }
+  EXPECT_GT(eliminated, 10);
+  ASSERT_NE(best, nullptr);
+  EXPECT_EQ(std::get<std::string>(best->config.at("mode")), "fast");
+  EXPECT_NEAR(std::get<double>(best->config.at("x")), 0.3, 0.15);
+  // The incumbent ran on many more instances than an eliminated configuration.
+  EXPECT_GE(best->finished, 10);
+}
+
+TEST(Race, ParallelProcessesNeverRepeatARunAndKeepTheBudget) {
+  std::shared_ptr<Storage> storage = open_storage("memory");
+  auto set = instances(15);
+  set->budget_runs = 200;
+  StudyOptions options{.name = "ac", .sampler = "race", .seed = 5};
+  options.instances = set;
+  Study study = Study::create(storage, space(), options);
+  OptimizeOptions run{.max_trials_in_study = 200};
+  run.n_jobs = 4;
+  study.optimize([](Trial& t) { return solve(t, false); }, run);
+  std::vector<FrozenTrial> trials = study.trials();
+  EXPECT_EQ(trials.size(), 200u);
+  std::set<std::pair<int64_t, int64_t>> seen;
+  for (const FrozenTrial& trial : trials) {
+    auto key = std::make_pair(*configuration::RunTable::attr(trial, kConfigurationAttr),
+                              *configuration::RunTable::attr(trial, kPositionAttr));
+    EXPECT_TRUE(seen.insert(key).second);
+  }
+}
+
+TEST(Race, RuntimeCostCapsHopelessRunsAndEliminatesThem) {
+  Study study = configuration_study("race", instances(20, RunCostKind::kRuntime), 300);
+  OptimizeOptions run{.max_trials_in_study = 300};
+  study.optimize([](Trial& t) { return solve(t, true); }, run);
+  std::vector<FrozenTrial> trials = study.trials();
+  int capped = 0;
+  for (const FrozenTrial& trial : trials) {
+    if (trial.user_attrs.contains(std::string(kCapAttr))) {
+      ++capped;
+      EXPECT_LT(std::stod(trial.user_attrs.at(std::string(kCapAttr))), 5.0);
+    }
+  }
+  EXPECT_GT(capped, 20);
+  ConfigurationReport report = configuration_report(study.record(), trials);
+  EXPECT_GT(report.censored_runs, 0);
+  bool capped_out = false;
+  for (const ConfigurationSummary& summary : report.configurations) {
+    capped_out = capped_out || summary.reason.find("capped") != std::string::npos;
+  }
+  EXPECT_TRUE(capped_out);
+}
+
+TEST(Intensify, DefaultFirstThenChallengersAgainstTheIncumbentWithCapping) {
+  Study study = configuration_study("random", instances(12, RunCostKind::kRuntime), 150);
+  OptimizeOptions run{.max_trials_in_study = 150};
+  study.optimize([](Trial& t) { return solve(t, true); }, run);
+  std::vector<FrozenTrial> trials = study.trials();
+  ASSERT_EQ(trials.size(), 150u);
+  // The space's default (x = 0.5, mode = fast) runs first.
+  EXPECT_DOUBLE_EQ(std::get<double>(trials[0].config.at("x")), 0.5);
+  ConfigurationReport report = configuration_report(study.record(), trials);
+  ASSERT_TRUE(report.incumbent);
+  int rejected = 0, promoted = 0;
+  const ConfigurationSummary* incumbent = nullptr;
+  for (const ConfigurationSummary& summary : report.configurations) {
+    rejected += summary.status == "rejected";
+    promoted += summary.reason.starts_with("matched");
+    if (summary.id == *report.incumbent) incumbent = &summary;
+  }
+  EXPECT_GT(rejected, 5);
+  EXPECT_GT(promoted, 0);
+  ASSERT_NE(incumbent, nullptr);
+  EXPECT_EQ(std::get<std::string>(incumbent->config.at("mode")), "fast");
+  EXPECT_LT(std::abs(std::get<double>(incumbent->config.at("x")) - 0.3), 0.2);
+  EXPECT_GT(report.censored_runs, 5);  // hopeless challengers were cut short
+  // Every challenger's run is capped below the cutoff or runs the incumbent's instances.
+  int capped = 0;
+  for (const FrozenTrial& trial : trials) capped += trial.user_attrs.contains(std::string(kCapAttr));
+  EXPECT_GT(capped, 20);
+}
+
+TEST(Intensify, CappingSpendsLessRunTimeThanTheSameSearchWithout) {
+  auto total = [](bool capping) {
+    auto set = instances(12, RunCostKind::kRuntime);
+    set->capping = capping;
+    Study study = configuration_study("random", set, 150);
+    OptimizeOptions run{.max_trials_in_study = 150};
+    study.optimize([](Trial& t) { return solve(t, true); }, run);
+    double seconds = 0;
+    for (const FrozenTrial& trial : study.trials()) seconds += trial.metrics.at("runtime");
+    return seconds;
+  };
+  EXPECT_LT(total(true), 0.8 * total(false));
+}
+
+TEST(Configuration, StudiesRefuseSeveralObjectivesAndBudgetSchedulers) {
+  auto set = instances(5);
+  StudyOptions options{.name = "ac", .directions = {Direction::kMinimize, Direction::kMinimize},
+                       .sampler = "race"};
+  options.instances = set;
+  EXPECT_THROW(Study::create(open_storage("memory"), space(), options), Error);
+  StudyOptions pruned{.name = "ac", .sampler = "race", .scheduler = "median"};
+  pruned.instances = set;
+  EXPECT_THROW(Study::create(open_storage("memory"), space(), pruned), Error);
+  auto runtime = instances(5);
+  runtime->cost = RunCostKind::kRuntime;
+  runtime->cutoff_seconds = 0;
+  StudyOptions no_cutoff{.name = "ac", .sampler = "race"};
+  no_cutoff.instances = runtime;
+  EXPECT_THROW(Study::create(open_storage("memory"), space(), no_cutoff), Error);
+}
+
+TEST(Configuration, TestEvaluationRunsTheIncumbentOnEveryTestInstanceOnce) {
+  Study study = configuration_study("race", instances(10), 120);
+  Objective objective = [](Trial& t) { return solve(t, false); };
+  study.optimize(objective, OptimizeOptions{.max_trials_in_study = 120});
+  EXPECT_EQ(evaluate_incumbent_on_test(study, objective, 2, nullptr), 4);
+  EXPECT_EQ(evaluate_incumbent_on_test(study, objective, 2, nullptr), 0);  // already done
+  ConfigurationReport report = configuration_report(study.record(), study.trials());
+  EXPECT_EQ(report.tuning_runs, 120);
+  EXPECT_EQ(report.test_runs, 4);
+  ASSERT_TRUE(report.test_cost);
+  const Config* incumbent = nullptr;
+  for (const auto& summary : report.configurations) {
+    if (summary.id == *report.incumbent) incumbent = &summary.config;
+  }
+  double expected = 0;
+  for (int i = 0; i < 4; ++i) expected += true_cost(*incumbent, "/instances/t" + std::to_string(i));
+  EXPECT_NEAR(*report.test_cost, expected / 4, 1e-9);
+  // Test runs never reach the configurator: more tuning after them continues the races.
+  study.optimize(objective, OptimizeOptions{.max_trials_in_study = 124 + 20});
+  EXPECT_EQ(configuration_report(study.record(), study.trials()).tuning_runs, 140);
+}
+
+}  // namespace
+}  // namespace winnow
