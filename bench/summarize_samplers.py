@@ -15,8 +15,14 @@ With --ask-time WINNOW OPTUNA (JSON lines of bench/ask_time --json and
 bench/optuna_ask_time.py --json) it adds the ask time at N trials and its verdicts: Winnow tpe
 vs Optuna tpe at N = 1,000 [>= 50x faster], Winnow gp at N = 200 in 10-D [< 50 ms].
 
+With --lowest the regret table gains a column naming the sampler(s) with the lowest median on
+each function, and a line counting them; --no-verdicts leaves the verdicts out (for a
+comparison among Winnow's own samplers, such as the rf section of docs/benchmarks.md);
+--heading-level N sets the level of the section headings (default 3).
+
   /usr/bin/python3 bench/summarize_samplers.py winnow.jsonl optuna.jsonl
   /usr/bin/python3 bench/summarize_samplers.py w.jsonl o.jsonl --ask-time wa.jsonl oa.jsonl
+  /usr/bin/python3 bench/summarize_samplers.py rf.jsonl --lowest --no-verdicts --heading-level 4
 """
 
 import argparse
@@ -155,6 +161,21 @@ def verdicts(cells, fns):
     return lines
 
 
+def lowest_medians(cells, columns, fns):
+    """-> {function: [(tool, sampler), ...]}: the columns with the lowest median final regret
+    of each function; every column below SOLVED counts as lowest."""
+    out = {}
+    for f in fns:
+        medians = {k: cells[k + (f,)].median() for k in columns if k + (f,) in cells}
+        medians = {k: m for k, m in medians.items() if m is not None}
+        if not medians:
+            out[f] = []
+            continue
+        low = min(medians.values())
+        out[f] = [k for k, m in medians.items() if m == low or (m < SOLVED and low < SOLVED)]
+    return out
+
+
 def ask_time_section(winnow_rows, optuna_rows):
     out = ["", "### Ask time with N complete trials (median ms per ask)", ""]
     rows = [r for r in winnow_rows + optuna_rows]
@@ -218,7 +239,12 @@ def main():
     parser.add_argument("inputs", nargs="+", metavar="JSONL",
                         help="JSON lines from sampler_suite and/or optuna_samplers.py")
     parser.add_argument("--ask-time", nargs=2, metavar=("WINNOW", "OPTUNA"))
+    parser.add_argument("--lowest", action="store_true",
+                        help="add a column naming the lowest median regret of each function")
+    parser.add_argument("--no-verdicts", action="store_true", help="leave the verdicts out")
+    parser.add_argument("--heading-level", type=int, default=3, metavar="N")
     args = parser.parse_args()
+    heading = "#" * args.heading_level
 
     cells, columns, fn_names = {}, [], []
     for path in args.inputs:
@@ -235,22 +261,33 @@ def main():
 
     seeds = max((len(c.regrets) + len(c.errors) for c in cells.values()), default=0)
     trials = max((r.get("trials", 0) for p in args.inputs for r in load(p)), default=0)
-    print("### Final regret (best - optimum): median [25th, 75th percentile] over %d seeds, "
-          "%d trials" % (seeds, trials))
+    print("%s Final regret (best - optimum): median [25th, 75th percentile] over %d seeds, "
+          "%d trials" % (heading, seeds, trials))
     print()
     header = ["function"] + ["%s %s" % k for k in columns]
-    print(table(header, [[f] + [cells[k + (f,)].text() if k + (f,) in cells else "-"
-                                for k in columns] for f in fns]))
+    rows = [[f] + [cells[k + (f,)].text() if k + (f,) in cells else "-" for k in columns]
+            for f in fns]
+    if args.lowest:
+        wins = lowest_medians(cells, columns, fns)
+        rows = [row + [", ".join("%s %s" % k for k in wins[f]) or "-"] for row, f in zip(rows, fns)]
+        print(table(header + ["lowest median"], rows))
+        print()
+        counts = ["%s %s: %d" % (k + (sum(k in w for w in wins.values()),)) for k in columns]
+        print("Lowest median regret (ties below %g count for each): %s of %d functions." % (
+            SOLVED, ", ".join(counts), len(fns)))
+    else:
+        print(table(header, rows))
     print()
-    print("### Mean ask time (ms)")
+    print("%s Mean ask time (ms)" % heading)
     print()
     print(table(header, [[f] + [cells[k + (f,)].ask_text() if k + (f,) in cells else "-"
                                 for k in columns] for f in fns]))
-    print()
-    print("### Verdicts")
-    print()
-    for line in verdicts(cells, fns):
-        print(line)
+    if not args.no_verdicts:
+        print()
+        print("%s Verdicts" % heading)
+        print()
+        for line in verdicts(cells, fns):
+            print(line)
     if args.ask_time:
         for line in ask_time_section(load(args.ask_time[0]), load(args.ask_time[1])):
             print(line)

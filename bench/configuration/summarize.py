@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+# Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+"""The tables of the algorithm-configuration comparison (bench/configuration/compare_irace.sh),
+in markdown, from its JSON lines (bench/results/configuration.jsonl, or the lines
+bench/render_benchmarks.py hands over):
+
+  1. per scenario: the test cost of the defaults, and of irace's and Winnow's final
+     configurations, median [min, max] over seeds, both racing with their default test (and,
+     where those runs exist, both with t-tests); on how many seeds Winnow's is lower than
+     irace's (paired by seed; lower is better in every scenario); the median tuning cost in
+     target-run seconds; then the verdict lines: the scenarios where Winnow's median is lower;
+  2. capping (sat-runtime, Winnow only): adaptive capping on (the default) against off, the
+     median test cost and tuning seconds, and what capping saves.
+Where a (tool, scenario, seed) was run more than once, the last line counts. A test cost of null
+(a failed test run) counts as +inf.
+
+  /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl
+"""
+
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench_stats import load, quantile  # noqa: E402
+
+SCENARIOS = ("sat-runtime", "sat-conflicts", "de")
+UNITS = {"sat-runtime": "PAR10 s", "sat-conflicts": "conflicts", "de": "log10 error"}
+
+
+def fmt(value):
+    if value is None:
+        return "-"
+    if math.isinf(value):
+        return "inf"
+    if abs(value) >= 1e4:
+        return "%.0f" % value
+    if value != 0 and abs(value) < 1e-3:
+        return "%.3g" % value
+    return "%.4g" % value
+
+
+def cost(row):
+    return math.inf if row.get("test_cost") is None else row["test_cost"]
+
+
+def spread(values):
+    if not values:
+        return "-"
+    v = sorted(values)
+    text = fmt(quantile(v, 0.5))
+    if len(v) > 1:
+        text += " [%s, %s]" % (fmt(v[0]), fmt(v[-1]))
+    return text
+
+
+def median(values):
+    return quantile(sorted(values), 0.5) if values else None
+
+
+def latest(rows):
+    """The last row of each (tool, scenario, seed, capping)."""
+    chosen = {}
+    for row in rows:
+        chosen[(row["tool"], row["scenario"], row["seed"], row.get("capping"))] = row
+    return list(chosen.values())
+
+
+def by_seed(rows, tool, scenario, capping=None):
+    """{seed: row} of a tool on a scenario; on sat-runtime, of the given capping setting (the
+    comparison uses capping on, both tools' default)."""
+    out = {}
+    for row in rows:
+        if row["tool"] != tool or row["scenario"] != scenario:
+            continue
+        if capping is not None and row.get("capping") not in (None, capping):
+            continue
+        out[row["seed"]] = row
+    return out
+
+
+# (Winnow's tool, irace's tool, label): both racing with their default test, or with t-tests.
+PAIRS = (("winnow", "irace", "default test"), ("winnow-ttest", "irace-ttest", "t-test"))
+
+
+def comparison(rows):
+    present = {r["tool"] for r in rows}
+    pairs = [p for p in PAIRS if p[0] in present or p[1] in present]
+    header = ["scenario (cost)", "budget (runs)", "defaults"]
+    for winnow, irace, label in pairs:
+        header += ["irace, %s" % label, "Winnow, %s" % label, "Winnow lower (seeds)",
+                   "irace / Winnow tuning s"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    verdicts = {label: [] for _, _, label in pairs}
+    for scenario in SCENARIOS:
+        defaults = by_seed(rows, "default", scenario)
+        groups = {tool: by_seed(rows, tool, scenario, capping=True)
+                  for pair in pairs for tool in pair[:2]}
+        if not any(groups.values()):
+            continue
+        runs = [r for group in groups.values() for r in group.values()]
+        cells = [scenario + " (" + UNITS[scenario] + ")",
+                 ", ".join(map(str, sorted({r["budget"] for r in runs}))),
+                 fmt(cost(defaults[0])) if 0 in defaults else "-"]
+        for winnow, irace, label in pairs:
+            w, i = groups[winnow], groups[irace]
+            paired = sorted(set(w) & set(i))
+            wins = sum(cost(w[seed]) < cost(i[seed]) for seed in paired)
+            cells += [spread([cost(r) for r in i.values()]), spread([cost(r) for r in w.values()]),
+                      "%d of %d" % (wins, len(paired)) if paired else "-",
+                      "%s / %s" % (fmt(median([r["cpu_seconds"] for r in i.values()])),
+                                   fmt(median([r["cpu_seconds"] for r in w.values()])))]
+            if w and i:
+                verdicts[label].append((scenario, median([cost(r) for r in w.values()]) <
+                                        median([cost(r) for r in i.values()])))
+        print("| " + " | ".join(cells) + " |")
+    print()
+    print("Test cost: the mean over the test instances of one run each (fixed seeds), median "
+          "[min, max] over tuning seeds; lower is better. Tuning s: the target runs' seconds, "
+          "median over seeds. Default test: Friedman's (irace takes its t-test when it caps); "
+          "t-test: both race with paired t-tests.")
+    for _, _, label in pairs:
+        if verdicts[label]:
+            won = [scenario for scenario, lower in verdicts[label] if lower]
+            print()
+            print("%s: Winnow's median test cost lower than irace's on **%d of %d** scenarios%s."
+                  % (label.capitalize(), len(won), len(verdicts[label]),
+                     " (%s)" % ", ".join(won) if won else ""))
+
+
+def capping_table(rows):
+    on = by_seed(rows, "winnow", "sat-runtime", capping=True)
+    off = by_seed(rows, "winnow", "sat-runtime", capping=False)
+    on = {s: r for s, r in on.items() if r.get("capping") is True}
+    if not (on and off):
+        return
+    print()
+    print("| Winnow on sat-runtime | seeds | test cost (PAR10 s) | tuning s | train runs |")
+    print("|---|---|---|---|---|")
+    for label, group in (("capping on (default)", on), ("capping off", off)):
+        rows_ = list(group.values())
+        print("| %s | %d | %s | %s | %s |" % (
+            label, len(rows_), spread([cost(r) for r in rows_]),
+            spread([r["cpu_seconds"] for r in rows_]),
+            fmt(median([r["train_runs"] for r in rows_]))))
+    seconds_on = median([r["cpu_seconds"] for r in on.values()])
+    seconds_off = median([r["cpu_seconds"] for r in off.values()])
+    if seconds_off:
+        print()
+        print("Capping takes %.0f%% of the tuning seconds without it (medians)." % (
+            100 * seconds_on / seconds_off))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: summarize.py RESULTS.jsonl")
+    rows = latest(load(sys.argv[1]))
+    comparison(rows)
+    capping_table(rows)
+
+
+if __name__ == "__main__":
+    main()
