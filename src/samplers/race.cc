@@ -335,7 +335,7 @@ class Replay {
   // irace's sampling: a parent elite chosen with weight by rank, each numeric parameter from a
   // normal around the parent's value (unit cube, truncated to [0, 1]), each categorical from a
   // distribution leaning towards the parent's value; a parameter the parent lacks (inactive
-  // there) is drawn uniformly. The first iteration samples uniformly.
+  // there) is drawn uniformly. The first iteration samples uniformly, after the default.
   std::vector<Planned> sample_new(int iteration, int64_t base, int64_t count,
                                   const std::vector<int64_t>& elites, double spread,
                                   int since_restart) {
@@ -346,6 +346,14 @@ class Replay {
     for (int64_t id : elites) existing.push_back(*config_of(id));
     for (int64_t j = 0; j < count; ++j) {
       const int64_t id = base + j;
+      if (iteration == 1 && j == 0) {
+        // The space's default configuration races first, as irace's initial configurations
+        // and SMAC's default do: a user's current settings are always among the contenders.
+        Config config = space.default_config();
+        existing.push_back(config);
+        out.push_back({id, std::move(config)});
+        continue;
+      }
       std::mt19937_64 rng(mix_seed(seed_, static_cast<uint64_t>(iteration) * 1000003u + j));
       std::uniform_real_distribution<double> uniform(0, 1);
       std::normal_distribution<double> normal(0, 1);

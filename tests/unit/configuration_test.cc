@@ -132,6 +132,9 @@ TEST(Race, EliminatesBadConfigurationsAndFindsTheGoodRegion) {
   study.optimize([](Trial& t) { return solve(t, false); }, run);
   std::vector<FrozenTrial> trials = study.trials();
   ASSERT_EQ(trials.size(), 300u);
+  // The space's default (x = 0.5, mode = fast) races first.
+  EXPECT_DOUBLE_EQ(std::get<double>(trials[0].config.at("x")), 0.5);
+  EXPECT_EQ(trials[0].user_attrs.at(std::string(kConfigurationAttr)), "0");
   std::set<std::pair<int64_t, int64_t>> seen;
   for (const FrozenTrial& trial : trials) {
     auto id = configuration::RunTable::attr(trial, kConfigurationAttr);
