@@ -9,6 +9,7 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "common/strings.h"
 #include "study/study_impl.h"
@@ -213,7 +214,7 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
       while (!should_stop()) {
         if (options.n_trials > 0 && started.fetch_add(1) >= options.n_trials) break;
         std::optional<Trial> trial = try_ask(options.max_trials_in_study);
-        if (!trial && impl_->sampler_waiting.exchange(false)) {
+        if (!trial && std::exchange(sampler_waiting_in_this_thread(), false)) {
           // The sampler waits for running trials (a race needs their results): ask again.
           if (options.n_trials > 0) started.fetch_sub(1);
           std::this_thread::sleep_for(std::chrono::milliseconds(20));

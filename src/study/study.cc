@@ -367,8 +367,14 @@ std::optional<Trial> StudyCore::make_trial(FrozenTrial stored) {
   return trial;
 }
 
+bool& sampler_waiting_in_this_thread() {
+  thread_local bool waiting = false;
+  return waiting;
+}
+
 std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner) {
   StudyCore& impl = *impl_;
+  sampler_waiting_in_this_thread() = false;
   std::string who = owner.empty() ? impl.owner : std::string(owner);
   std::lock_guard lock(impl.sampler_mutex);
   const bool scheduled = impl.scheduler->assigns_budgets();
@@ -424,7 +430,7 @@ std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number) {
   SampleContext context{space, seen, options.directions, number, &proposal.attrs,
                         options.instances.get(), &waiting};
   std::optional<Config> config = sampler->sample(context);
-  sampler_waiting = waiting;
+  sampler_waiting_in_this_thread() = waiting;
   if (!config) return std::nullopt;
   proposal.config = std::move(*config);
   if (record_sampler) {

@@ -13,6 +13,11 @@
 
 namespace winnow {
 
+// True after this thread's last ask found nothing to propose only until running trials finish
+// (a race waiting for results): optimize() then waits and asks again instead of ending. Per
+// thread, because another job's ask may finish in between.
+bool& sampler_waiting_in_this_thread();
+
 struct StudyCore {
   std::shared_ptr<Storage> storage;
   SearchSpace space;
@@ -26,9 +31,7 @@ struct StudyCore {
   std::vector<std::string> notes;
   // Store the proposing sampler's name with every trial (the study's sampler was changed).
   bool record_sampler = false;
-  // Set by a sampler that had nothing to propose only until running trials finish (racing
-  // waiting for results): optimize() waits and asks again instead of ending.
-  std::atomic<bool> sampler_waiting{false};
+
 
   // The sampler spec and seed the study runs with: a define-by-run study makes its samplers anew
   // when its space grows (they rebuild from the stored trials, as after a resume).

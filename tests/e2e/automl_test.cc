@@ -294,12 +294,13 @@ TEST(AutomlCli, TimeLimitHolds) {
   write_file(dir.path() / "train.csv", binary_csv(400, 14));
   auto start = std::chrono::steady_clock::now();
   Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
-                                       "--time-limit", "4s", "--out", "t.winnow", "--quiet"});
+                                       "--time-limit", "10s", "--out", "t.winnow", "--quiet"});
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(fit.exit_code, 0) << fit.err;
-  // The rule: the limit plus the larger of 5% and 10 s.
-  EXPECT_LT(seconds, 4 + 10);
+  // The rule: the limit plus the larger of 5% and 10 s. The limit leaves a model time
+  // to finish under sanitizers on a loaded machine.
+  EXPECT_LT(seconds, 10 + 10);
 }
 
 TEST(AutomlCli, MemoryLimitStopsModelsAndSaysSo) {
