@@ -51,10 +51,6 @@ struct ConfigurationReport {
   std::vector<std::string> notes;   // e.g. racing's soft restarts
 };
 
-// The study's cost settings, stored with it so reports cost failures as its runs do.
-// Called by Study::create for a study with instances.
-std::string configuration_settings_json(const InstanceSet& instances);
-
 // What the runs say: the configurations, their verdicts, the incumbent (intensification's last
 // incumbent; under racing, among the configurations never eliminated and run on at least half
 // as many instances as the most run one, the lowest mean cost over the instances they share).

@@ -90,13 +90,6 @@ std::string cost_text(double cost) {
 
 }  // namespace
 
-std::string configuration_settings_json(const InstanceSet& instances) {
-  return nlohmann::json{{"cost", instances.cost == RunCostKind::kRuntime ? "runtime" : "value"},
-                        {"cutoff", instances.cutoff_seconds},
-                        {"par", instances.par_factor}}
-      .dump();
-}
-
 ConfigurationReport configuration_report(const StudyRecord& study,
                                          std::span<const FrozenTrial> trials) {
   ConfigurationReport report;

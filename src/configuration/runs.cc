@@ -84,8 +84,6 @@ RunTable::RunTable(std::span<const FrozenTrial> history, const InstanceSet& inst
     if (inserted) order_.push_back(run.configuration);
     // A retried run replaces the attempt it retries.
     runs_[run.configuration][run.position] = run;
-    max_configuration_ = std::max(max_configuration_, run.configuration);
-    ++size_;
   }
 }
 
@@ -120,23 +118,6 @@ double RunTable::mean_cost(int64_t configuration, std::span<const int64_t> posit
     sum += found->cost;
   }
   return sum / static_cast<double>(positions.size());
-}
-
-RunTable::Comparison RunTable::compare(int64_t a, int64_t b) const {
-  Comparison result;
-  double sum_a = 0, sum_b = 0;
-  for (int64_t position : finished_positions(a)) {
-    const Run* other = run(b, position);
-    if (other == nullptr || !other->finished) continue;
-    sum_a += run(a, position)->cost;
-    sum_b += other->cost;
-    ++result.common;
-  }
-  if (result.common > 0) {
-    result.mean_a = sum_a / static_cast<double>(result.common);
-    result.mean_b = sum_b / static_cast<double>(result.common);
-  }
-  return result;
 }
 
 int64_t RunTable::runs_of(int64_t configuration) const {

@@ -65,16 +65,7 @@ class RunTable {
   std::vector<int64_t> finished_positions(int64_t configuration) const;
   // Mean cost over the given positions (all must have finished runs); +inf if none.
   double mean_cost(int64_t configuration, std::span<const int64_t> positions) const;
-  // Mean cost over the positions both configurations finished, and how many there are.
-  struct Comparison {
-    double mean_a = 0, mean_b = 0;
-    int64_t common = 0;
-  };
-  Comparison compare(int64_t a, int64_t b) const;
   int64_t runs_of(int64_t configuration) const;
-  // The highest configuration id so far (-1 for none) and the number of tuning runs.
-  int64_t max_configuration() const { return max_configuration_; }
-  int64_t size() const { return size_; }
   // The id of a stored configuration equal to `config`, if any.
   std::optional<int64_t> find(const Config& config) const;
   // Numeric attribute of a trial, if set.
@@ -84,8 +75,6 @@ class RunTable {
   std::map<int64_t, std::map<int64_t, Run>> runs_;  // configuration -> position -> run
   std::map<int64_t, Config> configs_;
   std::vector<int64_t> order_;
-  int64_t max_configuration_ = -1;
-  int64_t size_ = 0;
 };
 
 // Something a configurator decided about a configuration ("eliminated", "incumbent",
