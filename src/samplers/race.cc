@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -308,17 +309,34 @@ class Replay {
         break;
       }
     }
-    // Rank the survivors by their mean over the instances raced (results that arrived from
-    // running ahead are left for the next race, so the ranking never depends on timing).
-    std::vector<std::pair<double, int64_t>> ranked;
-    for (int64_t id : alive) {
-      ranked.push_back({decided > 0 ? sum_to(id, decided - 1) : 0, id});
-      elite_seen_[id] = std::max(elite_seen_[id], decided);
-    }
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [sum, id] : ranked) outcome.ranked.push_back(id);
+    // Rank the survivors over the instances raced (results that arrived from running ahead
+    // are left for the next race, so the ranking never depends on timing).
+    for (int64_t id : alive) elite_seen_[id] = std::max(elite_seen_[id], decided);
+    outcome.ranked = rank_survivors(alive, decided);
     return outcome;
+  }
+
+  // Best first, as irace orders elites: by rank sum under Friedman's test, by mean under
+  // t-tests; ties by the sum of costs, then by age.
+  std::vector<int64_t> rank_survivors(const std::vector<int64_t>& alive, int64_t decided) const {
+    std::vector<std::vector<double>> costs;
+    std::vector<double> sums;
+    for (int64_t id : alive) {
+      std::vector<double> row;
+      for (int64_t q = 0; q < decided; ++q) row.push_back(table_.run(id, q)->cost);
+      sums.push_back(decided > 0 ? sum_to(id, decided - 1) : 0);
+      costs.push_back(std::move(row));
+    }
+    std::vector<double> primary =
+        options_.ttest || decided == 0 ? sums : configuration::rank_sums(costs);
+    std::vector<size_t> order(alive.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return primary[a] != primary[b] ? primary[a] < primary[b] : sums[a] < sums[b];
+    });
+    std::vector<int64_t> ranked;
+    for (size_t j : order) ranked.push_back(alive[j]);
+    return ranked;
   }
 
   // A run of a configuration still alive on an instance past the one being raced.

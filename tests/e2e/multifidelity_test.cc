@@ -23,10 +23,15 @@ TEST(MultiFidelity, AshaAndHyperbandResumeAfterKillNineWithoutLosingOrRepeatingP
     ScratchDir dir;
     write_file(dir.path() / "train.py", kTrainer);
     write_file(dir.path() / "study.toml", study_file(scheduler, 70, 4));
-    std::string db = (dir.path() / "study.db").string();
+    const std::string db = (dir.path() / "study.db").string();
     Process winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+    // The kill lands at a random instant after the study file exists (a loaded machine can
+    // take seconds to start a sanitizer build), so it always interrupts a running study.
+    for (int waited = 0; !fs::exists(db) && waited < 600; ++waited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(1500, 3000)(rng)));
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(1000, 2500)(rng)));
     winnow.signal(SIGKILL);
     EXPECT_EQ(winnow.wait().signal, SIGKILL);
     ASSERT_TRUE(fs::exists(db));
