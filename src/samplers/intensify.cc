@@ -23,6 +23,7 @@
 
 #include "configuration/runs.h"
 #include "samplers/registry.h"
+#include "samplers/rf_runs.h"
 #include "samplers/sampler_util.h"
 #include "winnow/attributes.h"
 #include "winnow/error.h"
@@ -107,7 +108,7 @@ class Intensifier : public Sampler {
       if (verdicts.incumbent < 0) {
         proposal = context.space.default_config();
       } else {
-        std::optional<Config> inner = propose(context, table, attrs);
+        std::optional<Config> inner = propose(context, table, stream, attrs);
         if (!inner) return std::nullopt;
         proposal = std::move(*inner);
       }
@@ -244,11 +245,19 @@ class Intensifier : public Sampler {
     return text;
   }
 
-  // The inner sampler sees one trial per configuration, valued at its mean cost so far.
+  // The inner sampler sees one trial per configuration, valued at its mean cost so far, and
+  // if it models runs (rf), every finished run as well.
   std::optional<Config> propose(const SampleContext& context, const RunTable& table,
+                                const InstanceStream& stream,
                                 std::map<std::string, std::string>& attrs) {
     std::vector<FrozenTrial> summary;
+    std::vector<ConfigurationRun> runs;
     for (int64_t id : table.configurations()) {
+      for (int64_t position : table.finished_positions(id)) {
+        const Run* run = table.run(id, position);
+        runs.push_back({summary.size(), static_cast<size_t>(stream.instance_index(position)),
+                        run->cost, run->censored && run->cap < context.instances->cutoff_seconds});
+      }
       FrozenTrial trial;
       trial.number = static_cast<int64_t>(summary.size());
       trial.id = id;
@@ -269,8 +278,11 @@ class Intensifier : public Sampler {
     std::map<std::string, std::string> inner_attrs;
     SampleContext inner{context.space, summary, kMinimize,
                         static_cast<int64_t>(summary.size()), &inner_attrs, nullptr};
+    auto* run_model = dynamic_cast<RunModelSampler*>(inner_.get());
     for (int attempt = 0; attempt < 20; ++attempt) {
-      std::optional<Config> config = inner_->sample(inner);
+      std::optional<Config> config =
+          run_model != nullptr ? run_model->sample_over_runs(inner, *context.instances, runs)
+                               : inner_->sample(inner);
       if (!config) return std::nullopt;
       if (!table.find(*config)) {
         for (auto& [key, value] : inner_attrs) attrs[key] = value;

@@ -55,6 +55,7 @@
 #include "samplers/gaussian_process.h"
 #include "samplers/gp_acquisition.h"
 #include "samplers/registry.h"
+#include "samplers/rf_runs.h"
 #include "samplers/rf_surrogate.h"
 #include "samplers/sampler_util.h"
 #include "winnow/error.h"
@@ -70,6 +71,7 @@ constexpr double kMaxStepFactor = 8.0;    // largest step: 8 x local_sd (SMAC3: 
 constexpr double kMinStep = 0.005;        // smallest step (SMAC3's stdev_min)
 constexpr double kLogScaleMargin = 1e-6;  // least margin below the minimum, times the range
 constexpr int kRandomRetries = 20;        // draws to find a random configuration not yet seen
+constexpr size_t kMarginalInstances = 32;  // instances a run model's prediction averages over
 
 // How a finished trial enters the model: with its value, or charged the worst value (failed
 // and pruned trials always, infeasible ones while some trial is feasible).
@@ -83,6 +85,11 @@ struct RfOptions {
   double local_sd = 0.05;
   bool log_y = true;
   RandomForestSurrogateOptions forest;
+  // The forest of runs in algorithm configuration: SMAC3's algorithm-configuration facade
+  // (5/6 of the features per split, leaves of at least 3 runs, depth 20), the forest options
+  // a user gives override it.
+  RandomForestSurrogateOptions run_forest{.ratio_features = 5.0 / 6.0, .min_samples_split = 3,
+                                          .min_samples_leaf = 3, .max_depth = 20};
 };
 
 // A point in the unit cube as the forest sees it: canonical coordinates (snapped, 0.5 where
@@ -167,22 +174,41 @@ double log_expected_improvement(double mean, double variance, double best, bool 
 
 class Acquisition {
  public:
+  // `instance_features`: empty for a model of configurations alone; otherwise the feature rows
+  // (instance_width values each) of the instances a configuration's prediction is averaged
+  // over, appended to its encoding.
   Acquisition(const RandomForestSurrogate& forest, const Encoder& encoder, double best,
-              bool log_normal)
+              bool log_normal, std::span<const double> instance_features = {},
+              size_t instance_width = 0)
       : forest_(forest), encoder_(encoder), best_(best), log_normal_(log_normal),
-        row_(forest.n_features()) {}
+        width_(forest.n_features()) {
+    const size_t d = width_ - instance_width;
+    const size_t n = instance_width == 0 ? 1 : instance_features.size() / instance_width;
+    rows_.assign(n * width_, 0.0);
+    for (size_t r = 0; r < n && instance_width > 0; ++r) {
+      std::copy_n(instance_features.begin() + static_cast<ptrdiff_t>(r * instance_width),
+                  instance_width, rows_.begin() + static_cast<ptrdiff_t>(r * width_ + d));
+    }
+  }
+  std::pair<double, double> predict(const Point& point) const {
+    for (size_t offset = 0; offset < rows_.size(); offset += width_) {
+      encoder_.features(point, &rows_[offset]);
+    }
+    return rows_.size() == width_ ? forest_.predict(rows_) : forest_.predict_marginal(rows_);
+  }
   double operator()(const Point& point) const {
-    encoder_.features(point, row_.data());
-    auto [mean, variance] = forest_.predict(row_);
+    auto [mean, variance] = predict(point);
     return log_expected_improvement(mean, variance, best_, log_normal_);
   }
+  void set_best(double best) { best_ = best; }
 
  private:
   const RandomForestSurrogate& forest_;
   const Encoder& encoder_;
   double best_;
   bool log_normal_;
-  mutable std::vector<double> row_;
+  size_t width_;
+  mutable std::vector<double> rows_;
 };
 
 // The 5th percentile as numpy computes it (linear interpolation).
@@ -207,7 +233,7 @@ void log_scale(std::vector<double>& y) {
   for (double& v : y) v = std::log((v - floor) / (high - floor));
 }
 
-class RfSampler : public Sampler {
+class RfSampler : public Sampler, public RunModelSampler {
  public:
   RfSampler(RfOptions options, uint64_t seed) : options_(std::move(options)), seed_(seed) {}
   std::string_view name() const override { return "rf"; }
@@ -274,7 +300,105 @@ class RfSampler : public Sampler {
     }
     double best = *std::min_element(predicted.begin(), predicted.end());
     Acquisition acquisition(forest, encoder, best, options_.log_y);
+    return maximise(space, encoder, acquisition, rows, predicted, seen, random);
+  }
 
+  // SMAC's model of runs (samplers/rf_runs.h): one row per run, [configuration | instance
+  // features], runtimes as logarithms with censored runs imputed, predictions averaged over
+  // the training instances.
+  std::optional<Config> sample_over_runs(const SampleContext& summary,
+                                         const InstanceSet& instances,
+                                         std::span<const ConfigurationRun> runs) override {
+    const SearchSpace& space = summary.space;
+    Encoder encoder(space);
+    std::vector<Point> configurations;
+    std::set<std::vector<double>> seen;
+    for (const FrozenTrial& trial : summary.history) {
+      configurations.push_back(encoder.from_config(trial.config));
+      seen.insert(configurations.back().x);
+    }
+    std::vector<uint8_t> has_run(configurations.size(), 0);
+    for (const ConfigurationRun& run : runs) has_run[run.configuration] = 1;
+    const auto evaluated = static_cast<int64_t>(std::count(has_run.begin(), has_run.end(), 1));
+    if (space.size() == 0 || evaluated < std::max<int64_t>(options_.n_startup, 1)) {
+      return startup(summary);
+    }
+    gp::Random random(mix_seed(seed_, static_cast<uint64_t>(summary.trial_count)));
+    if (random.uniform() < options_.random_fraction) {
+      if (std::optional<Config> config = random_new(space, encoder, seen, random)) return config;
+    }
+    const bool runtime = instances.cost == RunCostKind::kRuntime;
+    const size_t d = space.size(), f = instances.feature_names.size();
+    const size_t width = d + f;
+    std::vector<double> matrix(runs.size() * width), y;
+    std::vector<uint8_t> censored;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const ConfigurationRun& run = runs[i];
+      encoder.features(configurations[run.configuration], &matrix[i * width]);
+      const std::vector<double>& features = instances.train[run.instance].features;
+      std::copy(features.begin(), features.end(), matrix.begin() + static_cast<ptrdiff_t>(i * width + d));
+      y.push_back(run.cost);
+      censored.push_back(runtime && run.censored);
+    }
+    RandomForestSurrogateOptions forest_options = options_.run_forest;
+    forest_options.categories = encoder.categories();
+    forest_options.categories.resize(width, 0);
+    forest_options.seed = mix_seed(seed_ ^ 0xF02E57, static_cast<uint64_t>(summary.trial_count));
+    bool log_normal = options_.log_y;
+    if (runtime) {
+      // Log runtimes (SMAC's log_y for runtime): seconds from a floor well below any timing
+      // noise, so a run of "zero" seconds stays finite.
+      const double floor = std::max(1e-6, 1e-4 * instances.cutoff_seconds);
+      for (double& v : y) v = std::log(std::max(v, floor));
+      log_normal = true;
+      forest_options.log_y = true;
+      impute_censored(matrix, width, y, censored,
+                      std::log(instances.par_factor * instances.cutoff_seconds), forest_options);
+    } else {
+      std::vector<RowKind> kinds;
+      for (double v : y) kinds.push_back(std::isfinite(v) ? RowKind::kValue : RowKind::kCharged);
+      prepare_targets(y, kinds, true);
+      forest_options.log_y = options_.log_y;
+    }
+    RandomForestSurrogate forest;
+    forest.fit(matrix, width, y, forest_options);
+
+    // Predictions are averaged over the training instances (a seeded sample of at most
+    // kMarginalInstances of them when there are more).
+    std::vector<double> instance_rows;
+    if (f > 0) {
+      std::vector<size_t> chosen(instances.train.size());
+      std::iota(chosen.begin(), chosen.end(), size_t{0});
+      gp::Random pick(mix_seed(seed_, 0x1A57A9CE));
+      for (size_t i = chosen.size(); i > 1; --i) {
+        std::swap(chosen[i - 1], chosen[static_cast<size_t>(pick.below(i))]);
+      }
+      chosen.resize(std::min(chosen.size(), kMarginalInstances));
+      for (size_t i : chosen) {
+        const std::vector<double>& features = instances.train[i].features;
+        instance_rows.insert(instance_rows.end(), features.begin(), features.end());
+      }
+    }
+    Acquisition acquisition(forest, encoder, 0.0, log_normal, instance_rows, f);
+    std::vector<Point> rows;
+    std::vector<double> predicted;
+    for (size_t j = 0; j < configurations.size(); ++j) {
+      if (!has_run[j]) continue;
+      rows.push_back(configurations[j]);
+      predicted.push_back(acquisition.predict(configurations[j]).first);
+    }
+    acquisition.set_best(*std::min_element(predicted.begin(), predicted.end()));
+    return maximise(space, encoder, acquisition, rows, predicted, seen, random);
+  }
+
+ private:
+  // Expected improvement maximised by SMAC's local and sorted random search, from n_random
+  // random points and the n_local evaluated ones (`rows`, with their predicted means) the
+  // model likes best; the best new allowed configuration found.
+  Config maximise(const SearchSpace& space, const Encoder& encoder,
+                  const Acquisition& acquisition, std::vector<Point>& rows,
+                  const std::vector<double>& predicted,
+                  const std::set<std::vector<double>>& seen, gp::Random& random) const {
     std::vector<Point> starts = best_random(space, encoder, acquisition, random);
     for (size_t i : best_predicted(predicted, random)) {
       rows[i].value = acquisition(rows[i]);
@@ -291,11 +415,10 @@ class RfSampler : public Sampler {
       if (!seen.contains(encoder.from_config(config).x)) return config;
     }
     // Every local optimum was evaluated already: a random configuration, new if one is found.
-    if (std::optional<Config> config = random_new(space, encoder, seen, random)) return config;
+    if (std::optional<Config> config = random_new(space, encoder, seen, random)) return *config;
     return uniform(space, random);
   }
 
- private:
   std::optional<Config> startup(const SampleContext& context) const {
     // A fresh Sobol sampler each time: its n-th point depends only on (seed, trial count).
     auto sobol = create_sampler(SamplerSpec{"sobol", {}}, mix_seed(seed_, 0x50B01));
@@ -498,6 +621,14 @@ std::unique_ptr<Sampler> create_rf_sampler(const SamplerOptions& options, uint64
   forest.bootstrap = reader.get_bool("bootstrap", forest.bootstrap);
   forest.total_variance = reader.get_bool("total_variance", forest.total_variance);
   reader.finish();
+  RandomForestSurrogateOptions& runs = parsed.run_forest;
+  runs.n_trees = forest.n_trees;
+  runs.bootstrap = forest.bootstrap;
+  runs.total_variance = forest.total_variance;
+  if (options.contains("ratio_features")) runs.ratio_features = forest.ratio_features;
+  if (options.contains("min_samples_split")) runs.min_samples_split = forest.min_samples_split;
+  if (options.contains("min_samples_leaf")) runs.min_samples_leaf = forest.min_samples_leaf;
+  if (options.contains("max_depth")) runs.max_depth = forest.max_depth;
   return std::make_unique<RfSampler>(std::move(parsed), seed);
 }
 

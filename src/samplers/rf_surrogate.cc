@@ -291,6 +291,7 @@ void RandomForestSurrogate::fit(std::span<const double> x, size_t n_features,
   n_features_ = n_features;
   categories_ = options.categories;
   total_variance_ = options.total_variance;
+  log_y_ = options.log_y;
   trees_.reserve(static_cast<size_t>(options.n_trees));
   for (int t = 0; t < options.n_trees; ++t) {
     trees_.push_back(Grower(x, n_features, y, options, static_cast<uint64_t>(t)).grow());
@@ -330,6 +331,39 @@ std::pair<double, double> RandomForestSurrogate::predict(std::span<const double>
     within += node.variance;
   }
   // Population variance of the tree means (numpy's var, as SMAC computes it).
+  double variance = deviations / count;
+  if (total_variance_) variance += within / count;
+  return {mean, std::max(variance, kVarianceFloor)};
+}
+
+std::pair<double, double> RandomForestSurrogate::predict_marginal(
+    std::span<const double> rows) const {
+  assert(fitted() && !rows.empty() && rows.size() % n_features_ == 0);
+  const size_t n = rows.size() / n_features_;
+  double mean = 0, deviations = 0, within = 0, count = 0;
+  for (const Tree& tree : trees_) {
+    // Running log-sum-exp (log_y) or sum of the leaf values over the rows.
+    double top = -HUGE_VAL, sum = 0, variance = 0;
+    for (size_t r = 0; r < n; ++r) {
+      const Node& node = leaf(tree, rows.subspan(r * n_features_, n_features_));
+      variance += node.variance;
+      if (!log_y_) {
+        sum += node.value;
+      } else if (node.value > top) {
+        sum = sum * std::exp(top - node.value) + 1;
+        top = node.value;
+      } else {
+        sum += std::exp(node.value - top);
+      }
+    }
+    const double rows_n = static_cast<double>(n);
+    const double value = log_y_ ? top + std::log(sum / rows_n) : sum / rows_n;
+    count += 1;
+    double delta = value - mean;
+    mean += delta / count;
+    deviations += delta * (value - mean);
+    within += variance / rows_n;
+  }
   double variance = deviations / count;
   if (total_variance_) variance += within / count;
   return {mean, std::max(variance, kVarianceFloor)};

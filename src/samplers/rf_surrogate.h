@@ -84,6 +84,12 @@ class RandomForestSurrogate {
   // chosen by options.total_variance, at least kVarianceFloor. Requires fitted().
   std::pair<double, double> predict(std::span<const double> x) const;
 
+  // The prediction averaged over several rows, as SMAC predicts a configuration's cost across
+  // instances (pyrfr's predict_marginalized_over_instances): each tree's mean leaf value over
+  // the rows (with log_y, the log of the mean of exp, a mean cost), then the mean and variance
+  // over the trees as predict() gives them. `rows`: one or more rows of n_features values.
+  std::pair<double, double> predict_marginal(std::span<const double> rows) const;
+
   bool fitted() const { return !trees_.empty(); }
   size_t n_features() const { return n_features_; }
 
@@ -109,6 +115,7 @@ class RandomForestSurrogate {
   std::vector<uint32_t> categories_;
   size_t n_features_ = 0;
   bool total_variance_ = false;
+  bool log_y_ = false;
 };
 
 }  // namespace winnow

@@ -258,6 +258,29 @@ TEST(Intensify, CappingSpendsLessRunTimeThanTheSameSearchWithout) {
   EXPECT_LT(total(true), 0.8 * total(false));
 }
 
+// rf under intensification models runs over instance features (rf_runs.h), with runtimes cut at
+// their caps among them, and finds the good region of a problem where the instance's
+// difficulty multiplies the cost.
+TEST(Intensify, RfModelsRunsOverInstanceFeaturesWithCappedRuns) {
+  auto set = instances(12, RunCostKind::kRuntime);
+  set->feature_names = {"difficulty"};
+  for (ProblemInstance& instance : set->train) instance.features = {difficulty(instance.path)};
+  Study study = configuration_study("rf:n_startup=4", set, 160);
+  study.optimize([](Trial& t) { return solve(t, true); },
+                 OptimizeOptions{.max_trials_in_study = 160});
+  std::vector<FrozenTrial> trials = study.trials();
+  ASSERT_EQ(trials.size(), 160u);
+  ConfigurationReport report = configuration_report(study.record(), trials);
+  EXPECT_GT(report.censored_runs, 0);
+  EXPECT_GT(report.configurations.size(), 10u);
+  ASSERT_TRUE(report.incumbent);
+  for (const ConfigurationSummary& summary : report.configurations) {
+    if (summary.id != *report.incumbent) continue;
+    EXPECT_EQ(std::get<std::string>(summary.config.at("mode")), "fast");
+    EXPECT_LT(std::abs(std::get<double>(summary.config.at("x")) - 0.3), 0.15);
+  }
+}
+
 TEST(Configuration, StudiesRefuseSeveralObjectivesAndBudgetSchedulers) {
   auto set = instances(5);
   StudyOptions options{.name = "ac", .directions = {Direction::kMinimize, Direction::kMinimize},

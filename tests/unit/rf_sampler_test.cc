@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 
+#include "samplers/rf_runs.h"
 #include "samplers/rf_surrogate.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
@@ -123,6 +124,119 @@ TEST(RandomForestSurrogate, LogTargetsAverageInTheOriginalSpace) {
   options.log_y = true;
   forest.fit(x, 1, y, options);
   EXPECT_NEAR(forest.predict(std::span<const double>(&at, 1)).first, std::log(2.0), 1e-12);
+}
+
+TEST(RandomForestSurrogate, MarginalPredictionAveragesEachTreeOverTheRows) {
+  std::vector<double> x, y;
+  smooth_rows(200, 11, x, y);
+  const std::vector<double> rows = {0.2, 0.1, 0.2, 0.5, 0.2, 0.9};  // a = 0.2, three b's
+  // Without log_y: the mean over the rows of the ordinary predictions.
+  RandomForestSurrogate forest;
+  forest.fit(x, 2, y, {.seed = 5});
+  double sum = 0;
+  for (size_t r = 0; r < 3; ++r) sum += forest.predict(std::span(rows).subspan(2 * r, 2)).first;
+  EXPECT_NEAR(forest.predict_marginal(rows).first, sum / 3, 1e-12);
+  // One row: predict() itself.
+  auto one = forest.predict(std::span(rows).subspan(0, 2));
+  auto marginal = forest.predict_marginal(std::span(rows).subspan(0, 2));
+  EXPECT_DOUBLE_EQ(marginal.first, one.first);
+  EXPECT_DOUBLE_EQ(marginal.second, one.second);
+  // With log_y and one tree: the log of the mean of the exponentials, a mean cost.
+  forest.fit(x, 2, y, {.n_trees = 1, .log_y = true, .seed = 5});
+  double costs = 0;
+  for (size_t r = 0; r < 3; ++r) {
+    costs += std::exp(forest.predict(std::span(rows).subspan(2 * r, 2)).first);
+  }
+  EXPECT_NEAR(forest.predict_marginal(rows).first, std::log(costs / 3), 1e-12);
+}
+
+// ---- Runs of algorithm configuration (rf_runs.h) -----------------------------------------------
+
+TEST(RfRuns, TruncatedNormalMeanMatchesClosedFormsAndStaysFiniteInTheTails) {
+  const double pdf1 = std::exp(-0.5) / std::sqrt(2 * M_PI), pdf2 = std::exp(-2.0) / std::sqrt(2 * M_PI);
+  const double cdf1 = 0.5 * std::erfc(-1 / std::sqrt(2.0)), cdf2 = 0.5 * std::erfc(-2 / std::sqrt(2.0));
+  EXPECT_NEAR(truncated_normal_mean(0, 1, 0, HUGE_VAL), std::sqrt(2 / M_PI), 1e-12);
+  EXPECT_NEAR(truncated_normal_mean(0, 1, 1, 2), (pdf1 - pdf2) / (cdf2 - cdf1), 1e-12);
+  EXPECT_NEAR(truncated_normal_mean(0, 1, -2, -1), -(pdf1 - pdf2) / (cdf2 - cdf1), 1e-12);
+  EXPECT_NEAR(truncated_normal_mean(3, 4, 1, 5), 3, 1e-12);  // symmetric about the mean
+  // Scaled: N(10, 4) on [12, 14] is 10 + 2 x the standard [1, 2].
+  EXPECT_NEAR(truncated_normal_mean(10, 4, 12, 14), 10 + 2 * (pdf1 - pdf2) / (cdf2 - cdf1), 1e-12);
+  // Forty standard deviations out the mean sits just above the bound (a + 1/a to first order).
+  double far = truncated_normal_mean(0, 1, 40, 50);
+  EXPECT_GT(far, 40);
+  EXPECT_NEAR(far, 40 + 1.0 / 40, 1e-3);
+  EXPECT_NEAR(truncated_normal_mean(0, 1, -50, -40), -40 - 1.0 / 40, 1e-3);
+  EXPECT_DOUBLE_EQ(truncated_normal_mean(0, 1, 2, 1), 2);  // an empty interval: the bound
+}
+
+TEST(RfRuns, CensoredTargetsAreImputedFromTheirNeighboursWithinTheirBounds) {
+  // y = 10 x on [0, 1]; the runs at x >= 0.8 were stopped at a cap of 2: their truth is 8-10.
+  std::vector<double> x, y;
+  std::vector<uint8_t> censored;
+  for (int i = 0; i < 60; ++i) {
+    double at = (i + 0.5) / 60;
+    x.push_back(at);
+    censored.push_back(at >= 0.8);
+    y.push_back(at >= 0.8 ? 2.0 : 10 * at);
+  }
+  std::vector<double> imputed = y;
+  impute_censored(x, 1, imputed, censored, 9.0, {.seed = 3});
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (!censored[i]) {
+      EXPECT_EQ(imputed[i], y[i]);  // observed runs keep their cost
+    } else {
+      EXPECT_GE(imputed[i], 2.0);
+      EXPECT_LE(imputed[i], 9.0);
+      EXPECT_GT(imputed[i], 6.0) << "at x = " << x[i];  // near the largest uncensored costs
+    }
+  }
+  // Fewer than two uncensored runs: nothing to learn from, the bounds stay.
+  std::vector<uint8_t> all(y.size(), 1);
+  std::vector<double> untouched = y;
+  impute_censored(x, 1, untouched, all, 9.0, {.seed = 3});
+  EXPECT_EQ(untouched, y);
+}
+
+// A configuration whose runs were all cut at a tiny cap looks like the best one by its capped
+// costs; imputed from its neighbours, it is as bad as they are, and the search stays away.
+TEST(RfRuns, RunsCutAtTheirCapDoNotLureTheSearch) {
+  SearchSpace space;
+  space.add_float("x", 0, 1);
+  space.validate();
+  InstanceSet instances;
+  for (int i = 0; i < 4; ++i) instances.train.push_back({"i" + std::to_string(i), "/i", {}});
+  instances.cost = RunCostKind::kRuntime;
+  instances.cutoff_seconds = 10;
+  std::vector<FrozenTrial> summary;
+  std::vector<ConfigurationRun> runs;
+  auto cost = [](double at) { return 1 + 8 * (at - 0.3) * (at - 0.3); };  // best at 0.3
+  for (int j = 0; j < 24; ++j) {
+    FrozenTrial trial;
+    trial.number = j;
+    const double at = j == 0 ? 0.97 : (j + 0.5) / 24.0;
+    trial.config = {{"x", at}};
+    trial.state = TrialState::kComplete;
+    trial.values = {j == 0 ? 0.05 : cost(at)};
+    summary.push_back(trial);
+    for (size_t i = 0; i < instances.train.size(); ++i) {
+      runs.push_back({static_cast<size_t>(j), i, j == 0 ? 0.05 : cost(at), j == 0});
+    }
+  }
+  const std::vector<Direction> minimize = {Direction::kMinimize};
+  auto sampler = create_sampler(SamplerSpec::parse("rf:random_fraction=0,n_startup=5"), 7);
+  auto* model = dynamic_cast<RunModelSampler*>(sampler.get());
+  ASSERT_NE(model, nullptr);
+  int near_trap = 0, near_best = 0;
+  for (int64_t count = 24; count < 34; ++count) {
+    SampleContext context{space, summary, minimize, count, nullptr};
+    std::optional<Config> proposal = model->sample_over_runs(context, instances, runs);
+    ASSERT_TRUE(proposal);
+    const double at = number(*proposal, "x");
+    near_trap += at > 0.85;
+    near_best += std::abs(at - 0.3) < 0.2;
+  }
+  EXPECT_EQ(near_trap, 0);
+  EXPECT_GE(near_best, 7);
 }
 
 TEST(RandomForestSurrogate, TotalVarianceAddsTheNoiseInTheLeaves) {
