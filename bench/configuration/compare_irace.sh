@@ -23,7 +23,8 @@
 #   /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl
 #
 # Options: --scenarios LIST (default sat-runtime,sat-conflicts,de), --seeds N (default 5),
-# --tools LIST of default,irace,irace-ttest,winnow,winnow-ttest (default default,irace,winnow),
+# --tools LIST of default,irace,irace-ttest,winnow,winnow-ttest,winnow-rf (default
+# default,irace,winnow; winnow-rf is sampler rf under intensification, SMAC's way),
 # --budget N (default: each study file's trials: 500, 500, 1000), --capping (only Winnow on
 # sat-runtime with `capping = false`; the capping = true runs are the main comparison's),
 # --reuse-irace (print an irace run already in WORK/irace-SCENARIO.jsonl with the same tool,
@@ -153,11 +154,11 @@ for scenario in ${scenarios//,/ }; do
           echo "== $scenario seed $seed: irace (t-test), $b runs" >&2
           emit $python bench/configuration/run_irace.py --work "$work" --scenario "$scenario" \
             --seed "$seed" --budget "$b" --test-type t-test $reuse || failures=$((failures + 1)) ;;
-        winnow|winnow-ttest)
+        winnow|winnow-ttest|winnow-rf)
           echo "== $scenario seed $seed: $tool, $b runs$( ((capping)) && echo ', capping off')" >&2
           emit $python bench/configuration/run_winnow.py --work "$work" --scenario "$scenario" \
             --seed "$seed" --budget "$b" --winnow "$winnow" \
-            $([[ $tool == winnow-ttest ]] && echo --test t) \
+            $([[ $tool == winnow-ttest ]] && echo --test t) $([[ $tool == winnow-rf ]] && echo --rf) \
             $( ((capping)) && echo --no-capping) || failures=$((failures + 1)) ;;
         *) echo "compare_irace.sh: unknown tool '$tool'" >&2; exit 2 ;;
       esac

@@ -7,10 +7,12 @@ JSON line is printed with run_irace.py's fields ("tool": "winnow", "winnow_test_
 of Winnow's own test runs when it made some, no irace_version).
 
   /usr/bin/python3 bench/configuration/run_winnow.py --work /tmp/ac-bench --scenario de \
-      --seed 1 --budget 1000 [--winnow build/winnow] [--test t] [--no-capping]
+      --seed 1 --budget 1000 [--winnow build/winnow] [--test t | --rf] [--no-capping]
 
 --test t races with paired t-tests (sampler race:test=t; tool "winnow-ttest", beside irace's
-"irace-ttest"); by default the study file's sampler runs (race: Friedman's test, as irace's).
+"irace-ttest"); --rf tunes as SMAC does, with sampler rf under intensification and adaptive
+capping (tool "winnow-rf"); by default the study file's sampler runs (race: Friedman's test, as
+irace's).
 
 --no-capping runs the sat-runtime study with `[objective] capping = false` (a copy of the file
 named SCENARIO-nocap.toml, study name with "-nocap"), for the capping comparison.
@@ -79,6 +81,8 @@ def main():
     parser.add_argument("--winnow", default="build/winnow")
     parser.add_argument("--test", choices=["friedman", "t"], default="friedman",
                         help="racing's statistical test (t: sampler race:test=t)")
+    parser.add_argument("--rf", action="store_true",
+                        help="sampler rf under intensification (SMAC's way; tool winnow-rf)")
     parser.add_argument("--no-capping", action="store_true")
     args = parser.parse_args()
     work = os.path.abspath(args.work)
@@ -87,7 +91,7 @@ def main():
     if args.no_capping:
         path = without_capping(path)
     study = Study(path)
-    tool = "winnow" if args.test == "friedman" else "winnow-ttest"
+    tool = "winnow-rf" if args.rf else "winnow" if args.test == "friedman" else "winnow-ttest"
     folder = os.path.join(work, tool)
     os.makedirs(folder, exist_ok=True)
     storage = os.path.join(folder, "%s%s-s%d.db" % (args.scenario,
@@ -99,7 +103,9 @@ def main():
     with open(storage[:-3] + ".log", "w") as log:
         command = [winnow, "run", path, "--storage", storage, "--trials", str(args.budget),
                    "--seed", str(args.seed)]
-        if args.test == "t":
+        if args.rf:
+            command += ["--sampler", "rf"]
+        elif args.test == "t":
             command += ["--sampler", "race:test=t"]
         status = subprocess.run(command,
                                 cwd=work, stdout=log, stderr=subprocess.STDOUT).returncode
@@ -116,7 +122,7 @@ def main():
            "budget": args.budget, "test_cost": test["test_cost"], "train_runs": len(tuning),
            "cpu_seconds": round(sum(t["duration_s"] or 0 for t in tuning), 3), "config": config,
            "capping": study.capping if study.cost == "runtime" else None,
-           "test_type": "t-test" if args.test == "t" else "F-test",
+           "test_type": None if args.rf else "t-test" if args.test == "t" else "F-test",
            "test_timeouts": test["timeouts"], "test_failures": test["failures"],
            "tuning_wall_seconds": round(tuning_seconds, 1), "instances": instances_digest(work),
            "ran_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}

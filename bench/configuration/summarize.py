@@ -79,16 +79,21 @@ def by_seed(rows, tool, scenario, capping=None):
     return out
 
 
-# (Winnow's tool, irace's tool, label): both racing with their default test, or with t-tests.
-PAIRS = (("winnow", "irace", "default test"), ("winnow-ttest", "irace-ttest", "t-test"))
+# (Winnow's tool, irace's tool, label): both racing with their default test, or with t-tests;
+# and Winnow's SMAC-style rf under intensification against irace's default.
+PAIRS = (("winnow", "irace", "default test"), ("winnow-ttest", "irace-ttest", "t-test"),
+         ("winnow-rf", "irace", "rf"))
+HEADERS = {"default test": ("irace, default test", "Winnow race, default test"),
+           "t-test": ("irace, t-test", "Winnow race, t-test"),
+           "rf": ("irace, default test", "Winnow rf (intensification)")}
 
 
 def comparison(rows):
     present = {r["tool"] for r in rows}
-    pairs = [p for p in PAIRS if p[0] in present or p[1] in present]
+    pairs = [p for p in PAIRS if p[0] in present or (p[1] in present and p[2] != "rf")]
     header = ["scenario (cost)", "budget (runs)", "defaults"]
     for winnow, irace, label in pairs:
-        header += ["irace, %s" % label, "Winnow, %s" % label, "Winnow lower (seeds)",
+        header += [HEADERS[label][0], HEADERS[label][1], "Winnow lower (seeds)",
                    "irace / Winnow tuning s"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -119,13 +124,14 @@ def comparison(rows):
     print("Test cost: the mean over the test instances of one run each (fixed seeds), median "
           "[min, max] over tuning seeds; lower is better. Tuning s: the target runs' seconds, "
           "median over seeds. Default test: Friedman's (irace takes its t-test when it caps); "
-          "t-test: both race with paired t-tests.")
+          "t-test: both race with paired t-tests; rf: Winnow's sampler rf under "
+          "intensification with adaptive capping (SMAC's way) against irace's default.")
     for _, _, label in pairs:
         if verdicts[label]:
             won = [scenario for scenario, lower in verdicts[label] if lower]
             print()
             print("%s: Winnow's median test cost lower than irace's on **%d of %d** scenarios%s."
-                  % (label.capitalize(), len(won), len(verdicts[label]),
+                  % (HEADERS[label][1], len(won), len(verdicts[label]),
                      " (%s)" % ", ".join(won) if won else ""))
 
 
