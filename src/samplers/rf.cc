@@ -55,6 +55,7 @@
 #include "samplers/gaussian_process.h"
 #include "samplers/gp_acquisition.h"
 #include "samplers/registry.h"
+#include "samplers/rf_acquisition.h"
 #include "samplers/rf_runs.h"
 #include "samplers/rf_surrogate.h"
 #include "samplers/sampler_util.h"
@@ -62,6 +63,10 @@
 
 namespace winnow {
 namespace {
+
+using rf::Acquisition;
+using rf::Encoder;
+using rf::Point;
 
 constexpr int kNeighboursPerNumeric = 8;  // one-exchange draws per numeric parameter (SMAC)
 constexpr int kPlateauSteps = 10;         // SMAC's n_steps_plateau_walk
@@ -90,125 +95,6 @@ struct RfOptions {
   // a user gives override it.
   RandomForestSurrogateOptions run_forest{.ratio_features = 5.0 / 6.0, .min_samples_split = 3,
                                           .min_samples_leaf = 3, .max_depth = 20};
-};
-
-// A point in the unit cube as the forest sees it: canonical coordinates (snapped, 0.5 where
-// inactive, as encode() gives them) and which parameters are active.
-struct Point {
-  std::vector<double> x;
-  std::vector<uint8_t> active;
-  double value = 0.0;  // the acquisition there
-};
-
-// Unit points <-> rows of the forest.
-class Encoder {
- public:
-  explicit Encoder(const SearchSpace& space)
-      : space_(space), inputs_(space), conditional_(space.has_conditions()) {
-    for (size_t j = 0; j < space.size(); ++j) {
-      bool categorical = inputs_.kind(j) == gp::DimensionKind::kCategorical;
-      categories_.push_back(categorical ? static_cast<uint32_t>(inputs_.cells(j)) + 1 : 0);
-    }
-  }
-  const gp::InputSpace& inputs() const { return inputs_; }
-  const std::vector<uint32_t>& categories() const { return categories_; }
-
-  Point from_config(const Config& config) const {
-    UnitPoint unit = space_.encode(config);
-    inputs_.snap(unit.x);
-    return Point{std::move(unit.x), std::move(unit.active)};
-  }
-  // What encode(decode(x)) would give, without the round trip where no condition can change.
-  Point canonical(std::vector<double> x) const {
-    if (conditional_) return from_config(space_.decode(x));
-    inputs_.snap(x);
-    std::vector<uint8_t> active(x.size(), 1);
-    return Point{std::move(x), std::move(active)};
-  }
-  void features(const Point& point, double* row) const {
-    for (size_t j = 0; j < point.x.size(); ++j) {
-      if (categories_[j] > 0) {
-        row[j] = point.active[j] ? static_cast<double>(inputs_.cell_of(j, point.x[j]))
-                                 : static_cast<double>(categories_[j] - 1);
-      } else {
-        row[j] = point.active[j] ? point.x[j] : -1.0;
-      }
-    }
-  }
-
- private:
-  const SearchSpace& space_;
-  gp::InputSpace inputs_;
-  bool conditional_;
-  std::vector<uint32_t> categories_;
-};
-
-double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
-
-// Phi(z) / phi(z), increasing in z; through erfcx where both underflow.
-double mills_ratio(double z) {
-  constexpr double kRootHalfPi = 1.2533141373155003;  // sqrt(pi / 2)
-  if (z <= 0) return kRootHalfPi * gp::erfcx(-z / std::numbers::sqrt2);
-  return normal_cdf(z) / std::exp(-0.5 * z * z) * (2.0 * kRootHalfPi);
-}
-
-// log EI of a minimised target at a point with predictive mean and variance, against `best`.
-// Plain: log(sigma h(z)). Log-normal (the model predicts log costs): EI of exp(f),
-//   exp(best) Phi(a) - exp(mean + var / 2) Phi(a - sigma),  a = (best - mean) / sigma,
-// rewritten as exp(best) phi(a) (R(a) - R(a - sigma)) with R = Phi / phi where it underflows.
-double log_expected_improvement(double mean, double variance, double best, bool log_normal) {
-  const double sigma = std::sqrt(variance);
-  const double a = (best - mean) / sigma;
-  if (!log_normal) return std::log(sigma) + gp::log_h(a);
-  if (a > 0) {
-    double ei = std::exp(best) * normal_cdf(a) -
-                std::exp(mean + 0.5 * variance) * normal_cdf(a - sigma);
-    if (ei > 0) return std::log(ei);
-  }
-  double difference = mills_ratio(a) - mills_ratio(a - sigma);
-  // For a tiny sigma the difference cancels; R' = 1 + z R(z) gives it to first order.
-  if (!(difference > 0)) difference = sigma * (1.0 + a * mills_ratio(a));
-  const double log_phi = -0.5 * a * a - 0.9189385332046728;  // log phi(a)
-  return best + log_phi + std::log(difference);
-}
-
-class Acquisition {
- public:
-  // `instance_features`: empty for a model of configurations alone; otherwise the feature rows
-  // (instance_width values each) of the instances a configuration's prediction is averaged
-  // over, appended to its encoding.
-  Acquisition(const RandomForestSurrogate& forest, const Encoder& encoder, double best,
-              bool log_normal, std::span<const double> instance_features = {},
-              size_t instance_width = 0)
-      : forest_(forest), encoder_(encoder), best_(best), log_normal_(log_normal),
-        width_(forest.n_features()) {
-    const size_t d = width_ - instance_width;
-    const size_t n = instance_width == 0 ? 1 : instance_features.size() / instance_width;
-    rows_.assign(n * width_, 0.0);
-    for (size_t r = 0; r < n && instance_width > 0; ++r) {
-      std::copy_n(instance_features.begin() + static_cast<ptrdiff_t>(r * instance_width),
-                  instance_width, rows_.begin() + static_cast<ptrdiff_t>(r * width_ + d));
-    }
-  }
-  std::pair<double, double> predict(const Point& point) const {
-    for (size_t offset = 0; offset < rows_.size(); offset += width_) {
-      encoder_.features(point, &rows_[offset]);
-    }
-    return rows_.size() == width_ ? forest_.predict(rows_) : forest_.predict_marginal(rows_);
-  }
-  double operator()(const Point& point) const {
-    auto [mean, variance] = predict(point);
-    return log_expected_improvement(mean, variance, best_, log_normal_);
-  }
-  void set_best(double best) { best_ = best; }
-
- private:
-  const RandomForestSurrogate& forest_;
-  const Encoder& encoder_;
-  double best_;
-  bool log_normal_;
-  size_t width_;
-  mutable std::vector<double> rows_;
 };
 
 // The 5th percentile as numpy computes it (linear interpolation).
