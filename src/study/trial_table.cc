@@ -15,6 +15,7 @@
 #include "common/param_json.h"
 #include "common/strings.h"
 #include "winnow/analysis.h"
+#include "winnow/attributes.h"
 #include "winnow/study.h"
 
 namespace winnow {
@@ -273,6 +274,14 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
   }
   out << "\n";
   if (std::string runs = sampler_runs(trials); !runs.empty()) out << "Proposed by: " << runs << "\n";
+  // In algorithm configuration a trial is one run on one instance: its value says nothing of a
+  // configuration, so no trial is ranked (the configuration report, winnow/configuration.h,
+  // ranks configurations).
+  if (std::any_of(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+        return t.user_attrs.contains(std::string(kConfigurationAttr));
+      })) {
+    return out.str();
+  }
 
   std::vector<const FrozenTrial*> ranked;
   int infeasible = 0;
