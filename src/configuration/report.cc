@@ -8,17 +8,13 @@
 #include "common/param_json.h"
 #include "common/strings.h"
 #include "configuration/runs.h"
-#include "configuration/statistics.h"
 #include "winnow/attributes.h"
 #include "winnow/configuration.h"
-#include "winnow/error.h"
-#include "winnow/sampler.h"
 
 namespace winnow {
 namespace {
 
 using configuration::Decision;
-using configuration::rank_sums;
 using configuration::RunTable;
 
 InstanceSet stored_costing(const StudyRecord& study) {
@@ -54,10 +50,9 @@ InstanceRunCost run_cost_of(const FrozenTrial& trial, const InstanceSet& costing
   return cost;
 }
 
-// Among configurations still standing and run at least half as much as the most run one, the
-// best over the instances they all finished: the lowest rank sum or the lowest mean.
-std::optional<int64_t> standing_best(const RunTable& table, const std::set<int64_t>& out,
-                                     bool by_ranks) {
+// Among configurations still standing and run about as much as the most run one, the lowest
+// mean over the instances they all finished.
+std::optional<int64_t> standing_best(const RunTable& table, const std::set<int64_t>& out) {
   size_t most = 0;
   for (int64_t id : table.configurations()) {
     if (!out.contains(id)) most = std::max(most, table.finished_positions(id).size());
@@ -76,35 +71,17 @@ std::optional<int64_t> standing_best(const RunTable& table, const std::set<int64
                           std::back_inserter(both));
     common = std::move(both);
   }
-  std::vector<double> means;
-  std::vector<std::vector<double>> costs;
+  std::optional<int64_t> best;
+  double best_cost = 0;
   for (int64_t id : contenders) {
     std::vector<int64_t> positions = common.empty() ? table.finished_positions(id) : common;
-    means.push_back(table.mean_cost(id, positions));
-    std::vector<double> row;
-    for (int64_t p : common) row.push_back(table.run(id, p)->cost);
-    costs.push_back(std::move(row));
-  }
-  std::vector<double> primary = by_ranks && !common.empty() ? rank_sums(costs) : means;
-  size_t best = 0;
-  for (size_t j = 1; j < contenders.size(); ++j) {
-    if (primary[j] < primary[best] || (primary[j] == primary[best] && means[j] < means[best])) {
-      best = j;
+    double cost = table.mean_cost(id, positions);
+    if (!best || cost < best_cost) {
+      best = id;
+      best_cost = cost;
     }
   }
-  return contenders[best];
-}
-
-// Racing under Friedman's test ranks its survivors by rank sums (samplers/race.cc); the report
-// names the one the race would.
-bool ranks_by_rank_sums(const StudyRecord& study) {
-  try {
-    SamplerSpec spec = SamplerSpec::parse(study.sampler);
-    auto test = spec.options.find("test");
-    return spec.name == "race" && (test == spec.options.end() || test->second != "t");
-  } catch (const Error&) {
-    return false;
-  }
+  return best;
 }
 
 std::string cost_text(double cost) {
@@ -143,7 +120,7 @@ ConfigurationReport configuration_report(const StudyRecord& study,
     intensified = intensified || trial.user_attrs.contains("winnow.opponent");
   }
   if (!incumbent && intensified) incumbent = table.configurations().front();
-  if (!incumbent) incumbent = standing_best(table, out, ranks_by_rank_sums(study));
+  if (!incumbent) incumbent = standing_best(table, out);
   report.incumbent = incumbent;
   for (int64_t id : table.configurations()) {
     ConfigurationSummary summary;

@@ -108,19 +108,6 @@ std::vector<double> average_ranks(const std::vector<double>& values) {
   return ranks;
 }
 
-std::vector<double> rank_sums(const std::vector<std::vector<double>>& costs) {
-  const size_t k = costs.size();
-  std::vector<double> sums(k, 0);
-  if (k == 0) return sums;
-  std::vector<double> block(k);
-  for (size_t b = 0; b < costs[0].size(); ++b) {
-    for (size_t j = 0; j < k; ++j) block[j] = costs[j][b];
-    std::vector<double> ranks = average_ranks(block);
-    for (size_t j = 0; j < k; ++j) sums[j] += ranks[j];
-  }
-  return sums;
-}
-
 EliminationResult friedman_elimination(const std::vector<std::vector<double>>& costs,
                                        double alpha) {
   const size_t k = costs.size();

@@ -35,9 +35,4 @@ EliminationResult ttest_elimination(const std::vector<std::vector<double>>& cost
 // Ranks of `values` (1 = smallest), ties get their average rank.
 std::vector<double> average_ranks(const std::vector<double>& values);
 
-// costs[j][b] as above: each configuration's sum over the blocks of its rank within the block,
-// the statistic irace orders configurations by under Friedman's test. Ranks shrug off a few
-// instances whose costs dwarf the rest, where a mean would follow them.
-std::vector<double> rank_sums(const std::vector<std::vector<double>>& costs);
-
 }  // namespace winnow::configuration

@@ -20,7 +20,6 @@ namespace winnow {
 namespace {
 
 using configuration::friedman_elimination;
-using configuration::rank_sums;
 using configuration::ttest_elimination;
 
 // Reference p-values from R 4.2: friedman.test(m), wilcox.test(a, b, paired = TRUE,
@@ -65,16 +64,6 @@ TEST(RacingStatistics, FailuresRankLastAndTiesEliminateNothing) {
   for (bool survivor : tied.survivors) EXPECT_TRUE(survivor);
   auto t = ttest_elimination(costs, 0.05);
   EXPECT_FALSE(t.survivors[2]);
-}
-
-TEST(RacingStatistics, RankSumsAverageTiesAndPutFailuresLast) {
-  const double inf = std::numeric_limits<double>::infinity();
-  // Three blocks: a ties with c in the first; b fails in the last.
-  std::vector<double> sums = rank_sums({{1, 5, 2}, {3, 1, inf}, {1, 9, 1}});
-  ASSERT_EQ(sums.size(), 3u);
-  EXPECT_DOUBLE_EQ(sums[0], 1.5 + 2 + 2);
-  EXPECT_DOUBLE_EQ(sums[1], 3 + 1 + 3);
-  EXPECT_DOUBLE_EQ(sums[2], 1.5 + 3 + 1);
 }
 
 // Instances "i0" ... with a difficulty each; the cost of a configuration on an instance is its
@@ -318,39 +307,6 @@ TEST(Configuration, TestEvaluationRunsTheIncumbentOnEveryTestInstanceOnce) {
   // Test runs never reach the configurator: more tuning after them continues the races.
   study.optimize(objective, OptimizeOptions{.max_trials_in_study = 124 + 20});
   EXPECT_EQ(configuration_report(study.record(), study.trials()).tuning_runs, 140);
-}
-
-// Two configurations that both survived: "steady" is better on nine instances of ten, "lucky"
-// far better on the tenth, so its mean is lower. Under Friedman's test the race (like irace)
-// ranks by rank sums and the report names "steady"; under t-tests, by mean, "lucky".
-TEST(Configuration, IncumbentFollowsTheRacesRankingRule) {
-  std::vector<FrozenTrial> trials;
-  for (int64_t configuration : {0, 1}) {
-    for (int64_t position = 0; position < 10; ++position) {
-      FrozenTrial trial;
-      trial.number = static_cast<int64_t>(trials.size());
-      trial.state = TrialState::kComplete;
-      trial.config = {{"x", configuration == 0 ? 0.3 : 0.9}, {"mode", std::string("fast")}};
-      const bool hard = position == 9;
-      trial.values = {configuration == 0 ? (hard ? 1000.0 : 1.0) : (hard ? 10.0 : 1.5)};
-      trial.user_attrs[std::string(kConfigurationAttr)] = std::to_string(configuration);
-      trial.user_attrs[std::string(kPositionAttr)] = std::to_string(position);
-      trial.user_attrs[std::string(kInstanceAttr)] =
-          "\"/instances/i" + std::to_string(position) + "\"";
-      trials.push_back(std::move(trial));
-    }
-  }
-  StudyRecord record;
-  record.name = "ac";
-  record.directions = {Direction::kMinimize};
-  record.sampler = "race";
-  ConfigurationReport friedman = configuration_report(record, trials);
-  ASSERT_TRUE(friedman.incumbent);
-  EXPECT_EQ(*friedman.incumbent, 0);
-  record.sampler = "race:test=t";
-  ConfigurationReport t = configuration_report(record, trials);
-  ASSERT_TRUE(t.incumbent);
-  EXPECT_EQ(*t.incumbent, 1);
 }
 
 }  // namespace
