@@ -8,8 +8,9 @@
 // once `first_test` instances are done; the survivors become the next elites. Elitist racing:
 // an elite's earlier results are reused, and it cannot be eliminated before the new
 // configurations have seen every instance it has. With a runtime cost, adaptive capping cuts a
-// run at the time that would make it lose to the best configuration on the instances raced
-// so far, and a capped configuration is eliminated (irace's dominance criterion).
+// run at the time that would put its configuration's total above the median total of the
+// race's elites (irace's elitist capping), and a capped configuration is eliminated (irace's
+// dominance criterion).
 //
 // The sampler keeps no state: each call replays the races from the stored runs (every
 // decision depends only on results, never on when they arrived) and hands out the first run
@@ -57,6 +58,8 @@ struct RaceOptions {
 };
 
 constexpr double kInitialSpread = 0.5;  // irace: half the range
+// Slack added to a runtime bound, and the shortest cap (irace's minMeasurableTime).
+constexpr double kMinMeasurableSeconds = 0.01;
 
 struct Planned {
   int64_t id;
@@ -210,8 +213,8 @@ class Replay {
         outcome.stream_ended = true;
         break;
       }
-      // Order by the mean over the instances raced so far, so the best runs first and its
-      // result caps the others.
+      // Order by the total over the instances raced so far; with capping, the configurations
+      // that bound the others run first.
       std::vector<std::pair<double, int64_t>> order;
       for (int64_t id : alive) order.push_back({p == 0 ? 0 : sum_to(id, p - 1), id});
       std::stable_sort(order.begin(), order.end(),
@@ -221,27 +224,25 @@ class Replay {
       if (needed > 0 && p >= options_.first_test && runs_in(iteration, p) + needed > share) {
         break;  // this iteration's budget cannot pay for another instance
       }
-      // Capping reference: the alive configuration with the lowest sum through p.
-      std::optional<double> reference;
-      int64_t reference_id = -1;
+      std::set<int64_t> bounding;
+      std::optional<double> bound;
       if (capping) {
-        for (int64_t id : alive) {
-          bool complete = true;
-          for (int64_t q = 0; q <= p && complete; ++q) complete = finished(id, q);
-          if (!complete) continue;
-          double sum = sum_to(id, p);
-          if (!reference || sum < *reference) {
-            reference = sum;
-            reference_id = id;
-          }
-        }
+        bounding = bounding_configurations(order, elite_ids);
+        bound = execution_bound(bounding, p);
+        std::stable_partition(order.begin(), order.end(),
+                              [&](const auto& entry) { return bounding.contains(entry.second); });
       }
       for (const auto& [sum_before, id] : order) {
         if (table_.run(id, p) != nullptr) continue;
         std::optional<double> cap;
-        if (reference && id != reference_id) {
-          cap = std::max(*reference - sum_before, 1e-3 * instances_.cutoff_seconds);
-          if (instances_.cutoff_seconds > 0) cap = std::min(*cap, instances_.cutoff_seconds);
+        if (bound && !bounding.contains(id)) {
+          // irace's candidate bound: what the bounding configurations' median mean allows over
+          // instances 0..p, less what this configuration spent before p; if that is spent, one
+          // instance's worth.
+          const double mean = *bound / static_cast<double>(p + 1);
+          double left = *bound + kMinMeasurableSeconds - sum_before;
+          cap = std::min(left > 0 ? left : mean, instances_.cutoff_seconds);
+          cap = std::max(*cap, kMinMeasurableSeconds);
         }
         outcome.next = NextRun{id, p, iteration, cap};
         return outcome;
@@ -323,6 +324,39 @@ class Replay {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [sum, id] : ranked) outcome.ranked.push_back(id);
     return outcome;
+  }
+
+  // The configurations whose results bound the others' runs (irace's elitist capping, Pérez
+  // Cáceres et al., "An experimental study of adaptive capping in irace", LION 2017): the
+  // race's elites still alive, or without any, the `survivors` best by their total so far.
+  std::set<int64_t> bounding_configurations(const std::vector<std::pair<double, int64_t>>& order,
+                                            const std::set<int64_t>& elite_ids) const {
+    std::set<int64_t> bounding;
+    for (const auto& [sum, id] : order) {
+      if (elite_ids.contains(id)) bounding.insert(id);
+    }
+    if (!bounding.empty()) return bounding;
+    for (size_t k = 0; k < order.size() && k < static_cast<size_t>(survivors_); ++k) {
+      bounding.insert(order[k].second);
+    }
+    return bounding;
+  }
+
+  // The total through instance p that a run may reach before it loses: (p + 1) times the
+  // median over the bounding configurations of their mean through p (irace's "median" capping
+  // type). nullopt while one of them has not finished instances 0..p.
+  std::optional<double> execution_bound(const std::set<int64_t>& bounding, int64_t p) const {
+    std::vector<double> totals;
+    for (int64_t id : bounding) {
+      for (int64_t q = 0; q <= p; ++q) {
+        if (!finished(id, q)) return std::nullopt;
+      }
+      totals.push_back(sum_to(id, p));
+    }
+    if (totals.empty()) return std::nullopt;
+    std::sort(totals.begin(), totals.end());
+    const size_t n = totals.size();
+    return n % 2 == 1 ? totals[n / 2] : 0.5 * (totals[n / 2 - 1] + totals[n / 2]);
   }
 
   // A run of a configuration still alive on an instance past the one being raced.

@@ -204,6 +204,38 @@ TEST(Race, RuntimeCostCapsHopelessRunsAndEliminatesThem) {
   EXPECT_TRUE(capped_out);
 }
 
+// Every "fast" configuration takes exactly as long as every other one and "slow" ones three
+// times as long: capping against the elites' median (irace's bound) cuts the slow ones and
+// never a configuration as fast as the fastest, which a bound at the fastest total would cut.
+TEST(Race, CappingCutsSlowConfigurationsAndNeverOneAsFastAsTheBest) {
+  Study study = configuration_study("race", instances(20, RunCostKind::kRuntime), 300);
+  study.optimize(
+      [](Trial& t) {
+        double cost = 0.1 * difficulty(instance_of(t)) *
+                      (std::get<std::string>(t.config().at("mode")) == "fast" ? 1 : 3);
+        auto cap = t.record().user_attrs.find(std::string(kCapAttr));
+        double limit = cap == t.record().user_attrs.end() ? 5 : std::stod(cap->second);
+        TrialOutcome outcome;
+        outcome.values = {std::min(cost, limit)};
+        outcome.metrics["runtime"] = std::min(cost, limit);
+        if (cost >= limit) outcome.metrics["censored"] = 1;
+        return outcome;
+      },
+      OptimizeOptions{.max_trials_in_study = 300});
+  ConfigurationReport report = configuration_report(study.record(), study.trials());
+  int slow_capped = 0;
+  for (const ConfigurationSummary& summary : report.configurations) {
+    const bool capped = summary.reason.find("capped") != std::string::npos;
+    if (std::get<std::string>(summary.config.at("mode")) == "fast") {
+      EXPECT_FALSE(capped) << "configuration " << summary.id << ": " << summary.reason;
+    } else {
+      slow_capped += capped;
+    }
+  }
+  EXPECT_GT(slow_capped, 3);
+  EXPECT_GT(report.censored_runs, 3);
+}
+
 TEST(Intensify, DefaultFirstThenChallengersAgainstTheIncumbentWithCapping) {
   Study study = configuration_study("random", instances(12, RunCostKind::kRuntime), 150);
   OptimizeOptions run{.max_trials_in_study = 150};
