@@ -23,6 +23,7 @@
 #   /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl
 #
 # Options: --scenarios LIST (default sat-runtime,sat-conflicts,de), --seeds N (default 5),
+# --first-seed K (default 1: seeds K..N, to add seeds to an earlier comparison),
 # --tools LIST of default,irace,irace-ttest,winnow,winnow-ttest,winnow-rf (default
 # default,irace,winnow; winnow-rf is sampler rf under intensification, SMAC's way),
 # --budget N (default: each study file's trials: 500, 500, 1000), --capping (only Winnow on
@@ -43,6 +44,7 @@ here=$root/bench/configuration
 python=/usr/bin/python3
 scenarios=sat-runtime,sat-conflicts,de
 seeds=5
+first_seed=1
 tools=default,irace,winnow
 budget=
 capping=0
@@ -56,6 +58,7 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --scenarios) scenarios=$2; shift 2 ;;
     --seeds) seeds=$2; shift 2 ;;
+    --first-seed) first_seed=$2; shift 2 ;;
     --tools) tools=$2; shift 2 ;;
     --budget) budget=$2; shift 2 ;;
     --capping) capping=1; shift ;;
@@ -142,7 +145,7 @@ for scenario in ${scenarios//,/ }; do
     emit $python bench/configuration/evaluate_config.py "$work/$scenario.toml" --default \
       --as-row "$scenario" || failures=$((failures + 1))
   fi
-  for ((seed = 1; seed <= seeds; seed++)); do
+  for ((seed = first_seed; seed <= seeds; seed++)); do
     for tool in ${tools//,/ }; do
       case $tool in
         default) continue ;;
