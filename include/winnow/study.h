@@ -336,6 +336,8 @@ bool dominates(std::span<const double> a, std::span<const double> b,
 int best_trial_index(std::span<const FrozenTrial> trials, Direction direction);
 
 // A plain-text report: counts by state, the best trial(s) and a leaderboard of the top `top`.
+// An algorithm-configuration study gets the counts only: one run ranks no configuration
+// (configuration_report in winnow/configuration.h does).
 std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> trials,
                          int top = 10);
 // Every study of a storage, one row each: directions, trial counts by state, best value (or
