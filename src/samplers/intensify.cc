@@ -250,10 +250,12 @@ class Intensifier : public Sampler {
   std::optional<Config> propose(const SampleContext& context, const RunTable& table,
                                 const InstanceStream& stream,
                                 std::map<std::string, std::string>& attrs) {
+    auto* run_model = dynamic_cast<RunModelSampler*>(inner_.get());
     std::vector<FrozenTrial> summary;
-    std::vector<ConfigurationRun> runs;
+    std::vector<ConfigurationRun> runs;  // only for a sampler that models them
     for (int64_t id : table.configurations()) {
-      for (int64_t position : table.finished_positions(id)) {
+      for (int64_t position : run_model != nullptr ? table.finished_positions(id)
+                                                   : std::vector<int64_t>{}) {
         const Run* run = table.run(id, position);
         runs.push_back({summary.size(), static_cast<size_t>(stream.instance_index(position)),
                         run->cost, run->censored && run->cap < context.instances->cutoff_seconds});
@@ -278,7 +280,6 @@ class Intensifier : public Sampler {
     std::map<std::string, std::string> inner_attrs;
     SampleContext inner{context.space, summary, kMinimize,
                         static_cast<int64_t>(summary.size()), &inner_attrs, nullptr};
-    auto* run_model = dynamic_cast<RunModelSampler*>(inner_.get());
     for (int attempt = 0; attempt < 20; ++attempt) {
       std::optional<Config> config =
           run_model != nullptr ? run_model->sample_over_runs(inner, *context.instances, runs)
