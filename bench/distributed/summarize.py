@@ -88,16 +88,23 @@ def throughput_table(rows, level):
               "(with the database server)." % ("/".join(map(str, cores)),
                                                 ", ".join(map(str, crowded))))
     print()
+    # Older records have no CPU figures: the columns appear when some record has them.
+    with_cpu = any("cpu_ms_per_trial" in r for r in rows)
+    if with_cpu:
+        print("CPU ms/trial: the whole machine's busy CPU time (clients and server) per trial; "
+              "busy: its share of every core's time during the run.")
+        print()
     print("| sampler | processes | library | trials | trials/s | winnow / optuna "
-          "| ask p50 ms | ask p99 ms | tell p50 ms | tell p99 ms |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| ask p50 ms | ask p99 ms | tell p50 ms | tell p99 ms |" +
+          (" CPU ms/trial | busy |" if with_cpu else ""))
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if with_cpu else ""))
     notes = []
     for r in rows:
         if "error" in r:
             notes.append("%s %s at %d processes failed: %s" % (
                 r["library"], r["sampler"], r["processes"], r["error"]))
             print("| %s | %d | %s | failed | - | - | - | - | - | - |" % (
-                r["sampler"], r["processes"], r["library"]))
+                r["sampler"], r["processes"], r["library"]) + (" - | - |" if with_cpu else ""))
             continue
         trials = str(r["trials"])
         if r.get("stored_trials") is not None and r["stored_trials"] != r["trials"]:
@@ -113,7 +120,9 @@ def throughput_table(rows, level):
         print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["sampler"], r["processes"], r["library"], trials, fmt(r.get("trials_per_s")),
             ratio, fmt(r.get("ask_p50_ms")), fmt(r.get("ask_p99_ms")),
-            fmt(r.get("tell_p50_ms")), fmt(r.get("tell_p99_ms"))))
+            fmt(r.get("tell_p50_ms")), fmt(r.get("tell_p99_ms"))) +
+              (" %s | %s |" % (fmt(r.get("cpu_ms_per_trial")), fmt(r.get("cpu_busy_share")))
+               if with_cpu else ""))
     if notes:
         print()
         for note in notes:

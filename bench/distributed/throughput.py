@@ -238,6 +238,7 @@ def run_configuration(library, sampler, processes, url, args, folder):
                 return {"error": f"a {library} process did not start (exit "
                                  f"{process.returncode}): {error_tail(base + '.stderr')}"}
         deadline = time.time() + args.seconds
+        busy_before, clock_before = machine_cpu_seconds(), time.monotonic()
         for process, _ in workers:
             try:
                 process.stdin.write(f"go {deadline!r}\n")
@@ -253,6 +254,8 @@ def run_configuration(library, sampler, processes, url, args, folder):
             if status != 0:
                 return {"error": f"a {library} process exited with status {status}: "
                                  f"{error_tail(base + '.stderr')}"}
+        busy = machine_cpu_seconds() - busy_before
+        elapsed = time.monotonic() - clock_before
     finally:
         stop_workers([process for process, _ in workers])
 
@@ -286,7 +289,19 @@ def run_configuration(library, sampler, processes, url, args, folder):
         "ask_p99_ms": round(quantile(asks, 0.99), 3),
         "tell_p50_ms": round(quantile(tells, 0.50), 3),
         "tell_p99_ms": round(quantile(tells, 0.99), 3),
+        # The whole machine's busy CPU (clients, server and anything else) over the run: per
+        # trial, and as a share of every core's time. Near 1, the machine is the limit.
+        "cpu_ms_per_trial": round(1000 * busy / len(tells), 3),
+        "cpu_busy_share": round(busy / (elapsed * (os.cpu_count() or 1)), 3),
     }
+
+
+def machine_cpu_seconds():
+    """Busy CPU seconds of every core since boot, from /proc/stat (idle and iowait excluded)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def library_version(library):

@@ -233,7 +233,7 @@ void Connection::throw_failure(pg_result* result, std::string_view while_doing) 
   throw StorageError(text);
 }
 
-Result Connection::execute(std::string_view sql, const Params& params) {
+const std::string& Connection::prepared_name(std::string_view sql) {
   std::string key(sql);
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
@@ -241,30 +241,53 @@ Result Connection::execute(std::string_view sql, const Params& params) {
     pg_result* prepared = PQprepare(handle_, name.c_str(), key.c_str(), 0, nullptr);
     if (PQresultStatus(prepared) != PGRES_COMMAND_OK) throw_failure(prepared, "to prepare " + key);
     PQclear(prepared);
-    it = prepared_.emplace(key, name).first;
+    it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
-  if (pending_begin_ != nullptr) return execute_after_begin(it->second, key, params);
+  return it->second;
+}
+
+Result Connection::execute(std::string_view sql, const Params& params) {
+  if (pending_begin_ != nullptr) {
+    std::vector<Result> results = execute_pipeline({{sql, params}});
+    return std::move(results.front());
+  }
+  const std::string& name = prepared_name(sql);
   std::vector<const char*> values = params.pointers();
-  pg_result* result = PQexecPrepared(handle_, it->second.c_str(), params.size(), values.data(),
-                                     nullptr, nullptr, 0);
+  pg_result* result =
+      PQexecPrepared(handle_, name.c_str(), params.size(), values.data(), nullptr, nullptr, 0);
   ExecStatusType status = PQresultStatus(result);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_failure(result, key);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw_failure(result, std::string(sql));
+  }
   return Result(result);
 }
 
-Result Connection::execute_after_begin(const std::string& name, const std::string& sql,
-                                       const Params& params) {
+std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& statements,
+                                                 bool then_commit) {
+  // Prepared first: preparing is a round trip of its own, outside the pipeline (once per
+  // connection and statement).
+  std::vector<const std::string*> names;
+  names.reserve(statements.size());
+  for (const Statement& statement : statements) names.push_back(&prepared_name(statement.sql));
   const char* begin = std::exchange(pending_begin_, nullptr);
-  std::vector<const char*> values = params.pointers();
+  const bool commit = then_commit && in_transaction_;
   bool sent = PQenterPipelineMode(handle_) == 1 &&
-              PQsendQueryParams(handle_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
-              PQsendQueryPrepared(handle_, name.c_str(), params.size(), values.data(), nullptr,
-                                  nullptr, 0) == 1 &&
-              PQpipelineSync(handle_) == 1;
+              (begin == nullptr ||
+               PQsendQueryParams(handle_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1);
+  for (size_t i = 0; sent && i < statements.size(); ++i) {
+    std::vector<const char*> values = statements[i].params.pointers();
+    sent = PQsendQueryPrepared(handle_, names[i]->c_str(), statements[i].params.size(),
+                               values.data(), nullptr, nullptr, 0) == 1;
+  }
+  if (sent && commit) {
+    sent = PQsendQueryParams(handle_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  }
+  sent = sent && PQpipelineSync(handle_) == 1;
   // Each query's result is followed by a null, and the sync by its own result.
+  const size_t queries = (begin != nullptr) + statements.size() + commit;
   std::vector<pg_result*> results;
   if (sent) {
-    for (int nulls = 0; nulls <= 2;) {
+    for (size_t nulls = 0; nulls <= queries;) {
       pg_result* result = PQgetResult(handle_);
       if (result == nullptr) {
         if (PQstatus(handle_) != CONNECTION_OK) break;
@@ -278,32 +301,56 @@ Result Connection::execute_after_begin(const std::string& name, const std::strin
       results.push_back(result);
     }
   }
-  if (PQexitPipelineMode(handle_) != 1) {
-    // Results left unread: this connection's state is unknown, so it is opened anew.
+  const std::string first_sql(statements.empty() ? std::string_view("COMMIT")
+                                                 : statements.front().sql.substr(0, 60));
+  if (PQexitPipelineMode(handle_) != 1 || results.size() != queries) {
+    // Results left unread: this connection's state is unknown, so it is opened anew. A COMMIT
+    // that was sent may have committed.
     for (pg_result* result : results) PQclear(result);
     PQfinish(handle_);
     handle_ = nullptr;
     in_transaction_ = false;
-    throw TransientError("PostgreSQL at " + display_url_ + " failed to run " + sql.substr(0, 60) +
+    if (commit && sent) commit_unknown_ = true;
+    throw TransientError("PostgreSQL at " + display_url_ + " failed to run " + first_sql +
                          ": the connection was lost");
   }
-  auto first_failure = [&](size_t index) {
+  // Takes results[index] out of the list and frees the others: for throw_failure.
+  auto take_failure = [&](size_t index) {
     for (size_t i = 0; i < results.size(); ++i) {
       if (i != index) PQclear(results[i]);
     }
-    return index < results.size() ? results[index] : nullptr;
+    return results[index];
   };
-  if (results.empty() || PQresultStatus(results[0]) != PGRES_COMMAND_OK) {
-    in_transaction_ = false;  // BEGIN did not run
-    throw_failure(first_failure(0), "to begin a transaction");
+  size_t next = 0;
+  if (begin != nullptr) {
+    if (PQresultStatus(results[0]) != PGRES_COMMAND_OK) {
+      in_transaction_ = false;  // BEGIN did not run
+      throw_failure(take_failure(0), "to begin a transaction");
+    }
+    PQclear(std::exchange(results[0], nullptr));
+    next = 1;
   }
-  ExecStatusType status =
-      results.size() > 1 ? PQresultStatus(results[1]) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    throw_failure(first_failure(1), sql);
+  for (size_t i = 0; i < statements.size(); ++i) {
+    ExecStatusType status = PQresultStatus(results[next + i]);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      throw_failure(take_failure(next + i), std::string(statements[i].sql));
+    }
   }
-  pg_result* statement = first_failure(1);
-  return Result(statement);
+  if (commit) {
+    pg_result* committed = results.back();
+    results.pop_back();
+    in_transaction_ = false;
+    if (PQresultStatus(committed) != PGRES_COMMAND_OK) {
+      for (size_t i = next; i < results.size(); ++i) PQclear(results[i]);
+      if (PQstatus(handle_) != CONNECTION_OK) commit_unknown_ = true;
+      throw_failure(committed, "to commit");
+    }
+    PQclear(committed);
+  }
+  std::vector<Result> out;
+  out.reserve(statements.size());
+  for (size_t i = next; i < results.size(); ++i) out.emplace_back(results[i]);
+  return out;
 }
 
 void Connection::flush_begin() {

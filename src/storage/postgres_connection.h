@@ -117,6 +117,20 @@ class Connection {
   // Runs a statement, prepared on first use on this connection. Throws TransientError when
   // the connection broke or the server asks for a retry, StorageError for anything else.
   Result execute(std::string_view sql, const Params& params = {});
+
+  // One statement of a pipeline: SQL text and its parameters.
+  struct Statement {
+    std::string_view sql;
+    Params params;
+  };
+  // Runs `statements` in order, in one round trip (libpq's pipeline mode), after the pending
+  // BEGIN of the transaction if any; with `then_commit`, the transaction's COMMIT goes in the
+  // same round trip. A lock the statements take is then held for the server's work alone, not
+  // for the client's round trips. Each statement still sees what committed before it (READ
+  // COMMITTED). Returns one Result per statement; throws like execute(), and when COMMIT was
+  // sent and its answer lost, the transaction's body runs again with maybe_committed.
+  std::vector<Result> execute_pipeline(const std::vector<Statement>& statements,
+                                       bool then_commit = false);
   // Runs SQL text that may hold several statements (DDL), without parameters or preparing.
   void execute_script(const std::string& sql);
 
@@ -136,9 +150,8 @@ class Connection {
   void rollback_if_open() noexcept;
   // Sends a pending BEGIN on its own (before SQL that cannot share its round trip).
   void flush_begin();
-  // Sends the pending BEGIN and a prepared statement in one round trip (libpq's pipeline mode).
-  Result execute_after_begin(const std::string& name, const std::string& sql,
-                             const Params& params);
+  // The name of `sql` prepared on this connection, preparing it on first use.
+  const std::string& prepared_name(std::string_view sql);
   bool pause_before_retry(int attempt, std::chrono::steady_clock::time_point start);
   [[noreturn]] void throw_failure(pg_result* result, std::string_view while_doing);
 

@@ -28,10 +28,12 @@ std::string new_client_token(std::string_view owner) {
 }
 
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id) {
-  Result result = db.execute(
-      "UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
-      "RETURNING change_counter, counted_trials",
-      Params().add(study_id));
+  std::vector<Result> results = db.execute_pipeline(
+      {{kAdvisoryLockSql, Params().add(study_id)},
+       {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
+        "RETURNING change_counter, counted_trials",
+        Params().add(study_id)}});
+  const Result& result = results[1];
   if (result.rows() == 0) return std::nullopt;
   return StudyLock{result.integer(0, 0), result.integer(0, 1)};
 }
@@ -89,6 +91,8 @@ ParamArrays param_arrays(const Config& config) {
   return arrays;
 }
 
+}  // namespace
+
 Params& add_param_arrays(Params& params, const Config& config) {
   ParamArrays arrays = param_arrays(config);
   return params.add(arrays.names)
@@ -97,8 +101,6 @@ Params& add_param_arrays(Params& params, const Config& config) {
       .add(arrays.reals)
       .add(arrays.texts);
 }
-
-}  // namespace
 
 void insert_params(Connection& db, int64_t trial_id, const Config& config) {
   if (config.empty()) return;
@@ -170,39 +172,39 @@ void write_study_attr(Connection& db, int64_t study_id, std::string_view key,
 
 // Fills the child-table fields of `by_id` from rows selected by `filter`, a condition on the
 // trials table `t` with parameters `params`.
-void load_trial_details(Connection& db, const std::string& url,
-                        const std::unordered_map<int64_t, FrozenTrial*>& by_id) {
-  if (by_id.empty()) return;
-  // Every child table in one statement (a round trip each would count several times over
-  // while a proposal holds the study's lock), each reached through its primary key by the
-  // trials' ids: a plan that cannot turn into a scan of the whole table as the study grows.
-  // Columns: trial_id, kind, name, index, type, int_value, real_value, text_value; each kind
-  // fills the ones it needs.
-  enum Kind : int64_t { kParam, kValue, kIntermediate, kMetric, kConstraint, kAttr };
-  ArrayText ids;
-  for (const auto& entry : by_id) ids.add(entry.first);
-  Params params;
-  params.add(ids);
+namespace {
+
+enum DetailKind : int64_t { kParam, kValue, kIntermediate, kMetric, kConstraint, kAttr };
+
+// Every child table of the trials that `trial_ids` selects (an SQL expression of $1 and $2), in
+// one statement: a round trip each would count several times over while a proposal holds the
+// study's lock. Columns: trial_id, kind, name, index, type, int_value, real_value, text_value;
+// each kind fills the ones it needs.
+std::string details_sql(const std::string& trial_ids) {
   auto part = [&](int kind, const std::string& columns, const char* table) {
     return "SELECT c.trial_id, " + std::to_string(kind) + "::bigint, " + columns + " FROM " +
-           table + " c WHERE c.trial_id = ANY ($1::bigint[])";
+           table + " c WHERE c.trial_id " + trial_ids;
   };
-  const std::string sql =
-      part(kParam, "c.name, NULL::bigint, c.value_type, c.int_value, c.real_value, c.text_value",
-           "winnow_trial_params") +
-      " UNION ALL " +
-      part(kValue, "NULL, c.objective::bigint, NULL, NULL, c.value, NULL",
-           "winnow_trial_values") +
-      " UNION ALL " +
-      part(kIntermediate, "NULL, c.step::bigint, NULL, NULL, c.value, NULL",
-           "winnow_trial_intermediate") +
-      " UNION ALL " +
-      part(kMetric, "c.name, NULL, NULL, NULL, c.value, NULL", "winnow_trial_metrics") +
-      " UNION ALL " +
-      part(kConstraint, "NULL, c.idx::bigint, NULL, NULL, c.value, NULL",
-           "winnow_trial_constraints") +
-      " UNION ALL " +
-      part(kAttr, "c.key, NULL, NULL, NULL, NULL, c.value_json", "winnow_trial_user_attrs");
+  return part(kParam, "c.name, NULL::bigint, c.value_type, c.int_value, c.real_value, c.text_value",
+              "winnow_trial_params") +
+         " UNION ALL " +
+         part(kValue, "NULL, c.objective::bigint, NULL, NULL, c.value, NULL",
+              "winnow_trial_values") +
+         " UNION ALL " +
+         part(kIntermediate, "NULL, c.step::bigint, NULL, NULL, c.value, NULL",
+              "winnow_trial_intermediate") +
+         " UNION ALL " +
+         part(kMetric, "c.name, NULL, NULL, NULL, c.value, NULL", "winnow_trial_metrics") +
+         " UNION ALL " +
+         part(kConstraint, "NULL, c.idx::bigint, NULL, NULL, c.value, NULL",
+              "winnow_trial_constraints") +
+         " UNION ALL " +
+         part(kAttr, "c.key, NULL, NULL, NULL, NULL, c.value_json", "winnow_trial_user_attrs");
+}
+
+// Fills the trials of `by_id` from the rows of details_sql.
+void apply_details(const std::string& url, const Result& rows,
+                   const std::unordered_map<int64_t, FrozenTrial*>& by_id) {
   auto read_indexed = [&](std::vector<double>& out, int64_t index, double value,
                           const char* what) {
     if (index < 0 || index > 10000) {
@@ -213,7 +215,6 @@ void load_trial_details(Connection& db, const std::string& url,
     }
     out[index] = value;
   };
-  Result rows = db.execute(sql, params);
   for (int row = 0; row < rows.rows(); ++row) {
     auto it = by_id.find(rows.integer(row, 0));
     if (it == by_id.end()) continue;
@@ -259,6 +260,21 @@ void load_trial_details(Connection& db, const std::string& url,
   }
 }
 
+}  // namespace
+
+void load_trial_details(Connection& db, const std::string& url,
+                        const std::unordered_map<int64_t, FrozenTrial*>& by_id) {
+  if (by_id.empty()) return;
+  // Each reached through its primary key by the trials' ids: a plan that cannot turn into a
+  // scan of the whole table as the study grows.
+  static const std::string sql = details_sql("= ANY ($1::bigint[])");
+  ArrayText ids;
+  for (const auto& entry : by_id) ids.add(entry.first);
+  Params params;
+  params.add(ids);
+  apply_details(url, db.execute(sql, params), by_id);
+}
+
 std::optional<FrozenTrial> load_trial(Connection& db, const std::string& url, int64_t trial_id) {
   Result rows = db.execute("SELECT " WINNOW_PG_TRIAL_COLUMNS
                            " FROM winnow_trials t WHERE t.trial_id = $1",
@@ -273,11 +289,13 @@ std::optional<FrozenTrial> load_trial(Connection& db, const std::string& url, in
 // returns the new version.
 std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_id,
                                                   const std::string& url) {
-  Result result = db.execute(
-      "UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = "
-      "(SELECT study_id FROM winnow_trials WHERE trial_id = $1) "
-      "RETURNING study_id, change_counter, counted_trials",
-      Params().add(trial_id));
+  std::vector<Result> results = db.execute_pipeline(
+      {{kAdvisoryLockOfTrialSql, Params().add(trial_id)},
+       {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = "
+        "(SELECT study_id FROM winnow_trials WHERE trial_id = $1) "
+        "RETURNING study_id, change_counter, counted_trials",
+        Params().add(trial_id)}});
+  const Result& result = results[1];
   if (result.rows() == 0) storage_checks::throw_unknown_trial(trial_id, url);
   return {result.integer(0, 0), StudyLock{result.integer(0, 1), result.integer(0, 2)}};
 }
@@ -315,7 +333,7 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
                          const Config& config, TrialState state, std::string_view owner,
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
-                         const std::string& token) {
+                         const std::string& token, bool then_commit) {
   FrozenTrial trial;
   trial.number = number;
   trial.state = state;
@@ -337,8 +355,8 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
   params.add(keys).add(values).add(storage_checks::is_counted(state, false) ? 1 : 0);
   // The trial, its parameters, its attributes and the budget counter in one statement (one round trip under the
   // study's lock); data-modifying WITH clauses all run, whether or not the result reads them.
-  Result inserted = db.execute(
-      "WITH t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "
+  std::vector<Result> inserted = db.execute_pipeline(
+      {{"WITH t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "
       "version, client_token, heartbeat_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
       WINNOW_PG_NOW_MS ") RETURNING trial_id), "
       "p AS (INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "
@@ -349,25 +367,42 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
       "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $16 "
       "WHERE study_id = $1 AND $16 <> 0) "
       "SELECT trial_id FROM t",
-      params);
-  trial.id = inserted.integer(0, 0);
+        params}},
+      then_commit);
+  trial.id = inserted[0].integer(0, 0);
   trial.config = config;
   trial.user_attrs = user_attrs;
   return trial;
 }
 
-// Within a transaction: the study's trials whose version is greater than `since_version`.
-std::vector<FrozenTrial> changed_trials(Connection& db, const std::string& url, int64_t study_id,
-                                        int64_t since_version) {
+namespace {
+
+// In version order, which the (study_id, version) index gives: a few recent changes cost a few
+// index entries however large the study (ordered by number, the planner may walk the number
+// index through the whole study instead).
+constexpr const char* kChangedTrialsSql =
+    "SELECT " WINNOW_PG_TRIAL_COLUMNS
+    " FROM winnow_trials t WHERE t.study_id = $1 AND t.version > $2 ORDER BY t.version";
+
+const std::string& changed_details_sql() {
+  // An array computed once, as in load_trial_details: each child table is then reached through
+  // its primary key, where a join with the changed trials could be planned as a scan of it.
+  static const std::string sql = details_sql(
+      "= ANY (ARRAY(SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND version > $2))");
+  return sql;
+}
+
+}  // namespace
+
+std::vector<Connection::Statement> changed_trials_statements(int64_t study_id,
+                                                             int64_t since_version) {
   Params params;
   params.add(study_id).add(since_version);
-  // In version order, which the (study_id, version) index gives: a few recent changes cost a
-  // few index entries however large the study (ordered by number, the planner may walk the
-  // number index through the whole study instead). Sorted by number here.
-  Result rows = db.execute("SELECT " WINNOW_PG_TRIAL_COLUMNS
-                           " FROM winnow_trials t WHERE t.study_id = $1 AND t.version > $2 "
-                           "ORDER BY t.version",
-                           params);
+  return {{kChangedTrialsSql, params}, {changed_details_sql(), params}};
+}
+
+std::vector<FrozenTrial> read_changed_trials(const std::string& url, const Result& rows,
+                                             const Result& details) {
   std::vector<FrozenTrial> trials;
   trials.reserve(rows.rows());
   for (int row = 0; row < rows.rows(); ++row) trials.push_back(read_trial_row(url, rows, row));
@@ -377,8 +412,16 @@ std::vector<FrozenTrial> changed_trials(Connection& db, const std::string& url, 
   std::unordered_map<int64_t, FrozenTrial*> by_id;
   by_id.reserve(trials.size());
   for (FrozenTrial& trial : trials) by_id.emplace(trial.id, &trial);
-  load_trial_details(db, url, by_id);
+  apply_details(url, details, by_id);
   return trials;
+}
+
+std::vector<FrozenTrial> changed_trials(Connection& db, const std::string& url, int64_t study_id,
+                                        int64_t since_version) {
+  // Both reads in one round trip; under the study's lock (or in one snapshot) they agree.
+  std::vector<Result> results =
+      db.execute_pipeline(changed_trials_statements(study_id, since_version));
+  return read_changed_trials(url, results[0], results[1]);
 }
 
 std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,
@@ -398,5 +441,79 @@ std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::strin
   add_counted(db, study_id, 1);
   return load_trial(db, url, claimed.integer(0, 0));
 }
+
+// The usual finish, a running trial of this process ending, in one round trip: BEGIN, one
+// statement and COMMIT. The statement locks the study (its version) only once it has found the
+// trial still running as `outcome` expects, and the COMMIT follows in the same round trip, so
+// the study's lock is held for the server's work alone. Returns false, having changed nothing
+// but the study's version, when the trial is not in that state (or a rarer outcome: an
+// interrupted failure, which changes the budget count): the careful path then decides.
+bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutcome& outcome) {
+  const bool failed = outcome.state == TrialState::kFailed;
+  if (failed && outcome.interrupted) return false;
+  if (!is_finished(outcome.state)) return false;
+  Params params;
+  params.add(trial_id).add(to_string(outcome.state)).add(now_ms());
+  if (failed) {
+    params.add(outcome.failure_reason);
+  } else {
+    params.add_null();
+  }
+  params.add_nonempty_or_null(outcome.owner).add(outcome.started_ms);
+  // The value count the study's directions must match, or -1 when any count will do (as
+  // storage_checks::check_outcome decides).
+  const bool count_checked = outcome.state == TrialState::kComplete || !outcome.values.empty();
+  params.add(count_checked ? static_cast<int64_t>(outcome.values.size()) : int64_t{-1});
+  ArrayText values, metric_names, metric_values, constraints;
+  for (double value : outcome.values) values.add(value);
+  for (const auto& [name, value] : outcome.metrics) {
+    metric_names.add(name);
+    metric_values.add(value);
+  }
+  for (double value : outcome.constraints) constraints.add(value);
+  params.add(values).add(metric_names).add(metric_values).add(constraints);
+  // The parameters the trial asked for (define-by-run) replace its stored ones: the rows of
+  // other names are deleted and the asked ones upserted, two disjoint sets of rows.
+  params.add(outcome.config.has_value());
+  Config no_config;
+  add_param_arrays(params, outcome.config ? *outcome.config : no_config);
+  // The statement runs once the study's advisory lock is granted, so `t` reads the trial as
+  // the last writer left it; `s` takes the study's next version (evaluated when `u` computes
+  // its new row, so before `u` locks the trial: the order every writer takes); `u` checks the
+  // trial's state again on the latest row.
+  constexpr const char* kGuard =
+      "state = 'running' AND NOT interrupted AND ($5::text IS NULL OR owner = $5) AND "
+      "($6::bigint = 0 OR start_ms = $6)";
+  static const std::string sql =
+      std::string("WITH t AS (SELECT t.trial_id, t.study_id FROM winnow_trials t JOIN "
+                  "winnow_studies s USING (study_id) WHERE t.trial_id = $1 AND ") +
+      kGuard +
+      " AND ($7::bigint < 0 OR json_array_length(s.directions::json) = $7)), "
+      "s AS (UPDATE winnow_studies SET change_counter = change_counter + 1 "
+      "WHERE study_id = (SELECT study_id FROM t) RETURNING change_counter), "
+      "u AS (UPDATE winnow_trials SET state = $2, end_ms = $3, failure_reason = $4, "
+      "version = (SELECT change_counter FROM s) WHERE trial_id = (SELECT trial_id FROM t) AND " +
+      kGuard +
+      " RETURNING trial_id), "
+      "v AS (INSERT INTO winnow_trial_values (trial_id, objective, value) "
+      "SELECT u.trial_id, o - 1, x FROM u, unnest($8::float8[]) WITH ORDINALITY AS v(x, o)), "
+      "m AS (INSERT INTO winnow_trial_metrics (trial_id, name, value) "
+      "SELECT u.trial_id, n, x FROM u, unnest($9::text[], $10::float8[]) AS m(n, x)), "
+      "k AS (INSERT INTO winnow_trial_constraints (trial_id, idx, value) "
+      "SELECT u.trial_id, o - 1, x FROM u, unnest($11::float8[]) WITH ORDINALITY AS k(x, o)), "
+      "pd AS (DELETE FROM winnow_trial_params WHERE $12::boolean AND trial_id IN "
+      "(SELECT trial_id FROM u) AND name <> ALL ($13::text[])), "
+      "pi AS (INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, "
+      "real_value, text_value) SELECT u.trial_id, p.* FROM u, unnest($13::text[], $14::text[], "
+      "$15::bigint[], $16::float8[], $17::text[]) AS p WHERE $12::boolean "
+      "ON CONFLICT (trial_id, name) DO UPDATE SET value_type = excluded.value_type, "
+      "int_value = excluded.int_value, real_value = excluded.real_value, "
+      "text_value = excluded.text_value) "
+      "SELECT count(*) FROM u";
+  std::vector<Result> results = db.execute_pipeline(
+      {{kAdvisoryLockOfTrialSql, Params().add(trial_id)}, {sql, params}}, /*then_commit=*/true);
+  return results[1].integer(0, 0) == 1;
+}
+
 
 }  // namespace winnow::postgres

@@ -36,6 +36,20 @@ TrialState parse_state(const std::string& url, const std::string& text);
 // create or claim stores it, so a retry after a lost COMMIT answer finds what it did.
 std::string new_client_token(std::string_view owner);
 
+// Waits for the study's advisory lock (held to the end of the transaction), the queue every
+// writer of the study joins before it updates the study's row. Waiting on the row itself would
+// wake every waiter at each commit (they wait on the holder's transaction, then race for the
+// row), a cost that grows with the number of processes; the lock manager's queue wakes one.
+// The row lock still orders the writers: the advisory lock only queues them, so two keys that
+// collide (two schemas hashing alike, ids past 2^31) cost waiting, never correctness.
+// $1 is the study's id; kAdvisoryLockOfTrialSql takes a trial's id instead.
+#define WINNOW_PG_ADVISORY_KEY(study_id)                                                 \
+  "pg_advisory_xact_lock(hashtext('winnow:' || current_schema()), ((" study_id         \
+  ") % 2147483647)::int4)"
+constexpr const char* kAdvisoryLockSql = "SELECT " WINNOW_PG_ADVISORY_KEY("$1::bigint");
+constexpr const char* kAdvisoryLockOfTrialSql = "SELECT " WINNOW_PG_ADVISORY_KEY(
+    "SELECT study_id FROM winnow_trials WHERE trial_id = $1");
+
 // Takes the study's row lock for the rest of the transaction and returns the next version (and
 // the budget counter); nullopt for an unknown study.
 struct StudyLock {
@@ -63,17 +77,27 @@ void write_study_attr(Connection& db, int64_t study_id, std::string_view key,
                       std::string_view json_value);
 
 void insert_params(Connection& db, int64_t trial_id, const Config& config);
-// Under the study's lock, which gave `version`; `number` is the study's next one.
+// Adds the five parameters (names, types, ints, reals, texts) that insert a configuration's rows
+// into winnow_trial_params through unnest().
+Params& add_param_arrays(Params& params, const Config& config);
+// Under the study's lock, which gave `version`; `number` is the study's next one. With
+// `then_commit` the transaction commits in the same round trip, so the lock is released as soon
+// as the server has inserted.
 FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64_t version,
                          const Config& config, TrialState state, std::string_view owner,
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
-                         const std::string& token);
+                         const std::string& token, bool then_commit = false);
 // Under the study's lock, which gave `version`: moves the study's oldest waiting trial to
 // running under `owner`, stamped with `token`; nullopt when none is waiting.
 std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,
                                                 int64_t study_id, std::string_view owner,
                                                 int64_t version, const std::string& token);
+// The usual finish (a running trial of this process ending) in one round trip, committed;
+// false, having changed nothing but the study's version, when the trial is not in that state
+// or the outcome is a rarer one: the caller then takes the careful path.
+bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutcome& outcome);
+
 // The trial an earlier attempt of this call created, when its COMMIT's answer was lost.
 std::optional<FrozenTrial> find_by_token(Connection& db, const std::string& url, int64_t study_id,
                                          const std::string& token);
@@ -88,5 +112,11 @@ std::optional<FrozenTrial> load_trial(Connection& db, const std::string& url, in
 // The study's trials whose version is greater than `since_version`, in number order.
 std::vector<FrozenTrial> changed_trials(Connection& db, const std::string& url, int64_t study_id,
                                         int64_t since_version);
+// The same as two statements for a pipeline (the trials, then their details), and the trials
+// read from their results.
+std::vector<Connection::Statement> changed_trials_statements(int64_t study_id,
+                                                             int64_t since_version);
+std::vector<FrozenTrial> read_changed_trials(const std::string& url, const Result& rows,
+                                             const Result& details);
 
 }  // namespace winnow::postgres

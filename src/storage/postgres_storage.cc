@@ -208,27 +208,43 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     // The row lock waits for the study's previous writer to commit; the reads below (READ
     // COMMITTED, one snapshot per statement) then see every write made before it. The budget,
     // the next number, the decision and the insert are one step.
-    StudyLock study = lock_study_or_throw(db, study_id, url_);
+    // The lock, the next number, whether a trial waits and the trials changed since the
+    // caller's last read go in one round trip: each statement runs after the one before it, so
+    // the reads see every write committed before the lock was granted. The insert and COMMIT
+    // share the second round trip, so the lock is held for one round trip and the decision.
+    std::vector<Connection::Statement> reads = {
+        {kAdvisoryLockSql, Params().add(study_id)},
+        {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
+         "RETURNING change_counter, counted_trials",
+         Params().add(study_id)},
+        {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
+         "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
+         Params().add(study_id)}};
+    if (since_version) {
+      for (Connection::Statement& read : changed_trials_statements(study_id, *since_version)) {
+        reads.push_back(std::move(read));
+      }
+    }
+    std::vector<Result> results = db.execute_pipeline(reads);
+    // results[0] is the advisory lock's.
+    if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+    const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
     if (maybe_committed) {
       if (auto mine = find_by_token(db, url_, study_id, token)) return mine;
     }
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
-    // The next number and whether a trial waits, in one round trip.
-    Result next_and_waiting = db.execute(
-        "SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
-        "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
-        Params().add(study_id));
+    const Result& next_and_waiting = results[2];
     if (claim_waiting && next_and_waiting.boolean(0, 1)) {
       return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
     }
     int64_t next = next_and_waiting.integer(0, 0);
     std::vector<FrozenTrial> changed;
-    if (since_version) changed = changed_trials(db, url_, study_id, *since_version);
+    if (since_version) changed = read_changed_trials(url_, results[3], results[4]);
     std::optional<TrialDraft> draft = decide(next, std::move(changed));
     if (!draft) return std::nullopt;
     for (const auto& [key, value] : draft->user_attrs) storage_checks::check_user_attr(key, value);
     return insert_trial(db, study_id, next, study.version, draft->config, state, owner, retry_of,
-                        draft->user_attrs, token);
+                        draft->user_attrs, token, /*then_commit=*/true);
   });
 }
 
@@ -275,6 +291,28 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
 void PostgresStorage::report(int64_t trial_id, int64_t step, double value) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
+  // The usual report, to a running trial, in one round trip; the careful path below tells
+  // what is wrong otherwise. The statement runs once the study's advisory lock is granted, so
+  // it sees the trial as the study's last writer left it.
+  bool reported = db.transaction(Mode::kWrite, [&](bool) {
+    std::vector<Result> results = db.execute_pipeline(
+        {{kAdvisoryLockOfTrialSql, Params().add(trial_id)},
+         {"WITH s AS (UPDATE winnow_studies SET change_counter = change_counter + 1 "
+          "WHERE study_id = (SELECT study_id FROM winnow_trials WHERE trial_id = $1 AND "
+          "state = 'running') RETURNING change_counter), "
+          // A step reported again replaces the earlier value.
+          "i AS (INSERT INTO winnow_trial_intermediate (trial_id, step, value) "
+          "SELECT $1, $2, $3 FROM s ON CONFLICT (trial_id, step) DO UPDATE "
+          "SET value = excluded.value), "
+          "u AS (UPDATE winnow_trials SET version = (SELECT change_counter FROM s) "
+          "WHERE trial_id = $1 AND state = 'running' AND EXISTS (SELECT 1 FROM s) "
+          "RETURNING 1) "
+          "SELECT count(*) FROM u",
+          Params().add(trial_id).add(step).add(value)}},
+        /*then_commit=*/true);
+    return results[1].integer(0, 0) == 1;
+  });
+  if (reported) return;
   db.transaction(Mode::kWrite, [&](bool) {
     int64_t version =
         lock_trial_in_state(db, url_, trial_id, "report to", {TrialState::kRunning});
@@ -328,7 +366,15 @@ void PostgresStorage::discard_failed_trial(int64_t trial_id) {
 void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  db.transaction(Mode::kWrite, [&](bool maybe_committed) {
+  bool fast_maybe_committed = false;
+  bool finished = db.transaction(Mode::kWrite, [&](bool maybe_committed) {
+    // After a lost COMMIT answer the careful path tells whether the finish was ours.
+    fast_maybe_committed = fast_maybe_committed || maybe_committed;
+    return !maybe_committed && finish_in_one_round_trip(db, trial_id, outcome);
+  });
+  if (finished) return;
+  db.transaction(Mode::kWrite, [&](bool retried) {
+    const bool maybe_committed = retried || fast_maybe_committed;
     auto [study_id, study] = lock_study_of_trial(db, trial_id, url_);
     const int64_t version = study.version;
     Result rows = db.execute(

@@ -439,6 +439,38 @@ TYPED_TEST(StorageContract, FinishChecksTheOutcome) {
   EXPECT_TRUE(this->storage_->trial(trial.id)->values.empty());
 }
 
+// Define-by-run: the parameters the objective asked for replace the ones the trial was created
+// with, in the same step as its values; a finish that is refused changes neither.
+TYPED_TEST(StorageContract, FinishReplacesTheParametersWithTheAskedOnes) {
+  int64_t study = this->make_study();
+  FrozenTrial trial = this->start_trial(study, {{"x", 0.5}, {"gone", int64_t{4}}});
+  TrialOutcome outcome = complete({2.0});
+  outcome.config = Config{{"x", 0.25}, {"new", std::string("a,b")}, {"flag", true}};
+  outcome.owner = this_process_owner();
+  this->storage_->finish_trial(trial.id, outcome);
+  FrozenTrial finished = *this->storage_->trial(trial.id);
+  EXPECT_EQ(finished.config, *outcome.config);
+  EXPECT_EQ(finished.values, std::vector{2.0});
+
+  FrozenTrial empty = this->start_trial(study, {{"x", 0.5}});
+  TrialOutcome asked_nothing;
+  asked_nothing.state = TrialState::kPruned;
+  asked_nothing.config = Config{};
+  this->storage_->finish_trial(empty.id, asked_nothing);
+  EXPECT_TRUE(this->storage_->trial(empty.id)->config.empty());
+
+  // Another owner's finish is refused before anything is written.
+  FrozenTrial mine = this->start_trial(study, {{"x", 0.75}});
+  TrialOutcome stranger = complete({1.0});
+  stranger.config = Config{{"x", 0.0}};
+  stranger.owner = "elsewhere:1:1";
+  EXPECT_THROW(this->storage_->finish_trial(mine.id, stranger), TrialTakenError);
+  FrozenTrial untouched = *this->storage_->trial(mine.id);
+  EXPECT_EQ(untouched.state, TrialState::kRunning);
+  EXPECT_EQ(untouched.config, (Config{{"x", 0.75}}));
+  EXPECT_TRUE(untouched.values.empty());
+}
+
 TYPED_TEST(StorageContract, KeepsFailureReasonInterruptionAndRetryOf) {
   int64_t study = this->make_study();
   FrozenTrial first = this->start_trial(study);
@@ -757,11 +789,30 @@ TYPED_TEST(StorageContract, ConnectionsDecideOneAtATimeOnTheWholeHistory) {
   int64_t study = this->make_study();
   constexpr int kConnections = 4, kTrialsEach = 15;
   std::atomic<int> stale{0};
+  std::vector<std::map<int64_t, FrozenTrial>> views(kConnections);  // caches, by number
+  std::vector<int64_t> versions(kConnections, 0);  // the latest version each cache holds
+  std::vector<std::shared_ptr<Storage>> connections;
+  for (int c = 0; c < kConnections; ++c) connections.push_back(this->other_connection());
+  // And a reader that only reads, all along, through versions: the view of a dashboard or of
+  // `winnow show --watch`.
+  std::shared_ptr<Storage> reader = this->other_connection();
+  std::map<int64_t, FrozenTrial> read_view;
+  int64_t read_version = 0;
+  std::atomic<bool> writing{true};
+  auto catch_up = [&] {
+    for (FrozenTrial& trial : reader->trials(study, read_version)) {
+      read_version = std::max(read_version, trial.version);
+      read_view[trial.number] = std::move(trial);
+    }
+  };
+  std::thread reading([&] {
+    while (writing) catch_up();
+  });
   std::vector<std::thread> threads;
   for (int c = 0; c < kConnections; ++c) {
-    threads.emplace_back([&, connection = this->other_connection()] {
-      std::map<int64_t, FrozenTrial> seen;  // this connection's cache, by number
-      int64_t version = 0;
+    threads.emplace_back([&, c, connection = connections[c]] {
+      std::map<int64_t, FrozenTrial>& seen = views[c];
+      int64_t& version = versions[c];
       for (int i = 0; i < kTrialsEach; ++i) {
         auto created = connection->create_decided_trial(
             study, version, "", 0, [&](int64_t number, std::vector<FrozenTrial> changed) {
@@ -781,11 +832,32 @@ TYPED_TEST(StorageContract, ConnectionsDecideOneAtATimeOnTheWholeHistory) {
     });
   }
   for (std::thread& thread : threads) thread.join();
+  writing = false;
+  reading.join();
+  catch_up();
+  views.push_back(read_view);
+  // Each cache brought up to date through versions alone: a write stamped with a version below
+  // one its reader had already passed would be missing from it.
+  for (int c = 0; c < kConnections; ++c) {
+    for (FrozenTrial& trial : connections[c]->trials(study, versions[c])) {
+      views[c][trial.number] = std::move(trial);
+    }
+  }
   EXPECT_EQ(stale.load(), 0);
   std::vector<FrozenTrial> trials = this->storage_->trials(study);
   ASSERT_EQ(trials.size(), static_cast<size_t>(kConnections * kTrialsEach));
   for (size_t i = 0; i < trials.size(); ++i) {
     EXPECT_EQ(trials[i].config, (Config{{"n", static_cast<int64_t>(i)}}));
+    EXPECT_EQ(trials[i].state, TrialState::kComplete);
+  }
+  for (const std::map<int64_t, FrozenTrial>& view : views) {
+    ASSERT_EQ(view.size(), trials.size());
+    for (const FrozenTrial& trial : trials) {
+      const FrozenTrial& cached = view.at(trial.number);
+      EXPECT_EQ(cached.state, trial.state) << "trial " << trial.number;
+      EXPECT_EQ(cached.values, trial.values) << "trial " << trial.number;
+      EXPECT_EQ(cached.version, trial.version) << "trial " << trial.number;
+    }
   }
 }
 
