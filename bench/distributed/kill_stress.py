@@ -56,7 +56,7 @@ JOBS = 4
 LEASE_S = 5
 # The kills are spread over this share of the expected rest of the run, so that they are all
 # done while the workers still have trials to lose.
-KILL_SPAN = 0.6
+KILL_SPAN = 0.4
 SHORTEST_KILL_INTERVAL_S = 0.05
 # How many offending trial numbers a record lists per check.
 LISTED = 20
