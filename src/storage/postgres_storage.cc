@@ -441,10 +441,15 @@ void PostgresStorage::heartbeat(const std::vector<int64_t>& trial_ids, std::stri
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   // No study lock and no version: a heartbeat changes nothing a reader of trials() sees.
+  // Each heartbeat leaves a dead version of its trials behind until vacuum; a plain index scan
+  // (not a bitmap scan) marks the index entries of those it meets as dead, so heartbeats of a
+  // long-running trial do not grow costlier as its dead versions pile up.
   db.transaction(Mode::kWrite, [&](bool) {
-    db.execute("UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
-               " WHERE trial_id = ANY($1::bigint[]) AND state = 'running' AND owner = $2",
-               Params().add(array).add(owner));
+    db.execute_pipeline(
+        {{"SELECT set_config('enable_bitmapscan', 'off', true)", Params()},
+         {"UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
+          " WHERE trial_id = ANY($1::bigint[]) AND state = 'running' AND owner = $2",
+          Params().add(array).add(owner)}});
   });
 }
 
@@ -495,9 +500,15 @@ int PostgresStorage::recover_orphaned_trials(int64_t study_id, const OrphanPolic
     return orphans;
   };
   return db.transaction(Mode::kWrite, [&](bool) {
-    Result exists =
-        db.execute("SELECT 1 FROM winnow_studies WHERE study_id = $1", Params().add(study_id));
-    if (exists.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+    // The running trials are found through the (study, state) index, which keeps an entry for
+    // every trial that stopped running until vacuum removes it. A bitmap scan visits each of
+    // them at every check; a plain index scan marks those it finds dead so that later checks
+    // skip them, which keeps the check's cost flat however far vacuum is behind.
+    Result exists = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM winnow_studies WHERE study_id = $1), "
+        "set_config('enable_bitmapscan', 'off', true)",
+        Params().add(study_id));
+    if (!exists.boolean(0, 0)) storage_checks::throw_unknown_study(study_id, url_);
     // A look without the study's lock first: the periodic check of every worker finds nothing
     // almost always, and must not queue behind the study's writers for it.
     if (find_orphans(false).empty()) return 0;
