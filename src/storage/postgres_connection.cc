@@ -262,6 +262,17 @@ Result Connection::execute(std::string_view sql, const Params& params) {
   return Result(result);
 }
 
+Result Connection::execute_replanned(std::string_view sql, const Params& params) {
+  flush_begin();
+  std::string text(sql);
+  std::vector<const char*> values = params.pointers();
+  pg_result* result = PQexecParams(handle_, text.c_str(), params.size(), nullptr, values.data(),
+                                   nullptr, nullptr, 0);
+  ExecStatusType status = PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_failure(result, text);
+  return Result(result);
+}
+
 std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& statements,
                                                  bool then_commit) {
   // Prepared first: preparing is a round trip of its own, outside the pipeline (once per

@@ -118,6 +118,13 @@ class Connection {
   // the connection broke or the server asks for a retry, StorageError for anything else.
   Result execute(std::string_view sql, const Params& params = {});
 
+  // Runs a statement planned anew at each call, for its parameters and the tables as they are
+  // now. A prepared statement keeps the plan it settled on after a few runs, which for a table
+  // that has grown since (a study going from 100 to 100,000 trials before autovacuum has
+  // analysed it) can be a scan of the whole table. For statements that run too rarely for the
+  // planning to matter (lease checks, heartbeats).
+  Result execute_replanned(std::string_view sql, const Params& params = {});
+
   // One statement of a pipeline: SQL text and its parameters.
   struct Statement {
     std::string_view sql;

@@ -440,16 +440,13 @@ void PostgresStorage::heartbeat(const std::vector<int64_t>& trial_ids, std::stri
   array += "}";
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  // No study lock and no version: a heartbeat changes nothing a reader of trials() sees.
-  // Each heartbeat leaves a dead version of its trials behind until vacuum; a plain index scan
-  // (not a bitmap scan) marks the index entries of those it meets as dead, so heartbeats of a
-  // long-running trial do not grow costlier as its dead versions pile up.
-  db.transaction(Mode::kWrite, [&](bool) {
-    db.execute_pipeline(
-        {{"SELECT set_config('enable_bitmapscan', 'off', true)", Params()},
-         {"UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
-          " WHERE trial_id = ANY($1::bigint[]) AND state = 'running' AND owner = $2",
-          Params().add(array).add(owner)}});
+  // No study lock and no version: a heartbeat changes nothing a reader of trials() sees. One
+  // statement, atomic by itself; planned at each call, as it runs once every few minutes.
+  db.transaction(Mode::kOneStatement, [&](bool) {
+    db.execute_replanned("UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
+                         " WHERE trial_id = ANY($1::bigint[]) AND state = 'running' AND "
+                         "owner = $2",
+                         Params().add(array).add(owner));
   });
 }
 
@@ -486,7 +483,8 @@ int PostgresStorage::recover_orphaned_trials(int64_t study_id, const OrphanPolic
   Connection& db = *connection_;
   auto find_orphans = [&](bool locked) {
     std::vector<std::pair<int64_t, bool>> orphans;  // trial id, requeue
-    Result rows = db.execute(
+    // Planned at each check: the study may have grown a thousandfold since the first.
+    Result rows = db.execute_replanned(
         std::string("SELECT trial_id, owner, COALESCE(heartbeat_ms, 0), requeues, ") +
             WINNOW_PG_NOW_MS + " FROM winnow_trials WHERE study_id = $1 AND state = 'running'" +
             (locked ? " FOR UPDATE" : ""),

@@ -66,6 +66,25 @@ TEST(PostgresPipeline, AFailingStatementLeavesNothingOfTheTransaction) {
   EXPECT_EQ(db.execute("SELECT count(*) FROM items").integer(0, 0), 1);
 }
 
+TEST(PostgresPipeline, ReplannedStatementsRunInTheTransaction) {
+  std::string url = fresh_postgres_url();
+  Connection db(url, url, 30);
+  db.execute_script("CREATE TABLE items (id bigint PRIMARY KEY, note text)");
+  std::string message = error_message([&] {
+    db.transaction(Connection::Mode::kWrite, [&](bool) {
+      db.execute_replanned("INSERT INTO items VALUES ($1, $2)", Params().add(int64_t{1}).add("a"));
+      Result rows = db.execute_replanned("SELECT note FROM items WHERE id = ANY($1::bigint[])",
+                                         Params().add("{1,2}"));
+      EXPECT_EQ(rows.rows(), 1);
+      EXPECT_EQ(rows.text(0, 0), "a");
+      db.execute_replanned("INSERT INTO items VALUES ($1, $2)", Params().add(int64_t{1}).add("b"));
+    });
+  });
+  EXPECT_NE(message.find("duplicate key"), std::string::npos) << message;
+  // The failed statement rolled the whole transaction back.
+  EXPECT_EQ(db.execute_replanned("SELECT count(*) FROM items").integer(0, 0), 0);
+}
+
 // Every writer of a study queues on the study's advisory lock before it touches the study's
 // row: a tell and an ask wait while another session holds it, and go on once it is released.
 TEST(PostgresStudyQueue, WritersWaitForTheStudysAdvisoryLock) {
