@@ -442,6 +442,17 @@ std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::strin
   return load_trial(db, url, claimed.integer(0, 0));
 }
 
+Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome) {
+  ArrayText values, metric_names, metric_values, constraints;
+  for (double value : outcome.values) values.add(value);
+  for (const auto& [name, value] : outcome.metrics) {
+    metric_names.add(name);
+    metric_values.add(value);
+  }
+  for (double value : outcome.constraints) constraints.add(value);
+  return params.add(values).add(metric_names).add(metric_values).add(constraints);
+}
+
 // The usual finish, a running trial of this process ending, in one round trip: BEGIN, one
 // statement and COMMIT. The statement locks the study (its version) only once it has found the
 // trial still running as `outcome` expects, and the COMMIT follows in the same round trip, so
@@ -464,14 +475,7 @@ bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutco
   // storage_checks::check_outcome decides).
   const bool count_checked = outcome.state == TrialState::kComplete || !outcome.values.empty();
   params.add(count_checked ? static_cast<int64_t>(outcome.values.size()) : int64_t{-1});
-  ArrayText values, metric_names, metric_values, constraints;
-  for (double value : outcome.values) values.add(value);
-  for (const auto& [name, value] : outcome.metrics) {
-    metric_names.add(name);
-    metric_values.add(value);
-  }
-  for (double value : outcome.constraints) constraints.add(value);
-  params.add(values).add(metric_names).add(metric_values).add(constraints);
+  add_outcome_arrays(params, outcome);
   // The parameters the trial asked for (define-by-run) replace its stored ones: the rows of
   // other names are deleted and the asked ones upserted, two disjoint sets of rows.
   params.add(outcome.config.has_value());

@@ -93,6 +93,10 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
 std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,
                                                 int64_t study_id, std::string_view owner,
                                                 int64_t version, const std::string& token);
+// Adds the four array parameters of an outcome: values, metric names, metric values and
+// constraints (for unnest(), in that order).
+Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome);
+
 // The usual finish (a running trial of this process ending) in one round trip, committed;
 // false, having changed nothing but the study's version, when the trial is not in that state
 // or the outcome is a rarer one: the caller then takes the careful path.

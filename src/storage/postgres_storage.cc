@@ -404,14 +404,7 @@ void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome
       params.add_null();
     }
     params.add(failed && outcome.interrupted).add(version);
-    ArrayText values, metric_names, metric_values, constraints;
-    for (double value : outcome.values) values.add(value);
-    for (const auto& [name, value] : outcome.metrics) {
-      metric_names.add(name);
-      metric_values.add(value);
-    }
-    for (double value : outcome.constraints) constraints.add(value);
-    params.add(values).add(metric_names).add(metric_values).add(constraints);
+    add_outcome_arrays(params, outcome);
     // The trial's new state and every value in one statement: one round trip under the lock.
     db.execute(
         "WITH u AS (UPDATE winnow_trials SET state = $2, end_ms = $3, failure_reason = $4, "

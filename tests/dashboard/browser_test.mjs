@@ -536,6 +536,9 @@ async function checkTable(page, name, trials) {
   await page.locator('[data-testid=filter-param]').selectOption(rangeParam);
   await page.locator('[data-testid=filter-param-min]').fill('2');
   await page.locator('[data-testid=filter-param-min]').press('Enter');
+  // One bound at a time, as a user sets them: the table follows the first before the second.
+  const atLeast = trials.filter((t) => t.params[rangeParam] >= 2).length;
+  await waitForText(page, '[data-testid=trials-total]', atLeast, `${name} table filtered to ${rangeParam} >= 2`);
   await page.locator('[data-testid=filter-param-max]').fill('4');
   await page.locator('[data-testid=filter-param-max]').press('Enter');
   const inRange = trials.filter((t) => t.params[rangeParam] >= 2 && t.params[rangeParam] <= 4).length;
