@@ -9,11 +9,34 @@
 #include <random>
 #include <set>
 
+#include <sqlite3.h>
+
 #include "e2e/e2e_util.h"
 #include "e2e/trainer_util.h"
 
 namespace winnow::e2e {
 namespace {
+
+// How many trials of the study have finished, read from the SQLite file while `winnow` writes
+// it (WAL: a reader does not block the writer); -1 while it cannot be read yet.
+int finished_trials(const std::string& db) {
+  sqlite3* handle = nullptr;
+  int count = -1;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(handle, 1000);
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(handle,
+                           "SELECT count(*) FROM trials WHERE state IN "
+                           "('complete', 'pruned', 'failed')",
+                           -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+      count = sqlite3_column_int(statement, 0);
+    }
+    sqlite3_finalize(statement);
+  }
+  sqlite3_close(handle);
+  return count;
+}
 
 TEST(MultiFidelity, AshaAndHyperbandResumeAfterKillNineWithoutLosingOrRepeatingPromotions) {
   const unsigned seed = std::random_device{}();
@@ -25,13 +48,13 @@ TEST(MultiFidelity, AshaAndHyperbandResumeAfterKillNineWithoutLosingOrRepeatingP
     write_file(dir.path() / "study.toml", study_file(scheduler, 70, 4));
     const std::string db = (dir.path() / "study.db").string();
     Process winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
-    // The kill lands at a random instant after the study file exists (a loaded machine can
-    // take seconds to start a sanitizer build), so it always interrupts a running study.
-    for (int waited = 0; !fs::exists(db) && waited < 600; ++waited) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The kill lands once a random number of the 70 trials have finished, well before the
+    // last: measured in trials, not seconds, so it interrupts a running study on a fast
+    // machine and on a loaded one that takes seconds to start a sanitizer build.
+    const int kill_after = std::uniform_int_distribution<int>(3, 40)(rng);
+    for (int waited = 0; finished_trials(db) < kill_after && waited < 3000; ++waited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(1000, 2500)(rng)));
     winnow.signal(SIGKILL);
     EXPECT_EQ(winnow.wait().signal, SIGKILL);
     ASSERT_TRUE(fs::exists(db));
