@@ -27,12 +27,15 @@ std::string new_client_token(std::string_view owner) {
   return std::string(owner) + "/" + std::to_string(random());
 }
 
+std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
+  return {{kAdvisoryLockSql, Params().add(study_id)},
+          {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
+           "RETURNING change_counter, counted_trials",
+           Params().add(study_id)}};
+}
+
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id) {
-  std::vector<Result> results = db.execute_pipeline(
-      {{kAdvisoryLockSql, Params().add(study_id)},
-       {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
-        "RETURNING change_counter, counted_trials",
-        Params().add(study_id)}});
+  std::vector<Result> results = db.execute_pipeline(lock_study_statements(study_id));
   const Result& result = results[1];
   if (result.rows() == 0) return std::nullopt;
   return StudyLock{result.integer(0, 0), result.integer(0, 1)};
@@ -453,10 +456,16 @@ Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome) {
   return params.add(values).add(metric_names).add(metric_values).add(constraints);
 }
 
-// The usual finish, a running trial of this process ending, in one round trip: BEGIN, one
-// statement and COMMIT. The statement locks the study (its version) only once it has found the
-// trial still running as `outcome` expects, and the COMMIT follows in the same round trip, so
-// the study's lock is held for the server's work alone. Returns false, having changed nothing
+Params& add_finish_state(Params& params, int64_t trial_id, const TrialOutcome& outcome) {
+  params.add(trial_id).add(to_string(outcome.state)).add(now_ms());
+  if (outcome.state == TrialState::kFailed) return params.add(outcome.failure_reason);
+  return params.add_null();
+}
+
+// The usual finish, a running trial of this process ending, in one round trip: BEGIN, the
+// study's advisory lock, one statement and COMMIT. The statement takes the study's version only
+// once it has found the trial still running as `outcome` expects, and the COMMIT follows in the
+// same round trip, so the study's lock is held for the server's work alone. Returns false, having changed nothing
 // but the study's version, when the trial is not in that state (or a rarer outcome: an
 // interrupted failure, which changes the budget count): the careful path then decides.
 bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutcome& outcome) {
@@ -464,12 +473,7 @@ bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutco
   if (failed && outcome.interrupted) return false;
   if (!is_finished(outcome.state)) return false;
   Params params;
-  params.add(trial_id).add(to_string(outcome.state)).add(now_ms());
-  if (failed) {
-    params.add(outcome.failure_reason);
-  } else {
-    params.add_null();
-  }
+  add_finish_state(params, trial_id, outcome);
   params.add_nonempty_or_null(outcome.owner).add(outcome.started_ms);
   // The value count the study's directions must match, or -1 when any count will do (as
   // storage_checks::check_outcome decides).

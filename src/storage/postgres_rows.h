@@ -57,6 +57,9 @@ struct StudyLock {
   int64_t counted;
 };
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
+// The same as the two statements of a pipeline: the advisory lock, then the study row's update
+// (one row of change_counter, counted_trials; none for an unknown study).
+std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
 // Locks the study of a trial (one statement); returns the study's id and lock. Throws for an
 // unknown trial.
@@ -93,6 +96,9 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
 std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,
                                                 int64_t study_id, std::string_view owner,
                                                 int64_t version, const std::string& token);
+// Adds the first four parameters of a finish: the trial's id, its new state, the end time and
+// the failure reason (NULL unless failed).
+Params& add_finish_state(Params& params, int64_t trial_id, const TrialOutcome& outcome);
 // Adds the four array parameters of an outcome: values, metric names, metric values and
 // constraints (for unnest(), in that order).
 Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome);

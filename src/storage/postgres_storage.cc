@@ -212,21 +212,18 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     // caller's last read go in one round trip: each statement runs after the one before it, so
     // the reads see every write committed before the lock was granted. The insert and COMMIT
     // share the second round trip, so the lock is held for one round trip and the decision.
-    std::vector<Connection::Statement> reads = {
-        {kAdvisoryLockSql, Params().add(study_id)},
-        {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
-         "RETURNING change_counter, counted_trials",
-         Params().add(study_id)},
+    std::vector<Connection::Statement> reads = lock_study_statements(study_id);
+    reads.push_back(
         {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
          "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
-         Params().add(study_id)}};
+         Params().add(study_id)});
     if (since_version) {
       for (Connection::Statement& read : changed_trials_statements(study_id, *since_version)) {
         reads.push_back(std::move(read));
       }
     }
     std::vector<Result> results = db.execute_pipeline(reads);
-    // results[0] is the advisory lock's.
+    // results[0] is the advisory lock's, results[1] the study row's.
     if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
     const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
     if (maybe_committed) {
@@ -397,12 +394,7 @@ void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome
     // Running counted; an interrupted failure does not.
     if (failed && outcome.interrupted) add_counted(db, study_id, -1);
     Params params;
-    params.add(trial_id).add(to_string(outcome.state)).add(now_ms());
-    if (failed) {
-      params.add(outcome.failure_reason);
-    } else {
-      params.add_null();
-    }
+    add_finish_state(params, trial_id, outcome);
     params.add(failed && outcome.interrupted).add(version);
     add_outcome_arrays(params, outcome);
     // The trial's new state and every value in one statement: one round trip under the lock.
@@ -434,7 +426,8 @@ void PostgresStorage::heartbeat(const std::vector<int64_t>& trial_ids, std::stri
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   // No study lock and no version: a heartbeat changes nothing a reader of trials() sees. One
-  // statement, atomic by itself; planned at each call, as it runs once every few minutes.
+  // statement, atomic by itself; planned at each call, which costs little at one heartbeat per
+  // process every few seconds.
   db.transaction(Mode::kOneStatement, [&](bool) {
     db.execute_replanned("UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
                          " WHERE trial_id = ANY($1::bigint[]) AND state = 'running' AND "
