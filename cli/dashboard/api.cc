@@ -114,7 +114,8 @@ json summary_json(const StudySnapshot& snapshot) {
           {"best_values", best ? values_json(snapshot.trials[*best]) : json(nullptr)},
           {"best_number", best ? json(snapshot.trials[*best].number) : json(nullptr)},
           {"last_activity_ms", last_activity},
-          {"version", snapshot.version}};
+          {"version", snapshot.version},
+          {"pending", std::to_string(snapshot.pending)}};
 }
 
 std::optional<std::string> query_value(const Query& query, const std::string& key) {
@@ -564,11 +565,17 @@ ApiResponse Api::updates(const std::string& name, const Query& query) {
       throw BadRequest{"'since' is required: the version of the trials already seen (0: all)"};
     }
     const int64_t since = query_int(query, "since", 0, 0, INT64_MAX);
+    // Trials of version 0 changed but are not stamped yet (Storage::trials): they are sent
+    // unless the caller has seen them as they are (its `pending` is the snapshot's digest).
+    const std::string pending = std::to_string(snapshot.pending);
+    const bool pending_seen = query_value(query, "pending") == pending;
     json changed = json::array();
     for (const FrozenTrial& t : snapshot.trials) {
-      if (t.version > since) changed.push_back(row_json(t));
+      if (t.version > since || (t.version == 0 && !pending_seen)) changed.push_back(row_json(t));
     }
-    return ApiResponse{200, json{{"version", snapshot.version}, {"trials", std::move(changed)}}
+    return ApiResponse{200, json{{"version", snapshot.version},
+                                 {"pending", pending},
+                                 {"trials", std::move(changed)}}
                                 .dump()};
   });
 }

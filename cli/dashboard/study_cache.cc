@@ -5,6 +5,21 @@
 #include <map>
 
 namespace winnow::dashboard {
+namespace {
+
+// Folds what can change in a trial whose change is not stamped yet (its state, its number of
+// values and of reported steps) into `digest` (FNV-1a over 64-bit words).
+uint64_t digest_pending(uint64_t digest, const FrozenTrial& trial) {
+  if (digest == 0) digest = 14695981039346656037ull;
+  for (uint64_t word : {static_cast<uint64_t>(trial.number), static_cast<uint64_t>(trial.state),
+                        static_cast<uint64_t>(trial.values.size()),
+                        static_cast<uint64_t>(trial.intermediate.size())}) {
+    digest = (digest ^ word) * 1099511628211ull;
+  }
+  return digest;
+}
+
+}  // namespace
 
 void TrialList::put(std::vector<FrozenTrial> trials) {
   std::map<size_t, std::shared_ptr<std::vector<FrozenTrial>>> copies;  // chunk -> its new copy
@@ -90,7 +105,10 @@ std::shared_ptr<const StudySnapshot> StudyCache::refresh(Entry& entry,
     // Shares every chunk with the current snapshot until put() copies one.
     next->trials = current->trials;
   }
-  for (const FrozenTrial& trial : changed) next->version = std::max(next->version, trial.version);
+  for (const FrozenTrial& trial : changed) {
+    next->version = std::max(next->version, trial.version);
+    if (trial.version == 0) next->pending = digest_pending(next->pending, trial);
+  }
   next->trials.put(std::move(changed));
   // Numbers are dense; a gap (a trial being created as we read) is dropped until it arrives.
   for (size_t i = 0; i < next->trials.size(); ++i) {
@@ -144,6 +162,7 @@ ImportanceReport StudyCache::importance(const StudySnapshot& snapshot,
                                         const ImportanceOptions& options) {
   const std::string key = snapshot.study.name + "/" + std::to_string(snapshot.study.id) + "/" +
                           std::to_string(snapshot.version) + "/" +
+                          std::to_string(snapshot.pending) + "/" +
                           std::string(to_string(options.method)) + "/" +
                           std::to_string(options.objective);
   {

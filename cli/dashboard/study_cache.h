@@ -83,6 +83,9 @@ struct StudySnapshot {
   StudyRecord study;
   TrialList trials;
   int64_t version = 0;  // the largest trial version seen
+  // A digest of the trials whose change the storage has not stamped yet (version 0, returned by
+  // every read): with the version, it tells two snapshots' histories apart.
+  uint64_t pending = 0;
 };
 
 class StudyCache {
@@ -116,7 +119,7 @@ class StudyCache {
   std::chrono::milliseconds max_age_;
   std::mutex mutex_;  // guards entries_ and importance_
   std::map<std::string, std::unique_ptr<Entry>, std::less<>> entries_;
-  std::map<std::string, ImportanceReport> importance_;  // "<study>/<version>/<options>"
+  std::map<std::string, ImportanceReport> importance_;  // "<study>/<version>/<pending>/..."
 };
 
 }  // namespace winnow::dashboard

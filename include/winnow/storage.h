@@ -164,7 +164,11 @@ class Storage {
 
   // Trials of the study whose version is greater than `since_version`, in number order.
   // Passing the largest version seen so far gives just the changes: a cache stays current in
-  // time proportional to what changed, not to the size of the study.
+  // time proportional to what changed, not to the size of the study. A storage may also stamp a
+  // change later than it commits (PostgreSQL: finishes and reports, which skip the study's
+  // lock): such a trial comes with version 0 and with every read until stamped, then once more
+  // with its version. Readers therefore treat a trial read again as a replacement, and version
+  // 0 as "changed, version not yet known".
   virtual std::vector<FrozenTrial> trials(int64_t study_id, int64_t since_version = 0) = 0;
   virtual std::optional<FrozenTrial> trial(int64_t trial_id) = 0;
   // Counted trials (see create_trial) of the study.

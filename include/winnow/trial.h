@@ -53,7 +53,7 @@ struct FrozenTrial {
   bool interrupted = false;
   std::optional<int64_t> retry_of;           // number of the attempt this trial retries
   std::string owner;                         // "host:pid:start" of the process running it
-  int64_t version = 0;                       // storage change counter of the last change
+  int64_t version = 0;  // storage change counter of the last change; 0: not yet stamped
 
   double duration_seconds() const;
   // True when every constraint value is <= 0 (also when there are none).

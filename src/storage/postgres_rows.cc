@@ -27,11 +27,26 @@ std::string new_client_token(std::string_view owner) {
   return std::string(owner) + "/" + std::to_string(random());
 }
 
+namespace {
+
+// The study's pending trials (version NULL) get the version its lock just gave; $1 is the
+// study's id.
+constexpr const char* kStampPendingSql =
+    "UPDATE winnow_trials SET version = (SELECT change_counter FROM winnow_studies WHERE "
+    "study_id = $1) WHERE study_id = $1 AND version IS NULL";
+
+}  // namespace
+
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
   return {{kAdvisoryLockSql, Params().add(study_id)},
           {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
            "RETURNING change_counter, counted_trials",
-           Params().add(study_id)}};
+           Params().add(study_id)},
+          // Finishes and reports committed without the lock get this writer's version, so
+          // incremental readers stop receiving them with every read. The (study, version)
+          // index holds NULLs last: this looks at the few trials pending, however large the
+          // study.
+          {kStampPendingSql, Params().add(study_id)}};
 }
 
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id) {
@@ -129,7 +144,8 @@ FrozenTrial read_trial_row(const std::string& url, const Result& rows, int row) 
   trial.interrupted = rows.boolean(row, 6);
   if (!rows.is_null(row, 7)) trial.retry_of = rows.integer(row, 7);
   trial.owner = rows.text(row, 8);
-  trial.version = rows.integer(row, 9);
+  // NULL: a finish or report not yet stamped (kPendingVersion in docs/storage.md).
+  trial.version = rows.is_null(row, 9) ? 0 : rows.integer(row, 9);
   return trial;
 }
 
@@ -300,7 +316,9 @@ std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_
         Params().add(trial_id)}});
   const Result& result = results[1];
   if (result.rows() == 0) storage_checks::throw_unknown_trial(trial_id, url);
-  return {result.integer(0, 0), StudyLock{result.integer(0, 1), result.integer(0, 2)}};
+  const int64_t study_id = result.integer(0, 0);
+  db.execute(kStampPendingSql, Params().add(study_id));
+  return {study_id, StudyLock{result.integer(0, 1), result.integer(0, 2)}};
 }
 
 int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
@@ -383,15 +401,18 @@ namespace {
 // In version order, which the (study_id, version) index gives: a few recent changes cost a few
 // index entries however large the study (ordered by number, the planner may walk the number
 // index through the whole study instead).
+// Trials whose last change is not stamped yet (NULL) come with every read, whatever the version.
 constexpr const char* kChangedTrialsSql =
     "SELECT " WINNOW_PG_TRIAL_COLUMNS
-    " FROM winnow_trials t WHERE t.study_id = $1 AND t.version > $2 ORDER BY t.version";
+    " FROM winnow_trials t WHERE t.study_id = $1 AND (t.version > $2 OR t.version IS NULL) "
+    "ORDER BY t.version";
 
 const std::string& changed_details_sql() {
   // An array computed once, as in load_trial_details: each child table is then reached through
   // its primary key, where a join with the changed trials could be planned as a scan of it.
   static const std::string sql = details_sql(
-      "= ANY (ARRAY(SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND version > $2))");
+      "= ANY (ARRAY(SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
+      "(version > $2 OR version IS NULL)))");
   return sql;
 }
 
@@ -462,12 +483,14 @@ Params& add_finish_state(Params& params, int64_t trial_id, const TrialOutcome& o
   return params.add_null();
 }
 
-// The usual finish, a running trial of this process ending, in one round trip: BEGIN, the
-// study's advisory lock, one statement and COMMIT. The statement takes the study's version only
-// once it has found the trial still running as `outcome` expects, and the COMMIT follows in the
-// same round trip, so the study's lock is held for the server's work alone. Returns false, having changed nothing
-// but the study's version, when the trial is not in that state (or a rarer outcome: an
-// interrupted failure, which changes the budget count): the careful path then decides.
+// The usual finish, a running trial of this process ending, in one round trip: BEGIN, one
+// statement and COMMIT, without the study's lock. Only this process writes a running trial it
+// owns (a lease check that takes it first makes the statement's check fail), so the finish
+// needs no order among the study's writers: it leaves the trial's version NULL for the next
+// writer under the lock to stamp, and readers return such a trial with every read until then.
+// Returns false, having changed nothing, when the trial is not in that state (or a rarer
+// outcome: an interrupted failure, which changes the budget count): the careful path then
+// decides.
 bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutcome& outcome) {
   const bool failed = outcome.state == TrialState::kFailed;
   if (failed && outcome.interrupted) return false;
@@ -485,22 +508,19 @@ bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutco
   params.add(outcome.config.has_value());
   Config no_config;
   add_param_arrays(params, outcome.config ? *outcome.config : no_config);
-  // The statement runs once the study's advisory lock is granted, so `t` reads the trial as
-  // the last writer left it; `s` takes the study's next version (evaluated when `u` computes
-  // its new row, so before `u` locks the trial: the order every writer takes); `u` checks the
-  // trial's state again on the latest row.
+  // `t` checks the trial and the study's number of values; `u` checks the trial's state again
+  // on the row it locks (a lease check may have taken it meanwhile) and writes it, and the
+  // child rows are written only for a trial `u` wrote.
   constexpr const char* kGuard =
       "state = 'running' AND NOT interrupted AND ($5::text IS NULL OR owner = $5) AND "
       "($6::bigint = 0 OR start_ms = $6)";
   static const std::string sql =
-      std::string("WITH t AS (SELECT t.trial_id, t.study_id FROM winnow_trials t JOIN "
+      std::string("WITH t AS (SELECT t.trial_id FROM winnow_trials t JOIN "
                   "winnow_studies s USING (study_id) WHERE t.trial_id = $1 AND ") +
       kGuard +
       " AND ($7::bigint < 0 OR json_array_length(s.directions::json) = $7)), "
-      "s AS (UPDATE winnow_studies SET change_counter = change_counter + 1 "
-      "WHERE study_id = (SELECT study_id FROM t) RETURNING change_counter), "
       "u AS (UPDATE winnow_trials SET state = $2, end_ms = $3, failure_reason = $4, "
-      "version = (SELECT change_counter FROM s) WHERE trial_id = (SELECT trial_id FROM t) AND " +
+      "version = NULL WHERE trial_id = (SELECT trial_id FROM t) AND " +
       kGuard +
       " RETURNING trial_id), "
       "v AS (INSERT INTO winnow_trial_values (trial_id, objective, value) "
@@ -518,9 +538,8 @@ bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutco
       "int_value = excluded.int_value, real_value = excluded.real_value, "
       "text_value = excluded.text_value) "
       "SELECT count(*) FROM u";
-  std::vector<Result> results = db.execute_pipeline(
-      {{kAdvisoryLockOfTrialSql, Params().add(trial_id)}, {sql, params}}, /*then_commit=*/true);
-  return results[1].integer(0, 0) == 1;
+  std::vector<Result> results = db.execute_pipeline({{sql, params}}, /*then_commit=*/true);
+  return results[0].integer(0, 0) == 1;
 }
 
 

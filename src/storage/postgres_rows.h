@@ -51,14 +51,16 @@ constexpr const char* kAdvisoryLockOfTrialSql = "SELECT " WINNOW_PG_ADVISORY_KEY
     "SELECT study_id FROM winnow_trials WHERE trial_id = $1");
 
 // Takes the study's row lock for the rest of the transaction and returns the next version (and
-// the budget counter); nullopt for an unknown study.
+// the budget counter); nullopt for an unknown study. Trials whose last change (a finish or
+// report made without the lock) left their version NULL get that version.
 struct StudyLock {
   int64_t version;
   int64_t counted;
 };
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
-// The same as the two statements of a pipeline: the advisory lock, then the study row's update
-// (one row of change_counter, counted_trials; none for an unknown study).
+// The same as the statements of a pipeline: the advisory lock, the study row's update (one row
+// of change_counter, counted_trials; none for an unknown study), then the stamp of the trials
+// whose version is NULL.
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
 // Locks the study of a trial (one statement); returns the study's id and lock. Throws for an
@@ -103,9 +105,10 @@ Params& add_finish_state(Params& params, int64_t trial_id, const TrialOutcome& o
 // constraints (for unnest(), in that order).
 Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome);
 
-// The usual finish (a running trial of this process ending) in one round trip, committed;
-// false, having changed nothing but the study's version, when the trial is not in that state
-// or the outcome is a rarer one: the caller then takes the careful path.
+// The usual finish (a running trial of this process ending) in one round trip, committed,
+// without the study's lock: the trial's version is left NULL for the next writer under the lock
+// to stamp. False, having changed nothing, when the trial is not in that state or the outcome
+// is a rarer one: the caller then takes the careful path.
 bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutcome& outcome);
 
 // The trial an earlier attempt of this call created, when its COMMIT's answer was lost.

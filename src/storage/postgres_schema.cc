@@ -42,7 +42,10 @@ CREATE TABLE winnow_trials (
   interrupted    BOOLEAN NOT NULL DEFAULT FALSE,
   retry_of       BIGINT,
   owner          TEXT,
-  version        BIGINT NOT NULL,
+  -- The study's change_counter when the trial last changed under the study's lock; NULL when
+  -- its last change (a finish or a report, which skip the lock) waits for the next writer under
+  -- the lock to stamp it. Readers return such trials with every read (docs/storage.md).
+  version        BIGINT,
   -- Server clock (Unix ms) of the owner's last heartbeat: leases compare server times only.
   heartbeat_ms   BIGINT,
   requeues       INTEGER NOT NULL DEFAULT 0,
@@ -147,6 +150,14 @@ void prepare_schema(Connection& connection) {
       connection.execute_script(kCreateSchema);
       connection.execute("INSERT INTO winnow_meta (key, value) VALUES ('schema_version', $1)",
                          Params().add(std::to_string(kSchemaVersion)));
+      return;
+    }
+    // Version 2: a trial's version may be NULL (a finish or report not yet stamped). A Winnow
+    // of version 1 would misread such a row, so it refuses the migrated tables as newer.
+    if (version < 2) {
+      connection.execute_script(
+          "ALTER TABLE winnow_trials ALTER COLUMN version DROP NOT NULL;"
+          "UPDATE winnow_meta SET value = '2' WHERE key = 'schema_version';");
     }
   });
 }

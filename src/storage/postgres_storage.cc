@@ -213,6 +213,7 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     // the reads see every write committed before the lock was granted. The insert and COMMIT
     // share the second round trip, so the lock is held for one round trip and the decision.
     std::vector<Connection::Statement> reads = lock_study_statements(study_id);
+    const size_t next_at = reads.size();  // results before: the lock's (the study row's is [1])
     reads.push_back(
         {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
          "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
@@ -223,20 +224,21 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
       }
     }
     std::vector<Result> results = db.execute_pipeline(reads);
-    // results[0] is the advisory lock's, results[1] the study row's.
     if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
     const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
     if (maybe_committed) {
       if (auto mine = find_by_token(db, url_, study_id, token)) return mine;
     }
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
-    const Result& next_and_waiting = results[2];
+    const Result& next_and_waiting = results[next_at];
     if (claim_waiting && next_and_waiting.boolean(0, 1)) {
       return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
     }
     int64_t next = next_and_waiting.integer(0, 0);
     std::vector<FrozenTrial> changed;
-    if (since_version) changed = read_changed_trials(url_, results[3], results[4]);
+    if (since_version) {
+      changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
+    }
     std::optional<TrialDraft> draft = decide(next, std::move(changed));
     if (!draft) return std::nullopt;
     for (const auto& [key, value] : draft->user_attrs) storage_checks::check_user_attr(key, value);
@@ -288,26 +290,21 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
 void PostgresStorage::report(int64_t trial_id, int64_t step, double value) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  // The usual report, to a running trial, in one round trip; the careful path below tells
-  // what is wrong otherwise. The statement runs once the study's advisory lock is granted, so
-  // it sees the trial as the study's last writer left it.
+  // The usual report, to a running trial, in one round trip and without the study's lock, as
+  // a finish (finish_in_one_round_trip): the trial's version is left NULL for the next writer
+  // under the lock to stamp. The careful path below tells what is wrong otherwise.
   bool reported = db.transaction(Mode::kWrite, [&](bool) {
     std::vector<Result> results = db.execute_pipeline(
-        {{kAdvisoryLockOfTrialSql, Params().add(trial_id)},
-         {"WITH s AS (UPDATE winnow_studies SET change_counter = change_counter + 1 "
-          "WHERE study_id = (SELECT study_id FROM winnow_trials WHERE trial_id = $1 AND "
-          "state = 'running') RETURNING change_counter), "
+        {{"WITH u AS (UPDATE winnow_trials SET version = NULL WHERE trial_id = $1 AND "
+          "state = 'running' RETURNING trial_id), "
           // A step reported again replaces the earlier value.
           "i AS (INSERT INTO winnow_trial_intermediate (trial_id, step, value) "
-          "SELECT $1, $2, $3 FROM s ON CONFLICT (trial_id, step) DO UPDATE "
-          "SET value = excluded.value), "
-          "u AS (UPDATE winnow_trials SET version = (SELECT change_counter FROM s) "
-          "WHERE trial_id = $1 AND state = 'running' AND EXISTS (SELECT 1 FROM s) "
-          "RETURNING 1) "
+          "SELECT trial_id, $2, $3 FROM u ON CONFLICT (trial_id, step) DO UPDATE "
+          "SET value = excluded.value) "
           "SELECT count(*) FROM u",
           Params().add(trial_id).add(step).add(value)}},
         /*then_commit=*/true);
-    return results[1].integer(0, 0) == 1;
+    return results[0].integer(0, 0) == 1;
   });
   if (reported) return;
   db.transaction(Mode::kWrite, [&](bool) {

@@ -1,11 +1,14 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // Storage in a PostgreSQL database, shared by any number of processes on any number of hosts.
-// Every write to a study is one transaction that first takes the study's row lock (bumping its
-// change counter), so writers of one study are serialised exactly as SQLite's file lock
-// serialises them: trial numbers, budget checks, claims of a number and change versions are
-// decided under that lock and committed in version order. Readers never wait (a snapshot).
-// Writers of different studies do not wait for each other.
+// Every write to a study that decides something (a trial's number, a budget check, the claim of
+// a waiting trial, a proposal) is one transaction that first takes the study's lock (bumping its
+// change counter), so those writers are serialised exactly as SQLite's file lock serialises
+// them and commit in version order. The usual finish and report of a running trial by its own
+// process decide nothing of the study and skip the lock: they leave the trial's version NULL,
+// the next writer under the lock stamps it, and reads return such a trial with every read until
+// then (with version 0). Readers never wait (a snapshot). Writers of different studies do not
+// wait for each other.
 //
 // The connection survives the server restarting or going away for a while: an operation is
 // retried on a new connection until StorageOptions::reconnect_seconds pass (see

@@ -223,7 +223,9 @@ TEST(Faults, WorkersRideOutADatabaseRestartAndAnOutage) {
   std::set<std::string> configurations;
   for (const auto& row : rows) {
     complete += row["state"] == "complete";
-    if (row["state"] == "failed") EXPECT_TRUE(row["interrupted"].get<bool>()) << row.dump();
+    if (row["state"] == "failed") {
+      EXPECT_TRUE(row["interrupted"].get<bool>()) << row.dump();
+    }
     EXPECT_NE(row["state"], "running") << row.dump();
     configurations.insert(row["params"].dump());
   }

@@ -1,7 +1,7 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
-// What only the PostgreSQL storage has: statements sent in one round trip (pipelines) and the
-// queue of writers in front of each study's row. The behaviour every storage shares is in
+// What only the PostgreSQL storage has: statements sent in one round trip (pipelines), the
+// queue of writers in front of each study's row, finishes that skip it, and schema migrations. The behaviour every storage shares is in
 // storage_test.cc.
 #include <gtest/gtest.h>
 
@@ -85,44 +85,81 @@ TEST(PostgresPipeline, ReplannedStatementsRunInTheTransaction) {
   EXPECT_EQ(db.execute_replanned("SELECT count(*) FROM items").integer(0, 0), 0);
 }
 
-// Every writer of a study queues on the study's advisory lock before it touches the study's
-// row: a tell and an ask wait while another session holds it, and go on once it is released.
-TEST(PostgresStudyQueue, WritersWaitForTheStudysAdvisoryLock) {
+// A writer that decides (an ask) queues on the study's advisory lock; a trial's own process
+// finishing it or reporting to it does not wait. Its change is stamped by the next writer under
+// the lock, and until then every read returns it, with version 0.
+TEST(PostgresStudyQueue, AsksWaitForTheStudysLockAndFinishesDoNot) {
   std::string url = fresh_postgres_url();
   std::unique_ptr<Storage> storage = open_storage(url);
   int64_t study = storage->create_study(make_study_record("queued"));
   std::optional<FrozenTrial> trial =
       storage->create_trial(study, {}, TrialState::kRunning, "", 0, {});
   ASSERT_TRUE(trial);
+  const int64_t created_version = trial->version;
+  ASSERT_GT(created_version, 0);
 
   Connection holder(url, url, 30);
-  std::atomic<bool> released{false};
-  std::atomic<bool> finished_early{false}, asked_early{false};
-  std::thread writers;
+  std::atomic<bool> released{false}, asked_early{false};
+  std::thread asking;
   holder.transaction(Connection::Mode::kWrite, [&](bool) {
     holder.execute(postgres::kAdvisoryLockSql, Params().add(study));
-    writers = std::thread([&] {
-      std::unique_ptr<Storage> tell = open_storage(url);
+    asking = std::thread([&] {
       std::unique_ptr<Storage> ask = open_storage(url);
-      std::thread asking([&] {
-        ask->create_decided_trial(study, 0, "", 0, [](int64_t, std::vector<FrozenTrial>) {
-          return std::optional<Storage::TrialDraft>(Storage::TrialDraft{});
-        });
-        if (!released) asked_early = true;
+      ask->create_decided_trial(study, 0, "", 0, [](int64_t, std::vector<FrozenTrial>) {
+        return std::optional<Storage::TrialDraft>(Storage::TrialDraft{});
       });
-      tell->finish_trial(trial->id, complete({1.0}));
-      if (!released) finished_early = true;
-      asking.join();
+      if (!released) asked_early = true;
     });
-    // Long enough for both writers to reach the lock; neither may pass it meanwhile.
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // The report and the finish commit while the lock is held.
+    std::unique_ptr<Storage> tell = open_storage(url);
+    tell->report(trial->id, 3, 0.25);
+    tell->finish_trial(trial->id, complete({1.0}));
+    for (int64_t since : {int64_t{0}, created_version}) {
+      std::vector<FrozenTrial> read = storage->trials(study, since);
+      ASSERT_EQ(read.size(), 1u);
+      EXPECT_EQ(read[0].state, TrialState::kComplete);
+      EXPECT_EQ(read[0].values, std::vector{1.0});
+      EXPECT_EQ(read[0].intermediate.at(3), 0.25);
+      EXPECT_EQ(read[0].version, 0);  // not stamped yet
+    }
+    EXPECT_EQ(storage->trial(trial->id)->version, 0);
+    // Long enough for the ask to reach the lock; it may not pass it meanwhile.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
     released = true;
   });
-  writers.join();
-  EXPECT_FALSE(finished_early);
+  asking.join();
   EXPECT_FALSE(asked_early);
-  EXPECT_EQ(storage->trial(trial->id)->state, TrialState::kComplete);
   EXPECT_EQ(storage->next_trial_number(study), 2);
+  // The ask stamped the finish: it is read once more, with a version, and then no more.
+  std::vector<FrozenTrial> read = storage->trials(study, created_version);
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0].number, 0);
+  EXPECT_EQ(read[0].state, TrialState::kComplete);
+  EXPECT_GT(read[0].version, created_version);
+  EXPECT_TRUE(storage->trials(study, std::max(read[0].version, read[1].version)).empty());
+}
+
+// A database written by Winnow's first PostgreSQL schema (every version set) is migrated on
+// open: versions may then be NULL, and an older Winnow refuses the tables as newer.
+TEST(PostgresSchema, MigratesTheFirstSchemaOnOpen) {
+  std::string url = fresh_postgres_url();
+  int64_t study = 0, trial_id = 0;
+  {
+    std::unique_ptr<Storage> storage = open_storage(url);
+    study = storage->create_study(make_study_record("old"));
+    trial_id = storage->create_trial(study, {}, TrialState::kRunning, "", 0, {})->id;
+  }
+  Connection db(url, url, 30);
+  db.execute_script(
+      "ALTER TABLE winnow_trials ALTER COLUMN version SET NOT NULL;"
+      "UPDATE winnow_meta SET value = '1' WHERE key = 'schema_version';");
+  std::unique_ptr<Storage> storage = open_storage(url);
+  EXPECT_EQ(db.execute("SELECT value FROM winnow_meta WHERE key = 'schema_version'").text(0, 0),
+            "2");
+  storage->finish_trial(trial_id, complete({2.0}));
+  EXPECT_EQ(storage->trials(study)[0].state, TrialState::kComplete);
+  EXPECT_EQ(db.execute("SELECT count(*) FROM winnow_trials WHERE version IS NULL").integer(0, 0),
+            1);
 }
 
 }  // namespace

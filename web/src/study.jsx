@@ -91,13 +91,19 @@ export function StudyPage({ name, view, trial }) {
   const [tick, setTick] = useState(0);
   const [objective, setObjective] = useState(0);
   const version = useRef(null);
+  // The digest of the trials whose change the storage has not stamped yet (PostgreSQL's
+  // finishes and reports): /updates sends those trials until it matches.
+  const pending = useRef('0');
 
   const loadStudy = useCallback(async (signal) => {
     try {
       const loaded = await getJSON(studyPath(name), { signal });
       clearError('study');
       setStudy(loaded);
-      if (version.current === null) version.current = loaded.version;
+      if (version.current === null) {
+        version.current = loaded.version;
+        pending.current = loaded.pending;
+      }
       return loaded;
     } catch (error) {
       if (!(signal && signal.aborted)) showError(error.message, 'study');
@@ -129,11 +135,13 @@ export function StudyPage({ name, view, trial }) {
             if (await loadStudy(controller.signal)) setTick((t) => t + 1);
           } else {
             const since = version.current;
-            const updates = await getJSON(studyPath(name, `/updates?since=${since}`), { signal: controller.signal });
+            const query = `/updates?since=${since}&pending=${pending.current}`;
+            const updates = await getJSON(studyPath(name, query), { signal: controller.signal });
             clearError('updates');
             // A version that went down means the study was replaced: refresh as for a change.
             if (updates.trials.length > 0 || updates.version !== since) {
               version.current = updates.version;
+              pending.current = updates.pending;
               await loadStudy(controller.signal);
               if (!stopped) setTick((t) => t + 1);
             }
