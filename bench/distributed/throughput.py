@@ -13,6 +13,10 @@ suggest time) and each tell with time.perf_counter. One JSON line per configurat
 completed, wall time from the first ask to the last tell, trials per second, and ask and tell
 latency percentiles over all processes, with commit, machine and date.
 
+Each run starts on a quiet server: the database the previous run wrote to is vacuumed first
+(VACUUM ANALYZE, untimed), so autovacuum cleaning one library's rows does not run during the
+other library's measurement.
+
 Winnow's tables live in the server's database winnow_test; Optuna's in database optuna_bench
 of the same server, so their tables cannot collide. Without --postgres-url the script starts
 its own server with tests/postgres/server.sh in a temporary folder and stops it at the end.
@@ -374,15 +378,21 @@ def main():
                 url = f.read().strip()
         postgres_version = psql(url, "show server_version")
         urls = {"winnow": url}
+        plain_urls = {"winnow": url}  # for psql
         if "optuna" in libraries:
             urls["optuna"] = optuna_url(url)
+            plain_urls["optuna"] = with_database(url, OPTUNA_DATABASE)
+        last_written = None
         for sampler in samplers:
             for processes in counts:
                 for library in libraries:
+                    if last_written:
+                        psql(plain_urls[last_written], "VACUUM ANALYZE")
                     # Another program busy on the machine shows here, beside the figures it skews.
                     load_before = float(open("/proc/loadavg").read().split()[0])
                     figures = run_configuration(library, sampler, processes, urls[library],
                                                 args, folder)
+                    last_written = library
                     failed += "error" in figures
                     emit({**stamp, "cores": os.cpu_count(), "library": library,
                           "library_version": versions[library], "sampler": sampler,

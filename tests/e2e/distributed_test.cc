@@ -71,6 +71,19 @@ TEST(Workers, ProcessesOnPostgresNeverRepeatAConfigurationAndKeepTheBudgetExactl
     }
     EXPECT_EQ(configurations.size(), 48u);
     EXPECT_GT(owners.size(), 2u);  // the work was shared
+    if (sampler != "random") continue;
+    // The sequence is the study's: trial n has the configuration one process on SQLite gives
+    // trial n, whichever worker drafted or decided it.
+    const std::string single = "sqlite://" + (dir.path() / "single.db").string();
+    Result alone = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string(),
+                                           "--storage", single, "--trials", "48", "-q"});
+    ASSERT_EQ(alone.exit_code, 0) << alone.err;
+    std::vector<nlohmann::json> expected = export_trials(dir.path(), single, "s");
+    ASSERT_EQ(expected.size(), rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i]["number"], expected[i]["number"]);
+      EXPECT_EQ(rows[i]["params"], expected[i]["params"]) << "trial " << rows[i]["number"];
+    }
   }
 }
 
