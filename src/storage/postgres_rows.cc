@@ -2,6 +2,7 @@
 #include "storage/postgres_rows.h"
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -29,11 +30,13 @@ std::string new_client_token(std::string_view owner) {
 
 namespace {
 
-// The study's pending trials (version NULL) get the version its lock just gave; $1 is the
-// study's id.
+// The study's pending trials get the version its lock just gave; $1 is the study's id. Their
+// versions are the only ones above it, so this is the range scan of the (study, version) index
+// that reads of changes use: its cost follows the few trials pending, however large the study.
 constexpr const char* kStampPendingSql =
-    "UPDATE winnow_trials SET version = (SELECT change_counter FROM winnow_studies WHERE "
-    "study_id = $1) WHERE study_id = $1 AND version IS NULL";
+    "WITH s AS (SELECT change_counter FROM winnow_studies WHERE study_id = $1) "
+    "UPDATE winnow_trials SET version = (SELECT change_counter FROM s) "
+    "WHERE study_id = $1 AND version > (SELECT change_counter FROM s)";
 
 }  // namespace
 
@@ -43,9 +46,7 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
            "RETURNING change_counter, counted_trials",
            Params().add(study_id)},
           // Finishes and reports committed without the lock get this writer's version, so
-          // incremental readers stop receiving them with every read. The (study, version)
-          // index holds NULLs last: this looks at the few trials pending, however large the
-          // study.
+          // incremental readers stop receiving them with every read.
           {kStampPendingSql, Params().add(study_id)}};
 }
 
@@ -144,8 +145,8 @@ FrozenTrial read_trial_row(const std::string& url, const Result& rows, int row) 
   trial.interrupted = rows.boolean(row, 6);
   if (!rows.is_null(row, 7)) trial.retry_of = rows.integer(row, 7);
   trial.owner = rows.text(row, 8);
-  // NULL: a finish or report not yet stamped (kPendingVersion in docs/storage.md).
-  trial.version = rows.is_null(row, 9) ? 0 : rows.integer(row, 9);
+  trial.version = rows.integer(row, 9);
+  if (trial.version == std::numeric_limits<int64_t>::max()) trial.version = 0;  // pending
   return trial;
 }
 
@@ -401,18 +402,16 @@ namespace {
 // In version order, which the (study_id, version) index gives: a few recent changes cost a few
 // index entries however large the study (ordered by number, the planner may walk the number
 // index through the whole study instead).
-// Trials whose last change is not stamped yet (NULL) come with every read, whatever the version.
+// Trials whose last change is pending (WINNOW_PG_PENDING_VERSION) come with every read.
 constexpr const char* kChangedTrialsSql =
     "SELECT " WINNOW_PG_TRIAL_COLUMNS
-    " FROM winnow_trials t WHERE t.study_id = $1 AND (t.version > $2 OR t.version IS NULL) "
-    "ORDER BY t.version";
+    " FROM winnow_trials t WHERE t.study_id = $1 AND t.version > $2 ORDER BY t.version";
 
 const std::string& changed_details_sql() {
   // An array computed once, as in load_trial_details: each child table is then reached through
   // its primary key, where a join with the changed trials could be planned as a scan of it.
   static const std::string sql = details_sql(
-      "= ANY (ARRAY(SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
-      "(version > $2 OR version IS NULL)))");
+      "= ANY (ARRAY(SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND version > $2))");
   return sql;
 }
 
@@ -486,7 +485,7 @@ Params& add_finish_state(Params& params, int64_t trial_id, const TrialOutcome& o
 // The usual finish, a running trial of this process ending, in one round trip: BEGIN, one
 // statement and COMMIT, without the study's lock. Only this process writes a running trial it
 // owns (a lease check that takes it first makes the statement's check fail), so the finish
-// needs no order among the study's writers: it leaves the trial's version NULL for the next
+// needs no order among the study's writers: it leaves the trial's version pending for the next
 // writer under the lock to stamp, and readers return such a trial with every read until then.
 // Returns false, having changed nothing, when the trial is not in that state (or a rarer
 // outcome: an interrupted failure, which changes the budget count): the careful path then
@@ -520,7 +519,7 @@ bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutco
       kGuard +
       " AND ($7::bigint < 0 OR json_array_length(s.directions::json) = $7)), "
       "u AS (UPDATE winnow_trials SET state = $2, end_ms = $3, failure_reason = $4, "
-      "version = NULL WHERE trial_id = (SELECT trial_id FROM t) AND " +
+      "version = " WINNOW_PG_PENDING_VERSION " WHERE trial_id = (SELECT trial_id FROM t) AND " +
       kGuard +
       " RETURNING trial_id), "
       "v AS (INSERT INTO winnow_trial_values (trial_id, objective, value) "

@@ -24,6 +24,10 @@
   "t.retry_of, t.owner, t.version"
 #define WINNOW_PG_STUDY_COLUMNS \
   "study_id, name, directions, objective_names, space_json, sampler, created_ms"
+// The version of a trial whose last change (a finish or a report, made without the study's lock)
+// waits for the next writer under the lock to stamp it: above every version, so reads of the
+// changes since any version return the trial until then. Read as version 0 (Storage::trials).
+#define WINNOW_PG_PENDING_VERSION "9223372036854775807"
 // The server's clock in Unix milliseconds: heartbeats and leases use it alone.
 #define WINNOW_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
@@ -52,7 +56,7 @@ constexpr const char* kAdvisoryLockOfTrialSql = "SELECT " WINNOW_PG_ADVISORY_KEY
 
 // Takes the study's row lock for the rest of the transaction and returns the next version (and
 // the budget counter); nullopt for an unknown study. Trials whose last change (a finish or
-// report made without the lock) left their version NULL get that version.
+// report made without the lock) is pending (WINNOW_PG_PENDING_VERSION) get that version.
 struct StudyLock {
   int64_t version;
   int64_t counted;
@@ -60,7 +64,7 @@ struct StudyLock {
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
 // The same as the statements of a pipeline: the advisory lock, the study row's update (one row
 // of change_counter, counted_trials; none for an unknown study), then the stamp of the trials
-// whose version is NULL.
+// whose version is pending.
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
 // Locks the study of a trial (one statement); returns the study's id and lock. Throws for an
@@ -106,8 +110,8 @@ Params& add_finish_state(Params& params, int64_t trial_id, const TrialOutcome& o
 Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome);
 
 // The usual finish (a running trial of this process ending) in one round trip, committed,
-// without the study's lock: the trial's version is left NULL for the next writer under the lock
-// to stamp. False, having changed nothing, when the trial is not in that state or the outcome
+// without the study's lock: the trial's version is left pending for the next writer under the
+// lock to stamp. False, having changed nothing, when the trial is not in that state or the outcome
 // is a rarer one: the caller then takes the careful path.
 bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutcome& outcome);
 

@@ -42,10 +42,11 @@ CREATE TABLE winnow_trials (
   interrupted    BOOLEAN NOT NULL DEFAULT FALSE,
   retry_of       BIGINT,
   owner          TEXT,
-  -- The study's change_counter when the trial last changed under the study's lock; NULL when
-  -- its last change (a finish or a report, which skip the lock) waits for the next writer under
-  -- the lock to stamp it. Readers return such trials with every read (docs/storage.md).
-  version        BIGINT,
+  -- The study's change_counter when the trial last changed under the study's lock, or 2^63 - 1
+  -- (WINNOW_PG_PENDING_VERSION) when its last change, a finish or a report made without the
+  -- lock, waits for the next writer under the lock to stamp it: greater than every version, so
+  -- every read of the changes since a version returns it until then (docs/storage.md).
+  version        BIGINT NOT NULL,
   -- Server clock (Unix ms) of the owner's last heartbeat: leases compare server times only.
   heartbeat_ms   BIGINT,
   requeues       INTEGER NOT NULL DEFAULT 0,
@@ -152,12 +153,11 @@ void prepare_schema(Connection& connection) {
                          Params().add(std::to_string(kSchemaVersion)));
       return;
     }
-    // Version 2: a trial's version may be NULL (a finish or report not yet stamped). A Winnow
-    // of version 1 would misread such a row, so it refuses the migrated tables as newer.
+    // Version 2: a trial's version may be the pending marker (a finish or report not yet
+    // stamped). A Winnow of version 1 would take it for a real version and stop following the
+    // study's changes, so it refuses the migrated tables as newer. The tables are unchanged.
     if (version < 2) {
-      connection.execute_script(
-          "ALTER TABLE winnow_trials ALTER COLUMN version DROP NOT NULL;"
-          "UPDATE winnow_meta SET value = '2' WHERE key = 'schema_version';");
+      connection.execute("UPDATE winnow_meta SET value = '2' WHERE key = 'schema_version'");
     }
   });
 }

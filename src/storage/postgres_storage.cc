@@ -291,11 +291,12 @@ void PostgresStorage::report(int64_t trial_id, int64_t step, double value) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   // The usual report, to a running trial, in one round trip and without the study's lock, as
-  // a finish (finish_in_one_round_trip): the trial's version is left NULL for the next writer
-  // under the lock to stamp. The careful path below tells what is wrong otherwise.
+  // a finish (finish_in_one_round_trip): the trial's version is left pending for the next
+  // writer under the lock to stamp. The careful path below tells what is wrong otherwise.
   bool reported = db.transaction(Mode::kWrite, [&](bool) {
     std::vector<Result> results = db.execute_pipeline(
-        {{"WITH u AS (UPDATE winnow_trials SET version = NULL WHERE trial_id = $1 AND "
+        {{"WITH u AS (UPDATE winnow_trials SET version = " WINNOW_PG_PENDING_VERSION
+          " WHERE trial_id = $1 AND "
           "state = 'running' RETURNING trial_id), "
           // A step reported again replaces the earlier value.
           "i AS (INSERT INTO winnow_trial_intermediate (trial_id, step, value) "

@@ -5,8 +5,8 @@
 // a waiting trial, a proposal) is one transaction that first takes the study's lock (bumping its
 // change counter), so those writers are serialised exactly as SQLite's file lock serialises
 // them and commit in version order. The usual finish and report of a running trial by its own
-// process decide nothing of the study and skip the lock: they leave the trial's version NULL,
-// the next writer under the lock stamps it, and reads return such a trial with every read until
+// process decide nothing of the study and skip the lock: they leave the trial's version pending
+// (above every version), the next writer under the lock stamps it, and reads return such a trial with every read until
 // then (with version 0). Readers never wait (a snapshot). Writers of different studies do not
 // wait for each other.
 //

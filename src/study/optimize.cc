@@ -220,6 +220,15 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
           std::this_thread::sleep_for(std::chrono::milliseconds(20));
           continue;
         }
+        if (!trial && impl_->lease && options.max_trials_in_study > 0 && !should_stop() &&
+            impl_->storage->recover_orphaned_trials(impl_->record.id,
+                                                    impl_->lease->policy()) > 0) {
+          // The budget was held by trials of a process that is gone (on this host, or past its
+          // lease): they are failed or back in the queue now, so there may be work left. A
+          // worker leaving here would strand them until the study is next run.
+          if (options.n_trials > 0) started.fetch_sub(1);
+          continue;
+        }
         if (!trial) {
           std::lock_guard lock(callback_mutex);
           if (!stopped_by) {
