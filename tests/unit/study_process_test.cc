@@ -13,6 +13,9 @@
 #include <set>
 #include <stdexcept>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "storage/forwarding_storage.h"
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
@@ -54,6 +57,38 @@ class SharedStudy : public ::testing::Test {
   std::shared_ptr<Storage> connection() { return open_storage(folder_.path() + "/shared.db"); }
   TempDir folder_;
 };
+
+// A run whose budget is held by a trial of a process that is gone (here: a pid on this host that
+// has exited) takes the trial back before it ends, and spends the budget itself.
+TEST_F(SharedStudy, ARunRecoversTheTrialsOfAGoneProcessThatHoldItsBudget) {
+  std::shared_ptr<Storage> storage = connection();
+  Study study = Study::create(storage, plane(), {.name = "orphans", .sampler = "random", .seed = 3});
+  pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  int status = 0;
+  waitpid(gone, &status, 0);
+  std::string owner = this_process_owner();
+  owner = owner.substr(0, owner.find(':')) + ":" + std::to_string(gone) + ":1";
+  std::optional<FrozenTrial> orphan = storage->create_trial(
+      study.id(), {{"x", 0.5}, {"y", 0.5}}, TrialState::kRunning, owner, 0, std::nullopt);
+  ASSERT_TRUE(orphan);
+  OptimizeResult result = study.optimize(
+      Objective([](Trial& t) -> TrialOutcome {
+        return {.values = {t.float_param("x") + t.float_param("y")}};
+      }),
+      OptimizeOptions{.max_trials_in_study = 4});
+  EXPECT_EQ(result.reason, StopReason::kTrialLimit);
+  int complete = 0;
+  for (const FrozenTrial& t : study.trials()) {
+    if (t.id == orphan->id) {
+      EXPECT_EQ(t.state, TrialState::kFailed);
+      EXPECT_TRUE(t.interrupted);
+    } else {
+      complete += t.state == TrialState::kComplete;
+    }
+  }
+  EXPECT_EQ(complete, 4);
+}
 
 TEST_F(SharedStudy, TwoProcessesWithOneSeedNeverRepeatAConfiguration) {
   for (const std::string sampler : {"random", "sobol", "tpe", "gp", "cmaes"}) {
