@@ -101,7 +101,8 @@ def render_comparison(name, options):
             wins += sides[a] < sides[b]
             verdict = a if sides[a] < sides[b] else b if sides[b] < sides[a] else "tie"
         else:
-            verdict = "%.0fx" % (sides[b] / sides[a])
+            ratio = sides[b] / sides[a]
+            verdict = "%.2fx" % ratio if ratio < 10 else "%.0fx" % ratio
         text.append("| " + " | ".join(list(key) + [cell(sides[a]), cell(sides[b]), verdict]) +
                     " |")
     if better == "lower":
