@@ -2,7 +2,6 @@
 #include "storage/postgres_rows.h"
 
 #include <algorithm>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -30,13 +29,17 @@ std::string new_client_token(std::string_view owner) {
 
 namespace {
 
-// The study's pending trials get the version its lock just gave; $1 is the study's id. Their
-// versions are the only ones above it, so this is the range scan of the (study, version) index
-// that reads of changes use: its cost follows the few trials pending, however large the study.
-constexpr const char* kStampPendingSql =
-    "WITH s AS (SELECT change_counter FROM winnow_studies WHERE study_id = $1) "
-    "UPDATE winnow_trials SET version = (SELECT change_counter FROM s) "
-    "WHERE study_id = $1 AND version > (SELECT change_counter FROM s)";
+// The study's pending trials get the version its lock just gave. Their versions are the only
+// ones above it, so this is the range scan of the (study, version) index that reads of changes
+// use: its cost follows the few trials pending, however large the study. `study_id` is SQL
+// giving the study's id (as in WINNOW_PG_ADVISORY_KEY).
+#define WINNOW_PG_STAMP_PENDING(study_id)                                                   \
+  "WITH s AS (SELECT study_id, change_counter FROM winnow_studies WHERE study_id = (" study_id \
+  ")) UPDATE winnow_trials SET version = (SELECT change_counter FROM s) "                    \
+  "WHERE study_id = (SELECT study_id FROM s) AND version > (SELECT change_counter FROM s)"
+constexpr const char* kStampPendingSql = WINNOW_PG_STAMP_PENDING("$1::bigint");
+constexpr const char* kStampPendingOfTrialSql =
+    WINNOW_PG_STAMP_PENDING("SELECT study_id FROM winnow_trials WHERE trial_id = $1");
 
 }  // namespace
 
@@ -146,7 +149,7 @@ FrozenTrial read_trial_row(const std::string& url, const Result& rows, int row) 
   if (!rows.is_null(row, 7)) trial.retry_of = rows.integer(row, 7);
   trial.owner = rows.text(row, 8);
   trial.version = rows.integer(row, 9);
-  if (trial.version == std::numeric_limits<int64_t>::max()) trial.version = 0;  // pending
+  if (trial.version == kPendingVersion) trial.version = 0;
   return trial;
 }
 
@@ -314,12 +317,11 @@ std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_
        {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = "
         "(SELECT study_id FROM winnow_trials WHERE trial_id = $1) "
         "RETURNING study_id, change_counter, counted_trials",
-        Params().add(trial_id)}});
+        Params().add(trial_id)},
+       {kStampPendingOfTrialSql, Params().add(trial_id)}});
   const Result& result = results[1];
   if (result.rows() == 0) storage_checks::throw_unknown_trial(trial_id, url);
-  const int64_t study_id = result.integer(0, 0);
-  db.execute(kStampPendingSql, Params().add(study_id));
-  return {study_id, StudyLock{result.integer(0, 1), result.integer(0, 2)}};
+  return {result.integer(0, 0), StudyLock{result.integer(0, 1), result.integer(0, 2)}};
 }
 
 int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,

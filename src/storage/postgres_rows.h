@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 // waits for the next writer under the lock to stamp it: above every version, so reads of the
 // changes since any version return the trial until then. Read as version 0 (Storage::trials).
 #define WINNOW_PG_PENDING_VERSION "9223372036854775807"
+inline constexpr int64_t kPendingVersion = std::numeric_limits<int64_t>::max();  // the same
 // The server's clock in Unix milliseconds: heartbeats and leases use it alone.
 #define WINNOW_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 

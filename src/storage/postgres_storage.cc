@@ -205,13 +205,11 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   return db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
-    // The row lock waits for the study's previous writer to commit; the reads below (READ
-    // COMMITTED, one snapshot per statement) then see every write made before it. The budget,
-    // the next number, the decision and the insert are one step.
-    // The lock, the next number, whether a trial waits and the trials changed since the
-    // caller's last read go in one round trip: each statement runs after the one before it, so
-    // the reads see every write committed before the lock was granted. The insert and COMMIT
-    // share the second round trip, so the lock is held for one round trip and the decision.
+    // The budget, the next number, the decision and the insert are one step. The lock, the
+    // next number, whether a trial waits and the trials changed since the caller's last read go
+    // in one round trip: each statement runs after the one before it, so the reads see every
+    // write committed before the lock was granted. The insert and COMMIT share the second round
+    // trip, so the lock is held for one round trip and the decision.
     std::vector<Connection::Statement> reads = lock_study_statements(study_id);
     const size_t next_at = reads.size();  // results before: the lock's (the study row's is [1])
     reads.push_back(
