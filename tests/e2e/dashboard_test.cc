@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/e2e_util.h"
+#include "unit/postgres_test_support.h"
 #include "winnow/study.h"
 
 namespace winnow::e2e {
@@ -220,6 +221,37 @@ TEST_F(DashboardTest, ServesEveryEndpointOfTheApi) {
   EXPECT_EQ(changed["trials"][0]["number"], 40);
   EXPECT_GT(changed["version"].get<int64_t>(), version);
   EXPECT_EQ(dash.stop().exit_code, 0);  // SIGTERM ends it cleanly
+}
+
+// On PostgreSQL a finish is stamped with a version only by the study's next ask: until then
+// /updates sends the trial with version 0 at every poll, unless the browser says (`pending`) that
+// it has seen the trials in that state.
+TEST(DashboardOnPostgres, SendsAFinishNotYetStampedUntilThePageHasSeenIt) {
+  ScratchDir dir;
+  const std::string url = storage_test::fresh_postgres_url();
+  {
+    SearchSpace space;
+    space.add_float("x", 0, 1);
+    Study study = Study::create(open_storage(url), space, {.name = "live", .sampler = "random"});
+    for (int i = 0; i < 2; ++i) {
+      Trial trial = study.ask();
+      study.tell(trial, trial.float_param("x"));
+    }
+  }
+  Dashboard dash(dir.path(), {url});
+  json study = dash.get_json("/api/studies/live");
+  const int64_t version = study["version"];
+  const std::string pending = study["pending"];
+  EXPECT_NE(pending, "0");  // the last finish waits for the next ask
+  json changed = dash.get_json("/api/studies/live/updates?since=" + std::to_string(version));
+  ASSERT_EQ(changed["trials"].size(), 1u);
+  EXPECT_EQ(changed["trials"][0]["number"], 1);
+  EXPECT_EQ(changed["trials"][0]["state"], "complete");
+  EXPECT_EQ(changed["pending"], pending);
+  changed = dash.get_json("/api/studies/live/updates?since=" + std::to_string(version) +
+                          "&pending=" + pending);
+  EXPECT_TRUE(changed["trials"].empty());
+  EXPECT_EQ(dash.stop().exit_code, 0);
 }
 
 TEST_F(DashboardTest, BadRequestsGetAClearClientError) {
