@@ -37,7 +37,9 @@ function NumberBox({ testid, placeholder, value, onCommit }) {
   return (
     <input type="number" step="any" placeholder={placeholder} data-testid={testid} value={draft}
       onInput={(e) => setDraft(e.currentTarget.value)}
-      onChange={(e) => onCommit(e.currentTarget.value)} />
+      onChange={(e) => onCommit(e.currentTarget.value)}
+      // Enter applies the bound at once: a number field does not always fire `change` on Enter.
+      onKeyDown={(e) => { if (e.key === 'Enter') onCommit(e.currentTarget.value); }} />
   );
 }
 
