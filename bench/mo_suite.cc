@@ -40,6 +40,7 @@
 #include "analysis/hypervolume.h"
 #include "functions.h"
 #include "mo_functions.h"
+#include "winnow/attributes.h"
 #include "winnow/error.h"
 #include "winnow/sampler.h"
 #include "winnow/storage.h"
@@ -107,6 +108,9 @@ Outcome run_one(const std::string& sampler, const MultiObjectiveProblem& problem
   double ask_ms = 0;
   int done = 0, failed = 0;
   std::string error;
+  // Which sampler proposed how many trials (a composite's choice, "winnow.sampler"), in order of
+  // first use, so a portfolio's shares can be read from the raw results.
+  std::vector<std::pair<std::string, int>> proposed_by;
   Clock::time_point start = Clock::now();
   try {
     winnow::Study study = winnow::Study::create(
@@ -142,6 +146,12 @@ Outcome run_one(const std::string& sampler, const MultiObjectiveProblem& problem
           points.insert(points.end(), values.begin(), values.end());
         }
       }
+      auto by = trial.record().user_attrs.find(std::string(winnow::kSamplerAttr));
+      std::string name = by == trial.record().user_attrs.end() ? sampler : by->second;
+      auto slot = std::find_if(proposed_by.begin(), proposed_by.end(),
+                               [&](const auto& entry) { return entry.first == name; });
+      if (slot == proposed_by.end()) slot = proposed_by.insert(proposed_by.end(), {name, 0});
+      ++slot->second;
       ++done;
       if (std::find(checkpoints.begin(), checkpoints.end(), done) != checkpoints.end() || done == n_trials) {
         curve_at.push_back(done);
@@ -169,6 +179,13 @@ Outcome run_one(const std::string& sampler, const MultiObjectiveProblem& problem
           .number("literature_hypervolume", hypervolume_of(points, problem.literature_reference));
     }
     line.number("ask_ms_mean", done ? ask_ms / done : 0.0, 6);
+    std::string counts = "{";
+    for (const auto& [name, count] : proposed_by) {
+      // A composite's attribute is already a JSON string; a plain sampler's name is not.
+      std::string key = name.starts_with('"') ? name : winnow_bench::json_string(name);
+      counts += (counts.size() > 1 ? ", " : "") + key + ": " + std::to_string(count);
+    }
+    line.raw("proposed_by", counts + "}");
   }
   line.number("seconds", seconds, 6);
   if (!error.empty()) line.text("error", error);

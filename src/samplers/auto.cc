@@ -48,7 +48,6 @@
 // would propose by the objective alone.
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -56,10 +55,9 @@
 #include <string>
 #include <vector>
 
-#include "analysis/hypervolume.h"
-#include "analysis/pareto.h"
 #include "samplers/gp_multi_objective.h"
 #include "samplers/history_reader.h"
+#include "samplers/portfolio_credit.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
 #include "winnow/error.h"
@@ -79,6 +77,11 @@ struct AutoOptions {
   // How the GP and MOTPE share the turns: "credit" (by the hypervolume their proposals added)
   // or "alternate" (by trial number).
   std::string mo_portfolio = "credit";
+  // From this many trials (negative: never), steady-state NSGA-II shares MOTPE's turns by credit,
+  // MOTPE taking at most mo_nsga2_max_tpe_run turns in a row.
+  int64_t mo_nsga2_after = -1;
+  int64_t mo_gp_max_tpe_run = 3;  // MOTPE's most turns in a row beside the GP
+  int64_t mo_nsga2_max_tpe_run = 3;
 };
 
 // What the policy needs to know about a space, computed once.
@@ -129,7 +132,8 @@ class AutoSampler : public Sampler {
   // Returns the name of the sampler to use for this proposal and, in `reason`, why (plain text
   // without quotes or backslashes, so it is stored as a JSON string as is).
   const std::string& choose(const SampleContext& context, std::string* reason) {
-    static const std::string kSobol = "sobol", kTpe = "tpe", kGp = "gp", kCmaes = "cmaes";
+    static const std::string kSobol = "sobol", kTpe = "tpe", kGp = "gp", kCmaes = "cmaes",
+                             kNsga2 = "nsga2";
     const SpaceProfile& p = *profile_;
     const int64_t n = context.trial_count;
     if (n < options_.n_startup) {
@@ -141,13 +145,23 @@ class AutoSampler : public Sampler {
       std::string why_not = multi_objective_gp_excluded(context);
       if (why_not.empty()) {
         std::string why;
-        bool gp_turn = gp_takes_turn(context, &why);
+        bool gp_turn = partner_takes_turn(context, kGp, "the Gaussian processes",
+                                          static_cast<size_t>(options_.mo_gp_max_tpe_run), &why);
         *reason = plural(context.directions.size(), "objective") + ", " +
                   plural(p.dims, "parameter") + ", " + std::to_string(n) +
                   " trials (< mo_gp_max_trials=" + std::to_string(options_.mo_gp_max_trials) +
                   "): a portfolio of Gaussian processes and MOTPE; " +
                   (gp_turn ? "the Gaussian processes" : "MOTPE") + " " + why;
         return gp_turn ? kGp : kTpe;
+      }
+      if (options_.mo_nsga2_after >= 0 && n >= options_.mo_nsga2_after) {
+        std::string why;
+        bool nsga2_turn = partner_takes_turn(
+            context, kNsga2, "NSGA-II", static_cast<size_t>(options_.mo_nsga2_max_tpe_run), &why);
+        *reason = plural(context.directions.size(), "objective") + ", " + why_not +
+                  ": a portfolio of MOTPE and steady-state NSGA-II; " +
+                  (nsga2_turn ? "NSGA-II " : "MOTPE ") + why;
+        return nsga2_turn ? kNsga2 : kTpe;
       }
       *reason = plural(context.directions.size(), "objective") + ", " + why_not +
                 ": MOTPE (TPE with a good set by non-domination rank and hypervolume)";
@@ -191,91 +205,39 @@ class AutoSampler : public Sampler {
     return kTpe;
   }
 
-  // The portfolio's turn with several objectives: whether the GP proposes (else MOTPE), and in
-  // `why` the reason. Each proposal of the two is credited with the hypervolume its trial added
-  // to the front of the trials before it (objectives scaled to [0, 1] over the complete trials,
-  // reference 1.1); the sampler whose last kCreditWindow proposals added more on average takes
-  // the turn, within two limits that keep both credits current and lean towards MOTPE, the more
-  // robust of the two across the suite: the GP never takes two turns in a row, MOTPE never more
-  // than kMaxTpeRun. A function of the history alone, so a resumed study makes the same choices.
-  bool gp_takes_turn(const SampleContext& context, std::string* why) const {
-    if (options_.mo_portfolio == "alternate") {
+  // A portfolio's turn with several objectives: whether the partner (the GP, or NSGA-II later
+  // in a run) proposes, else MOTPE, and in `why` the reason. Each proposal of the two is credited
+  // with the hypervolume its trial added to the front of the trials before it
+  // (portfolio_credit.h); the sampler whose last kCreditWindow proposals added more on average
+  // takes the turn, within two limits that keep both credits current and lean towards MOTPE,
+  // the more robust across the suite: the partner never takes two turns in a row, MOTPE never
+  // more than `max_tpe_run`. A function of the history alone, so a resumed study makes the
+  // same choices.
+  bool partner_takes_turn(const SampleContext& context, const std::string& partner,
+                          const std::string& partner_title, size_t max_tpe_run,
+                          std::string* why) {
+    if (partner == "gp" && options_.mo_portfolio == "alternate") {
       *why = "(the two alternate by trial number)";
       return context.trial_count % 2 == 0;
     }
-    constexpr size_t kCreditWindow = 8, kMaxTpeRun = 3;
-    const size_t m = context.directions.size();
-    // Proposals of either sampler, in history order (running ones included), and which.
-    std::vector<std::pair<size_t, bool>> proposals;  // (position, by the GP)
-    for (size_t i = 0; i < context.history.size(); ++i) {
-      auto attr = context.history[i].user_attrs.find(std::string(kSamplerAttr));
-      if (attr == context.history[i].user_attrs.end()) continue;
-      if (attr->second == "\"gp\"") proposals.push_back({i, true});
-      if (attr->second == "\"tpe\"") proposals.push_back({i, false});
-    }
-    const bool last_by_gp = !proposals.empty() && proposals.back().second;
-    size_t tpe_run = 0;
-    for (size_t k = proposals.size(); k-- > 0 && !proposals[k].second;) ++tpe_run;
-    // Complete trials scaled to [0, 1] per objective (minimised).
-    std::vector<double> points;
-    std::vector<size_t> index_of(context.history.size(), SIZE_MAX);
-    for (size_t i = 0; i < context.history.size(); ++i) {
-      const FrozenTrial& t = context.history[i];
-      if (t.number < 0 || t.state != TrialState::kComplete || t.values.size() != m) continue;
-      if (std::any_of(t.values.begin(), t.values.end(), [](double v) { return std::isnan(v); })) {
-        continue;
-      }
-      index_of[i] = points.size() / m;
-      for (size_t j = 0; j < m; ++j) {
-        double v = t.values[j];
-        points.push_back(context.directions[j] == Direction::kMaximize ? -v : v);
-      }
-    }
-    const size_t n = points.size() / m;
-    for (size_t j = 0; j < m; ++j) {
-      double low = INFINITY, high = -INFINITY;
-      for (size_t i = 0; i < n; ++i) low = std::min(low, points[i * m + j]);
-      for (size_t i = 0; i < n; ++i) high = std::max(high, points[i * m + j]);
-      for (size_t i = 0; i < n; ++i) {
-        double& v = points[i * m + j];
-        v = !std::isfinite(v) ? (v > 0 ? 1.0 : 0.0) : high > low ? (v - low) / (high - low) : 0.0;
-      }
-    }
-    const std::vector<double> reference(m, 1.1);
-    double credit[2] = {0.0, 0.0};
-    size_t counted[2] = {0, 0};
-    for (size_t k = proposals.size(); k-- > 0;) {
-      const bool by_gp = proposals[k].second;
-      const size_t row = index_of[proposals[k].first];
-      if (row == SIZE_MAX || counted[by_gp] >= kCreditWindow) continue;
-      std::span<const double> before(points.data(), row * m);
-      std::vector<double> set;
-      for (size_t i : pareto_front_indices(before, m)) {
-        set.insert(set.end(), before.begin() + i * m, before.begin() + (i + 1) * m);
-      }
-      set.insert(set.end(), points.begin() + row * m, points.begin() + (row + 1) * m);
-      credit[by_gp] += hypervolume_contributions(set, m, reference).back();
-      ++counted[by_gp];
-      if (counted[0] >= kCreditWindow && counted[1] >= kCreditWindow) break;
-    }
-    const bool credited = counted[0] > 0 && counted[1] > 0;
-    double gp_credit = credited ? credit[1] / counted[1] : 0.0;
-    double tpe_credit = credited ? credit[0] / counted[0] : 0.0;
+    constexpr size_t kCreditWindow = 8;
+    const PortfolioCredits c = credit_.measure(context, partner, kCreditWindow);
+    const bool credited = c.tpe_counted > 0 && c.partner_counted > 0;
     *why = credited ? "(hypervolume added per proposal, last " + std::to_string(kCreditWindow) +
-                          ": Gaussian processes " + format_credit(gp_credit) + ", MOTPE " +
-                          format_credit(tpe_credit)
+                          ": " + partner_title + " " + format_credit(c.partner) + ", MOTPE " +
+                          format_credit(c.tpe)
                     : std::string("(not both credited yet");
-    if (last_by_gp) {
-      *why += "; the Gaussian processes never take two turns in a row)";
+    if (c.last_by_partner) {
+      *why += "; no two turns in a row for " + partner_title + ")";
       return false;
     }
-    if (tpe_run >= kMaxTpeRun) {
-      *why += "; MOTPE had the last " + std::to_string(kMaxTpeRun) + ")";
+    if (c.tpe_run >= max_tpe_run) {
+      *why += "; MOTPE had the last " + std::to_string(max_tpe_run) + ")";
       return true;
     }
     *why += ")";
-    if (!credited) return counted[1] == 0;
-    return gp_credit > tpe_credit;  // a tie: MOTPE
+    if (!credited) return c.partner_counted == 0;
+    return c.partner > c.tpe;  // a tie: MOTPE
   }
 
   static std::string format_credit(double value) {
@@ -350,6 +312,7 @@ class AutoSampler : public Sampler {
       for (char c : name) sub_seed = mix_seed(sub_seed, static_cast<unsigned char>(c));
       SamplerSpec spec{name, {}};
       if (name == "gp") spec.options["mo_acquisition"] = options_.mo_gp_acquisition;
+      if (name == "nsga2") spec.options["parents"] = "all";
       slot = create_sampler(spec, sub_seed);
     }
     return *slot;
@@ -359,6 +322,7 @@ class AutoSampler : public Sampler {
   uint64_t seed_;
   std::optional<SpaceProfile> profile_;
   std::map<std::string, std::unique_ptr<Sampler>> samplers_;
+  PortfolioCredit credit_;  // the portfolios' credits, and the front they keep between asks
   HistoryReader constraint_reader_;
   std::vector<size_t> positions_;
   bool constraints_reported_ = false;
@@ -381,6 +345,10 @@ std::unique_ptr<Sampler> create_auto_sampler(const SamplerOptions& options, uint
   parsed.mo_gp_max_dims = reader.get_int("mo_gp_max_dims", parsed.mo_gp_max_dims, 0);
   parsed.mo_gp_acquisition = reader.get_string("mo_gp_acquisition", parsed.mo_gp_acquisition);
   parsed.mo_portfolio = reader.get_string("mo_portfolio", parsed.mo_portfolio);
+  parsed.mo_gp_max_tpe_run = reader.get_int("mo_gp_max_tpe_run", parsed.mo_gp_max_tpe_run, 0);
+  parsed.mo_nsga2_after = reader.get_int("mo_nsga2_after", parsed.mo_nsga2_after, -1);
+  parsed.mo_nsga2_max_tpe_run =
+      reader.get_int("mo_nsga2_max_tpe_run", parsed.mo_nsga2_max_tpe_run, 0);
   if (parsed.mo_portfolio != "credit" && parsed.mo_portfolio != "alternate") {
     throw Error("sampler 'auto': option mo_portfolio must be credit or alternate, not '" +
                 parsed.mo_portfolio + "'");

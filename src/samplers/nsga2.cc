@@ -19,6 +19,8 @@
 //   eta_c            distribution index of SBX, >= 0 (larger: children closer to their parents).
 //                    Default 20.
 //   eta_m            distribution index of polynomial mutation, >= 0. Default 20.
+//   parents          where the parents come from: "generations" (the paper's, below) or "all"
+//                    (steady state, below). Default generations.
 //
 // Generations. Every proposal notes its generation in the trial's user attributes,
 // "winnow.nsga2": {"generation": g}. Generation 0 is uniform random. Generation g is full once
@@ -36,6 +38,14 @@
 // as the study grows: each trial's generation is read once (history_reader.h), and the parents
 // chosen after a generation whose trials have all finished are kept, since nothing can change
 // them; each ask walks only the generations after the last such one.
+//
+// Steady state (parents=all), for a portfolio in which NSGA-II proposes only some of the trials
+// (auto.cc): the parents are the elite of every complete trial, whichever sampler proposed it, as
+// in the (mu + 1) steady-state NSGA-II: the trials are folded into the parent population one at
+// a time in number order (the elite of the parents and the one trial), as far as the first trial
+// still unfinished; complete trials past it join the parents of each ask without being folded,
+// so every proposal is still a function of the history, and a resume proposes what the
+// uninterrupted study would. Proposals carry no generation note.
 //
 // Making a child, all in the unit-cube encoding (winnow/space.h), where ints are widened by half
 // a step and log ranges are in log space, so the operators act on each parameter's own scale:
@@ -87,6 +97,7 @@ struct Nsga2Options {
   std::optional<double> mutation_prob;  // nullopt: 1 / n_params
   double eta_c = 20.0;
   double eta_m = 20.0;
+  bool steady_state = false;  // parents=all
 };
 
 // Uniform variates from SplitMix64 over (key, counter): cheap per proposal and identical on
@@ -201,6 +212,8 @@ class Nsga2Sampler : public Sampler {
   // parents (without their encodings).
   int64_t walk_generations(const SampleContext& context, std::vector<Parent>& parents);
   void forget_generations();
+  // parents=all: the elite of every complete trial (see the comment at the top).
+  std::vector<Parent> steady_state_parents(const SampleContext& context);
 
   // A member of a kept parent population, by its position in the history.
   struct KeptParent {
@@ -221,6 +234,9 @@ class Nsga2Sampler : public Sampler {
   // Own proposals when the caller keeps no notes: configuration -> generation of each proposal of
   // it, in order (the k-th trial with that configuration in the history is the k-th proposal).
   std::map<std::string, std::vector<int64_t>> unrecorded_;
+  // parents=all: the parents after folding every trial before position fold_end_.
+  std::vector<KeptParent> folded_parents_;
+  size_t fold_end_ = 0;
 };
 
 std::optional<int64_t> Nsga2Sampler::generation_of(const FrozenTrial& trial,
@@ -396,9 +412,58 @@ int64_t Nsga2Sampler::walk_generations(const SampleContext& context,
   return generation;
 }
 
+std::vector<Parent> Nsga2Sampler::steady_state_parents(const SampleContext& context) {
+  const std::span<const FrozenTrial> history = context.history;
+  if (!reader_.next(history, positions_)) {
+    folded_parents_.clear();
+    fold_end_ = 0;
+  }
+  auto usable = [&](const FrozenTrial& t) {
+    return t.state == TrialState::kComplete && t.values.size() == context.directions.size();
+  };
+  auto by_number = [](const FrozenTrial* a, const FrozenTrial* b) { return a->number < b->number; };
+  auto kept_parents = [&] {
+    std::vector<const FrozenTrial*> members;
+    for (const KeptParent& kept : folded_parents_) members.push_back(&history[kept.position]);
+    std::sort(members.begin(), members.end(), by_number);
+    return members;
+  };
+  const size_t population = static_cast<size_t>(options_.population_size);
+  for (; fold_end_ < history.size(); ++fold_end_) {
+    const FrozenTrial& t = history[fold_end_];
+    if (t.number < 0 || !is_finished(t.state)) break;
+    if (!usable(t)) continue;
+    // Until the population is full nothing is dropped, so the ranks can wait for a full one.
+    if (folded_parents_.size() < population) {
+      folded_parents_.push_back({fold_end_, 0, 0.0});
+      continue;
+    }
+    std::vector<const FrozenTrial*> members = kept_parents();
+    members.push_back(&t);
+    folded_parents_.clear();
+    for (const Parent& p : select_elite(context, std::move(members))) {
+      folded_parents_.push_back({static_cast<size_t>(p.trial - history.data()), p.rank,
+                                 p.crowding});
+    }
+  }
+  std::vector<const FrozenTrial*> members = kept_parents();
+  for (size_t position = fold_end_; position < history.size(); ++position) {
+    if (history[position].number >= 0 && usable(history[position])) {
+      members.push_back(&history[position]);
+    }
+  }
+  std::sort(members.begin(), members.end(), by_number);
+  return select_elite(context, std::move(members));
+}
+
 std::optional<Config> Nsga2Sampler::sample(const SampleContext& context) {
   std::vector<Parent> parents;
-  const int64_t generation = walk_generations(context, parents);
+  int64_t generation = 1;  // the steady state's parents are never a random first generation's
+  if (options_.steady_state) {
+    parents = steady_state_parents(context);
+  } else {
+    generation = walk_generations(context, parents);
+  }
   for (Parent& p : parents) p.point = context.space.encode(p.trial->config);
 
   uint64_t key = mix_seed(seed_, static_cast<uint64_t>(context.trial_count));
@@ -411,7 +476,9 @@ std::optional<Config> Nsga2Sampler::sample(const SampleContext& context) {
     }
     return make_child(context, parents, stream);
   });
-  if (context.trial_attrs != nullptr) {
+  if (options_.steady_state) {
+    // No note: the steady state's parents do not depend on who proposed a trial.
+  } else if (context.trial_attrs != nullptr) {
     (*context.trial_attrs)[kNoteKey] = nlohmann::json{{"generation", generation}}.dump();
   } else {
     unrecorded_[config_to_json(config).dump()].push_back(generation);
@@ -458,6 +525,9 @@ std::unique_ptr<Sampler> create_nsga2_sampler(const SamplerOptions& options, uin
   if (options.contains("mutation_prob")) o.mutation_prob = mutation_prob;
   o.eta_c = eta("eta_c", o.eta_c);
   o.eta_m = eta("eta_m", o.eta_m);
+  std::string parents = reader.get_string("parents", "generations");
+  require(parents == "generations" || parents == "all", "parents", "generations or all");
+  o.steady_state = parents == "all";
   reader.finish();
   return std::make_unique<Nsga2Sampler>(o, seed);
 }

@@ -6,6 +6,7 @@
 // objectives by their directions and validates its options.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -404,7 +405,7 @@ TEST(Nsga2Sampler, OneObjectiveIsAGeneticAlgorithm) {
   }
 }
 
-TEST(Nsga2Sampler, AWarmSamplerProposesWhatAFreshOneDoes) {
+void expect_a_warm_sampler_proposes_what_a_fresh_one_does(const std::string& spec) {
   // The sampler keeps each trial's generation and the parents of settled generations between
   // asks. Whatever happens in between -- asks running ahead of tells, trials finishing out of
   // order, failing, or finishing after their generation filled -- it must propose what a
@@ -412,7 +413,6 @@ TEST(Nsga2Sampler, AWarmSamplerProposesWhatAFreshOneDoes) {
   // handed another history.
   const int dimension = 3;
   SearchSpace space = unit_box(dimension);
-  const std::string spec = "nsga2:population_size=6";
   std::vector<Direction> directions = {kMin, kMin};
   auto warm = create_sampler(SamplerSpec::parse(spec), 8);
   std::vector<FrozenTrial> history;
@@ -449,7 +449,11 @@ TEST(Nsga2Sampler, AWarmSamplerProposesWhatAFreshOneDoes) {
       }
     }
   }
-  EXPECT_GT(generation_of(history.back()), 10);
+  if (spec.ends_with("parents=all")) {
+    EXPECT_EQ(generation_of(history.back()), -1);  // no notes
+  } else {
+    EXPECT_GT(generation_of(history.back()), 10);
+  }
   // Another history: the trials after the first 60, renumbered as another study's.
   std::vector<FrozenTrial> other(history.begin() + 60, history.end());
   for (FrozenTrial& t : other) t.id += 1000;
@@ -457,6 +461,50 @@ TEST(Nsga2Sampler, AWarmSamplerProposesWhatAFreshOneDoes) {
   EXPECT_EQ(propose(*warm, other, attrs),
             propose(*create_sampler(SamplerSpec::parse(spec), 8), other, fresh_attrs));
   EXPECT_EQ(attrs, fresh_attrs);
+}
+
+TEST(Nsga2Sampler, AWarmSamplerProposesWhatAFreshOneDoes) {
+  expect_a_warm_sampler_proposes_what_a_fresh_one_does("nsga2:population_size=6");
+}
+
+// The same for the steady state, which keeps the parents folded so far instead.
+TEST(Nsga2Sampler, AWarmSteadyStateSamplerProposesWhatAFreshOneDoes) {
+  expect_a_warm_sampler_proposes_what_a_fresh_one_does("nsga2:population_size=6,parents=all");
+}
+
+// parents=all breeds from every complete trial, whoever proposed it: with a history of another
+// sampler's trials (no notes), all in the corner [0, 0.1]^3, its children stay near that corner,
+// where the generational sampler, which ignores such trials, starts with random ones.
+TEST(Nsga2Sampler, SteadyStateBreedsFromEveryCompleteTrial) {
+  const int dimension = 3;
+  SearchSpace space = unit_box(dimension);
+  std::vector<Direction> directions = {kMin, kMin};
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> corner(0.0, 0.1);
+  std::vector<FrozenTrial> history;
+  for (int i = 0; i < 40; ++i) {
+    FrozenTrial t;
+    t.id = t.number = i;
+    for (int d = 0; d < dimension; ++d) t.config["x" + std::to_string(d)] = corner(rng);
+    t.state = i % 7 == 3 ? TrialState::kFailed : TrialState::kComplete;
+    if (t.state == TrialState::kComplete) t.values = zdt1(t.config, dimension).values;
+    history.push_back(std::move(t));
+  }
+  auto share_near_corner = [&](const std::string& spec) {
+    int near = 0;
+    const int asks = 100;
+    for (int k = 0; k < asks; ++k) {
+      std::map<std::string, std::string> attrs;
+      SampleContext context{space, history, directions,
+                            static_cast<int64_t>(history.size()) + k, &attrs};
+      std::vector<double> x = coordinates(
+          create_sampler(SamplerSpec::parse(spec), 3)->sample(context).value(), dimension);
+      near += std::all_of(x.begin(), x.end(), [](double v) { return v <= 0.3; }) ? 1 : 0;
+    }
+    return static_cast<double>(near) / asks;
+  };
+  EXPECT_GT(share_near_corner("nsga2:parents=all"), 0.9);
+  EXPECT_LT(share_near_corner("nsga2"), 0.1);  // uniform: 0.3^3 = 2.7 % of the cube
 }
 
 TEST(Nsga2Sampler, OptionsAreValidated) {
@@ -468,6 +516,8 @@ TEST(Nsga2Sampler, OptionsAreValidated) {
     }
     return "";
   };
+  EXPECT_NE(error_of("nsga2:parents=some").find("parents = 'some' must be generations or all"),
+            std::string::npos);
   EXPECT_NE(error_of("nsga2:populaton_size=10").find("did you mean 'population_size'"),
             std::string::npos);
   EXPECT_NE(error_of("nsga2:population_size=1")
