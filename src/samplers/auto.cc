@@ -77,10 +77,12 @@ struct AutoOptions {
   // How the GP and MOTPE share the turns: "credit" (by the hypervolume their proposals added)
   // or "alternate" (by trial number).
   std::string mo_portfolio = "credit";
+  // MOTPE's most turns in a row beside the GP (0: no limit, the GP proposes only when its credit
+  // leads, or before it has any).
+  int64_t mo_gp_max_tpe_run = 0;
   // From this many trials (negative: never), steady-state NSGA-II shares MOTPE's turns by credit,
-  // MOTPE taking at most mo_nsga2_max_tpe_run turns in a row.
-  int64_t mo_nsga2_after = -1;
-  int64_t mo_gp_max_tpe_run = 3;  // MOTPE's most turns in a row beside the GP
+  // MOTPE taking at most mo_nsga2_max_tpe_run turns in a row (0: no limit).
+  int64_t mo_nsga2_after = 50;
   int64_t mo_nsga2_max_tpe_run = 3;
 };
 
@@ -154,7 +156,8 @@ class AutoSampler : public Sampler {
                   (gp_turn ? "the Gaussian processes" : "MOTPE") + " " + why;
         return gp_turn ? kGp : kTpe;
       }
-      if (options_.mo_nsga2_after >= 0 && n >= options_.mo_nsga2_after) {
+      if (options_.mo_nsga2_after >= 0 && n >= options_.mo_nsga2_after &&
+          context.directions.size() <= gp::kMaxObjectives) {
         std::string why;
         bool nsga2_turn = partner_takes_turn(
             context, kNsga2, "NSGA-II", static_cast<size_t>(options_.mo_nsga2_max_tpe_run), &why);
@@ -231,7 +234,7 @@ class AutoSampler : public Sampler {
       *why += "; no two turns in a row for " + partner_title + ")";
       return false;
     }
-    if (c.tpe_run >= max_tpe_run) {
+    if (max_tpe_run > 0 && c.tpe_run >= max_tpe_run) {
       *why += "; MOTPE had the last " + std::to_string(max_tpe_run) + ")";
       return true;
     }

@@ -102,7 +102,8 @@ TEST(AutoSampler, ReasonNamesTheRule) {
 
 TEST(AutoSampler, SobolThenAPortfolioOfGpAndMotpeForSeveralObjectives) {
   std::shared_ptr<Storage> storage = open_storage("memory");
-  StudyOptions options{.name = "two", .sampler = "auto:n_startup=3", .seed = 2};
+  StudyOptions options{.name = "two", .sampler = "auto:n_startup=3,mo_gp_max_tpe_run=3",
+                       .seed = 2};
   options.directions = {Direction::kMinimize, Direction::kMaximize};
   Study study = Study::create(storage, continuous_space(3), options);
   for (int i = 0; i < 16; ++i) {
@@ -166,7 +167,7 @@ TEST(AutoSampler, ThePortfolioGivesTheTurnToWhatAddedHypervolume) {
     // The last proposal is MOTPE's either way, so the credit decides (after one of the GP's,
     // MOTPE's turn comes whatever the credit).
     if (winner == "tpe") history.push_back(proposed(22, "tpe", 0.05, 0.35));
-    auto sampler = create_sampler(SamplerSpec::parse("auto:n_startup=6"), 1);
+    auto sampler = create_sampler(SamplerSpec::parse("auto:n_startup=6,mo_gp_max_tpe_run=3"), 1);
     std::map<std::string, std::string> attrs;
     SampleContext context{space, history, directions, static_cast<int64_t>(history.size()),
                           &attrs};
@@ -185,6 +186,84 @@ TEST(AutoSampler, ThePortfolioGivesTheTurnToWhatAddedHypervolume) {
                          &attrs};
     ASSERT_TRUE(sampler->sample(waited).has_value());
     EXPECT_EQ(unquote(attrs.at("winnow.sampler")), loser) << attrs.at("winnow.sampler_reason");
+  }
+}
+
+// By default MOTPE's turns have no limit beside the GP: the GP proposes only while its last
+// proposals added more than MOTPE's, so where it adds nothing it stops proposing (its forced
+// turns cost MOTPE's lead on problems such as WFG8 in the broad suite, docs/benchmarks.md).
+TEST(AutoSampler, ByDefaultTheGpProposesOnlyWhileItsCreditLeads) {
+  SearchSpace space = continuous_space(2);
+  std::vector<Direction> directions(2, Direction::kMinimize);
+  std::vector<FrozenTrial> history;
+  for (int64_t i = 0; i < 6; ++i) history.push_back(proposed(i, "", 0.9 - 0.1 * i, 0.9));
+  history.push_back(proposed(6, "gp", 0.95, 0.95));  // the GP's one turn added nothing
+  for (int64_t k = 0; k < 12; ++k) {  // MOTPE's twelve turns each extend the front
+    double f1 = 0.3 - 0.02 * static_cast<double>(k);
+    history.push_back(proposed(7 + k, "tpe", f1, 0.8 - 0.05 * static_cast<double>(k)));
+  }
+  for (const std::string spec : {"auto:n_startup=6", "auto:n_startup=6,mo_gp_max_tpe_run=3"}) {
+    std::map<std::string, std::string> attrs;
+    SampleContext context{space, history, directions, static_cast<int64_t>(history.size()),
+                          &attrs};
+    ASSERT_TRUE(create_sampler(SamplerSpec::parse(spec), 1)->sample(context).has_value());
+    EXPECT_EQ(unquote(attrs.at("winnow.sampler")), spec.ends_with("=3") ? "gp" : "tpe")
+        << spec << ": " << attrs.at("winnow.sampler_reason");
+  }
+}
+
+// Later in a run with several objectives, steady-state NSGA-II shares MOTPE's turns by the same
+// credit: never two turns in a row, MOTPE at most three, both used; on a conditional space too,
+// where the GP never takes part.
+TEST(AutoSampler, ThenAPortfolioOfMotpeAndSteadyStateNsga2) {
+  SearchSpace flat = [] {
+    SearchSpace space;
+    space.add_float("x0", 0.0, 1.0).add_float("x1", 0.0, 1.0);
+    space.validate();
+    return space;
+  }();
+  SearchSpace conditional = [] {
+    SearchSpace space;
+    space.add_categorical("kind", {std::string("a"), std::string("b")})
+        .add_float("x0", 0.0, 1.0)
+        .add_float("x1", 0.0, 1.0).when("kind == 'a'");
+    space.validate();
+    return space;
+  }();
+  for (const SearchSpace* space : {&flat, &conditional}) {
+    StudyOptions options{.name = "late", .sampler = "auto:n_startup=3,mo_gp_max_trials=6,"
+                                                    "mo_nsga2_after=6",
+                         .seed = 4};
+    options.directions = {Direction::kMinimize, Direction::kMinimize};
+    Study study = Study::create(open_storage("memory"), *space, options);
+    for (int i = 0; i < 40; ++i) {
+      Trial trial = study.ask();
+      double x = trial.float_param("x0");
+      double y = trial.config().contains("x1") ? trial.float_param("x1") : 0.5;
+      study.tell(trial, std::vector<double>{x * x + y * y, (1 - x) * (1 - x) + y * y});
+    }
+    int nsga2 = 0, tpe = 0, run = 0;
+    std::string previous;
+    for (const FrozenTrial& trial : study.trials()) {
+      std::string chosen = unquote(trial.user_attrs.at("winnow.sampler"));
+      if (trial.number < 6) {
+        EXPECT_NE(chosen, "nsga2") << trial.number;
+        continue;
+      }
+      ASSERT_TRUE(chosen == "nsga2" || chosen == "tpe") << chosen << " at " << trial.number;
+      nsga2 += chosen == "nsga2", tpe += chosen == "tpe";
+      run = chosen == previous ? run + 1 : 1;
+      previous = chosen;
+      EXPECT_LE(run, chosen == "nsga2" ? 1 : 3) << trial.number;
+      // Steady state: NSGA-II keeps no generation notes.
+      EXPECT_FALSE(trial.user_attrs.contains("winnow.nsga2")) << trial.number;
+    }
+    EXPECT_GE(nsga2, 6);
+    EXPECT_GE(tpe, 6);
+    const std::string reason =
+        unquote(study.trials().back().user_attrs.at("winnow.sampler_reason"));
+    EXPECT_NE(reason.find("a portfolio of MOTPE and steady-state NSGA-II"), std::string::npos)
+        << reason;
   }
 }
 
@@ -260,6 +339,7 @@ TEST(AutoSampler, IsTheDefaultAndRejectsUnknownOptions) {
   EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:n_startup=-1"), 1), Error);
   EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:mo_portfolio=greedy"), 1), Error);
   EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:mo_gp_acquisition=nehvi"), 1), Error);
+  EXPECT_THROW(create_sampler(SamplerSpec::parse("auto:mo_nsga2_after=-2"), 1), Error);
   EXPECT_NO_THROW(create_sampler(
       SamplerSpec::parse("auto:mo_portfolio=alternate,mo_gp_acquisition=parego,"
                          "mo_gp_max_trials=20,mo_gp_max_objectives=2,mo_gp_max_dims=8"),
