@@ -10,10 +10,13 @@
 //      objectives and `mo_gp_max_dims` parameters, no constraints, conditions or majority of
 //      categoricals                              -> a portfolio of gp (EHVI or ParEGO,
 //                                                    gp_multi_objective.cc) and tpe (MOTPE),
-//                                                    taking turns (gp_takes_turn);
+//                                                    taking turns (partner_takes_turn);
 //      otherwise                                  -> tpe, which is MOTPE then (good set by
 //                                                    non-domination rank and hypervolume
-//                                                    subset selection, tpe_split.h);
+//                                                    subset selection, tpe_split.h), from
+//                                                    `mo_nsga2_after` trials with at most 3
+//                                                    objectives taking turns in the same way
+//                                                    with steady-state nsga2 (parents=all);
 //   3. a trial in the history reports constraint values
 //                                                 -> tpe, whose c-TPE feasibility model (tpe.cc)
 //                                                    scores candidates by where each constraint
@@ -27,18 +30,24 @@
 //   6. otherwise, with numeric parameters         -> cmaes, warm-started from the best trials so
 //                                                    far (scales to long runs at O(d^2) per ask);
 //      otherwise                                  -> tpe.
-// Why MOTPE rather than NSGA-II (nsga2.cc) for several objectives: on the multi-objective
+// Why MOTPE rather than NSGA-II (nsga2.cc) alone for several objectives: on the multi-objective
 // suite (bench/mo_suite.cc; figures in docs/benchmarks.md) its median hypervolume was higher at
-// every budget up to a thousand trials; NSGA-II overtook it on one problem only after thousands,
-// and switching late would not help it: its generations are built only from trials it proposed,
-// so it would start again from a random population.
+// every budget up to a thousand trials. Why NSGA-II beside it late in a run: on multimodal
+// problems of the broad suite (DTLZ1, ZDT4: 11^5 and 21^9 local fronts) MOTPE settles on a
+// local front that NSGA-II's crossover and mutation escape; the two taking turns by credit beat
+// either alone there (DTLZ1 at 300 trials over 40 seeds: MOTPE 182k, NSGA-II 217k, the two
+// 219k) and cost a few percent elsewhere. The generational NSGA-II could not take turns: its
+// generations hold only its own trials; the steady state breeds from every trial.
 // Why a portfolio for several objectives rather than the GP alone: on the broad suite
 // (bench/mo_suite.cc, 27 problems; docs/benchmarks.md) the GP won most problems by far (ZDT6,
 // DTLZ6-7, WFG1: several times Optuna's best) but lost by 20-70 % where its models mislead it:
 // Rastrigin-like ZDT4, where no GP fits the landscape, and DTLZ2, whose degenerate corners
 // (x0 = 1 gives f1 = f2 = 0 whatever else) draw every hypervolume-based acquisition. MOTPE alone
 // lost on other problems (ZDT6, DTLZ3) by as much. Sharing the turns bounds the loss on either
-// kind at the cost of part of the gain, without telling problems apart.
+// kind at the cost of part of the gain, without telling problems apart. Why no forced turns for
+// the GP by default: where it adds nothing (WFG8), a turn every fourth trial cost MOTPE's lead
+// (0.92 of Optuna's best at 100 trials against 1.01 without), while where it wins (ZDT6, WFG1)
+// its credit gives it every other turn anyway.
 // The sub-samplers live as long as this sampler, so each keeps its own state (GP kernel fit,
 // CMA-ES distribution) between asks; all of them rebuild from the stored trials after a resume,
 // and the choice depends only on the space, the trial count and whether a stored trial reports
