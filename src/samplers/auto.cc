@@ -90,8 +90,9 @@ struct AutoOptions {
   // leads, or before it has any).
   int64_t mo_gp_max_tpe_run = 0;
   // From this many trials (negative: never), steady-state NSGA-II shares MOTPE's turns by credit,
-  // MOTPE taking at most mo_nsga2_max_tpe_run turns in a row (0: no limit).
-  int64_t mo_nsga2_after = 50;
+  // MOTPE taking at most mo_nsga2_max_tpe_run turns in a row (0: no limit). Twice NSGA-II's
+  // population: before that its elite would be nearly every trial, no selection at all.
+  int64_t mo_nsga2_after = 100;
   int64_t mo_nsga2_max_tpe_run = 3;
 };
 
