@@ -35,9 +35,9 @@
 // every budget up to a thousand trials. Why NSGA-II beside it late in a run: on multimodal
 // problems of the broad suite (DTLZ1, ZDT4: 11^5 and 21^9 local fronts) MOTPE settles on a
 // local front that NSGA-II's crossover and mutation escape; the two taking turns by credit beat
-// either alone there (DTLZ1 at 300 trials over 40 seeds: MOTPE 182k, NSGA-II 217k, the two
-// 219k) and cost a few percent elsewhere. The generational NSGA-II could not take turns: its
-// generations hold only its own trials; the steady state breeds from every trial.
+// either alone there and cost little elsewhere (docs/benchmarks.md). The generational NSGA-II
+// could not take turns: its generations hold only its own trials; the steady state breeds from
+// every trial.
 // Why a portfolio for several objectives rather than the GP alone: on the broad suite
 // (bench/mo_suite.cc, 27 problems; docs/benchmarks.md) the GP won most problems by far (ZDT6,
 // DTLZ6-7, WFG1: several times Optuna's best) but lost by 20-70 % where its models mislead it:
@@ -46,8 +46,8 @@
 // lost on other problems (ZDT6, DTLZ3) by as much. Sharing the turns bounds the loss on either
 // kind at the cost of part of the gain, without telling problems apart. Why no forced turns for
 // the GP by default: where it adds nothing (WFG8), a turn every fourth trial cost MOTPE's lead
-// (0.92 of Optuna's best at 100 trials against 1.01 without), while where it wins (ZDT6, WFG1)
-// its credit gives it every other turn anyway.
+// over Optuna (docs/benchmarks.md), while where it wins (ZDT6, WFG1) its credit gives it every
+// other turn anyway.
 // The sub-samplers live as long as this sampler, so each keeps its own state (GP kernel fit,
 // CMA-ES distribution) between asks; all of them rebuild from the stored trials after a resume,
 // and the choice depends only on the space, the trial count and whether a stored trial reports
