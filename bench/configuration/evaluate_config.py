@@ -1,11 +1,17 @@
 #!/usr/bin/python3
 # Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
-"""The test cost of a final configuration: runs it once on every test instance of a Winnow
-configuration study file, through the same runner irace used (study_runner.py: the study's
-command, cost, cutoff and PAR factor), with each instance's fixed seed (study_runner.test_seed),
-so every tool's configuration is judged on identical runs. Prints one JSON object: test_cost
-(the mean cost over the instances; +inf as null if a run failed), runs, timeouts, failures,
+"""The test cost of a final configuration: runs it TEST_REPEATS times (--repeats) on every test
+instance of a Winnow configuration study file, through the same runner irace used
+(study_runner.py: the study's command, cost, cutoff and PAR factor), with fixed seeds per
+instance and repeat (study_runner.test_seed), so every tool's configuration is judged on
+identical runs. Prints one JSON object: test_cost (the mean cost over all runs, that is over the
+instances of each one's mean; +inf as null if a run failed), runs, repeats, timeouts, failures,
 seconds (the sum of the runs' wall seconds) and, with --per-instance, each run.
+
+Why several runs per instance: the solvers are randomised, and one run per instance measures the
+seed as much as the configuration. On sat-conflicts the mean of one configuration over another
+set of seeds moves as much as the tools' final configurations differ (docs/benchmarks.md), so a
+comparison on one run each would rank the tools by luck.
 
   /usr/bin/python3 bench/configuration/evaluate_config.py WORK/de.toml \
       --config '{"pop_size": 20, "f": 0.7, "cr": 0.3, "strategy": "best1", "crossover": "exp",
@@ -27,14 +33,20 @@ from irace_scenario import default_configuration  # noqa: E402
 from study_runner import Study, test_seed  # noqa: E402
 
 
-def evaluate(study, config, split="test", log=None):
-    """Runs `config` (a dict of the active parameters) on the `split` instances."""
-    runs = [study.run(config, instance, test_seed(instance), log=log)
-            for instance in study.instance_paths(split)]
+# Runs per test instance. Ten divide the seed's share of a mean's spread by about three.
+TEST_REPEATS = 10
+
+
+def evaluate(study, config, split="test", log=None, repeats=TEST_REPEATS):
+    """Runs `config` (a dict of the active parameters) `repeats` times on the `split`
+    instances."""
+    runs = [study.run(config, instance, test_seed(instance, repeat), log=log)
+            for repeat in range(repeats) for instance in study.instance_paths(split)]
     costs = [r["cost"] for r in runs]
     mean = sum(costs) / len(costs)
     return {"test_cost": None if math.isinf(mean) else mean,
             "runs": len(runs),
+            "repeats": repeats,
             "timeouts": sum(r["status"] == "timeout" for r in runs),
             "failures": sum(r["status"] == "failed" for r in runs),
             "seconds": sum(r["seconds"] for r in runs),
@@ -52,6 +64,8 @@ def main():
     parser.add_argument("--split", default="test", choices=["train", "test"])
     parser.add_argument("--log", help="append every run to this JSON-lines file")
     parser.add_argument("--per-instance", action="store_true")
+    parser.add_argument("--repeats", type=int, default=TEST_REPEATS,
+                        help="runs per instance (default %d)" % TEST_REPEATS)
     parser.add_argument("--as-row", metavar="SCENARIO",
                         help="print a comparison row (tool \"default\") for SCENARIO")
     args = parser.parse_args()
@@ -66,12 +80,15 @@ def main():
     unknown = sorted(set(config) - set(study.space))
     if unknown:
         sys.exit("evaluate_config.py: not parameters of %s: %s" % (study.path, ", ".join(unknown)))
-    result = evaluate(study, config, args.split, args.log)
+    if args.repeats < 1:
+        sys.exit("evaluate_config.py: --repeats must be at least 1")
+    result = evaluate(study, config, args.split, args.log, args.repeats)
     if args.as_row:
         print(json.dumps({"tool": "default", "scenario": args.as_row, "seed": 0, "budget": 0,
                           "test_cost": result["test_cost"], "train_runs": 0, "cpu_seconds": 0,
                           "config": config, "test_timeouts": result["timeouts"],
-                          "test_failures": result["failures"]}))
+                          "test_failures": result["failures"],
+                          "test_repeats": result["repeats"]}))
         return
     if not args.per_instance:
         del result["per_instance"]

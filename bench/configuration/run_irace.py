@@ -120,7 +120,7 @@ def main():
            "cpu_seconds": round(sum(r["seconds"] for r in tuning_runs), 3), "config": config,
            "capping": study.capping if study.cost == "runtime" else None,
            "test_type": test_type, "test_timeouts": test["timeouts"],
-           "test_failures": test["failures"],
+           "test_failures": test["failures"], "test_repeats": test["repeats"],
            "tuning_wall_seconds": round(tuning_seconds, 1), "irace_version": version,
            "instances": digest,
            "ran_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}

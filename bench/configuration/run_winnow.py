@@ -124,6 +124,7 @@ def main():
            "capping": study.capping if study.cost == "runtime" else None,
            "test_type": None if args.rf else "t-test" if args.test == "t" else "F-test",
            "test_timeouts": test["timeouts"], "test_failures": test["failures"],
+           "test_repeats": test["repeats"],
            "tuning_wall_seconds": round(tuning_seconds, 1), "instances": instances_digest(work),
            "ran_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     if own_test:

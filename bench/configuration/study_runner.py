@@ -190,7 +190,9 @@ def last_number(stdout):
         return None
 
 
-def test_seed(instance):
-    """The run seed of `instance` in the test evaluation: fixed by its file name, so every tool's
-    final configuration meets the same seed there (and never 0, which minisat refuses)."""
-    return 1 + zlib.crc32(os.path.basename(instance).encode()) % 2147483646
+def test_seed(instance, repeat=0):
+    """The run seed of `instance` in the test evaluation's `repeat`-th run: fixed by its file name
+    and the repeat, so every tool's final configuration meets the same seeds there (and never 0,
+    which minisat refuses). Repeat 0 keeps the seed of the evaluation's first version."""
+    name = os.path.basename(instance) + ("" if repeat == 0 else "#%d" % repeat)
+    return 1 + zlib.crc32(name.encode()) % 2147483646
