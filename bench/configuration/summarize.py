@@ -121,8 +121,10 @@ def comparison(rows):
                                         median([cost(r) for r in i.values()])))
         print("| " + " | ".join(cells) + " |")
     print()
-    print("Test cost: the mean over the test instances of one run each (fixed seeds), median "
-          "[min, max] over tuning seeds; lower is better. Tuning s: the target runs' seconds, "
+    repeats = sorted({r.get("test_repeats", 1) for r in rows})
+    runs_each = " or ".join("one run" if n == 1 else "%d runs" % n for n in repeats)
+    print("Test cost: the mean over the test instances of " + runs_each + " each (fixed seeds), "
+          "median [min, max] over tuning seeds; lower is better. Tuning s: the target runs' seconds, "
           "median over seeds. Default test: Friedman's (irace takes its t-test when it caps); "
           "t-test: both race with paired t-tests; rf: Winnow's sampler rf under "
           "intensification with adaptive capping (SMAC's way) against irace's default.")

@@ -7,10 +7,11 @@
 // with the elites instance by instance, and eliminates by Friedman's test (or paired t-tests)
 // once `first_test` instances are done; the survivors become the next elites. Elitist racing:
 // an elite's earlier results are reused, and it cannot be eliminated before the new
-// configurations have seen every instance it has. With a runtime cost, adaptive capping cuts a
-// run at the time that would put its configuration's total above the median total of the
-// race's elites (irace's elitist capping), and a capped configuration is eliminated (irace's
-// dominance criterion).
+// configurations have seen every instance it has. A race visits a new instance first, then the
+// ones seen before in a fresh random order (order_race). With a runtime cost, adaptive capping
+// cuts a run at the time that would put its configuration's total above the median total of
+// the race's elites (irace's elitist capping), and a capped configuration is eliminated
+// (irace's dominance criterion).
 //
 // The sampler keeps no state: each call replays the races from the stored runs (every
 // decision depends only on results, never on when they arrived) and hands out the first run
@@ -173,19 +174,50 @@ class Replay {
     bool stream_ended = false;
   };
 
-  int64_t runs_in(int iteration, int64_t below) const {
+  // The position a race visits at its step k (see order_race).
+  int64_t position_at(int64_t k) const {
+    const auto known = static_cast<int64_t>(race_order_.size());
+    return k < known ? race_order_[static_cast<size_t>(k)] : race_frontier_ + 1 + (k - known);
+  }
+
+  // irace's elitist racing order (elitistNewInstances = 1): first the position after every one
+  // the elites have seen, then those in a seeded random order, then the later ones. So every
+  // race meets a new instance first and tests on a different mix of the old ones, rather than
+  // eliminating by the same first instances iteration after iteration; on costs that differ by
+  // orders of magnitude between instances, those few would decide every elimination.
+  void order_race(int iteration, const std::vector<int64_t>& elites) {
+    race_frontier_ = 0;
+    for (int64_t id : elites) {
+      auto it = seen_.find(id);
+      if (it != seen_.end() && !it->second.empty()) {
+        race_frontier_ = std::max(race_frontier_, *it->second.rbegin() + 1);
+      }
+    }
+    race_order_.clear();
+    if (stream_.valid(race_frontier_)) race_order_.push_back(race_frontier_);
+    std::vector<int64_t> old(static_cast<size_t>(race_frontier_));
+    for (int64_t p = 0; p < race_frontier_; ++p) old[static_cast<size_t>(p)] = p;
+    std::mt19937_64 rng(mix_seed(seed_, 0x0DE5u + static_cast<uint64_t>(iteration)));
+    std::shuffle(old.begin(), old.end(), rng);
+    race_order_.insert(race_order_.end(), old.begin(), old.end());
+  }
+
+  // Runs of this iteration at the race's steps 0 .. steps-1.
+  int64_t runs_in(int iteration, int64_t steps) const {
     auto it = runs_by_iteration_.find(iteration);
     if (it == runs_by_iteration_.end()) return 0;
     int64_t count = 0;
-    for (const auto& [position, n] : it->second) {
-      if (position < below) count += n;
+    for (int64_t k = 0; k < steps; ++k) {
+      auto at = it->second.find(position_at(k));
+      if (at != it->second.end()) count += at->second;
     }
     return count;
   }
 
+  // A configuration's total over the race's steps 0 .. last.
   double sum_to(int64_t id, int64_t last) const {
     double sum = 0;
-    for (int64_t p = 0; p <= last; ++p) sum += table_.run(id, p)->cost;
+    for (int64_t k = 0; k <= last; ++k) sum += table_.run(id, position_at(k))->cost;
     return sum;
   }
 
@@ -206,29 +238,36 @@ class Replay {
     for (size_t i = 0; i < n_elites; ++i) elite_ids.insert(candidates[i].id);
     const bool capping = instances_.cost == RunCostKind::kRuntime && instances_.capping;
     const std::string where = "iteration " + std::to_string(iteration) + ", instance ";
-    int64_t decided = 0;  // instances 0 .. decided-1 are finished by every alive configuration
-    for (int64_t p = 0;; ++p) {
+    std::vector<int64_t> elites;
+    for (size_t i = 0; i < n_elites; ++i) elites.push_back(candidates[i].id);
+    order_race(iteration, elites);
+    // How many of each elite's seen positions the race has passed: an elite is protected until
+    // the race has passed all of them.
+    std::map<int64_t, size_t> passed;
+    int64_t decided = 0;  // steps 0 .. decided-1 are finished by every alive configuration
+    for (int64_t k = 0;; ++k) {
+      const int64_t p = position_at(k);
       if (!stream_.valid(p)) {
-        if (p == 0) outcome.exhausted = true;
+        if (k == 0) outcome.exhausted = true;
         outcome.stream_ended = true;
         break;
       }
       // Order by the total over the instances raced so far; with capping, the configurations
       // that bound the others run first.
       std::vector<std::pair<double, int64_t>> order;
-      for (int64_t id : alive) order.push_back({p == 0 ? 0 : sum_to(id, p - 1), id});
+      for (int64_t id : alive) order.push_back({k == 0 ? 0 : sum_to(id, k - 1), id});
       std::stable_sort(order.begin(), order.end(),
                        [](const auto& a, const auto& b) { return a.first < b.first; });
       int64_t needed = 0;
       for (int64_t id : alive) needed += table_.run(id, p) == nullptr;
-      if (needed > 0 && p >= options_.first_test && runs_in(iteration, p) + needed > share) {
+      if (needed > 0 && k >= options_.first_test && runs_in(iteration, k) + needed > share) {
         break;  // this iteration's budget cannot pay for another instance
       }
       std::set<int64_t> bounding;
       std::optional<double> bound;
       if (capping) {
         bounding = bounding_configurations(order, elite_ids);
-        bound = execution_bound(bounding, p);
+        bound = execution_bound(bounding, k);
         std::stable_partition(order.begin(), order.end(),
                               [&](const auto& entry) { return bounding.contains(entry.second); });
       }
@@ -239,7 +278,7 @@ class Replay {
           // irace's candidate bound: what the bounding configurations' median mean allows over
           // instances 0..p, less what this configuration spent before p; if that is spent, one
           // instance's worth.
-          const double mean = *bound / static_cast<double>(p + 1);
+          const double mean = *bound / static_cast<double>(k + 1);
           double left = *bound + kMinMeasurableSeconds - sum_before;
           cap = std::min(left > 0 ? left : mean, instances_.cutoff_seconds);
           cap = std::max(*cap, kMinMeasurableSeconds);
@@ -250,14 +289,14 @@ class Replay {
       bool pending = false;
       for (int64_t id : alive) pending = pending || !finished(id, p);
       if (pending) {
-        outcome.next = lookahead(iteration, alive, p);
+        outcome.next = lookahead(iteration, alive, k);
         if (!outcome.next) {
           outcome.exhausted = true;
           waiting_ = true;
         }
         return outcome;
       }
-      // Every alive configuration has finished instances 0..p.
+      // Every alive configuration has finished the race's steps 0..k.
       std::vector<int64_t> kept;
       for (int64_t id : alive) {
         const Run* run = table_.run(id, p);
@@ -272,14 +311,15 @@ class Replay {
         }
       }
       alive = std::move(kept);
-      const int64_t seen = p + 1;
+      const int64_t seen = k + 1;
       decided = seen;
+      for (int64_t id : elites) passed[id] += seen_[id].contains(p) ? 1 : 0;
       if (alive.size() > 1 && seen >= options_.first_test &&
           (seen - options_.first_test) % options_.each_test == 0) {
         std::vector<std::vector<double>> costs;
         for (int64_t id : alive) {
           std::vector<double> row;
-          for (int64_t q = 0; q <= p; ++q) row.push_back(table_.run(id, q)->cost);
+          for (int64_t q = 0; q <= k; ++q) row.push_back(table_.run(id, position_at(q))->cost);
           costs.push_back(std::move(row));
         }
         const double alpha = 1 - options_.confidence;
@@ -290,7 +330,7 @@ class Replay {
         for (size_t j = 0; j < alive.size(); ++j) {
           // Elitist: an elite stays until the new configurations saw what it saw.
           bool protected_elite =
-              elite_ids.contains(alive[j]) && seen < elite_seen_[alive[j]];
+              elite_ids.contains(alive[j]) && passed[alive[j]] < seen_[alive[j]].size();
           if (test.survivors[j] || protected_elite) {
             kept_by_test.push_back(alive[j]);
           } else {
@@ -318,7 +358,7 @@ class Replay {
     std::vector<std::pair<double, int64_t>> ranked;
     for (int64_t id : alive) {
       ranked.push_back({decided > 0 ? sum_to(id, decided - 1) : 0, id});
-      elite_seen_[id] = std::max(elite_seen_[id], decided);
+      for (int64_t k = 0; k < decided; ++k) seen_[id].insert(position_at(k));
     }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -342,16 +382,16 @@ class Replay {
     return bounding;
   }
 
-  // The total through instance p that a run may reach before it loses: (p + 1) times the
-  // median over the bounding configurations of their mean through p (irace's "median" capping
-  // type). nullopt while one of them has not finished instances 0..p.
-  std::optional<double> execution_bound(const std::set<int64_t>& bounding, int64_t p) const {
+  // The total through the race's step k that a run may reach before it loses: (k + 1) times
+  // the median over the bounding configurations of their mean through k (irace's "median"
+  // capping type). nullopt while one of them has not finished steps 0..k.
+  std::optional<double> execution_bound(const std::set<int64_t>& bounding, int64_t k) const {
     std::vector<double> totals;
     for (int64_t id : bounding) {
-      for (int64_t q = 0; q <= p; ++q) {
-        if (!finished(id, q)) return std::nullopt;
+      for (int64_t q = 0; q <= k; ++q) {
+        if (!finished(id, position_at(q))) return std::nullopt;
       }
-      totals.push_back(sum_to(id, p));
+      totals.push_back(sum_to(id, k));
     }
     if (totals.empty()) return std::nullopt;
     std::sort(totals.begin(), totals.end());
@@ -359,12 +399,14 @@ class Replay {
     return n % 2 == 1 ? totals[n / 2] : 0.5 * (totals[n / 2 - 1] + totals[n / 2]);
   }
 
-  // A run of a configuration still alive on an instance past the one being raced.
+  // A run of a configuration still alive on an instance past the race's step k.
   std::optional<NextRun> lookahead(int iteration, const std::vector<int64_t>& alive,
-                                   int64_t position) const {
-    for (int64_t q = position + 1; q <= position + options_.lookahead && stream_.valid(q); ++q) {
+                                   int64_t k) const {
+    for (int64_t q = k + 1; q <= k + options_.lookahead && stream_.valid(position_at(q)); ++q) {
       for (int64_t id : alive) {
-        if (table_.run(id, q) == nullptr) return NextRun{id, q, iteration, std::nullopt};
+        if (table_.run(id, position_at(q)) == nullptr) {
+          return NextRun{id, position_at(q), iteration, std::nullopt};
+        }
       }
     }
     return std::nullopt;
@@ -482,7 +524,10 @@ class Replay {
   int64_t budget_ = 1000;
   int64_t next_id_ = 0;
   std::map<int, std::map<int64_t, int64_t>> runs_by_iteration_;
-  std::map<int64_t, int64_t> elite_seen_;
+  std::map<int64_t, std::set<int64_t>> seen_;  // positions each survivor's races decided
+  // The current race's order of positions: race_order_, then race_frontier_ + 1, + 2, ...
+  std::vector<int64_t> race_order_;
+  int64_t race_frontier_ = 0;
   std::map<int64_t, Config> planned_;
   std::vector<Decision> decisions_;
   bool waiting_ = false;

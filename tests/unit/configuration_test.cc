@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -160,6 +161,44 @@ TEST(Race, EliminatesBadConfigurationsAndFindsTheGoodRegion) {
   EXPECT_NEAR(std::get<double>(best->config.at("x")), 0.3, 0.15);
   // The incumbent ran on many more instances than an eliminated configuration.
   EXPECT_GE(best->finished, 10);
+}
+
+// As irace's elitist racing: a race after the first starts its new configurations on an
+// instance no earlier race reached, then goes through the instances the elites have seen in a
+// new random order, rather than eliminating by the same first instances every iteration.
+TEST(Race, EachRaceMeetsANewInstanceFirstThenTheOldOnesInAnotherOrder) {
+  Study study = configuration_study("race", instances(20), 300);
+  OptimizeOptions run{.max_trials_in_study = 300};
+  study.optimize([](Trial& t) { return solve(t, false); }, run);
+  std::map<int64_t, int64_t> iteration_of;                 // configuration -> first iteration
+  std::map<int64_t, std::vector<int64_t>> positions_of;     // configuration -> its positions
+  std::map<int64_t, int64_t> reached;                      // iteration -> highest position run
+  for (const FrozenTrial& trial : study.trials()) {
+    auto id = static_cast<int64_t>(*configuration::RunTable::attr(trial, kConfigurationAttr));
+    auto position = static_cast<int64_t>(*configuration::RunTable::attr(trial, kPositionAttr));
+    auto iteration = static_cast<int64_t>(*configuration::RunTable::attr(trial, kIterationAttr));
+    iteration_of.try_emplace(id, iteration);
+    positions_of[id].push_back(position);
+    reached[iteration] = std::max(reached.contains(iteration) ? reached[iteration] : -1, position);
+  }
+  int later_races = 0, reordered = 0;
+  for (const auto& [id, iteration] : iteration_of) {
+    if (iteration < 2 || positions_of[id].size() < 3) continue;
+    int64_t before = -1;
+    for (const auto& [i, highest] : reached) {
+      if (i < iteration) before = std::max(before, highest);
+    }
+    ++later_races;
+    // Once the elites have seen all 20 instances (the stream has no seeds), only old ones remain.
+    if (before + 1 < 20) {
+      EXPECT_EQ(positions_of[id][0], before + 1) << "configuration " << id << ", iteration "
+                                                 << iteration;
+    }
+    const std::vector<int64_t>& p = positions_of[id];
+    reordered += std::is_sorted(p.begin() + 1, p.end()) ? 0 : 1;
+  }
+  EXPECT_GT(later_races, 5);
+  EXPECT_GT(reordered, later_races / 2);
 }
 
 TEST(Race, ParallelProcessesNeverRepeatARunAndKeepTheBudget) {
