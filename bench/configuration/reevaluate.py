@@ -40,13 +40,16 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--scenarios", default="sat-runtime,sat-conflicts,de")
     parser.add_argument("--repeats", type=int, default=TEST_REPEATS)
+    parser.add_argument("--tools", default="",
+                        help="only these tools, separated by commas (default: every one)")
     args = parser.parse_args()
     work = os.path.abspath(args.work)
     digest = instances_digest(work)
     scenarios = args.scenarios.split(",")
+    tools = set(args.tools.split(",")) if args.tools else set()
     latest = {}
     for row in load(args.results):
-        if row.get("scenario") in scenarios:
+        if row.get("scenario") in scenarios and (not tools or row["tool"] in tools):
             latest[(row["tool"], row["scenario"], row["seed"], row.get("capping"))] = row
     studies = {}
     for key, row in latest.items():
