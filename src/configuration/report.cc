@@ -50,19 +50,21 @@ InstanceRunCost run_cost_of(const FrozenTrial& trial, const InstanceSet& costing
   return cost;
 }
 
-// Among configurations still standing and run about as much as the most run one, the lowest
-// mean over the instances they all finished.
+// Among configurations still standing, those run on the most instances, and among them the
+// lowest mean over the instances they all finished: irace's choice of its final elite (most
+// instances first, then rank). A configuration run on fewer instances is not preferred for a
+// lower mean: picked among many, the lowest mean over few instances is the luckiest more than
+// the best. (Racing records the elites it drops as eliminated, so they do not stand.)
 std::optional<int64_t> standing_best(const RunTable& table, const std::set<int64_t>& out) {
+  auto standing = [&](int64_t id) { return !out.contains(id); };
   size_t most = 0;
   for (int64_t id : table.configurations()) {
-    if (!out.contains(id)) most = std::max(most, table.finished_positions(id).size());
+    if (standing(id)) most = std::max(most, table.finished_positions(id).size());
   }
   if (most == 0) return std::nullopt;
   std::vector<int64_t> contenders;
   for (int64_t id : table.configurations()) {
-    if (!out.contains(id) && 2 * table.finished_positions(id).size() >= most) {
-      contenders.push_back(id);
-    }
+    if (standing(id) && table.finished_positions(id).size() == most) contenders.push_back(id);
   }
   std::vector<int64_t> common = table.finished_positions(contenders[0]);
   for (int64_t id : contenders) {

@@ -152,7 +152,16 @@ class Replay {
       if (outcome.next) return outcome.next;
       if (outcome.exhausted) return std::nullopt;
       elites = std::move(outcome.ranked);
-      if (elites.size() > static_cast<size_t>(survivors_)) elites.resize(survivors_);
+      if (elites.size() > static_cast<size_t>(survivors_)) {
+        // Recorded, so a report never takes a dropped elite, run on many instances, for the
+        // best standing configuration.
+        for (size_t i = static_cast<size_t>(survivors_); i < elites.size(); ++i) {
+          decisions_.push_back({elites[i], "eliminated",
+                                "iteration " + std::to_string(iteration) + ": not among the " +
+                                    std::to_string(survivors_) + " best survivors"});
+        }
+        elites.resize(survivors_);
+      }
       // The elites have seen every instance: spend what is left on new configurations.
       elites_done = final_race && outcome.stream_ended;
     }
