@@ -14,6 +14,10 @@ of Winnow's own test runs when it made some, no irace_version).
 capping (tool "winnow-rf"); by default the study file's sampler runs (race: Friedman's test, as
 irace's).
 
+--reuse-study skips the tuning when the study's storage from an earlier run is there: the final
+configuration is read from it again (with this `winnow show`) and evaluated, for a change of how
+the final configuration is chosen or evaluated; tuning_wall_seconds is then null.
+
 --no-capping runs the sat-runtime study with `[objective] capping = false` (a copy of the file
 named SCENARIO-nocap.toml, study name with "-nocap"), for the capping comparison.
 """
@@ -84,6 +88,8 @@ def main():
     parser.add_argument("--rf", action="store_true",
                         help="sampler rf under intensification (SMAC's way; tool winnow-rf)")
     parser.add_argument("--no-capping", action="store_true")
+    parser.add_argument("--reuse-study", action="store_true",
+                        help="read the final configuration from the earlier run's storage")
     args = parser.parse_args()
     work = os.path.abspath(args.work)
     winnow = os.path.abspath(args.winnow)
@@ -96,23 +102,26 @@ def main():
     os.makedirs(folder, exist_ok=True)
     storage = os.path.join(folder, "%s%s-s%d.db" % (args.scenario,
                                                    "-nocap" if args.no_capping else "", args.seed))
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(storage + suffix):
-            os.remove(storage + suffix)
-    start = time.monotonic()
-    with open(storage[:-3] + ".log", "w") as log:
-        command = [winnow, "run", path, "--storage", storage, "--trials", str(args.budget),
-                   "--seed", str(args.seed)]
-        if args.rf:
-            command += ["--sampler", "rf"]
-        elif args.test == "t":
-            command += ["--sampler", "race:test=t"]
-        status = subprocess.run(command,
-                                cwd=work, stdout=log, stderr=subprocess.STDOUT).returncode
-    tuning_seconds = time.monotonic() - start
-    if status != 0:
-        sys.exit("run_winnow.py: winnow run failed (exit status %d); see %s"
-                 % (status, storage[:-3] + ".log"))
+    reuse = args.reuse_study and os.path.exists(storage)
+    tuning_seconds = None
+    if not reuse:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(storage + suffix):
+                os.remove(storage + suffix)
+        start = time.monotonic()
+        with open(storage[:-3] + ".log", "w") as log:
+            command = [winnow, "run", path, "--storage", storage, "--trials", str(args.budget),
+                       "--seed", str(args.seed)]
+            if args.rf:
+                command += ["--sampler", "rf"]
+            elif args.test == "t":
+                command += ["--sampler", "race:test=t"]
+            status = subprocess.run(command,
+                                    cwd=work, stdout=log, stderr=subprocess.STDOUT).returncode
+        tuning_seconds = time.monotonic() - start
+        if status != 0:
+            sys.exit("run_winnow.py: winnow run failed (exit status %d); see %s"
+                     % (status, storage[:-3] + ".log"))
     config = winnow_incumbent(winnow, storage, study.name)
     trials = exported_trials(winnow, storage, study.name)
     tuning = [t for t in trials if t["user_attrs"].get(PHASE_ATTR) != "test"]
@@ -125,9 +134,10 @@ def main():
            "test_type": None if args.rf else "t-test" if args.test == "t" else "F-test",
            "test_timeouts": test["timeouts"], "test_failures": test["failures"],
            "test_repeats": test["repeats"],
-           "tuning_wall_seconds": round(tuning_seconds, 1), "instances": instances_digest(work),
+           "tuning_wall_seconds": None if reuse else round(tuning_seconds, 1),
+           "instances": instances_digest(work),
            "ran_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    if own_test:
+    if own_test and not reuse:  # a reused study's own test runs are of its first choice
         values = [t["values"][0] if t["values"] and t["values"][0] is not None else math.inf
                   for t in own_test]
         mean = sum(values) / len(values)
