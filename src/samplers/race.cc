@@ -285,8 +285,8 @@ class Replay {
         std::optional<double> cap;
         if (bound && !bounding.contains(id)) {
           // irace's candidate bound: what the bounding configurations' median mean allows over
-          // instances 0..p, less what this configuration spent before p; if that is spent, one
-          // instance's worth.
+          // the race's steps 0..k, less what this configuration spent before step k; if that is
+          // spent, one instance's worth.
           const double mean = *bound / static_cast<double>(k + 1);
           double left = *bound + kMinMeasurableSeconds - sum_before;
           cap = std::min(left > 0 ? left : mean, instances_.cutoff_seconds);
@@ -313,7 +313,7 @@ class Replay {
                       run->cap < instances_.cutoff_seconds;
         if (capped) {
           decisions_.push_back({id, "eliminated",
-                                where + std::to_string(p + 1) +
+                                where + std::to_string(k + 1) +
                                     ": capped, its run could no longer beat the best"});
         } else {
           kept.push_back(id);
