@@ -43,6 +43,8 @@ def main():
     parser.add_argument("--tools", default="",
                         help="only these tools, separated by commas (default: every one)")
     args = parser.parse_args()
+    if args.repeats < 1:
+        sys.exit("reevaluate.py: --repeats must be at least 1, not %d" % args.repeats)
     work = os.path.abspath(args.work)
     digest = instances_digest(work)
     scenarios = args.scenarios.split(",")
