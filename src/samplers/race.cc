@@ -18,15 +18,17 @@
 // the current race still needs. When every needed run is already running (parallel jobs), it
 // runs the surviving configurations ahead on the next instances, which racing reuses.
 //
-// Differences from irace, by design: the model is rebuilt per iteration from the elites
-// (standard deviation shrinking by (1 / new configurations)^(1 / parameters) per iteration,
-// categorical probabilities leaning towards the elite's value by (iteration - 1) / iterations),
-// and a soft restart when most new configurations are near-copies of their parent widens it
-// again. Survivors are ordered by their mean cost, the study's objective, where irace orders
-// them by rank sum under Friedman's test: the test still eliminates on ranks, which shrug off
-// a few instances whose costs dwarf the rest, but among the configurations it cannot tell
-// apart the elites and the incumbent are those with the lowest cost users are judged by (the
-// two orders were measured against irace: docs/benchmarks.md).
+// New configurations come from irace's model (samplers/race_model.h): each elite's own
+// probabilities and standard deviations, inherited from the elite it was sampled from, and
+// softly restarted when the new configurations nearly copy one another. Each iteration races
+// as many configurations as irace's computeNbConfigurations allows, counting the results the
+// elites bring with them as budget already paid.
+//
+// Survivors are ordered by their mean cost, the study's objective, where irace orders them by
+// rank sum under Friedman's test: the test still eliminates on ranks, which shrug off a few
+// instances whose costs dwarf the rest, but among the configurations it cannot tell apart the
+// elites and the incumbent are those with the lowest cost users are judged by (the two orders
+// were measured against irace: docs/benchmarks.md).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -35,6 +37,7 @@
 
 #include "configuration/runs.h"
 #include "configuration/statistics.h"
+#include "samplers/race_model.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
 #include "winnow/attributes.h"
@@ -58,7 +61,6 @@ struct RaceOptions {
   int lookahead = 8;          // instances run ahead while results are pending
 };
 
-constexpr double kInitialSpread = 0.5;  // irace: half the range
 // Slack added to a runtime bound, and the shortest cap (irace's minMeasurableTime).
 constexpr double kMinMeasurableSeconds = 0.01;
 
@@ -100,8 +102,8 @@ class Replay {
 
   std::optional<NextRun> next() {
     std::vector<int64_t> elites;
-    double spread = kInitialSpread;
-    int restart_iteration = 1;
+    RaceModel model(context_.space, iterations_);
+    const RaceModel::ConfigOf config_of = [this](int64_t id) { return this->config_of(id); };
     bool elites_done = false;  // the elites ran out of instances while budget remains
     for (int iteration = 1;; ++iteration) {
       int64_t used = 0;
@@ -112,33 +114,33 @@ class Replay {
       const int64_t remaining = budget_ - used;
       const int64_t share =
           iteration <= iterations_ ? remaining / (iterations_ - iteration + 1) : remaining;
-      const int64_t planned = share / (options_.first_test + std::min(5, iteration));
-      int64_t fresh = std::max<int64_t>(0, planned - static_cast<int64_t>(elites.size()));
+      int64_t fresh = configurations_for(iteration, share, elites) -
+                      static_cast<int64_t>(elites.size());
       if (iteration == 1) fresh = std::max<int64_t>(fresh, survivors_ + 1);
       if (elites_done) fresh = std::max<int64_t>(fresh, 1);
       const bool final_race = iteration > 1 && fresh < 1;
       std::vector<Planned> candidates;
       for (int64_t id : elites) candidates.push_back({id, *config_of(id)});
       if (!final_race) {
-        if (iteration > 1) {
-          spread *= std::pow(1.0 / static_cast<double>(fresh),
-                             1.0 / static_cast<double>(context_.space.size()));
-        }
+        if (iteration > 1) model.update(iteration, elites, config_of, fresh);
         const int64_t base = next_id_;
         next_id_ += fresh;
-        std::vector<Planned> sampled =
-            sample_new(iteration, base, fresh, elites, spread, iteration - restart_iteration);
+        std::vector<Planned> sampled = sample_new(iteration, base, fresh, elites, model, 0);
         // The check runs on the configurations as generated (not as stored), so a replay
         // takes the same decision as the ask that first sampled them.
-        if (iteration > 1 && collapsed(sampled, elites)) {
-          // Soft restart: most new configurations copy their parent; widen the model again.
-          spread = kInitialSpread * std::pow(1.0 / static_cast<double>(fresh),
-                                             1.0 / static_cast<double>(context_.space.size()));
-          restart_iteration = iteration;
-          decisions_.push_back({-1, "restart",
-                                "iteration " + std::to_string(iteration) +
-                                    ": the sampling model collapsed onto the elites; widened"});
-          sampled = sample_new(iteration, base, fresh, elites, spread, 0);
+        if (iteration > 1) {
+          std::vector<std::pair<int64_t, Config>> racing;
+          for (const Planned& p : candidates) racing.emplace_back(p.id, p.config);
+          for (const Planned& p : sampled) racing.emplace_back(p.id, p.config);
+          std::vector<int64_t> similar = near_identical(context_.space, racing);
+          if (!similar.empty()) {
+            model.restart(similar, fresh);
+            decisions_.push_back({-1, "restart",
+                                  "iteration " + std::to_string(iteration) + ": " +
+                                      std::to_string(similar.size()) +
+                                      " configurations nearly identical; the model widened"});
+            sampled = sample_new(iteration, base, fresh, elites, model, 1);
+          }
         }
         for (Planned& planned_config : sampled) {
           if (const Config* stored = table_.config(planned_config.id)) {
@@ -162,6 +164,7 @@ class Replay {
         }
         elites.resize(survivors_);
       }
+      if (iteration == 1) model.initialise(elites);
       // The elites have seen every instance: spend what is left on new configurations.
       elites_done = final_race && outcome.stream_ended;
     }
@@ -182,6 +185,19 @@ class Replay {
     bool exhausted = false;
     bool stream_ended = false;
   };
+
+  // The configurations, elites included, an iteration with `share` runs races; the elites'
+  // instances are those up to the furthest position any of them has seen.
+  int64_t configurations_for(int iteration, int64_t share,
+                             const std::vector<int64_t>& elites) const {
+    int64_t seen = 0;
+    for (int64_t id : elites) {
+      auto it = seen_.find(id);
+      if (it != seen_.end() && !it->second.empty()) seen = std::max(seen, *it->second.rbegin() + 1);
+    }
+    return configurations_to_race(share, iteration, options_.first_test, options_.each_test,
+                                  static_cast<int64_t>(elites.size()), seen);
+  }
 
   // The position a race visits at its step k (see order_race).
   int64_t position_at(int64_t k) const {
@@ -421,15 +437,13 @@ class Replay {
     return std::nullopt;
   }
 
-  // irace's sampling: a parent elite chosen with weight by rank, each numeric parameter from a
-  // normal around the parent's value (unit cube, truncated to [0, 1]), each categorical from a
-  // distribution leaning towards the parent's value; a parameter the parent lacks (inactive
-  // there) is drawn uniformly. The first iteration samples uniformly, after the default.
+  // irace's sampling: a parent elite chosen with weight by rank, then a configuration from the
+  // parent's model. The first iteration samples uniformly, after the default. `salt` gives a
+  // resampling after a soft restart its own random streams.
   std::vector<Planned> sample_new(int iteration, int64_t base, int64_t count,
-                                  const std::vector<int64_t>& elites, double spread,
-                                  int since_restart) {
+                                  const std::vector<int64_t>& elites, RaceModel& model,
+                                  uint64_t salt) {
     const SearchSpace& space = context_.space;
-    const double lean = std::min(0.9, static_cast<double>(since_restart) / iterations_);
     std::vector<Planned> out;
     std::vector<Config> existing;
     for (int64_t id : elites) existing.push_back(*config_of(id));
@@ -443,12 +457,14 @@ class Replay {
         out.push_back({id, std::move(config)});
         continue;
       }
-      std::mt19937_64 rng(mix_seed(seed_, static_cast<uint64_t>(iteration) * 1000003u + j));
+      std::mt19937_64 rng(mix_seed(
+          seed_, static_cast<uint64_t>(iteration) * 1000003u + static_cast<uint64_t>(j) +
+                     salt * 0x9E3779B97F4A7C15ull));
       std::uniform_real_distribution<double> uniform(0, 1);
-      std::normal_distribution<double> normal(0, 1);
       Config config;
+      int64_t parent = -1;
       for (int attempt = 0; attempt < 100; ++attempt) {
-        const Config* parent = nullptr;
+        parent = -1;
         if (!elites.empty()) {
           // Weights n, n-1, ..., 1 by rank.
           const double n = static_cast<double>(elites.size());
@@ -458,33 +474,9 @@ class Replay {
             pick -= n - static_cast<double>(chosen);
             if (pick < 0) break;
           }
-          parent = config_of(elites[chosen]);
+          parent = elites[chosen];
         }
-        std::vector<double> x(space.size());
-        for (size_t q = 0; q < space.size(); ++q) {
-          const ParamSpec& spec = space.params()[q];
-          auto it = parent ? parent->find(spec.name) : Config::const_iterator{};
-          const bool inherited = parent != nullptr && it != parent->end();
-          if (spec.kind == ParamKind::kCategorical) {
-            const size_t n = spec.choices.size();
-            size_t index = static_cast<size_t>(uniform(rng) * static_cast<double>(n));
-            if (inherited && uniform(rng) < lean) {
-              index = static_cast<size_t>(space.encode_value(q, it->second) *
-                                          static_cast<double>(n));
-            }
-            x[q] = (static_cast<double>(std::min(index, n - 1)) + 0.5) / static_cast<double>(n);
-          } else if (!inherited) {
-            x[q] = uniform(rng);
-          } else {
-            const double centre = space.encode_value(q, it->second);
-            double u = -1;
-            for (int tries = 0; tries < 20 && (u < 0 || u > 1); ++tries) {
-              u = centre + spread * normal(rng);
-            }
-            x[q] = std::clamp(u, 0.0, 1.0);
-          }
-        }
-        config = space.decode(x);
+        config = model.sample(parent, parent >= 0 ? config_of(parent) : nullptr, rng);
         if (space.is_forbidden(config)) continue;
         bool duplicate = std::any_of(existing.begin(), existing.end(), [&](const Config& c) {
           return c.size() == config.size() &&
@@ -494,33 +486,11 @@ class Replay {
         });
         if (!duplicate || attempt == 99) break;
       }
+      if (parent >= 0) model.set_parent(id, parent);
       existing.push_back(config);
       out.push_back({id, std::move(config)});
     }
     return out;
-  }
-
-  // True when more than half of the new configurations lie within 1% of the range of an
-  // elite on every numeric parameter and share its categorical values.
-  bool collapsed(const std::vector<Planned>& sampled, const std::vector<int64_t>& elites) const {
-    if (sampled.empty() || elites.empty()) return false;
-    const SearchSpace& space = context_.space;
-    size_t close = 0;
-    for (const Planned& planned_config : sampled) {
-      for (int64_t id : elites) {
-        UnitPoint a = space.encode(planned_config.config), b = space.encode(*config_of(id));
-        bool near = true;
-        for (size_t q = 0; q < space.size() && near; ++q) {
-          if (a.active[q] != b.active[q]) near = false;
-          else if (a.active[q]) near = std::abs(a.x[q] - b.x[q]) < 0.01;
-        }
-        if (near) {
-          ++close;
-          break;
-        }
-      }
-    }
-    return 2 * close > sampled.size();
   }
 
   const SampleContext& context_;
