@@ -15,8 +15,11 @@ Where a (tool, scenario, seed) was run more than once, the last line counts. A t
 (a failed test run) counts as +inf.
 
   /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl
+  /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl \
+      --max-seed 5 --scenarios sat-conflicts,de
 """
 
+import argparse
 import math
 import os
 import sys
@@ -161,9 +164,16 @@ def capping_table(rows):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: summarize.py RESULTS.jsonl")
-    rows = latest(load(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("results")
+    parser.add_argument("--max-seed", type=int, default=0,
+                        help="only tuning seeds 1..N (the defaults' seed 0 always counts)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help="comma-separated scenarios to show")
+    args = parser.parse_args()
+    scenarios = args.scenarios.split(",")
+    rows = [r for r in latest(load(args.results)) if r["scenario"] in scenarios and
+            (args.max_seed <= 0 or r["seed"] <= args.max_seed)]
     comparison(rows)
     capping_table(rows)
 
