@@ -16,7 +16,7 @@ Where a (tool, scenario, seed) was run more than once, the last line counts. A t
 
   /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl
   /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl \
-      --max-seed 5 --scenarios sat-conflicts,de
+      --max-seed 5 --scenarios sat-conflicts de --tools winnow irace
 """
 
 import argparse
@@ -168,12 +168,16 @@ def main():
     parser.add_argument("results")
     parser.add_argument("--max-seed", type=int, default=0,
                         help="only tuning seeds 1..N (the defaults' seed 0 always counts)")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
-                        help="comma-separated scenarios to show")
+    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS),
+                        help="the scenarios to show")
+    parser.add_argument("--tools", nargs="+", default=[],
+                        help="the tools to show (the defaults always show); default: all")
     args = parser.parse_args()
-    scenarios = args.scenarios.split(",")
+    scenarios = args.scenarios
+    tools = set(args.tools) | {"default"} if args.tools else None
     rows = [r for r in latest(load(args.results)) if r["scenario"] in scenarios and
-            (args.max_seed <= 0 or r["seed"] <= args.max_seed)]
+            (args.max_seed <= 0 or r["seed"] <= args.max_seed) and
+            (tools is None or r["tool"] in tools)]
     comparison(rows)
     capping_table(rows)
 
