@@ -43,13 +43,19 @@ Drawn draw(const RaceModel& model, int64_t parent, const Config& parent_config) 
   return drawn;
 }
 
-TEST(RaceModel, AnEliteThatKeepsWinningConcentratesItsModel) {
+// One elite, configuration 7 (x = 0.5, mode a), with the initial model of a study planned for
+// four iterations.
+class OneElite : public ::testing::Test {
+ protected:
   const SearchSpace s = space();
-  RaceModel model(s, 4);
+  RaceModel model{s, 4};
   const Config elite = config(0.5, "a");
   std::map<int64_t, Config> configs{{7, elite}};
-  auto config_of = [&](int64_t id) { return &configs.at(id); };
-  model.initialise({7});
+  RaceModel::ConfigOf config_of = [this](int64_t id) { return &configs.at(id); };
+  void SetUp() override { model.initialise({7}); }
+};
+
+TEST_F(OneElite, AnEliteThatKeepsWinningConcentratesItsModel) {
   Drawn start = draw(model, 7, elite);
   EXPECT_NEAR(start.share_a, 1.0 / 3, 0.03);
   EXPECT_NEAR(start.deviation, 0.27, 0.03);  // half the range, truncated to [0, 1]
@@ -88,13 +94,7 @@ TEST(RaceModel, ANewEliteInheritsItsParentsModelAndLeansToItsOwnValues) {
   EXPECT_GT(child.share_a, 0.15);
 }
 
-TEST(RaceModel, ASoftRestartWidensBackToTheSecondIteration) {
-  const SearchSpace s = space();
-  RaceModel model(s, 4);
-  const Config elite = config(0.5, "a");
-  std::map<int64_t, Config> configs{{7, elite}};
-  auto config_of = [&](int64_t id) { return &configs.at(id); };
-  model.initialise({7});
+TEST_F(OneElite, ASoftRestartWidensBackToTheSecondIteration) {
   for (int iteration = 2; iteration <= 4; ++iteration) model.update(iteration, {7}, config_of, 16);
   const Drawn narrow = draw(model, 7, elite);
   EXPECT_LT(narrow.deviation, 0.01);
