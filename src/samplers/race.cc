@@ -187,16 +187,23 @@ class Replay {
   };
 
   // The configurations, elites included, an iteration with `share` runs races; the elites'
-  // instances are those up to the furthest position any of them has seen.
+  // instances are those before their frontier.
   int64_t configurations_for(int iteration, int64_t share,
                              const std::vector<int64_t>& elites) const {
-    int64_t seen = 0;
+    return configurations_to_race(share, iteration, options_.first_test, options_.each_test,
+                                  static_cast<int64_t>(elites.size()), frontier_of(elites));
+  }
+
+  // The position after the furthest one any of the elites has seen.
+  int64_t frontier_of(const std::vector<int64_t>& elites) const {
+    int64_t frontier = 0;
     for (int64_t id : elites) {
       auto it = seen_.find(id);
-      if (it != seen_.end() && !it->second.empty()) seen = std::max(seen, *it->second.rbegin() + 1);
+      if (it != seen_.end() && !it->second.empty()) {
+        frontier = std::max(frontier, *it->second.rbegin() + 1);
+      }
     }
-    return configurations_to_race(share, iteration, options_.first_test, options_.each_test,
-                                  static_cast<int64_t>(elites.size()), seen);
+    return frontier;
   }
 
   // The position a race visits at its step k (see order_race).
@@ -211,13 +218,7 @@ class Replay {
   // eliminating by the same first instances iteration after iteration; on costs that differ by
   // orders of magnitude between instances, those few would decide every elimination.
   void order_race(int iteration, const std::vector<int64_t>& elites) {
-    race_frontier_ = 0;
-    for (int64_t id : elites) {
-      auto it = seen_.find(id);
-      if (it != seen_.end() && !it->second.empty()) {
-        race_frontier_ = std::max(race_frontier_, *it->second.rbegin() + 1);
-      }
-    }
+    race_frontier_ = frontier_of(elites);
     race_order_.clear();
     if (stream_.valid(race_frontier_)) race_order_.push_back(race_frontier_);
     std::vector<int64_t> old(static_cast<size_t>(race_frontier_));

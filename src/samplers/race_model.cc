@@ -22,9 +22,9 @@ void normalise(std::vector<double>& p) {
 }  // namespace
 
 RaceModel::RaceModel(const SearchSpace& space, int iterations)
-    : space_(space), iterations_(std::max(1, iterations)) {}
+    : space_(space), iterations_(std::max(1, iterations)), initial_(make_initial()) {}
 
-RaceModel::Entry RaceModel::initial() const {
+RaceModel::Entry RaceModel::make_initial() const {
   Entry entry;
   entry.probabilities.resize(space_.size());
   entry.deviation.assign(space_.size(), kInitialDeviation);
@@ -48,7 +48,7 @@ const RaceModel::Entry* RaceModel::entry_for(int64_t id) const {
 
 void RaceModel::initialise(const std::vector<int64_t>& elites) {
   entries_.clear();
-  for (int64_t id : elites) entries_[id] = initial();
+  for (int64_t id : elites) entries_[id] = initial_;
 }
 
 void RaceModel::update(int iteration, const std::vector<int64_t>& elites,
@@ -63,7 +63,7 @@ void RaceModel::update(int iteration, const std::vector<int64_t>& elites,
   std::map<int64_t, Entry> updated;
   for (int64_t id : elites) {
     const Entry* found = entry_for(id);
-    Entry entry = found != nullptr ? *found : initial();
+    Entry entry = found != nullptr ? *found : initial_;
     const Config* config = config_of(id);
     for (size_t q = 0; q < space_.size(); ++q) {
       const ParamSpec& spec = space_.params()[q];
@@ -120,7 +120,7 @@ Config RaceModel::sample(int64_t parent, const Config* parent_config, std::mt199
   std::uniform_real_distribution<double> uniform(0, 1);
   std::normal_distribution<double> normal(0, 1);
   const Entry* found = parent_config != nullptr ? entry_for(parent) : nullptr;
-  const Entry entry = found != nullptr ? *found : initial();
+  const Entry& entry = found != nullptr ? *found : initial_;
   std::vector<double> x(space_.size());
   for (size_t q = 0; q < space_.size(); ++q) {
     const ParamSpec& spec = space_.params()[q];

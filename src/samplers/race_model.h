@@ -55,12 +55,13 @@ class RaceModel {
     std::vector<std::vector<double>> probabilities;  // per parameter (categorical only)
     std::vector<double> deviation;                   // per parameter (numeric only)
   };
-  Entry initial() const;
+  Entry make_initial() const;
   // The entry an elite samples from: its own, else its parent's (before this update).
   const Entry* entry_for(int64_t id) const;
 
   const SearchSpace& space_;
   int iterations_;
+  Entry initial_;  // uniform probabilities, half the range as deviation
   std::map<int64_t, Entry> entries_;
   std::map<int64_t, int64_t> parent_;
 };
