@@ -8,12 +8,9 @@
 // best trials' out-of-fold predictions gives the weights, and the members' fold models (already
 // fitted during the search) become the final model: their predictions are averaged, as
 // AutoGluon's bagging does, so no refit is needed and the time limit holds (docs/automl.md).
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -24,6 +21,7 @@
 
 #include "automl/data/csv_reader.h"
 #include "automl/final_ensemble.h"
+#include "automl/memory_watch.h"
 #include "automl/prepare.h"
 #include "automl/predictor_impl.h"
 #include "automl/trial_store.h"
@@ -51,60 +49,6 @@ constexpr double kRefitShare = 0.2;
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
-
-uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-uint64_t machine_bytes() {
-  return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-// Watches the process's resident memory on its own thread; over() tells models to stop.
-class MemoryWatch {
- public:
-  explicit MemoryWatch(uint64_t limit) : limit_(limit) {
-    poll();
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~MemoryWatch() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  bool over() const { return over_.load(); }
-  uint64_t peak() const { return peak_.load(); }
-  uint64_t current() const { return current_.load(); }
-  uint64_t limit() const { return limit_; }
-
- private:
-  void poll() {
-    uint64_t rss = resident_bytes();
-    current_ = rss;
-    peak_ = std::max(peak_.load(), rss);
-    over_ = rss > limit_;
-  }
-  void loop() {
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-      poll();
-      wake_.wait_for(lock, std::chrono::milliseconds(20));
-    }
-  }
-  uint64_t limit_;
-  std::atomic<bool> over_{false};
-  std::atomic<uint64_t> peak_{0}, current_{0};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) {
   uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (a + 1) + 0xbf58476d1ce4e5b9ULL * (b + 1);
@@ -302,6 +246,34 @@ std::string sidecar_directory(const std::string& storage, const std::string& stu
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
   }
   return (scheme == std::string::npos ? storage : storage.substr(scheme + 3)) + ".automl/" + folder;
+}
+
+// The ten best complete trials, best first, as `show` lists them.
+nlohmann::json leaderboard(const std::vector<FrozenTrial>& trials, Metric metric) {
+  std::vector<const FrozenTrial*> ranked;
+  for (const FrozenTrial& trial : trials) {
+    if (trial.state == TrialState::kComplete && !trial.values.empty()) ranked.push_back(&trial);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [&](const FrozenTrial* a, const FrozenTrial* b) {
+    return greater_is_better(metric) ? a->values[0] > b->values[0] : a->values[0] < b->values[0];
+  });
+  nlohmann::json rows = nlohmann::json::array();
+  for (size_t i = 0; i < ranked.size() && i < 10; ++i) {
+    auto fit_seconds = ranked[i]->metrics.find("fit_seconds");
+    // Under a budget scheduler, a trial that learnt from part of the rows says so.
+    std::string model = param_string(ranked[i]->config, "model", "");
+    auto budget = ranked[i]->user_attrs.find(std::string(kBudgetAttr));
+    if (budget != ranked[i]->user_attrs.end()) {
+      double fraction = std::stod(budget->second);
+      if (fraction < 1.0 - 1e-9) model += " (" + format_short(fraction) + " of rows)";
+    }
+    rows.push_back({{"trial", ranked[i]->number},
+                    {"model", model},
+                    {"score", ranked[i]->values[0]},
+                    {"fit_seconds",
+                     fit_seconds == ranked[i]->metrics.end() ? 0.0 : fit_seconds->second}});
+  }
+  return rows;
 }
 
 }  // namespace
@@ -605,37 +577,14 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
                      {"features", data.features.columns.size()},
                      {"notes", data.notes}};
   summary["validation"] = plan.describe();
-  int64_t n_complete = 0, n_failed = 0;
   std::vector<FrozenTrial> trials = study.trials();
+  int64_t n_complete = 0, n_failed = 0;
   for (const FrozenTrial& trial : trials) {
     n_complete += trial.state == TrialState::kComplete;
     n_failed += trial.state == TrialState::kFailed;
   }
   summary["trials"] = {{"complete", n_complete}, {"failed", n_failed}};
-  std::vector<const FrozenTrial*> ranked;
-  for (const FrozenTrial& trial : trials) {
-    if (trial.state == TrialState::kComplete && !trial.values.empty()) ranked.push_back(&trial);
-  }
-  std::stable_sort(ranked.begin(), ranked.end(), [&](const FrozenTrial* a, const FrozenTrial* b) {
-    return greater_is_better(metric) ? a->values[0] > b->values[0] : a->values[0] < b->values[0];
-  });
-  nlohmann::json leaderboard = nlohmann::json::array();
-  for (size_t i = 0; i < ranked.size() && i < 10; ++i) {
-    auto fit_seconds = ranked[i]->metrics.find("fit_seconds");
-    // Under a budget scheduler, a trial that learnt from part of the rows says so.
-    std::string model = param_string(ranked[i]->config, "model", "");
-    auto budget = ranked[i]->user_attrs.find(std::string(kBudgetAttr));
-    if (budget != ranked[i]->user_attrs.end()) {
-      double fraction = std::stod(budget->second);
-      if (fraction < 1.0 - 1e-9) model += " (" + format_short(fraction) + " of rows)";
-    }
-    leaderboard.push_back({{"trial", ranked[i]->number},
-                           {"model", model},
-                           {"score", ranked[i]->values[0]},
-                           {"fit_seconds", fit_seconds == ranked[i]->metrics.end()
-                                               ? 0.0 : fit_seconds->second}});
-  }
-  summary["leaderboard"] = leaderboard;
+  summary["leaderboard"] = leaderboard(trials, metric);
   nlohmann::json members = nlohmann::json::array();
   for (const EnsembleMember& member : impl->members) {
     if (member.weight <= 0) continue;

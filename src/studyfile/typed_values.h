@@ -45,6 +45,8 @@ class TypedValues {
   double duration_value(const Node& node, const std::string& path) const;
   ParamValue scalar_value(const Node& node, const std::string& path) const;
   std::vector<std::string> string_list(const Node& node, const std::string& path) const;
+  // Where line `line` of the file is, as errors and origins name it: "study.toml:14".
+  std::string origin(int line) const { return display_name_ + ":" + std::to_string(line); }
 
  private:
   std::string display_name_;
