@@ -4,7 +4,8 @@
 
   1. bench/distributed/throughput.py: per sampler, process count and library, the trials
      completed, trials per second, Winnow's trials per second over Optuna's for the same sampler
-     and process count, and ask and tell latency (50th and 99th percentile, ms);
+     and process count, and ask and tell latency (50th and 99th percentile, ms); runs with
+     --objective-ms get a table of their own, with the ideal rate and the share of it reached;
   2. bench/distributed/scheduling.sh: per run, the ideal and measured wall time of W `winnow
      worker` processes of J jobs, the overhead, the slot utilisation and the trials stored;
   3. bench/distributed/kill_stress.py: per run, the trials, workers and kills, the trials
@@ -129,6 +130,41 @@ def throughput_table(rows, level):
             print("- " + note)
 
 
+def objective_table(rows, level):
+    """Runs whose objective sleeps (--objective-ms): how close to P x 1000 / M trials per second
+    the processes came."""
+    rows = latest(rows, lambda r: (r["library"], r["sampler"], r["processes"], r["objective_ms"]))
+    samplers = list(dict.fromkeys(r["sampler"] for r in rows))
+    rows.sort(key=lambda r: (r["objective_ms"], samplers.index(r["sampler"]), r["processes"],
+                             LIBRARY_ORDER.index(r["library"]) if r["library"] in LIBRARY_ORDER
+                             else len(LIBRARY_ORDER), r["library"]))
+    heading(level, "Processes sharing one study in PostgreSQL, with an objective that takes time")
+    for line in provenance_lines(rows):
+        print(line)
+    versions = sorted({"%s %s" % (r["library"], r.get("library_version", "?")) for r in rows})
+    bounds = sorted({(r.get("seconds"), r.get("trials_per_process")) for r in rows})
+    print("%s. Each trial's objective sleeps for the time shown (one running elsewhere, taking "
+          "no CPU here), so P processes can make at most P x 1000 / ms trials per second: the "
+          "ideal column. Each configuration runs until %s." % (
+              ", ".join(versions),
+              " or ".join("%s s or %s trials per process" % (fmt(s), t) for s, t in bounds)))
+    print()
+    print("| objective ms | sampler | processes | library | trials | ideal trials/s | trials/s "
+          "| share of ideal | ask p50 ms | ask p99 ms | busy |")
+    print("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        if "error" in r:
+            print("| %s | %s | %d | %s | failed | %s | - | - | - | - | - |" % (
+                fmt(r["objective_ms"]), r["sampler"], r["processes"], r["library"],
+                fmt(r.get("ideal_trials_per_s"))))
+            continue
+        print("| %s | %s | %d | %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            fmt(r["objective_ms"]), r["sampler"], r["processes"], r["library"], r["trials"],
+            fmt(r.get("ideal_trials_per_s")), fmt(r.get("trials_per_s")),
+            "%.0f%%" % (100 * r["share_of_ideal"]) if r.get("share_of_ideal") is not None else "-",
+            fmt(r.get("ask_p50_ms")), fmt(r.get("ask_p99_ms")), fmt(r.get("cpu_busy_share"))))
+
+
 def scheduling_table(rows, level):
     storage_of = lambda r: r.get("storage", "postgresql")
     rows = latest(rows, lambda r: (storage_of(r), r["workers"], r["jobs"], r["trials"]))
@@ -210,11 +246,14 @@ def main():
     args = parser.parse_args()
 
     rows = [r for path in args.results for r in load(path)]
-    throughput = [r for r in rows if "processes" in r and "library" in r]
+    throughput = [r for r in rows if "processes" in r and "library" in r
+                  and not r.get("objective_ms")]
+    objective = [r for r in rows if "processes" in r and "library" in r and r.get("objective_ms")]
     # Fault runs have workers and jobs too; their kills set them apart.
     faults = [r for r in rows if "kills" in r]
     scheduling = [r for r in rows if "workers" in r and "jobs" in r and "kills" not in r]
-    tables = [(throughput_table, throughput), (scheduling_table, scheduling),
+    tables = [(throughput_table, throughput), (objective_table, objective),
+              (scheduling_table, scheduling),
               (faults_table, faults)]
     tables = [(table, chosen) for table, chosen in tables if chosen]
     if not tables:

@@ -13,6 +13,12 @@ suggest time) and each tell with time.perf_counter. One JSON line per configurat
 completed, wall time from the first ask to the last tell, trials per second, and ask and tell
 latency percentiles over all processes, with commit, machine and date.
 
+With --objective-ms M, each trial's objective also sleeps M ms between the ask and the tell: an
+objective that runs elsewhere (a GPU, a cluster job) and takes no CPU here. The processes then
+cannot exceed P x 1000 / M trials per second between them, and the records give that ideal and
+the share of it reached: where the share falls, the storage (or the sampler's decision under
+the study's lock) is the limit, not the objective.
+
 Each run starts on a quiet server: the database the previous run wrote to is vacuumed first
 (VACUUM ANALYZE, untimed), so autovacuum cleaning one library's rows does not run during the
 other library's measurement.
@@ -142,6 +148,8 @@ def worker(args):
         xs = [trial.suggest_float(f"x{i}", -5.0, 5.0) for i in range(DIMENSIONS)]
         asked = time.perf_counter()
         value = sum(x * x for x in xs)
+        if args.objective_ms > 0:
+            time.sleep(args.objective_ms / 1e3)
         told_begin = time.perf_counter()
         study.tell(trial, value)
         told = time.perf_counter()
@@ -214,7 +222,7 @@ def run_configuration(library, sampler, processes, url, args, folder):
     del study
     command = [sys.executable, os.path.abspath(__file__), "--worker", "--library", library,
                "--sampler", sampler, "--url", url, "--study", study_name,
-               "--quota", str(args.trials_per_process)]
+               "--quota", str(args.trials_per_process), "--objective-ms", repr(args.objective_ms)]
     env = dict(os.environ)
     if args.build_dir:
         env["PYTHONPATH"] = os.pathsep.join(
@@ -332,6 +340,9 @@ def main():
     parser.add_argument("--trials-per-process", type=int, default=200,
                         help="each process stops after this many trials (default 200)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--objective-ms", type=float, default=0.0,
+                        help="each objective sleeps this long, as one running elsewhere would "
+                             "(default 0: a trivial objective)")
     parser.add_argument("--postgres-url",
                         help="an existing server's database for Winnow (postgresql://...); "
                              "Optuna's database optuna_bench is created beside it. Default: a "
@@ -357,6 +368,8 @@ def main():
     counts = [int(p) for p in args.processes.split(",")]
     if args.seconds <= 0 or args.trials_per_process < 1 or min(counts) < 1:
         sys.exit("throughput.py: --seconds, --trials-per-process and --processes must be positive")
+    if args.objective_ms < 0:
+        sys.exit("throughput.py: --objective-ms must be 0 or more")
     versions = {library: library_version(library) for library in libraries}
     for sampler in samplers:
         make_sampler(import_library(libraries[0]), sampler, 0)  # refuses a typo before the runs
@@ -394,6 +407,12 @@ def main():
                                                 args, folder)
                     last_written = library
                     failed += "error" in figures
+                    if args.objective_ms > 0:
+                        ideal = processes * 1e3 / args.objective_ms
+                        figures["objective_ms"] = args.objective_ms
+                        figures["ideal_trials_per_s"] = round(ideal, 2)
+                        if figures.get("trials_per_s"):
+                            figures["share_of_ideal"] = round(figures["trials_per_s"] / ideal, 3)
                     emit({**stamp, "cores": os.cpu_count(), "library": library,
                           "library_version": versions[library], "sampler": sampler,
                           "processes": processes, "seconds": args.seconds,
