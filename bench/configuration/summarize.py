@@ -9,8 +9,8 @@ bench/render_benchmarks.py hands over):
      where those runs exist, both with t-tests); on how many seeds Winnow's is lower than
      irace's (paired by seed; lower is better in every scenario); the median tuning cost in
      target-run seconds; then the verdict lines: the scenarios where Winnow's median is lower;
-  2. capping (sat-runtime, Winnow only): adaptive capping on (the default) against off, the
-     median test cost and tuning seconds, and what capping saves.
+  2. capping (sat-runtime, Winnow only): adaptive capping on (the default) against off on the
+     seeds both have, the median test cost and tuning seconds, and what capping saves.
 Where a (tool, scenario, seed) was run more than once, the last line counts. A test cost of null
 (a failed test run) counts as +inf.
 
@@ -143,7 +143,10 @@ def comparison(rows):
 def capping_table(rows):
     on = by_seed(rows, "winnow", "sat-runtime", capping=True)
     off = by_seed(rows, "winnow", "sat-runtime", capping=False)
-    on = {s: r for s, r in on.items() if r.get("capping") is True}
+    # The same seeds on both sides, so the two searches differ in capping alone.
+    common = {s for s, r in on.items() if r.get("capping") is True} & set(off)
+    on = {s: r for s, r in on.items() if s in common}
+    off = {s: r for s, r in off.items() if s in common}
     if not (on and off):
         return
     print()
