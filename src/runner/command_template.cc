@@ -5,11 +5,9 @@
 #include "runner/command_template.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 
-#include "common/param_json.h"
 #include "common/strings.h"
 #include "winnow/error.h"
 

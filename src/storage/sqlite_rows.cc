@@ -11,6 +11,11 @@ namespace winnow::sqlite {
 
 namespace {
 
+// Columns read_trial_row() expects, in this order.
+#define WINNOW_TRIAL_COLUMNS                                                                  \
+  "trial_id, number, state, start_ms, end_ms, failure_reason, interrupted, retry_of, owner, " \
+  "version"
+
 [[noreturn]] void throw_damaged(const Database& database, const std::string& what) {
   throw StorageError("SQLite database '" + database.path() + "' is damaged: " + what);
 }

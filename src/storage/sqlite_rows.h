@@ -16,10 +16,7 @@
 #include "winnow/storage.h"
 #include "winnow/trial.h"
 
-// Columns a trial's and a study's row are read with, in this order.
-#define WINNOW_TRIAL_COLUMNS                                                                  \
-  "trial_id, number, state, start_ms, end_ms, failure_reason, interrupted, retry_of, owner, " \
-  "version"
+// Columns a study's row is read with (read_study_row), in this order.
 #define WINNOW_STUDY_COLUMNS \
   "study_id, name, directions, objective_names, space_json, sampler, created_ms"
 

@@ -2,20 +2,15 @@
 //
 // Study::create: checks the options against the space and the storage, then creates the study or
 // joins the stored one of the same name.
-#include <algorithm>
-#include <cmath>
-#include <iostream>
 #include <random>
 
 #include "common/strings.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
-#include "schedulers/ladder.h"
 #include "schedulers/registry.h"
 #include "space/space_diff.h"
 #include "space/space_json.h"
 #include "study/study_impl.h"
-#include "winnow/analysis.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
 

@@ -7,16 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
-#include <random>
 
 #include "common/strings.h"
 #include "winnow/analysis.h"
-#include "samplers/registry.h"
-#include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
-#include "schedulers/registry.h"
-#include "space/space_diff.h"
-#include "space/space_json.h"
 #include "study/study_impl.h"
 #include "winnow/error.h"
 

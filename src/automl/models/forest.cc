@@ -31,6 +31,7 @@
 
 #include "automl/models/families.h"
 #include "automl/models/forest_tree.h"
+#include "samplers/sampler_util.h"
 #include "winnow/error.h"
 
 namespace winnow::automl {
@@ -39,7 +40,6 @@ namespace {
 using forest::bin_data;
 using forest::BinnedData;
 using forest::ForestOptions;
-using forest::mix_seed;
 using forest::Node;
 using forest::parallel_for;
 using forest::Tree;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "samplers/sampler_util.h"
+
 namespace winnow::automl::forest {
 namespace {
 
@@ -44,12 +46,6 @@ std::vector<float> quantile_cuts(const std::vector<float>& v) {
 
 }  // namespace
 
-uint64_t mix_seed(uint64_t seed, uint64_t index) {  // splitmix64 of (seed, index)
-  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 size_t worker_count(size_t jobs, int threads) {
   return std::max<size_t>(1, std::min<size_t>(jobs, static_cast<size_t>(std::max(1, threads))));

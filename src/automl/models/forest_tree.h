@@ -57,9 +57,6 @@ struct BinnedData {
   const double* values = nullptr;
 };
 
-// splitmix64 of (seed, index): the seeds of the trees and of the binning sample.
-uint64_t mix_seed(uint64_t seed, uint64_t index);
-
 // The builders' threads for `jobs` pieces of work and at most `threads` threads (at least one).
 size_t worker_count(size_t jobs, int threads);
 
