@@ -51,6 +51,12 @@ struct SampleContext {
   // A sampler that returns nullopt only because it waits for running trials to finish sets
   // *waiting = true; the study then asks again later instead of ending. Null: not supported.
   bool* waiting = nullptr;
+  // Zero, or the proposal is made ahead of the study's lock by one of several processes that
+  // compete for it (SamplerTraits::proposes_ahead), whose trial number is not known yet: a
+  // seeded sampler then takes its stream position from (trial_count, stream_salt)
+  // (stream_position() in src/samplers/sampler_util.h), so processes that saw the same history
+  // do not draw the same numbers.
+  uint64_t stream_salt = 0;
 };
 
 class Sampler {
@@ -96,6 +102,12 @@ struct SamplerTraits {
   // Decides the runs of an algorithm-configuration study itself (which configuration on which
   // instance, with which seed and cap): "race". Other samplers only propose configurations.
   bool configures_runs = false;
+  // Its proposal stays a good one when made on a history a few trials old and from any stream
+  // position (SampleContext::stream_salt): the study may then propose before taking the
+  // storage's lock, so processes that share a study decide in parallel rather than one at a
+  // time. False for samplers that count on the trial number itself (Sobol, grid, CMA-ES's
+  // generations).
+  bool proposes_ahead = false;
 };
 // The traits of a registered sampler; throws winnow::Error for an unknown name.
 SamplerTraits sampler_traits(std::string_view name);

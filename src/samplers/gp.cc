@@ -168,7 +168,7 @@ class GpSampler : public Sampler {
                                 std::vector<const FrozenTrial*> running,
                                 const std::set<std::vector<double>>& evaluated) const {
     const SearchSpace& space = context.space;
-    gp::Random random(mix_seed(seed_, static_cast<uint64_t>(context.trial_count)));
+    gp::Random random(mix_seed(seed_, stream_position(context)));
     const size_t complete_count = observed.trials.size();
     gp::clip_infinities(observed.values);
     keep_subset(observed, random);

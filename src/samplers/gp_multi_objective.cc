@@ -54,7 +54,7 @@ class Proposal {
       : context_(context),
         options_(options),
         m_(context.directions.size()),
-        random_(mix_seed(seed, static_cast<uint64_t>(context.trial_count))),
+        random_(mix_seed(seed, stream_position(context))),
         inputs_(context.space),
         parego_(options.mo_acquisition == "parego" && m_ > 1) {
     model_options_.deterministic = options.deterministic;

@@ -19,6 +19,9 @@ struct Registration {
 };
 
 constexpr SamplerTraits kAnyObjectives{.multi_objective = true};
+// The model-based samplers: they propose from whatever history they are shown.
+constexpr SamplerTraits kModelBased{
+    .multi_objective = true, .takes_n_startup = true, .proposes_ahead = true};
 
 // One line per sampler.
 const std::vector<Registration>& registry() {
@@ -26,13 +29,13 @@ const std::vector<Registration>& registry() {
       {"random", &create_random_sampler, kAnyObjectives},
       {"sobol", &create_sobol_sampler, kAnyObjectives},
       {"grid", &create_grid_sampler, {.multi_objective = true, .learns_from_any_trials = false}},
-      {"tpe", &create_tpe_sampler, {.multi_objective = true, .takes_n_startup = true}},
-      {"motpe", &create_motpe_sampler, {.multi_objective = true, .takes_n_startup = true}},
-      {"gp", &create_gp_sampler, {.multi_objective = true, .takes_n_startup = true}},
+      {"tpe", &create_tpe_sampler, kModelBased},
+      {"motpe", &create_motpe_sampler, kModelBased},
+      {"gp", &create_gp_sampler, kModelBased},
       {"cmaes", &create_cmaes_sampler, {.learns_from_any_trials = false}},
       {"auto", &create_auto_sampler, kAnyObjectives},
       {"nsga2", &create_nsga2_sampler, kAnyObjectives},
-      {"rf", &create_rf_sampler, {.takes_n_startup = true}},
+      {"rf", &create_rf_sampler, {.takes_n_startup = true, .proposes_ahead = true}},
       {"race", &create_race_sampler, {.learns_from_any_trials = false, .configures_runs = true}},
   };
   return kSamplers;

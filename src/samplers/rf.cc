@@ -163,7 +163,7 @@ class RfSampler : public Sampler, public RunModelSampler {
       return startup(context);
     }
 
-    gp::Random random(mix_seed(seed_, static_cast<uint64_t>(context.trial_count)));
+    gp::Random random(mix_seed(seed_, stream_position(context)));
     if (random.uniform() < options_.random_fraction) {
       if (std::optional<Config> config = random_new(space, encoder, seen, random)) return config;
     }
@@ -172,7 +172,7 @@ class RfSampler : public Sampler, public RunModelSampler {
     RandomForestSurrogate forest;
     RandomForestSurrogateOptions forest_options = options_.forest;
     forest_options.categories = encoder.categories();
-    forest_options.seed = mix_seed(seed_ ^ 0xF02E57, static_cast<uint64_t>(context.trial_count));
+    forest_options.seed = mix_seed(seed_ ^ 0xF02E57, stream_position(context));
     forest_options.log_y = options_.log_y;
     const size_t d = space.size();
     std::vector<double> matrix(rows.size() * d);

@@ -84,6 +84,11 @@ uint64_t mix_seed(uint64_t seed, uint64_t index) {
   return z ^ (z >> 31);
 }
 
+uint64_t stream_position(const SampleContext& context) {
+  const auto number = static_cast<uint64_t>(context.trial_count);
+  return context.stream_salt == 0 ? number : mix_seed(context.stream_salt, number);
+}
+
 Config draw_allowed(const SearchSpace& space, const std::function<Config(int attempt)>& draw,
                     int max_tries) {
   for (int attempt = 0; attempt < max_tries; ++attempt) {

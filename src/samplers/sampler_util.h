@@ -43,6 +43,10 @@ class SamplerOptionReader {
 // (study seed, trial index), so a sequence does not depend on what ran before a resume.
 uint64_t mix_seed(uint64_t seed, uint64_t index);
 
+// Where a seeded sampler's draws for this proposal start in its stream: the trial number,
+// mixed with SampleContext::stream_salt when the proposal is made ahead of the study's lock.
+uint64_t stream_position(const SampleContext& context);
+
 // Calls `draw` until it yields a configuration no forbidden clause rules out; throws
 // winnow::Error after `max_tries` (validate() already proved that allowed configurations exist,
 // so this means they are vanishingly rare).

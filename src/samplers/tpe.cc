@@ -208,7 +208,7 @@ class TpeSampler : public Sampler {
     prepare(space);
     // The n-th proposal depends only on (seed, n) and the history; the first draws of this
     // stream are the random sampler's, so the start-up phase matches `random` with the same seed.
-    UnitStream rng(mix_seed(seed_, static_cast<uint64_t>(context.trial_count)));
+    UnitStream rng(mix_seed(seed_, stream_position(context)));
     std::vector<double> x(space.size());
     auto random_draw = [&](int) {
       for (double& v : x) v = rng.uniform();

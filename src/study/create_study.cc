@@ -132,6 +132,8 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
   }
   impl->sampler_spec = sampler_spec;
   impl->seed = seed;
+  impl->proposes_ahead = sampler_traits(sampler_spec.name).proposes_ahead &&
+                         !impl->scheduler->assigns_budgets() && !options.instances;
   for (const std::string& text : options.constraints) {
     impl->limits.push_back(parse_metric_limit(text));
   }

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iostream>
 
 #include "common/strings.h"
 #include "winnow/analysis.h"
+#include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
 #include "study/study_impl.h"
 #include "winnow/error.h"
@@ -164,6 +166,16 @@ bool& sampler_waiting_in_this_thread() {
   return waiting;
 }
 
+namespace {
+
+// Whether `config` is already the configuration of one of `trials`.
+bool is_among(const Config& config, const std::vector<FrozenTrial>& trials) {
+  return std::any_of(trials.begin(), trials.end(),
+                     [&](const FrozenTrial& trial) { return trial.config == config; });
+}
+
+}  // namespace
+
 std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner) {
   StudyCore& impl = *impl_;
   sampler_waiting_in_this_thread() = false;
@@ -171,18 +183,41 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   std::lock_guard lock(impl.sampler_mutex);
   const bool scheduled = impl.scheduler->assigns_budgets();
   const bool reads_history = scheduled || impl.sampler->uses_history();
-  // A waiting trial (enqueued, requeued) is claimed first. Otherwise the proposal is made under
+  // A waiting trial (enqueued, requeued) is claimed first. Otherwise the trial is created under
   // the study's write lock, for the number the trial gets and on the history as it stands
   // (every other process's trials included): no other process can take that number or act on
-  // that history meanwhile, so no configuration or promotion is ever taken twice, and many
-  // processes queue for the lock rather than propose on stale snapshots and retry. Samplers
+  // that history meanwhile, so no configuration or promotion is ever taken twice. Samplers
   // that read no history skip the history read, keeping ask() O(1) in the size of the study.
+  //
+  // A sampler whose model takes time (TPE, GP) would make every other process wait for it.
+  // When it proposes ahead (StudyCore::proposes_ahead), the history is read and the proposal
+  // made before the lock, and under the lock only the trials created meanwhile are checked:
+  // the proposal stands unless one of them has its configuration, or it was drawn from the
+  // stream position of a number another process took meanwhile (then it is made again, under
+  // the lock, as above). After such a miss the next proposal ahead draws from a stream
+  // position of this process's own, which no other process shares. One process alone is never
+  // overtaken, so its sequence is the same as a proposal made under the lock.
   while (true) {
     bool space_grew = false;
     std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
     std::optional<int64_t> since;
+    std::optional<StudyCore::Proposal> ahead;
+    int64_t ahead_number = -1;
+    bool ahead_salted = false;
     if (reads_history) {
       history_lock.lock();
+      if (impl.proposes_ahead) {
+        impl.sync_history();
+        if (!impl.space_stale) {
+          ahead_number = static_cast<int64_t>(impl.history.size());
+          uint64_t salt = 0;
+          if (impl.overtaken) {
+            salt = mix_seed(std::hash<std::string>{}(who), ++impl.asks_ahead) | 1;
+            ahead_salted = true;
+          }
+          ahead = impl.propose(ahead_number, salt);
+        }
+      }
       since = impl.last_version;
     }
     std::optional<FrozenTrial> created = impl.storage->create_decided_trial(
@@ -190,11 +225,19 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
         [&](int64_t number, std::vector<FrozenTrial> changed)
             -> std::optional<Storage::TrialDraft> {
           space_grew = false;  // a retried transaction calls again
+          const bool repeated = ahead && is_among(ahead->config, changed);
           impl.merge_history(std::move(changed));
           // Growing the space writes to the storage: done outside, then proposed again.
           if (impl.space_stale) {
             space_grew = true;
             return std::nullopt;
+          }
+          if (ahead) {
+            const bool overtaken = number != ahead_number;
+            impl.overtaken = overtaken;
+            if (!repeated && (!overtaken || ahead_salted)) {
+              return Storage::TrialDraft{ahead->config, ahead->attrs};
+            }
           }
           std::optional<StudyCore::Proposal> proposal =
               scheduled ? impl.propose_scheduled(number) : impl.propose(number);
@@ -208,7 +251,7 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   }
 }
 
-std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number) {
+std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number, uint64_t stream_salt) {
   Proposal proposal;
   // The sampler reads the cached history in place (no copy: at thousands of trials a copy
   // would cost more than a TPE proposal); the caller holds history_mutex when it reads it.
@@ -220,7 +263,7 @@ std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number) {
   if (space.size() == 0) return proposal;
   bool waiting = false;
   SampleContext context{space, seen, options.directions, number, &proposal.attrs,
-                        options.instances.get(), &waiting};
+                        options.instances.get(), &waiting, stream_salt};
   std::optional<Config> config = sampler->sample(context);
   sampler_waiting_in_this_thread() = waiting;
   if (!config) return std::nullopt;

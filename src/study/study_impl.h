@@ -49,6 +49,15 @@ struct StudyCore {
   // this process's other workers just started.
   std::mutex sampler_mutex;
   std::unique_ptr<Sampler> sampler;
+  // The sampler proposes ahead of the storage's lock (SamplerTraits::proposes_ahead, in an
+  // ordinary study without a budget scheduler): Study::try_ask then reads the history and
+  // proposes first, and under the lock only checks that the proposal still stands.
+  bool proposes_ahead = false;
+  // This process's last proposal made ahead was overtaken: another process created trials
+  // between its read of the history and its turn at the lock. Its next proposal made ahead
+  // takes a stream position of its own (SampleContext::stream_salt). Under sampler_mutex.
+  bool overtaken = false;
+  uint64_t asks_ahead = 0;
   // Budget schedulers and pruners. BOHB's random fraction draws from `random_sampler`.
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Sampler> random_sampler;
@@ -80,7 +89,7 @@ struct StudyCore {
     Config config;
     std::map<std::string, std::string> attrs;
   };
-  std::optional<Proposal> propose(int64_t number);
+  std::optional<Proposal> propose(int64_t number, uint64_t stream_salt = 0);
   std::optional<Proposal> propose_scheduled(int64_t number);
   bool should_prune(const FrozenTrial& trial);
   ParamValue suggest(Trial& trial, const ParamSpec& spec);

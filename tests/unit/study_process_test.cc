@@ -33,23 +33,29 @@ SearchSpace plane() {
   return space;
 }
 
-// Runs `hook` once, just before the first trial this process decides on: what another process
-// would do after this one last read the study.
+// Runs `hook` just before the first trial this process decides on (or before every one, with
+// `every_time`): what another process would do after this one last read the study.
 class InterleavingStorage : public ForwardingStorage {
  public:
-  InterleavingStorage(std::shared_ptr<Storage> target, std::function<void()> hook)
-      : ForwardingStorage(std::move(target)), hook_(std::move(hook)) {}
+  InterleavingStorage(std::shared_ptr<Storage> target, std::function<void()> hook,
+                      bool every_time = false)
+      : ForwardingStorage(std::move(target)), hook_(std::move(hook)), every_time_(every_time) {}
   std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
                                                   std::optional<int64_t> since_version,
                                                   std::string_view owner, int64_t budget_limit,
                                                   const TrialDecider& decide) override {
-    if (hook_) std::exchange(hook_, nullptr)();
+    if (every_time_) {
+      hook_();
+    } else if (hook_) {
+      std::exchange(hook_, nullptr)();
+    }
     return ForwardingStorage::create_decided_trial(study_id, since_version, owner, budget_limit,
                                                    decide);
   }
 
  private:
   std::function<void()> hook_;
+  bool every_time_;
 };
 
 class SharedStudy : public ::testing::Test {
@@ -123,6 +129,63 @@ TEST_F(SharedStudy, AProposalIsMadeOnTrialsAnotherProcessJustCreated) {
     EXPECT_EQ(from_b->number(), 0);
     EXPECT_EQ(from_a.number(), 1);
     EXPECT_NE(from_a.config(), from_b->config());
+  }
+}
+
+// TPE proposes before it takes the study's lock, so processes model in parallel. A proposal
+// drawn from the stream position of a number another process took meanwhile is made again
+// under the lock; after that, the overtaken process draws ahead from a stream of its own and
+// keeps what it drew. During TPE's start-up its draws are the random sampler's, so what a
+// proposal under the lock would have been is known.
+TEST_F(SharedStudy, AnOvertakenProcessKeepsAProposalMadeAheadFromAStreamOfItsOwn) {
+  StudyOptions options{.name = "ahead", .sampler = "tpe:n_startup=100", .seed = 7};
+  Study b = Study::create(connection(), plane(), options);
+  auto storage = std::make_shared<InterleavingStorage>(
+      connection(), [&] { b.ask(); }, /*every_time=*/true);
+  Study a = Study::create(storage, plane(), options);
+  Trial first = a.ask();    // b took 0, the number a drew ahead for: made again under the lock
+  Trial second = a.ask();   // b took 2: a keeps what it drew ahead
+  EXPECT_EQ(first.number(), 1);
+  EXPECT_EQ(second.number(), 3);
+
+  Study alone = Study::create(open_storage("memory"), plane(),
+                              {.name = "alone", .sampler = "random", .seed = 7});
+  std::vector<Config> under_lock;
+  for (int i = 0; i < 4; ++i) under_lock.push_back(alone.ask().config());
+  EXPECT_EQ(first.config(), under_lock[1]);
+  EXPECT_NE(second.config(), under_lock[3]) << "the proposal was made under the lock";
+  std::set<Config> distinct;
+  for (const FrozenTrial& t : a.trials()) distinct.insert(t.config);
+  EXPECT_EQ(distinct.size(), 4u);
+}
+
+// Overtaken on every ask, past TPE's start-up: every configuration is still new and every
+// number taken once.
+TEST_F(SharedStudy, ProposalsMadeAheadNeverRepeatAConfiguration) {
+  for (const std::string sampler : {"tpe:n_startup=5", "gp:n_startup=5", "rf:n_startup=5"}) {
+    SCOPED_TRACE(sampler);
+    StudyOptions options{.name = sampler, .sampler = sampler, .seed = 11};
+    Study b = Study::create(connection(), plane(), options);
+    auto storage = std::make_shared<InterleavingStorage>(
+        connection(),
+        [&] {
+          Trial t = b.ask();
+          b.tell(t, t.float_param("x") * t.float_param("y"));
+        },
+        /*every_time=*/true);
+    Study a = Study::create(storage, plane(), options);
+    for (int i = 0; i < 12; ++i) {
+      Trial t = a.ask();
+      a.tell(t, t.float_param("x") * t.float_param("y"));
+    }
+    std::vector<FrozenTrial> trials = a.trials();
+    ASSERT_EQ(trials.size(), 24u);
+    std::set<Config> distinct;
+    for (size_t i = 0; i < trials.size(); ++i) {
+      EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+      distinct.insert(trials[i].config);
+    }
+    EXPECT_EQ(distinct.size(), 24u);
   }
 }
 
