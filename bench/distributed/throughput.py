@@ -111,7 +111,11 @@ def make_sampler(lib, name, seed):
         return lib.samplers.RandomSampler(seed=seed)
     if name == "tpe":
         return lib.samplers.TPESampler(seed=seed)
-    sys.exit(f"throughput.py: unknown sampler {name!r} (random or tpe)")
+    if name == "gp":
+        if not hasattr(lib.samplers, "GPSampler"):
+            return None  # Optuna 3.1 has no GP sampler: the runs skip it
+        return lib.samplers.GPSampler(seed=seed)
+    sys.exit(f"throughput.py: unknown sampler {name!r} (random, tpe or gp)")
 
 
 def storage_for(lib, library, url):
@@ -348,6 +352,9 @@ def main():
                              "Optuna's database optuna_bench is created beside it. Default: a "
                              "server of its own, started with tests/postgres/server.sh")
     parser.add_argument("--build-dir", help="put BUILD_DIR/python first on the module path")
+    parser.add_argument("--module-commit",
+                        help="the commit the module in --build-dir was built from, recorded as "
+                             "module_commit (to compare two builds interleaved in one sitting)")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "distributed.jsonl"),
                         help="JSON-lines file the records are appended to")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -399,6 +406,10 @@ def main():
         for sampler in samplers:
             for processes in counts:
                 for library in libraries:
+                    if make_sampler(import_library(library), sampler, 0) is None:
+                        print(f"throughput.py: {library} has no {sampler} sampler; skipped",
+                              file=sys.stderr)
+                        continue
                     if last_written:
                         psql(plain_urls[last_written], "VACUUM ANALYZE")
                     # Another program busy on the machine shows here, beside the figures it skews.
@@ -418,6 +429,7 @@ def main():
                           "processes": processes, "seconds": args.seconds,
                           "trials_per_process": args.trials_per_process,
                           "load_before": load_before, **figures,
+                          **({"module_commit": args.module_commit} if args.module_commit else {}),
                           "postgres_version": postgres_version}, out)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
