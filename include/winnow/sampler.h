@@ -108,6 +108,11 @@ struct SamplerTraits {
   // time. False for samplers that count on the trial number itself (Sobol, grid, CMA-ES's
   // generations).
   bool proposes_ahead = false;
+  // Its continuous values are random draws (TPE's candidates), not the optimum of a search that
+  // two processes on the same history would both reach (a GP's acquisition): a proposal made
+  // ahead that holds one cannot repeat another process's, and is created without being
+  // checked against the trials created meanwhile.
+  bool draws_at_random = false;
 };
 // The traits of a registered sampler; throws winnow::Error for an unknown name.
 SamplerTraits sampler_traits(std::string_view name);

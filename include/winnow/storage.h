@@ -138,6 +138,25 @@ class Storage {
                                                           std::string_view owner,
                                                           int64_t budget_limit,
                                                           const TrialDecider& decide) = 0;
+  // A trial whose configuration was decided before the study's lock was taken (a sampler's
+  // proposal made ahead, docs/design.md): created as create_decided_trial would with `draft`
+  // as the decision, unless `expected_number` is given and another process has taken it. The
+  // lock is held for the storage's own work alone, with no call back to the caller between
+  // its reads and its write (on PostgreSQL: one round trip). A waiting trial is claimed
+  // first, as by create_decided_trial. `changed` receives the study's trials whose version is
+  // greater than `since_version`, read under the lock before the write.
+  enum class AheadStatus { kCreated, kClaimedWaiting, kOvertaken, kBudgetSpent };
+  struct AheadOutcome {
+    AheadStatus status = AheadStatus::kBudgetSpent;
+    std::optional<FrozenTrial> trial;  // kCreated, kClaimedWaiting
+    std::vector<FrozenTrial> changed;  // kCreated, kOvertaken
+  };
+  // The default makes it one create_decided_trial; a storage whose lock spans round trips to
+  // a server overrides it.
+  virtual AheadOutcome create_trial_ahead(int64_t study_id, int64_t since_version,
+                                          std::string_view owner, int64_t budget_limit,
+                                          const TrialDraft& draft,
+                                          std::optional<int64_t> expected_number);
   // The number the next trial created in the study would get (0 for an empty study).
   virtual int64_t next_trial_number(int64_t study_id) = 0;
   // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none

@@ -22,6 +22,10 @@ constexpr SamplerTraits kAnyObjectives{.multi_objective = true};
 // The model-based samplers: they propose from whatever history they are shown.
 constexpr SamplerTraits kModelBased{
     .multi_objective = true, .takes_n_startup = true, .proposes_ahead = true};
+constexpr SamplerTraits kTpe{.multi_objective = true,
+                             .takes_n_startup = true,
+                             .proposes_ahead = true,
+                             .draws_at_random = true};
 
 // One line per sampler.
 const std::vector<Registration>& registry() {
@@ -29,8 +33,8 @@ const std::vector<Registration>& registry() {
       {"random", &create_random_sampler, kAnyObjectives},
       {"sobol", &create_sobol_sampler, kAnyObjectives},
       {"grid", &create_grid_sampler, {.multi_objective = true, .learns_from_any_trials = false}},
-      {"tpe", &create_tpe_sampler, kModelBased},
-      {"motpe", &create_motpe_sampler, kModelBased},
+      {"tpe", &create_tpe_sampler, kTpe},
+      {"motpe", &create_motpe_sampler, kTpe},
       {"gp", &create_gp_sampler, kModelBased},
       {"cmaes", &create_cmaes_sampler, {.learns_from_any_trials = false}},
       {"auto", &create_auto_sampler, kAnyObjectives},

@@ -50,6 +50,13 @@ class ForwardingStorage : public Storage {
                                                   const TrialDecider& decide) override {
     return target_->create_decided_trial(study_id, since_version, owner, budget_limit, decide);
   }
+  AheadOutcome create_trial_ahead(int64_t study_id, int64_t since_version,
+                                  std::string_view owner, int64_t budget_limit,
+                                  const TrialDraft& draft,
+                                  std::optional<int64_t> expected_number) override {
+    return target_->create_trial_ahead(study_id, since_version, owner, budget_limit, draft,
+                                       expected_number);
+  }
   int64_t next_trial_number(int64_t study_id) override {
     return target_->next_trial_number(study_id);
   }

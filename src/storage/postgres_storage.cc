@@ -245,6 +245,76 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
   });
 }
 
+Storage::AheadOutcome PostgresStorage::create_trial_ahead(
+    int64_t study_id, int64_t since_version, std::string_view owner, int64_t budget_limit,
+    const TrialDraft& draft, std::optional<int64_t> expected_number) {
+  for (const auto& [key, value] : draft.user_attrs) storage_checks::check_user_attr(key, value);
+  const std::string token = new_client_token(owner);
+  bool waiting = false;
+  AheadOutcome outcome;
+  {
+    std::lock_guard lock(mutex_);
+    Connection& db = *connection_;
+    outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
+      AheadOutcome result;
+      if (maybe_committed) {
+        if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token)) {
+          result.status = AheadStatus::kCreated;
+          result.trial = std::move(mine);
+          result.changed = changed_trials(db, url_, study_id, since_version);
+          return result;
+        }
+      }
+      std::vector<Connection::Statement> statements = lock_study_statements(study_id);
+      const size_t next_at = statements.size();
+      statements.push_back(
+          {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
+           "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
+           Params().add(study_id)});
+      for (Connection::Statement& read : changed_trials_statements(study_id, since_version)) {
+        statements.push_back(std::move(read));
+      }
+      const size_t insert_at = statements.size();
+      const int64_t start_ms = now_ms();
+      statements.push_back(insert_ahead_statement(study_id, draft.config, owner, draft.user_attrs,
+                                                  token, start_ms, budget_limit,
+                                                  expected_number));
+      std::vector<Result> results = db.execute_pipeline(statements, /*then_commit=*/true);
+      if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+      const int64_t counted = results[1].integer(0, 1);
+      const Result& inserted = results[insert_at];
+      if (inserted.rows() == 1) {
+        FrozenTrial trial;
+        trial.id = inserted.integer(0, 0);
+        trial.number = inserted.integer(0, 1);
+        trial.version = inserted.integer(0, 2);
+        trial.state = TrialState::kRunning;
+        trial.owner = std::string(owner);
+        trial.start_time_ms = start_ms;
+        trial.config = draft.config;
+        trial.user_attrs = draft.user_attrs;
+        result.status = AheadStatus::kCreated;
+        result.trial = std::move(trial);
+      } else if (budget_limit > 0 && counted >= budget_limit) {
+        return result;  // kBudgetSpent
+      } else if (results[next_at].boolean(0, 1)) {
+        waiting = true;
+        return result;
+      } else {
+        result.status = AheadStatus::kOvertaken;
+      }
+      result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
+      return result;
+    });
+  }
+  // A waiting trial is claimed the usual way (rare: enqueued and requeued trials).
+  if (waiting) {
+    return Storage::create_trial_ahead(study_id, since_version, owner, budget_limit, draft,
+                                       expected_number);
+  }
+  return outcome;
+}
+
 int64_t PostgresStorage::next_trial_number(int64_t study_id) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;

@@ -57,6 +57,12 @@ class PostgresStorage final : public Storage {
                                                   std::string_view owner, int64_t budget_limit,
                                                   const TrialDecider& decide) override;
   int64_t next_trial_number(int64_t study_id) override;
+  // One round trip: the lock, the changes since `since_version`, the conditional insert and
+  // COMMIT go in one pipeline, so the study's lock is never held across the network.
+  AheadOutcome create_trial_ahead(int64_t study_id, int64_t since_version,
+                                  std::string_view owner, int64_t budget_limit,
+                                  const TrialDraft& draft,
+                                  std::optional<int64_t> expected_number) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value) override;

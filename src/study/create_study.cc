@@ -134,6 +134,7 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
   impl->seed = seed;
   impl->proposes_ahead = sampler_traits(sampler_spec.name).proposes_ahead &&
                          !impl->scheduler->assigns_budgets() && !options.instances;
+  impl->draws_at_random = sampler_traits(sampler_spec.name).draws_at_random;
   for (const std::string& text : options.constraints) {
     impl->limits.push_back(parse_metric_limit(text));
   }

@@ -168,6 +168,14 @@ bool& sampler_waiting_in_this_thread() {
 
 namespace {
 
+// Whether `config` holds a value of a float parameter without a step.
+bool holds_continuous_value(const SearchSpace& space, const Config& config) {
+  return std::any_of(config.begin(), config.end(), [&](const auto& entry) {
+    const ParamSpec* spec = space.find(entry.first);
+    return spec != nullptr && spec->kind == ParamKind::kFloat && !spec->step;
+  });
+}
+
 // Whether `config` is already the configuration of one of `trials`.
 bool is_among(const Config& config, const std::vector<FrozenTrial>& trials) {
   return std::any_of(trials.begin(), trials.end(),
@@ -222,6 +230,34 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
         }
       }
       since = impl.last_version;
+    }
+    // A proposal that cannot repeat a trial created meanwhile is created in one step, without
+    // a call back under the lock: none was created if the expected number is still the next,
+    // and a value a sampler draws at random from a continuous range is not drawn twice.
+    if (ahead && (!ahead_salted || (impl.draws_at_random &&
+                                    holds_continuous_value(impl.space, ahead->config)))) {
+      std::optional<int64_t> expected;
+      if (!ahead_salted) expected = ahead_number;
+      Storage::AheadOutcome outcome = impl.storage->create_trial_ahead(
+          impl.record.id, impl.last_version, who, budget_limit,
+          Storage::TrialDraft{ahead->config, ahead->attrs}, expected);
+      switch (outcome.status) {
+        case Storage::AheadStatus::kCreated:
+          impl.merge_history(std::move(outcome.changed));
+          impl.overtaken = outcome.trial->number != ahead_number;
+          return impl.make_trial(std::move(*outcome.trial));
+        case Storage::AheadStatus::kClaimedWaiting:
+          return impl.make_trial(std::move(*outcome.trial));
+        case Storage::AheadStatus::kBudgetSpent:
+          return std::nullopt;
+        case Storage::AheadStatus::kOvertaken:
+          // Drawn for a number another process took: proposed again under the lock, below.
+          impl.merge_history(std::move(outcome.changed));
+          impl.overtaken = true;
+          ahead.reset();
+          since = impl.last_version;
+          break;
+      }
     }
     std::optional<FrozenTrial> created = impl.storage->create_decided_trial(
         impl.record.id, since, who, budget_limit,

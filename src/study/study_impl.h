@@ -53,6 +53,9 @@ struct StudyCore {
   // ordinary study without a budget scheduler): Study::try_ask then reads the history and
   // proposes first, and under the lock only checks that the proposal still stands.
   bool proposes_ahead = false;
+  // SamplerTraits::draws_at_random: a proposal made ahead with a continuous value is created in
+  // one step (Storage::create_trial_ahead) even when overtaken.
+  bool draws_at_random = false;
   // This process's last proposal made ahead was overtaken: another process created trials
   // between its read of the history and its turn at the lock. Its next proposal made ahead
   // takes a stream position of its own (SampleContext::stream_salt). Under sampler_mutex.

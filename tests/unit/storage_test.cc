@@ -795,6 +795,98 @@ TYPED_TEST(StorageContract, DecidesATrialOnTheCurrentHistory) {
   EXPECT_EQ(this->storage_->counted_trials(study), 4);
 }
 
+// A trial decided ahead of the lock: created under the next number (when that is the number
+// expected), with the trials changed since the caller's version; a waiting trial is claimed
+// first; a spent budget or a number taken meanwhile creates nothing.
+TYPED_TEST(StorageContract, CreatesATrialDecidedAheadOfTheLock) {
+  int64_t study = this->make_study();
+  FrozenTrial first = this->start_trial(study, {{"x", 0.5}});
+  this->storage_->finish_trial(first.id, complete({1.0}));
+  using Status = Storage::AheadStatus;
+  const Storage::TrialDraft draft{{{"x", 1.5}, {"k", int64_t{3}}}, {{"winnow.rung", "1"}}};
+
+  Storage::AheadOutcome taken = this->storage_->create_trial_ahead(study, 0, "me:1:2", 0, draft,
+                                                                   int64_t{0});
+  EXPECT_EQ(taken.status, Status::kOvertaken);
+  EXPECT_FALSE(taken.trial);
+  ASSERT_EQ(taken.changed.size(), 1u);
+  EXPECT_EQ(taken.changed[0].state, TrialState::kComplete);
+  EXPECT_EQ(this->storage_->next_trial_number(study), 1);
+
+  Storage::AheadOutcome created = this->storage_->create_trial_ahead(study, 0, "me:1:2", 0,
+                                                                     draft, int64_t{1});
+  ASSERT_EQ(created.status, Status::kCreated);
+  ASSERT_TRUE(created.trial);
+  EXPECT_EQ(created.trial->number, 1);
+  EXPECT_EQ(created.changed.size(), 1u);  // read before the insert
+  FrozenTrial stored = *this->storage_->trial(created.trial->id);
+  EXPECT_EQ(stored.number, 1);
+  EXPECT_EQ(stored.state, TrialState::kRunning);
+  EXPECT_EQ(stored.config, draft.config);
+  EXPECT_EQ(stored.user_attrs.at("winnow.rung"), "1");
+  EXPECT_EQ(stored.owner, "me:1:2");
+  EXPECT_EQ(stored.version, created.trial->version);
+  EXPECT_EQ(stored.start_time_ms, created.trial->start_time_ms);
+  EXPECT_GT(stored.start_time_ms, 0);
+  EXPECT_EQ(this->storage_->counted_trials(study), 2);
+  // Readers from the version before see the new trial; from its own version, nothing.
+  EXPECT_EQ(this->storage_->trials(study, stored.version).size(), 0u);
+  EXPECT_EQ(this->storage_->trials(study, first.version).size(), 2u);
+
+  // Any number: the next one, and only what changed since the caller's version.
+  Storage::AheadOutcome any = this->storage_->create_trial_ahead(study, stored.version, "", 0,
+                                                                 draft, std::nullopt);
+  ASSERT_EQ(any.status, Status::kCreated);
+  EXPECT_EQ(any.trial->number, 2);
+  EXPECT_TRUE(any.changed.empty());
+
+  // A spent budget creates nothing; a bad attribute is refused.
+  EXPECT_EQ(this->storage_->create_trial_ahead(study, 0, "", 3, draft, std::nullopt).status,
+            Status::kBudgetSpent);
+  EXPECT_THROW(this->storage_->create_trial_ahead(study, 0, "", 0,
+                                                  Storage::TrialDraft{{}, {{"k", "not json"}}},
+                                                  std::nullopt),
+               Error);
+  EXPECT_THROW(this->storage_->create_trial_ahead(study + 100, 0, "", 0, draft, std::nullopt),
+               Error);
+  EXPECT_EQ(this->storage_->next_trial_number(study), 3);
+
+  // A waiting trial is claimed first.
+  auto waiting = this->storage_->create_trial(study, {{"x", 7.0}}, TrialState::kWaiting, "", 0, {});
+  ASSERT_TRUE(waiting);
+  Storage::AheadOutcome claimed = this->storage_->create_trial_ahead(study, 0, "me:1:2", 0, draft,
+                                                                     std::nullopt);
+  ASSERT_EQ(claimed.status, Status::kClaimedWaiting);
+  EXPECT_EQ(claimed.trial->id, waiting->id);
+  EXPECT_EQ(claimed.trial->state, TrialState::kRunning);
+  EXPECT_EQ(claimed.trial->config, (Config{{"x", 7.0}}));
+  EXPECT_EQ(this->storage_->counted_trials(study), 4);
+}
+
+// Connections creating trials decided ahead at once, against a budget: every number once, the
+// budget exact.
+TYPED_TEST(StorageContract, ConnectionsCreatingTrialsDecidedAheadKeepTheBudget) {
+  int64_t study = this->make_study();
+  constexpr int kConnections = 4;
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int c = 0; c < kConnections; ++c) {
+    threads.emplace_back([&, c, connection = this->other_connection()] {
+      for (int i = 0; i < 20; ++i) {
+        Storage::TrialDraft draft{{{"c", int64_t{c}}, {"i", int64_t{i}}}, {}};
+        Storage::AheadOutcome outcome =
+            connection->create_trial_ahead(study, 0, "", 50, draft, std::nullopt);
+        if (outcome.status == Storage::AheadStatus::kCreated) ++created;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), 50);
+  std::vector<FrozenTrial> trials = this->storage_->trials(study);
+  ASSERT_EQ(trials.size(), 50u);
+  for (size_t i = 0; i < trials.size(); ++i) EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+}
+
 // Connections (processes) deciding at once: each decision sees every trial created before it,
 // which is what keeps seeded streams and promotions unique without retries.
 TYPED_TEST(StorageContract, ConnectionsDecideOneAtATimeOnTheWholeHistory) {
