@@ -204,7 +204,11 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   // stream position of a number another process took meanwhile (then it is made again, under
   // the lock, as above). After such a miss the next proposal ahead draws from a stream
   // position of this process's own, which no other process shares. One process alone is never
-  // overtaken, so its sequence is the same as a proposal made under the lock.
+  // overtaken, so its sequence is the same as a proposal made under the lock. A proposal that
+  // cannot repeat a trial created meanwhile needs no check and is created in one step
+  // (Storage::create_trial_ahead: on PostgreSQL one round trip, the lock never held across
+  // the network). Random sampling stays under the lock: there trial n gets the study's n-th
+  // configuration whichever process creates it, which a stream of a process's own would break.
   while (true) {
     bool space_grew = false;
     std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
