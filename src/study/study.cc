@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <limits>
 #include <iostream>
 
 #include "common/strings.h"
@@ -220,12 +219,10 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     if (reads_history) {
       history_lock.lock();
       if (impl.proposes_ahead) {
-        // Overtaken, a process whose proposal will be checked under the lock proposes on the
-        // history it read there last time: the trials other processes finished since are only
-        // as unknown to it as the ones they are running, and it saves a read per ask while the
-        // study is busiest. One created in one step reads no changes under the lock (below), so
-        // it always reads them here, outside it.
-        if (!impl.overtaken || impl.draws_at_random) impl.sync_history();
+        // Overtaken, the process proposes on the history it read under the lock last time: the
+        // trials other processes finished since are only as unknown to it as the ones they are
+        // running, and it saves a read per ask while the study is busiest.
+        if (!impl.overtaken) impl.sync_history();
         if (!impl.space_stale) {
           ahead_number = static_cast<int64_t>(impl.history.size());
           uint64_t salt = 0;
@@ -245,14 +242,12 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
                                     holds_continuous_value(impl.space, ahead->config)))) {
       std::optional<int64_t> expected;
       if (!ahead_salted) expected = ahead_number;
-      // No changes are read under the lock (none has a version above the largest): the cache
-      // catches up outside it at the next ask, so the lock is held for O(1) work, not for a
-      // read that grows with the number of processes.
       Storage::AheadOutcome outcome = impl.storage->create_trial_ahead(
-          impl.record.id, std::numeric_limits<int64_t>::max(), who, budget_limit,
+          impl.record.id, impl.last_version, who, budget_limit,
           Storage::TrialDraft{ahead->config, ahead->attrs}, expected);
       switch (outcome.status) {
         case Storage::AheadStatus::kCreated:
+          impl.merge_history(std::move(outcome.changed));
           impl.overtaken = outcome.trial->number != ahead_number;
           return impl.make_trial(std::move(*outcome.trial));
         case Storage::AheadStatus::kClaimedWaiting:
@@ -260,10 +255,11 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
         case Storage::AheadStatus::kBudgetSpent:
           return std::nullopt;
         case Storage::AheadStatus::kOvertaken:
-          // Drawn for a number another process took: proposed again under the lock, below, on
-          // the changes read there.
+          // Drawn for a number another process took: proposed again under the lock, below.
+          impl.merge_history(std::move(outcome.changed));
           impl.overtaken = true;
           ahead.reset();
+          since = impl.last_version;
           break;
       }
     }
