@@ -506,10 +506,17 @@ std::vector<FrozenTrial> PostgresStorage::trials(int64_t study_id, int64_t since
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   return db.transaction(Mode::kRead, [&](bool) {
-    Result exists =
-        db.execute("SELECT 1 FROM winnow_studies WHERE study_id = $1", Params().add(study_id));
-    if (exists.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-    return changed_trials(db, url_, study_id, since_version);
+    // One round trip: BEGIN, the study's existence, the trials and their details, COMMIT. Every
+    // process reads the changes before each proposal, so each round trip saved here is saved
+    // once per trial per process.
+    std::vector<Connection::Statement> reads = {
+        {"SELECT 1 FROM winnow_studies WHERE study_id = $1", Params().add(study_id)}};
+    for (Connection::Statement& read : changed_trials_statements(study_id, since_version)) {
+      reads.push_back(std::move(read));
+    }
+    std::vector<Result> results = db.execute_pipeline(reads, /*then_commit=*/true);
+    if (results[0].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+    return read_changed_trials(url_, results[1], results[2]);
   });
 }
 
