@@ -11,22 +11,29 @@ Storage::AheadOutcome Storage::create_trial_ahead(int64_t study_id, int64_t sinc
                                                   const TrialDraft& draft,
                                                   std::optional<int64_t> expected_number) {
   AheadOutcome outcome;
-  bool decided = false;
-  bool overtaken = false;
+  // What the last call of `decide` did: a retried transaction calls it again, or (a waiting
+  // trial enqueued in between) claims instead of calling it.
+  std::optional<int64_t> accepted, refused;
   std::optional<FrozenTrial> trial = create_decided_trial(
       study_id, since_version, owner, budget_limit,
       [&](int64_t number, std::vector<FrozenTrial> changed) -> std::optional<TrialDraft> {
-        decided = true;  // a retried transaction calls again: the last call is the one that counts
         outcome.changed = std::move(changed);
-        overtaken = expected_number && number != *expected_number;
-        if (overtaken) return std::nullopt;
+        accepted.reset();
+        refused.reset();
+        if (expected_number && number != *expected_number) {
+          refused = number;
+          return std::nullopt;
+        }
+        accepted = number;
         return draft;
       });
   if (trial) {
-    outcome.status = decided ? AheadStatus::kCreated : AheadStatus::kClaimedWaiting;
+    const bool mine = accepted && trial->number == *accepted;
+    outcome.status = mine ? AheadStatus::kCreated : AheadStatus::kClaimedWaiting;
+    if (!mine) outcome.changed.clear();
     outcome.trial = std::move(trial);
   } else {
-    outcome.status = decided && overtaken ? AheadStatus::kOvertaken : AheadStatus::kBudgetSpent;
+    outcome.status = refused ? AheadStatus::kOvertaken : AheadStatus::kBudgetSpent;
   }
   return outcome;
 }

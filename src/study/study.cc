@@ -161,6 +161,15 @@ std::optional<Trial> StudyCore::make_trial(FrozenTrial stored) {
   return trial;
 }
 
+void StudyCore::remember_created(const FrozenTrial& trial) {
+  auto number = static_cast<size_t>(trial.number);
+  if (number >= history.size()) history.resize(number + 1);
+  // A later read may already have brought a newer state of it.
+  if (history[number].number < 0 || history[number].version <= trial.version) {
+    history[number] = trial;
+  }
+}
+
 bool& sampler_waiting_in_this_thread() {
   thread_local bool waiting = false;
   return waiting;
@@ -227,7 +236,7 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
           ahead_number = static_cast<int64_t>(impl.history.size());
           uint64_t salt = 0;
           if (impl.overtaken) {
-            salt = mix_seed(std::hash<std::string>{}(who), ++impl.asks_ahead) | 1;
+            salt = mix_seed(impl.salt_base ^ std::hash<std::string>{}(who), ++impl.asks_ahead) | 1;
             ahead_salted = true;
           }
           ahead = impl.propose(ahead_number, salt);
@@ -247,10 +256,15 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
           Storage::TrialDraft{ahead->config, ahead->attrs}, expected);
       switch (outcome.status) {
         case Storage::AheadStatus::kCreated:
+          // (A define-by-run trial that finished meanwhile may have grown the space: this
+          // trial's proposal lacks the new parameter, which its suggest call then draws, as for
+          // a trial created just before another process grew the space.)
           impl.merge_history(std::move(outcome.changed));
           impl.overtaken = outcome.trial->number != ahead_number;
+          impl.remember_created(*outcome.trial);
           return impl.make_trial(std::move(*outcome.trial));
         case Storage::AheadStatus::kClaimedWaiting:
+          impl.remember_created(*outcome.trial);
           return impl.make_trial(std::move(*outcome.trial));
         case Storage::AheadStatus::kBudgetSpent:
           return std::nullopt;
@@ -287,7 +301,10 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
           if (!proposal) return std::nullopt;
           return Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)};
         });
-    if (created) return impl.make_trial(std::move(*created));
+    if (created) {
+      if (impl.proposes_ahead && reads_history) impl.remember_created(*created);
+      return impl.make_trial(std::move(*created));
+    }
     if (!space_grew) return std::nullopt;  // the budget is spent or the sampler has nothing left
     history_lock.unlock();
     impl.grow_space(nullptr);

@@ -61,6 +61,9 @@ struct StudyCore {
   // takes a stream position of its own (SampleContext::stream_salt). Under sampler_mutex.
   bool overtaken = false;
   uint64_t asks_ahead = 0;
+  // Mixed into every stream_salt: random per Study object, so two objects of one process (one
+  // owner name) never share a stream.
+  uint64_t salt_base = 0;
   // Budget schedulers and pruners. BOHB's random fraction draws from `random_sampler`.
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Sampler> random_sampler;
@@ -83,6 +86,10 @@ struct StudyCore {
   // history_mutex.
   void merge_history(std::vector<FrozenTrial> changed);
   std::optional<Trial> make_trial(FrozenTrial record);
+  // Adds a trial this process just created to the cache. Its version is that of the lock that
+  // created it, which the trials that lock stamped share, so a read of the changes since
+  // last_version would not return it until it changes again. Requires history_mutex.
+  void remember_created(const FrozenTrial& trial);
 
   // What to create next: a configuration and its system attributes, for the trial number
   // `number`. Called by Study::try_ask under the study's write lock in storage, with

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "storage/forwarding_storage.h"
+#include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
@@ -173,6 +174,49 @@ TEST_F(SharedStudy, AnOvertakenProcessKeepsAProposalMadeAheadFromAStreamOfItsOwn
   std::set<Config> distinct;
   for (const FrozenTrial& t : a.trials()) distinct.insert(t.config);
   EXPECT_EQ(distinct.size(), 5u);
+}
+
+// Overtaken once, a process draws once from its own stream and then, alone again, returns to
+// the study's positions: its trials are the ones a proposal under the lock gives them.
+TEST_F(SharedStudy, AnOvertakenProcessAloneAgainReturnsToTheStudysSequence) {
+  StudyOptions options{.name = "back", .sampler = "tpe:n_startup=100", .seed = 7};
+  Study b = Study::create(connection(), plane(), options);
+  auto storage = std::make_shared<InterleavingStorage>(connection(), [&] { b.ask(); });
+  Study a = Study::create(storage, plane(), options);
+  std::vector<Trial> mine;
+  for (int i = 0; i < 5; ++i) mine.push_back(a.ask());
+  Study alone = Study::create(open_storage("memory"), plane(),
+                              {.name = "alone", .sampler = "random", .seed = 7});
+  std::vector<Config> under_lock;
+  for (int i = 0; i < 6; ++i) under_lock.push_back(alone.ask().config());
+  ASSERT_EQ(mine.front().number(), 1);  // b took 0
+  EXPECT_EQ(mine.front().config(), under_lock[1]);
+  for (size_t i = 2; i < mine.size(); ++i) {
+    EXPECT_EQ(mine[i].number(), static_cast<int64_t>(i + 1));
+    EXPECT_EQ(mine[i].config(), under_lock[i + 1]) << "trial " << i + 1;
+  }
+}
+
+// One process asking for several trials before telling any (a batch, or several jobs): it is
+// never overtaken by itself, on SQLite and on PostgreSQL (where a trial shares its version
+// with the trials its creation stamped), so its sequence is the study's.
+TEST(OneProcess, BatchesOfAsksKeepTheStudysSequence) {
+  TempDir folder;
+  for (const std::string url : {folder.path() + "/batch.db", storage_test::fresh_postgres_url()}) {
+    SCOPED_TRACE(url);
+    Study study = Study::create(open_storage(url), plane(),
+                                {.name = "batch", .sampler = "tpe:n_startup=100", .seed = 5});
+    Study alone = Study::create(open_storage("memory"), plane(),
+                                {.name = "alone", .sampler = "random", .seed = 5});
+    for (int round = 0; round < 4; ++round) {
+      std::vector<Trial> batch;
+      for (int i = 0; i < 3; ++i) batch.push_back(study.ask());
+      for (Trial& t : batch) {
+        EXPECT_EQ(t.config(), alone.ask().config()) << "trial " << t.number();
+        study.tell(t, t.float_param("x"));
+      }
+    }
+  }
 }
 
 // Overtaken on every ask, past the models' start-up: every configuration is still new and every
