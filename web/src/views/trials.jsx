@@ -2,7 +2,7 @@
 //
 // The trials table. Sorting, filtering and paging all happen on the server (/trials), so the page
 // holds one page of rows whatever the size of the study.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useApi, studyPath } from '../api.js';
 import { STATES, formatDuration, formatNumber, formatTime, formatValue, objectiveName } from '../format.js';
 import { trialHref } from '../routes.js';
@@ -33,7 +33,14 @@ function query({ sort, order, states, valueMin, valueMax, param, paramMin, param
 // bound straight to the applied filter would lose a half-typed number each time.
 function NumberBox({ testid, placeholder, value, onCommit }) {
   const [draft, setDraft] = useState(value);
-  useEffect(() => setDraft(value), [value]);
+  // Follows the committed value when it changes (Clear filters), but not on mount: the effect
+  // runs after the first paint, and would wipe what a quick user (or a test) typed meanwhile.
+  const committed = useRef(value);
+  useEffect(() => {
+    if (committed.current === value) return;
+    committed.current = value;
+    setDraft(value);
+  }, [value]);
   return (
     <input type="number" step="any" placeholder={placeholder} data-testid={testid} value={draft}
       onInput={(e) => setDraft(e.currentTarget.value)}
