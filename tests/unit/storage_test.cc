@@ -887,6 +887,40 @@ TYPED_TEST(StorageContract, ConnectionsCreatingTrialsDecidedAheadKeepTheBudget) 
   for (size_t i = 0; i < trials.size(); ++i) EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
 }
 
+// Connections each naming the number they expect, read just before: a trial is created only
+// under the number its connection named, and the others are told they were overtaken.
+TYPED_TEST(StorageContract, ATrialDecidedAheadForANumberIsCreatedOnlyUnderIt) {
+  int64_t study = this->make_study();
+  constexpr int kConnections = 4;
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, overtaken{0}, wrong{0};
+  for (int c = 0; c < kConnections; ++c) {
+    threads.emplace_back([&, c, connection = this->other_connection()] {
+      for (int i = 0; i < 25; ++i) {
+        const int64_t expected = connection->next_trial_number(study);
+        Storage::TrialDraft draft{{{"c", int64_t{c}}, {"n", expected}}, {}};
+        Storage::AheadOutcome outcome =
+            connection->create_trial_ahead(study, 0, "", 0, draft, expected);
+        if (outcome.status == Storage::AheadStatus::kCreated) {
+          ++created;
+          if (outcome.trial->number != expected) ++wrong;
+        } else if (outcome.status == Storage::AheadStatus::kOvertaken) {
+          ++overtaken;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(created.load() + overtaken.load(), kConnections * 25);
+  std::vector<FrozenTrial> trials = this->storage_->trials(study);
+  ASSERT_EQ(trials.size(), static_cast<size_t>(created.load()));
+  for (size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+    EXPECT_EQ(std::get<int64_t>(trials[i].config.at("n")), trials[i].number);
+  }
+}
+
 // Connections (processes) deciding at once: each decision sees every trial created before it,
 // which is what keeps seeded streams and promotions unique without retries.
 TYPED_TEST(StorageContract, ConnectionsDecideOneAtATimeOnTheWholeHistory) {
