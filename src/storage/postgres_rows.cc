@@ -53,6 +53,21 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
           {kStampPendingSql, Params().add(study_id)}};
 }
 
+DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version) {
+  DecisionReads reads{lock_study_statements(study_id)};
+  reads.next_at = reads.statements.size();
+  reads.statements.push_back(
+      {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
+       "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
+       Params().add(study_id)});
+  if (since_version) {
+    for (Connection::Statement& read : changed_trials_statements(study_id, *since_version)) {
+      reads.statements.push_back(std::move(read));
+    }
+  }
+  return reads;
+}
+
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id) {
   std::vector<Result> results = db.execute_pipeline(lock_study_statements(study_id));
   const Result& result = results[1];

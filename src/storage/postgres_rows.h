@@ -68,6 +68,15 @@ std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
 // of change_counter, counted_trials; none for an unknown study), then the stamp of the trials
 // whose version is pending.
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
+// What a writer that decides a trial reads, in one pipeline: the lock (lock_study_statements;
+// the study row's result at [1]), then the next number and whether a trial waits (at
+// DecisionReads::next_at), then, with `since_version`, the trials changed since it and their
+// details (at next_at + 1 and + 2, for read_changed_trials).
+struct DecisionReads {
+  std::vector<Connection::Statement> statements;
+  size_t next_at = 0;
+};
+DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version);
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
 // Locks the study of a trial (one statement); returns the study's id and lock. Throws for an
 // unknown trial.

@@ -210,18 +210,9 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     // in one round trip: each statement runs after the one before it, so the reads see every
     // write committed before the lock was granted. The insert and COMMIT share the second round
     // trip, so the lock is held for one round trip and the decision.
-    std::vector<Connection::Statement> reads = lock_study_statements(study_id);
-    const size_t next_at = reads.size();  // results before: the lock's (the study row's is [1])
-    reads.push_back(
-        {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
-         "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
-         Params().add(study_id)});
-    if (since_version) {
-      for (Connection::Statement& read : changed_trials_statements(study_id, *since_version)) {
-        reads.push_back(std::move(read));
-      }
-    }
-    std::vector<Result> results = db.execute_pipeline(reads);
+    DecisionReads reads = decision_reads(study_id, since_version);
+    const size_t next_at = reads.next_at;
+    std::vector<Result> results = db.execute_pipeline(reads.statements);
     if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
     const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
     if (maybe_committed) {
@@ -265,15 +256,9 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
           return result;
         }
       }
-      std::vector<Connection::Statement> statements = lock_study_statements(study_id);
-      const size_t next_at = statements.size();
-      statements.push_back(
-          {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
-           "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
-           Params().add(study_id)});
-      for (Connection::Statement& read : changed_trials_statements(study_id, since_version)) {
-        statements.push_back(std::move(read));
-      }
+      DecisionReads reads = decision_reads(study_id, since_version);
+      std::vector<Connection::Statement>& statements = reads.statements;
+      const size_t next_at = reads.next_at;
       const size_t insert_at = statements.size();
       const int64_t start_ms = now_ms();
       statements.push_back(insert_ahead_statement(study_id, draft.config, owner, draft.user_attrs,
