@@ -31,8 +31,11 @@ def loss(epoch):
 for epoch in range(trained + 1, budget + 1):
     time.sleep(0.01)
     print("winnow: step=%d value=%.6f" % (epoch, loss(epoch)))
-    with open(path, "w") as f:
+    # Written whole or not at all, as a real trainer's checkpoint is: a kill between truncating
+    # and writing would leave an empty file for the next attempt.
+    with open(path + ".tmp", "w") as f:
         f.write(str(epoch))
+    os.replace(path + ".tmp", path)
 print(loss(budget))
 )PY";
 
