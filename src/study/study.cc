@@ -439,7 +439,12 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
     // A pruned trial keeps its last reported value, as Optuna does.
     outcome.values = {trial.record_.intermediate.rbegin()->second};
   }
-  if (impl_->space.is_define_by_run()) outcome.config = trial.record_.config;
+  // Define-by-run: the parameters the trial asked for replace its stored configuration (the
+  // proposal it was created with), unless they are that proposal, every parameter asked for and
+  // none drawn anew, the usual case: then nothing is rewritten.
+  if (impl_->space.is_define_by_run() && trial.record_.config != trial.proposal_) {
+    outcome.config = trial.record_.config;
+  }
   // Only the process the trial was handed to may finish it: after a lost lease, another process
   // has failed it or runs it again.
   outcome.owner = trial.record_.owner;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "space/space_json.h"
+#include "storage/forwarding_storage.h"
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
 #include "winnow/storage.h"
@@ -66,6 +67,37 @@ TEST(DefineByRun, TrialsStoreOnlyTheParametersTheyAskedForAndTheSpaceGrows) {
     EXPECT_EQ(trial.config.size(), 2u) << trial.number;
     EXPECT_EQ(trial.config.count("x_a") + trial.config.count("x_b"), 1u) << trial.number;
   }
+}
+
+// Records the configuration each finish carries.
+class FinishRecordingStorage : public ForwardingStorage {
+ public:
+  using ForwardingStorage::ForwardingStorage;
+  void finish_trial(int64_t trial_id, const TrialOutcome& outcome) override {
+    carried_config.push_back(outcome.config.has_value());
+    ForwardingStorage::finish_trial(trial_id, outcome);
+  }
+  std::vector<bool> carried_config;
+};
+
+TEST(DefineByRun, AFinishRewritesTheParametersOnlyWhenTheTrialAskedForOthersThanItsProposal) {
+  auto storage = std::make_shared<FinishRecordingStorage>(open_storage("memory"));
+  Study study = dbr_study(storage);
+  // Trial 0 draws both anew (the space was empty); trial 1 asks for its whole proposal; trial 2
+  // leaves y out, which must then be removed from what is stored.
+  for (int i = 0; i < 3; ++i) {
+    Trial trial = study.ask();
+    double x = std::get<double>(trial.suggest(float_spec("x", 0, 1)));
+    if (i < 2) x += std::get<double>(trial.suggest(float_spec("y", 0, 1)));
+    study.tell(trial, x);
+  }
+  EXPECT_EQ(storage->carried_config, (std::vector<bool>{true, false, true}));
+  std::vector<FrozenTrial> trials = study.trials();
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[0].config.size(), 2u);
+  EXPECT_EQ(trials[1].config.size(), 2u);
+  EXPECT_EQ(trials[2].config.size(), 1u);
+  EXPECT_EQ(trials[2].config.count("y"), 0u);
 }
 
 TEST(DefineByRun, AParameterKeepsOneDefinitionAndBothAreNamed) {
