@@ -167,6 +167,7 @@ void StudyCore::remember_created(const FrozenTrial& trial) {
   // A later read may already have brought a newer state of it.
   if (history[number].number < 0 || history[number].version <= trial.version) {
     history[number] = trial;
+    if (scheduler && scheduler->assigns_budgets()) changed_since_proposal.push_back(trial.number);
   }
 }
 
@@ -277,10 +278,12 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
           break;
       }
     }
+    std::optional<int64_t> decided;  // the number the last call of `decide` was given
     std::optional<FrozenTrial> created = impl.storage->create_decided_trial(
         impl.record.id, since, who, budget_limit,
         [&](int64_t number, std::vector<FrozenTrial> changed)
             -> std::optional<Storage::TrialDraft> {
+          decided = number;
           space_grew = false;  // a retried transaction calls again
           const bool repeated = ahead && is_among(ahead->config, changed);
           impl.merge_history(std::move(changed));
@@ -301,8 +304,19 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
           if (!proposal) return std::nullopt;
           return Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)};
         });
+    if (since && decided && !(created && created->number == *decided)) {
+      // `decide` merged changes read in a transaction that then created nothing of its own: a
+      // retry after a lost connection found the budget spent or claimed a waiting trial, and
+      // the attempt whose reads were merged may have been rolled back (its versions then given
+      // again to other writes). The changes since `since` are read again next time.
+      impl.last_version = *since;
+    }
     if (created) {
-      if (impl.proposes_ahead && reads_history) impl.remember_created(*created);
+      // Every process that reads the history keeps its own new trial in its cache: on
+      // PostgreSQL the trial has the version of the finishes its lock stamped, which this
+      // process has just read, so no later read returns it until it changes again, and the
+      // process's other workers would propose without it (a grid point or a promotion twice).
+      if (reads_history) impl.remember_created(*created);
       return impl.make_trial(std::move(*created));
     }
     if (!space_grew) return std::nullopt;  // the budget is spent or the sampler has nothing left
@@ -442,6 +456,8 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
   // Define-by-run: the parameters the trial asked for replace its stored configuration (the
   // proposal it was created with), unless they are that proposal, every parameter asked for and
   // none drawn anew, the usual case: then nothing is rewritten.
+  // (The caller's outcome never sets it: what is stored is what the trial ran.)
+  outcome.config.reset();
   if (impl_->space.is_define_by_run() && trial.record_.config != trial.proposal_) {
     outcome.config = trial.record_.config;
   }

@@ -100,6 +100,19 @@ TEST(DefineByRun, AFinishRewritesTheParametersOnlyWhenTheTrialAskedForOthersThan
   EXPECT_EQ(trials[2].config.count("y"), 0u);
 }
 
+TEST(DeclaredSpace, AnOutcomeCannotRewriteTheParametersATrialRan) {
+  SearchSpace space;
+  space.add_float("x", 0, 1);
+  space.validate();
+  auto storage = std::make_shared<FinishRecordingStorage>(open_storage("memory"));
+  Study study = Study::create(storage, space, {.name = "declared", .seed = 2});
+  Trial trial = study.ask();
+  const Config ran = trial.config();
+  study.tell(trial, TrialOutcome{.values = {0.5}, .config = Config{{"x", 0.123}}});
+  EXPECT_EQ(storage->carried_config, std::vector<bool>{false});
+  EXPECT_EQ(study.trials().at(0).config, ran);
+}
+
 TEST(DefineByRun, AParameterKeepsOneDefinitionAndBothAreNamed) {
   Study study = dbr_study(open_storage("memory"));
   Trial trial = study.ask();

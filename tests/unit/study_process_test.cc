@@ -219,6 +219,97 @@ TEST(OneProcess, BatchesOfAsksKeepTheStudysSequence) {
   }
 }
 
+// Two workers of one process (one runs its trial while the other asks), on SQLite and on
+// PostgreSQL, where a new trial has the version of the finishes its creation stamped, so no
+// read returns it until it changes again: the process keeps its own new trials in its cache,
+// whatever its sampler, so grid search never runs a point twice and ASHA never promotes a
+// trial twice.
+TEST(OneProcess, WorkersOfOneProcessNeverRepeatAGridPointOrAPromotion) {
+  TempDir folder;
+  for (const std::string url : {folder.path() + "/jobs.db", storage_test::fresh_postgres_url()}) {
+    SCOPED_TRACE(url);
+    SearchSpace line;
+    line.add_int("n", 0, 29);
+    line.validate();
+    Study grid = Study::create(open_storage(url), line, {.name = "grid", .sampler = "grid"});
+    Study asha = Study::create(open_storage(url), plane(),
+                               {.name = "asha", .seed = 3, .scheduler = "asha",
+                                .budget = BudgetSpec{.min = 1, .max = 9}});
+    for (Study* study : {&grid, &asha}) {
+      std::vector<Trial> running;
+      std::set<int64_t> continued;
+      int promotions = 0;
+      for (int i = 0; i < 30; ++i) {
+        running.push_back(study->ask());
+        if (std::optional<int64_t> parent = running.back().continues()) {
+          ++promotions;
+          EXPECT_TRUE(continued.insert(*parent).second)
+              << "trial " << *parent << " promoted twice (again as trial "
+              << running.back().number() << ")";
+        }
+        if (running.size() == 2) {
+          Trial& done = running.front();
+          double value = done.config().contains("n") ? done.int_param("n") : done.float_param("x");
+          study->tell(done, value);
+          running.erase(running.begin());
+        }
+      }
+      for (Trial& t : running) study->tell(t, 0.5);
+      std::set<Config> grid_points;
+      for (const FrozenTrial& trial : study->trials()) {
+        if (study == &grid) {
+          EXPECT_TRUE(grid_points.insert(trial.config).second)
+              << "trial " << trial.number << " runs a grid point again";
+        }
+      }
+      if (study == &asha) EXPECT_GT(promotions, 0);
+    }
+  }
+}
+
+// A transaction retried after a lost connection: its first attempt read the changes and called
+// `decide`, then was rolled back (the versions it read may be given again to other writes), and
+// the second attempt found the budget spent, so `decide` was not called again.
+class RolledBackDecisionStorage : public ForwardingStorage {
+ public:
+  using ForwardingStorage::ForwardingStorage;
+  std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
+                                                  std::optional<int64_t> since_version,
+                                                  std::string_view owner, int64_t budget_limit,
+                                                  const TrialDecider& decide) override {
+    since_seen.push_back(since_version);
+    if (!roll_back_next) {
+      return ForwardingStorage::create_decided_trial(study_id, since_version, owner,
+                                                     budget_limit, decide);
+    }
+    roll_back_next = false;
+    std::vector<FrozenTrial> changed = trials(study_id, since_version.value_or(0));
+    for (FrozenTrial& trial : changed) trial.version += 1000;  // the rolled-back lock's
+    decide(next_trial_number(study_id), std::move(changed));
+    return std::nullopt;
+  }
+  bool roll_back_next = false;
+  std::vector<std::optional<int64_t>> since_seen;
+};
+
+TEST(OneProcess, ChangesMergedInARolledBackAttemptAreReadAgain) {
+  SearchSpace line;
+  line.add_int("n", 0, 29);
+  line.validate();
+  auto storage = std::make_shared<RolledBackDecisionStorage>(open_storage("memory"));
+  Study study = Study::create(storage, line, {.name = "grid", .sampler = "grid"});
+  Trial first = study.ask();
+  study.tell(first, 1.0);
+  storage->roll_back_next = true;
+  EXPECT_FALSE(study.try_ask().has_value());
+  const std::optional<int64_t> rolled_back_since = storage->since_seen.back();
+  ASSERT_TRUE(rolled_back_since.has_value());
+  Trial second = study.ask();
+  EXPECT_EQ(storage->since_seen.back(), rolled_back_since)
+      << "the next ask trusted versions read in a rolled-back attempt";
+  EXPECT_NE(second.config(), first.config());
+}
+
 // Overtaken on every ask, past the models' start-up: every configuration is still new and every
 // number taken once. TPE's proposals made ahead are created in one step (they hold continuous
 // values drawn at random); the GP's and the forest's are checked under the lock against the
