@@ -79,13 +79,14 @@ class Intensifier : public Sampler {
       configuration::describe_run(stream, instances, id, position, cap, attrs);
       config = *table.config(id);
     };
-    // 1. One more instance for the incumbent per decided challenger.
+    // 1. One more instance for the incumbent per decided challenger: it holds positions 0 to
+    // due - 1. The first it lacks is given, so a run that was interrupted (and dropped) while
+    // a later one finished is run again rather than leaving a gap no challenger gets past.
     if (verdicts.incumbent >= 0) {
       const int64_t due = 1 + verdicts.decided;
-      const int64_t held = table.runs_of(verdicts.incumbent);
-      if (held < due && stream.valid(held) && table.run(verdicts.incumbent, held) == nullptr) {
-        give(verdicts.incumbent, held, std::nullopt);
-      }
+      int64_t missing = 0;
+      while (table.run(verdicts.incumbent, missing) != nullptr) ++missing;
+      if (missing < due && stream.valid(missing)) give(verdicts.incumbent, missing, std::nullopt);
     }
     // 2. The next block of a challenger still racing.
     for (size_t i = 0; !config && i < verdicts.racing.size(); ++i) {
@@ -191,7 +192,10 @@ class Intensifier : public Sampler {
         continue;
       }
       const Challenger& c = it->second;
-      const int64_t done = contiguous(table, id);
+      // A comparison waits for the opponent's runs on the same instances: with several jobs a
+      // challenger can finish a block before its opponent has (or the opponent's run was
+      // interrupted and must run again).
+      const int64_t done = std::min(contiguous(table, id), contiguous(table, c.opponent));
       std::string lost;
       for (int64_t p = 0; p < done && lost.empty(); ++p) {
         const Run* run = table.run(id, p);

@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "configuration/runs.h"
 #include "configuration/statistics.h"
+#include "unit/storage_test_support.h"
 #include "winnow/attributes.h"
 #include "winnow/configuration.h"
 #include "winnow/error.h"
@@ -381,6 +383,131 @@ TEST(Configuration, WithoutAnIncumbentTheReportTakesTheBestOfTheMostRun) {
   ConfigurationReport report = configuration_report(study.record(), trials);
   ASSERT_TRUE(report.incumbent.has_value());
   EXPECT_EQ(*report.incumbent, 0);
+}
+
+int64_t attr_of(const Trial& trial, std::string_view key) {
+  return std::stoll(trial.record().user_attrs.at(std::string(key)));
+}
+
+// With several jobs, a challenger can finish its first run before the incumbent finishes its
+// own on the same instance: it is judged once both have, never against the running one.
+TEST(Intensify, AChallengerIsJudgedOnlyOnRunsItsOpponentFinished) {
+  Study study = configuration_study("random", instances(6), 40);
+  Trial incumbent = study.ask();  // the default configuration, on the first instance
+  Trial challenger = study.ask();
+  ASSERT_EQ(attr_of(challenger, kPositionAttr), 0);
+  ASSERT_NE(attr_of(challenger, kConfigurationAttr), attr_of(incumbent, kConfigurationAttr));
+  study.tell(challenger, 1.0);
+  Trial third = study.ask();  // decides on what has finished
+  study.tell(incumbent, 5.0);  // the challenger was the better one
+  study.tell(third, 5.0);
+  Trial fourth = study.ask();  // decides again, now on both runs
+  study.tell(fourth, 5.0);
+  const int64_t id = attr_of(challenger, kConfigurationAttr);
+  for (const FrozenTrial& trial : study.trials()) {
+    auto decisions = trial.user_attrs.find(std::string(kDecisionsAttr));
+    if (decisions == trial.user_attrs.end()) continue;
+    for (const auto& decision : nlohmann::json::parse(decisions->second)) {
+      EXPECT_FALSE(decision["configuration"] == id && decision["event"] == "rejected")
+          << "trial " << trial.number << " recorded " << decision.dump();
+    }
+  }
+  ConfigurationReport report = configuration_report(study.record(), study.trials());
+  ASSERT_TRUE(report.incumbent);
+  EXPECT_EQ(*report.incumbent, id);
+}
+
+// An incumbent's run interrupted (a stopped worker) after a later one of its runs finished is
+// run again: otherwise every challenger would be judged on the instances before the gap alone
+// (or, when the gap is its first instance, against a run that does not exist).
+TEST(Intensify, AnInterruptedIncumbentRunIsRunAgain) {
+  Study study = configuration_study("random", instances(6), 40);
+  const TrialOutcome interrupted{.state = TrialState::kFailed,
+                                 .failure_reason = "stopped",
+                                 .interrupted = true};
+  Trial first = study.ask();  // the default: the incumbent, at position 0
+  // Its only run is interrupted while a challenger's finishes: nothing to judge the challenger
+  // against (this used to read a run that no longer exists), and the default runs again.
+  Trial challenger = study.ask();
+  study.tell(challenger, 3.0);
+  study.tell(first, interrupted);
+  Trial again = study.ask();
+  EXPECT_EQ(again.config(), first.config());
+  EXPECT_EQ(attr_of(again, kPositionAttr), 0);
+  const int64_t incumbent = attr_of(again, kConfigurationAttr);
+  study.tell(again, 1.0);
+  // The challenger loses; two more are decided while the incumbent runs positions 1 and 2,
+  // of which 1 is interrupted after 2 finished.
+  std::map<int64_t, Trial> incumbent_runs;
+  for (int i = 0; i < 12 && incumbent_runs.size() < 2; ++i) {
+    Trial t = study.ask();
+    if (attr_of(t, kConfigurationAttr) == incumbent) {
+      incumbent_runs.emplace(attr_of(t, kPositionAttr), std::move(t));
+    } else {
+      study.tell(t, 9.0);
+    }
+  }
+  ASSERT_EQ(incumbent_runs.size(), 2u);
+  ASSERT_TRUE(incumbent_runs.contains(1) && incumbent_runs.contains(2));
+  study.tell(incumbent_runs.at(2), 1.0);
+  study.tell(incumbent_runs.at(1), interrupted);
+  bool filled = false;
+  for (int i = 0; i < 6 && !filled; ++i) {
+    Trial t = study.ask();
+    filled = attr_of(t, kConfigurationAttr) == incumbent && attr_of(t, kPositionAttr) == 1;
+    study.tell(t, filled ? 1.0 : 9.0);
+  }
+  EXPECT_TRUE(filled) << "the incumbent never ran its first instance again";
+}
+
+TEST(Configuration, RunsOfAStudyWithInstancesAreNotRetried) {
+  Study study = configuration_study("race", instances(6), 20);
+  try {
+    study.optimize([](Trial& t) { return solve(t, false); },
+                   OptimizeOptions{.max_trials_in_study = 20, .retries = 1});
+    FAIL() << "retries were accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("not retried"), std::string::npos) << error.what();
+  }
+  EXPECT_TRUE(study.trials().empty());
+}
+
+// Two workers reach the end of the budget together: each test instance still runs once, and
+// the stop signal reaches the test runs.
+TEST(Configuration, TestRunsAreMadeOnceByTwoWorkersAndSeeTheStopSignal) {
+  storage_test::TempDir folder;
+  const std::string url = folder.path() + "/ac.db";
+  auto set = instances(10);
+  set->budget_runs = 60;
+  StudyOptions options{.name = "ac", .sampler = "race", .seed = 3};
+  options.instances = set;
+  Study first = Study::create(open_storage(url), space(), options);
+  Objective objective = [](Trial& t) { return solve(t, false); };
+  first.optimize(objective, OptimizeOptions{.max_trials_in_study = 60});
+  Study second = Study::create(open_storage(url), space(), options);
+  int nested = -1;
+  StopSignal stop;
+  bool saw_stop = false;
+  Objective first_objective = [&](Trial& t) {
+    // The second worker runs its whole test phase while the first worker's first test run is
+    // still going.
+    if (nested < 0) nested = evaluate_incumbent_on_test(second, objective, 1, nullptr);
+    return solve(t, false);
+  };
+  EXPECT_EQ(evaluate_incumbent_on_test(first, first_objective, 1, nullptr), 1);
+  EXPECT_EQ(nested, 3);
+  ConfigurationReport report = configuration_report(first.record(), first.trials());
+  EXPECT_EQ(report.test_runs, 4);
+  // The stop signal: the test runs of a later evaluation see it.
+  Study third = Study::create(open_storage(folder.path() + "/stop.db"), space(), options);
+  third.optimize(objective, OptimizeOptions{.max_trials_in_study = 60});
+  Objective stopping = [&](Trial& t) {
+    stop.request();
+    saw_stop = t.stop_requested();
+    return solve(t, false);
+  };
+  EXPECT_EQ(evaluate_incumbent_on_test(third, stopping, 1, &stop), 1);
+  EXPECT_TRUE(saw_stop);
 }
 
 TEST(Configuration, TestEvaluationRunsTheIncumbentOnEveryTestInstanceOnce) {
