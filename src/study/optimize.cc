@@ -166,6 +166,13 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
       options.timeout_seconds < 0) {
     throw Error("optimize: n_trials, max_trials_in_study, retries and timeout_seconds must be >= 0");
   }
+  if (options.retries > 0 && impl_->options.instances) {
+    // A retry would be a new trial without the run's configuration, instance and seed, which
+    // the racing statistics key on; in algorithm configuration a failed run is a result.
+    throw Error("optimize: study '" + impl_->record.name + "' has instances, whose runs are not "
+                "retried (retries = " + std::to_string(options.retries) + "): a run that fails "
+                "is a result, and costs what the cost rules give a failure");
+  }
   const StoppingRules& rules = options.stopping;
   if (rules.patience < 0 || rules.max_failures < 0 || rules.fail_fast < 0) {
     throw Error("optimize: stopping.patience, max_failures and fail_fast must be >= 0");

@@ -459,6 +459,12 @@ class StudyFileInterpreter : private document::TypedValues {
            "(train = \"instances/*.cnf\", ...) to the study file");
     }
     if (instances) {
+      if (out.retries > 0) {
+        const Member* retries = objective.find("retries");
+        fail(retries != nullptr ? retries->line : 1, "objective.retries",
+             "a study with [instances] does not retry runs: a run that fails is a result, and "
+             "costs what the cost rules give a failure; remove retries");
+      }
       instances->budget_runs = out.trials;
       out.study.instances = instances;
     }

@@ -170,6 +170,7 @@ TEST(AlgorithmConfiguration, StudyFileMistakesNameTheFileLineAndKey) {
       {study_text("race", 10, "]\nseed_arg = \"--seed\""), "objective.seed_arg: must contain {seed}"},
       {study_text("race", 10, "]\ncost = \"time\""), "unknown cost 'time'"},
       {study_text("race", 10, "]\nexit_codes = [0, 300]"), "objective.exit_codes[1]"},
+      {study_text("race", 10, "]\nretries = 1"), "objective.retries: a study with [instances]"},
   };
   for (const Case& c : cases) {
     write_file(dir.path() / "study.toml", c.text);
