@@ -296,6 +296,11 @@ int run(RunArgs args, Mode mode) {
 
   StopSignal stop;
   g_stop = &stop;
+  // Ctrl-C ends the tuning runs and the test runs after them; the handler lets go of `stop`
+  // on every way out of this function.
+  struct ForgetStopSignal {
+    ~ForgetStopSignal() { g_stop = nullptr; }
+  } forget_stop_signal;
   install_signal_handlers();
   std::cerr << "winnow: study '" << study.name() << "' in " << storage->url() << ": "
             << already << " trial(s) so far"
@@ -318,7 +323,6 @@ int run(RunArgs args, Mode mode) {
   options.on_trial_finished = [&](const FrozenTrial& t) { progress.finished(t); };
   OptimizeResult result = study.optimize(objective, options);
   progress.close();
-  g_stop = nullptr;
   if (result.reason == StopReason::kBrokenSetup) {
     std::cerr << "winnow: stopped: " << result.message << "\n";
     return 4;

@@ -301,8 +301,9 @@ class Study {
   void set_user_attr(std::string_view key, std::string_view json_value);
 
   // A trial another process started (`winnow ask`), to report to or tell; nullopt unless the
-  // study has a running trial with this number.
-  std::optional<Trial> running_trial(int64_t number);
+  // study has a running trial with this number. `stop`, when given, is the signal its
+  // objective watches (Trial::stop_signal()).
+  std::optional<Trial> running_trial(int64_t number, const StopSignal* stop = nullptr);
 
   // Queries (read the storage, so they see other processes' trials).
   std::vector<FrozenTrial> trials();

@@ -3,6 +3,7 @@
 // The final evaluation of an algorithm-configuration study: its incumbent on the test
 // instances, each run a trial marked as a test run so that no configurator ever reads it.
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -28,19 +29,28 @@ int evaluate_incumbent_on_test(Study& study, const Objective& objective, int job
   for (const ConfigurationSummary& summary : report.configurations) {
     if (summary.id == incumbent) config = &summary.config;
   }
-  std::set<std::string> done;  // test instances the incumbent finished (or is running)
-  for (const FrozenTrial& trial : trials) {
-    if (!trial.user_attrs.contains(std::string(kPhaseAttr))) continue;
-    std::optional<double> id = configuration::RunTable::attr(trial, kConfigurationAttr);
-    if (!id || static_cast<int64_t>(*id) != incumbent) continue;
-    if (trial.state == TrialState::kFailed && trial.interrupted) continue;
-    auto it = trial.user_attrs.find(std::string(kInstanceAttr));
-    if (it != trial.user_attrs.end()) done.insert(nlohmann::json::parse(it->second).get<std::string>());
-  }
+  // Test instances the incumbent finished or is running. Read again before each run is
+  // created: several workers of one study reach the end of its budget together.
+  auto tested = [&](const std::vector<FrozenTrial>& all) {
+    std::set<std::string> done;
+    for (const FrozenTrial& trial : all) {
+      if (!trial.user_attrs.contains(std::string(kPhaseAttr))) continue;
+      std::optional<double> id = configuration::RunTable::attr(trial, kConfigurationAttr);
+      if (!id || static_cast<int64_t>(*id) != incumbent) continue;
+      if (trial.state == TrialState::kFailed && trial.interrupted) continue;
+      auto it = trial.user_attrs.find(std::string(kInstanceAttr));
+      if (it != trial.user_attrs.end()) {
+        done.insert(nlohmann::json::parse(it->second).get<std::string>());
+      }
+    }
+    return done;
+  };
+  std::set<std::string> done = tested(trials);
   std::vector<size_t> todo;
   for (size_t i = 0; i < instances->test.size(); ++i) {
     if (!done.contains(instances->test[i].path)) todo.push_back(i);
   }
+  std::mutex create_mutex;  // one check-and-create at a time in this process
   std::atomic<size_t> next{0};
   std::atomic<int> made{0};
   std::mutex error_mutex;
@@ -62,11 +72,27 @@ int evaluate_incumbent_on_test(Study& study, const Objective& objective, int job
           attrs[std::string(kRunSeedAttr)] =
               std::to_string(mix_seed(0x7e57, i) % 2147483647u + 1);
         }
-        std::optional<FrozenTrial> created = study.storage().create_trial(
-            study.id(), *config, TrialState::kRunning, this_process_owner(), 0, std::nullopt,
-            attrs);
-        if (!created) return;
-        std::optional<Trial> trial = study.running_trial(created->number);
+        // The run is created only if no process ran the instance meanwhile: the study's next
+        // number is a compare and set, so a trial another process created after the check
+        // makes the insert fail, and the check is made again.
+        std::optional<FrozenTrial> created;
+        {
+          std::lock_guard lock(create_mutex);
+          size_t seen = SIZE_MAX;
+          while (!created) {
+            std::vector<FrozenTrial> all = study.trials();
+            // A failed insert means a trial was created since: if the cached read has not
+            // brought it yet, the study is read whole.
+            if (all.size() == seen) all = study.storage().trials(study.id());
+            seen = all.size();
+            if (tested(all).contains(instances->test[i].path)) break;
+            created = study.storage().create_trial(
+                study.id(), *config, TrialState::kRunning, this_process_owner(), 0,
+                std::nullopt, attrs, static_cast<int64_t>(all.size()));
+          }
+        }
+        if (!created) continue;
+        std::optional<Trial> trial = study.running_trial(created->number, stop);
         if (!trial) return;
         TrialOutcome outcome = objective(*trial);
         study.tell(*trial, outcome);

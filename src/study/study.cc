@@ -542,11 +542,13 @@ StudyRecord Study::record() {
   return stored ? *stored : impl_->record;
 }
 
-std::optional<Trial> Study::running_trial(int64_t number) {
+std::optional<Trial> Study::running_trial(int64_t number, const StopSignal* stop) {
   std::vector<FrozenTrial> all = trials();
   if (number < 0 || number >= static_cast<int64_t>(all.size())) return std::nullopt;
   if (all[number].state != TrialState::kRunning) return std::nullopt;
-  return impl_->make_trial(std::move(all[number]));
+  std::optional<Trial> trial = impl_->make_trial(std::move(all[number]));
+  if (trial) trial->stop_ = stop;
+  return trial;
 }
 
 bool Study::enqueue_unless_present(const Config& given) {
