@@ -279,38 +279,45 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       }
     }
     std::optional<int64_t> decided;  // the number the last call of `decide` was given
-    std::optional<FrozenTrial> created = impl.storage->create_decided_trial(
-        impl.record.id, since, who, budget_limit,
-        [&](int64_t number, std::vector<FrozenTrial> changed)
-            -> std::optional<Storage::TrialDraft> {
-          decided = number;
-          space_grew = false;  // a retried transaction calls again
-          const bool repeated = ahead && is_among(ahead->config, changed);
-          impl.merge_history(std::move(changed));
-          // Growing the space writes to the storage: done outside, then proposed again.
-          if (impl.space_stale) {
-            space_grew = true;
-            return std::nullopt;
-          }
-          if (ahead) {
-            const bool overtaken = number != ahead_number;
-            impl.overtaken = overtaken;
-            if (!repeated && (!overtaken || ahead_salted)) {
-              return Storage::TrialDraft{ahead->config, ahead->attrs};
+    // `decide` merges changes read in a transaction that may yet be rolled back (a lost
+    // connection, an error after it was called): unless it created the trial that call
+    // decided, the changes since `since` are read again next time, since the versions a
+    // rolled-back attempt read may be given again to other writes.
+    auto forget_unconfirmed_changes = [&](const std::optional<FrozenTrial>& made) {
+      if (since && decided && !(made && made->number == *decided)) impl.last_version = *since;
+    };
+    std::optional<FrozenTrial> created;
+    try {
+      created = impl.storage->create_decided_trial(
+          impl.record.id, since, who, budget_limit,
+          [&](int64_t number, std::vector<FrozenTrial> changed)
+              -> std::optional<Storage::TrialDraft> {
+            decided = number;
+            space_grew = false;  // a retried transaction calls again
+            const bool repeated = ahead && is_among(ahead->config, changed);
+            impl.merge_history(std::move(changed));
+            // Growing the space writes to the storage: done outside, then proposed again.
+            if (impl.space_stale) {
+              space_grew = true;
+              return std::nullopt;
             }
-          }
-          std::optional<StudyCore::Proposal> proposal =
-              scheduled ? impl.propose_scheduled(number) : impl.propose(number);
-          if (!proposal) return std::nullopt;
-          return Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)};
-        });
-    if (since && decided && !(created && created->number == *decided)) {
-      // `decide` merged changes read in a transaction that then created nothing of its own: a
-      // retry after a lost connection found the budget spent or claimed a waiting trial, and
-      // the attempt whose reads were merged may have been rolled back (its versions then given
-      // again to other writes). The changes since `since` are read again next time.
-      impl.last_version = *since;
+            if (ahead) {
+              const bool overtaken = number != ahead_number;
+              impl.overtaken = overtaken;
+              if (!repeated && (!overtaken || ahead_salted)) {
+                return Storage::TrialDraft{ahead->config, ahead->attrs};
+              }
+            }
+            std::optional<StudyCore::Proposal> proposal =
+                scheduled ? impl.propose_scheduled(number) : impl.propose(number);
+            if (!proposal) return std::nullopt;
+            return Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)};
+          });
+    } catch (...) {
+      forget_unconfirmed_changes(std::nullopt);
+      throw;
     }
+    forget_unconfirmed_changes(created);
     if (created) {
       // Every process that reads the history keeps its own new trial in its cache: on
       // PostgreSQL the trial has the version of the finishes its lock stamped, which this

@@ -286,9 +286,11 @@ class RolledBackDecisionStorage : public ForwardingStorage {
     std::vector<FrozenTrial> changed = trials(study_id, since_version.value_or(0));
     for (FrozenTrial& trial : changed) trial.version += 1000;  // the rolled-back lock's
     decide(next_trial_number(study_id), std::move(changed));
+    if (throw_after) throw StorageError("the connection was lost and not regained");
     return std::nullopt;
   }
   bool roll_back_next = false;
+  bool throw_after = false;  // the retry fails instead of finding the budget spent
   std::vector<std::optional<int64_t>> since_seen;
 };
 
@@ -308,6 +310,15 @@ TEST(OneProcess, ChangesMergedInARolledBackAttemptAreReadAgain) {
   EXPECT_EQ(storage->since_seen.back(), rolled_back_since)
       << "the next ask trusted versions read in a rolled-back attempt";
   EXPECT_NE(second.config(), first.config());
+  // The same when the transaction ends in an error.
+  study.tell(second, 2.0);
+  storage->roll_back_next = true;
+  storage->throw_after = true;
+  EXPECT_THROW(study.try_ask(), StorageError);
+  const std::optional<int64_t> failed_since = storage->since_seen.back();
+  study.ask();
+  EXPECT_EQ(storage->since_seen.back(), failed_since)
+      << "the next ask trusted versions read in a transaction that failed";
 }
 
 // Overtaken on every ask, past the models' start-up: every configuration is still new and every
