@@ -52,6 +52,16 @@ struct TrialOutcome {
   int64_t started_ms = 0;
 };
 
+// Who writes to a running trial: the process it was handed to and the start of the attempt
+// (FrozenTrial::owner and start_time_ms). Given to report and set_user_attr, the write is made
+// only while the trial still runs under them, and TrialTakenError is thrown otherwise: after
+// its lease expired the trial may be running again elsewhere, and the values of two attempts
+// must not mix. An empty owner checks nothing.
+struct TrialHolder {
+  std::string owner;
+  int64_t started_ms = 0;  // 0: not checked
+};
+
 // Storage::finish_trial on a trial that is no longer this process's: its lease expired and
 // another process marked it failed or runs it again. The result is dropped, never merged.
 class TrialTakenError : public Error {
@@ -164,9 +174,11 @@ class Storage {
   virtual std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                          int64_t budget_limit) = 0;
 
-  virtual void report(int64_t trial_id, int64_t step, double value) = 0;
-  virtual void set_user_attr(int64_t trial_id, std::string_view key,
-                             std::string_view json_value) = 0;
+  // `holder`: see TrialHolder.
+  virtual void report(int64_t trial_id, int64_t step, double value,
+                      const TrialHolder& holder = {}) = 0;
+  virtual void set_user_attr(int64_t trial_id, std::string_view key, std::string_view json_value,
+                             const TrialHolder& holder = {}) = 0;
   // Finishes a running trial. Throws winnow::Error if it is not running, TrialTakenError if
   // outcome.owner is set and the trial is not running under that owner.
   virtual void finish_trial(int64_t trial_id, const TrialOutcome& outcome) = 0;

@@ -110,9 +110,11 @@ class Trial {
   std::string string_param(std::string_view name) const;  // any value, as text
   bool bool_param(std::string_view name) const;
 
-  // Records an intermediate value at `step` (committed to storage before returning).
+  // Records an intermediate value at `step` (committed to storage before returning). On a
+  // trial this process lost (lost()), nothing is written: a warning says so once.
   void report(int64_t step, double value);
-  // Whether the study's scheduler says this trial should stop, judged on its reports so far.
+  // Whether the study's scheduler says this trial should stop, judged on its reports so far;
+  // always true once the trial is lost().
   // An objective that sees true should return early: throw TrialPruned, or return a
   // TrialOutcome in state kPruned; the trial keeps its last reported value.
   bool should_prune();
@@ -146,13 +148,17 @@ class Trial {
   bool stop_requested() const { return stop_ != nullptr && stop_->requested(); }
   // The number of objectives the study expects.
   size_t n_objectives() const { return n_objectives_; }
-  // True once tell() found the trial taken by another process (this process went without
-  // heartbeats past the lease): the result was dropped and record() is the stored trial.
+  // True once tell(), report() or set_user_attr() found the trial taken by another process
+  // (this process went without heartbeats past the lease): what it wrote since is dropped;
+  // after tell(), record() is the stored trial.
   bool lost() const { return lost_; }
 
  private:
   friend class Study;
   friend struct StudyCore;
+  TrialHolder holder() const;
+  // Marks the trial lost (another process took it) with a warning; its writes stop.
+  void drop_lost(const TrialTakenError& error);
   FrozenTrial record_;
   // Define-by-run: the configuration the trial was created with (the sampler's proposal, or an
   // enqueued configuration); record_.config holds the parameters asked for so far.

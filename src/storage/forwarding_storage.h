@@ -64,12 +64,13 @@ class ForwardingStorage : public Storage {
                                                  int64_t budget_limit) override {
     return target_->claim_waiting_trial(study_id, owner, budget_limit);
   }
-  void report(int64_t trial_id, int64_t step, double value) override {
-    target_->report(trial_id, step, value);
+  void report(int64_t trial_id, int64_t step, double value,
+              const TrialHolder& holder = {}) override {
+    target_->report(trial_id, step, value, holder);
   }
-  void set_user_attr(int64_t trial_id, std::string_view key,
-                     std::string_view json_value) override {
-    target_->set_user_attr(trial_id, key, json_value);
+  void set_user_attr(int64_t trial_id, std::string_view key, std::string_view json_value,
+                     const TrialHolder& holder = {}) override {
+    target_->set_user_attr(trial_id, key, json_value, holder);
   }
   void finish_trial(int64_t trial_id, const TrialOutcome& outcome) override {
     target_->finish_trial(trial_id, outcome);

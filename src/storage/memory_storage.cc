@@ -199,9 +199,13 @@ FrozenTrial MemoryStorage::claim_oldest_waiting(StudyData& study, std::string_vi
   return data.trial;
 }
 
-void MemoryStorage::report(int64_t trial_id, int64_t step, double value) {
+void MemoryStorage::report(int64_t trial_id, int64_t step, double value,
+                           const TrialHolder& holder) {
   std::lock_guard lock(mutex_);
   TrialData& data = trial_or_throw(trial_id);
+  storage_checks::check_holder(holder, trial_id, data.trial.number, data.trial.state,
+                               data.trial.interrupted, data.trial.owner,
+                               data.trial.start_time_ms);
   if (data.trial.state != TrialState::kRunning) {
     storage_checks::throw_wrong_state("report to", trial_id, data.trial.number, data.trial.state);
   }
@@ -209,10 +213,13 @@ void MemoryStorage::report(int64_t trial_id, int64_t step, double value) {
 }
 
 void MemoryStorage::set_user_attr(int64_t trial_id, std::string_view key,
-                                  std::string_view json_value) {
+                                  std::string_view json_value, const TrialHolder& holder) {
   storage_checks::check_user_attr(key, json_value);
   std::lock_guard lock(mutex_);
   TrialData& data = trial_or_throw(trial_id);
+  storage_checks::check_holder(holder, trial_id, data.trial.number, data.trial.state,
+                               data.trial.interrupted, data.trial.owner,
+                               data.trial.start_time_ms);
   if (is_finished(data.trial.state)) {
     storage_checks::throw_wrong_state("set a user attribute of", trial_id, data.trial.number,
                                       data.trial.state);

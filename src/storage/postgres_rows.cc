@@ -351,6 +351,23 @@ int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t tria
   storage_checks::throw_wrong_state(action, trial_id, rows.integer(0, 0), state);
 }
 
+int64_t lock_trial_held(Connection& db, const std::string& url, int64_t trial_id,
+                        std::string_view action, std::initializer_list<TrialState> allowed,
+                        const TrialHolder& holder) {
+  int64_t version = lock_study_of_trial(db, trial_id, url).second.version;
+  Result rows = db.execute(
+      "SELECT number, state, owner, interrupted, COALESCE(start_ms, 0) FROM winnow_trials "
+      "WHERE trial_id = $1",
+      Params().add(trial_id));
+  TrialState state = parse_state(url, rows.text(0, 1));
+  storage_checks::check_holder(holder, trial_id, rows.integer(0, 0), state, rows.boolean(0, 3),
+                               rows.text(0, 2), rows.integer(0, 4));
+  for (TrialState ok : allowed) {
+    if (state == ok) return version;
+  }
+  storage_checks::throw_wrong_state(action, trial_id, rows.integer(0, 0), state);
+}
+
 int64_t next_number(Connection& db, int64_t study_id) {
   return db.execute("SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1",
                     Params().add(study_id))

@@ -86,6 +86,10 @@ std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_
 // returns the new version.
 int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
                             std::string_view action, std::initializer_list<TrialState> allowed);
+// The same, and throws TrialTakenError when `holder` no longer holds the trial.
+int64_t lock_trial_held(Connection& db, const std::string& url, int64_t trial_id,
+                        std::string_view action, std::initializer_list<TrialState> allowed,
+                        const TrialHolder& holder);
 
 void add_counted(Connection& db, int64_t study_id, int64_t delta);
 // The number the study's next trial gets (under the study's lock).

@@ -340,7 +340,8 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
   });
 }
 
-void PostgresStorage::report(int64_t trial_id, int64_t step, double value) {
+void PostgresStorage::report(int64_t trial_id, int64_t step, double value,
+                             const TrialHolder& holder) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   // The usual report, to a running trial, in one round trip and without the study's lock, as
@@ -349,21 +350,23 @@ void PostgresStorage::report(int64_t trial_id, int64_t step, double value) {
   bool reported = db.transaction(Mode::kWrite, [&](bool) {
     std::vector<Result> results = db.execute_pipeline(
         {{"WITH u AS (UPDATE winnow_trials SET version = " WINNOW_PG_PENDING_VERSION
-          " WHERE trial_id = $1 AND "
-          "state = 'running' RETURNING trial_id), "
+          " WHERE trial_id = $1 AND state = 'running' AND NOT interrupted AND "
+          "($4::text IS NULL OR owner = $4) AND ($5::bigint = 0 OR start_ms = $5) "
+          "RETURNING trial_id), "
           // A step reported again replaces the earlier value.
           "i AS (INSERT INTO winnow_trial_intermediate (trial_id, step, value) "
           "SELECT trial_id, $2, $3 FROM u ON CONFLICT (trial_id, step) DO UPDATE "
           "SET value = excluded.value) "
           "SELECT count(*) FROM u",
-          Params().add(trial_id).add(step).add(value)}},
+          Params().add(trial_id).add(step).add(value).add_nonempty_or_null(holder.owner).add(
+              holder.started_ms)}},
         /*then_commit=*/true);
     return results[0].integer(0, 0) == 1;
   });
   if (reported) return;
   db.transaction(Mode::kWrite, [&](bool) {
-    int64_t version =
-        lock_trial_in_state(db, url_, trial_id, "report to", {TrialState::kRunning});
+    int64_t version = lock_trial_held(db, url_, trial_id, "report to", {TrialState::kRunning},
+                                      holder);
     // A step reported again replaces the earlier value.
     db.execute(
         "INSERT INTO winnow_trial_intermediate (trial_id, step, value) VALUES ($1, $2, $3) "
@@ -375,13 +378,13 @@ void PostgresStorage::report(int64_t trial_id, int64_t step, double value) {
 }
 
 void PostgresStorage::set_user_attr(int64_t trial_id, std::string_view key,
-                                    std::string_view json_value) {
+                                    std::string_view json_value, const TrialHolder& holder) {
   storage_checks::check_user_attr(key, json_value);
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   db.transaction(Mode::kWrite, [&](bool) {
-    int64_t version = lock_trial_in_state(db, url_, trial_id, "set a user attribute of",
-                                          {TrialState::kWaiting, TrialState::kRunning});
+    int64_t version = lock_trial_held(db, url_, trial_id, "set a user attribute of",
+                                      {TrialState::kWaiting, TrialState::kRunning}, holder);
     db.execute(
         "INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) VALUES ($1, $2, $3) "
         "ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json",

@@ -65,8 +65,10 @@ class PostgresStorage final : public Storage {
                                   std::optional<int64_t> expected_number) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
-  void report(int64_t trial_id, int64_t step, double value) override;
-  void set_user_attr(int64_t trial_id, std::string_view key, std::string_view json_value) override;
+  void report(int64_t trial_id, int64_t step, double value,
+              const TrialHolder& holder = {}) override;
+  void set_user_attr(int64_t trial_id, std::string_view key, std::string_view json_value,
+                     const TrialHolder& holder = {}) override;
   void finish_trial(int64_t trial_id, const TrialOutcome& outcome) override;
   void heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) override;
   void discard_failed_trial(int64_t trial_id) override;

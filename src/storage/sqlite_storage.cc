@@ -40,6 +40,18 @@ std::string absolute_path(const std::string& path) {
   return error ? path : absolute.lexically_normal().string();
 }
 
+// Throws TrialTakenError when `holder` (with an owner) no longer holds the trial.
+void check_still_held(Database& database, int64_t trial_id, const TrialHolder& holder) {
+  if (holder.owner.empty()) return;
+  Query query(database.statement(
+      "SELECT number, state, owner, interrupted, COALESCE(start_ms, 0) FROM trials "
+      "WHERE trial_id = ?1"));
+  if (!query.bind(1, trial_id).step()) return;  // the state check names the unknown trial
+  storage_checks::check_holder(holder, trial_id, query.integer(0),
+                               parse_state(database, query.text(1)), query.integer(3) != 0,
+                               query.text(2), query.integer(4));
+}
+
 }  // namespace
 
 SqliteStorage::SqliteStorage(const std::string& path, const StorageOptions& options) : url_("sqlite://" + absolute_path(path)) {
@@ -262,10 +274,12 @@ std::optional<FrozenTrial> SqliteStorage::claim_waiting_trial(int64_t study_id,
   });
 }
 
-void SqliteStorage::report(int64_t trial_id, int64_t step, double value) {
+void SqliteStorage::report(int64_t trial_id, int64_t step, double value,
+                           const TrialHolder& holder) {
   std::lock_guard lock(mutex_);
   Database& database = *database_;
   database.transaction(Mode::kWrite, [&] {
+    check_still_held(database, trial_id, holder);
     require_trial_state(database, trial_id, "report to", {TrialState::kRunning});
     // A step reported again replaces the earlier value.
     Query(database.statement(
@@ -283,11 +297,12 @@ void SqliteStorage::report(int64_t trial_id, int64_t step, double value) {
 }
 
 void SqliteStorage::set_user_attr(int64_t trial_id, std::string_view key,
-                                  std::string_view json_value) {
+                                  std::string_view json_value, const TrialHolder& holder) {
   storage_checks::check_user_attr(key, json_value);
   std::lock_guard lock(mutex_);
   Database& database = *database_;
   database.transaction(Mode::kWrite, [&] {
+    check_still_held(database, trial_id, holder);
     require_trial_state(database, trial_id, "set a user attribute of",
                         {TrialState::kWaiting, TrialState::kRunning});
     Query(database.statement(

@@ -74,23 +74,41 @@ void throw_duplicate_study(std::string_view name, std::string_view url) {
   throw Error("a study named '" + std::string(name) + "' already exists in " + std::string(url));
 }
 
-void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t number,
-                        TrialState state, bool interrupted, std::string_view current_owner,
-                        int64_t current_start_ms) {
-  if (outcome.owner.empty()) return;
+namespace {
+
+void check_still_held(std::string_view owner, int64_t started_ms, int64_t trial_id,
+                      int64_t number, TrialState state, bool interrupted,
+                      std::string_view current_owner, int64_t current_start_ms,
+                      std::string_view dropped) {
+  if (owner.empty()) return;
   // Another owner, or another start: requeued and claimed again (by another process, or by
   // this one), running still or finished since.
-  bool lost = state == TrialState::kWaiting || current_owner != outcome.owner ||
-              (outcome.started_ms != 0 && current_start_ms != outcome.started_ms) ||
+  bool lost = state == TrialState::kWaiting || current_owner != owner ||
+              (started_ms != 0 && current_start_ms != started_ms) ||
               (state == TrialState::kFailed && interrupted);
   if (!lost) return;
-  std::string now = current_owner != outcome.owner && !current_owner.empty()
+  std::string now = current_owner != owner && !current_owner.empty()
                         ? "was run again by " + std::string(current_owner) + " (now " +
                               std::string(to_string(state)) + ")"
                         : "is " + std::string(to_string(state));
   throw TrialTakenError("trial " + std::to_string(number) + " (id " + std::to_string(trial_id) +
                         ") is no longer this process's: its lease expired and it " + now +
-                        "; this result is dropped");
+                        "; " + std::string(dropped));
+}
+
+}  // namespace
+
+void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t number,
+                        TrialState state, bool interrupted, std::string_view current_owner,
+                        int64_t current_start_ms) {
+  check_still_held(outcome.owner, outcome.started_ms, trial_id, number, state, interrupted,
+                   current_owner, current_start_ms, "this result is dropped");
+}
+
+void check_holder(const TrialHolder& holder, int64_t trial_id, int64_t number, TrialState state,
+                  bool interrupted, std::string_view current_owner, int64_t current_start_ms) {
+  check_still_held(holder.owner, holder.started_ms, trial_id, number, state, interrupted,
+                   current_owner, current_start_ms, "this write is dropped");
 }
 
 }  // namespace winnow::storage_checks

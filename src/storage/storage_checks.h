@@ -39,6 +39,9 @@ void check_user_attr(std::string_view key, std::string_view json_value);
 void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t number,
                         TrialState state, bool interrupted, std::string_view current_owner,
                         int64_t current_start_ms);
+// The same for a report or a user attribute written by `holder` (TrialHolder).
+void check_holder(const TrialHolder& holder, int64_t trial_id, int64_t number, TrialState state,
+                  bool interrupted, std::string_view current_owner, int64_t current_start_ms);
 
 [[noreturn]] void throw_unknown_study(int64_t study_id, std::string_view url);
 [[noreturn]] void throw_unknown_trial(int64_t trial_id, std::string_view url);

@@ -72,12 +72,28 @@ bool Trial::bool_param(std::string_view name) const {
 }
 
 void Trial::report(int64_t step, double value) {
-  storage_->report(record_.id, step, value);
+  if (lost_) return;
+  try {
+    storage_->report(record_.id, step, value, holder());
+  } catch (const TrialTakenError& error) {
+    drop_lost(error);
+    return;
+  }
   record_.intermediate[step] = value;
 }
 
 bool Trial::should_prune() {
+  // A trial this process lost (its lease expired and another process took it) is worth no
+  // more work here: its values would be dropped.
+  if (lost_) return true;
   return study_ != nullptr && study_->should_prune(record_);
+}
+
+TrialHolder Trial::holder() const { return {record_.owner, record_.start_time_ms}; }
+
+void Trial::drop_lost(const TrialTakenError& error) {
+  lost_ = true;
+  std::cerr << "winnow: warning: " << error.what() << "\n";
 }
 
 std::optional<double> Trial::budget() const {
@@ -108,7 +124,13 @@ void Trial::set_user_attr(std::string_view key, std::string_view json_value) {
                 "' are reserved for Winnow's own state (budget rungs, lineage, sampler notes); "
                 "choose another key");
   }
-  storage_->set_user_attr(record_.id, key, json_value);
+  if (lost_) return;
+  try {
+    storage_->set_user_attr(record_.id, key, json_value, holder());
+  } catch (const TrialTakenError& error) {
+    drop_lost(error);
+    return;
+  }
   record_.user_attrs[std::string(key)] = std::string(json_value);
 }
 

@@ -585,6 +585,35 @@ TYPED_TEST(StorageContract, RequeuesTrialsWhoseProcessIsGone) {
   EXPECT_EQ(claimed->owner, this_process_owner());
 }
 
+// A process whose trial was put back in the queue (its lease expired) and claimed again can no
+// longer report to it or set its attributes: the new attempt's values stay its own.
+TYPED_TEST(StorageContract, AnAttemptThatLostItsTrialCannotWriteToIt) {
+  int64_t study = this->make_study();
+  std::string gone = this_host() + ":" + std::to_string(dead_pid()) + ":1";
+  FrozenTrial orphan = this->start_trial(study, {{"x", 0.25}}, gone);
+  const TrialHolder old_attempt{gone, orphan.start_time_ms};
+  this->storage_->report(orphan.id, 0, 1.0, old_attempt);
+  ASSERT_EQ(this->storage_->recover_orphaned_trials(
+                study, OrphanPolicy{.requeue = true, .reason = "unused"}),
+            1);
+  EXPECT_THROW(this->storage_->report(orphan.id, 1, 9.0, old_attempt), TrialTakenError);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a later start
+  auto claimed = this->storage_->claim_waiting_trial(study, this_process_owner(), 0);
+  ASSERT_TRUE(claimed);
+  const TrialHolder new_attempt{claimed->owner, claimed->start_time_ms};
+  this->storage_->report(orphan.id, 0, 0.5, new_attempt);
+  this->storage_->set_user_attr(orphan.id, "note", R"("new")", new_attempt);
+  EXPECT_THROW(this->storage_->report(orphan.id, 0, 7.0, old_attempt), TrialTakenError);
+  EXPECT_THROW(this->storage_->set_user_attr(orphan.id, "note", R"("old")", old_attempt),
+               TrialTakenError);
+  // The same owner, an earlier start: this process lost the trial and claimed it again.
+  const TrialHolder same_owner_earlier{claimed->owner, claimed->start_time_ms - 1000};
+  EXPECT_THROW(this->storage_->report(orphan.id, 2, 7.0, same_owner_earlier), TrialTakenError);
+  FrozenTrial stored = *this->storage_->trial(orphan.id);
+  EXPECT_EQ(stored.intermediate, (std::map<int64_t, double>{{0, 0.5}}));
+  EXPECT_EQ(stored.user_attrs.at("note"), R"("new")");
+}
+
 TYPED_TEST(StorageContract, FailsTrialsWithoutAHeartbeatForTheLease) {
   int64_t study = this->make_study();
   // Both owners are alive (this process): only the lease can tell that one of them is lost.

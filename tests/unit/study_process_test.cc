@@ -6,12 +6,14 @@
 // stay on their rung, the engine's attributes are out of users' reach, and the stopping rules.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -265,6 +267,33 @@ TEST(OneProcess, WorkersOfOneProcessNeverRepeatAGridPointOrAPromotion) {
       if (study == &asha) EXPECT_GT(promotions, 0);
     }
   }
+}
+
+// A process that went silent past its lease finds its trial taken when it reports: the report
+// is dropped with a warning, the trial asks to be pruned, and the attempt that took the trial
+// over keeps its own curve.
+TEST(OneProcess, ALostTrialReportsNothingAndAsksToBePruned) {
+  TempDir folder;
+  const std::string url = folder.path() + "/lost.db";
+  Study study = Study::create(open_storage(url), plane(), {.name = "lost", .seed = 1});
+  Trial silent = study.ask();
+  silent.report(0, 1.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::shared_ptr<Storage> other = open_storage(url);
+  ASSERT_EQ(other->recover_orphaned_trials(study.id(), OrphanPolicy{.lease_ms = 10,
+                                                                    .requeue = true}),
+            1);
+  Study taking_over = Study::create(other, plane(), {.name = "lost", .seed = 1});
+  Trial again = taking_over.ask();
+  ASSERT_EQ(again.number(), silent.number());
+  again.report(0, 0.25);
+  EXPECT_FALSE(silent.lost());
+  silent.report(1, 0.5);
+  EXPECT_TRUE(silent.lost());
+  EXPECT_TRUE(silent.should_prune());
+  silent.set_user_attr("note", R"("late")");
+  EXPECT_EQ(taking_over.trials().at(0).intermediate, (std::map<int64_t, double>{{0, 0.25}}));
+  EXPECT_FALSE(taking_over.trials().at(0).user_attrs.contains("note"));
 }
 
 // A transaction retried after a lost connection: its first attempt read the changes and called
