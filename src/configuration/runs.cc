@@ -85,6 +85,9 @@ RunTable::RunTable(std::span<const FrozenTrial> history, const InstanceSet& inst
     // A retried run replaces the attempt it retries.
     runs_[run.configuration][run.position] = run;
   }
+  // By id, the order configurations were first proposed in: a configuration whose first runs
+  // were interrupted (and skipped above) keeps its place.
+  std::sort(order_.begin(), order_.end());
 }
 
 const Config* RunTable::config(int64_t configuration) const {

@@ -56,7 +56,7 @@ class RunTable {
   RunTable(std::span<const FrozenTrial> history, const InstanceSet& instances,
            Direction direction);
 
-  // Configuration ids in the order of their first run.
+  // Configuration ids, ascending: the order they were first proposed in.
   const std::vector<int64_t>& configurations() const { return order_; }
   const Config* config(int64_t configuration) const;
   // The run of `configuration` at `position` (finished or not), or nullptr.

@@ -104,10 +104,15 @@ class Intensifier : public Sampler {
     }
     // 3. A new challenger from the inner sampler (the default configuration first).
     if (!config) {
-      const int64_t id = context.trial_count;
+      int64_t id = context.trial_count;
       Config proposal;
       if (verdicts.incumbent < 0) {
         proposal = context.space.default_config();
+        // Every run of the first configuration was interrupted (and dropped): it runs again
+        // under its own id, so the challengers raced against it are judged once it has.
+        for (const auto& [challenger, c] : challengers) {
+          if (table.runs_of(c.opponent) == 0) id = std::min(id, c.opponent);
+        }
       } else {
         std::optional<Config> inner = propose(context, table, stream, attrs);
         if (!inner) return std::nullopt;

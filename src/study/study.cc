@@ -498,7 +498,8 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
     impl_->storage->finish_trial(trial.id(), outcome);
   } catch (const TrialTakenError& error) {
     if (impl_->lease) impl_->lease->untrack(trial.id());
-    std::cerr << "winnow: warning: " << error.what() << "\n";
+    // (A trial already found lost by a report has been warned about.)
+    if (!trial.lost_) std::cerr << "winnow: warning: " << error.what() << "\n";
     if (std::optional<FrozenTrial> now = impl_->storage->trial(trial.id())) trial.record_ = *now;
     trial.lost_ = true;
     return;

@@ -432,9 +432,10 @@ TEST(Intensify, AnInterruptedIncumbentRunIsRunAgain) {
   study.tell(challenger, 3.0);
   study.tell(first, interrupted);
   Trial again = study.ask();
+  const int64_t incumbent = attr_of(first, kConfigurationAttr);
+  EXPECT_EQ(attr_of(again, kConfigurationAttr), incumbent) << "the default under a new id";
   EXPECT_EQ(again.config(), first.config());
   EXPECT_EQ(attr_of(again, kPositionAttr), 0);
-  const int64_t incumbent = attr_of(again, kConfigurationAttr);
   study.tell(again, 1.0);
   // The challenger loses; two more are decided while the incumbent runs positions 1 and 2,
   // of which 1 is interrupted after 2 finished.
@@ -458,6 +459,15 @@ TEST(Intensify, AnInterruptedIncumbentRunIsRunAgain) {
     study.tell(t, filled ? 1.0 : 9.0);
   }
   EXPECT_TRUE(filled) << "the incumbent never ran its first instance again";
+  // The first challenger was judged against the default's new run, and lost.
+  ConfigurationReport report = configuration_report(study.record(), study.trials());
+  ASSERT_TRUE(report.incumbent);
+  EXPECT_EQ(*report.incumbent, incumbent);
+  for (const ConfigurationSummary& summary : report.configurations) {
+    if (summary.id == attr_of(challenger, kConfigurationAttr)) {
+      EXPECT_EQ(summary.status, "rejected") << summary.reason;
+    }
+  }
 }
 
 TEST(Configuration, RunsOfAStudyWithInstancesAreNotRetried) {
