@@ -59,7 +59,9 @@ ConfigurationReport configuration_report(const StudyRecord& study,
 std::string format_configuration_report(const ConfigurationReport& report, int top);
 std::string configuration_report_json(const ConfigurationReport& report);
 
-// Runs the incumbent on every test instance it has not run on yet, `jobs` at a time, as trials
+// Once no tuning run is running (other workers' last runs can still change the incumbent; a
+// stop request ends the wait), runs the incumbent on every test instance it has not run on
+// yet, `jobs` at a time, as trials
 // marked as test runs (never seen by the configurators; they do not count in a study's trial
 // budget check, which happens before them). The seed of test instance i is the same for every
 // study, so two configurators are compared on the same runs. Returns the number of runs made.

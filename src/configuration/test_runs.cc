@@ -3,6 +3,8 @@
 // The final evaluation of an algorithm-configuration study: its incumbent on the test
 // instances, each run a trial marked as a test run so that no configurator ever reads it.
 #include <atomic>
+#include <chrono>
+#include <iostream>
 #include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -21,7 +23,29 @@ int evaluate_incumbent_on_test(Study& study, const Objective& objective, int job
                                const StopSignal* stop) {
   const std::shared_ptr<const InstanceSet>& instances = study.options().instances;
   if (!instances || instances->test.empty()) return 0;
+  // The incumbent is chosen once every tuning run has finished: other workers' last runs can
+  // still change it, and workers that chose apart would each test their own.
   std::vector<FrozenTrial> trials = study.trials();
+  bool told = false;
+  while (true) {
+    size_t running = 0;
+    for (const FrozenTrial& trial : trials) {
+      running += trial.state == TrialState::kRunning &&
+                 !trial.user_attrs.contains(std::string(kPhaseAttr));
+    }
+    if (running == 0) break;
+    if (stop != nullptr && stop->requested()) return 0;
+    if (!told) {
+      std::cerr << "winnow: waiting for " << running << " tuning run(s) of other workers "
+                << "before testing the incumbent\n";
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // A run of a process of this host that is gone; other hosts' are failed (or requeued)
+    // by the lease checks of the workers still running.
+    study.storage().recover_orphaned_trials(study.id(), OrphanPolicy{});
+    trials = study.trials();
+  }
   ConfigurationReport report = configuration_report(study.record(), trials);
   if (!report.incumbent) return 0;
   const int64_t incumbent = *report.incumbent;

@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "configuration/runs.h"
 #include "configuration/statistics.h"
@@ -518,6 +521,40 @@ TEST(Configuration, TestRunsAreMadeOnceByTwoWorkersAndSeeTheStopSignal) {
   };
   EXPECT_EQ(evaluate_incumbent_on_test(third, stopping, 1, &stop), 1);
   EXPECT_TRUE(saw_stop);
+}
+
+// A worker that reaches the end of the budget while another worker's last tuning run is still
+// going waits for it before choosing the incumbent to test: that run can change it.
+TEST(Configuration, TheTestPhaseWaitsForOtherWorkersLastTuningRuns) {
+  storage_test::TempDir folder;
+  const std::string url = folder.path() + "/ac.db";
+  auto set = instances(10);
+  set->budget_runs = 40;
+  StudyOptions options{.name = "ac", .sampler = "race", .seed = 3};
+  options.instances = set;
+  Study first = Study::create(open_storage(url), space(), options);
+  Objective objective = [](Trial& t) { return solve(t, false); };
+  first.optimize(objective, OptimizeOptions{.max_trials_in_study = 39});
+  Study second = Study::create(open_storage(url), space(), options);
+  std::optional<Trial> last = second.try_ask(40, "other-host.invalid:7:1");
+  ASSERT_TRUE(last);
+  std::atomic<int> made{-1};
+  std::thread tester([&] { made = evaluate_incumbent_on_test(first, objective, 1, nullptr); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(made.load(), -1) << "tested before the last tuning run finished";
+  second.tell(*last, solve(*last, false));
+  tester.join();
+  EXPECT_EQ(made.load(), 4);
+  ConfigurationReport report = configuration_report(first.record(), first.trials());
+  EXPECT_EQ(report.tuning_runs, 40);
+  EXPECT_EQ(report.test_runs, 4);
+  // A stop request ends the wait.
+  Study third = Study::create(open_storage(folder.path() + "/stop.db"), space(), options);
+  third.optimize(objective, OptimizeOptions{.max_trials_in_study = 39});
+  ASSERT_TRUE(third.try_ask(40, "other-host.invalid:7:1"));
+  StopSignal stop;
+  stop.request();
+  EXPECT_EQ(evaluate_incumbent_on_test(third, objective, 1, &stop), 0);
 }
 
 TEST(Configuration, TestEvaluationRunsTheIncumbentOnEveryTestInstanceOnce) {
