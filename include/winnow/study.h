@@ -156,9 +156,10 @@ class Trial {
  private:
   friend class Study;
   friend struct StudyCore;
-  TrialHolder holder() const;
-  // Marks the trial lost (another process took it) with a warning; its writes stop.
-  void drop_lost(const TrialTakenError& error);
+  // Runs a write to storage as this attempt (TrialHolder) unless the trial is lost; a write
+  // refused because another process took the trial marks it lost, with a warning, and stops
+  // its writes. True when the write was made.
+  bool write_while_held(const std::function<void(const TrialHolder&)>& write);
   FrozenTrial record_;
   // Define-by-run: the configuration the trial was created with (the sampler's proposal, or an
   // enqueued configuration); record_.config holds the parameters asked for so far.

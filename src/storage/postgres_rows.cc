@@ -339,18 +339,6 @@ std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_
   return {result.integer(0, 0), StudyLock{result.integer(0, 1), result.integer(0, 2)}};
 }
 
-int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
-                            std::string_view action, std::initializer_list<TrialState> allowed) {
-  int64_t version = lock_study_of_trial(db, trial_id, url).second.version;
-  Result rows = db.execute("SELECT number, state FROM winnow_trials WHERE trial_id = $1",
-                           Params().add(trial_id));
-  TrialState state = parse_state(url, rows.text(0, 1));
-  for (TrialState ok : allowed) {
-    if (state == ok) return version;
-  }
-  storage_checks::throw_wrong_state(action, trial_id, rows.integer(0, 0), state);
-}
-
 int64_t lock_trial_held(Connection& db, const std::string& url, int64_t trial_id,
                         std::string_view action, std::initializer_list<TrialState> allowed,
                         const TrialHolder& holder) {

@@ -82,11 +82,8 @@ StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::strin
 // unknown trial.
 std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_id,
                                                   const std::string& url);
-// Checks that the trial exists and is in one of the allowed states; locks its study and
-// returns the new version.
-int64_t lock_trial_in_state(Connection& db, const std::string& url, int64_t trial_id,
-                            std::string_view action, std::initializer_list<TrialState> allowed);
-// The same, and throws TrialTakenError when `holder` no longer holds the trial.
+// Checks that the trial exists, that `holder` still holds it (TrialTakenError) and that it is
+// in one of the allowed states; locks its study and returns the new version.
 int64_t lock_trial_held(Connection& db, const std::string& url, int64_t trial_id,
                         std::string_view action, std::initializer_list<TrialState> allowed,
                         const TrialHolder& holder);

@@ -217,14 +217,18 @@ std::optional<FrozenTrial> load_trial(Database& database, int64_t trial_id) {
   return trial;
 }
 
-int64_t require_trial_state(Database& database, int64_t trial_id, std::string_view action,
-                            std::initializer_list<TrialState> allowed) {
-  Query query(database.statement("SELECT number, state FROM trials WHERE trial_id = ?1"));
+int64_t require_trial_held(Database& database, int64_t trial_id, std::string_view action,
+                           std::initializer_list<TrialState> allowed, const TrialHolder& holder) {
+  Query query(database.statement(
+      "SELECT number, state, owner, interrupted, COALESCE(start_ms, 0) FROM trials "
+      "WHERE trial_id = ?1"));
   if (!query.bind(1, trial_id).step()) {
     storage_checks::throw_unknown_trial(trial_id, "sqlite://" + database.path());
   }
   int64_t number = query.integer(0);
   TrialState state = parse_state(database, query.text(1));
+  storage_checks::check_holder(holder, trial_id, number, state, query.integer(3) != 0,
+                               query.text(2), query.integer(4));
   for (TrialState ok : allowed) {
     if (state == ok) return number;
   }

@@ -56,9 +56,10 @@ StudyRecord read_study_row(const Database& database, const Query& query);
 // The trial with all its details; nullopt when there is no such trial.
 std::optional<FrozenTrial> load_trial(Database& database, int64_t trial_id);
 
-// Checks that the trial exists and is in one of the allowed states; returns its number.
-int64_t require_trial_state(Database& database, int64_t trial_id, std::string_view action,
-                            std::initializer_list<TrialState> allowed);
+// Checks that the trial exists, that `holder` still holds it (TrialTakenError) and that it is
+// in one of the allowed states; returns its number.
+int64_t require_trial_held(Database& database, int64_t trial_id, std::string_view action,
+                           std::initializer_list<TrialState> allowed, const TrialHolder& holder);
 
 // Under a write transaction: the number the study's next trial gets, or nullopt when
 // `budget_limit` > 0 and the study has that many counted trials. MAX(number) is one seek at the

@@ -29,7 +29,7 @@ using sqlite::parse_state;
 using sqlite::read_study_attrs;
 using sqlite::read_study_row;
 using sqlite::require_study;
-using sqlite::require_trial_state;
+using sqlite::require_trial_held;
 using sqlite::write_study_attr;
 
 namespace {
@@ -38,18 +38,6 @@ std::string absolute_path(const std::string& path) {
   std::error_code error;
   std::filesystem::path absolute = std::filesystem::absolute(path, error);
   return error ? path : absolute.lexically_normal().string();
-}
-
-// Throws TrialTakenError when `holder` (with an owner) no longer holds the trial.
-void check_still_held(Database& database, int64_t trial_id, const TrialHolder& holder) {
-  if (holder.owner.empty()) return;
-  Query query(database.statement(
-      "SELECT number, state, owner, interrupted, COALESCE(start_ms, 0) FROM trials "
-      "WHERE trial_id = ?1"));
-  if (!query.bind(1, trial_id).step()) return;  // the state check names the unknown trial
-  storage_checks::check_holder(holder, trial_id, query.integer(0),
-                               parse_state(database, query.text(1)), query.integer(3) != 0,
-                               query.text(2), query.integer(4));
 }
 
 }  // namespace
@@ -279,8 +267,7 @@ void SqliteStorage::report(int64_t trial_id, int64_t step, double value,
   std::lock_guard lock(mutex_);
   Database& database = *database_;
   database.transaction(Mode::kWrite, [&] {
-    check_still_held(database, trial_id, holder);
-    require_trial_state(database, trial_id, "report to", {TrialState::kRunning});
+    require_trial_held(database, trial_id, "report to", {TrialState::kRunning}, holder);
     // A step reported again replaces the earlier value.
     Query(database.statement(
               "INSERT INTO trial_intermediate (trial_id, step, value) VALUES (?1, ?2, ?3) "
@@ -302,9 +289,8 @@ void SqliteStorage::set_user_attr(int64_t trial_id, std::string_view key,
   std::lock_guard lock(mutex_);
   Database& database = *database_;
   database.transaction(Mode::kWrite, [&] {
-    check_still_held(database, trial_id, holder);
-    require_trial_state(database, trial_id, "set a user attribute of",
-                        {TrialState::kWaiting, TrialState::kRunning});
+    require_trial_held(database, trial_id, "set a user attribute of",
+                       {TrialState::kWaiting, TrialState::kRunning}, holder);
     Query(database.statement(
               "INSERT INTO trial_user_attrs (trial_id, key, value_json) VALUES (?1, ?2, ?3) "
               "ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json"))

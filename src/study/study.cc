@@ -72,14 +72,11 @@ bool Trial::bool_param(std::string_view name) const {
 }
 
 void Trial::report(int64_t step, double value) {
-  if (lost_) return;
-  try {
-    storage_->report(record_.id, step, value, holder());
-  } catch (const TrialTakenError& error) {
-    drop_lost(error);
-    return;
+  if (write_while_held([&](const TrialHolder& holder) {
+        storage_->report(record_.id, step, value, holder);
+      })) {
+    record_.intermediate[step] = value;
   }
-  record_.intermediate[step] = value;
 }
 
 bool Trial::should_prune() {
@@ -89,11 +86,16 @@ bool Trial::should_prune() {
   return study_ != nullptr && study_->should_prune(record_);
 }
 
-TrialHolder Trial::holder() const { return {record_.owner, record_.start_time_ms}; }
-
-void Trial::drop_lost(const TrialTakenError& error) {
-  lost_ = true;
-  std::cerr << "winnow: warning: " << error.what() << "\n";
+bool Trial::write_while_held(const std::function<void(const TrialHolder&)>& write) {
+  if (lost_) return false;
+  try {
+    write(TrialHolder{record_.owner, record_.start_time_ms});
+    return true;
+  } catch (const TrialTakenError& error) {
+    lost_ = true;
+    std::cerr << "winnow: warning: " << error.what() << "\n";
+    return false;
+  }
 }
 
 std::optional<double> Trial::budget() const {
@@ -124,14 +126,11 @@ void Trial::set_user_attr(std::string_view key, std::string_view json_value) {
                 "' are reserved for Winnow's own state (budget rungs, lineage, sampler notes); "
                 "choose another key");
   }
-  if (lost_) return;
-  try {
-    storage_->set_user_attr(record_.id, key, json_value, holder());
-  } catch (const TrialTakenError& error) {
-    drop_lost(error);
-    return;
+  if (write_while_held([&](const TrialHolder& holder) {
+        storage_->set_user_attr(record_.id, key, json_value, holder);
+      })) {
+    record_.user_attrs[std::string(key)] = std::string(json_value);
   }
-  record_.user_attrs[std::string(key)] = std::string(json_value);
 }
 
 // --- Study --------------------------------------------------------------------------------

@@ -485,15 +485,22 @@ TEST(Configuration, RunsOfAStudyWithInstancesAreNotRetried) {
   EXPECT_TRUE(study.trials().empty());
 }
 
+// A race over 10 training instances (4 test instances) with `budget` runs, for studies that
+// several workers open on one storage.
+StudyOptions race_options(int64_t budget) {
+  auto set = instances(10);
+  set->budget_runs = budget;
+  StudyOptions options{.name = "ac", .sampler = "race", .seed = 3};
+  options.instances = set;
+  return options;
+}
+
 // Two workers reach the end of the budget together: each test instance still runs once, and
 // the stop signal reaches the test runs.
 TEST(Configuration, TestRunsAreMadeOnceByTwoWorkersAndSeeTheStopSignal) {
   storage_test::TempDir folder;
   const std::string url = folder.path() + "/ac.db";
-  auto set = instances(10);
-  set->budget_runs = 60;
-  StudyOptions options{.name = "ac", .sampler = "race", .seed = 3};
-  options.instances = set;
+  StudyOptions options = race_options(60);
   Study first = Study::create(open_storage(url), space(), options);
   Objective objective = [](Trial& t) { return solve(t, false); };
   first.optimize(objective, OptimizeOptions{.max_trials_in_study = 60});
@@ -528,10 +535,7 @@ TEST(Configuration, TestRunsAreMadeOnceByTwoWorkersAndSeeTheStopSignal) {
 TEST(Configuration, TheTestPhaseWaitsForOtherWorkersLastTuningRuns) {
   storage_test::TempDir folder;
   const std::string url = folder.path() + "/ac.db";
-  auto set = instances(10);
-  set->budget_runs = 40;
-  StudyOptions options{.name = "ac", .sampler = "race", .seed = 3};
-  options.instances = set;
+  StudyOptions options = race_options(40);
   Study first = Study::create(open_storage(url), space(), options);
   Objective objective = [](Trial& t) { return solve(t, false); };
   first.optimize(objective, OptimizeOptions{.max_trials_in_study = 39});
