@@ -29,14 +29,17 @@ std::string new_client_token(std::string_view owner) {
 
 namespace {
 
-// The study's pending trials get the version its lock just gave. Their versions are the only
-// ones above it, so this is the range scan of the (study, version) index that reads of changes
-// use: its cost follows the few trials pending, however large the study. `study_id` is SQL
-// giving the study's id (as in WINNOW_PG_ADVISORY_KEY).
+// The study's pending trials get the version its lock just gave. They are found by equality
+// with the pending marker, not as "above the lock's version" (the same rows): a range with an
+// unknown bound is planned as a bitmap scan, which never marks the index entries of stamped
+// rows dead, so every stamp walked all the study's dead pending entries (and their heap pages)
+// until a vacuum, holding the lock longer as the study ran. A plain index scan on the one key
+// marks them dead as it passes, so the stamp's cost follows the few trials pending. `study_id`
+// is SQL giving the study's id (as in WINNOW_PG_ADVISORY_KEY).
 #define WINNOW_PG_STAMP_PENDING(study_id)                                                   \
   "WITH s AS (SELECT study_id, change_counter FROM winnow_studies WHERE study_id = (" study_id \
   ")) UPDATE winnow_trials SET version = (SELECT change_counter FROM s) "                    \
-  "WHERE study_id = (SELECT study_id FROM s) AND version > (SELECT change_counter FROM s)"
+  "WHERE study_id = (SELECT study_id FROM s) AND version = " WINNOW_PG_PENDING_VERSION
 constexpr const char* kStampPendingSql = WINNOW_PG_STAMP_PENDING("$1::bigint");
 constexpr const char* kStampPendingOfTrialSql =
     WINNOW_PG_STAMP_PENDING("SELECT study_id FROM winnow_trials WHERE trial_id = $1");
