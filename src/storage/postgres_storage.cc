@@ -436,7 +436,11 @@ void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome
     int64_t number = rows.integer(0, 0);
     TrialState state = parse_state(url_, rows.text(0, 1));
     // Our own finish, committed before the connection broke, is done already.
-    if (maybe_committed && state == outcome.state && rows.text(0, 3) == outcome.owner) return;
+    if (maybe_committed &&
+        storage_checks::finish_already_recorded(outcome, state, rows.boolean(0, 4),
+                                                rows.text(0, 3), rows.integer(0, 5))) {
+      return;
+    }
     storage_checks::check_finish_owner(outcome, trial_id, number, state, rows.boolean(0, 4),
                                        rows.text(0, 3), rows.integer(0, 5));
     if (state != TrialState::kRunning) {

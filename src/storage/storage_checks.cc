@@ -105,6 +105,13 @@ void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t n
                    current_owner, current_start_ms, "this result is dropped");
 }
 
+bool finish_already_recorded(const TrialOutcome& outcome, TrialState state, bool interrupted,
+                             std::string_view current_owner, int64_t current_start_ms) {
+  const bool interrupts = outcome.state == TrialState::kFailed && outcome.interrupted;
+  return state == outcome.state && current_owner == outcome.owner && interrupted == interrupts &&
+         (outcome.started_ms == 0 || current_start_ms == outcome.started_ms);
+}
+
 void check_holder(const TrialHolder& holder, int64_t trial_id, int64_t number, TrialState state,
                   bool interrupted, std::string_view current_owner, int64_t current_start_ms) {
   check_still_held(holder.owner, holder.started_ms, trial_id, number, state, interrupted,

@@ -39,6 +39,12 @@ void check_user_attr(std::string_view key, std::string_view json_value);
 void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t number,
                         TrialState state, bool interrupted, std::string_view current_owner,
                         int64_t current_start_ms);
+// Whether a trial, as read after a finish whose COMMIT may have landed before the connection
+// broke, shows that finish: its state, owner, start and interrupted flag are the outcome's.
+// A lease check that failed the attempt as interrupted meanwhile, or a later attempt of the
+// same owner, is not this finish.
+bool finish_already_recorded(const TrialOutcome& outcome, TrialState state, bool interrupted,
+                             std::string_view current_owner, int64_t current_start_ms);
 // The same for a report or a user attribute written by `holder` (TrialHolder).
 void check_holder(const TrialHolder& holder, int64_t trial_id, int64_t number, TrialState state,
                   bool interrupted, std::string_view current_owner, int64_t current_start_ms);

@@ -1,7 +1,8 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // What only the PostgreSQL storage has: statements sent in one round trip (pipelines), the
-// queue of writers in front of each study's row, finishes that skip it, and schema migrations. The behaviour every storage shares is in
+// queue of writers in front of each study's row, finishes that skip it, a finish whose COMMIT
+// answer was lost, and schema migrations. The behaviour every storage shares is in
 // storage_test.cc.
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 
 #include "storage/postgres_connection.h"
 #include "storage/postgres_rows.h"
+#include "storage/storage_checks.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
 #include "winnow/storage.h"
@@ -159,6 +161,33 @@ TEST(PostgresSchema, MigratesTheFirstSchemaOnOpen) {
   EXPECT_EQ(db.execute("SELECT count(*) FROM winnow_trials WHERE version = " WINNOW_PG_PENDING_VERSION)
                 .integer(0, 0),
             1);
+}
+
+// A finish whose COMMIT answer was lost reads the trial again to learn whether it landed. Only
+// the finish itself counts: not a lease check that failed the same attempt as interrupted in
+// between (same owner, and the same state when the objective failed too), nor a later attempt
+// of the same process (another start).
+TEST(PostgresLostCommit, OnlyTheFinishItselfCountsAsAlreadyRecorded) {
+  TrialOutcome failed;
+  failed.state = TrialState::kFailed;
+  failed.owner = "host:12:34";
+  failed.started_ms = 1000;
+  using storage_checks::finish_already_recorded;
+  EXPECT_TRUE(finish_already_recorded(failed, TrialState::kFailed, false, "host:12:34", 1000));
+  EXPECT_FALSE(finish_already_recorded(failed, TrialState::kFailed, true, "host:12:34", 1000));
+  EXPECT_FALSE(finish_already_recorded(failed, TrialState::kFailed, false, "host:12:34", 2000));
+  EXPECT_FALSE(finish_already_recorded(failed, TrialState::kFailed, false, "host:99:34", 1000));
+  EXPECT_FALSE(finish_already_recorded(failed, TrialState::kRunning, false, "host:12:34", 1000));
+
+  TrialOutcome stopped = failed;  // failed as interrupted by its own process (a stop)
+  stopped.interrupted = true;
+  EXPECT_TRUE(finish_already_recorded(stopped, TrialState::kFailed, true, "host:12:34", 1000));
+
+  TrialOutcome complete = failed;
+  complete.state = TrialState::kComplete;
+  complete.values = {1.0};
+  EXPECT_TRUE(finish_already_recorded(complete, TrialState::kComplete, false, "host:12:34", 1000));
+  EXPECT_FALSE(finish_already_recorded(complete, TrialState::kFailed, true, "host:12:34", 1000));
 }
 
 }  // namespace
