@@ -365,12 +365,14 @@ int64_t next_number(Connection& db, int64_t study_id) {
       .integer(0, 0);
 }
 
-// The trial an earlier attempt of this call created, when its COMMIT's answer was lost.
+// The trial an earlier attempt of this call created or claimed, when its COMMIT's answer was
+// lost.
 std::optional<FrozenTrial> find_by_token(Connection& db, const std::string& url, int64_t study_id,
                                          const std::string& token) {
-  Result mine =
-      db.execute("SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND client_token = $2",
-                 Params().add(study_id).add(token));
+  Result mine = db.execute(
+      "SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
+      "(client_token = $2 OR claim_token = $2)",
+      Params().add(study_id).add(token));
   if (mine.rows() == 0) return std::nullopt;
   return load_trial(db, url, mine.integer(0, 0));
 }
@@ -522,7 +524,7 @@ std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::strin
   params.add(now_ms()).add(version).add(token);
   Result claimed = db.execute(
       "UPDATE winnow_trials SET state = 'running', owner = $2, start_ms = $3, version = $4, "
-      "client_token = $5, heartbeat_ms = " WINNOW_PG_NOW_MS
+      "claim_token = $5, heartbeat_ms = " WINNOW_PG_NOW_MS
       " WHERE trial_id = (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
       "state = 'waiting' ORDER BY number LIMIT 1) RETURNING trial_id",
       params);

@@ -137,7 +137,8 @@ Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome);
 // is a rarer one: the caller then takes the careful path.
 bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutcome& outcome);
 
-// The trial an earlier attempt of this call created, when its COMMIT's answer was lost.
+// The trial an earlier attempt of this call created or claimed, when its COMMIT's answer was
+// lost.
 std::optional<FrozenTrial> find_by_token(Connection& db, const std::string& url, int64_t study_id,
                                          const std::string& token);
 

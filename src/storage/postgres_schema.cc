@@ -50,9 +50,11 @@ CREATE TABLE winnow_trials (
   -- Server clock (Unix ms) of the owner's last heartbeat: leases compare server times only.
   heartbeat_ms   BIGINT,
   requeues       INTEGER NOT NULL DEFAULT 0,
-  -- Set by the process that created or claimed the trial, to recognise its own work when the
-  -- answer to a COMMIT was lost with the connection.
+  -- Set by the process that created the trial, and by the one that claimed it (a waiting
+  -- trial), to recognise its own work when the answer to a COMMIT was lost with the
+  -- connection. Two columns, so that a claim cannot hide the creation from its creator.
   client_token   TEXT,
+  claim_token    TEXT,
   UNIQUE (study_id, number)
 );
 CREATE INDEX winnow_trials_by_version ON winnow_trials (study_id, version);
@@ -156,8 +158,13 @@ void prepare_schema(Connection& connection) {
     // Version 2: a trial's version may be the pending marker (a finish or report not yet
     // stamped). A Winnow of version 1 would take it for a real version and stop following the
     // study's changes, so it refuses the migrated tables as newer. The tables are unchanged.
-    if (version < 2) {
-      connection.execute("UPDATE winnow_meta SET value = '2' WHERE key = 'schema_version'");
+    // Version 3: a claim writes its token to claim_token, where it once overwrote the
+    // creator's client_token. A Winnow of version 2 would still overwrite it, so it refuses
+    // the migrated tables as newer.
+    if (version < 3) {
+      connection.execute("ALTER TABLE winnow_trials ADD COLUMN IF NOT EXISTS claim_token TEXT");
+      connection.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
+                         Params().add(std::to_string(kSchemaVersion)));
     }
   });
 }

@@ -13,6 +13,7 @@
 
 #include "storage/postgres_connection.h"
 #include "storage/postgres_rows.h"
+#include "storage/postgres_schema.h"
 #include "storage/storage_checks.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
@@ -152,15 +153,65 @@ TEST(PostgresSchema, MigratesTheFirstSchemaOnOpen) {
     trial_id = storage->create_trial(study, {}, TrialState::kRunning, "", 0, {})->id;
   }
   Connection db(url, url, 30);
+  // The first schema's tables: no claim_token either.
   db.execute("UPDATE winnow_meta SET value = '1' WHERE key = 'schema_version'");
+  db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
   std::unique_ptr<Storage> storage = open_storage(url);
   EXPECT_EQ(db.execute("SELECT value FROM winnow_meta WHERE key = 'schema_version'").text(0, 0),
-            "2");
+            "3");
+  // Version 3's column is there: an enqueued trial is claimed.
+  storage->create_trial(study, {}, TrialState::kWaiting, "", 0, {});
+  ASSERT_TRUE(storage->claim_waiting_trial(study, "host:1:2", 0));
   storage->finish_trial(trial_id, complete({2.0}));
   EXPECT_EQ(storage->trials(study)[0].state, TrialState::kComplete);
   EXPECT_EQ(db.execute("SELECT count(*) FROM winnow_trials WHERE version = " WINNOW_PG_PENDING_VERSION)
                 .integer(0, 0),
             1);
+}
+
+// A Winnow whose schema is older than the database's refuses it rather than write what the
+// newer schema forbids (a version 2 Winnow's claims would overwrite the creator's token).
+TEST(PostgresSchema, RefusesTheTablesOfANewerWinnow) {
+  std::string url = fresh_postgres_url();
+  open_storage(url);
+  Connection db(url, url, 30);
+  db.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
+             Params().add(std::to_string(postgres::kSchemaVersion + 1)));
+  std::string message = error_message([&] { open_storage(url); });
+  EXPECT_NE(message.find("newer Winnow"), std::string::npos) << message;
+}
+
+// A call retried after its COMMIT's answer was lost finds what it did by its token. A claim
+// keeps the creator's token: an enqueued trial claimed by another process meanwhile is still
+// found by the process that enqueued it, which would otherwise enqueue it again.
+TEST(PostgresLostCommit, AClaimKeepsTheCreatorsTokenBesideItsOwn) {
+  std::string url = fresh_postgres_url();
+  std::unique_ptr<Storage> storage = open_storage(url);
+  const int64_t study = storage->create_study(make_study_record("queue"));
+  Connection db(url, url, 30);
+  const FrozenTrial enqueued = db.transaction(Connection::Mode::kWrite, [&](bool) {
+    postgres::StudyLock lock = postgres::lock_study_or_throw(db, study, url);
+    return postgres::insert_trial(db, study, 0, lock.version, Config{{"x", int64_t{1}}},
+                                  TrialState::kWaiting, "", std::nullopt, {}, "creator/1");
+  });
+  std::optional<FrozenTrial> claimed = db.transaction(Connection::Mode::kWrite, [&](bool) {
+    postgres::StudyLock lock = postgres::lock_study_or_throw(db, study, url);
+    return postgres::claim_oldest_waiting(db, url, study, "host:1:2", lock.version, "claimer/2");
+  });
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, enqueued.id);
+  auto find = [&](const std::string& token) {
+    return db.transaction(Connection::Mode::kWrite, [&](bool) {
+      return postgres::find_by_token(db, url, study, token);
+    });
+  };
+  std::optional<FrozenTrial> by_creator = find("creator/1");
+  ASSERT_TRUE(by_creator);
+  EXPECT_EQ(by_creator->id, enqueued.id);
+  std::optional<FrozenTrial> by_claimer = find("claimer/2");
+  ASSERT_TRUE(by_claimer);
+  EXPECT_EQ(by_claimer->id, enqueued.id);
+  EXPECT_FALSE(find("someone/3"));
 }
 
 // A finish whose COMMIT answer was lost reads the trial again to learn whether it landed. Only
