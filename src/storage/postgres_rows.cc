@@ -365,14 +365,23 @@ int64_t next_number(Connection& db, int64_t study_id) {
       .integer(0, 0);
 }
 
-// The trial an earlier attempt of this call created or claimed, when its COMMIT's answer was
-// lost.
 std::optional<FrozenTrial> find_by_token(Connection& db, const std::string& url, int64_t study_id,
-                                         const std::string& token) {
-  Result mine = db.execute(
-      "SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
-      "(client_token = $2 OR claim_token = $2)",
-      Params().add(study_id).add(token));
+                                         const std::string& token,
+                                         std::optional<std::string_view> running_owner) {
+  Params params;
+  params.add(study_id).add(token);
+  std::string sql = "SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND ";
+  if (running_owner) {
+    // Created running and never claimed since, or claimed by this call; running still under
+    // the caller, not put back in the queue by a lease check (and perhaps claimed by another
+    // process) while the caller was reconnecting.
+    sql += "((client_token = $2 AND claim_token IS NULL) OR claim_token = $2) AND "
+           "state = 'running' AND COALESCE(owner, '') = $3";
+    params.add(std::string(*running_owner));
+  } else {
+    sql += "client_token = $2";
+  }
+  Result mine = db.execute(sql, params);
   if (mine.rows() == 0) return std::nullopt;
   return load_trial(db, url, mine.integer(0, 0));
 }

@@ -137,10 +137,15 @@ Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome);
 // is a rarer one: the caller then takes the careful path.
 bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutcome& outcome);
 
-// The trial an earlier attempt of this call created or claimed, when its COMMIT's answer was
-// lost.
+// What an earlier attempt of this call did, when its COMMIT's answer was lost. With
+// `running_owner`, the call created a running trial or claimed one for that owner, which counts
+// only while it still runs under it: a lease check may have put it back in the queue, and
+// another process claimed it, while the caller was reconnecting (the caller then creates or
+// claims again). Without, the call created a waiting trial (an enqueue), which counts whatever
+// happened to it since: another process may well have claimed it.
 std::optional<FrozenTrial> find_by_token(Connection& db, const std::string& url, int64_t study_id,
-                                         const std::string& token);
+                                         const std::string& token,
+                                         std::optional<std::string_view> running_owner);
 
 // A row of WINNOW_PG_TRIAL_COLUMNS, without its parameters, values and attributes.
 FrozenTrial read_trial_row(const std::string& url, const Result& rows, int row);

@@ -216,7 +216,9 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
     const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
     if (maybe_committed) {
-      if (auto mine = find_by_token(db, url_, study_id, token)) return mine;
+      std::optional<std::string_view> running_owner;
+      if (state != TrialState::kWaiting) running_owner = owner;
+      if (auto mine = find_by_token(db, url_, study_id, token, running_owner)) return mine;
     }
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
     const Result& next_and_waiting = results[next_at];
@@ -249,7 +251,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
     outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
       AheadOutcome result;
       if (maybe_committed) {
-        if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token)) {
+        if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
           result.status = AheadStatus::kCreated;
           result.trial = std::move(mine);
           result.changed = changed_trials(db, url_, study_id, since_version);
@@ -333,7 +335,7 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
   return db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
     StudyLock study = lock_study_or_throw(db, study_id, url_);
     if (maybe_committed) {
-      if (auto mine = find_by_token(db, url_, study_id, token)) return mine;
+      if (auto mine = find_by_token(db, url_, study_id, token, owner)) return mine;
     }
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
     return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
@@ -567,7 +569,8 @@ int PostgresStorage::recover_orphaned_trials(int64_t study_id, const OrphanPolic
       if (requeue) {
         db.execute(
             "UPDATE winnow_trials SET state = 'waiting', owner = NULL, start_ms = NULL, "
-            "heartbeat_ms = NULL, requeues = requeues + 1, version = $2 WHERE trial_id = $1",
+            "heartbeat_ms = NULL, claim_token = NULL, requeues = requeues + 1, version = $2 "
+            "WHERE trial_id = $1",
             Params().add(trial_id).add(version));
         db.execute("DELETE FROM winnow_trial_intermediate WHERE trial_id = $1",
                    Params().add(trial_id));

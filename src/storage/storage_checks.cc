@@ -108,7 +108,9 @@ void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t n
 bool finish_already_recorded(const TrialOutcome& outcome, TrialState state, bool interrupted,
                              std::string_view current_owner, int64_t current_start_ms) {
   const bool interrupts = outcome.state == TrialState::kFailed && outcome.interrupted;
-  return state == outcome.state && current_owner == outcome.owner && interrupted == interrupts &&
+  // (An outcome without an owner finishes whoever holds the trial.)
+  const bool same_owner = outcome.owner.empty() || current_owner == outcome.owner;
+  return state == outcome.state && same_owner && interrupted == interrupts &&
          (outcome.started_ms == 0 || current_start_ms == outcome.started_ms);
 }
 

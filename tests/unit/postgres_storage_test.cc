@@ -169,6 +169,26 @@ TEST(PostgresSchema, MigratesTheFirstSchemaOnOpen) {
             1);
 }
 
+// A database of the second schema gets claim_token on open.
+TEST(PostgresSchema, MigratesTheSecondSchemaOnOpen) {
+  std::string url = fresh_postgres_url();
+  int64_t study = 0;
+  {
+    std::unique_ptr<Storage> storage = open_storage(url);
+    study = storage->create_study(make_study_record("second"));
+  }
+  Connection db(url, url, 30);
+  db.execute("UPDATE winnow_meta SET value = '2' WHERE key = 'schema_version'");
+  db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
+  std::unique_ptr<Storage> storage = open_storage(url);
+  EXPECT_EQ(db.execute("SELECT value FROM winnow_meta WHERE key = 'schema_version'").text(0, 0),
+            "3");
+  storage->create_trial(study, {}, TrialState::kWaiting, "", 0, {});
+  std::optional<FrozenTrial> claimed = storage->claim_waiting_trial(study, "host:1:2", 0);
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->owner, "host:1:2");
+}
+
 // A Winnow whose schema is older than the database's refuses it rather than write what the
 // newer schema forbids (a version 2 Winnow's claims would overwrite the creator's token).
 TEST(PostgresSchema, RefusesTheTablesOfANewerWinnow) {
@@ -200,18 +220,59 @@ TEST(PostgresLostCommit, AClaimKeepsTheCreatorsTokenBesideItsOwn) {
   });
   ASSERT_TRUE(claimed);
   EXPECT_EQ(claimed->id, enqueued.id);
-  auto find = [&](const std::string& token) {
+  auto find = [&](const std::string& token, std::optional<std::string_view> running_owner) {
     return db.transaction(Connection::Mode::kWrite, [&](bool) {
-      return postgres::find_by_token(db, url, study, token);
+      return postgres::find_by_token(db, url, study, token, running_owner);
     });
   };
-  std::optional<FrozenTrial> by_creator = find("creator/1");
+  std::optional<FrozenTrial> by_creator = find("creator/1", std::nullopt);
   ASSERT_TRUE(by_creator);
   EXPECT_EQ(by_creator->id, enqueued.id);
-  std::optional<FrozenTrial> by_claimer = find("claimer/2");
+  std::optional<FrozenTrial> by_claimer = find("claimer/2", "host:1:2");
   ASSERT_TRUE(by_claimer);
   EXPECT_EQ(by_claimer->id, enqueued.id);
-  EXPECT_FALSE(find("someone/3"));
+  EXPECT_FALSE(find("someone/3", std::nullopt));
+  EXPECT_FALSE(find("claimer/2", "host:9:9"));
+}
+
+// A running trial found by its creator's token after a lost COMMIT is the creator's only while
+// it still runs under it: put back in the queue by a lease check while the creator was
+// reconnecting, or claimed by another process since, it is not (the creator then creates
+// another trial rather than run one with another process).
+TEST(PostgresLostCommit, ARunningTrialIsTheCreatorsOnlyWhileItRunsUnderIt) {
+  std::string url = fresh_postgres_url();
+  std::unique_ptr<Storage> storage = open_storage(url);
+  const int64_t study = storage->create_study(make_study_record("lease"));
+  Connection db(url, url, 30);
+  const std::string creator = "gone-host.invalid:1:1";
+  const FrozenTrial created = db.transaction(Connection::Mode::kWrite, [&](bool) {
+    postgres::StudyLock lock = postgres::lock_study_or_throw(db, study, url);
+    return postgres::insert_trial(db, study, 0, lock.version, Config{{"x", int64_t{1}}},
+                                  TrialState::kRunning, creator, std::nullopt, {}, "creator/1");
+  });
+  auto find = [&](const std::string& token, std::string_view owner) {
+    return db.transaction(Connection::Mode::kWrite, [&](bool) {
+      return postgres::find_by_token(db, url, study, token, owner);
+    });
+  };
+  std::optional<FrozenTrial> mine = find("creator/1", creator);
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->id, created.id);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(storage->recover_orphaned_trials(study, OrphanPolicy{.lease_ms = 1, .requeue = true}),
+            1);
+  EXPECT_FALSE(find("creator/1", creator));  // waiting again
+  std::optional<FrozenTrial> claimed = db.transaction(Connection::Mode::kWrite, [&](bool) {
+    postgres::StudyLock lock = postgres::lock_study_or_throw(db, study, url);
+    return postgres::claim_oldest_waiting(db, url, study, "host:2:2", lock.version, "claimer/2");
+  });
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, created.id);
+  EXPECT_FALSE(find("creator/1", creator));  // another process's now
+  std::optional<FrozenTrial> theirs = find("claimer/2", "host:2:2");
+  ASSERT_TRUE(theirs);
+  EXPECT_EQ(theirs->id, created.id);
 }
 
 // A finish whose COMMIT answer was lost reads the trial again to learn whether it landed. Only
@@ -239,6 +300,11 @@ TEST(PostgresLostCommit, OnlyTheFinishItselfCountsAsAlreadyRecorded) {
   complete.values = {1.0};
   EXPECT_TRUE(finish_already_recorded(complete, TrialState::kComplete, false, "host:12:34", 1000));
   EXPECT_FALSE(finish_already_recorded(complete, TrialState::kFailed, true, "host:12:34", 1000));
+
+  TrialOutcome anyones;  // a finish that checks no owner (the library's storage API)
+  anyones.state = TrialState::kComplete;
+  anyones.values = {1.0};
+  EXPECT_TRUE(finish_already_recorded(anyones, TrialState::kComplete, false, "host:12:34", 1000));
 }
 
 }  // namespace
