@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "storage/postgres_rows.h"
+
 namespace winnow::postgres {
 namespace {
 
@@ -160,9 +162,13 @@ void prepare_schema(Connection& connection) {
     // study's changes, so it refuses the migrated tables as newer. The tables are unchanged.
     // Version 3: a claim writes its token to claim_token, where it once overwrote the
     // creator's client_token. A Winnow of version 2 would still overwrite it, so it refuses
-    // the migrated tables as newer.
+    // the migrated tables as newer. The first tables of version 2 marked a pending version
+    // NULL, which no stamp or read of changes finds: such trials become pending as now.
     if (version < 3) {
       connection.execute("ALTER TABLE winnow_trials ADD COLUMN IF NOT EXISTS claim_token TEXT");
+      connection.execute("UPDATE winnow_trials SET version = " WINNOW_PG_PENDING_VERSION
+                         " WHERE version IS NULL");
+      connection.execute("ALTER TABLE winnow_trials ALTER COLUMN version SET NOT NULL");
       connection.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
                          Params().add(std::to_string(kSchemaVersion)));
     }

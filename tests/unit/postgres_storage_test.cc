@@ -189,6 +189,33 @@ TEST(PostgresSchema, MigratesTheSecondSchemaOnOpen) {
   EXPECT_EQ(claimed->owner, "host:1:2");
 }
 
+// The first tables of the second schema marked a finish not yet stamped with a NULL version,
+// which no stamp or read of changes finds. Opened, they hold the pending marker instead, so the
+// next writer stamps them and readers receive them.
+TEST(PostgresSchema, MigratesTheNullPendingVersionsOfTheSecondSchema) {
+  std::string url = fresh_postgres_url();
+  int64_t study = 0, trial_id = 0, since = 0;
+  {
+    std::unique_ptr<Storage> storage = open_storage(url);
+    study = storage->create_study(make_study_record("null-versions"));
+    trial_id = storage->create_trial(study, {}, TrialState::kRunning, "", 0, {})->id;
+    since = storage->trial(trial_id)->version;
+  }
+  Connection db(url, url, 30);
+  db.execute("UPDATE winnow_meta SET value = '2' WHERE key = 'schema_version'");
+  db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
+  db.execute("ALTER TABLE winnow_trials ALTER COLUMN version DROP NOT NULL");
+  db.execute("UPDATE winnow_trials SET state = 'complete', version = NULL WHERE trial_id = $1",
+             Params().add(trial_id));
+  std::unique_ptr<Storage> storage = open_storage(url);
+  std::vector<FrozenTrial> changed = storage->trials(study, since);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].state, TrialState::kComplete);
+  EXPECT_TRUE(db.execute("SELECT attnotnull FROM pg_attribute WHERE attrelid = "
+                         "'winnow_trials'::regclass AND attname = 'version'")
+                  .boolean(0, 0));
+}
+
 // A Winnow whose schema is older than the database's refuses it rather than write what the
 // newer schema forbids (a version 2 Winnow's claims would overwrite the creator's token).
 TEST(PostgresSchema, RefusesTheTablesOfANewerWinnow) {
