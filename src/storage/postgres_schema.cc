@@ -166,9 +166,15 @@ void prepare_schema(Connection& connection) {
     // NULL, which no stamp or read of changes finds: such trials become pending as now.
     if (version < 3) {
       connection.execute("ALTER TABLE winnow_trials ADD COLUMN IF NOT EXISTS claim_token TEXT");
-      connection.execute("UPDATE winnow_trials SET version = " WINNOW_PG_PENDING_VERSION
-                         " WHERE version IS NULL");
-      connection.execute("ALTER TABLE winnow_trials ALTER COLUMN version SET NOT NULL");
+      // Both scan the table under ADD COLUMN's exclusive lock: only tables that need them.
+      Result nullable = connection.execute(
+          "SELECT NOT attnotnull FROM pg_attribute WHERE attrelid = 'winnow_trials'::regclass "
+          "AND attname = 'version'");
+      if (nullable.rows() == 1 && nullable.boolean(0, 0)) {
+        connection.execute("UPDATE winnow_trials SET version = " WINNOW_PG_PENDING_VERSION
+                           " WHERE version IS NULL");
+        connection.execute("ALTER TABLE winnow_trials ALTER COLUMN version SET NOT NULL");
+      }
       connection.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
                          Params().add(std::to_string(kSchemaVersion)));
     }

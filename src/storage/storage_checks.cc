@@ -108,9 +108,10 @@ void check_finish_owner(const TrialOutcome& outcome, int64_t trial_id, int64_t n
 bool finish_already_recorded(const TrialOutcome& outcome, TrialState state, bool interrupted,
                              std::string_view current_owner, int64_t current_start_ms) {
   const bool interrupts = outcome.state == TrialState::kFailed && outcome.interrupted;
-  // (An outcome without an owner finishes whoever holds the trial.)
-  const bool same_owner = outcome.owner.empty() || current_owner == outcome.owner;
-  return state == outcome.state && same_owner && interrupted == interrupts &&
+  // An outcome without an owner is recognised only on a trial without one: on a trial that a
+  // worker holds, the finish found may be that worker's, and taking it for this one would
+  // drop this outcome's values without a word (the caller gets an error instead).
+  return state == outcome.state && current_owner == outcome.owner && interrupted == interrupts &&
          (outcome.started_ms == 0 || current_start_ms == outcome.started_ms);
 }
 

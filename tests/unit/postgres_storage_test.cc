@@ -300,6 +300,18 @@ TEST(PostgresLostCommit, ARunningTrialIsTheCreatorsOnlyWhileItRunsUnderIt) {
   std::optional<FrozenTrial> theirs = find("claimer/2", "host:2:2");
   ASSERT_TRUE(theirs);
   EXPECT_EQ(theirs->id, created.id);
+
+  // Claimed again under the creator's own owner (another of its workers), it is that call's.
+  const FrozenTrial again = db.transaction(Connection::Mode::kWrite, [&](bool) {
+    postgres::StudyLock lock = postgres::lock_study_or_throw(db, study, url);
+    return postgres::insert_trial(db, study, 1, lock.version, Config{{"x", int64_t{2}}},
+                                  TrialState::kWaiting, "", std::nullopt, {}, "enqueuer/3");
+  });
+  db.execute("UPDATE winnow_trials SET state = 'running', owner = $2, claim_token = 'worker/4', "
+             "client_token = 'creator/5' WHERE trial_id = $1",
+             Params().add(again.id).add(creator));
+  EXPECT_FALSE(find("creator/5", creator));
+  ASSERT_TRUE(find("worker/4", creator));
 }
 
 // A finish whose COMMIT answer was lost reads the trial again to learn whether it landed. Only
@@ -328,10 +340,13 @@ TEST(PostgresLostCommit, OnlyTheFinishItselfCountsAsAlreadyRecorded) {
   EXPECT_TRUE(finish_already_recorded(complete, TrialState::kComplete, false, "host:12:34", 1000));
   EXPECT_FALSE(finish_already_recorded(complete, TrialState::kFailed, true, "host:12:34", 1000));
 
-  TrialOutcome anyones;  // a finish that checks no owner (the library's storage API)
+  // A finish that names no owner (the library's storage API) is recognised on a trial without
+  // one; on a trial a worker holds, the finish found may be the worker's.
+  TrialOutcome anyones;
   anyones.state = TrialState::kComplete;
   anyones.values = {1.0};
-  EXPECT_TRUE(finish_already_recorded(anyones, TrialState::kComplete, false, "host:12:34", 1000));
+  EXPECT_TRUE(finish_already_recorded(anyones, TrialState::kComplete, false, "", 0));
+  EXPECT_FALSE(finish_already_recorded(anyones, TrialState::kComplete, false, "host:12:34", 1000));
 }
 
 }  // namespace
