@@ -142,6 +142,17 @@ TEST(PostgresStudyQueue, AsksWaitForTheStudysLockAndFinishesDoNot) {
   EXPECT_TRUE(storage->trials(study, std::max(read[0].version, read[1].version)).empty());
 }
 
+// Makes a database of the current schema look as one of `version` (before claim_token).
+void make_schema_look_older(Connection& db, const char* version) {
+  db.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
+             Params().add(std::string(version)));
+  db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
+}
+
+std::string schema_version(Connection& db) {
+  return db.execute("SELECT value FROM winnow_meta WHERE key = 'schema_version'").text(0, 0);
+}
+
 // A database written by Winnow's first PostgreSQL schema is migrated on open: versions may then
 // be pending, which a Winnow of the first schema would misread, so it refuses the tables.
 TEST(PostgresSchema, MigratesTheFirstSchemaOnOpen) {
@@ -153,12 +164,9 @@ TEST(PostgresSchema, MigratesTheFirstSchemaOnOpen) {
     trial_id = storage->create_trial(study, {}, TrialState::kRunning, "", 0, {})->id;
   }
   Connection db(url, url, 30);
-  // The first schema's tables: no claim_token either.
-  db.execute("UPDATE winnow_meta SET value = '1' WHERE key = 'schema_version'");
-  db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
+  make_schema_look_older(db, "1");
   std::unique_ptr<Storage> storage = open_storage(url);
-  EXPECT_EQ(db.execute("SELECT value FROM winnow_meta WHERE key = 'schema_version'").text(0, 0),
-            "3");
+  EXPECT_EQ(schema_version(db), "3");
   // Version 3's column is there: an enqueued trial is claimed.
   storage->create_trial(study, {}, TrialState::kWaiting, "", 0, {});
   ASSERT_TRUE(storage->claim_waiting_trial(study, "host:1:2", 0));
@@ -178,11 +186,9 @@ TEST(PostgresSchema, MigratesTheSecondSchemaOnOpen) {
     study = storage->create_study(make_study_record("second"));
   }
   Connection db(url, url, 30);
-  db.execute("UPDATE winnow_meta SET value = '2' WHERE key = 'schema_version'");
-  db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
+  make_schema_look_older(db, "2");
   std::unique_ptr<Storage> storage = open_storage(url);
-  EXPECT_EQ(db.execute("SELECT value FROM winnow_meta WHERE key = 'schema_version'").text(0, 0),
-            "3");
+  EXPECT_EQ(schema_version(db), "3");
   storage->create_trial(study, {}, TrialState::kWaiting, "", 0, {});
   std::optional<FrozenTrial> claimed = storage->claim_waiting_trial(study, "host:1:2", 0);
   ASSERT_TRUE(claimed);
@@ -202,8 +208,7 @@ TEST(PostgresSchema, MigratesTheNullPendingVersionsOfTheSecondSchema) {
     since = storage->trial(trial_id)->version;
   }
   Connection db(url, url, 30);
-  db.execute("UPDATE winnow_meta SET value = '2' WHERE key = 'schema_version'");
-  db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
+  make_schema_look_older(db, "2");
   db.execute("ALTER TABLE winnow_trials ALTER COLUMN version DROP NOT NULL");
   db.execute("UPDATE winnow_trials SET state = 'complete', version = NULL WHERE trial_id = $1",
              Params().add(trial_id));
