@@ -159,7 +159,8 @@ void prepare_schema(Connection& connection) {
     }
     // Version 2: a trial's version may be the pending marker (a finish or report not yet
     // stamped). A Winnow of version 1 would take it for a real version and stop following the
-    // study's changes, so it refuses the migrated tables as newer. The tables are unchanged.
+    // study's changes, so it refuses the migrated tables as newer. (The first Winnow of
+    // version 2 let the column be NULL instead; version 3 undoes that, below.)
     // Version 3: a claim writes its token to claim_token, where it once overwrote the
     // creator's client_token. A Winnow of version 2 would still overwrite it, so it refuses
     // the migrated tables as newer. The first tables of version 2 marked a pending version
