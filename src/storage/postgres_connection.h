@@ -118,11 +118,10 @@ class Connection {
   // the connection broke or the server asks for a retry, StorageError for anything else.
   Result execute(std::string_view sql, const Params& params = {});
 
-  // Runs a statement planned anew at each call, for its parameters and the tables as they are
-  // now. A prepared statement keeps the plan it settled on after a few runs, which for a table
-  // that has grown since (a study going from 100 to 100,000 trials before autovacuum has
-  // analysed it) can be a scan of the whole table. For statements that run too rarely for the
-  // planning to matter (lease checks, heartbeats).
+  // Runs a statement planned anew at each call, for the tables as they are now (a generic
+  // plan all the same: see connect). A prepared statement keeps its plan until the tables have
+  // doubled (note_row_id), for a study whose trials this process does not see, a long time.
+  // For statements that run too rarely for the planning to matter (lease checks, heartbeats).
   Result execute_replanned(std::string_view sql, const Params& params = {});
 
   // One statement of a pipeline: SQL text and its parameters.
@@ -149,10 +148,25 @@ class Connection {
   template <typename Body>
   auto transaction(Mode mode, Body&& body) -> decltype(body(false));
 
+  // Tells the connection that the tables hold a row of id `row_id` (a trial's id: every study
+  // of the database shares the sequence, so it tells how large the tables have grown). Once
+  // that has doubled since the connection's statements were planned, their plans are dropped
+  // before the next transaction (DISCARD PLANS). A prepared statement keeps the plan made for
+  // the tables as they were when it was first run: at the start of a study, when they hold a
+  // page, that is a scan of the whole table (trial details read by a list of ids become a
+  // filter over every row), which then grows with the study and, for reads under the study's
+  // lock, holds every other process back. Autovacuum's ANALYZE replans too, but only once it
+  // has run (not at all where it is off). Doubling keeps the replanning to a few dozen times
+  // in any study's life.
+  void note_row_id(int64_t row_id);
+  // How many times the plans were dropped so.
+  int64_t plan_resets() const { return plan_resets_; }
+
  private:
   void connect();
   void ensure_connected();
   void begin(Mode mode);
+  void replan_if_grown();
   void commit();  // throws TransientError with commit_unknown_ = true when the answer is lost
   void rollback_if_open() noexcept;
   // Sends a pending BEGIN on its own (before SQL that cannot share its round trip).
@@ -172,6 +186,9 @@ class Connection {
   const char* pending_begin_ = nullptr;
   bool commit_unknown_ = false;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  int64_t planned_at_row_id_ = 0;  // the largest row id noted when the plans were last dropped
+  int64_t largest_row_id_ = 0;     // the largest row id noted since
+  int64_t plan_resets_ = 0;
 };
 
 template <typename Body>
@@ -181,6 +198,7 @@ auto Connection::transaction(Mode mode, Body&& body) -> decltype(body(false)) {
   for (int attempt = 0;; ++attempt) {
     try {
       ensure_connected();
+      replan_if_grown();
       begin(mode);
       if constexpr (std::is_void_v<decltype(body(false))>) {
         body(maybe_committed);

@@ -204,7 +204,8 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
   const std::string token = new_client_token(owner);
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  return db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
+  std::optional<FrozenTrial> made =
+      db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
     // The budget, the next number, the decision and the insert are one step. The lock, the
     // next number, whether a trial waits and the trials changed since the caller's last read go
     // in one round trip: each statement runs after the one before it, so the reads see every
@@ -236,6 +237,8 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     return insert_trial(db, study_id, next, study.version, draft->config, state, owner, retry_of,
                         draft->user_attrs, token, /*then_commit=*/true);
   });
+  if (made) db.note_row_id(made->id);
+  return made;
 }
 
 Storage::AheadOutcome PostgresStorage::create_trial_ahead(
@@ -293,6 +296,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
       result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
       return result;
     });
+    if (outcome.trial) db.note_row_id(outcome.trial->id);
   }
   // A waiting trial is claimed the usual way (rare: enqueued and requeued trials).
   if (waiting) {
@@ -419,6 +423,7 @@ void PostgresStorage::discard_failed_trial(int64_t trial_id) {
 void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
+  db.note_row_id(trial_id);
   bool fast_maybe_committed = false;
   bool finished = db.transaction(Mode::kWrite, [&](bool maybe_committed) {
     // After a lost COMMIT answer the careful path tells whether the finish was ours.
@@ -499,7 +504,7 @@ void PostgresStorage::heartbeat(const std::vector<int64_t>& trial_ids, std::stri
 std::vector<FrozenTrial> PostgresStorage::trials(int64_t study_id, int64_t since_version) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  return db.transaction(Mode::kRead, [&](bool) {
+  std::vector<FrozenTrial> read = db.transaction(Mode::kRead, [&](bool) {
     // One round trip: BEGIN, the study's existence, the trials and their details, COMMIT. Every
     // process reads the changes before each proposal, so each round trip saved here is saved
     // once per trial per process.
@@ -512,6 +517,13 @@ std::vector<FrozenTrial> PostgresStorage::trials(int64_t study_id, int64_t since
     if (results[0].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
     return read_changed_trials(url_, results[1], results[2]);
   });
+  for (const FrozenTrial& trial : read) db.note_row_id(trial.id);
+  return read;
+}
+
+int64_t PostgresStorage::plan_resets() {
+  std::lock_guard lock(mutex_);
+  return connection_->plan_resets();
 }
 
 std::optional<FrozenTrial> PostgresStorage::trial(int64_t trial_id) {

@@ -83,6 +83,10 @@ class PostgresStorage final : public Storage {
   // The URL as messages may show it: the password, if the URL holds one, is removed.
   static std::string display_url(std::string_view url);
 
+  // How many times the connection replanned its statements as the tables grew
+  // (postgres::Connection::note_row_id).
+  int64_t plan_resets();
+
  private:
   // create_trial and create_decided_trial: one write transaction that locks the study, checks
   // the budget, claims a waiting trial when `claim_waiting` and one waits, or else asks `decide`

@@ -14,6 +14,7 @@
 #include "storage/postgres_connection.h"
 #include "storage/postgres_rows.h"
 #include "storage/postgres_schema.h"
+#include "storage/postgres_storage.h"
 #include "storage/storage_checks.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
@@ -86,6 +87,101 @@ TEST(PostgresPipeline, ReplannedStatementsRunInTheTransaction) {
   EXPECT_NE(message.find("duplicate key"), std::string::npos) << message;
   // The failed statement rolled the whole transaction back.
   EXPECT_EQ(db.execute_replanned("SELECT count(*) FROM items").integer(0, 0), 0);
+}
+
+// The text of a prepared statement's plan as this connection would run it now.
+std::string plan_of(Connection& db, const std::string& sql, const std::string& arguments) {
+  return db.transaction(Connection::Mode::kOneStatement, [&](bool) {
+    Result named = db.execute_replanned(
+        "SELECT name FROM pg_prepared_statements WHERE statement = $1", Params().add(sql));
+    EXPECT_EQ(named.rows(), 1) << sql;
+    Result lines = db.execute_replanned("EXPLAIN EXECUTE " + named.text(0, 0) + arguments);
+    std::string text;
+    for (int row = 0; row < lines.rows(); ++row) text += lines.text(row, 0) + "\n";
+    return text;
+  });
+}
+
+// A statement planned while its table held a page reads the whole table, and would go on
+// doing so on a table a thousand times larger. Once the row ids noted have doubled, the
+// connection plans it again, for the table as it is.
+TEST(PostgresPlans, FollowTheTablesAsTheyGrow) {
+  std::string url = fresh_postgres_url();
+  Connection db(url, url, 30);
+  // Without autovacuum, whose ANALYZE would replan the statement by itself.
+  db.execute_script(
+      "CREATE TABLE items (id bigint PRIMARY KEY, note text) WITH (autovacuum_enabled = false);"
+      "INSERT INTO items SELECT g, 'x' FROM generate_series(1, 20) g; ANALYZE items");
+  const std::string read = "SELECT note FROM items WHERE id = ANY($1::bigint[])";
+  auto run_read = [&] {
+    db.transaction(Connection::Mode::kOneStatement, [&](bool) {
+      EXPECT_EQ(db.execute(read, Params().add("{1,2}")).rows(), 2);
+    });
+  };
+  run_read();
+  db.note_row_id(20);
+  std::string small = plan_of(db, read, "('{1,2}')");
+  EXPECT_NE(small.find("Seq Scan"), std::string::npos) << small;
+
+  // (Its plan would stay a scan of the table, unless the server happened to drop every plan
+  // of the session: it does when other sessions change the catalog faster than it reads
+  // their changes, as the tests running beside this one do.)
+  db.execute_script("INSERT INTO items SELECT g, 'x' FROM generate_series(21, 50000) g");
+  db.note_row_id(50000);
+  run_read();  // the plans are dropped before this transaction
+  EXPECT_EQ(db.plan_resets(), 1);
+  std::string grown = plan_of(db, read, "('{1,2}')");
+  EXPECT_EQ(grown.find("Seq Scan"), std::string::npos) << grown;
+  EXPECT_NE(grown.find("items_pkey"), std::string::npos) << grown;
+}
+
+// Planned once per statement and connection, not at every run (see Connection::connect).
+TEST(PostgresPlans, AreGenericPlans) {
+  std::string url = fresh_postgres_url();
+  Connection db(url, url, 30);
+  EXPECT_EQ(db.execute_replanned("SHOW plan_cache_mode").text(0, 0), "force_generic_plan");
+}
+
+TEST(PostgresPlans, AreDroppedEachTimeTheRowIdsDouble) {
+  std::string url = fresh_postgres_url();
+  Connection db(url, url, 30);
+  auto run = [&] {
+    db.transaction(Connection::Mode::kWrite, [&](bool) { db.execute("SELECT 1"); });
+  };
+  db.note_row_id(63);
+  run();
+  EXPECT_EQ(db.plan_resets(), 0);  // a few dozen rows: any plan will do
+  db.note_row_id(64);
+  run();
+  EXPECT_EQ(db.plan_resets(), 1);
+  db.note_row_id(127);
+  run();
+  EXPECT_EQ(db.plan_resets(), 1);
+  db.note_row_id(5);  // a smaller id (an older trial) changes nothing
+  db.note_row_id(128);
+  run();
+  run();
+  EXPECT_EQ(db.plan_resets(), 2);
+  EXPECT_EQ(db.execute("SELECT 1").integer(0, 0), 1);  // statements prepared before still run
+}
+
+// A worker notes the ids of the trials it creates and finishes, a reader those it reads.
+TEST(PostgresPlans, StoragesReplanAsTheirStudiesGrow) {
+  std::string url = fresh_postgres_url();
+  PostgresStorage worker(url);
+  int64_t study = worker.create_study(make_study_record("growing"));
+  for (int i = 0; i < 70; ++i) {
+    std::optional<FrozenTrial> trial =
+        worker.create_trial(study, {{"x", double(i)}}, TrialState::kRunning, "", 0, {});
+    ASSERT_TRUE(trial);
+    worker.finish_trial(trial->id, complete({double(i)}));
+  }
+  EXPECT_EQ(worker.plan_resets(), 1);
+  PostgresStorage reader(url);
+  EXPECT_EQ(reader.trials(study).size(), 70u);
+  EXPECT_EQ(reader.plan_resets(), 0);
+  reader.counted_trials(study);  // its next transaction replans
+  EXPECT_EQ(reader.plan_resets(), 1);
 }
 
 // A writer that decides (an ask) queues on the study's advisory lock; a trial's own process
