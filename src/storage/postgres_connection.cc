@@ -217,12 +217,14 @@ void Connection::connect() {
   // trials changed since its last one, took twice the time. Parameters barely move our plans
   // (they name a study, a trial, a version); table sizes do, and note_row_id replans as the
   // tables grow.
-  pg_result* result = PQexec(handle_,
-                             "SET idle_in_transaction_session_timeout = '60s'; "
-                             "SET plan_cache_mode = force_generic_plan");
-  bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+  // (plan_cache_mode is PostgreSQL 12's; an older server plans as it chooses.)
+  std::string settings = "SET idle_in_transaction_session_timeout = '60s'";
+  if (PQserverVersion(handle_) >= 120000) settings += "; SET plan_cache_mode = force_generic_plan";
+  pg_result* result = PQexec(handle_, settings.c_str());
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+    throw_failure(result, "to configure the connection");
+  }
   PQclear(result);
-  if (!ok) throw TransientError("cannot configure the connection to " + display_url_);
 }
 
 void Connection::ensure_connected() {
@@ -403,7 +405,7 @@ void Connection::note_row_id(int64_t row_id) {
 void Connection::replan_if_grown() {
   // From a few dozen rows on: below that any plan is as quick as another.
   constexpr int64_t kFirstReplan = 64;
-  if (largest_row_id_ < kFirstReplan || largest_row_id_ < 2 * planned_at_row_id_) return;
+  if (largest_row_id_ < kFirstReplan || largest_row_id_ / 2 < planned_at_row_id_) return;
   pg_result* result = PQexec(handle_, "DISCARD PLANS");
   if (PQresultStatus(result) != PGRES_COMMAND_OK) throw_failure(result, "to discard old plans");
   PQclear(result);

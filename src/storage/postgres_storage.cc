@@ -336,7 +336,8 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
     return found.boolean(0, 1);
   });
   if (!any_waiting) return std::nullopt;
-  return db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
+  std::optional<FrozenTrial> claimed =
+      db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
     StudyLock study = lock_study_or_throw(db, study_id, url_);
     if (maybe_committed) {
       if (auto mine = find_by_token(db, url_, study_id, token, owner)) return mine;
@@ -344,6 +345,8 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
     if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
     return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
   });
+  if (claimed) db.note_row_id(claimed->id);
+  return claimed;
 }
 
 void PostgresStorage::report(int64_t trial_id, int64_t step, double value,
@@ -423,14 +426,16 @@ void PostgresStorage::discard_failed_trial(int64_t trial_id) {
 void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  db.note_row_id(trial_id);
   bool fast_maybe_committed = false;
   bool finished = db.transaction(Mode::kWrite, [&](bool maybe_committed) {
     // After a lost COMMIT answer the careful path tells whether the finish was ours.
     fast_maybe_committed = fast_maybe_committed || maybe_committed;
     return !maybe_committed && finish_in_one_round_trip(db, trial_id, outcome);
   });
-  if (finished) return;
+  if (finished) {
+    db.note_row_id(trial_id);  // a trial of the study (a wrong id never finishes)
+    return;
+  }
   db.transaction(Mode::kWrite, [&](bool retried) {
     const bool maybe_committed = retried || fast_maybe_committed;
     auto [study_id, study] = lock_study_of_trial(db, trial_id, url_);
@@ -479,6 +484,7 @@ void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome
       insert_params(db, trial_id, *outcome.config);
     }
   });
+  db.note_row_id(trial_id);
 }
 
 void PostgresStorage::heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) {
