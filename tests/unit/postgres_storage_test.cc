@@ -373,8 +373,17 @@ TEST(PostgresSchema, AProcessStopsOnTablesUpgradedWhileItRuns) {
   const int64_t study = storage->create_study(make_study_record("upgraded"));
   std::optional<FrozenTrial> running =
       storage->create_trial(study, {}, TrialState::kRunning, "", 0, {});
-  ASSERT_TRUE(running);
+  std::optional<FrozenTrial> finished =
+      storage->create_trial(study, {}, TrialState::kRunning, "", 0, {});
+  ASSERT_TRUE(running && finished);
+  storage->finish_trial(finished->id, complete({1.0}));  // pending until a lock stamps it
   Connection db(url, url, 30);
+  auto counter = [&] {
+    return db.execute("SELECT change_counter FROM winnow_studies WHERE study_id = $1",
+                      Params().add(study))
+        .integer(0, 0);
+  };
+  const int64_t counter_before = counter();
   const std::string newer = std::to_string(postgres::kSchemaVersion + 1);
   db.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
              Params().add(newer));
@@ -395,7 +404,13 @@ TEST(PostgresSchema, AProcessStopsOnTablesUpgradedWhileItRuns) {
   // Writes to one trial under the study's lock check it too (before the trial's state).
   std::string discarded = error_message([&] { storage->discard_failed_trial(running->id); });
   EXPECT_NE(discarded.find(expected), std::string::npos) << discarded;
-  EXPECT_EQ(db.execute("SELECT count(*) FROM winnow_trials").integer(0, 0), 1);
+  // Nothing written: no trial, no new version, the finish still pending.
+  EXPECT_EQ(db.execute("SELECT count(*) FROM winnow_trials").integer(0, 0), 2);
+  EXPECT_EQ(counter(), counter_before);
+  EXPECT_EQ(db.execute("SELECT version::text FROM winnow_trials WHERE trial_id = $1",
+                       Params().add(finished->id))
+                .text(0, 0),
+            WINNOW_PG_PENDING_VERSION);
 }
 
 // A call retried after its COMMIT's answer was lost finds what it did by its token. A claim
