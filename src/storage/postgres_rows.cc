@@ -6,7 +6,6 @@
 #include <random>
 
 #include "common/strings.h"
-#include "storage/postgres_schema.h"
 #include "storage/storage_checks.h"
 
 namespace winnow::postgres {
@@ -40,17 +39,7 @@ namespace {
 #define WINNOW_PG_STAMP_PENDING(study_id)                                                   \
   "WITH s AS (SELECT study_id, change_counter FROM winnow_studies WHERE study_id = (" study_id \
   ")) UPDATE winnow_trials SET version = (SELECT change_counter FROM s) "                    \
-  "WHERE study_id = (SELECT study_id FROM s) AND version = " WINNOW_PG_PENDING_VERSION \
-  " AND " WINNOW_PG_SCHEMA_UNCHANGED
-// The study row's lock and its new version. On tables a newer Winnow migrated, the version
-// stays (a row locked, nothing changed) and the schema version returned stops the caller.
-#define WINNOW_PG_LOCK_STUDY_ROW(study_id)                                                  \
-  "UPDATE winnow_studies SET change_counter = change_counter + CASE WHEN "                  \
-  WINNOW_PG_SCHEMA_UNCHANGED " THEN 1 ELSE 0 END WHERE study_id = (" study_id ") "           \
-  "RETURNING change_counter, counted_trials, " WINNOW_PG_SCHEMA_VERSION ", study_id"
-constexpr const char* kLockStudyRowSql = WINNOW_PG_LOCK_STUDY_ROW("$1::bigint");
-constexpr const char* kLockStudyRowOfTrialSql =
-    WINNOW_PG_LOCK_STUDY_ROW("SELECT study_id FROM winnow_trials WHERE trial_id = $1");
+  "WHERE study_id = (SELECT study_id FROM s) AND version = " WINNOW_PG_PENDING_VERSION
 constexpr const char* kStampPendingSql = WINNOW_PG_STAMP_PENDING("$1::bigint");
 constexpr const char* kStampPendingOfTrialSql =
     WINNOW_PG_STAMP_PENDING("SELECT study_id FROM winnow_trials WHERE trial_id = $1");
@@ -59,7 +48,9 @@ constexpr const char* kStampPendingOfTrialSql =
 
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
   return {{kAdvisoryLockSql, Params().add(study_id)},
-          {kLockStudyRowSql, Params().add(study_id)},
+          {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
+           "RETURNING change_counter, counted_trials",
+           Params().add(study_id)},
           // Finishes and reports committed without the lock get this writer's version, so
           // incremental readers stop receiving them with every read.
           {kStampPendingSql, Params().add(study_id)}};
@@ -84,12 +75,7 @@ std::optional<StudyLock> lock_study(Connection& db, int64_t study_id) {
   std::vector<Result> results = db.execute_pipeline(lock_study_statements(study_id));
   const Result& result = results[1];
   if (result.rows() == 0) return std::nullopt;
-  return study_lock_from(result, db.display_url());
-}
-
-StudyLock study_lock_from(const Result& study_row, const std::string& url) {
-  check_schema_unchanged(url, study_row.integer(0, 2));
-  return StudyLock{study_row.integer(0, 0), study_row.integer(0, 1)};
+  return StudyLock{result.integer(0, 0), result.integer(0, 1)};
 }
 
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url) {
@@ -346,11 +332,14 @@ std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_
                                                   const std::string& url) {
   std::vector<Result> results = db.execute_pipeline(
       {{kAdvisoryLockOfTrialSql, Params().add(trial_id)},
-       {kLockStudyRowOfTrialSql, Params().add(trial_id)},
+       {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = "
+        "(SELECT study_id FROM winnow_trials WHERE trial_id = $1) "
+        "RETURNING study_id, change_counter, counted_trials",
+        Params().add(trial_id)},
        {kStampPendingOfTrialSql, Params().add(trial_id)}});
   const Result& result = results[1];
   if (result.rows() == 0) storage_checks::throw_unknown_trial(trial_id, url);
-  return {result.integer(0, 3), study_lock_from(result, url)};
+  return {result.integer(0, 0), StudyLock{result.integer(0, 1), result.integer(0, 2)}};
 }
 
 int64_t lock_trial_held(Connection& db, const std::string& url, int64_t trial_id,
@@ -453,15 +442,13 @@ Connection::Statement insert_ahead_statement(int64_t study_id, const Config& con
   // The conditions create_decided_trial checks on the client between its two round trips
   // (budget, waiting trials, the number), checked by the server in the statement that inserts.
   // The lock's UPDATE earlier in the transaction gave the study's row its new change_counter,
-  // which is this trial's version. Nothing is inserted on tables a newer Winnow has migrated
-  // (the caller then stops: study_lock_from).
+  // which is this trial's version.
   static constexpr const char* kSql =
       "WITH s AS (SELECT change_counter, counted_trials FROM winnow_studies WHERE study_id = $1), "
       "n AS (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials WHERE study_id = $1), "
       "ok AS (SELECT n.next, s.change_counter FROM n, s WHERE NOT EXISTS (SELECT 1 FROM "
       "winnow_trials WHERE study_id = $1 AND state = 'waiting') AND ($13::bigint <= 0 OR "
-      "s.counted_trials < $13::bigint) AND ($14::bigint IS NULL OR n.next = $14::bigint) AND "
-      WINNOW_PG_SCHEMA_UNCHANGED "), "
+      "s.counted_trials < $13::bigint) AND ($14::bigint IS NULL OR n.next = $14::bigint)), "
       "t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "
       "version, client_token, heartbeat_ms) SELECT $1, ok.next, $2, $3, $4, NULL, "
       "ok.change_counter, $5, " WINNOW_PG_NOW_MS " FROM ok RETURNING trial_id, number, version), "

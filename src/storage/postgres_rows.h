@@ -65,13 +65,9 @@ struct StudyLock {
 };
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
 // The same as the statements of a pipeline: the advisory lock, the study row's update (one row
-// of change_counter, counted_trials and the tables' schema version; none for an unknown
-// study), then the stamp of the trials whose version is pending.
+// of change_counter, counted_trials; none for an unknown study), then the stamp of the trials
+// whose version is pending.
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
-// The lock as the study row's update returned it (a row of lock_study_statements' [1]), once
-// its schema version is found unchanged (check_schema_unchanged): every decision, and so every
-// process that asks for trials, stops on tables a newer Winnow has migrated meanwhile.
-StudyLock study_lock_from(const Result& study_row, const std::string& url);
 // What a writer that decides a trial reads, in one pipeline: the lock (lock_study_statements;
 // the study row's result at [1]), then the next number and whether a trial waits (at
 // DecisionReads::next_at), then, with `since_version`, the trials changed since it and their

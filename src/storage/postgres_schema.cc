@@ -141,14 +141,6 @@ int64_t stored_version(Connection& connection) {
 
 }  // namespace
 
-void check_schema_unchanged(const std::string& url, int64_t stored) {
-  if (stored <= kSchemaVersion) return;
-  throw StorageError("PostgreSQL at " + url + ": a newer Winnow upgraded the tables to schema " +
-                     "version " + std::to_string(stored) + " while this process ran (it reads "
-                     "up to " + std::to_string(kSchemaVersion) +
-                     "); stop this process and run the newer Winnow instead");
-}
-
 void prepare_schema(Connection& connection) {
   connection.transaction(Connection::Mode::kWrite, [&](bool) {
     connection.execute("SELECT pg_advisory_xact_lock($1)", Params().add(kSchemaLockKey));

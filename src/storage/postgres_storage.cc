@@ -215,7 +215,7 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     const size_t next_at = reads.next_at;
     std::vector<Result> results = db.execute_pipeline(reads.statements);
     if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-    const StudyLock study = study_lock_from(results[1], url_);
+    const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
     if (maybe_committed) {
       std::optional<std::string_view> running_owner;
       if (state != TrialState::kWaiting) running_owner = owner;
@@ -271,7 +271,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
                                                   expected_number));
       std::vector<Result> results = db.execute_pipeline(statements, /*then_commit=*/true);
       if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-      const int64_t counted = study_lock_from(results[1], url_).counted;
+      const int64_t counted = results[1].integer(0, 1);
       const Result& inserted = results[insert_at];
       if (inserted.rows() == 1) {
         FrozenTrial trial;

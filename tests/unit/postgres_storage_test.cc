@@ -364,55 +364,6 @@ TEST(PostgresSchema, RefusesTheTablesOfANewerWinnow) {
   EXPECT_NE(message.find("newer Winnow"), std::string::npos) << message;
 }
 
-// A process that opened the tables stops deciding once a newer Winnow has migrated them: every
-// decision reads the schema version under the study's lock, and the one-step ask checks it in
-// the statement that inserts.
-TEST(PostgresSchema, AProcessStopsOnTablesUpgradedWhileItRuns) {
-  std::string url = fresh_postgres_url();
-  std::unique_ptr<Storage> storage = open_storage(url);
-  const int64_t study = storage->create_study(make_study_record("upgraded"));
-  std::optional<FrozenTrial> running =
-      storage->create_trial(study, {}, TrialState::kRunning, "", 0, {});
-  std::optional<FrozenTrial> finished =
-      storage->create_trial(study, {}, TrialState::kRunning, "", 0, {});
-  ASSERT_TRUE(running && finished);
-  storage->finish_trial(finished->id, complete({1.0}));  // pending until a lock stamps it
-  Connection db(url, url, 30);
-  auto counter = [&] {
-    return db.execute("SELECT change_counter FROM winnow_studies WHERE study_id = $1",
-                      Params().add(study))
-        .integer(0, 0);
-  };
-  const int64_t counter_before = counter();
-  const std::string newer = std::to_string(postgres::kSchemaVersion + 1);
-  db.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
-             Params().add(newer));
-  const std::string expected = "upgraded the tables to schema version " + newer;
-  std::string created = error_message(
-      [&] { storage->create_trial(study, {}, TrialState::kRunning, "", 0, {}); });
-  EXPECT_NE(created.find(expected), std::string::npos) << created;
-  std::string decided = error_message([&] {
-    storage->create_decided_trial(study, 0, "", 0, [](int64_t, std::vector<FrozenTrial>) {
-      return std::optional<Storage::TrialDraft>(Storage::TrialDraft{});
-    });
-  });
-  EXPECT_NE(decided.find(expected), std::string::npos) << decided;
-  std::string ahead = error_message([&] {
-    storage->create_trial_ahead(study, 0, "", 0, Storage::TrialDraft{}, std::nullopt);
-  });
-  EXPECT_NE(ahead.find(expected), std::string::npos) << ahead;
-  // Writes to one trial under the study's lock check it too (before the trial's state).
-  std::string discarded = error_message([&] { storage->discard_failed_trial(running->id); });
-  EXPECT_NE(discarded.find(expected), std::string::npos) << discarded;
-  // Nothing written: no trial, no new version, the finish still pending.
-  EXPECT_EQ(db.execute("SELECT count(*) FROM winnow_trials").integer(0, 0), 2);
-  EXPECT_EQ(counter(), counter_before);
-  EXPECT_EQ(db.execute("SELECT version::text FROM winnow_trials WHERE trial_id = $1",
-                       Params().add(finished->id))
-                .text(0, 0),
-            WINNOW_PG_PENDING_VERSION);
-}
-
 // A call retried after its COMMIT's answer was lost finds what it did by its token. A claim
 // keeps the creator's token: an enqueued trial claimed by another process meanwhile is still
 // found by the process that enqueued it, which would otherwise enqueue it again.
