@@ -213,8 +213,8 @@ void Connection::connect() {
   // Each prepared statement is planned once (a generic plan), not at every run for its
   // parameters. Left to choose, the server plans anew at every run the statements whose
   // generic plan it estimates dearer, such as the read of trial details by a list of ids,
-  // and planning that read costs more than running it: a proposal of TPE, which reads the
-  // trials changed since its last one, took twice the time. Parameters barely move our plans
+  // and planning that read costs more than running it, at every proposal of TPE (which reads
+  // the trials changed since its last one; docs/benchmarks.md). Parameters barely move our plans
   // (they name a study, a trial, a version); table sizes do, and note_row_id replans as the
   // tables grow.
   // (plan_cache_mode is PostgreSQL 12's; an older server plans as it chooses.)
