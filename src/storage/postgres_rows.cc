@@ -604,17 +604,25 @@ std::optional<FrozenTrial> claim_drawn_without_lock(Connection& db, const std::s
   params.add_nonempty_or_null(owner);
   params.add(now_ms()).add(token);
   // SKIP LOCKED: processes claiming at once take different trials rather than queue on one.
-  // BEGIN, the claim and COMMIT go in one round trip; a COMMIT whose answer is lost is found
-  // again by the claim's token.
-  Result claimed = std::move(db.execute_pipeline({{
-      "UPDATE winnow_trials t SET state = 'running', owner = $2, start_ms = $3, version = "
-      WINNOW_PG_PENDING_VERSION ", claim_token = $4, heartbeat_ms = " WINNOW_PG_NOW_MS
-      " WHERE t.trial_id = (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
-      "state = 'waiting' AND drawn ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) "
-      "RETURNING " WINNOW_PG_TRIAL_COLUMNS,
-      std::move(params)}}, /*then_commit=*/true)[0]);
-  if (claimed.rows() == 0) return std::nullopt;
-  return read_trial_row(url, claimed, 0);
+  // BEGIN, the claim, the read of the claimed trial's parameters and attributes (found by the
+  // claim's token among the study's running trials) and COMMIT go in one round trip; a COMMIT
+  // whose answer is lost is found again by the token.
+  static const std::string details = details_sql(
+      "= (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND state = 'running' AND "
+      "claim_token = $2)");
+  std::vector<Result> results = db.execute_pipeline(
+      {{"UPDATE winnow_trials t SET state = 'running', owner = $2, start_ms = $3, version = "
+        WINNOW_PG_PENDING_VERSION ", claim_token = $4, heartbeat_ms = " WINNOW_PG_NOW_MS
+        " WHERE t.trial_id = (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
+        "state = 'waiting' AND drawn ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) "
+        "RETURNING " WINNOW_PG_TRIAL_COLUMNS,
+        std::move(params)},
+       {details, Params().add(study_id).add(token)}},
+      /*then_commit=*/true);
+  if (results[0].rows() == 0) return std::nullopt;
+  FrozenTrial trial = read_trial_row(url, results[0], 0);
+  apply_details(url, results[1], {{trial.id, &trial}});
+  return trial;
 }
 
 Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome) {

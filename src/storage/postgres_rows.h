@@ -133,8 +133,8 @@ struct DrawnTrial {
 Connection::Statement insert_drawn_statement(int64_t study_id, int64_t version,
                                              const std::vector<DrawnTrial>& drawn);
 // Without the study's lock: moves the drawn waiting trial of the lowest number no other claim
-// holds to running under `owner`, its version pending. Returns its row (no parameters yet), or
-// nullopt when none is left.
+// holds to running under `owner`, its version pending. Returns it, or nullopt when none is
+// left.
 std::optional<FrozenTrial> claim_drawn_without_lock(Connection& db, const std::string& url,
                                                     int64_t study_id, std::string_view owner,
                                                     const std::string& token);

@@ -213,34 +213,27 @@ std::optional<FrozenTrial> PostgresStorage::claim_drawn_trial(int64_t study_id,
   const std::string token = new_client_token(owner);
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  // One statement, committed alone: the trial's row is all it writes, and its version is left
-  // pending for the next writer under the lock to stamp, as a finish's is. Retried after a lost
-  // connection, it first looks for the claim that may have committed.
-  bool loaded = false;
+  // One round trip: the trial's row is all it writes, and its version is left pending for the
+  // next writer under the lock to stamp, as a finish's is. Retried after a lost connection, it
+  // first looks for the claim that may have committed.
   std::optional<FrozenTrial> claimed =
       db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
-    loaded = false;
     if (maybe_committed) {
-      if (auto mine = find_by_token(db, url_, study_id, token, owner)) {
-        loaded = true;
-        return mine;
-      }
+      if (auto mine = find_by_token(db, url_, study_id, token, owner)) return mine;
     }
     return claim_drawn_without_lock(db, url_, study_id, owner, token);
   });
-  if (!claimed) return std::nullopt;
-  db.note_row_id(claimed->id);
-  if (!loaded) {
-    // Its parameters and attributes: the trial is this process's now, so no other writer
-    // changes them between the claim and this read.
-    db.transaction(Mode::kOneStatement, [&](bool) {
-      claimed->config.clear();
-      claimed->user_attrs.clear();
-      load_trial_details(db, url_, {{claimed->id, &*claimed}});
-    });
-  }
+  if (claimed) db.note_row_id(claimed->id);
   return claimed;
 }
+
+namespace {
+
+// The trials, by number, whose owners are the processes a drawing ahead serves: a few times as
+// many as a study has processes at most (Storage::create_drawing_ahead's max_ahead).
+constexpr int64_t kRecentTrials = 256;
+
+}  // namespace
 
 std::optional<FrozenTrial> PostgresStorage::insert_decided(
     int64_t study_id, std::optional<int64_t> since_version, TrialState state,
@@ -258,16 +251,17 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     // trip, so the lock is held for one round trip and the decision.
     DecisionReads reads = decision_reads(study_id, since_version);
     const size_t next_at = reads.next_at;
-    // How many trials other processes run: about how many asks there will be before this
-    // process asks again, hence how many trials to draw ahead for them.
-    const size_t running_at = reads.statements.size();
+    // How many other processes ran the study's latest trials: about how many asks there will
+    // be before this process asks again, hence how many trials to draw ahead for them. (Its
+    // running trials say less: the other processes are as likely to be asking as running.) A
+    // process's own jobs share its owner name, so a process alone never draws ahead.
+    const size_t others_at = reads.statements.size();
     if (draw_ahead > 0) {
-      // Other processes' trials: a process's own jobs ask in turn (one owner name), so a
-      // process alone never draws ahead.
       Params params;
-      params.add(study_id).add_nonempty_or_null(owner);
+      params.add(study_id).add_nonempty_or_null(owner).add(kRecentTrials);
       reads.statements.push_back(
-          {"SELECT count(*) FROM winnow_trials WHERE study_id = $1 AND state = 'running' AND "
+          {"SELECT count(DISTINCT owner) FROM winnow_trials WHERE study_id = $1 AND number >= "
+           "(SELECT COALESCE(MAX(number), 0) FROM winnow_trials WHERE study_id = $1) - $3 AND "
            "owner IS DISTINCT FROM $2",
            std::move(params)});
     }
@@ -300,11 +294,11 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     std::optional<TrialDraft> draft = decide(next, std::move(changed));
     if (!draft) return std::nullopt;
     for (const auto& [key, value] : draft->user_attrs) storage_checks::check_user_attr(key, value);
-    // Drawn for the processes that run the study's other trials, as many as they are, within
-    // the budget: each of them then claims one without the lock.
+    // Drawn for the other processes, two each, within the budget: each of them then claims
+    // them without the lock, and the lock is taken about once per two rounds of the processes.
     std::vector<DrawnTrial> drawn;
     if (draw_ahead > 0) {
-      int64_t ahead = std::min(draw_ahead, results[running_at].integer(0, 0));
+      int64_t ahead = std::min(draw_ahead, 2 * results[others_at].integer(0, 0));
       if (budget_limit > 0) ahead = std::min(ahead, budget_limit - study.counted - 1);
       for (int64_t i = 1; i <= ahead; ++i) {
         std::optional<TrialDraft> more = decide(next + i, {});

@@ -46,7 +46,7 @@ int64_t waiting(Connection& db, int64_t study) {
       .integer(0, 0);
 }
 
-TEST(PostgresDraw, DrawsAsManyTrialsAsTheStudyRunsAndTheyAreClaimedInOrder) {
+TEST(PostgresDraw, DrawsTwoTrialsForEachOtherProcessAndTheyAreClaimedInOrder) {
   std::string url = fresh_postgres_url();
   std::unique_ptr<Storage> storage = open_storage(url);
   Connection db(url, url, 30);
@@ -60,14 +60,14 @@ TEST(PostgresDraw, DrawsAsManyTrialsAsTheStudyRunsAndTheyAreClaimedInOrder) {
   EXPECT_EQ(outcome.trial->number, 3);
   EXPECT_EQ(outcome.trial->config, config_of(3));
   EXPECT_TRUE(outcome.drawn_waiting);
-  EXPECT_EQ(waiting(db, study), 3);
-  EXPECT_EQ(counted(db, study), 7);  // drawn trials count towards the budget as they are drawn
+  EXPECT_EQ(waiting(db, study), 6);
+  EXPECT_EQ(counted(db, study), 10);  // drawn trials count towards the budget as they are drawn
   // ... but not among the trials that ran or run, until claimed: a study whose workers all
   // stopped with drawn trials left is not done.
   EXPECT_EQ(storage->counted_trials(study), 4);
   int64_t seen = 0;
   for (const FrozenTrial& trial : storage->trials(study)) seen = std::max(seen, trial.version);
-  for (int64_t number = 4; number <= 6; ++number) {
+  for (int64_t number = 4; number <= 9; ++number) {
     std::optional<FrozenTrial> claimed = storage->claim_drawn_trial(study, "other:1:9");
     ASSERT_TRUE(claimed);
     EXPECT_EQ(claimed->number, number);
@@ -77,12 +77,12 @@ TEST(PostgresDraw, DrawsAsManyTrialsAsTheStudyRunsAndTheyAreClaimedInOrder) {
     EXPECT_EQ(claimed->user_attrs.at("drawn_for"), std::to_string(number));
   }
   EXPECT_FALSE(storage->claim_drawn_trial(study, "other:1:9"));
-  EXPECT_EQ(counted(db, study), 7);  // claims count nothing again
-  EXPECT_EQ(storage->counted_trials(study), 7);
+  EXPECT_EQ(counted(db, study), 10);  // claims count nothing again
+  EXPECT_EQ(storage->counted_trials(study), 10);
   // The claims left their versions pending: a reader of the changes since it last read
   // receives each claim, until the next writer under the lock stamps it, then once more.
   std::vector<FrozenTrial> changed = storage->trials(study, seen);
-  ASSERT_EQ(changed.size(), 3u);
+  ASSERT_EQ(changed.size(), 6u);
   for (const FrozenTrial& trial : changed) {
     EXPECT_EQ(trial.state, TrialState::kRunning);
     EXPECT_EQ(trial.owner, "other:1:9");
@@ -90,7 +90,7 @@ TEST(PostgresDraw, DrawsAsManyTrialsAsTheStudyRunsAndTheyAreClaimedInOrder) {
   }
   ASSERT_TRUE(storage->create_drawing_ahead(study, "me:1:1", 0, 0, by_number()).trial);
   changed = storage->trials(study, seen);
-  ASSERT_EQ(changed.size(), 4u);  // the three claims, stamped, and the new trial
+  ASSERT_EQ(changed.size(), 7u);  // the six claims, stamped, and the new trial
   int64_t stamped = 0;
   for (const FrozenTrial& trial : changed) {
     EXPECT_GT(trial.version, seen);
@@ -119,7 +119,7 @@ TEST(PostgresDraw, ARequeuedDrawnTrialIsCountedWhenClaimedAgain) {
   Connection db(url, url, 30);
   int64_t study = storage->create_study(make_study_record("requeued"));
   storage->create_trial(study, config_of(0), TrialState::kRunning, "gone.invalid:1:1", 0, {});
-  ASSERT_TRUE(storage->create_drawing_ahead(study, "gone.invalid:2:1", 0, 64, by_number()).trial);
+  ASSERT_TRUE(storage->create_drawing_ahead(study, "gone.invalid:2:1", 0, 1, by_number()).trial);
   std::optional<FrozenTrial> drawn = storage->claim_drawn_trial(study, "gone.invalid:3:1");
   ASSERT_TRUE(drawn);
   EXPECT_EQ(storage->counted_trials(study), 3);
@@ -158,7 +158,7 @@ TEST(PostgresDraw, NeverDrawsBeyondTheBudgetAndDrawnTrialsAreRunOnceItIsSpent) {
   for (int i = 0; i < 3; ++i) {
     storage->create_trial(study, config_of(i), TrialState::kRunning, "other:1:1", 0, {});
   }
-  // Budget 5: this trial (3) and one drawn (4), though three others run.
+  // Budget 5: this trial (3) and one drawn (4), though two are drawn for each other process.
   Storage::DrawOutcome first = storage->create_drawing_ahead(study, "me:1:1", 5, 64, by_number());
   ASSERT_TRUE(first.trial);
   EXPECT_EQ(waiting(db, study), 1);
@@ -192,9 +192,11 @@ TEST(PostgresDraw, ProcessesClaimingAtOnceTakeEachTrialOnce) {
   std::string url = fresh_postgres_url();
   std::unique_ptr<Storage> storage = open_storage(url);
   int64_t study = storage->create_study(make_study_record("at-once"));
-  constexpr int kRunning = 40;
+  constexpr int kRunning = 40;  // of as many processes: 64 drawn, the most one ask draws
+  constexpr int kDrawn = 64;
   for (int i = 0; i < kRunning; ++i) {
-    storage->create_trial(study, config_of(i), TrialState::kRunning, "other:1:1", 0, {});
+    storage->create_trial(study, config_of(i), TrialState::kRunning,
+                          "other:1:" + std::to_string(i), 0, {});
   }
   ASSERT_TRUE(storage->create_drawing_ahead(study, "me:1:1", 0, 64, by_number()).trial);
   std::mutex mutex;
@@ -214,8 +216,8 @@ TEST(PostgresDraw, ProcessesClaimingAtOnceTakeEachTrialOnce) {
   }
   for (std::thread& claimer : claimers) claimer.join();
   std::sort(numbers.begin(), numbers.end());
-  ASSERT_EQ(numbers.size(), static_cast<size_t>(kRunning));
-  for (int i = 0; i < kRunning; ++i) EXPECT_EQ(numbers[i], kRunning + 1 + i);
+  ASSERT_EQ(numbers.size(), static_cast<size_t>(kDrawn));
+  for (int i = 0; i < kDrawn; ++i) EXPECT_EQ(numbers[i], kRunning + 1 + i);
 }
 
 }  // namespace
