@@ -60,9 +60,10 @@ DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_vers
   DecisionReads reads{lock_study_statements(study_id)};
   reads.next_at = reads.statements.size();
   reads.statements.push_back(
+      // Whether trials wait, and whether drawn ones do, in one look at the waiting trials.
       {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
-       "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting'), "
-       "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting' AND drawn)",
+       "w.drawn IS NOT NULL, COALESCE(w.drawn, FALSE) FROM (SELECT bool_or(drawn) AS drawn FROM "
+       "winnow_trials WHERE study_id = $1 AND state = 'waiting') AS w",
        Params().add(study_id)});
   if (since_version) {
     for (Connection::Statement& read : changed_trials_statements(study_id, *since_version)) {
