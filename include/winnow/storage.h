@@ -167,32 +167,10 @@ class Storage {
                                           std::string_view owner, int64_t budget_limit,
                                           const TrialDraft& draft,
                                           std::optional<int64_t> expected_number);
-  // For samplers whose proposal depends on the trial's number alone (random, Sobol), whose
-  // next configurations can be drawn before anyone asks for them: created as
-  // create_decided_trial (without a history) would, but a storage whose lock is dear to hand
-  // over (PostgreSQL, where processes on many machines queue for it) may also draw up to
-  // `max_ahead` more trials under the same lock, in number order, calling `decide` for each,
-  // and store them as drawn waiting trials, counted towards the budget as they are drawn.
-  // Processes then take them with claim_drawn_trial, which needs no lock of the study, so the
-  // lock is taken once for several trials. Drawn trials keep the study's sequence (trial n has
-  // the n-th configuration, whichever process runs it) and its budget (never more trials than
-  // `budget_limit`). `drawn_waiting` says whether drawn trials may be left to claim.
-  struct DrawOutcome {
-    std::optional<FrozenTrial> trial;
-    bool drawn_waiting = false;
-  };
-  virtual DrawOutcome create_drawing_ahead(int64_t study_id, std::string_view owner,
-                                           int64_t budget_limit, int64_t max_ahead,
-                                           const TrialDecider& decide);
-  // Moves the drawn waiting trial of the lowest number that no other claim is taking to
-  // running under `owner`, without the study's lock, whatever the budget (it was counted when
-  // drawn); nullopt when none is left (always, for a storage that never draws ahead).
-  virtual std::optional<FrozenTrial> claim_drawn_trial(int64_t study_id, std::string_view owner);
   // The number the next trial created in the study would get (0 for an empty study).
   virtual int64_t next_trial_number(int64_t study_id) = 0;
-  // Moves the oldest waiting trial of the study to running (same budget rule, except that
-  // trials drawn ahead, counted when drawn, are claimed whatever the budget); nullopt if none
-  // is waiting (or is left to claim once the budget is spent).
+  // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none
+  // is waiting or the budget is spent.
   virtual std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                          int64_t budget_limit) = 0;
 

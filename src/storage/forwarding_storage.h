@@ -60,17 +60,6 @@ class ForwardingStorage : public Storage {
   int64_t next_trial_number(int64_t study_id) override {
     return target_->next_trial_number(study_id);
   }
-  // A decorator that changes create_decided_trial changes this too: the target's own drawing
-  // (or the default, one create_decided_trial of the target) does not pass through it.
-  DrawOutcome create_drawing_ahead(int64_t study_id, std::string_view owner,
-                                   int64_t budget_limit, int64_t max_ahead,
-                                   const TrialDecider& decide) override {
-    return target_->create_drawing_ahead(study_id, owner, budget_limit, max_ahead, decide);
-  }
-  std::optional<FrozenTrial> claim_drawn_trial(int64_t study_id,
-                                               std::string_view owner) override {
-    return target_->claim_drawn_trial(study_id, owner);
-  }
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override {
     return target_->claim_waiting_trial(study_id, owner, budget_limit);

@@ -60,10 +60,8 @@ DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_vers
   DecisionReads reads{lock_study_statements(study_id)};
   reads.next_at = reads.statements.size();
   reads.statements.push_back(
-      // Whether trials wait, and whether drawn ones do, in one look at the waiting trials.
       {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
-       "w.drawn IS NOT NULL, COALESCE(w.drawn, FALSE) FROM (SELECT bool_or(drawn) AS drawn FROM "
-       "winnow_trials WHERE study_id = $1 AND state = 'waiting') AS w",
+       "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
        Params().add(study_id)});
   if (since_version) {
     for (Connection::Statement& read : changed_trials_statements(study_id, *since_version)) {
@@ -99,7 +97,8 @@ struct ParamArrays {
   ArrayText names, types, ints, reals, texts;
 };
 
-void append_param_arrays(ParamArrays& arrays, const Config& config) {
+ParamArrays param_arrays(const Config& config) {
+  ParamArrays arrays;
   for (const auto& [name, value] : config) {
     arrays.names.add(name);
     std::visit(
@@ -129,11 +128,6 @@ void append_param_arrays(ParamArrays& arrays, const Config& config) {
         },
         value);
   }
-}
-
-ParamArrays param_arrays(const Config& config) {
-  ParamArrays arrays;
-  append_param_arrays(arrays, config);
   return arrays;
 }
 
@@ -397,8 +391,7 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
                          const Config& config, TrialState state, std::string_view owner,
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
-                         const std::string& token, bool then_commit,
-                         std::vector<Connection::Statement> before) {
+                         const std::string& token, bool then_commit) {
   FrozenTrial trial;
   trial.number = number;
   trial.state = state;
@@ -420,9 +413,8 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
   params.add(keys).add(values).add(storage_checks::is_counted(state, false) ? 1 : 0);
   // The trial, its parameters, its attributes and the budget counter in one statement (one round trip under the
   // study's lock); data-modifying WITH clauses all run, whether or not the result reads them.
-  std::vector<Connection::Statement> statements = std::move(before);
-  statements.push_back(
-      {"WITH t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "
+  std::vector<Result> inserted = db.execute_pipeline(
+      {{"WITH t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "
       "version, client_token, heartbeat_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
       WINNOW_PG_NOW_MS ") RETURNING trial_id), "
       "p AS (INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "
@@ -433,9 +425,9 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
       "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $16 "
       "WHERE study_id = $1 AND $16 <> 0) "
       "SELECT trial_id FROM t",
-       std::move(params)});
-  std::vector<Result> inserted = db.execute_pipeline(statements, then_commit);
-  trial.id = inserted.back().integer(0, 0);
+        params}},
+      then_commit);
+  trial.id = inserted[0].integer(0, 0);
   trial.config = config;
   trial.user_attrs = user_attrs;
   return trial;
@@ -542,88 +534,20 @@ std::vector<FrozenTrial> changed_trials(Connection& db, const std::string& url, 
 
 std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,
                                                 int64_t study_id, std::string_view owner,
-                                                int64_t version, const std::string& token,
-                                                bool drawn_only) {
+                                                int64_t version, const std::string& token) {
   Params params;
   params.add(study_id);
   params.add_nonempty_or_null(owner);
-  params.add(now_ms()).add(version).add(token).add(drawn_only);
+  params.add(now_ms()).add(version).add(token);
   Result claimed = db.execute(
       "UPDATE winnow_trials SET state = 'running', owner = $2, start_ms = $3, version = $4, "
       "claim_token = $5, heartbeat_ms = " WINNOW_PG_NOW_MS
       " WHERE trial_id = (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
-      "state = 'waiting' AND (drawn OR NOT $6::boolean) ORDER BY number LIMIT 1 "
-      "FOR UPDATE SKIP LOCKED) RETURNING trial_id, drawn",
+      "state = 'waiting' ORDER BY number LIMIT 1) RETURNING trial_id",
       params);
   if (claimed.rows() == 0) return std::nullopt;
-  if (!claimed.boolean(0, 1)) add_counted(db, study_id, 1);  // drawn trials count when drawn
+  add_counted(db, study_id, 1);
   return load_trial(db, url, claimed.integer(0, 0));
-}
-
-Connection::Statement insert_drawn_statement(int64_t study_id, int64_t version,
-                                             const std::vector<DrawnTrial>& drawn) {
-  ArrayText numbers, param_numbers, attr_numbers, attr_keys, attr_values;
-  ParamArrays arrays;
-  for (const DrawnTrial& trial : drawn) {
-    numbers.add(trial.number);
-    append_param_arrays(arrays, trial.config);
-    for (size_t i = 0; i < trial.config.size(); ++i) param_numbers.add(trial.number);
-    for (const auto& [key, value] : trial.user_attrs) {
-      attr_numbers.add(trial.number);
-      attr_keys.add(key);
-      attr_values.add(value);
-    }
-  }
-  Params params;
-  params.add(study_id).add(version).add(numbers).add(param_numbers).add(arrays.names);
-  params.add(arrays.types).add(arrays.ints).add(arrays.reals).add(arrays.texts);
-  params.add(attr_numbers).add(attr_keys).add(attr_values);
-  params.add(static_cast<int64_t>(drawn.size()));
-  // Every drawn trial, its parameters and attributes, and the budget counter in one statement;
-  // the rows of the child tables find their trial by its number.
-  return {"WITH t AS (INSERT INTO winnow_trials (study_id, number, state, version, drawn) "
-          "SELECT $1, n, 'waiting', $2, TRUE FROM unnest($3::bigint[]) AS n "
-          "RETURNING trial_id, number), "
-          "p AS (INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, "
-          "real_value, text_value) SELECT t.trial_id, u.name, u.kind, u.i, u.r, u.s FROM t JOIN "
-          "unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::float8[], $9::text[]) "
-          "AS u(number, name, kind, i, r, s) ON u.number = t.number), "
-          "a AS (INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) "
-          "SELECT t.trial_id, u.key, u.value FROM t JOIN unnest($10::bigint[], $11::text[], "
-          "$12::text[]) AS u(number, key, value) ON u.number = t.number), "
-          "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $13 "
-          "WHERE study_id = $1) "
-          "SELECT count(*) FROM t",
-          std::move(params)};
-}
-
-std::optional<FrozenTrial> claim_drawn_without_lock(Connection& db, const std::string& url,
-                                                    int64_t study_id, std::string_view owner,
-                                                    const std::string& token) {
-  Params params;
-  params.add(study_id);
-  params.add_nonempty_or_null(owner);
-  params.add(now_ms()).add(token);
-  // SKIP LOCKED: processes claiming at once take different trials rather than queue on one.
-  // BEGIN, the claim, the read of the claimed trial's parameters and attributes (found by the
-  // claim's token among the study's running trials) and COMMIT go in one round trip; a COMMIT
-  // whose answer is lost is found again by the token.
-  static const std::string details = details_sql(
-      "= (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND state = 'running' AND "
-      "claim_token = $2)");
-  std::vector<Result> results = db.execute_pipeline(
-      {{"UPDATE winnow_trials t SET state = 'running', owner = $2, start_ms = $3, version = "
-        WINNOW_PG_PENDING_VERSION ", claim_token = $4, heartbeat_ms = " WINNOW_PG_NOW_MS
-        " WHERE t.trial_id = (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
-        "state = 'waiting' AND drawn ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) "
-        "RETURNING " WINNOW_PG_TRIAL_COLUMNS,
-        std::move(params)},
-       {details, Params().add(study_id).add(token)}},
-      /*then_commit=*/true);
-  if (results[0].rows() == 0) return std::nullopt;
-  FrozenTrial trial = read_trial_row(url, results[0], 0);
-  apply_details(url, results[1], {{trial.id, &trial}});
-  return trial;
 }
 
 Params& add_outcome_arrays(Params& params, const TrialOutcome& outcome) {

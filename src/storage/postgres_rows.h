@@ -103,13 +103,12 @@ void insert_params(Connection& db, int64_t trial_id, const Config& config);
 Params& add_param_arrays(Params& params, const Config& config);
 // Under the study's lock, which gave `version`; `number` is the study's next one. With
 // `then_commit` the transaction commits in the same round trip, so the lock is released as soon
-// as the server has inserted. `before` (drawn trials) run first, in the same round trip.
+// as the server has inserted.
 FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64_t version,
                          const Config& config, TrialState state, std::string_view owner,
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
-                         const std::string& token, bool then_commit = false,
-                         std::vector<Connection::Statement> before = {});
+                         const std::string& token, bool then_commit = false);
 // Under the study's lock (later in the same transaction than lock_study_statements): inserts a
 // running trial decided ahead of the lock under the study's next number, unless a trial is
 // waiting, the budget is spent or `expected_number` is given and is not the next number. Its
@@ -122,28 +121,9 @@ Connection::Statement insert_ahead_statement(int64_t study_id, const Config& con
                                              std::optional<int64_t> expected_number);
 // Under the study's lock, which gave `version`: moves the study's oldest waiting trial to
 // running under `owner`, stamped with `token`; nullopt when none is waiting.
-// A waiting trial drawn ahead under the study's lock (Storage::create_drawing_ahead).
-struct DrawnTrial {
-  int64_t number = 0;
-  Config config;
-  std::map<std::string, std::string> user_attrs;
-};
-// Under the study's lock: inserts `drawn` as waiting trials marked drawn, with `version`, and
-// counts them towards the budget.
-Connection::Statement insert_drawn_statement(int64_t study_id, int64_t version,
-                                             const std::vector<DrawnTrial>& drawn);
-// Without the study's lock: moves the drawn waiting trial of the lowest number no other claim
-// holds to running under `owner`, its version pending. Returns it, or nullopt when none is
-// left.
-std::optional<FrozenTrial> claim_drawn_without_lock(Connection& db, const std::string& url,
-                                                    int64_t study_id, std::string_view owner,
-                                                    const std::string& token);
-// Under the study's lock: the oldest waiting trial (drawn ones alone when `drawn_only`, as once
-// the budget is spent) moved to running; an enqueued one is counted towards the budget now.
 std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,
                                                 int64_t study_id, std::string_view owner,
-                                                int64_t version, const std::string& token,
-                                                bool drawn_only = false);
+                                                int64_t version, const std::string& token);
 // Adds the first four parameters of a finish: the trial's id, its new state, the end time and
 // the failure reason (NULL unless failed).
 Params& add_finish_state(Params& params, int64_t trial_id, const TrialOutcome& outcome);

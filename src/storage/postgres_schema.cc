@@ -57,10 +57,6 @@ CREATE TABLE winnow_trials (
   -- connection. Two columns, so that a claim cannot hide the creation from its creator.
   client_token   TEXT,
   claim_token    TEXT,
-  -- A waiting trial drawn ahead by the process that took the study's lock (samplers whose
-  -- proposal depends on the trial's number alone): counted towards the budget when drawn, so
-  -- that claiming it writes the trial's row alone, without the study's lock.
-  drawn          BOOLEAN NOT NULL DEFAULT FALSE,
   UNIQUE (study_id, number)
 );
 CREATE INDEX winnow_trials_by_version ON winnow_trials (study_id, version);
@@ -180,15 +176,6 @@ void prepare_schema(Connection& connection) {
                            " WHERE version IS NULL");
         connection.execute("ALTER TABLE winnow_trials ALTER COLUMN version SET NOT NULL");
       }
-    }
-    // Version 4: drawn trials, counted when drawn. A Winnow of version 3 would count them
-    // again when it claims one, so it refuses the migrated tables as newer. A constant default
-    // makes ADD COLUMN a change of the catalog alone, whatever the table's size.
-    if (version < 4) {
-      connection.execute(
-          "ALTER TABLE winnow_trials ADD COLUMN IF NOT EXISTS drawn BOOLEAN NOT NULL DEFAULT FALSE");
-    }
-    if (version < kSchemaVersion) {
       connection.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
                          Params().add(std::to_string(kSchemaVersion)));
     }

@@ -7,7 +7,7 @@ namespace winnow::postgres {
 
 // Schema version this build writes and reads (winnow_meta.schema_version). Bump it, add a
 // migration in prepare_schema() and update docs/storage.md together.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 3;
 
 // Creates Winnow's tables in the connection's current schema when they are missing; refuses
 // (StorageError) a database whose Winnow tables come from a newer Winnow. Safe when several

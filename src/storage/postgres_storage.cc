@@ -197,48 +197,10 @@ std::optional<FrozenTrial> PostgresStorage::create_decided_trial(
                         std::nullopt, true, decide);
 }
 
-Storage::DrawOutcome PostgresStorage::create_drawing_ahead(int64_t study_id,
-                                                           std::string_view owner,
-                                                           int64_t budget_limit, int64_t max_ahead,
-                                                           const TrialDecider& decide) {
-  DrawOutcome outcome;
-  outcome.trial = insert_decided(study_id, std::nullopt, TrialState::kRunning, owner,
-                                 budget_limit, std::nullopt, true, decide,
-                                 std::max<int64_t>(max_ahead, 0), &outcome.drawn_waiting);
-  return outcome;
-}
-
-std::optional<FrozenTrial> PostgresStorage::claim_drawn_trial(int64_t study_id,
-                                                              std::string_view owner) {
-  const std::string token = new_client_token(owner);
-  std::lock_guard lock(mutex_);
-  Connection& db = *connection_;
-  // One round trip: the trial's row is all it writes, and its version is left pending for the
-  // next writer under the lock to stamp, as a finish's is. Retried after a lost connection, it
-  // first looks for the claim that may have committed.
-  std::optional<FrozenTrial> claimed =
-      db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
-    if (maybe_committed) {
-      if (auto mine = find_by_token(db, url_, study_id, token, owner)) return mine;
-    }
-    return claim_drawn_without_lock(db, url_, study_id, owner, token);
-  });
-  if (claimed) db.note_row_id(claimed->id);
-  return claimed;
-}
-
-namespace {
-
-// The trials, by number, whose owners are the processes a drawing ahead serves: a few times as
-// many as a study has processes at most (Storage::create_drawing_ahead's max_ahead).
-constexpr int64_t kRecentTrials = 256;
-
-}  // namespace
-
 std::optional<FrozenTrial> PostgresStorage::insert_decided(
     int64_t study_id, std::optional<int64_t> since_version, TrialState state,
     std::string_view owner, int64_t budget_limit, std::optional<int64_t> retry_of,
-    bool claim_waiting, const TrialDecider& decide, int64_t draw_ahead, bool* drawn_waiting) {
+    bool claim_waiting, const TrialDecider& decide) {
   const std::string token = new_client_token(owner);
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
@@ -251,20 +213,6 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     // trip, so the lock is held for one round trip and the decision.
     DecisionReads reads = decision_reads(study_id, since_version);
     const size_t next_at = reads.next_at;
-    // How many other processes ran the study's latest trials: about how many asks there will
-    // be before this process asks again, hence how many trials to draw ahead for them. (Its
-    // running trials say less: the other processes are as likely to be asking as running.) A
-    // process's own jobs share its owner name, so a process alone never draws ahead.
-    const size_t others_at = reads.statements.size();
-    if (draw_ahead > 0) {
-      Params params;
-      params.add(study_id).add_nonempty_or_null(owner).add(kRecentTrials);
-      reads.statements.push_back(
-          {"SELECT count(DISTINCT owner) FROM winnow_trials WHERE study_id = $1 AND number >= "
-           "(SELECT COALESCE(MAX(number), 0) FROM winnow_trials WHERE study_id = $1) - $3 AND "
-           "owner IS DISTINCT FROM $2",
-           std::move(params)});
-    }
     std::vector<Result> results = db.execute_pipeline(reads.statements);
     if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
     const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
@@ -273,18 +221,10 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
       if (state != TrialState::kWaiting) running_owner = owner;
       if (auto mine = find_by_token(db, url_, study_id, token, running_owner)) return mine;
     }
+    if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
     const Result& next_and_waiting = results[next_at];
-    // Drawn trials were counted when drawn: they are claimed even once the budget is spent.
-    const bool drawn_wait = claim_waiting && next_and_waiting.boolean(0, 2);
-    const bool budget_spent = budget_limit > 0 && study.counted >= budget_limit;
-    if (budget_spent && !drawn_wait) return std::nullopt;
     if (claim_waiting && next_and_waiting.boolean(0, 1)) {
-      if (drawn_waiting) *drawn_waiting = drawn_wait;
-      std::optional<FrozenTrial> claimed = claim_oldest_waiting(
-          db, url_, study_id, owner, study.version, token, /*drawn_only=*/budget_spent);
-      // Otherwise every waiting trial was being claimed by another process meanwhile (drawn
-      // trials are claimed without the lock): a trial is decided as if none waited.
-      if (claimed || budget_spent) return claimed;
+      return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
     }
     int64_t next = next_and_waiting.integer(0, 0);
     std::vector<FrozenTrial> changed;
@@ -294,26 +234,8 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     std::optional<TrialDraft> draft = decide(next, std::move(changed));
     if (!draft) return std::nullopt;
     for (const auto& [key, value] : draft->user_attrs) storage_checks::check_user_attr(key, value);
-    // Drawn for the other processes, two each, within the budget: each of them then claims
-    // them without the lock, and the lock is taken about once per two rounds of the processes.
-    std::vector<DrawnTrial> drawn;
-    if (draw_ahead > 0) {
-      int64_t ahead = std::min(draw_ahead, 2 * results[others_at].integer(0, 0));
-      if (budget_limit > 0) ahead = std::min(ahead, budget_limit - study.counted - 1);
-      for (int64_t i = 1; i <= ahead; ++i) {
-        std::optional<TrialDraft> more = decide(next + i, {});
-        if (!more) break;
-        for (const auto& [key, value] : more->user_attrs) {
-          storage_checks::check_user_attr(key, value);
-        }
-        drawn.push_back({next + i, std::move(more->config), std::move(more->user_attrs)});
-      }
-    }
-    std::vector<Connection::Statement> before;
-    if (!drawn.empty()) before.push_back(insert_drawn_statement(study_id, study.version, drawn));
-    if (drawn_waiting) *drawn_waiting = !drawn.empty();
     return insert_trial(db, study_id, next, study.version, draft->config, state, owner, retry_of,
-                        draft->user_attrs, token, /*then_commit=*/true, std::move(before));
+                        draft->user_attrs, token, /*then_commit=*/true);
   });
   if (made) db.note_row_id(made->id);
   return made;
@@ -420,10 +342,8 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
     if (maybe_committed) {
       if (auto mine = find_by_token(db, url_, study_id, token, owner)) return mine;
     }
-    // Drawn trials were counted when drawn: they are claimed even once the budget is spent.
-    const bool budget_spent = budget_limit > 0 && study.counted >= budget_limit;
-    return claim_oldest_waiting(db, url_, study_id, owner, study.version, token,
-                                /*drawn_only=*/budget_spent);
+    if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
+    return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
   });
   if (claimed) db.note_row_id(claimed->id);
   return claimed;
@@ -622,13 +542,8 @@ int64_t PostgresStorage::counted_trials(int64_t study_id) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   return db.transaction(Mode::kOneStatement, [&](bool) {
-    // Drawn trials count towards the budget from the moment they are drawn, but none has run
-    // until a process claims it: a study whose workers all stopped with drawn trials left is
-    // not done (a resume runs them).
-    Result rows = db.execute(
-        "SELECT counted_trials - (SELECT count(*) FROM winnow_trials WHERE study_id = $1 AND "
-        "state = 'waiting' AND drawn) FROM winnow_studies WHERE study_id = $1",
-        Params().add(study_id));
+    Result rows = db.execute("SELECT counted_trials FROM winnow_studies WHERE study_id = $1",
+                             Params().add(study_id));
     if (rows.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
     return rows.integer(0, 0);
   });
@@ -671,11 +586,9 @@ int PostgresStorage::recover_orphaned_trials(int64_t study_id, const OrphanPolic
     for (const auto& [trial_id, requeue] : orphans) {
       if (requeue) {
         db.execute(
-            // No longer drawn: the lease check took it out of the budget, so its next claim
-            // counts it again.
             "UPDATE winnow_trials SET state = 'waiting', owner = NULL, start_ms = NULL, "
-            "heartbeat_ms = NULL, claim_token = NULL, requeues = requeues + 1, version = $2, "
-            "drawn = FALSE WHERE trial_id = $1",
+            "heartbeat_ms = NULL, claim_token = NULL, requeues = requeues + 1, version = $2 "
+            "WHERE trial_id = $1",
             Params().add(trial_id).add(version));
         db.execute("DELETE FROM winnow_trial_intermediate WHERE trial_id = $1",
                    Params().add(trial_id));

@@ -63,11 +63,6 @@ class PostgresStorage final : public Storage {
                                   std::string_view owner, int64_t budget_limit,
                                   const TrialDraft& draft,
                                   std::optional<int64_t> expected_number) override;
-  DrawOutcome create_drawing_ahead(int64_t study_id, std::string_view owner,
-                                   int64_t budget_limit, int64_t max_ahead,
-                                   const TrialDecider& decide) override;
-  std::optional<FrozenTrial> claim_drawn_trial(int64_t study_id,
-                                               std::string_view owner) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value,
@@ -93,17 +88,15 @@ class PostgresStorage final : public Storage {
   int64_t plan_resets();
 
  private:
-  // create_trial, create_decided_trial and create_drawing_ahead: one write transaction that
-  // locks the study, checks the budget, claims a waiting trial when `claim_waiting` and one
-  // waits, or else asks `decide` and inserts what it returns, with up to `draw_ahead` trials
-  // drawn ahead (*drawn_waiting: whether drawn trials may be left).
+  // create_trial and create_decided_trial: one write transaction that locks the study, checks
+  // the budget, claims a waiting trial when `claim_waiting` and one waits, or else asks `decide`
+  // and inserts what it returns.
   std::optional<FrozenTrial> insert_decided(int64_t study_id,
                                             std::optional<int64_t> since_version,
                                             TrialState state, std::string_view owner,
                                             int64_t budget_limit,
                                             std::optional<int64_t> retry_of, bool claim_waiting,
-                                            const TrialDecider& decide, int64_t draw_ahead = 0,
-                                            bool* drawn_waiting = nullptr);
+                                            const TrialDecider& decide);
 
   const std::string url_;  // display_url() of the URL given
   std::mutex mutex_;

@@ -1,7 +1,7 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // What every storage gets unless it does better: a trial decided ahead of the lock, created
-// through create_decided_trial, and no trials drawn ahead.
+// through create_decided_trial.
 #include "winnow/storage.h"
 
 namespace winnow {
@@ -36,17 +36,6 @@ Storage::AheadOutcome Storage::create_trial_ahead(int64_t study_id, int64_t sinc
     outcome.status = refused ? AheadStatus::kOvertaken : AheadStatus::kBudgetSpent;
   }
   return outcome;
-}
-
-Storage::DrawOutcome Storage::create_drawing_ahead(int64_t study_id, std::string_view owner,
-                                                  int64_t budget_limit, int64_t /*max_ahead*/,
-                                                  const TrialDecider& decide) {
-  return {create_decided_trial(study_id, std::nullopt, owner, budget_limit, decide), false};
-}
-
-std::optional<FrozenTrial> Storage::claim_drawn_trial(int64_t /*study_id*/,
-                                                      std::string_view /*owner*/) {
-  return std::nullopt;
 }
 
 }  // namespace winnow

@@ -213,10 +213,6 @@ bool is_among(const Config& config, const std::vector<FrozenTrial>& trials) {
                      [&](const FrozenTrial& trial) { return trial.config == config; });
 }
 
-// At most this many trials drawn ahead by one ask (Storage::create_drawing_ahead): bounds the
-// time the lock is held, and the trials left waiting when every process stops early.
-constexpr int64_t kMaxDrawnAhead = 64;
-
 }  // namespace
 
 std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner) {
@@ -244,16 +240,6 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   // (Storage::create_trial_ahead: on PostgreSQL one round trip, the lock never held across
   // the network). Random sampling stays under the lock: there trial n gets the study's n-th
   // configuration whichever process creates it, which a stream of a process's own would break.
-  // Instead, as its proposals depend on the number alone, the process holding the lock draws
-  // the next configurations for the processes running the study's other trials
-  // (Storage::create_drawing_ahead), which they claim without the lock.
-  const bool draws_by_number = !reads_history && !impl.options.instances;
-  if (draws_by_number && impl.drawn_may_wait) {
-    if (std::optional<FrozenTrial> drawn = impl.storage->claim_drawn_trial(impl.record.id, who)) {
-      return impl.make_trial(std::move(*drawn));
-    }
-    impl.drawn_may_wait = false;
-  }
   while (true) {
     bool space_grew = false;
     std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
@@ -322,39 +308,32 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       if (since && decided && !(made && made->number == *decided)) impl.last_version = *since;
     };
     std::optional<FrozenTrial> created;
-    Storage::TrialDecider decide = [&](int64_t number, std::vector<FrozenTrial> changed)
-                                         -> std::optional<Storage::TrialDraft> {
-      decided = number;
-      space_grew = false;  // a retried transaction calls again
-      const bool repeated = ahead && is_among(ahead->config, changed);
-      impl.merge_history(std::move(changed));
-      // Growing the space writes to the storage: done outside, then proposed again.
-      if (impl.space_stale) {
-        space_grew = true;
-        return std::nullopt;
-      }
-      if (ahead) {
-        const bool overtaken = number != ahead_number;
-        impl.overtaken = overtaken;
-        if (!repeated && (!overtaken || ahead_salted)) {
-          return Storage::TrialDraft{ahead->config, ahead->attrs};
-        }
-      }
-      std::optional<StudyCore::Proposal> proposal =
-          scheduled ? impl.propose_scheduled(number) : impl.propose(number);
-      if (!proposal) return std::nullopt;
-      return Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)};
-    };
     try {
-      if (draws_by_number && impl.space.size() > 0) {
-        Storage::DrawOutcome outcome = impl.storage->create_drawing_ahead(
-            impl.record.id, who, budget_limit, kMaxDrawnAhead, decide);
-        created = std::move(outcome.trial);
-        impl.drawn_may_wait = outcome.drawn_waiting;
-      } else {
-        created = impl.storage->create_decided_trial(impl.record.id, since, who, budget_limit,
-                                                     decide);
-      }
+      created = impl.storage->create_decided_trial(
+          impl.record.id, since, who, budget_limit,
+          [&](int64_t number, std::vector<FrozenTrial> changed)
+              -> std::optional<Storage::TrialDraft> {
+            decided = number;
+            space_grew = false;  // a retried transaction calls again
+            const bool repeated = ahead && is_among(ahead->config, changed);
+            impl.merge_history(std::move(changed));
+            // Growing the space writes to the storage: done outside, then proposed again.
+            if (impl.space_stale) {
+              space_grew = true;
+              return std::nullopt;
+            }
+            if (ahead) {
+              const bool overtaken = number != ahead_number;
+              impl.overtaken = overtaken;
+              if (!repeated && (!overtaken || ahead_salted)) {
+                return Storage::TrialDraft{ahead->config, ahead->attrs};
+              }
+            }
+            std::optional<StudyCore::Proposal> proposal =
+                scheduled ? impl.propose_scheduled(number) : impl.propose(number);
+            if (!proposal) return std::nullopt;
+            return Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)};
+          });
     } catch (...) {
       forget_unconfirmed_changes(std::nullopt);
       throw;

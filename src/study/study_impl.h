@@ -61,9 +61,6 @@ struct StudyCore {
   // takes a stream position of its own (SampleContext::stream_salt). Under sampler_mutex.
   bool overtaken = false;
   uint64_t asks_ahead = 0;
-  // The study may hold trials drawn ahead (Storage::create_drawing_ahead) for this process to
-  // claim: the next ask tries that first. Under sampler_mutex.
-  bool drawn_may_wait = false;
   // Mixed into every stream_salt: random per Study object, so two objects of one process (one
   // owner name) never share a stream.
   uint64_t salt_base = 0;

@@ -273,13 +273,11 @@ TEST(PostgresStudyQueue, AsksWaitForTheStudysLockAndFinishesDoNot) {
   EXPECT_TRUE(storage->trials(study, std::max(read[0].version, read[1].version)).empty());
 }
 
-// Makes a database of the current schema look as one of `version` (3: before drawn; 1 and 2:
-// before claim_token too).
+// Makes a database of the current schema look as one of `version` (before claim_token).
 void make_schema_look_older(Connection& db, const char* version) {
   db.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
              Params().add(std::string(version)));
-  db.execute("ALTER TABLE winnow_trials DROP COLUMN drawn");
-  if (std::string(version) != "3") db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
+  db.execute("ALTER TABLE winnow_trials DROP COLUMN claim_token");
 }
 
 std::string schema_version(Connection& db) {
@@ -299,8 +297,8 @@ TEST(PostgresSchema, MigratesTheFirstSchemaOnOpen) {
   Connection db(url, url, 30);
   make_schema_look_older(db, "1");
   std::unique_ptr<Storage> storage = open_storage(url);
-  EXPECT_EQ(schema_version(db), "4");
-  // Version 3's and 4's columns are there: an enqueued trial is claimed.
+  EXPECT_EQ(schema_version(db), "3");
+  // Version 3's column is there: an enqueued trial is claimed.
   storage->create_trial(study, {}, TrialState::kWaiting, "", 0, {});
   ASSERT_TRUE(storage->claim_waiting_trial(study, "host:1:2", 0));
   storage->finish_trial(trial_id, complete({2.0}));
@@ -321,36 +319,11 @@ TEST(PostgresSchema, MigratesTheSecondSchemaOnOpen) {
   Connection db(url, url, 30);
   make_schema_look_older(db, "2");
   std::unique_ptr<Storage> storage = open_storage(url);
-  EXPECT_EQ(schema_version(db), "4");
+  EXPECT_EQ(schema_version(db), "3");
   storage->create_trial(study, {}, TrialState::kWaiting, "", 0, {});
   std::optional<FrozenTrial> claimed = storage->claim_waiting_trial(study, "host:1:2", 0);
   ASSERT_TRUE(claimed);
   EXPECT_EQ(claimed->owner, "host:1:2");
-}
-
-// A database of the third schema gets the drawn column on open; its waiting trials are
-// enqueued ones, counted when claimed.
-TEST(PostgresSchema, MigratesTheThirdSchemaOnOpen) {
-  std::string url = fresh_postgres_url();
-  int64_t study = 0;
-  {
-    std::unique_ptr<Storage> storage = open_storage(url);
-    study = storage->create_study(make_study_record("third"));
-  }
-  Connection db(url, url, 30);
-  make_schema_look_older(db, "3");
-  db.execute("INSERT INTO winnow_trials (study_id, number, state, version) VALUES ($1, 0, "
-             "'waiting', 0)",
-             Params().add(study));
-  std::unique_ptr<Storage> storage = open_storage(url);
-  EXPECT_EQ(schema_version(db), "4");
-  EXPECT_FALSE(storage->claim_drawn_trial(study, "host:1:2"));
-  ASSERT_TRUE(storage->claim_waiting_trial(study, "host:1:2", 1));
-  EXPECT_FALSE(storage->claim_waiting_trial(study, "host:1:2", 1));
-  EXPECT_EQ(db.execute("SELECT counted_trials FROM winnow_studies WHERE study_id = $1",
-                       Params().add(study))
-                .integer(0, 0),
-            1);
 }
 
 // The first tables of the second schema marked a finish not yet stamped with a NULL version,

@@ -59,13 +59,6 @@ class InterleavingStorage : public ForwardingStorage {
     return ForwardingStorage::create_trial_ahead(study_id, since_version, owner, budget_limit,
                                                  draft, expected_number);
   }
-  DrawOutcome create_drawing_ahead(int64_t study_id, std::string_view owner,
-                                   int64_t budget_limit, int64_t max_ahead,
-                                   const TrialDecider& decide) override {
-    run_hook();
-    return ForwardingStorage::create_drawing_ahead(study_id, owner, budget_limit, max_ahead,
-                                                   decide);
-  }
 
  private:
   void run_hook() {
