@@ -10,12 +10,11 @@
 #include <string>
 #include <utility>
 
+#include "common/math_constants.h"
 #include "winnow/error.h"
 
 namespace winnow {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Row-major points of `m` columns.
 struct Front {
@@ -64,7 +63,7 @@ Front inside_reference(std::span<const double> points, size_t m,
 
 bool has_minus_infinity(const Front& front) {
   return std::any_of(front.values.begin(), front.values.end(),
-                     [](double v) { return v == -kInf; });
+                     [](double v) { return v == -kInfinity; });
 }
 
 // Indices of the rows of `values` (n rows of `m`) that no other row weakly dominates, keeping
@@ -332,7 +331,7 @@ double exact_hypervolume(std::span<const double> points, size_t n_objectives,
   checked_count(points, n_objectives, reference, "exact_hypervolume");
   Front inside = inside_reference(points, n_objectives, reference, nullptr);
   if (inside.size() == 0) return 0;
-  if (has_minus_infinity(inside)) return kInf;
+  if (has_minus_infinity(inside)) return kInfinity;
   return volume_of_front(n_objectives <= 3 ? inside : non_dominated_front(inside),
                          reference.data());
 }
@@ -348,7 +347,7 @@ HypervolumeResult estimate_hypervolume(std::span<const double> points, size_t n_
   const size_t m = n_objectives;
   Front inside = inside_reference(points, m, reference, nullptr);
   if (inside.size() == 0) return {0, true, 0};
-  if (has_minus_infinity(inside)) return {kInf, true, 0};
+  if (has_minus_infinity(inside)) return {kInfinity, true, 0};
   Front front = non_dominated_front(inside);
   size_t n = front.size();
 
@@ -400,7 +399,7 @@ HypervolumeResult hypervolume(std::span<const double> points, size_t n_objective
   }
   Front inside = inside_reference(points, n_objectives, reference, nullptr);
   if (inside.size() == 0) return {0, true, 0};
-  if (has_minus_infinity(inside)) return {kInf, true, 0};
+  if (has_minus_infinity(inside)) return {kInfinity, true, 0};
   if (n_objectives <= 3) return {volume_of_front(inside, reference.data()), true, 0};
   Front front = non_dominated_front(inside);
   size_t limit = options.max_exact_points.value_or(default_max_exact_points(n_objectives));
@@ -483,14 +482,14 @@ std::vector<double> default_reference_point(std::span<const double> points,
   size_t n = points.size() / n_objectives;
   std::vector<double> reference(n_objectives);
   for (size_t j = 0; j < n_objectives; ++j) {
-    double best = kInf, worst = -kInf;
+    double best = kInfinity, worst = -kInfinity;
     for (size_t i = 0; i < n; ++i) {
       double v = points[i * n_objectives + j];
       if (!std::isfinite(v)) continue;
       best = std::min(best, v);
       worst = std::max(worst, v);
     }
-    if (worst == -kInf) {
+    if (worst == -kInfinity) {
       reference[j] = 1;
       continue;
     }
@@ -499,9 +498,9 @@ std::vector<double> default_reference_point(std::span<const double> points,
     if (!(margin > 0)) margin = 1;
     double r = worst + margin;
     // A margin below half an ulp of `worst` would round away; the next double is still worse.
-    if (!(r > worst)) r = std::nextafter(worst, kInf);
+    if (!(r > worst)) r = std::nextafter(worst, kInfinity);
     // worst - best may overflow to infinity; the reference must stay finite.
-    if (!std::isfinite(r)) r = std::nextafter(worst, kInf);
+    if (!std::isfinite(r)) r = std::nextafter(worst, kInfinity);
     reference[j] = r;
   }
   return reference;

@@ -7,12 +7,11 @@
 #include <numeric>
 #include <string>
 
+#include "common/math_constants.h"
 #include "winnow/error.h"
 
 namespace winnow {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 size_t checked_count(std::span<const double> points, size_t m, const char* function) {
   if (points.empty()) return 0;
@@ -31,7 +30,7 @@ void check_violations(std::span<const double> violations, size_t n, const char* 
 }
 
 // NaN compares as +infinity (the header's convention); sorting needs a strict weak order.
-double worst_if_nan(double v) { return std::isnan(v) ? kInf : v; }
+double worst_if_nan(double v) { return std::isnan(v) ? kInfinity : v; }
 
 // Rows of a subset of the points, NaN replaced, so the sorts below may compare freely.
 struct Rows {
@@ -304,7 +303,7 @@ std::vector<double> crowding_distances(std::span<const double> points, size_t n_
     }
   }
   size_t count = members.size();
-  std::vector<double> distance(count, count < 3 ? kInf : 0.0);
+  std::vector<double> distance(count, count < 3 ? kInfinity : 0.0);
   if (count < 3) return distance;
   Rows rows = gather(points, n_objectives, members);
   std::vector<size_t> by(count);
@@ -315,7 +314,7 @@ std::vector<double> crowding_distances(std::span<const double> points, size_t n_
     double lo = rows.row(by.front())[j], hi = rows.row(by.back())[j];
     double width = hi - lo;
     if (!(width > 0)) continue;
-    distance[by.front()] = distance[by.back()] = kInf;
+    distance[by.front()] = distance[by.back()] = kInfinity;
     if (!std::isfinite(width)) continue;
     for (size_t k = 1; k + 1 < count; ++k) {
       distance[by[k]] += (rows.row(by[k + 1])[j] - rows.row(by[k - 1])[j]) / width;

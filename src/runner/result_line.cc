@@ -45,7 +45,7 @@ std::string quote(std::string_view line) {
          " characters)";
 }
 
-TrialOutcome failed(std::string reason) {
+TrialOutcome failed_result(std::string reason) {
   TrialOutcome outcome;
   outcome.state = TrialState::kFailed;
   outcome.failure_reason = std::move(reason);
@@ -192,9 +192,9 @@ TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
   const std::string quoted = quote(line);
 
   if (std::optional<double> number = parse_number(line)) {
-    if (std::isnan(*number)) return failed("the objective value is NaN: " + quoted);
+    if (std::isnan(*number)) return failed_result("the objective value is NaN: " + quoted);
     if (n_objectives != 1) {
-      return failed("expected " + plural_values(n_objectives) +
+      return failed_result("expected " + plural_values(n_objectives) +
                     ", the result line holds a single number (print a JSON object such as "
                     "{\"values\": [...]}): " +
                     quoted);
@@ -205,7 +205,7 @@ TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
   }
 
   if (line.empty() || line.front() != '{') {
-    return failed("the result line is neither a number nor a JSON object: " + quoted);
+    return failed_result("the result line is neither a number nor a JSON object: " + quoted);
   }
   nlohmann::json object;
   try {
@@ -215,14 +215,14 @@ TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
     std::string what = e.what();
     size_t bracket = what.find("] ");
     if (bracket != std::string::npos) what = what.substr(bracket + 2);
-    return failed("the result line is not valid JSON (" + what + "): " + quoted);
+    return failed_result("the result line is not valid JSON (" + what + "): " + quoted);
   }
   if (!object.is_object()) {
-    return failed("the result line is neither a number nor a JSON object: " + quoted);
+    return failed_result("the result line is neither a number nor a JSON object: " + quoted);
   }
 
   Extracted extracted = extract_values(object, n_objectives, objective_names);
-  if (!extracted.error.empty()) return failed(extracted.error + ": " + quoted);
+  if (!extracted.error.empty()) return failed_result(extracted.error + ": " + quoted);
   TrialOutcome outcome;
   outcome.values = std::move(extracted.values);
   // "constraints": a number or a list of numbers, each feasible when <= 0.
@@ -232,7 +232,7 @@ TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
         given.is_array() ? given.get<std::vector<nlohmann::json>>() : std::vector{given};
     for (size_t i = 0; i < items.size(); ++i) {
       if (!items[i].is_number()) {
-        return failed("\"constraints\" must be a number or a list of numbers (feasible when "
+        return failed_result("\"constraints\" must be a number or a list of numbers (feasible when "
                       "<= 0); item " + std::to_string(i + 1) + " is " + items[i].dump() + ": " +
                       quoted);
       }

@@ -6,13 +6,14 @@
 #include <limits>
 #include <numeric>
 
+#include "common/math_constants.h"
+
 namespace winnow::gp {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kSqrtHalf = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
-constexpr double kHalfLog2Pi = 0.91893853320467274178;     // c1 of Ament et al.
 constexpr double kHalfLogHalfPi = 0.22579135264472743236;  // c2 = log(pi / 2) / 2
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z * kSqrtHalf); }

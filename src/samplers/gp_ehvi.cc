@@ -7,16 +7,15 @@
 #include <limits>
 #include <map>
 
+#include "common/math_constants.h"
 #include "winnow/error.h"
 
 namespace winnow::gp {
 namespace {
 
-constexpr double kInfinity = std::numeric_limits<double>::infinity();
 // Added to each posterior variance, as in LogExpectedImprovement: a point on top of an
 // observation keeps a finite log.
 constexpr double kVarianceFloor = 1e-12;
-constexpr double kHalfLog2Pi = 0.91893853320467274178;
 
 // log(h(b) - h(a)) for a < b, a possibly -infinity: the log of the standardised expectation
 // E[(b - max(a, Z))^+]. Since h' = Phi, h(b) - h(a) is the integral of Phi over [a, b]; when

@@ -151,6 +151,7 @@
 #include <utility>
 
 #include "samplers/parzen_estimator.h"
+#include "common/math_constants.h"
 #include "samplers/registry.h"
 #include "samplers/sampler_util.h"
 #include "samplers/tpe_history.h"
@@ -161,7 +162,6 @@
 namespace winnow {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kMaxGood = 25;  // Optuna's default_gamma cap
 
 // A trial that takes part in the model.
@@ -222,7 +222,7 @@ class TpeSampler : public Sampler {
     std::vector<Observed> good;
     ObservationList bad;
     // The best loss in the bad set, for the EI weights of the good set (single objective).
-    double ei_threshold = kInf;
+    double ei_threshold = kInfinity;
     split(context, good, bad, ei_threshold);
 
     // Parameters outside every modelled group keep these uniform draws.
@@ -458,7 +458,7 @@ class TpeSampler : public Sampler {
     std::vector<double> score(n_candidates);
     for (size_t i = 0; i < n_candidates; ++i) {
       score[i] = log_l[i] - log_g[i];
-      if (std::isnan(score[i])) score[i] = -kInf;
+      if (std::isnan(score[i])) score[i] = -kInfinity;
     }
     // c-TPE (Watanabe and Hutter 2023, eq. 6): the sum of the log probabilities of improvement
     // of the objective and of every constraint that this group's trials observe on both sides.

@@ -7,13 +7,12 @@
 #include <numeric>
 
 #include "analysis/pareto.h"
+#include "common/math_constants.h"
 #include "samplers/sampler_util.h"
 #include "samplers/tpe_split.h"
 
 namespace winnow {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Inserts `number` into the increasing `numbers` (new trials usually go at the end).
 void insert_number(std::vector<int64_t>& numbers, int64_t number) {
@@ -289,7 +288,7 @@ double TpeHistory::best_loss_outside(std::span<const int64_t> good) const {
     const double loss = slot(number).loss;
     if (!std::isnan(loss)) return loss;
   }
-  return kInf;
+  return kInfinity;
 }
 
 std::tuple<size_t, size_t, size_t> TpeHistory::candidate_counts() const {

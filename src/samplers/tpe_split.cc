@@ -10,11 +10,10 @@
 
 #include "analysis/hypervolume.h"
 #include "analysis/pareto.h"
+#include "common/math_constants.h"
 
 namespace winnow {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // The volume of the box between `point` and `reference`; 0 unless the point is strictly better
 // in every objective.
@@ -42,7 +41,7 @@ std::pair<double, double> pruned_trial_key(const FrozenTrial& trial,
   if (trial.intermediate.empty()) return {1.0, 0.0};
   const double sign = !directions.empty() && directions[0] == Direction::kMaximize ? -1.0 : 1.0;
   auto [step, value] = *trial.intermediate.rbegin();
-  return {-static_cast<double>(step), std::isnan(value) ? kInf : sign * value};
+  return {-static_cast<double>(step), std::isnan(value) ? kInfinity : sign * value};
 }
 
 std::vector<double> sanitized_losses(std::span<const double> losses, size_t n_objectives) {
@@ -51,7 +50,7 @@ std::vector<double> sanitized_losses(std::span<const double> losses, size_t n_ob
   if (m == 0) return out;
   const size_t n = losses.size() / m;
   for (size_t j = 0; j < m; ++j) {
-    double lo = kInf, hi = -kInf;
+    double lo = kInfinity, hi = -kInfinity;
     for (size_t i = 0; i < n; ++i) {
       double v = out[i * m + j];
       if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
@@ -59,8 +58,8 @@ std::vector<double> sanitized_losses(std::span<const double> losses, size_t n_ob
     if (!std::isfinite(lo)) lo = hi = 0.0;
     for (size_t i = 0; i < n; ++i) {
       double& v = out[i * m + j];
-      if (std::isnan(v)) v = kInf;
-      if (v == -kInf) v = lo - (hi - lo) - 1.0;
+      if (std::isnan(v)) v = kInfinity;
+      if (v == -kInfinity) v = lo - (hi - lo) - 1.0;
     }
   }
   return out;
@@ -267,10 +266,10 @@ double log_probability_of_improvement(double gamma, double log_ratio) {
   assert(gamma > 0.0 && gamma <= 1.0);
   // -log(exp(log gamma) + exp(log(1 - gamma) - log_ratio)), computed as a log-sum-exp.
   const double a = std::log(gamma);
-  const double b = gamma < 1.0 ? std::log1p(-gamma) - log_ratio : -kInf;
-  if (std::isnan(b)) return -kInf;  // l and g both 0: worst, as tpe.cc scores a NaN ratio
+  const double b = gamma < 1.0 ? std::log1p(-gamma) - log_ratio : -kInfinity;
+  if (std::isnan(b)) return -kInfinity;  // l and g both 0: worst, as tpe.cc scores a NaN ratio
   const double top = std::max(a, b);
-  if (top == kInf) return -kInf;
+  if (top == kInfinity) return -kInfinity;
   return -(top + std::log1p(std::exp(std::min(a, b) - top)));
 }
 

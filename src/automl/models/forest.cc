@@ -46,7 +46,7 @@ using forest::Tree;
 using forest::TreeBuilder;
 using forest::worker_count;
 
-constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kForestFormatVersion = 1;
 // Fewer trees than this make too noisy an average to keep when a fit is stopped early.
 constexpr size_t kMinTreesWhenStopped = 10;
 
@@ -173,7 +173,7 @@ class ForestModel : public Model {
   }
 
   void save(Writer& out) const override {
-    out.u8(kFormatVersion);
+    out.u8(kForestFormatVersion);
     out.u8(static_cast<uint8_t>(task_));
     out.u32(static_cast<uint32_t>(n_classes_));
     out.u64(n_features_);
@@ -198,7 +198,7 @@ class ForestModel : public Model {
 
   void load(Reader& in) {
     const Error corrupt("forest: model file is truncated or corrupt");
-    if (in.u8() != kFormatVersion) throw Error("forest: unknown model format version");
+    if (in.u8() != kForestFormatVersion) throw Error("forest: unknown model format version");
     uint8_t task = in.u8();
     if (task > static_cast<uint8_t>(Task::kRegression)) throw corrupt;
     task_ = static_cast<Task>(task);

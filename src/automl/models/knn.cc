@@ -43,13 +43,13 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kKnnFormatVersion = 1;
 constexpr size_t kMaxRows = 20000;
 constexpr size_t kMaxStoredValues = size_t{1} << 25;
 constexpr size_t kMinRowsWhenWide = 2000;
 constexpr size_t kMaxBlockValues = size_t{1} << 22;
 constexpr size_t kMaxQueryBlock = 1024;
-constexpr float kMinProbability = 1e-6f;
+constexpr float kKnnMinProbability = 1e-6f;
 constexpr double kMinDistance = 1e-12;
 constexpr uint64_t kMaxCount = uint64_t{1} << 32;
 
@@ -253,7 +253,7 @@ void KnnModel::predict(const Matrix& x, std::span<float> out) const {
       for (size_t c = 0; c < outputs; ++c) {
         double p = (static_cast<double>(k) * votes[c] / weight_sum + prior_[c]) /
                    (static_cast<double>(k) + 1.0);
-        votes[c] = std::max(p, static_cast<double>(kMinProbability));
+        votes[c] = std::max(p, static_cast<double>(kKnnMinProbability));
         norm += votes[c];
       }
       for (size_t c = 0; c < outputs; ++c) dst[c] = static_cast<float>(votes[c] / norm);
@@ -262,7 +262,7 @@ void KnnModel::predict(const Matrix& x, std::span<float> out) const {
 }
 
 void KnnModel::save(Writer& out) const {
-  out.u32(kFormatVersion);
+  out.u32(kKnnFormatVersion);
   out.u8(static_cast<uint8_t>(task_));
   out.u64(n_classes_);
   out.u64(static_cast<uint64_t>(options_.k));
@@ -281,7 +281,7 @@ void KnnModel::save(Writer& out) const {
 
 std::unique_ptr<Model> KnnModel::load(Reader& in) {
   const Error corrupt("knn model: the model file is truncated or corrupt");
-  if (in.u32() != kFormatVersion) throw Error("knn model: unknown format version");
+  if (in.u32() != kKnnFormatVersion) throw Error("knn model: unknown format version");
   uint8_t task = in.u8();
   if (task > static_cast<uint8_t>(Task::kRegression)) throw corrupt;
   Options options;

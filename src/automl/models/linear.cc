@@ -46,8 +46,8 @@ std::mutex& libc_rand_mutex() {
 
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
-constexpr double kMinProbability = 1e-6;
+constexpr uint32_t kLinearFormatVersion = 1;
+constexpr double kLinearMinProbability = 1e-6;
 // liblinear's own default tolerance for both logistic solvers; it bounds their iterations.
 constexpr double kLiblinearEps = 0.01;
 // Coordinate descent: a sweep whose largest change of a prediction (in standard deviations of
@@ -157,7 +157,7 @@ class LinearModel final : public Model {
   }
 
   void save(Writer& out) const override {
-    out.u32(kFormatVersion);
+    out.u32(kLinearFormatVersion);
     out.u8(static_cast<uint8_t>(task_));
     out.u64(n_features_);
     if (is_classification(task_)) {
@@ -174,7 +174,7 @@ class LinearModel final : public Model {
 
   static std::unique_ptr<Model> load(Reader& in) {
     auto corrupt = [] { return Error("linear model: model file is truncated or corrupt"); };
-    if (in.u32() != kFormatVersion) throw corrupt();
+    if (in.u32() != kLinearFormatVersion) throw corrupt();
     auto task = static_cast<Task>(in.u8());
     if (task != Task::kBinary && task != Task::kMulticlass && task != Task::kRegression) {
       throw corrupt();
@@ -292,7 +292,7 @@ class LinearModel final : public Model {
     }
     // Classes absent from training, and saturated sigmoids, still get a little probability.
     double total = 0;
-    for (double& p : probability) total += p = std::clamp(p, kMinProbability, 1.0);
+    for (double& p : probability) total += p = std::clamp(p, kLinearMinProbability, 1.0);
     for (double& p : probability) p /= total;
   }
 

@@ -44,14 +44,14 @@ namespace {
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowVector = Eigen::RowVectorXf;
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kMlpFormatVersion = 1;
 constexpr int kPatience = 10;
 // An epoch improves on the best one when its loss is lower by this relative margin.
 constexpr double kRelativeTolerance = 1e-4;
 constexpr double kValidationFraction = 0.1;
 constexpr size_t kMinRowsForValidation = 50;
 constexpr size_t kEvalBlockRows = 1024;
-constexpr float kMinProbability = 1e-6f;
+constexpr float kMlpMinProbability = 1e-6f;
 constexpr double kAdamBeta1 = 0.9;
 constexpr double kAdamBeta2 = 0.999;
 constexpr double kAdamEpsilon = 1e-8;
@@ -423,7 +423,7 @@ void MlpModel::predict(const Matrix& x, std::span<float> out) const {
       }
       double clipped_sum = 0.0;
       for (uint32_t c = 0; c < n_outputs_; ++c) {
-        dst[c] = std::max(static_cast<float>(dst[c] / sum), kMinProbability);
+        dst[c] = std::max(static_cast<float>(dst[c] / sum), kMlpMinProbability);
         clipped_sum += dst[c];
       }
       for (uint32_t c = 0; c < n_outputs_; ++c) dst[c] = static_cast<float>(dst[c] / clipped_sum);
@@ -432,7 +432,7 @@ void MlpModel::predict(const Matrix& x, std::span<float> out) const {
 }
 
 void MlpModel::save(Writer& out) const {
-  out.u32(kFormatVersion);
+  out.u32(kMlpFormatVersion);
   out.u8(static_cast<uint8_t>(task_));
   out.u64(n_inputs_);
   out.u64(n_outputs_);
@@ -451,7 +451,7 @@ void MlpModel::save(Writer& out) const {
 
 std::unique_ptr<Model> MlpModel::load(Reader& in) {
   const Error corrupt("mlp model: the model file is truncated or corrupt");
-  if (in.u32() != kFormatVersion) throw Error("mlp model: unknown format version");
+  if (in.u32() != kMlpFormatVersion) throw Error("mlp model: unknown format version");
   auto model = std::make_unique<MlpModel>(Hyper{});
   uint8_t task = in.u8();
   if (task > static_cast<uint8_t>(Task::kRegression)) throw corrupt;

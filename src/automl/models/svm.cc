@@ -31,8 +31,8 @@
 namespace winnow::automl {
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
-constexpr double kMinProbability = 1e-6;
+constexpr uint32_t kSvmFormatVersion = 1;
+constexpr double kSvmMinProbability = 1e-6;
 // Rows above which the family is not offered: see the file comment.
 constexpr size_t kMaxRows = 5000;
 constexpr double kCacheMegabytes = 100;
@@ -177,7 +177,7 @@ class SvmModel final : public Model {
       }
       // Classes absent from training still get a little probability.
       double total = 0;
-      for (double& p : probability) total += p = std::clamp(p, kMinProbability, 1.0);
+      for (double& p : probability) total += p = std::clamp(p, kSvmMinProbability, 1.0);
       for (int k = 0; k < n_classes_; ++k) {
         out[r * n_classes_ + k] = static_cast<float>(probability[k] / total);
       }
@@ -185,7 +185,7 @@ class SvmModel final : public Model {
   }
 
   void save(Writer& out) const override {
-    out.u32(kFormatVersion);
+    out.u32(kSvmFormatVersion);
     out.u8(static_cast<uint8_t>(task_));
     out.u64(n_features_);
     out.u32(static_cast<uint32_t>(n_classes_));
@@ -205,7 +205,7 @@ class SvmModel final : public Model {
 
   static std::unique_ptr<Model> load(Reader& in) {
     auto corrupt = [] { return Error("svm model: model file is truncated or corrupt"); };
-    if (in.u32() != kFormatVersion) throw corrupt();
+    if (in.u32() != kSvmFormatVersion) throw corrupt();
     auto task = static_cast<Task>(in.u8());
     if (task != Task::kBinary && task != Task::kMulticlass && task != Task::kRegression) {
       throw corrupt();
