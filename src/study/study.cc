@@ -240,6 +240,22 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   // (Storage::create_trial_ahead: on PostgreSQL one round trip, the lock never held across
   // the network). Random sampling stays under the lock: there trial n gets the study's n-th
   // configuration whichever process creates it, which a stream of a process's own would break.
+  // On a storage whose lock spans round trips, it drafts its proposals for the few numbers the
+  // trial may get instead, and the storage takes the one for the number it gives
+  // (StudyCore::drafts).
+  if (impl.drafts && !reads_history && !impl.space_stale) {
+    if (std::optional<Storage::AheadOutcome> outcome = impl.create_from_drafts(budget_limit, who)) {
+      switch (outcome->status) {
+        case Storage::AheadStatus::kCreated:
+        case Storage::AheadStatus::kClaimedWaiting:
+          return impl.make_trial(std::move(*outcome->trial));
+        case Storage::AheadStatus::kBudgetSpent:
+          return std::nullopt;
+        case Storage::AheadStatus::kOvertaken:
+          break;  // no draft for the number: proposed under the lock, below
+      }
+    }
+  }
   while (true) {
     bool space_grew = false;
     std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
@@ -339,6 +355,7 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       throw;
     }
     forget_unconfirmed_changes(created);
+    if (created && impl.drafts) impl.draft_window.observe(created->number);
     if (created) {
       // Every process that reads the history keeps its own new trial in its cache: on
       // PostgreSQL the trial has the version of the finishes its lock stamped, which this
@@ -351,6 +368,23 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     history_lock.unlock();
     impl.grow_space(nullptr);
   }
+}
+
+std::optional<Storage::AheadOutcome> StudyCore::create_from_drafts(int64_t budget_limit,
+                                                                   std::string_view owner) {
+  std::optional<DraftWindow::Range> range = draft_window.next();
+  if (!range) return std::nullopt;
+  std::vector<Storage::TrialDraft> drafts;
+  drafts.reserve(static_cast<size_t>(range->count));
+  for (int64_t number = range->first; number < range->first + range->count; ++number) {
+    std::optional<Proposal> proposal = propose(number);
+    if (!proposal) return std::nullopt;  // nothing left to propose: said under the lock
+    drafts.push_back({std::move(proposal->config), std::move(proposal->attrs)});
+  }
+  Storage::AheadOutcome outcome =
+      storage->create_trial_from_drafts(record.id, owner, budget_limit, range->first, drafts);
+  if (outcome.status == Storage::AheadStatus::kCreated) draft_window.observe(outcome.trial->number);
+  return outcome;
 }
 
 std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number, uint64_t stream_salt) {

@@ -916,6 +916,103 @@ TYPED_TEST(StorageContract, ConnectionsCreatingTrialsDecidedAheadKeepTheBudget) 
   for (size_t i = 0; i < trials.size(); ++i) EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
 }
 
+// Proposals drafted for a window of numbers: the trial is created from the draft for the
+// number it gets, with that draft's attributes; outside the window nothing is created and the
+// caller learns the next number; a waiting trial is claimed first; the budget holds.
+TYPED_TEST(StorageContract, CreatesATrialFromTheDraftForItsNumber) {
+  int64_t study = this->make_study();
+  using Status = Storage::AheadStatus;
+  auto drafts_for = [](int64_t first, int64_t count) {
+    std::vector<Storage::TrialDraft> drafts;
+    for (int64_t n = first; n < first + count; ++n) {
+      drafts.push_back({{{"n", n}, {"x", 0.5 * static_cast<double>(n)}},
+                        {{"drafted_for", std::to_string(n)}}});
+    }
+    return drafts;
+  };
+  this->start_trial(study, {{"n", int64_t{0}}});
+  this->start_trial(study, {{"n", int64_t{1}}});
+
+  Storage::AheadOutcome late = this->storage_->create_trial_from_drafts(study, "me:1:2", 0, 3,
+                                                                        drafts_for(3, 4));
+  EXPECT_EQ(late.status, Status::kOvertaken);
+  EXPECT_FALSE(late.trial);
+  EXPECT_EQ(late.next_number, 2);
+  Storage::AheadOutcome early = this->storage_->create_trial_from_drafts(study, "me:1:2", 0, 0,
+                                                                         drafts_for(0, 2));
+  EXPECT_EQ(early.status, Status::kOvertaken);
+  EXPECT_EQ(early.next_number, 2);
+  EXPECT_EQ(this->storage_->next_trial_number(study), 2);
+  EXPECT_EQ(this->storage_->counted_trials(study), 2);
+
+  Storage::AheadOutcome created = this->storage_->create_trial_from_drafts(study, "me:1:2", 0, 1,
+                                                                           drafts_for(1, 3));
+  ASSERT_EQ(created.status, Status::kCreated);
+  ASSERT_TRUE(created.trial);
+  EXPECT_EQ(created.trial->number, 2);
+  EXPECT_TRUE(created.changed.empty());
+  FrozenTrial stored = *this->storage_->trial(created.trial->id);
+  EXPECT_EQ(stored.number, 2);
+  EXPECT_EQ(stored.state, TrialState::kRunning);
+  EXPECT_EQ(stored.config, (Config{{"n", int64_t{2}}, {"x", 1.0}}));
+  EXPECT_EQ(stored.user_attrs, (std::map<std::string, std::string>{{"drafted_for", "2"}}));
+  EXPECT_EQ(stored.owner, "me:1:2");
+  EXPECT_EQ(created.trial->config, stored.config);
+  EXPECT_EQ(created.trial->version, stored.version);
+  EXPECT_EQ(this->storage_->counted_trials(study), 3);
+
+  // A spent budget creates nothing; a bad attribute in any draft is refused.
+  EXPECT_EQ(this->storage_->create_trial_from_drafts(study, "", 3, 3, drafts_for(3, 1)).status,
+            Status::kBudgetSpent);
+  std::vector<Storage::TrialDraft> bad = drafts_for(3, 2);
+  bad[1].user_attrs["k"] = "not json";
+  EXPECT_THROW(this->storage_->create_trial_from_drafts(study, "", 0, 3, bad), Error);
+  EXPECT_THROW(this->storage_->create_trial_from_drafts(study + 100, "", 0, 3, drafts_for(3, 1)),
+               Error);
+  EXPECT_EQ(this->storage_->next_trial_number(study), 3);
+
+  // A waiting trial is claimed first, whatever the window.
+  auto waiting = this->storage_->create_trial(study, {{"x", 7.0}}, TrialState::kWaiting, "", 0, {});
+  ASSERT_TRUE(waiting);
+  Storage::AheadOutcome claimed = this->storage_->create_trial_from_drafts(study, "me:1:2", 0, 9,
+                                                                           drafts_for(9, 1));
+  ASSERT_EQ(claimed.status, Status::kClaimedWaiting);
+  EXPECT_EQ(claimed.trial->id, waiting->id);
+  EXPECT_EQ(claimed.trial->config, (Config{{"x", 7.0}}));
+  EXPECT_EQ(this->storage_->counted_trials(study), 4);
+}
+
+// Connections drafting for windows around the next number at once, against a budget: every
+// trial has the draft for its own number, each number once, the budget exact.
+TYPED_TEST(StorageContract, ConnectionsCreatingTrialsFromDraftsKeepNumbersAndBudget) {
+  int64_t study = this->make_study();
+  constexpr int kConnections = 4;
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int c = 0; c < kConnections; ++c) {
+    threads.emplace_back([&, connection = this->other_connection()] {
+      // Until the budget is spent (bounded, should a storage never say so).
+      for (int i = 0; i < 1000; ++i) {
+        const int64_t next = connection->next_trial_number(study);
+        std::vector<Storage::TrialDraft> drafts;
+        for (int64_t n = next; n < next + 3; ++n) drafts.push_back({{{"n", n}}, {}});
+        Storage::AheadOutcome outcome =
+            connection->create_trial_from_drafts(study, "", 50, next, drafts);
+        if (outcome.status == Storage::AheadStatus::kBudgetSpent) break;
+        if (outcome.status == Storage::AheadStatus::kCreated) ++created;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), 50);
+  std::vector<FrozenTrial> trials = this->storage_->trials(study);
+  ASSERT_EQ(trials.size(), 50u);
+  for (size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+    EXPECT_EQ(trials[i].config, (Config{{"n", static_cast<int64_t>(i)}}));
+  }
+}
+
 // Connections each naming the number they expect, read just before: a trial is created only
 // under the number its connection named, and the others are told they were overtaken.
 TYPED_TEST(StorageContract, ATrialDecidedAheadForANumberIsCreatedOnlyUnderIt) {
