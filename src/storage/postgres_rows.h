@@ -109,10 +109,6 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
                          const std::string& token, bool then_commit = false);
-// Under the study's lock (later in the same transaction than lock_study_statements): inserts a
-// running trial decided ahead of the lock under the study's next number, unless a trial is
-// waiting, the budget is spent or `expected_number` is given and is not the next number. Its
-// result is (trial_id, number, version), or no row when nothing was inserted.
 // The columns of winnow_trial_params after trial_id, one array each, for unnest().
 struct ParamArrays {
   ArrayText names, types, ints, reals, texts;
@@ -126,6 +122,10 @@ Connection::Statement insert_drafted_statement(int64_t study_id, std::string_vie
                                                const std::string& token, int64_t start_ms,
                                                int64_t budget_limit, int64_t first_number,
                                                const std::vector<Storage::TrialDraft>& drafts);
+// Under the study's lock (later in the same transaction than lock_study_statements): inserts a
+// running trial decided ahead of the lock under the study's next number, unless a trial is
+// waiting, the budget is spent or `expected_number` is given and is not the next number. Its
+// result is (trial_id, number, version), or no row when nothing was inserted.
 Connection::Statement insert_ahead_statement(int64_t study_id, const Config& config,
                                              std::string_view owner,
                                              const std::map<std::string, std::string>& user_attrs,

@@ -4,6 +4,8 @@
 // through create_decided_trial.
 #include "winnow/storage.h"
 
+#include "storage/storage_checks.h"
+
 namespace winnow {
 
 Storage::AheadOutcome Storage::create_trial_ahead(int64_t study_id, int64_t since_version,
@@ -42,6 +44,11 @@ Storage::AheadOutcome Storage::create_trial_from_drafts(int64_t study_id, std::s
                                                         int64_t budget_limit,
                                                         int64_t first_number,
                                                         const std::vector<TrialDraft>& drafts) {
+  // Every draft's attributes, as PostgreSQL checks them: whether a bad one is refused must not
+  // depend on the number the trial gets.
+  for (const TrialDraft& draft : drafts) {
+    for (const auto& [key, value] : draft.user_attrs) storage_checks::check_user_attr(key, value);
+  }
   AheadOutcome outcome;
   std::optional<int64_t> accepted, refused;  // as in create_trial_ahead
   std::optional<FrozenTrial> trial = create_decided_trial(

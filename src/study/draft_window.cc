@@ -5,28 +5,43 @@
 #include <cmath>
 
 namespace winnow {
+namespace {
+
+// Exponential smoothing with a short memory: the distance follows the number of processes,
+// which changes as workers join and leave.
+constexpr double kWeight = 0.25;
+
+}  // namespace
 
 std::optional<DraftWindow::Range> DraftWindow::next() const {
-  if (last_ < 0) return std::nullopt;
-  // Three deviations either side of the expected distance, and at least one number: most
-  // asks land inside, and a process alone (distance 1, no spread) drafts for three numbers.
-  const double half = std::ceil(3 * spread_) + 1;
-  const int64_t low = std::max<int64_t>(last_ + 1, std::llround(last_ + gap_ - half));
-  int64_t high = std::llround(last_ + gap_ + half);
-  high = std::min(high, low + kMaxDrafts - 1);
-  return Range{low, std::max<int64_t>(high - low + 1, 1)};
+  if (last_ < 0 || paused_ > 0) return std::nullopt;
+  // Three deviations either side of the expected number (at most kMaxDrafts numbers, centred
+  // on it), never at or before the last number: a process alone drafts for the next two.
+  const int64_t expected = last_ + std::max<int64_t>(1, std::llround(gap_));
+  const auto half = static_cast<int64_t>(
+      std::min(std::ceil(3 * spread_) + 1, static_cast<double>((kMaxDrafts - 1) / 2)));
+  const int64_t low = std::max(last_ + 1, expected - half);
+  return Range{low, expected + half - low + 1};
 }
 
 void DraftWindow::observe(int64_t number) {
   if (last_ >= 0 && number > last_) {
-    // Exponential smoothing with a short memory: the distance follows the number of
-    // processes, which changes as workers join and leave.
-    constexpr double kWeight = 0.25;
     const double distance = static_cast<double>(number - last_);
     spread_ += kWeight * (std::abs(distance - gap_) - spread_);
     gap_ += kWeight * (distance - gap_);
   }
   last_ = std::max(last_, number);
+  if (paused_ > 0) --paused_;
+}
+
+void DraftWindow::hit() { hit_rate_ += kWeight * (1 - hit_rate_); }
+
+void DraftWindow::miss() {
+  hit_rate_ -= kWeight * hit_rate_;
+  if (hit_rate_ < 0.5) {
+    paused_ = kPauseAsks;
+    hit_rate_ = 1;  // a fresh start after the pause
+  }
 }
 
 }  // namespace winnow

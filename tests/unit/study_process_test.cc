@@ -230,8 +230,9 @@ TEST(OneProcess, BatchesOfAsksKeepTheStudysSequence) {
 }
 
 // The window of numbers an ask drafts for: none before the first number is known; a process
-// alone drafts for the next number and one either side; one among others follows the distance
-// between its numbers, wide enough for its jitter, and never past kMaxDrafts.
+// alone drafts for the next two numbers; one among others follows the distance between its
+// numbers, wide enough for its jitter; a window never exceeds kMaxDrafts and stays centred on
+// the expected number; windows that keep missing pause drafting for kPauseAsks asks.
 TEST(DraftWindow, FollowsTheDistanceBetweenAProcesssNumbers) {
   DraftWindow window;
   EXPECT_FALSE(window.next());
@@ -239,9 +240,9 @@ TEST(DraftWindow, FollowsTheDistanceBetweenAProcesssNumbers) {
   for (int64_t n = 1; n < 20; ++n) {
     std::optional<DraftWindow::Range> range = window.next();
     ASSERT_TRUE(range);
-    EXPECT_LE(range->first, n);
-    EXPECT_GT(range->first + range->count, n);
-    EXPECT_LE(range->count, 3);
+    EXPECT_EQ(range->first, n);
+    EXPECT_EQ(range->count, 2);
+    window.hit();
     window.observe(n);
   }
 
@@ -255,21 +256,40 @@ TEST(DraftWindow, FollowsTheDistanceBetweenAProcesssNumbers) {
     std::optional<DraftWindow::Range> range = among.next();
     ASSERT_TRUE(range);
     EXPECT_LE(range->count, DraftWindow::kMaxDrafts);
-    EXPECT_GT(range->first, number - 16 - 3 - 16);  // near the expected number, not at the last
-    if (ask >= 20 && range->first <= number && number < range->first + range->count) ++inside;
+    const bool held = range->first <= number && number < range->first + range->count;
+    if (ask >= 20) {
+      inside += held;
+      EXPECT_LE(range->count, 25);  // a few deviations of a jitter of at most 3
+    }
+    held ? among.hit() : among.miss();
     among.observe(number);
   }
   EXPECT_GE(inside, 170);  // of the 180 asks after the first few
 
+  // Distances of 1 and 400 in turn: wider than kMaxDrafts, centred on the mean distance.
   DraftWindow wild;
   int64_t far = 0;
   wild.observe(far);
-  for (int ask = 0; ask < 50; ++ask) {
+  for (int ask = 0; ask < 30; ++ask) {
     far += ask % 2 == 0 ? 1 : 400;
     wild.observe(far);
-    EXPECT_LE(wild.next()->count, DraftWindow::kMaxDrafts);
-    EXPECT_GT(wild.next()->first, far);
   }
+  std::optional<DraftWindow::Range> range = wild.next();
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->count, DraftWindow::kMaxDrafts - 1);
+  EXPECT_GT(range->first, far + 150);
+  EXPECT_LT(range->first + range->count, far + 260);
+
+  // Three misses in a row: no drafts for the next kPauseAsks trials, then drafts again.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(wild.next());
+    wild.miss();
+  }
+  for (int i = 0; i < DraftWindow::kPauseAsks; ++i) {
+    EXPECT_FALSE(wild.next()) << i;
+    wild.observe(far += 200);
+  }
+  EXPECT_TRUE(wild.next());
 }
 
 // Counts the asks made from drafts, and those whose window missed.
