@@ -15,11 +15,14 @@ constexpr double kWeight = 0.25;
 
 std::optional<DraftWindow::Range> DraftWindow::next() const {
   if (last_ < 0 || paused_ > 0) return std::nullopt;
-  // Three deviations either side of the expected number (at most kMaxDrafts numbers, centred
-  // on it), never at or before the last number: a process alone drafts for the next two.
+  // Three deviations either side of the expected number, never at or before the last number:
+  // a process alone drafts for the next two. When that takes more than kMaxDrafts numbers
+  // (many processes on few cores run unevenly), no drafts: a capped window would miss often,
+  // and each draft costs a proposal on the client and its parameters on the server.
+  const double needed = std::ceil(3 * spread_) + 1;
+  if (2 * needed + 1 > static_cast<double>(kMaxDrafts)) return std::nullopt;
   const int64_t expected = last_ + std::max<int64_t>(1, std::llround(gap_));
-  const auto half = static_cast<int64_t>(
-      std::min(std::ceil(3 * spread_) + 1, static_cast<double>((kMaxDrafts - 1) / 2)));
+  const auto half = static_cast<int64_t>(needed);
   const int64_t low = std::max(last_ + 1, expected - half);
   return Range{low, expected + half - low + 1};
 }

@@ -11,12 +11,12 @@ namespace winnow {
 // (and its own other jobs) create in between; how many that is, and how much it varies, is
 // estimated from the distances between the numbers its own new trials got. A window that
 // misses costs a turn at the study's lock, so it is drawn wide enough to cover the usual
-// variation; when the numbers vary more than kMaxDrafts can cover and windows keep missing,
-// the process stops drafting for a while.
+// variation. When the numbers vary more than kMaxDrafts can cover, or windows keep missing,
+// the process asks without drafts (decided under the lock).
 class DraftWindow {
  public:
-  // Most numbers drafted for in one ask: each draft is sent to the storage.
-  static constexpr int64_t kMaxDrafts = 48;
+  // Most numbers drafted for in one ask: each draft is a proposal made and sent to the storage.
+  static constexpr int64_t kMaxDrafts = 33;
   // Asks made without drafts after the windows missed more often than not.
   static constexpr int kPauseAsks = 32;
 
@@ -24,7 +24,8 @@ class DraftWindow {
     int64_t first = 0;
     int64_t count = 0;
   };
-  // The numbers to draft for, or nullopt: before the first number is known, and while paused.
+  // The numbers to draft for, or nullopt: before the first number is known, while the numbers
+  // vary too much, and while paused.
   std::optional<Range> next() const;
   // The number of a trial this process created (drafted or not; not a waiting trial it claimed).
   void observe(int64_t number);
