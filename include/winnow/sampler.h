@@ -113,11 +113,6 @@ struct SamplerTraits {
   // ahead that holds one cannot repeat another process's, and is created without being
   // checked against the trials created meanwhile.
   bool draws_at_random = false;
-  // Reads no history, and its proposal for trial n depends on n and the seed alone, however
-  // many times and in whichever order it is asked (random, Sobol): the study may draft its
-  // proposals for a few numbers ahead of the storage's lock and let the storage take the one
-  // for the number the trial gets (Storage::create_trial_from_drafts).
-  bool proposes_by_number = false;
 };
 // The traits of a registered sampler; throws winnow::Error for an unknown name.
 SamplerTraits sampler_traits(std::string_view name);

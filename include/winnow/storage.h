@@ -160,8 +160,6 @@ class Storage {
     AheadStatus status = AheadStatus::kBudgetSpent;
     std::optional<FrozenTrial> trial;  // kCreated, kClaimedWaiting
     std::vector<FrozenTrial> changed;  // kCreated, kOvertaken
-    // create_trial_from_drafts, kOvertaken: the number the trial would have got.
-    int64_t next_number = -1;
   };
   // The default makes it one create_decided_trial; a storage whose lock spans round trips to
   // a server overrides it.
@@ -169,20 +167,6 @@ class Storage {
                                           std::string_view owner, int64_t budget_limit,
                                           const TrialDraft& draft,
                                           std::optional<int64_t> expected_number);
-  // Proposals of a sampler that reads no history, whose proposal for a trial depends on the
-  // trial's number alone (random, Sobol): drafts[i] is the proposal for number first_number + i.
-  // The trial is created from the draft for the number it gets, with the budget and waiting
-  // trials checked as by create_decided_trial (a waiting trial is claimed first), or not at
-  // all if no draft is for that number (kOvertaken, with next_number). So trial n still gets
-  // the study's n-th configuration, whichever process creates it. Nothing is read of the
-  // trials changed meanwhile (`changed` stays empty).
-  virtual AheadOutcome create_trial_from_drafts(int64_t study_id, std::string_view owner,
-                                                int64_t budget_limit, int64_t first_number,
-                                                const std::vector<TrialDraft>& drafts);
-  // Whether create_trial_from_drafts holds the study's lock for less time than a call back
-  // under it would (a storage whose lock spans round trips to a server): only then is drafting
-  // proposals for several numbers worth its cost.
-  virtual bool drafts_save_round_trips() const { return false; }
   // The number the next trial created in the study would get (0 for an empty study).
   virtual int64_t next_trial_number(int64_t study_id) = 0;
   // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none

@@ -19,8 +19,6 @@ struct Registration {
 };
 
 constexpr SamplerTraits kAnyObjectives{.multi_objective = true};
-// Their proposal is a function of the trial's number.
-constexpr SamplerTraits kByNumber{.multi_objective = true, .proposes_by_number = true};
 // The model-based samplers: they propose from whatever history they are shown.
 constexpr SamplerTraits kModelBased{
     .multi_objective = true, .takes_n_startup = true, .proposes_ahead = true};
@@ -32,8 +30,8 @@ constexpr SamplerTraits kTpe{.multi_objective = true,
 // One line per sampler.
 const std::vector<Registration>& registry() {
   static const std::vector<Registration> kSamplers = {
-      {"random", &create_random_sampler, kByNumber},
-      {"sobol", &create_sobol_sampler, kByNumber},
+      {"random", &create_random_sampler, kAnyObjectives},
+      {"sobol", &create_sobol_sampler, kAnyObjectives},
       {"grid", &create_grid_sampler, {.multi_objective = true, .learns_from_any_trials = false}},
       {"tpe", &create_tpe_sampler, kTpe},
       {"motpe", &create_motpe_sampler, kTpe},

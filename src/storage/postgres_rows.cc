@@ -90,7 +90,15 @@ void add_counted(Connection& db, int64_t study_id, int64_t delta) {
              Params().add(study_id).add(delta));
 }
 
-void append_param_arrays(ParamArrays& arrays, const Config& config) {
+namespace {
+
+// The columns of winnow_trial_params after trial_id, one array each, for unnest().
+struct ParamArrays {
+  ArrayText names, types, ints, reals, texts;
+};
+
+ParamArrays param_arrays(const Config& config) {
+  ParamArrays arrays;
   for (const auto& [name, value] : config) {
     arrays.names.add(name);
     std::visit(
@@ -120,13 +128,6 @@ void append_param_arrays(ParamArrays& arrays, const Config& config) {
         },
         value);
   }
-}
-
-namespace {
-
-ParamArrays param_arrays(const Config& config) {
-  ParamArrays arrays;
-  append_param_arrays(arrays, config);
   return arrays;
 }
 

@@ -109,19 +109,6 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
                          const std::string& token, bool then_commit = false);
-// The columns of winnow_trial_params after trial_id, one array each, for unnest().
-struct ParamArrays {
-  ArrayText names, types, ints, reals, texts;
-};
-void append_param_arrays(ParamArrays& arrays, const Config& config);
-// As insert_ahead_statement, for the drafts of create_trial_from_drafts: drafts[i] is for the
-// number first_number + i, and the server inserts the one for the number the trial gets. Its
-// result is one row: (trial_id, number, version) of the trial inserted (NULLs when none was),
-// the next number, and whether a trial waits.
-Connection::Statement insert_drafted_statement(int64_t study_id, std::string_view owner,
-                                               const std::string& token, int64_t start_ms,
-                                               int64_t budget_limit, int64_t first_number,
-                                               const std::vector<Storage::TrialDraft>& drafts);
 // Under the study's lock (later in the same transaction than lock_study_statements): inserts a
 // running trial decided ahead of the lock under the study's next number, unless a trial is
 // waiting, the budget is spent or `expected_number` is given and is not the next number. Its

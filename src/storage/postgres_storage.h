@@ -63,12 +63,6 @@ class PostgresStorage final : public Storage {
                                   std::string_view owner, int64_t budget_limit,
                                   const TrialDraft& draft,
                                   std::optional<int64_t> expected_number) override;
-  // One round trip as well, with no read of the changes: the server picks the draft for the
-  // number the trial gets.
-  AheadOutcome create_trial_from_drafts(int64_t study_id, std::string_view owner,
-                                        int64_t budget_limit, int64_t first_number,
-                                        const std::vector<TrialDraft>& drafts) override;
-  bool drafts_save_round_trips() const override { return true; }
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value,

@@ -140,9 +140,6 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
     impl->limits.push_back(parse_metric_limit(text));
   }
   impl->storage = storage;
-  impl->drafts = sampler_traits(sampler_spec.name).proposes_by_number &&
-                 !impl->scheduler->assigns_budgets() && !options.instances &&
-                 storage->drafts_save_round_trips();
   impl->owner = this_process_owner();
 
   StudyRecord wanted;

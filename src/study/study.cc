@@ -238,25 +238,8 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   // overtaken, so its sequence is the same as a proposal made under the lock. A proposal that
   // cannot repeat a trial created meanwhile needs no check and is created in one step
   // (Storage::create_trial_ahead: on PostgreSQL one round trip, the lock never held across
-  // the network). Random and Sobol sampling must give trial n the study's n-th configuration
-  // whichever process creates it, which a stream of a process's own would break: on a storage
-  // whose lock spans round trips, they draft their proposals for the few numbers the trial may
-  // get, and the storage takes the one for the number it gives, in one round trip
-  // (StudyCore::drafts); otherwise, and when no draft was for that number, they propose under
-  // the lock.
-  if (impl.drafts && !reads_history && !impl.space_stale) {
-    if (std::optional<Storage::AheadOutcome> outcome = impl.create_from_drafts(budget_limit, who)) {
-      switch (outcome->status) {
-        case Storage::AheadStatus::kCreated:
-        case Storage::AheadStatus::kClaimedWaiting:
-          return impl.make_trial(std::move(*outcome->trial));
-        case Storage::AheadStatus::kBudgetSpent:
-          return std::nullopt;
-        case Storage::AheadStatus::kOvertaken:
-          break;  // no draft for the number: proposed under the lock, below
-      }
-    }
-  }
+  // the network). Random sampling stays under the lock: there trial n gets the study's n-th
+  // configuration whichever process creates it, which a stream of a process's own would break.
   while (true) {
     bool space_grew = false;
     std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
@@ -356,10 +339,6 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       throw;
     }
     forget_unconfirmed_changes(created);
-    // (A waiting trial claimed instead has an older number, which says nothing of the next.)
-    if (created && impl.drafts && decided && created->number == *decided) {
-      impl.draft_window.observe(created->number);
-    }
     if (created) {
       // Every process that reads the history keeps its own new trial in its cache: on
       // PostgreSQL the trial has the version of the finishes its lock stamped, which this
@@ -372,36 +351,6 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     history_lock.unlock();
     impl.grow_space(nullptr);
   }
-}
-
-std::optional<Storage::AheadOutcome> StudyCore::create_from_drafts(int64_t budget_limit,
-                                                                   std::string_view owner) {
-  std::optional<DraftWindow::Range> range = draft_window.next();
-  if (!range) return std::nullopt;
-  std::vector<Storage::TrialDraft> drafts;
-  drafts.reserve(static_cast<size_t>(range->count));
-  for (int64_t number = range->first; number < range->first + range->count; ++number) {
-    // A number the trial may never get must not fail the ask (a sampler that finds no allowed
-    // configuration throws): the window ends before it, and the lock's path decides.
-    std::optional<Proposal> proposal;
-    try {
-      proposal = propose(number);
-    } catch (const Error&) {
-      break;
-    }
-    if (!proposal) break;  // nothing left to propose: decided under the lock
-    drafts.push_back({std::move(proposal->config), std::move(proposal->attrs)});
-  }
-  if (drafts.empty()) return std::nullopt;
-  Storage::AheadOutcome outcome =
-      storage->create_trial_from_drafts(record.id, owner, budget_limit, range->first, drafts);
-  if (outcome.status == Storage::AheadStatus::kCreated) {
-    draft_window.hit();
-    draft_window.observe(outcome.trial->number);
-  } else if (outcome.status == Storage::AheadStatus::kOvertaken) {
-    draft_window.miss();
-  }
-  return outcome;
 }
 
 std::optional<StudyCore::Proposal> StudyCore::propose(int64_t number, uint64_t stream_salt) {

@@ -7,7 +7,6 @@
 #include <shared_mutex>
 #include <vector>
 
-#include "study/draft_window.h"
 #include "study/lease_keeper.h"
 #include "study/metric_limits.h"
 #include "winnow/study.h"
@@ -62,11 +61,6 @@ struct StudyCore {
   // takes a stream position of its own (SampleContext::stream_salt). Under sampler_mutex.
   bool overtaken = false;
   uint64_t asks_ahead = 0;
-  // The sampler proposes by number (SamplerTraits::proposes_by_number; no budget scheduler, no
-  // instances) on a storage where drafts save round trips: an ask drafts proposals for the
-  // numbers of `draft_window` (create_from_drafts). Under sampler_mutex.
-  bool drafts = false;
-  DraftWindow draft_window;
   // Mixed into every stream_salt: random per Study object, so two objects of one process (one
   // owner name) never share a stream.
   uint64_t salt_base = 0;
@@ -106,11 +100,6 @@ struct StudyCore {
     std::map<std::string, std::string> attrs;
   };
   std::optional<Proposal> propose(int64_t number, uint64_t stream_salt = 0);
-  // One attempt at creating the trial from proposals drafted for draft_window's numbers, made
-  // without the study's lock (Storage::create_trial_from_drafts); nullopt when there is no
-  // window yet or the sampler has nothing left. Requires sampler_mutex.
-  std::optional<Storage::AheadOutcome> create_from_drafts(int64_t budget_limit,
-                                                          std::string_view owner);
   std::optional<Proposal> propose_scheduled(int64_t number);
   bool should_prune(const FrozenTrial& trial);
   ParamValue suggest(Trial& trial, const ParamSpec& spec);

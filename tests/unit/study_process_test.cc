@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "storage/forwarding_storage.h"
-#include "study/draft_window.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
@@ -59,13 +58,6 @@ class InterleavingStorage : public ForwardingStorage {
     run_hook();
     return ForwardingStorage::create_trial_ahead(study_id, since_version, owner, budget_limit,
                                                  draft, expected_number);
-  }
-  AheadOutcome create_trial_from_drafts(int64_t study_id, std::string_view owner,
-                                        int64_t budget_limit, int64_t first_number,
-                                        const std::vector<TrialDraft>& drafts) override {
-    run_hook();
-    return ForwardingStorage::create_trial_from_drafts(study_id, owner, budget_limit,
-                                                       first_number, drafts);
   }
 
  private:
@@ -227,140 +219,6 @@ TEST(OneProcess, BatchesOfAsksKeepTheStudysSequence) {
       }
     }
   }
-}
-
-// The window of numbers an ask drafts for: none before the first number is known; a process
-// alone drafts for the next two numbers; one among others follows the distance between its
-// numbers, wide enough for its jitter; none while the distances vary more than kMaxDrafts
-// covers; windows that keep missing pause drafting for kPauseAsks asks.
-TEST(DraftWindow, FollowsTheDistanceBetweenAProcesssNumbers) {
-  DraftWindow window;
-  EXPECT_FALSE(window.next());
-  window.observe(0);
-  for (int64_t n = 1; n < 20; ++n) {
-    std::optional<DraftWindow::Range> range = window.next();
-    ASSERT_TRUE(range);
-    EXPECT_EQ(range->first, n);
-    EXPECT_EQ(range->count, 2);
-    window.hit();
-    window.observe(n);
-  }
-
-  DraftWindow among;
-  int64_t number = 100;
-  among.observe(number);
-  int inside = 0;
-  const int64_t jitter[] = {0, 2, -1, 3, -2, 1, 0, -3, 2, -1};
-  for (int ask = 0; ask < 200; ++ask) {
-    number += 16 + jitter[ask % 10];
-    std::optional<DraftWindow::Range> range = among.next();
-    ASSERT_TRUE(range);
-    EXPECT_LE(range->count, DraftWindow::kMaxDrafts);
-    const bool held = range->first <= number && number < range->first + range->count;
-    if (ask >= 20) {
-      inside += held;
-      EXPECT_LE(range->count, 25);  // a few deviations of a jitter of at most 3
-    }
-    held ? among.hit() : among.miss();
-    among.observe(number);
-  }
-  EXPECT_GE(inside, 170);  // of the 180 asks after the first few
-
-  // Distances of 1 and 400 in turn: more variation than kMaxDrafts covers, so no drafts, until
-  // the distances settle again.
-  DraftWindow wild;
-  int64_t far = 0;
-  wild.observe(far);
-  for (int ask = 0; ask < 30; ++ask) {
-    far += ask % 2 == 0 ? 1 : 400;
-    wild.observe(far);
-  }
-  EXPECT_FALSE(wild.next());
-  for (int ask = 0; ask < 40; ++ask) wild.observe(far += 10);
-  std::optional<DraftWindow::Range> settled = wild.next();
-  ASSERT_TRUE(settled);
-  EXPECT_LE(settled->first, far + 10);
-  EXPECT_GT(settled->first + settled->count, far + 10);
-  EXPECT_LE(settled->count, DraftWindow::kMaxDrafts);
-
-  // Three misses in a row: no drafts for the next kPauseAsks trials, then drafts again.
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(wild.next());
-    wild.miss();
-  }
-  for (int i = 0; i < DraftWindow::kPauseAsks; ++i) {
-    EXPECT_FALSE(wild.next()) << i;
-    wild.observe(far += 10);
-  }
-  EXPECT_TRUE(wild.next());
-}
-
-// Counts the asks made from drafts, and those whose window missed.
-class DraftCountingStorage : public ForwardingStorage {
- public:
-  using ForwardingStorage::ForwardingStorage;
-  AheadOutcome create_trial_from_drafts(int64_t study_id, std::string_view owner,
-                                        int64_t budget_limit, int64_t first_number,
-                                        const std::vector<TrialDraft>& drafts) override {
-    AheadOutcome outcome = ForwardingStorage::create_trial_from_drafts(
-        study_id, owner, budget_limit, first_number, drafts);
-    ++calls;
-    if (outcome.status == AheadStatus::kOvertaken) ++missed;
-    return outcome;
-  }
-  int calls = 0;
-  int missed = 0;
-};
-
-// On PostgreSQL, random and Sobol sampling draft their proposals for the numbers a trial may
-// get, so the study's lock is taken once per ask; two processes asking in turn still give trial
-// n the study's n-th configuration, as one process on SQLite does, and the budget holds.
-TEST(Drafts, ProcessesOnPostgresDraftForTheirNumbersAndKeepTheStudysSequence) {
-  TempDir folder;
-  for (const std::string sampler : {"random", "sobol"}) {
-    SCOPED_TRACE(sampler);
-    const std::string url = storage_test::fresh_postgres_url();
-    auto first = std::make_shared<DraftCountingStorage>(open_storage(url));
-    auto second = std::make_shared<DraftCountingStorage>(open_storage(url));
-    const StudyOptions options{.name = "drafts", .sampler = sampler, .seed = 11};
-    Study a = Study::create(first, plane(), options);
-    Study b = Study::create(second, plane(), options);
-    Study alone = Study::create(open_storage(folder.path() + "/" + sampler + ".db"), plane(),
-                                {.name = "alone", .sampler = sampler, .seed = 11});
-    std::map<int64_t, Config> made;
-    int asks = 0;
-    // Two asks of one process, then one of the other: each sees the other take numbers.
-    for (int round = 0; made.size() < 40 && round < 100; ++round) {
-      for (Study* study : {&a, &a, &b}) {
-        std::optional<Trial> trial = study->try_ask(40);
-        if (!trial) continue;
-        ++asks;
-        made[trial->number()] = trial->config();
-        study->tell(*trial, trial->float_param("x"));
-      }
-    }
-    ASSERT_EQ(made.size(), 40u);
-    EXPECT_FALSE(a.try_ask(40));  // the budget is spent
-    EXPECT_EQ(asks, 40);
-    for (const auto& [number, config] : made) {
-      EXPECT_EQ(config, alone.ask().config()) << "trial " << number;
-    }
-    // Every ask after each process's first drafted; the windows adapt to the other process.
-    EXPECT_GE(first->calls + second->calls, 36);
-    EXPECT_LE(first->missed + second->missed, 10);
-  }
-}
-
-// Not on SQLite, whose lock spans no round trip: there drafts would only cost proposals.
-TEST(Drafts, NotOnSqlite) {
-  TempDir folder;
-  auto storage = std::make_shared<DraftCountingStorage>(open_storage(folder.path() + "/s.db"));
-  Study study = Study::create(storage, plane(), {.name = "s", .sampler = "random", .seed = 1});
-  for (int i = 0; i < 5; ++i) {
-    Trial trial = study.ask();
-    study.tell(trial, 1.0);
-  }
-  EXPECT_EQ(storage->calls, 0);
 }
 
 // Two workers of one process (one runs its trial while the other asks), on SQLite and on
