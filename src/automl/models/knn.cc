@@ -19,9 +19,6 @@
 // Dirichlet prior of total mass one (so no probability is zero), clipped to [1e-6, 1];
 // regression is the weighted mean of the neighbours' values. Predict is const and uses only
 // locals; its working memory is bounded by kMaxBlockValues.
-#ifndef EIGEN_DONT_PARALLELIZE
-#define EIGEN_DONT_PARALLELIZE  // one thread: results must not depend on the thread count
-#endif
 #include <Eigen/Dense>
 
 #include <algorithm>

@@ -18,9 +18,6 @@
 // Contract: the same seed and data give the same model (the random numbers come from our own
 // use of std::mt19937_64, not from library distributions, and Eigen runs on one thread);
 // control.check() runs before every minibatch; predict is const and touches only locals.
-#ifndef EIGEN_DONT_PARALLELIZE
-#define EIGEN_DONT_PARALLELIZE  // one thread: results must not depend on the thread count
-#endif
 #include <Eigen/Dense>
 
 #include <algorithm>
