@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -94,7 +97,26 @@ void print_notes(const std::vector<std::string>& notes) {
   for (const std::string& note : notes) std::cerr << "note: " << note << "\n";
 }
 
+// A model file that cannot be written is found before the search, not after it: the fit
+// writes `path`.tmp and renames it onto `path` (Predictor::save).
+void check_model_file_writable(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw Error("--out " + path + " is a directory; name the model file to write");
+  }
+  const std::string probe_path = path + ".tmp";
+  const bool existed = std::filesystem::exists(probe_path, error);
+  std::ofstream probe(probe_path, std::ios::binary | std::ios::app);
+  if (!probe) {
+    throw Error("cannot write model file " + path + ": " + std::strerror(errno) +
+                " (checked before the search)");
+  }
+  probe.close();
+  if (!existed) std::filesystem::remove(probe_path, error);
+}
+
 int run_fit(const AutomlArgs& args) {
+  check_model_file_writable(args.out);
   automl::FitOptions options;
   options.target = args.target;
   options.task = args.task;

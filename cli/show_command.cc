@@ -133,6 +133,7 @@ Command add_export_command(CLI::App& app) {
       "  winnow export study.db --format jsonl -o trials.jsonl\n"
       "  winnow export study.db --pareto --format csv -o front.csv");
   return [location, format, output, pareto] {
+    check_output_is_not_input(*output, *location);
     ResolvedStudies resolved = resolve_studies(*location);
     const StudyRecord& study = single_study(resolved);
     std::vector<FrozenTrial> trials = resolved.storage->trials(study.id);

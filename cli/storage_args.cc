@@ -62,10 +62,32 @@ ResolvedStudies resolve_studies(const StorageArgs& args, bool allow_empty) {
   return resolved;
 }
 
+void check_output_is_not_input(const std::string& output, const StorageArgs& input) {
+  std::error_code error;
+  for (const std::string& path : {input.positional, input.storage}) {
+    if (output.empty() || path.empty()) continue;
+    if (std::filesystem::equivalent(output, path, error)) {
+      throw Error("refusing to write over " + output + ", the study's own file; choose another "
+                  "output file");
+    }
+  }
+}
+
 void write_output(const std::string& path, const std::string& text) {
   if (path.empty()) {
     std::cout << text << std::flush;
     return;
+  }
+  // An output named like the study's own file (`export study.db -o study.db`) would replace
+  // every trial with a report of them.
+  if (std::FILE* existing = std::fopen(path.c_str(), "rb")) {
+    char header[16] = {};
+    const size_t read = std::fread(header, 1, sizeof(header), existing);
+    std::fclose(existing);
+    if (read == sizeof(header) && std::memcmp(header, "SQLite format 3", 16) == 0) {
+      throw Error("refusing to write over " + path +
+                  ", a SQLite database (a study's storage?); choose another output file");
+    }
   }
   // Written with stdio so that the reason of a failure (errno) can be told.
   std::FILE* file = std::fopen(path.c_str(), "wb");

@@ -36,7 +36,10 @@ ResolvedStudies resolve_studies(const StorageArgs& args, bool allow_empty = fals
 // several and none was named.
 const StudyRecord& single_study(const ResolvedStudies& resolved);
 
-// Writes to `path`, or standard output when it is empty; throws winnow::Error on I/O failure.
+// Throws when `output` is the file `input` names (the study file or SQLite storage).
+void check_output_is_not_input(const std::string& output, const StorageArgs& input);
+// Writes to `path`, or standard output when it is empty; throws winnow::Error on I/O failure
+// and refuses to write over a SQLite database.
 void write_output(const std::string& path, const std::string& text);
 
 }  // namespace winnow::cli

@@ -169,7 +169,15 @@ Command add_tell_command(CLI::App& app) {
   auto reason = std::make_shared<std::string>();
   add_file_study_options(*command, *args);
   command->add_option("--trial", *number, "Number of the trial")->required();
-  command->add_option("--value,--values", *values, "One value per objective")->delimiter(',');
+  command->add_option("--value,--values", *values, "One value per objective")
+      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            // CLI11 reads an empty text as 0, a value nobody measured.
+            return text.find_first_not_of(" \t") == std::string::npos ? std::string("empty value")
+                                                                        : std::string();
+          },
+          "NUMBER"));
   command->add_option("--state", *state, "complete (default), pruned or failed")
       ->check(CLI::IsMember({"complete", "pruned", "failed"}));
   command->add_option("--reason", *reason, "Why it failed (with --state failed)");

@@ -346,7 +346,7 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   space.add_categorical("model", names).default_value(names.front());
   PipelineShape pipeline = pipeline_shape(data.features);
   add_pipeline_params(space, pipeline,
-                      scaled.empty() ? "model == '__none__'" : "model in [" + join(scaled, ", ") + "]");
+                      scaled.empty() ? std::string() : "model in [" + join(scaled, ", ") + "]");
   for (const ModelFamily* family : families) {
     family->add_params(space, "model == '" + family->name + "'", shape);
   }

@@ -17,6 +17,13 @@ namespace winnow::automl {
 namespace {
 
 constexpr char kMagic[] = "WINNOWML";
+// Model format 4 on: the checksum's bytes at the end of the file.
+constexpr size_t kChecksumBytes = 8;
+
+// It catches the damage files suffer in copies and storage (flipped bits, overwritten bytes),
+// which a format whose every field is plausible would otherwise read as a different model. It
+// is no defence against a file changed on purpose.
+uint64_t checksum(std::string_view bytes) { return fnv1a_64(bytes); }
 
 std::string seconds_text(double seconds) {
   char text[32];
@@ -147,11 +154,27 @@ Predictor Predictor::load(const std::string& path) {
   if (bytes.size() < 12 || bytes.compare(0, 8, kMagic) != 0) {
     throw Error(path + " is not a Winnow model file (written by `winnow automl fit`)");
   }
-  Reader in(std::string_view(bytes).substr(8));
+  std::string_view body = std::string_view(bytes).substr(8);
+  Reader in(body);
   uint32_t version = in.u32();
   if (version > kModelFormatVersion) {
     throw Error(path + " was written in model format " + std::to_string(version) +
                 " by a newer Winnow; this one reads up to " + std::to_string(kModelFormatVersion));
+  }
+  if (version >= 4) {
+    if (body.size() < 4 + kChecksumBytes) throw Error(path + ": model file is truncated or corrupt");
+    uint64_t stored = 0;
+    for (size_t k = 0; k < kChecksumBytes; ++k) {
+      stored |= static_cast<uint64_t>(static_cast<unsigned char>(body[body.size() - kChecksumBytes + k]))
+                << (8 * k);
+    }
+    body.remove_suffix(kChecksumBytes);
+    if (checksum(body) != stored) {
+      throw Error(path + ": model file is truncated or corrupt (its checksum does not match "
+                         "its contents: it changed since `winnow automl fit` wrote it)");
+    }
+    in = Reader(body);
+    in.u32();
   }
   auto impl = std::make_unique<Impl>();
   try {
@@ -259,6 +282,10 @@ void Predictor::save(const std::string& path) const {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
     file.write(kMagic, 8);
     file.write(out.buffer().data(), static_cast<std::streamsize>(out.buffer().size()));
+    const uint64_t sum = checksum(out.buffer());
+    char trailer[kChecksumBytes];
+    for (size_t k = 0; k < kChecksumBytes; ++k) trailer[k] = static_cast<char>((sum >> (8 * k)) & 0xFF);
+    file.write(trailer, kChecksumBytes);
     file.flush();
     if (!file) {
       std::remove(temporary.c_str());

@@ -24,7 +24,8 @@ namespace winnow::automl {
 
 // 2: the best trial follows the members.
 // 3: then the measured costs (preprocessing, each member) and the front of ensembles.
-inline constexpr uint32_t kModelFormatVersion = 3;
+// 4: the file ends with a checksum of everything between the magic and it.
+inline constexpr uint32_t kModelFormatVersion = 4;
 
 struct FoldModel {
   Pipeline pipeline;

@@ -1,6 +1,7 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,12 @@ std::string format_double(double value);
 std::string format_short(double value);
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 std::string trim(std::string_view text);
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF): names that end up in JSON must be.
+bool is_valid_utf8(std::string_view text);
+// FNV-1a, 64 bits: a hash that no standard library's choice can change, for seeded streams and
+// the checksums of files. `basis` is FNV's offset basis unless a caller keeps another.
+uint64_t fnv1a_64(std::string_view bytes, uint64_t basis = 0xcbf29ce484222325ull);
 // Milliseconds since the Unix epoch.
 int64_t now_ms();
 // A plain-text table: the header, a rule, the rows; columns padded, cells cut at 40 characters.

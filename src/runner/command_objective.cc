@@ -35,12 +35,6 @@ namespace fs = std::filesystem;
 
 // ---- What one run needs ----
 
-std::string env_name_for_param(const std::string& name) {
-  std::string out = "WINNOW_PARAM_";
-  for (unsigned char c : name) out += std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_';
-  return out;
-}
-
 // This process's environment, then PYTHONUNBUFFERED=1 unless already set, then options.env, then
 // the protocol's variables, each later one overriding an earlier one of the same name. Without a
 // budget, WINNOW_BUDGET and WINNOW_PREVIOUS_BUDGET are removed, so a winnow run inside another

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iostream>
+#include <map>
 
 #include "common/strings.h"
 #include "winnow/error.h"
@@ -195,8 +197,65 @@ std::vector<std::string> expand_command(const std::vector<std::string>& command,
   return argv;
 }
 
+std::string env_name_for_param(const std::string& name) {
+  std::string out = "WINNOW_PARAM_";
+  for (unsigned char c : name) out += std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_';
+  return out;
+}
+
+namespace {
+
+// Two parameters whose variables would share a name: the program would see one value only.
+void check_env_names(const SearchSpace& space) {
+  std::map<std::string, std::string> first_with;
+  for (const ParamSpec& param : space.params()) {
+    auto [it, inserted] = first_with.emplace(env_name_for_param(param.name), param.name);
+    if (!inserted) {
+      throw Error("parameters '" + it->second + "' and '" + param.name +
+                  "' would both reach the program as " + it->first + "; rename one of them");
+    }
+  }
+}
+
+bool is_shell(const std::string& program) {
+  const std::string name = program.substr(program.find_last_of('/') + 1);
+  return name == "sh" || name == "bash" || name == "dash" || name == "zsh" || name == "ksh";
+}
+
+// Characters a shell reads as words, quotes, expansions or operators.
+bool shell_interprets(const std::string& text) {
+  return text.find_first_of(" \t\n'\"`$;&|<>()*?[]{}~#!\\") != std::string::npos;
+}
+
+// A placeholder inside a `sh -c` script is pasted into the script's text, where the shell
+// interprets it: harmless for numbers, not for a choice such as "a; rm -rf b". Warned about
+// (not refused: such a script may want the shell's reading) with the way to pass it literally.
+void warn_about_shell_scripts(const CommandObjectiveOptions& options, const SearchSpace& space) {
+  if (options.command.size() < 3 || !is_shell(options.command[0])) return;
+  for (size_t i = 2; i < options.command.size(); ++i) {
+    if (options.command[i - 1] != "-c") continue;
+    for (const TemplatePiece& piece : parse_argument(options.command[i], i)) {
+      const ParamSpec* param = piece.is_placeholder ? space.find(piece.text) : nullptr;
+      if (param == nullptr) continue;
+      for (const ParamValue& choice : param->choices) {
+        const std::string text = to_string(choice);
+        if (!shell_interprets(text)) continue;
+        std::cerr << "winnow: warning: command argument " << i + 1 << ": {" << piece.text
+                  << "} is pasted into a " << options.command[0]
+                  << " script, whose shell interprets its choice '" << text
+                  << "'; pass it as an argument instead (\"$1\" in the script, \"{"
+                  << piece.text << "}\" after it)\n";
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void check_command_template(const CommandObjectiveOptions& options, const SearchSpace& space) {
   if (options.command.empty()) throw Error("the command is empty");
+  check_env_names(space);
   const std::vector<std::string> built_ins = built_in_placeholders(options.instances);
   std::vector<std::string> known = built_ins;
   for (const ParamSpec& param : space.params()) known.push_back(param.name);
@@ -228,6 +287,7 @@ void check_command_template(const CommandObjectiveOptions& options, const Search
                  (options.instances ? ", {instance}, {seed}" : ""));
     }
   }
+  warn_about_shell_scripts(options, space);
 }
 
 }  // namespace winnow

@@ -12,4 +12,8 @@ namespace winnow {
 // options have no budget: without a value, the argument would silently be left out.
 void check_budget_placeholders(const CommandObjectiveOptions& options);
 
+// The environment variable a parameter reaches the program in: WINNOW_PARAM_ and its name in
+// upper case, every character other than a letter or digit as '_'.
+std::string env_name_for_param(const std::string& name);
+
 }  // namespace winnow

@@ -74,6 +74,11 @@ class GridSampler : public Sampler {
         }
         count = static_cast<uint64_t>(r);
       }
+      // Checked before the axis is filled: an axis of a billion values is itself the problem.
+      if (count > kMaxGridPoints / total) {
+        throw Error("sampler 'grid': the grid has more than " + std::to_string(kMaxGridPoints) +
+                    " points; lower the resolution or use another sampler");
+      }
       for (uint64_t k = 0; k < count; ++k) {
         if (cardinality) {
           axes[i].push_back((k + 0.5) / static_cast<double>(count));
@@ -82,10 +87,6 @@ class GridSampler : public Sampler {
         }
       }
       total *= count;
-      if (total > kMaxGridPoints) {
-        throw Error("sampler 'grid': the grid has more than " + std::to_string(kMaxGridPoints) +
-                    " points; lower the resolution or use another sampler");
-      }
     }
     std::set<std::string> distinct;
     std::vector<size_t> digit(params.size(), 0);

@@ -10,11 +10,11 @@
 namespace winnow {
 namespace {
 
-using Factory = std::unique_ptr<Sampler> (*)(const SamplerOptions&, uint64_t);
+using SamplerFactory = std::unique_ptr<Sampler> (*)(const SamplerOptions&, uint64_t);
 
 struct Registration {
   std::string name;
-  Factory factory;
+  SamplerFactory factory;
   SamplerTraits traits;
 };
 
@@ -28,7 +28,7 @@ constexpr SamplerTraits kTpe{.multi_objective = true,
                              .draws_at_random = true};
 
 // One line per sampler.
-const std::vector<Registration>& registry() {
+const std::vector<Registration>& sampler_registry() {
   static const std::vector<Registration> kSamplers = {
       {"random", &create_random_sampler, kAnyObjectives},
       {"sobol", &create_sobol_sampler, kAnyObjectives},
@@ -46,7 +46,7 @@ const std::vector<Registration>& registry() {
 }
 
 const Registration& find_registration(std::string_view name) {
-  for (const Registration& entry : registry()) {
+  for (const Registration& entry : sampler_registry()) {
     if (entry.name == name) return entry;
   }
   std::vector<std::string> names = sampler_names();
@@ -102,7 +102,7 @@ SamplerTraits sampler_traits(std::string_view name) { return find_registration(n
 
 std::vector<std::string> sampler_names() {
   std::vector<std::string> names;
-  for (const Registration& entry : registry()) names.push_back(entry.name);
+  for (const Registration& entry : sampler_registry()) names.push_back(entry.name);
   return names;
 }
 

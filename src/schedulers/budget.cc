@@ -9,6 +9,12 @@
 #include "winnow/scheduler.h"
 
 namespace winnow {
+namespace {
+
+// Rungs beyond any real ladder; far fewer keep every trial's budget distinct.
+constexpr int kMaxRungs = 64;
+
+}  // namespace
 
 void BudgetSpec::validate() const {
   auto violated = [](const std::string& field, double value, const char* rule) {
@@ -22,7 +28,14 @@ void BudgetSpec::validate() const {
     throw Error("budget: min = " + format_double(min) + " and max = " + format_double(max) +
                 " must be whole numbers for an integer budget");
   }
-  if (n_rungs() > 64) throw Error("budget: max / min is too large for eta = " + format_double(eta));
+  // max / min overflows to infinity for the widest finite bounds: checked before n_rungs()
+  // converts the number of rungs to an int.
+  const double rungs = std::log(max / min) / std::log(eta);
+  if (!std::isfinite(rungs) || rungs > kMaxRungs - 1) {
+    throw Error("max / min = " + format_double(max) + " / " + format_double(min) +
+                " makes more than " + std::to_string(kMaxRungs) + " rungs with eta = " +
+                format_double(eta));
+  }
 }
 
 int BudgetSpec::n_rungs() const {

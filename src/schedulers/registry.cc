@@ -11,11 +11,11 @@
 namespace winnow {
 namespace {
 
-using Factory = std::unique_ptr<Scheduler> (*)(const SchedulerOptions&, uint64_t);
+using SchedulerFactory = std::unique_ptr<Scheduler> (*)(const SchedulerOptions&, uint64_t);
 
 // One line per scheduler.
-const std::vector<std::pair<std::string, Factory>>& registry() {
-  static const std::vector<std::pair<std::string, Factory>> kSchedulers = {
+const std::vector<std::pair<std::string, SchedulerFactory>>& scheduler_registry() {
+  static const std::vector<std::pair<std::string, SchedulerFactory>> kSchedulers = {
       {"none", &create_no_scheduler},
       {"median", &create_median_pruner},
       {"percentile", &create_percentile_pruner},
@@ -68,7 +68,7 @@ void check_sampler_for_budget_scheduler(std::string_view sampler, std::string_vi
 }
 
 std::unique_ptr<Scheduler> create_scheduler(const SamplerSpec& spec, uint64_t seed) {
-  for (const auto& [name, factory] : registry()) {
+  for (const auto& [name, factory] : scheduler_registry()) {
     if (name == spec.name) return factory(spec.options, seed);
   }
   std::vector<std::string> names = scheduler_names();
@@ -78,7 +78,7 @@ std::unique_ptr<Scheduler> create_scheduler(const SamplerSpec& spec, uint64_t se
 
 std::vector<std::string> scheduler_names() {
   std::vector<std::string> names;
-  for (const auto& entry : registry()) names.push_back(entry.first);
+  for (const auto& entry : scheduler_registry()) names.push_back(entry.first);
   return names;
 }
 

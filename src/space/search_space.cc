@@ -193,8 +193,20 @@ void check_range(const ParamSpec& spec, const std::string& where) {
     throw Error(where + ": low (" + format_double(spec.low) + ") must be less than high (" +
                 format_double(spec.high) + ")");
   }
+  if (!std::isfinite(spec.high - spec.low)) {
+    // Sampling computes low + u * (high - low), which would be infinite or NaN.
+    throw Error(where + ": high - low is beyond the largest double; narrow the range or "
+                        "sample it on a log scale");
+  }
   if (spec.kind == ParamKind::kInt && (!is_integral(spec.low) || !is_integral(spec.high))) {
     throw Error(where + ": low and high of an int parameter must be integers");
+  }
+  // Int values are computed in doubles, which hold every integer only up to 2^53.
+  constexpr double kExactIntegers = 9007199254740992.0;
+  if (spec.kind == ParamKind::kInt &&
+      (std::abs(spec.low) >= kExactIntegers || std::abs(spec.high) >= kExactIntegers)) {
+    throw Error(where + ": low and high of an int parameter must lie strictly between -2^53 and "
+                        "2^53, the integers a double holds exactly");
   }
   if (spec.log) {
     if (spec.low <= 0) {
@@ -223,6 +235,11 @@ void check_choices(const ParamSpec& spec, const std::string& where) {
   for (size_t i = 0; i < spec.choices.size(); ++i) {
     if (auto* d = std::get_if<double>(&spec.choices[i]); d && !std::isfinite(*d)) {
       throw Error(where + ": choice " + to_string(spec.choices[i]) + " is not a finite number");
+    }
+    if (auto* text = std::get_if<std::string>(&spec.choices[i]);
+        text && text->find('\0') != std::string::npos) {
+      // A program's argument ends at the first NUL: it would run a different value.
+      throw Error(where + ": choice " + std::to_string(i + 1) + " holds a NUL character");
     }
     for (size_t j = 0; j < i; ++j) {
       if (values_equal(spec.choices[i], spec.choices[j])) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -292,7 +293,23 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
     worker();
   } else {
     std::vector<std::thread> threads;
-    for (int i = 0; i < options.n_jobs; ++i) threads.emplace_back(worker);
+    for (int i = 0; i < options.n_jobs; ++i) {
+      try {
+        threads.emplace_back(worker);
+      } catch (const std::system_error& error) {
+        // The system refused another thread: the jobs already started finish their trials and
+        // stop, so nothing they ran is lost.
+        std::lock_guard lock(callback_mutex);
+        if (!first_error) {
+          first_error = std::make_exception_ptr(
+              Error("could start only " + std::to_string(i) + " of the " +
+                    std::to_string(options.n_jobs) + " jobs (" + error.what() +
+                    "); lower the number of jobs"));
+        }
+        finished = true;
+        break;
+      }
+    }
     for (std::thread& thread : threads) thread.join();
   }
   if (first_error) std::rethrow_exception(first_error);

@@ -149,6 +149,20 @@ TEST(AutomlCli, RegressionOnSemicolonFileLearnsTheLinearRule) {
   EXPECT_LT(metrics["rmse"], 1.0);
 }
 
+TEST(AutomlCli, TreeFamiliesAloneFitAndPredict) {
+  // No family that wants scaled inputs: the space has no scaling parameter at all.
+  ScratchCwd dir;
+  write_file(dir.path() / "train.csv", binary_csv(120, 15));
+  write_file(dir.path() / "new.csv", binary_csv(20, 16, false));
+  Result fit = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                       "--trials", "2", "--models", "random_forest", "--out",
+                                       "f.winnow", "--quiet"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  Result predict = run_winnow(dir.path(), {"automl", "predict", "f.winnow", "new.csv"});
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(lines_of(predict.out).size(), 21u);
+}
+
 TEST(AutomlCli, MulticlassDefaultsToLogLoss) {
   ScratchCwd dir;
   write_file(dir.path() / "train.csv", multiclass_csv(240, 8));
@@ -179,6 +193,13 @@ TEST(AutomlCli, PredictChecksColumnsAgainstTheSchema) {
       << odd.err;
   EXPECT_NE(odd.err.find("not seen in training"), std::string::npos) << odd.err;
   EXPECT_EQ(lines_of(odd.out).size(), 3u);
+  write_file(dir.path() / "huge.csv", "x1,x2,colour\n0.5,1,red\n1e50,1,red\n");
+  Result huge = run_winnow(dir.path(), {"automl", "predict", "m.winnow", "huge.csv"});
+  EXPECT_EQ(huge.exit_code, 2);
+  EXPECT_NE(huge.err.find("huge.csv:3: column 'x1' holds '1e50', beyond the range"),
+            std::string::npos)
+      << huge.err;
+  EXPECT_TRUE(huge.out.empty()) << huge.out;
 }
 
 TEST(AutomlCli, PredictReadsCategoricalColumnsAsTrainingDid) {
@@ -212,6 +233,12 @@ TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
   write_file(dir.path() / "dup.csv", "x,x,y\n1,2,a\n");
   write_file(dir.path() / "ragged.csv", "x,y\n1,a\n2\n");
   write_file(dir.path() / "binary.csv", std::string("PK\x03\x04\x00\x00\x01", 7));
+  std::string huge = "x,y\n";
+  for (int i = 0; i < 40; ++i) {
+    huge += (i == 7 ? std::string("1e50") : std::to_string(i)) + (i % 2 ? ",a\n" : ",b\n");
+  }
+  write_file(dir.path() / "huge.csv", huge);
+  write_file(dir.path() / "latin1.csv", "x,caf\xE9,y\n1,2,a\n2,3,b\n");
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -225,6 +252,9 @@ TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
       {{"dup.csv", "--target", "y"}, "duplicate column name 'x'"},
       {{"ragged.csv", "--target", "y"}, "ragged.csv:3"},
       {{"binary.csv", "--target", "y"}, "binary.csv"},
+      // A number past float's range would hang or poison the models (they learn in float).
+      {{"huge.csv", "--target", "y"}, "huge.csv:9: column 'x' holds '1e50', beyond the range"},
+      {{"latin1.csv", "--target", "y"}, "latin1.csv:1: the name of column 2 is not UTF-8"},
       {{"train.csv", "--target", "label", "--metric", "rmse"}, "not a metric of a binary task"},
   };
   for (const Case& c : cases) {
@@ -235,6 +265,16 @@ TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
     EXPECT_EQ(r.exit_code, 2) << c.args[0] << ": " << r.err;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args[0] << ": " << r.err;
     EXPECT_FALSE(fs::exists(dir.path() / "bad.winnow")) << c.args[0];
+  }
+  // A model file that cannot be written is found before the search.
+  for (const auto& [out, message] : std::vector<std::pair<std::string, std::string>>{
+           {"no/such/dir/m.winnow", "cannot write model file no/such/dir/m.winnow"},
+           {".", "--out . is a directory"}}) {
+    Result r = run_winnow(dir.path(), {"automl", "fit", "train.csv", "--target", "label",
+                                       "--trials", "2", "--out", out});
+    EXPECT_EQ(r.exit_code, 2) << out << ": " << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << out << ": " << r.err;
+    EXPECT_EQ(r.err.find("trial"), std::string::npos) << "searched before failing: " << r.err;
   }
   std::string many = "x,y\n";
   for (int i = 0; i < 300; ++i) many += std::to_string(i % 7) + "," + std::to_string(i) + ".5\n";
@@ -287,6 +327,20 @@ TEST(AutomlCli, StoredSearchResumesAndRefusesOtherData) {
   Result cut = run_winnow(dir.path(), {"automl", "show", "cut.winnow"});
   EXPECT_EQ(cut.exit_code, 2);
   EXPECT_NE(cut.err.find("truncated or corrupt"), std::string::npos) << cut.err;
+  // So is one whose bytes changed: every field of a damaged file can look plausible.
+  std::string flipped = bytes;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x40);
+  write_file(dir.path() / "flipped.winnow", flipped);
+  write_file(dir.path() / "rows.csv", binary_csv(5, 99, false));
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"automl", "show", "flipped.winnow"},
+        std::vector<std::string>{"automl", "predict", "flipped.winnow", "rows.csv"}}) {
+    Result damaged = run_winnow(dir.path(), command);
+    EXPECT_EQ(damaged.exit_code, 2) << command[1] << ": " << damaged.err;
+    EXPECT_NE(damaged.err.find("checksum does not match"), std::string::npos) << damaged.err;
+    EXPECT_TRUE(damaged.out.empty()) << damaged.out;
+  }
+  EXPECT_EQ(run_winnow(dir.path(), {"automl", "show", "m.winnow"}).exit_code, 0);
 }
 
 TEST(AutomlCli, TimeLimitHolds) {

@@ -4,6 +4,7 @@
 // real SQLite file.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <random>
 #include <set>
@@ -224,6 +225,89 @@ evil = { type = "categorical", choices = ["x; rm -f canary", "$(rm -f canary)", 
   for (const auto& row : rows) EXPECT_EQ(row["values"][0].get<double>(), 3.0) << row.dump();
   std::string argv = read_file(dir.path() / "argv.txt");
   EXPECT_NE(argv.find("['x; rm -f canary', 'argv.txt']"), std::string::npos) << argv;
+}
+
+TEST(Cli, StudyFilesThatCouldOnlyMisbehaveAreRefusedAtOnce) {
+  ScratchDir dir;
+  struct Case {
+    std::string name, objective, space, extra, message;
+  };
+  const std::string echo = R"(command = ["echo", "1"])";
+  const std::vector<Case> cases = {
+      // The widest finite budget range once made hyperband and asha allocate without end.
+      {"budget", echo, R"(x = { type = "float", low = 0.0, high = 1.0 })",
+       "scheduler = \"hyperband\"\n[budget]\nmin = 1e-300\nmax = 1e300\n",
+       "max / min = 1e+300 / 1e-300 makes more than 64 rungs with eta = 3"},
+      // A grid of a billion points was built before its size was checked.
+      {"grid", echo, R"(n = { type = "int", low = 0, high = 1000000000 })", "sampler = \"grid\"\n",
+       "the grid has more than 2000000 points"},
+      {"env", R"(command = ["echo", "{lr}"])",
+       "lr = { type = \"float\", low = 0.1, high = 1.0 }\nLR = { type = \"float\", low = 0.1, "
+       "high = 1.0 }",
+       "", "parameters 'lr' and 'LR' would both reach the program as WINNOW_PARAM_LR"},
+  };
+  for (const Case& c : cases) {
+    std::string extra = c.extra;
+    std::string budget;
+    if (size_t at = extra.find("[budget]"); at != std::string::npos) {
+      budget = extra.substr(at);
+      extra = extra.substr(0, at);
+    }
+    write_file(dir.path() / (c.name + ".toml"), "[study]\ntrials = 3\n" + extra +
+                                                    "[objective]\n" + c.objective + "\n" + budget +
+                                                    "[space]\n" + c.space + "\n");
+    auto start = std::chrono::steady_clock::now();
+    Result r = run_winnow(dir.path(), {"run", (dir.path() / (c.name + ".toml")).string()});
+    EXPECT_EQ(r.exit_code, 2) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60)) << c.name;
+  }
+}
+
+TEST(Cli, ShellScriptPlaceholdersWarnAndEmptyToldValuesAreRefused) {
+  ScratchDir dir;
+  write_file(dir.path() / "shell.toml", R"TOML(
+[study]
+trials = 2
+sampler = "grid"
+[objective]
+command = ["sh", "-c", "echo '{c}' >&2; echo {x}", "sh"]
+[space]
+c = { type = "categorical", choices = ["plain", "x'; touch pwned; echo '"] }
+x = { type = "int", low = 1, high = 2 }
+)TOML");
+  Result shell = run_winnow(dir.path(), {"run", (dir.path() / "shell.toml").string()});
+  EXPECT_EQ(shell.exit_code, 0) << shell.err;
+  EXPECT_NE(shell.err.find("warning: command argument 3: {c} is pasted into a sh script"),
+            std::string::npos)
+      << shell.err;
+  EXPECT_EQ(shell.err.find("{x} is pasted"), std::string::npos) << shell.err;
+
+  write_file(dir.path() / "manual.toml",
+             "[study]\n[objective]\ncommand = [\"echo\", \"1\"]\n[space]\n"
+             "x = { type = \"float\", low = 0.0, high = 1.0 }\n");
+  const std::string file = (dir.path() / "manual.toml").string();
+  ASSERT_EQ(run_winnow(dir.path(), {"ask", file}).exit_code, 0);
+  Result empty = run_winnow(dir.path(), {"tell", file, "--trial", "0", "--value", ""});
+  EXPECT_NE(empty.exit_code, 0);
+  EXPECT_NE(empty.err.find("empty value"), std::string::npos) << empty.err;
+  Result blank = run_winnow(dir.path(), {"tell", file, "--trial", "0", "--value", " "});
+  EXPECT_NE(blank.exit_code, 0) << blank.err;
+  ASSERT_EQ(run_winnow(dir.path(), {"tell", file, "--trial", "0", "--value", "0.5"}).exit_code, 0);
+
+  // An export never replaces the study's own files.
+  const std::string db = (dir.path() / "manual.db").string();
+  const std::string before = read_file(db);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"export", db, "-o", db},
+        std::vector<std::string>{"export", file, "-o", file},
+        std::vector<std::string>{"export", file, "-o", db}}) {
+    Result r = run_winnow(dir.path(), args);
+    EXPECT_EQ(r.exit_code, 2) << args[3] << ": " << r.err;
+    EXPECT_NE(r.err.find("refusing to write over"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(read_file(db), before);
+  EXPECT_NE(read_file(file).find("[space]"), std::string::npos);
 }
 
 TEST(Cli, RetriedTrialLinksToTheAttemptItRetries) {

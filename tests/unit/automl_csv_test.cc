@@ -240,6 +240,29 @@ TEST(CsvErrors, HeaderNamesMustBePresentAndDistinct) {
             "data.csv:1: duplicate column name 'x' (columns 1 and 5)");
 }
 
+TEST(CsvErrors, HeaderNamesMustBeUtf8) {
+  EXPECT_EQ(error_of("x,caf\xE9,y\n1,2,3\n"),
+            "data.csv:1: the name of column 2 is not UTF-8 text; save the file as UTF-8");
+  // Well-formed multi-byte names read, and cells are not held to UTF-8.
+  Table table = parse("x,caf\xC3\xA9,\xF0\x9F\x98\x80\n1,\xE9t\xE9,3\n");
+  EXPECT_EQ(table.columns.size(), 3u);
+  EXPECT_EQ(table.columns[1].name, "caf\xC3\xA9");
+}
+
+TEST(CsvErrors, NumbersBeyondSinglePrecisionNameTheirLineAndColumn) {
+  const std::string beyond =
+      ", beyond the range of the single-precision numbers models learn from; rescale the "
+      "column (e.g. its logarithm)";
+  EXPECT_EQ(error_of("x,y\n1,2\n1e50,3\n"), "data.csv:3: column 'x' holds '1e50'" + beyond);
+  EXPECT_EQ(error_of("x,y\n,2\n-4e38,3\n"), "data.csv:3: column 'x' holds '-4e38'" + beyond);
+  CsvOptions numeric;
+  numeric.numeric = {"y"};
+  EXPECT_EQ(error_of("x,y\n1,1e308\n", numeric), "data.csv:2: column 'y' holds '1e308'" + beyond);
+  // The largest single-precision magnitudes still read.
+  Table table = parse("x\n3.4e38\n-3.4e38\n1e-300\n");
+  EXPECT_EQ(column(table, "x").numbers.size(), 3u);
+}
+
 TEST(CsvErrors, BinaryDataNamesItsLine) {
   EXPECT_EQ(error_of(std::string("a,b\n1,2\n3,\0\n", 12)),
             "data.csv:3: not a CSV text file (binary data)");

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <random>
 
 #include "space/expression.h"
@@ -86,6 +88,29 @@ TEST(SearchSpace, LogIntAndSteppedFloat) {
     EXPECT_NO_THROW(space.check(c));
   }
   EXPECT_EQ(space.cardinality(1), 6u);
+}
+
+TEST(SearchSpace, RangesBeyondWhatDoublesHoldAreRefused) {
+  // low + u * (high - low) would be infinite or NaN.
+  EXPECT_NE(validate_error(SearchSpace().add_float("w", -1.7e308, 1.7e308))
+                .find("parameter 'w': high - low is beyond the largest double"),
+            std::string::npos);
+  // Ints are computed in doubles: past 2^53 they would round outside their bounds.
+  constexpr int64_t kTwo62 = int64_t{1} << 62;
+  EXPECT_NE(validate_error(SearchSpace().add_int("n", -kTwo62, kTwo62))
+                .find("parameter 'n': low and high of an int parameter must lie strictly between"),
+            std::string::npos);
+  EXPECT_NE(validate_error(SearchSpace().add_int("n", 1, std::numeric_limits<int64_t>::max()).log()).find("2^53"),
+            std::string::npos);
+  EXPECT_EQ(validate_error(SearchSpace().add_int("n", -(int64_t{1} << 52), int64_t{1} << 52)), "");
+  EXPECT_EQ(validate_error(SearchSpace().add_float("w", -1e307, 1e307)), "");
+}
+
+TEST(SearchSpace, ChoicesHoldNoNulCharacter) {
+  // A program's argument would end at the NUL and run another value than the one stored.
+  EXPECT_NE(validate_error(SearchSpace().add_categorical("c", {std::string("a\0b", 3), std::string("d")}))
+                .find("parameter 'c': choice 1 holds a NUL character"),
+            std::string::npos);
 }
 
 TEST(SearchSpace, ValidationErrorsNameTheParameterAndRule) {

@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "automl/data/csv_scanner.h"
+#include "common/strings.h"
 #include "winnow/error.h"
 
 namespace winnow::automl {
@@ -144,7 +145,10 @@ class ColumnBuilder {
     switch (state_) {
       case State::kNumber:
         if (cell.empty()) return add_missing_number();
-        if (parse_number(cell, value)) return numbers_.push_back(value);
+        if (parse_number(cell, value)) {
+          check_range(value, cell, source, line);
+          return numbers_.push_back(value);
+        }
         if (is_missing_token(cell)) return add_missing_number();
         if (requested_ == Requested::kNumeric) fail_not_number(cell, source, line);
         // The first cell that is not a number: numbers so far stay frozen until finish().
@@ -173,6 +177,7 @@ class ColumnBuilder {
     if (requested_ == Requested::kCategorical) {
       state_ = State::kCategorical;
     } else if (parse_number(cell, value)) {
+      check_range(value, cell, source, line);
       numbers_.reserve(std::max(row_estimate, row + 1));
       numbers_.assign(leading_missing_, kMissingNumber);
       numbers_.push_back(value);
@@ -271,6 +276,18 @@ class ColumnBuilder {
     fail_at(source, line, "column '" + name_ + "' is numeric but holds " + quote_cell(cell));
   }
 
+  // Models learn from single-precision floats (automl/matrix.h): a number beyond their range
+  // would become infinite there and poison every model's arithmetic, so it is refused here,
+  // where the file and line are known.
+  void check_range(double value, std::string_view cell, const std::string& source,
+                   size_t line) const {
+    if (std::abs(value) <= static_cast<double>(std::numeric_limits<float>::max())) return;
+    fail_at(source, line,
+            "column '" + name_ + "' holds " + quote_cell(cell) +
+                ", beyond the range of the single-precision numbers models learn from; "
+                "rescale the column (e.g. its logarithm)");
+  }
+
   std::string name_;
   size_t field_;
   Requested requested_;
@@ -349,6 +366,11 @@ Table parse_csv(std::string_view text, const std::string& source, const CsvOptio
     names.emplace_back(trim(fields[i]));
     if (names[i].empty()) {
       fail_at(source, header_line, "column " + std::to_string(i + 1) + " has no name");
+    }
+    if (!is_valid_utf8(names[i])) {
+      fail_at(source, header_line,
+              "the name of column " + std::to_string(i + 1) +
+                  " is not UTF-8 text; save the file as UTF-8");
     }
   }
   for (size_t i = 0; i < width; ++i) {

@@ -78,9 +78,11 @@ void add_pipeline_params(SearchSpace& space, const PipelineShape& shape,
   if (shape.has_missing_numeric) {
     space.add_categorical("pre_impute", {"median", "mean"}).default_value("median");
   }
-  space.add_categorical("pre_scaling", {"standard", "robust", "none"})
-      .default_value("standard")
-      .when(scaling_condition);
+  if (!scaling_condition.empty()) {
+    space.add_categorical("pre_scaling", {"standard", "robust", "none"})
+        .default_value("standard")
+        .when(scaling_condition);
+  }
   if (shape.has_categorical && shape.max_levels > 2) {
     space.add_int("pre_onehot_max_levels", 2, 64).log().default_value(int64_t{10});
     space.add_categorical("pre_high_cardinality", {"ordinal", "frequency", "target"})

@@ -52,7 +52,8 @@ PipelineShape pipeline_shape(const Table& features);
 
 // Adds the preprocessing parameters ("pre_..."): imputation and encodings always active (when
 // the data has such columns), scaling active under `scaling_condition` (models that want
-// scaled inputs), feature selection always.
+// scaled inputs; empty when none of the families searched does: no scaling parameter),
+// feature selection always.
 void add_pipeline_params(SearchSpace& space, const PipelineShape& shape,
                          const std::string& scaling_condition);
 
