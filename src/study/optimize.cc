@@ -183,11 +183,17 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
                 "but the study has " + std::to_string(impl_->options.directions.size()));
   }
   using Clock = std::chrono::steady_clock;
-  const auto deadline =
-      options.timeout_seconds > 0
-          ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(options.timeout_seconds))
-          : Clock::time_point::max();
+  const auto deadline = [&] {
+    const auto now = Clock::now();
+    // A timeout past what the clock can count (centuries) means no limit; added to now, it
+    // would overflow into the past and end the run before its first trial.
+    const double room = std::chrono::duration<double>(Clock::time_point::max() - now).count();
+    if (!(options.timeout_seconds > 0) || options.timeout_seconds >= room) {
+      return Clock::time_point::max();
+    }
+    return now + std::chrono::duration_cast<Clock::duration>(
+                     std::chrono::duration<double>(options.timeout_seconds));
+  }();
   std::atomic<int64_t> started{0};
   std::atomic<bool> finished{false};
   std::mutex callback_mutex;

@@ -310,6 +310,22 @@ x = { type = "int", low = 1, high = 2 }
   EXPECT_NE(read_file(file).find("[space]"), std::string::npos);
 }
 
+TEST(Cli, ATimeoutBeyondTheClockMeansNoLimit) {
+  // Added to the clock's now, it once overflowed into the past: no trial ran, exit status 0.
+  ScratchDir dir;
+  write_file(dir.path() / "long.toml",
+             "[study]\ntrials = 2\ntimeout = 1e10\n[objective]\ncommand = [\"echo\", \"{x}\"]\n"
+             "[space]\nx = { type = \"float\", low = 0.0, high = 1.0 }\n");
+  const std::string file = (dir.path() / "long.toml").string();
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file}).exit_code, 0);
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file, "--trials", "3", "--timeout", "99999999999h"})
+                .exit_code,
+            0);
+  auto rows = export_trials(dir.path(), (dir.path() / "long.db").string(), "long");
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& row : rows) EXPECT_EQ(row["state"], "complete") << row.dump();
+}
+
 TEST(Cli, RetriedTrialLinksToTheAttemptItRetries) {
   ScratchDir dir;
   write_file(dir.path() / "objective.py", R"PY(
