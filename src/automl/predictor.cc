@@ -17,7 +17,7 @@ namespace winnow::automl {
 namespace {
 
 constexpr char kMagic[] = "WINNOWML";
-// Model format 4 on: the checksum's bytes at the end of the file.
+// Model format 4 on: the checksum's bytes at the end of the file (a u64 of serial.h).
 constexpr size_t kChecksumBytes = 8;
 
 // It catches the damage files suffer in copies and storage (flipped bits, overwritten bytes),
@@ -162,19 +162,15 @@ Predictor Predictor::load(const std::string& path) {
                 " by a newer Winnow; this one reads up to " + std::to_string(kModelFormatVersion));
   }
   if (version >= 4) {
+    // The checksum is the last field written (save()), over every byte before it.
     if (body.size() < 4 + kChecksumBytes) throw Error(path + ": model file is truncated or corrupt");
-    uint64_t stored = 0;
-    for (size_t k = 0; k < kChecksumBytes; ++k) {
-      stored |= static_cast<uint64_t>(static_cast<unsigned char>(body[body.size() - kChecksumBytes + k]))
-                << (8 * k);
-    }
+    const uint64_t stored = Reader(body.substr(body.size() - kChecksumBytes)).u64();
     body.remove_suffix(kChecksumBytes);
     if (checksum(body) != stored) {
       throw Error(path + ": model file is truncated or corrupt (its checksum does not match "
                          "its contents: it changed since `winnow automl fit` wrote it)");
     }
-    in = Reader(body);
-    in.u32();
+    in = Reader(body.substr(4));  // after the version, without the checksum
   }
   auto impl = std::make_unique<Impl>();
   try {
@@ -277,15 +273,12 @@ void Predictor::save(const std::string& path) const {
     write_cost(out, entry.cost);
   }
   out.u64(impl_->chosen);
+  out.u64(checksum(out.buffer()));
   std::string temporary = path + ".tmp";
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
     file.write(kMagic, 8);
     file.write(out.buffer().data(), static_cast<std::streamsize>(out.buffer().size()));
-    const uint64_t sum = checksum(out.buffer());
-    char trailer[kChecksumBytes];
-    for (size_t k = 0; k < kChecksumBytes; ++k) trailer[k] = static_cast<char>((sum >> (8 * k)) & 0xFF);
-    file.write(trailer, kChecksumBytes);
     file.flush();
     if (!file) {
       std::remove(temporary.c_str());

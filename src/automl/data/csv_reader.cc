@@ -276,12 +276,10 @@ class ColumnBuilder {
     fail_at(source, line, "column '" + name_ + "' is numeric but holds " + quote_cell(cell));
   }
 
-  // Models learn from single-precision floats (automl/matrix.h): a number beyond their range
-  // would become infinite there and poison every model's arithmetic, so it is refused here,
-  // where the file and line are known.
+  // Refused here, where the file and line are known (fits_single_precision).
   void check_range(double value, std::string_view cell, const std::string& source,
                    size_t line) const {
-    if (std::abs(value) <= static_cast<double>(std::numeric_limits<float>::max())) return;
+    if (fits_single_precision(value)) return;
     fail_at(source, line,
             "column '" + name_ + "' holds " + quote_cell(cell) +
                 ", beyond the range of the single-precision numbers models learn from; "
@@ -468,6 +466,10 @@ Table read_csv(const std::string& path, const CsvOptions& options) {
 }
 
 bool parse_number_cell(std::string_view cell, double& value) { return parse_number(cell, value); }
+
+bool fits_single_precision(double value) {
+  return std::abs(value) <= static_cast<double>(std::numeric_limits<float>::max());
+}
 
 std::optional<bool> parse_boolean_cell(std::string_view cell) {
   bool value = false;

@@ -43,5 +43,8 @@ bool is_missing_token(std::string_view cell);
 // otherwise elsewhere: a number, or a boolean spelling (true/false, yes/no, t/f, any case).
 bool parse_number_cell(std::string_view cell, double& value);
 std::optional<bool> parse_boolean_cell(std::string_view cell);
+// Whether a number is within the range of the single-precision floats models learn from
+// (automl/matrix.h); beyond it, it would become infinite there and poison every model.
+bool fits_single_precision(double value);
 
 }  // namespace winnow::automl

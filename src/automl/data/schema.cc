@@ -82,8 +82,8 @@ Table Schema::conform(const Table& table, std::vector<std::string>* notes) const
       for (size_t row = 0; row < table.rows; ++row) {
         if (given.is_missing(row)) continue;
         if (std::optional<double> number = number_for(expected.type, given.text(row))) {
-          if (std::abs(*number) > static_cast<double>(std::numeric_limits<float>::max())) {
-            // As the reader refuses it in a numeric column (csv_reader.cc: check_range).
+          if (!fits_single_precision(*number)) {
+            // As the reader refuses it in a numeric column.
             throw Error(table.source + ": column '" + expected.name + "', data row " +
                         std::to_string(row + 1) + ", holds '" + given.text(row) +
                         "', beyond the range of the single-precision numbers models learn "
