@@ -264,7 +264,7 @@ TEST(Cli, StudyFilesThatCouldOnlyMisbehaveAreRefusedAtOnce) {
   }
 }
 
-TEST(Cli, ShellScriptPlaceholdersWarnAndEmptyToldValuesAreRefused) {
+TEST(Cli, ShellScriptWarningsEmptyToldValuesAndExportsOverTheStudyFiles) {
   ScratchDir dir;
   write_file(dir.path() / "shell.toml", R"TOML(
 [study]
