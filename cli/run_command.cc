@@ -288,7 +288,7 @@ int run(RunArgs args, Mode mode) {
 
   CommandObjectiveOptions objective_options = file.objective;
   objective_options.runs_dir =
-      (std::filesystem::path(objective_options.runs_dir) / study.name()).string();
+      claim_study_runs_dir(objective_options.runs_dir, study.record(), storage->url());
   objective_options.n_objectives = file.study.directions.size();
   objective_options.objective_names = file.study.objective_names;
   objective_options.on_warning = [&progress](const std::string& text) { progress.message(text); };

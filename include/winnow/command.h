@@ -138,6 +138,14 @@ std::vector<std::string> expand_command(const std::vector<std::string>& command,
 // for invalid options, naming the field. Thread-safe: many trials may run at once.
 Objective make_command_objective(CommandObjectiveOptions options);
 
+// <runs_dir>/<study name>/, created if needed: the runs_dir a study's command objective is given.
+// The first run leaves a note there (study.json) naming the study: its name, when it was
+// created, its storage. Throws winnow::Error when the note names another study of the same name
+// (one in another storage, or one deleted and created again), whose trial folders and
+// checkpoints this study's trials would overwrite and resume from.
+std::string claim_study_runs_dir(const std::string& runs_dir, const StudyRecord& study,
+                                 const std::string& storage_url);
+
 // Kills the process group of every program started by a command objective that is still
 // running. Async-signal-safe: meant for a second Ctrl-C.
 void kill_all_running_commands() noexcept;

@@ -96,8 +96,8 @@ py::dict run_command_study(PyStudy& self, const StudyFile& file, int64_t n_trial
   {
     py::gil_scoped_release release;
     CommandObjectiveOptions objective_options = file.objective;
-    objective_options.runs_dir =
-        objective_options.runs_dir + "/" + self.study->name();
+    objective_options.runs_dir = claim_study_runs_dir(
+        objective_options.runs_dir, self.study->record(), self.study->storage().url());
     objective_options.n_objectives = file.study.directions.size();
     objective_options.objective_names = file.study.objective_names;
     Objective objective = make_command_objective(objective_options);

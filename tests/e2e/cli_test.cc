@@ -326,6 +326,39 @@ TEST(Cli, ATimeoutBeyondTheClockMeansNoLimit) {
   for (const auto& row : rows) EXPECT_EQ(row["state"], "complete") << row.dump();
 }
 
+TEST(Cli, TwoStudiesOfOneNameNeverShareTrialFolders) {
+  // One study file run against two storages names both studies "study": their trial 0 once
+  // shared <runs_dir>/study/0/ and checkpoints/0/, so the second overwrote the first's logs.
+  ScratchDir dir;
+  write_file(dir.path() / "study.toml",
+             "[study]\ntrials = 2\n[objective]\ncommand = [\"echo\", \"{x}\"]\n"
+             "[space]\nx = { type = \"float\", low = 0.0, high = 1.0 }\n");
+  const std::string file = (dir.path() / "study.toml").string();
+  const std::string first = (dir.path() / "a.db").string();
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file, "--storage", first}).exit_code, 0);
+  const fs::path folder = dir.path() / "study-runs" / "study";
+  const std::string params = read_file(folder / "0" / "params.json");
+  ASSERT_TRUE(fs::exists(folder / "study.json"));
+
+  Result other = run_winnow(dir.path(), {"run", file, "--storage", (dir.path() / "b.db").string()});
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_NE(other.err.find("runs folder '" + folder.string() + "'"), std::string::npos)
+      << other.err;
+  EXPECT_NE(other.err.find("runs_dir"), std::string::npos) << other.err;
+  EXPECT_EQ(read_file(folder / "0" / "params.json"), params);
+
+  // The study that owns the folder goes on using it, and a folder from before the note (no
+  // study.json) is adopted by the study that runs in it.
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file, "--storage", first, "--trials", "3"}).exit_code,
+            0);
+  fs::remove(folder / "study.json");
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file, "--storage", first, "--trials", "4"}).exit_code,
+            0);
+  EXPECT_TRUE(fs::exists(folder / "study.json"));
+  EXPECT_EQ(export_trials(dir.path(), first, "study").size(), 4u);
+  EXPECT_EQ(read_file(folder / "0" / "params.json"), params);
+}
+
 TEST(Cli, RetriedTrialLinksToTheAttemptItRetries) {
   ScratchDir dir;
   write_file(dir.path() / "objective.py", R"PY(
