@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "validators.h"
 #include "winnow/automl.h"
 #include "winnow/command.h"
 #include "winnow/error.h"
@@ -262,7 +263,8 @@ Command add_automl_command(CLI::App& app) {
   fit->add_option("--jobs", args->jobs, "Threads (default: one per core)");
   fit->add_option("--memory-limit", args->memory_limit,
                   "Resident memory limit, e.g. 4GB (default: 80% of the machine)");
-  fit->add_option("--seed", args->seed, "Seed of the search, folds and models (default 0)");
+  fit->add_option("--seed", args->seed, "Seed of the search, folds and models (default 0)")
+      ->transform(seed_value());
   fit->add_option("--storage", args->storage,
                   "Keep the search as a study in this storage (SQLite path or URL); a fit "
                   "interrupted and started again resumes it");

@@ -40,6 +40,7 @@ Command add_importance_command(CLI::App& app) {
                       "(0: all)")
       ->capture_default_str();
   command->add_option("--seed", options->seed, "fANOVA: seed of the forest")
+      ->transform(seed_value())
       ->capture_default_str();
   command->add_option("--quantile", options->target_quantile,
                       "PED-ANOVA: the best trials are this quantile of the values")

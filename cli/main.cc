@@ -118,7 +118,9 @@ int main(int argc, char** argv) {
         }
       }
     }
-    return app.exit(e);
+    // Help and version print and exit 0; every mistake on the command line exits 2, as usage
+    // errors conventionally do, whatever CLI11's own code for it.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     for (const auto& [name, command] : named) {

@@ -230,8 +230,23 @@ int run(RunArgs args, Mode mode) {
   // all of them share one sequence and never propose the same configuration. A study created
   // without a seed gets one drawn here and stored.
   const nlohmann::json stored = stored_definition(existing);
-  if (!file.study.seed && stored.contains("settings") && stored["settings"].contains("seed")) {
-    file.study.seed = stored["settings"]["seed"].get<uint64_t>();
+  if (stored.contains("settings") && stored["settings"].contains("seed")) {
+    const auto stored_seed = stored["settings"]["seed"].get<uint64_t>();
+    if (file.study.seed && *file.study.seed != stored_seed) {
+      const std::string told = std::to_string(*file.study.seed);
+      const std::string kept = std::to_string(stored_seed);
+      // Another seed would give this process another sequence than the study's others, which
+      // could then propose a configuration twice.
+      if (args.seed && mode != Mode::kWorker) {
+        throw Error("study '" + file.study.name + "' was created with seed " + kept +
+                    "; --seed " + told +
+                    " would give this process a sequence of its own. Leave --seed out to go on "
+                    "with the study's, or start a new study with --study NAME");
+      }
+      std::cerr << "winnow: note: study '" << file.study.name << "' was created with seed "
+                << kept << "; the study file's seed " << told << " is not used\n";
+    }
+    file.study.seed = stored_seed;
   }
   if (mode == Mode::kRun && stored.empty() && !file.study.seed) {
     file.study.seed = std::random_device{}();
@@ -408,7 +423,8 @@ Command add_run_command(CLI::App& app, bool resume) {
   command->add_option("--scheduler", args->scheduler,
                       "Scheduler spec (default none): median, percentile, sh, hyperband, asha, "
                       "bohb, e.g. median:warmup_steps=5 (budget schedulers need a [budget])");
-  command->add_option("--seed", args->seed, "Sampler seed");
+  command->add_option("--seed", args->seed, "Sampler seed")
+      ->transform(seed_value());
   command->add_flag("--requeue-interrupted", args->requeue,
                     "Put trials left running by a killed process back in the queue instead of "
                     "marking them failed");

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "storage_args.h"
+#include "validators.h"
 #include "winnow/error.h"
 #include "winnow/study.h"
 #include "winnow/study_file.h"
@@ -69,9 +70,11 @@ void add_file_study_options(CLI::App& command, FileStudyArgs& args) {
   command.add_option("--study", args.study, "Study name (default: the file's)");
 }
 
-// Opens the study a study file describes (creating it when new, as `run` would).
-Study open_file_study(const FileStudyArgs& args) {
+// Opens the study a study file describes (creating it when new, as `run` would); `trials`, when
+// given, receives the file's trial budget.
+Study open_file_study(const FileStudyArgs& args, int64_t* trials = nullptr) {
   StudyFile file = load_study_file(args.file);
+  if (trials != nullptr) *trials = file.trials;
   if (!args.storage.empty()) file.storage = args.storage;
   if (!args.study.empty()) file.study.name = args.study;
   return Study::create(open_storage(file.storage, file.storage_options), file.space, file.study);
@@ -130,19 +133,30 @@ Command add_ask_command(CLI::App& app) {
       "ask", "Start a trial and print its number and parameters (finish it with 'winnow tell')");
   auto args = std::make_shared<FileStudyArgs>();
   auto json = std::make_shared<bool>(false);
+  auto trials = std::make_shared<std::optional<int64_t>>();
   add_file_study_options(*command, *args);
   command->add_flag("--json", *json, "Print {\"number\": N, \"params\": {...}} instead of lines");
+  command->add_option("--trials", *trials,
+                      "Trial budget of the study, as for run (default: the file's; 0: no limit)")
+      ->check(at_least(0));
   command->footer(
       "Prints 'number=N' then one 'name=value' line per parameter. The trial stays running\n"
       "until 'winnow tell'; no process owns it, so a resume never fails it.\n"
       "Example:\n"
       "  eval \"$(winnow ask study.toml | sed 's/^/export WINNOW_/')\"\n"
       "  winnow tell study.toml --trial \"$WINNOW_number\" --value \"$(./train.sh)\"");
-  return [args, json] {
-    Study opened = open_file_study(*args);
+  return [args, json, trials] {
+    int64_t budget = 0;
+    Study opened = open_file_study(*args, &budget);
+    if (*trials) budget = **trials;
     char host[256] = {};
     ::gethostname(host, sizeof(host) - 1);
-    std::optional<Trial> trial = opened.try_ask(0, std::string("ask@") + host);
+    // The budget holds for asked trials as for run's: checked and claimed in one step.
+    std::optional<Trial> trial = opened.try_ask(budget, std::string("ask@") + host);
+    if (!trial && budget > 0 && opened.counted_trials() >= budget) {
+      throw Error("study '" + opened.name() + "' already holds its " + std::to_string(budget) +
+                  " trials; raise trials, or pass --trials N (0 for no limit)");
+    }
     if (!trial) throw Error("study '" + opened.name() + "': the sampler has nothing left to propose");
     if (*json) {
       nlohmann::json params = nlohmann::json::object();

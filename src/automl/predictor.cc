@@ -305,6 +305,7 @@ Table read_like_training(const std::string& path, const Schema& schema) {
 Predictions Predictor::predict_csv(const std::string& path, std::vector<std::string>* notes,
                                    bool best_single) const {
   Table table = read_like_training(path, impl_->schema);
+  if (notes != nullptr) notes->insert(notes->end(), table.notes.begin(), table.notes.end());
   Table conformed = impl_->schema.conform(table, notes);
   std::vector<float> output = impl_->predict(conformed, best_single);
   Predictions p;
@@ -329,6 +330,7 @@ Predictions Predictor::predict_csv(const std::string& path, std::vector<std::str
 std::vector<std::pair<std::string, double>> Predictor::evaluate_csv(
     const std::string& path, std::vector<std::string>* notes) const {
   Table table = read_like_training(path, impl_->schema);
+  if (notes != nullptr) notes->insert(notes->end(), table.notes.begin(), table.notes.end());
   int target_index = table.find(impl_->target);
   if (target_index < 0) {
     throw Error(path + ": the target column '" + impl_->target + "' is missing");

@@ -62,6 +62,7 @@ size_t distinct_present(const Column& column) {
 PreparedData prepare_training_data(Table table, const std::string& target_column,
                                    const std::string& task_name) {
   PreparedData out;
+  out.notes = table.notes;
   int index = table.find(target_column);
   if (index < 0) {
     std::vector<std::string> names;

@@ -27,7 +27,11 @@ bool is_valid_utf8(std::string_view text);
 uint64_t fnv1a_64(std::string_view bytes, uint64_t basis = 0xcbf29ce484222325ull);
 // Milliseconds since the Unix epoch.
 int64_t now_ms();
-// A plain-text table: the header, a rule, the rows; columns padded, cells cut at 40 characters.
+// `text` as one line a terminal shows as it is: newline, carriage return and tab as \n, \r and
+// \t, other control bytes as \xHH, and a backslash doubled so that the result reads one way.
+std::string printable(std::string_view text);
+// A plain-text table: the header, a rule, the rows; columns padded, cells cut at 40 characters
+// and made printable().
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows);
 

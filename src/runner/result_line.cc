@@ -2,8 +2,11 @@
 #include "runner/result_line.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -28,8 +31,92 @@ std::optional<double> parse_number(std::string_view text) {
   if (text.empty() || text.front() == '+') return std::nullopt;
   double value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (end != text.data() + text.size()) return std::nullopt;
+  if (error == std::errc::result_out_of_range) {
+    // "1e999" is as infinite as "inf", and "1e-400" is zero: strtod rounds them so.
+    return std::strtod(std::string(text).c_str(), nullptr);
+  }
+  if (error != std::errc()) return std::nullopt;
   return value;
+}
+
+// JSON has no NaN or infinity, yet Python's json.dumps writes NaN, Infinity and -Infinity, and a
+// number such as 1e999 overflows the parser. Outside string literals each of them is replaced by
+// a string that json_number() reads back, so one such metric does not fail the whole result.
+constexpr std::string_view kSpecialMark = "\\u0001winnow:";  // JSON text, decoded to byte 1
+
+std::string mark_special_numbers(std::string_view line) {
+  std::string out;
+  out.reserve(line.size());
+  bool in_string = false;
+  for (size_t i = 0; i < line.size();) {
+    const char c = line[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < line.size()) out += line[++i];
+      else if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c == '-' || c == 'N' || c == 'I' || (c >= '0' && c <= '9')) {
+      size_t end = i + 1;
+      while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) ||
+                                   line[end] == '.' || line[end] == '+' || line[end] == '-')) {
+        ++end;
+      }
+      const std::string_view token = line.substr(i, end - i);
+      std::optional<double> value;
+      if (token == "NaN") {
+        value = std::nan("");
+      } else if (token == "Infinity" || token == "-Infinity") {
+        value = token.front() == '-' ? -HUGE_VAL : HUGE_VAL;
+      } else if (std::optional<double> number = parse_number(token);
+                 number && std::isinf(*number)) {
+        value = number;
+      }
+      if (value) {
+        out += '"';
+        out += kSpecialMark;
+        out += std::isnan(*value) ? "nan" : *value > 0 ? "inf" : "-inf";
+        out += '"';
+      } else {
+        out += token;
+      }
+      i = end;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+// A JSON number, or a special one marked by mark_special_numbers().
+std::optional<double> json_number(const nlohmann::json& item) {
+  if (item.is_number()) return item.get<double>();
+  if (!item.is_string()) return std::nullopt;
+  const std::string& text = item.get_ref<const std::string&>();
+  if (text.size() < 8 || text[0] != '\x01' || text.compare(1, 7, "winnow:") != 0) {
+    return std::nullopt;
+  }
+  const std::string_view kind = std::string_view(text).substr(8);
+  if (kind == "nan") return std::nan("");
+  if (kind == "inf") return HUGE_VAL;
+  if (kind == "-inf") return -HUGE_VAL;
+  return std::nullopt;
+}
+
+// How a special number is shown in a message: as the program wrote it, more or less.
+std::string shown(const nlohmann::json& item) {
+  std::optional<double> number = json_number(item);
+  if (!number || item.is_number()) return item.dump();
+  return std::isnan(*number) ? "NaN" : *number > 0 ? "Infinity" : "-Infinity";
 }
 
 std::optional<int64_t> parse_step(std::string_view text) {
@@ -56,8 +143,8 @@ std::string plural_values(size_t n) {
   return std::to_string(n) + (n == 1 ? " objective value" : " objective values");
 }
 
-// The objective values of a JSON result (JSON has no NaN, so none can be NaN), the keys they
-// came from (not metrics), or what was wrong.
+// The objective values of a JSON result (a NaN among them is an error), the keys they came from
+// (not metrics), or what was wrong.
 struct Extracted {
   std::vector<double> values;
   std::vector<std::string> used_keys;
@@ -68,8 +155,11 @@ Extracted extract_values(const nlohmann::json& object, size_t n_objectives,
                          const std::vector<std::string>& names) {
   Extracted out;
   auto number_or_error = [&](const nlohmann::json& item, const std::string& what) {
-    if (item.is_number()) {
-      out.values.push_back(item.get<double>());
+    std::optional<double> number = json_number(item);
+    if (number && std::isnan(*number)) {
+      if (out.error.empty()) out.error = "the objective value is NaN (" + what + ")";
+    } else if (number) {
+      out.values.push_back(*number);
     } else if (out.error.empty()) {
       out.error = what + " is not a number (got " + item.dump() + ")";
     }
@@ -209,7 +299,7 @@ TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
   }
   nlohmann::json object;
   try {
-    object = nlohmann::json::parse(line);
+    object = nlohmann::json::parse(mark_special_numbers(line));
   } catch (const nlohmann::json::exception& e) {
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 9: ...".
     std::string what = e.what();
@@ -231,12 +321,13 @@ TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
     std::vector<nlohmann::json> items =
         given.is_array() ? given.get<std::vector<nlohmann::json>>() : std::vector{given};
     for (size_t i = 0; i < items.size(); ++i) {
-      if (!items[i].is_number()) {
+      std::optional<double> number = json_number(items[i]);
+      if (!number || std::isnan(*number)) {
         return failed_result("\"constraints\" must be a number or a list of numbers (feasible when "
-                      "<= 0); item " + std::to_string(i + 1) + " is " + items[i].dump() + ": " +
+                      "<= 0); item " + std::to_string(i + 1) + " is " + shown(items[i]) + ": " +
                       quoted);
       }
-      outcome.constraints.push_back(items[i].get<double>());
+      outcome.constraints.push_back(*number);
     }
   }
   for (const auto& [key, item] : object.items()) {
@@ -244,7 +335,9 @@ TrialOutcome parse_result_line(std::string_view line, size_t n_objectives,
                 std::find(extracted.used_keys.begin(), extracted.used_keys.end(), key) !=
                     extracted.used_keys.end();
     // Only numbers are metrics; strings, booleans and nested values are the program's business.
-    if (!used && item.is_number()) outcome.metrics[key] = item.get<double>();
+    // A NaN metric is kept (stored as null): the program said it had no value for it.
+    if (used) continue;
+    if (std::optional<double> number = json_number(item)) outcome.metrics[key] = *number;
   }
   return outcome;
 }

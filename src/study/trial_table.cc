@@ -346,7 +346,9 @@ std::string study_report(const StudyRecord& study, std::span<const FrozenTrial> 
         out << " at budget " << format_double(*budget);
       }
       out << "\n";
-      for (const auto& [name, value] : best.config) out << "  " << name << " = " << to_string(value) << "\n";
+      for (const auto& [name, value] : best.config) {
+        out << "  " << name << " = " << printable(to_string(value)) << "\n";
+      }
     } else {
       std::vector<double> reference = automatic_reference_point(trials, study.directions);
       FrontHypervolume volume = front_hypervolume(trials, study.directions, reference);

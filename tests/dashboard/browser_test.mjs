@@ -653,7 +653,7 @@ async function checkLive(page, base, winnow, scratch) {
   await page.evaluate(() => { window.__sameDocument = true; });
   const total = Number(await text(page, '[data-testid=trials-total]'));
 
-  const asked = runWinnow(winnow, ['ask', studyFile, '--json'], scratch).stdout;
+  const asked = runWinnow(winnow, ['ask', studyFile, '--json', '--trials', '0'], scratch).stdout;
   const number = JSON.parse(asked.trim().split('\n').pop()).number;
   const started = Date.now();
   await waitUntil(`trial #${number} (running) in the open table`, async () => {
@@ -687,7 +687,7 @@ async function checkLive(page, base, winnow, scratch) {
   const row = `[data-testid=study-row][data-study="${name}"]`;
   await page.locator(row).waitFor();
   const running = Number(await text(page, `${row} [data-col=running]`));
-  const second = JSON.parse(runWinnow(winnow, ['ask', studyFile, '--json'], scratch).stdout.trim().split('\n').pop()).number;
+  const second = JSON.parse(runWinnow(winnow, ['ask', studyFile, '--json', '--trials', '0'], scratch).stdout.trim().split('\n').pop()).number;
   await waitForText(page, `${row} [data-col=running]`, running + 1, `study list running count after asking #${second}`);
   runWinnow(winnow, ['tell', studyFile, '--trial', String(second), '--state', 'failed', '--reason', 'stopped by the test'], scratch);
   await waitForText(page, `${row} [data-col=running]`, running, `study list running count after telling #${second}`);
@@ -737,7 +737,7 @@ async function main() {
   runWinnow(winnow, ['run', path.join(scratch, 'mlp.toml')], scratch);
   runWinnow(winnow, ['run', path.join(scratch, 'tradeoff.toml')], scratch);
   // A budget scheduler never prunes; a pruned trial comes from ask and tell, as a script would.
-  const pruned = JSON.parse(runWinnow(winnow, ['ask', path.join(scratch, 'mlp.toml'), '--json'], scratch).stdout.trim().split('\n').pop()).number;
+  const pruned = JSON.parse(runWinnow(winnow, ['ask', path.join(scratch, 'mlp.toml'), '--json', '--trials', '0'], scratch).stdout.trim().split('\n').pop()).number;
   runWinnow(winnow, ['tell', path.join(scratch, 'mlp.toml'), '--trial', String(pruned), '--state', 'pruned'], scratch);
   const truth = { 'tune mlp': exportTrials(winnow, database, 'tune mlp'), tradeoff: exportTrials(winnow, database, 'tradeoff') };
   const mlpCounts = countStates(truth['tune mlp']);

@@ -227,6 +227,42 @@ evil = { type = "categorical", choices = ["x; rm -f canary", "$(rm -f canary)", 
   EXPECT_NE(argv.find("['x; rm -f canary', 'argv.txt']"), std::string::npos) << argv;
 }
 
+TEST(Cli, ChoicesWithLineBreaksAndPythonJsonShowAndStoreWhole) {
+  // A newline in a choice split its row of the `show` table in two; a NaN metric in what
+  // Python's json.dumps prints failed the trial as invalid JSON.
+  ScratchDir dir;
+  write_file(dir.path() / "objective.py",
+             "import json, sys\n"
+             "print(json.dumps({'value': len(sys.argv[1]), 'gap': float('nan'),"
+             " 'top': float('inf')}))\n");
+  write_file(dir.path() / "study.toml", R"TOML(
+[study]
+trials = 2
+sampler = "grid"
+[objective]
+command = ["python3", "objective.py", "{text}"]
+[space]
+text = { type = "categorical", choices = ["line one\nline two", "tab\there"] }
+)TOML");
+  const std::string file = (dir.path() / "study.toml").string();
+  Result run = run_winnow(dir.path(), {"run", file});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto rows = export_trials(dir.path(), (dir.path() / "study.db").string(), "study");
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["state"], "complete") << row.dump();
+    EXPECT_TRUE(row.dump().find("\"gap\"") != std::string::npos) << row.dump();
+  }
+  Result show = run_winnow(dir.path(), {"show", file});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("line one\\nline two"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("tab\\there"), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find("line one\n"), std::string::npos) << show.out;
+  Result trial = run_winnow(dir.path(), {"show", file, "--trial", "0"});
+  ASSERT_EQ(trial.exit_code, 0) << trial.err;
+  EXPECT_EQ(trial.out.find("line one\n"), std::string::npos) << trial.out;
+}
+
 TEST(Cli, StudyFilesThatCouldOnlyMisbehaveAreRefusedAtOnce) {
   ScratchDir dir;
   struct Case {
@@ -357,6 +393,36 @@ TEST(Cli, TwoStudiesOfOneNameNeverShareTrialFolders) {
   EXPECT_TRUE(fs::exists(folder / "study.json"));
   EXPECT_EQ(export_trials(dir.path(), first, "study").size(), 4u);
   EXPECT_EQ(read_file(folder / "0" / "params.json"), params);
+}
+
+TEST(Cli, TheSeedBelongsToTheStudy) {
+  // Another --seed on an existing study silently gave that process a sequence of its own, and
+  // CLI11 read "--seed -1" as 2^64 - 1.
+  ScratchDir dir;
+  const std::string space = "[space]\nx = { type = \"float\", low = 0.0, high = 1.0 }\n";
+  const std::string objective = "[objective]\ncommand = [\"echo\", \"{x}\"]\n";
+  write_file(dir.path() / "seeded.toml", "[study]\ntrials = 2\nseed = 1\n" + objective + space);
+  const std::string file = (dir.path() / "seeded.toml").string();
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file}).exit_code, 0);
+
+  Result other = run_winnow(dir.path(), {"run", file, "--trials", "3", "--seed", "5"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("was created with seed 1; --seed 5"), std::string::npos) << other.err;
+  for (const char* bad : {"-1", "0x10", "99999999999999999999", "1.5"}) {
+    Result r = run_winnow(dir.path(), {"run", file, "--seed", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("expected a whole number from 0 to"), std::string::npos) << r.err;
+  }
+  Result same = run_winnow(dir.path(), {"run", file, "--trials", "3", "--seed", "01"});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+
+  write_file(dir.path() / "seeded.toml", "[study]\ntrials = 4\nseed = 2\n" + objective + space);
+  Result edited = run_winnow(dir.path(), {"run", file});
+  EXPECT_EQ(edited.exit_code, 0) << edited.err;
+  EXPECT_NE(edited.err.find("created with seed 1; the study file's seed 2 is not used"),
+            std::string::npos)
+      << edited.err;
+  EXPECT_EQ(export_trials(dir.path(), (dir.path() / "seeded.db").string(), "seeded").size(), 4u);
 }
 
 TEST(Cli, RetriedTrialLinksToTheAttemptItRetries) {

@@ -202,9 +202,17 @@ TEST(CommandLine, MistakesGetADidYouMean) {
   EXPECT_NE(option.err.find("unknown option '--trails' (did you mean '--trials'?)"),
             std::string::npos)
       << option.err;
+  // Every mistake on the command line exits 2, not CLI11's own codes (104-114).
   Result range = run_winnow(dir.path(), {"run", file, "--trials", "-3"});
-  EXPECT_NE(range.exit_code, 0);
+  EXPECT_EQ(range.exit_code, 2);
   EXPECT_NE(range.err.find("must be at least 0, got -3"), std::string::npos) << range.err;
+  Result no_file = run_winnow(dir.path(), {"run"});
+  EXPECT_EQ(no_file.exit_code, 2) << no_file.err;
+  Result not_a_number = run_winnow(dir.path(), {"run", file, "--trials", "x"});
+  EXPECT_EQ(not_a_number.exit_code, 2) << not_a_number.err;
+  EXPECT_NE(not_a_number.err.find("--trials"), std::string::npos) << not_a_number.err;
+  Result extra = run_winnow(dir.path(), {"show", file, "surplus", "arguments"});
+  EXPECT_EQ(extra.exit_code, 2) << extra.err;
   Result help = run_winnow(dir.path(), {"help", "run"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--trials"), std::string::npos) << help.out;
@@ -292,11 +300,15 @@ TEST(StudyManagement, StudiesTrialDetailAskAndTell) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("trials 0 to 1"), std::string::npos) << missing.err;
 
-  Result asked = run_winnow(dir.path(), {"ask", file});
+  // The study holds its `trials = 2`: ask keeps to the budget as run does, unless told another.
+  Result over = run_winnow(dir.path(), {"ask", file});
+  EXPECT_EQ(over.exit_code, 2);
+  EXPECT_NE(over.err.find("already holds its 2 trials"), std::string::npos) << over.err;
+  Result asked = run_winnow(dir.path(), {"ask", file, "--trials", "4"});
   ASSERT_EQ(asked.exit_code, 0) << asked.err;
   EXPECT_EQ(asked.out.rfind("number=2\n", 0), 0u) << asked.out;
   EXPECT_NE(asked.out.find("\nx="), std::string::npos) << asked.out;
-  Result json = run_winnow(dir.path(), {"ask", file, "--json"});
+  Result json = run_winnow(dir.path(), {"ask", file, "--json", "--trials", "0"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_EQ(nlohmann::json::parse(json.out)["number"], 3);
 
@@ -316,7 +328,8 @@ TEST(StudyManagement, StudiesTrialDetailAskAndTell) {
   EXPECT_EQ(rows[3]["state"], "failed");
   EXPECT_EQ(rows[3]["failure_reason"], "node lost");
   // Trials started by `ask` belong to no process: a run does not fail them as orphans.
-  ASSERT_EQ(run_winnow(dir.path(), {"ask", file}).exit_code, 0);
+  ASSERT_EQ(run_winnow(dir.path(), {"ask", file, "--trials", "5"}).exit_code, 0);
+  EXPECT_EQ(run_winnow(dir.path(), {"ask", file, "--trials", "5"}).exit_code, 2);
   ASSERT_EQ(run_winnow(dir.path(), {"resume", file, "--trials", "6"}).exit_code, 0);
   EXPECT_EQ(export_trials(dir.path(), db, "manual")[4]["state"], "running");
 }

@@ -52,10 +52,11 @@ std::string temp_path(const std::string& name) {
 
 TEST(CsvMissing, RecognisesEverySpellingAfterTrimming) {
   for (const char* cell :
-       {"", "  ", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?", " NA ", "\tnull"}) {
+       {"", "  ", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?", " NA ", "\tnull", "n/a",
+        "#N/A", "#NA", "<NA>", "-nan", "-NaN"}) {
     EXPECT_TRUE(is_missing_token(cell)) << "'" << cell << "'";
   }
-  for (const char* cell : {"0", "na", "-", "none", "n/a", "??", "NAN", "inf", "x"}) {
+  for (const char* cell : {"0", "na", "-", "none", "??", "NAN", "inf", "x", "#", "<na>"}) {
     EXPECT_FALSE(is_missing_token(cell)) << "'" << cell << "'";
   }
 }
@@ -77,10 +78,56 @@ TEST(CsvTypes, NumericColumnKeepsDoublesAndNaNForMissing) {
 
 TEST(CsvTypes, TextThatOnlyLooksNumericIsCategorical) {
   // "1,5" is quoted so the comma is inside the cell; inf and nan spelled otherwise are text.
-  for (const char* cell : {"\"1,5\"", "12abc", "inf", "-nan", "0x10", "1e", "+-1", "Infinity"}) {
+  for (const char* cell : {"\"1,5\"", "12abc", "inf", "0x10", "1e", "+-1", "Infinity"}) {
     Table table = parse(std::string("a\n1\n") + cell + "\n");
     EXPECT_EQ(table.columns[0].type, ColumnType::kCategorical) << cell;
   }
+}
+
+TEST(CsvTypes, AFewStrayTextsInANumericColumnAreMissingWithANote) {
+  // One '-' among numbers once made the column text, which the AutoML then dropped as an
+  // identifier: the column's numbers were lost with only a note.
+  std::string text = "age,city\n";
+  for (int row = 0; row < 60; ++row) {
+    const std::string age = row == 10 ? "-" : row == 30 ? "unknown" : row == 31 ? "-"
+                                                                                : std::to_string(row);
+    text += age + ",c" + std::to_string(row % 3) + "\n";
+  }
+  Table table = parse(text);
+  const Column& age = column(table, "age");
+  ASSERT_EQ(age.type, ColumnType::kNumeric);
+  ASSERT_EQ(age.numbers.size(), 60u);
+  EXPECT_EQ(age.missing, 3u);
+  EXPECT_EQ(age.numbers[9], 9.0);
+  EXPECT_TRUE(std::isnan(age.numbers[10]));
+  EXPECT_TRUE(std::isnan(age.numbers[30]));
+  EXPECT_EQ(age.numbers[59], 59.0);
+  ASSERT_EQ(table.notes.size(), 1u);
+  const std::string& note = table.notes[0];
+  EXPECT_NE(note.find("column 'age'"), std::string::npos) << note;
+  EXPECT_NE(note.find("3 of its 60"), std::string::npos) << note;
+  EXPECT_NE(note.find("'-', 'unknown'"), std::string::npos) << note;
+  EXPECT_NE(note.find("line 12"), std::string::npos) << note;  // the header is line 1
+  EXPECT_NE(note.find("--categorical age"), std::string::npos) << note;
+  EXPECT_EQ(column(table, "city").type, ColumnType::kCategorical);
+
+  // A text in the first row takes the other way into a text column; it ends the same.
+  std::string single = "v\nn.a.\n";
+  for (int row = 0; row < 40; ++row) single += std::to_string(row) + "\n";
+  Table first = parse(single);
+  ASSERT_EQ(first.columns[0].type, ColumnType::kNumeric);
+  EXPECT_EQ(first.columns[0].missing, 1u);
+  EXPECT_EQ(first.columns[0].numbers[40], 39.0);
+
+  // Asked for as text, it stays text; and more than a few texts make a text column.
+  CsvOptions options;
+  options.categorical = {"age"};
+  EXPECT_EQ(column(parse(text, options), "age").type, ColumnType::kCategorical);
+  std::string mixed = "grade\n";
+  for (int row = 0; row < 60; ++row) mixed += (row % 10 == 0 ? "K" : std::to_string(row % 10)) + "\n";
+  Table grades = parse(mixed);
+  EXPECT_EQ(grades.columns[0].type, ColumnType::kCategorical);
+  EXPECT_TRUE(grades.notes.empty());
 }
 
 TEST(CsvTypes, ColumnOfOnlyMissingCellsIsNumericNaN) {
@@ -114,15 +161,17 @@ TEST(CsvTypes, NumbersBeforeTheFirstTextKeepTheirOriginalText) {
 TEST(CsvTypes, LateTextConvertsAManyRowNumericColumn) {
   std::string text = "id,v\n";
   for (int i = 0; i < 3000; ++i) text += std::to_string(i) + "," + std::to_string(i % 7) + "\n";
-  text += "3000,seven\n";
+  // More texts than a few strays (ColumnBuilder::settle_stray_texts): a text column.
+  for (int i = 3000; i < 3200; ++i) text += std::to_string(i) + ",seven\n";
   Table table = parse(text);
   EXPECT_EQ(column(table, "id").type, ColumnType::kNumeric);
   const Column& v = column(table, "v");
   ASSERT_EQ(v.type, ColumnType::kCategorical);
   EXPECT_EQ(v.levels, (Strings{"0", "1", "2", "3", "4", "5", "6", "seven"}));
-  ASSERT_EQ(v.codes.size(), 3001u);
+  ASSERT_EQ(v.codes.size(), 3200u);
   for (int i = 0; i < 3000; ++i) ASSERT_EQ(v.codes[static_cast<size_t>(i)], i % 7);
-  EXPECT_EQ(v.codes[3000], 7);
+  EXPECT_EQ(v.codes[3199], 7);
+  EXPECT_TRUE(table.notes.empty());
 }
 
 TEST(CsvTypes, BooleanFamiliesAnyCase) {

@@ -103,6 +103,42 @@ TEST(ResultLineTest, InfinityIsAValueNanFails) {
 
   expect_failed(single("nan"), "NaN: 'nan'");
   expect_failed(single("NaN"), "NaN");
+
+  // Beyond what a double holds is infinite (or zero), as "inf" is: it used to fail the trial.
+  outcome = single("1e999");
+  ASSERT_EQ(outcome.state, TrialState::kComplete) << outcome.failure_reason;
+  EXPECT_EQ(outcome.values[0], std::numeric_limits<double>::infinity());
+  outcome = single("-1e999");
+  ASSERT_EQ(outcome.state, TrialState::kComplete) << outcome.failure_reason;
+  EXPECT_EQ(outcome.values[0], -std::numeric_limits<double>::infinity());
+  outcome = single("1e-400");
+  ASSERT_EQ(outcome.state, TrialState::kComplete) << outcome.failure_reason;
+  EXPECT_EQ(outcome.values[0], 0.0);
+  Report report = parse_report_line("winnow: step=2 value=1e999");
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(std::isinf(report->second));
+}
+
+TEST(ResultLineTest, JsonFromPythonWithNanAndInfinityIsRead) {
+  // Python's json.dumps writes NaN, Infinity and -Infinity, which JSON lacks: one such metric
+  // used to fail the whole trial as "not valid JSON".
+  TrialOutcome outcome = single(
+      R"({"value": 0.5, "grad_norm": NaN, "best": Infinity, "worst": -Infinity, "big": 1e999,)"
+      R"( "text": "NaN Infinity 1e999"})");
+  ASSERT_EQ(outcome.state, TrialState::kComplete) << outcome.failure_reason;
+  EXPECT_EQ(outcome.values, std::vector<double>{0.5});
+  ASSERT_EQ(outcome.metrics.size(), 4u);
+  EXPECT_TRUE(std::isnan(outcome.metrics["grad_norm"]));
+  EXPECT_EQ(outcome.metrics["best"], std::numeric_limits<double>::infinity());
+  EXPECT_EQ(outcome.metrics["worst"], -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(outcome.metrics["big"], std::numeric_limits<double>::infinity());
+
+  outcome = single(R"({"value": Infinity})");
+  ASSERT_EQ(outcome.state, TrialState::kComplete) << outcome.failure_reason;
+  EXPECT_EQ(outcome.values[0], std::numeric_limits<double>::infinity());
+  expect_failed(single(R"({"value": NaN, "accuracy": 0.5})"), "the objective value is NaN");
+  expect_failed(parse_result_line(R"({"values": [1, NaN]})", 2, {}), "NaN (\"values\"[1])");
+  expect_failed(single(R"({"value": 1, "constraints": [0, NaN]})"), "item 2 is NaN");
 }
 
 TEST(ResultLineTest, ReadsJsonValueAndMetrics) {

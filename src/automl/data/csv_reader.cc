@@ -40,6 +40,9 @@ using csv::Scanner;
 using csv::trim;
 
 constexpr double kMissingNumber = std::numeric_limits<double>::quiet_NaN();
+// The largest share of a column's filled cells that may be text for the column to still be read
+// as numbers, those cells as missing (ColumnBuilder::settle_stray_texts).
+constexpr double kStrayTextShare = 0.05;
 
 // A cell quoted in a message: long cells are cut so one bad cell cannot flood the terminal.
 std::string quote_cell(std::string_view cell) {
@@ -152,6 +155,7 @@ class ColumnBuilder {
         if (is_missing_token(cell)) return add_missing_number();
         if (requested_ == Requested::kNumeric) fail_not_number(cell, source, line);
         // The first cell that is not a number: numbers so far stay frozen until finish().
+        note_first_text(line);
         state_ = State::kCategorical;
         first_code_row_ = row;
         codes_.reserve(row_estimate > row ? row_estimate - row : 16);
@@ -188,11 +192,69 @@ class ColumnBuilder {
     } else if ((family_ = boolean_family(cell, truth)) >= 0) {
       state_ = State::kBoolean;
     } else {
+      note_first_text(line);
       state_ = State::kCategorical;
     }
     codes_.reserve(std::max(row_estimate, row + 1));
     codes_.assign(leading_missing_, -1);
     codes_.push_back(levels_.code(state_ == State::kBoolean ? cell : field));
+  }
+
+  // A column of numbers with a few stray texts ("-", "unknown", "1,5") is numeric, and those
+  // cells are missing: read as text, it would lose what its numbers say, and most often be
+  // dropped as an identifier. Returns a note saying so, or "" when the column stays as it is.
+  // Call once the rows are read, before the frozen rows are looked at again.
+  std::string settle_stray_texts() {
+    if (requested_ != Requested::kInfer || state_ != State::kCategorical || first_text_line_ == 0) {
+      return "";
+    }
+    std::vector<double> level_values;
+    level_values.reserve(levels_.names().size());
+    for (const std::string& name : levels_.names()) {
+      double value;
+      const bool number = parse_number(trim(name), value);
+      if (number && !fits_single_precision(value)) return "";
+      level_values.push_back(number ? value : kMissingNumber);
+    }
+    size_t numbers = 0, texts = 0;
+    for (size_t row = 0; row < first_code_row_; ++row) numbers += std::isnan(numbers_[row]) ? 0 : 1;
+    std::vector<uint8_t> text_seen(level_values.size(), 0);
+    std::vector<std::string> distinct_texts;
+    for (int32_t code : codes_) {
+      if (code < 0) continue;
+      if (!std::isnan(level_values[static_cast<size_t>(code)])) {
+        ++numbers;
+        continue;
+      }
+      ++texts;
+      if (!text_seen[static_cast<size_t>(code)]) {
+        text_seen[static_cast<size_t>(code)] = 1;
+        distinct_texts.emplace_back(trim(levels_.names()[static_cast<size_t>(code)]));
+      }
+    }
+    if (numbers == 0 || static_cast<double>(texts) > kStrayTextShare * (numbers + texts)) {
+      return "";
+    }
+    numbers_.resize(first_code_row_);
+    numbers_.reserve(first_code_row_ + codes_.size());
+    for (int32_t code : codes_) {
+      numbers_.push_back(code < 0 ? kMissingNumber : level_values[static_cast<size_t>(code)]);
+    }
+    std::vector<int32_t>().swap(codes_);
+    levels_ = Levels();
+    first_code_row_ = 0;
+    missing_ += texts;
+    state_ = State::kNumber;
+
+    std::string shown;
+    for (size_t i = 0; i < distinct_texts.size() && i < 3; ++i) {
+      shown += (i ? ", " : "") + quote_cell(distinct_texts[i]);
+    }
+    if (distinct_texts.size() > 3) shown += ", ...";
+    return "column '" + name_ + "' is numeric but " + std::to_string(texts) + " of its " +
+           std::to_string(numbers + texts) + " filled cells are not numbers (" + shown +
+           "; the first on line " + std::to_string(first_text_line_) +
+           "): they are read as missing; read the column as text with --categorical " + name_;
   }
 
   // The second look at the frozen rows: start_frozen_levels(), then frozen_cell() for each row
@@ -271,6 +333,9 @@ class ColumnBuilder {
     ++missing_;
     codes_.push_back(-1);
   }
+  void note_first_text(size_t line) {
+    if (first_text_line_ == 0) first_text_line_ = line;
+  }
   [[noreturn]] void fail_not_number(std::string_view cell, const std::string& source,
                                     size_t line) const {
     fail_at(source, line, "column '" + name_ + "' is numeric but holds " + quote_cell(cell));
@@ -296,6 +361,7 @@ class ColumnBuilder {
   std::vector<double> numbers_;  // kNumber; rows before first_code_row_ once kCategorical
   std::vector<int32_t> codes_;   // codes_[i] is row first_code_row_ + i
   size_t first_code_row_ = 0;
+  size_t first_text_line_ = 0;  // the line of the first cell neither a number nor missing
   Levels levels_;
   // Only while the frozen rows are read again.
   std::vector<int32_t> frozen_codes_;
@@ -321,6 +387,7 @@ bool contains(const std::vector<std::string>& list, const std::string& name) {
 
 bool is_missing_token(std::string_view cell) {
   cell = trim(cell);
+  // Those of pandas' read_csv, so a file reads here as it does there.
   switch (cell.size()) {
     case 0:
       return true;
@@ -329,9 +396,10 @@ bool is_missing_token(std::string_view cell) {
     case 2:
       return cell == "NA";
     case 3:
-      return cell == "N/A" || cell == "NaN" || cell == "nan";
+      return cell == "N/A" || cell == "n/a" || cell == "NaN" || cell == "nan" || cell == "#NA";
     case 4:
-      return cell == "null" || cell == "NULL" || cell == "None";
+      return cell == "null" || cell == "NULL" || cell == "None" || cell == "#N/A" ||
+             cell == "<NA>" || cell == "-nan" || cell == "-NaN";
     default:
       return false;
   }
@@ -421,6 +489,13 @@ Table parse_csv(std::string_view text, const std::string& source, const CsvOptio
   }
   if (rows == 0) throw Error(source + " has a header but no data rows");
 
+  Table table;
+  for (ColumnBuilder& builder : builders) {
+    if (std::string note = builder.settle_stray_texts(); !note.empty()) {
+      table.notes.push_back(source + ": " + note);
+    }
+  }
+
   // Columns that turned categorical after some numbers: one scan over those early rows only.
   size_t frozen_rows = 0;
   std::vector<ColumnBuilder*> frozen;
@@ -441,7 +516,6 @@ Table parse_csv(std::string_view text, const std::string& source, const CsvOptio
     for (ColumnBuilder* builder : frozen) builder->end_frozen_levels();
   }
 
-  Table table;
   table.rows = rows;
   table.source = source;
   table.columns.reserve(builders.size());

@@ -2,9 +2,10 @@
 //
 // Reads a CSV file into a Table: a header row, RFC 4180 quoting ("a, b" and "" inside quotes),
 // the delimiter `,`, `;` or tab (guessed from the header unless given), missing values written
-// as an empty cell, NA, N/A, NaN, null, None or ?. Column types are inferred: numeric when every
-// present cell is a number, boolean when every present cell is true/false (yes/no, t/f),
-// categorical otherwise; CsvOptions overrides them. A malformed file (binary data, a ragged row,
+// as an empty cell, NA, N/A, n/a, NaN, nan, -nan, null, NULL, None, #N/A, #NA, <NA> or ?. Column
+// types are inferred: numeric when every present cell is a number (or all but a few stray texts,
+// which are then missing, with a note in Table::notes), boolean when every present cell is
+// true/false (yes/no, t/f), categorical otherwise; CsvOptions overrides them. A malformed file (binary data, a ragged row,
 // an unterminated quote, duplicate or empty column names, no data rows) throws winnow::Error
 // naming the file and line.
 #pragma once

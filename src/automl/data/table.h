@@ -34,6 +34,9 @@ struct Table {
   size_t rows = 0;
   // Where the table came from ("train.csv"), for messages.
   std::string source;
+  // What the reader decided that the user should hear (a column of numbers whose few stray
+  // texts it read as missing), each starting with `source`.
+  std::vector<std::string> notes;
 
   int find(std::string_view name) const;  // -1 when absent
   // Keeps the rows whose `keep` flag is set, in order.
