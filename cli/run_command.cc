@@ -251,7 +251,12 @@ int run(RunArgs args, Mode mode) {
   if (mode == Mode::kRun && stored.empty() && !file.study.seed) {
     file.study.seed = std::random_device{}();
   }
+  if (!existing) check_study_runs_dir_free(file.objective.runs_dir, file.study.name, storage->url());
   Study study = Study::create(storage, file.space, file.study);
+  // Claimed before the study's definition is stored or its orphans recovered: a run refused
+  // here changes nothing.
+  const std::string runs_dir =
+      claim_study_runs_dir(file.objective.runs_dir, study.record(), storage->url());
   if (mode == Mode::kRun && stored.empty()) {
     // Workers on other hosts run the study from this alone. Paths in it are absolute already.
     RunArgs settings = args;
@@ -302,8 +307,7 @@ int run(RunArgs args, Mode mode) {
   if (already > 0) progress.include_existing(study.trials());
 
   CommandObjectiveOptions objective_options = file.objective;
-  objective_options.runs_dir =
-      claim_study_runs_dir(objective_options.runs_dir, study.record(), storage->url());
+  objective_options.runs_dir = runs_dir;
   objective_options.n_objectives = file.study.directions.size();
   objective_options.objective_names = file.study.objective_names;
   objective_options.on_warning = [&progress](const std::string& text) { progress.message(text); };

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -76,6 +77,21 @@ def without_capping(path):
     return copy
 
 
+def with_runs_dir(path, runs_dir, tag):
+    """A copy of the study file, beside it, whose trials keep their folders in `runs_dir`: each
+    run of the benchmark makes a new study of the same name, and a study's runs folder is its
+    own."""
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"^runs_dir\s*=.*\n", "", text, flags=re.M)
+    text = re.sub(r"^\[objective\]\n", "[objective]\nruns_dir = %s\n" % json.dumps(runs_dir),
+                  text, count=1, flags=re.M)
+    copy = path[:-len(".toml")] + "-" + tag + ".toml"
+    with open(copy, "w") as f:
+        f.write(text)
+    return copy
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", required=True, help="compare_irace.sh's work folder")
@@ -108,6 +124,9 @@ def main():
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(storage + suffix):
                 os.remove(storage + suffix)
+        runs_dir = storage[:-3] + "-runs"
+        shutil.rmtree(runs_dir, ignore_errors=True)
+        path = with_runs_dir(path, runs_dir, "%s-s%d" % (tool, args.seed))
         start = time.monotonic()
         with open(storage[:-3] + ".log", "w") as log:
             command = [winnow, "run", path, "--storage", storage, "--trials", str(args.budget),

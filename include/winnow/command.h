@@ -143,8 +143,15 @@ Objective make_command_objective(CommandObjectiveOptions options);
 // created, its storage. Throws winnow::Error when the note names another study of the same name
 // (one in another storage, or one deleted and created again), whose trial folders and
 // checkpoints this study's trials would overwrite and resume from.
+// A study in memory (storage_url "memory") is made anew by every process: its folder is
+// neither noted nor checked. A copy of a study (winnow copy) is the same study and shares its
+// folder.
 std::string claim_study_runs_dir(const std::string& runs_dir, const StudyRecord& study,
                                  const std::string& storage_url);
+// Throws the same winnow::Error when <runs_dir>/<study name>/ already belongs to a study: for a
+// study about to be created, so that a refused run leaves nothing behind in its storage.
+void check_study_runs_dir_free(const std::string& runs_dir, const std::string& study_name,
+                               const std::string& storage_url);
 
 // Kills the process group of every program started by a command objective that is still
 // running. Async-signal-safe: meant for a second Ctrl-C.

@@ -308,6 +308,7 @@ Predictor fit(const std::string& csv_path, const FitOptions& options) {
   csv.categorical = options.categorical_columns;
   csv.numeric = options.numeric_columns;
   csv.ignore = options.ignored_columns;
+  csv.keep_stray_texts = {options.target};
   PreparedData data = prepare_training_data(read_csv(csv_path, csv), options.target, options.task);
   const double read_seconds = seconds_between(started, Clock::now());
   for (const std::string& note : data.notes) log(note);

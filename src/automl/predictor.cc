@@ -293,9 +293,11 @@ void Predictor::save(const std::string& path) const {
 
 // A prediction file read as the training file was: a column that was categorical in training
 // keeps its cells' text ("02134" stays "02134") even when they all look like numbers here.
-Table read_like_training(const std::string& path, const Schema& schema) {
+Table read_like_training(const std::string& path, const Schema& schema,
+                         const std::string& target = "") {
   CsvOptions options;
   options.require_named_columns = false;
+  if (!target.empty()) options.keep_stray_texts = {target};
   for (const ColumnSchema& column : schema.columns) {
     if (column.type == ColumnType::kCategorical) options.categorical.push_back(column.name);
   }
@@ -329,7 +331,7 @@ Predictions Predictor::predict_csv(const std::string& path, std::vector<std::str
 
 std::vector<std::pair<std::string, double>> Predictor::evaluate_csv(
     const std::string& path, std::vector<std::string>* notes) const {
-  Table table = read_like_training(path, impl_->schema);
+  Table table = read_like_training(path, impl_->schema, impl_->target);
   if (notes != nullptr) notes->insert(notes->end(), table.notes.begin(), table.notes.end());
   int target_index = table.find(impl_->target);
   if (target_index < 0) {

@@ -18,6 +18,8 @@ constexpr size_t kMaxInferredClasses = 20;
 // A text target with more classes than this is refused unless the task is given: it is more
 // often a numeric column with a stray text cell than a classification.
 constexpr size_t kMaxInferredTextClasses = 100;
+// Two rows for each of the five folds of cross-validation.
+constexpr size_t kMinTrainingRows = 10;
 
 bool is_row_counter(const Column& column) {
   if (column.type != ColumnType::kNumeric || column.missing > 0 || column.numbers.size() < 20) {
@@ -161,6 +163,13 @@ PreparedData prepare_training_data(Table table, const std::string& target_column
     out.target.values = target.numbers;
   }
 
+  if (table.rows < kMinTrainingRows) {
+    // Cross-validation would leave folds without a row to score, and a search over so few
+    // rows picks noise.
+    throw Error(table.source + ": " + std::to_string(table.rows) + " row(s) with a value in '" +
+                target_column + "' are too few to learn from and validate on; give at least " +
+                std::to_string(kMinTrainingRows));
+  }
   std::vector<std::string> constant, identifiers;
   std::vector<Column> kept;
   for (Column& column : table.columns) {

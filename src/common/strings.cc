@@ -110,7 +110,7 @@ std::string format_table(const std::vector<std::string>& header,
     std::string text = printable(raw);
     return text.size() > 40 ? text.substr(0, 37) + "..." : text;
   };
-  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (size_t i = 0; i < header.size(); ++i) width[i] = clip(header[i]).size();
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], clip(row[i]).size());
   }

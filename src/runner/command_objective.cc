@@ -160,6 +160,12 @@ TrialOutcome outcome_of(const CommandObjectiveOptions& options, const std::strin
             "printed no result: the last non-empty line of standard output must be a number or "
             "a JSON object");
       }
+      if (result_line.size() >= kMaxStdoutLine) {
+        // Cut, it would fail as JSON that ends too soon, which misleads.
+        return failed("the result line is longer than " + byte_size_text(static_cast<int64_t>(kMaxStdoutLine)) +
+                      ", the most Winnow reads of one line: print the objective values and "
+                      "metrics alone, and anything bulky to a file in the trial's folder");
+      }
       return parse_result_line(result_line, options.n_objectives, options.objective_names);
     case ProcessEnding::kSignaled: {
       std::string reason = signal_description(run.signal);

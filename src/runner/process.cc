@@ -247,7 +247,7 @@ void write_all(int fd, const char* data, size_t size) {
 // Splits the output stream into lines for the callback and copies it to the log.
 class OutputSink {
  public:
-  static constexpr size_t kMaxLine = 1 << 20;
+  static constexpr size_t kMaxLine = kMaxStdoutLine;
 
   OutputSink(int log_fd, const std::function<LineAction(std::string_view)>& on_line)
       : log_fd_(log_fd), on_line_(on_line) {}

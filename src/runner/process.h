@@ -23,6 +23,10 @@ enum class LineAction {
   kTerminate,  // end the program now: see ProcessRequest::on_stdout_line
 };
 
+// The longest line of standard output handed to ProcessRequest::on_stdout_line: a longer one
+// arrives cut to this many bytes (the log keeps it whole).
+inline constexpr size_t kMaxStdoutLine = size_t{1} << 20;
+
 struct ProcessRequest {
   // The argument list; each entry reaches the program as one literal argv entry. argv[0] is the
   // program, looked up in the PATH of `env` (or of this process when `env` has none) when it

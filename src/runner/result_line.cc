@@ -76,9 +76,13 @@ std::string mark_special_numbers(std::string_view line) {
         value = std::nan("");
       } else if (token == "Infinity" || token == "-Infinity") {
         value = token.front() == '-' ? -HUGE_VAL : HUGE_VAL;
-      } else if (std::optional<double> number = parse_number(token);
-                 number && std::isinf(*number)) {
-        value = number;
+      } else if (const size_t digit = token.front() == '-' ? 1 : 0;
+                 token.size() > digit && token[digit] >= '0' && token[digit] <= '9') {
+        // Only what JSON's grammar calls a number and a double cannot hold: "-inf" stays an
+        // error, as the parser says.
+        if (std::optional<double> number = parse_number(token); number && std::isinf(*number)) {
+          value = number;
+        }
       }
       if (value) {
         out += '"';
@@ -112,11 +116,19 @@ std::optional<double> json_number(const nlohmann::json& item) {
   return std::nullopt;
 }
 
-// How a special number is shown in a message: as the program wrote it, more or less.
+// A JSON value as the program wrote it, special numbers included (mark_special_numbers).
 std::string shown(const nlohmann::json& item) {
-  std::optional<double> number = json_number(item);
-  if (!number || item.is_number()) return item.dump();
-  return std::isnan(*number) ? "NaN" : *number > 0 ? "Infinity" : "-Infinity";
+  std::string text = item.dump();
+  for (auto [mark, written] : {std::pair{"\"\\u0001winnow:nan\"", "NaN"},
+                               std::pair{"\"\\u0001winnow:inf\"", "Infinity"},
+                               std::pair{"\"\\u0001winnow:-inf\"", "-Infinity"}}) {
+    const std::string_view from(mark);
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
+      text.replace(at, from.size(), written);
+      at += std::string_view(written).size();
+    }
+  }
+  return text;
 }
 
 std::optional<int64_t> parse_step(std::string_view text) {
@@ -161,7 +173,7 @@ Extracted extract_values(const nlohmann::json& object, size_t n_objectives,
     } else if (number) {
       out.values.push_back(*number);
     } else if (out.error.empty()) {
-      out.error = what + " is not a number (got " + item.dump() + ")";
+      out.error = what + " is not a number (got " + shown(item) + ")";
     }
   };
   const bool has_value = object.contains("value"), has_values = object.contains("values");
@@ -171,7 +183,7 @@ Extracted extract_values(const nlohmann::json& object, size_t n_objectives,
     const nlohmann::json& values = object["values"];
     out.used_keys = {"values"};
     if (!values.is_array()) {
-      out.error = "\"values\" is not an array of numbers (got " + values.dump() + ")";
+      out.error = "\"values\" is not an array of numbers (got " + shown(values) + ")";
     } else if (values.size() != n_objectives) {
       out.error = "expected " + plural_values(n_objectives) + ", \"values\" holds " +
                   std::to_string(values.size());

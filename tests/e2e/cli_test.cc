@@ -234,7 +234,7 @@ TEST(Cli, ChoicesWithLineBreaksAndPythonJsonShowAndStoreWhole) {
   write_file(dir.path() / "objective.py",
              "import json, sys\n"
              "print(json.dumps({'value': len(sys.argv[1]), 'gap': float('nan'),"
-             " 'top': float('inf')}))\n");
+             " 'top': float('inf'), 'tab\\there': 1, 'back\\\\slash': 2}))\n");
   write_file(dir.path() / "study.toml", R"TOML(
 [study]
 trials = 2
@@ -253,6 +253,7 @@ text = { type = "categorical", choices = ["line one\nline two", "tab\there"] }
     EXPECT_EQ(row["state"], "complete") << row.dump();
     EXPECT_TRUE(row.dump().find("\"gap\"") != std::string::npos) << row.dump();
   }
+  // Metric names are column headers: escaped, they once outgrew the width measured raw.
   Result show = run_winnow(dir.path(), {"show", file});
   ASSERT_EQ(show.exit_code, 0) << show.err;
   EXPECT_NE(show.out.find("line one\\nline two"), std::string::npos) << show.out;
@@ -376,8 +377,12 @@ TEST(Cli, TwoStudiesOfOneNameNeverShareTrialFolders) {
   const std::string params = read_file(folder / "0" / "params.json");
   ASSERT_TRUE(fs::exists(folder / "study.json"));
 
-  Result other = run_winnow(dir.path(), {"run", file, "--storage", (dir.path() / "b.db").string()});
+  const std::string second = (dir.path() / "b.db").string();
+  Result other = run_winnow(dir.path(), {"run", file, "--storage", second});
   EXPECT_NE(other.exit_code, 0);
+  // Refused before the study was made: nothing is left in the other storage.
+  Result listed = run_winnow(dir.path(), {"studies", second});
+  EXPECT_EQ(listed.out.find("study"), std::string::npos) << listed.out << listed.err;
   EXPECT_NE(other.err.find("runs folder '" + folder.string() + "'"), std::string::npos)
       << other.err;
   EXPECT_NE(other.err.find("runs_dir"), std::string::npos) << other.err;
@@ -393,6 +398,15 @@ TEST(Cli, TwoStudiesOfOneNameNeverShareTrialFolders) {
   EXPECT_TRUE(fs::exists(folder / "study.json"));
   EXPECT_EQ(export_trials(dir.path(), first, "study").size(), 4u);
   EXPECT_EQ(read_file(folder / "0" / "params.json"), params);
+
+  // A study in memory is made anew by each run: its folder is not claimed.
+  write_file(dir.path() / "mem.toml",
+             "[study]\ntrials = 1\nstorage = \"memory\"\n[objective]\ncommand = [\"echo\", \"{x}\"]\n"
+             "[space]\nx = { type = \"float\", low = 0.0, high = 1.0 }\n");
+  const std::string memory_file = (dir.path() / "mem.toml").string();
+  EXPECT_EQ(run_winnow(dir.path(), {"run", memory_file}).exit_code, 0);
+  Result again = run_winnow(dir.path(), {"run", memory_file});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 TEST(Cli, TheSeedBelongsToTheStudy) {

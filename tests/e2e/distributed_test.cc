@@ -76,8 +76,11 @@ TEST(Workers, ProcessesOnPostgresNeverRepeatAConfigurationAndKeepTheBudgetExactl
     if (sampler != "random") continue;
     // The sequence is the study's: trial n has the configuration one process on SQLite gives
     // trial n, whichever worker drafted or decided it.
+    // A study file of its own: its study, of the same name, needs a runs folder of its own.
+    fs::create_directories(dir.path() / "single");
+    fs::copy_file(dir.path() / "study.toml", dir.path() / "single" / "study.toml");
     const std::string single = "sqlite://" + (dir.path() / "single.db").string();
-    Result alone = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string(),
+    Result alone = run_winnow(dir.path(), {"run", (dir.path() / "single" / "study.toml").string(),
                                            "--storage", single, "--trials", "48", "-q"});
     ASSERT_EQ(alone.exit_code, 0) << alone.err;
     std::vector<nlohmann::json> expected = export_trials(dir.path(), single, "s");

@@ -476,6 +476,13 @@ TEST_F(CommandObjectiveTest, MissingOrBadResultFails) {
   outcome = run_trial(options_for("echo nan"));
   ASSERT_EQ(outcome.state, TrialState::kFailed);
   expect_contains(outcome.failure_reason, "NaN");
+
+  // Cut at 1 MiB, a long JSON line was reported as JSON that ends too soon.
+  outcome = run_trial(options_for(
+      "python3 -c 'q = chr(34); print(chr(123) + q + \"x\" + q + \": \" + q + \"a\" * 2000000 + q + "
+      "chr(125))'"));
+  ASSERT_EQ(outcome.state, TrialState::kFailed);
+  expect_contains(outcome.failure_reason, "the result line is longer than 1 MiB");
 }
 
 TEST_F(CommandObjectiveTest, StopInterruptsARunningProgram) {

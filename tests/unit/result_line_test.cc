@@ -139,6 +139,12 @@ TEST(ResultLineTest, JsonFromPythonWithNanAndInfinityIsRead) {
   expect_failed(single(R"({"value": NaN, "accuracy": 0.5})"), "the objective value is NaN");
   expect_failed(parse_result_line(R"({"values": [1, NaN]})", 2, {}), "NaN (\"values\"[1])");
   expect_failed(single(R"({"value": 1, "constraints": [0, NaN]})"), "item 2 is NaN");
+  // Messages show the values as written, and only JSON's grammar gets the special readings.
+  expect_failed(single(R"({"value": [NaN, -Infinity]})"), "(got [NaN,-Infinity])");
+  expect_failed(single(R"({"value": 1, "x": -inf})"), "not valid JSON");
+  outcome = single(R"({"value": -1E+999, "n": [1e-400, 2]})");
+  ASSERT_EQ(outcome.state, TrialState::kComplete) << outcome.failure_reason;
+  EXPECT_EQ(outcome.values[0], -std::numeric_limits<double>::infinity());
 }
 
 TEST(ResultLineTest, ReadsJsonValueAndMetrics) {

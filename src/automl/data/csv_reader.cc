@@ -133,8 +133,11 @@ enum class Requested { kInfer, kNumeric, kCategorical };
 // One kept column while the rows stream past.
 class ColumnBuilder {
  public:
-  ColumnBuilder(std::string name, size_t field, Requested requested)
-      : name_(std::move(name)), field_(field), requested_(requested) {}
+  ColumnBuilder(std::string name, size_t field, Requested requested, bool keep_stray_texts)
+      : name_(std::move(name)),
+        field_(field),
+        requested_(requested),
+        keep_stray_texts_(keep_stray_texts) {}
 
   size_t field() const { return field_; }
   bool has_frozen_numbers() const { return state_ == State::kCategorical && first_code_row_ > 0; }
@@ -205,7 +208,8 @@ class ColumnBuilder {
   // dropped as an identifier. Returns a note saying so, or "" when the column stays as it is.
   // Call once the rows are read, before the frozen rows are looked at again.
   std::string settle_stray_texts() {
-    if (requested_ != Requested::kInfer || state_ != State::kCategorical || first_text_line_ == 0) {
+    if (requested_ != Requested::kInfer || keep_stray_texts_ || state_ != State::kCategorical ||
+        first_text_line_ == 0) {
       return "";
     }
     std::vector<double> level_values;
@@ -354,6 +358,7 @@ class ColumnBuilder {
   std::string name_;
   size_t field_;
   Requested requested_;
+  bool keep_stray_texts_;
   State state_ = State::kAllMissing;
   size_t leading_missing_ = 0;
   size_t missing_ = 0;
@@ -387,7 +392,7 @@ bool contains(const std::vector<std::string>& list, const std::string& name) {
 
 bool is_missing_token(std::string_view cell) {
   cell = trim(cell);
-  // Those of pandas' read_csv, so a file reads here as it does there.
+  // Most of pandas' read_csv spellings, so that a file reads here much as it does there, and "?".
   switch (cell.size()) {
     case 0:
       return true;
@@ -464,7 +469,8 @@ Table parse_csv(std::string_view text, const std::string& source, const CsvOptio
     builders.emplace_back(names[i], i,
                           categorical ? Requested::kCategorical
                           : numeric   ? Requested::kNumeric
-                                      : Requested::kInfer);
+                                      : Requested::kInfer,
+                          contains(options.keep_stray_texts, names[i]));
   }
 
   const size_t data_start = scanner.position();

@@ -28,6 +28,9 @@ struct CsvOptions {
   std::vector<std::string> numeric;
   // Columns not read at all. Default: none.
   std::vector<std::string> ignore;
+  // Columns whose few stray texts among numbers make them text, as any text does, rather than
+  // missing cells: a target, where a rare label is a class. Default: none.
+  std::vector<std::string> keep_stray_texts;
   // Whether a column named above but absent from the header is an error. Prediction files are
   // read with the training schema's categorical columns, which the caller checks itself.
   // Default: true.
