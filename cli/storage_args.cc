@@ -20,6 +20,14 @@ void add_storage_options(CLI::App& command, StorageArgs& args) {
   command.add_option("--study", args.study, "Study name (default: the only study in the storage)");
 }
 
+StorageOptions interactive_storage_options() {
+  StorageOptions options;
+  // Someone waits at a terminal: an unreachable server is reported after a short while, where
+  // a worker would wait out an outage.
+  options.reconnect_seconds = 10;
+  return options;
+}
+
 namespace {
 
 bool is_study_file(const std::string& path) {
@@ -45,7 +53,7 @@ ResolvedStudies resolve_studies(const StorageArgs& args, bool allow_empty) {
     throw Error("no such storage file: " + url);
   }
   ResolvedStudies resolved;
-  resolved.storage = open_storage(url);
+  resolved.storage = open_storage(url, interactive_storage_options());
   if (!study.empty()) {
     std::optional<StudyRecord> record = resolved.storage->find_study(study);
     if (!record) {

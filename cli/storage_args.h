@@ -32,6 +32,10 @@ struct ResolvedStudies {
 // Throws winnow::Error for a storage without studies unless `allow_empty`.
 ResolvedStudies resolve_studies(const StorageArgs& args, bool allow_empty = false);
 
+// How the commands people run at a terminal (show, studies, export ...) open a storage: they
+// give up on an unreachable PostgreSQL server sooner than run and worker do.
+StorageOptions interactive_storage_options();
+
 // The one study asked for; throws winnow::Error listing the studies when the storage holds
 // several and none was named.
 const StudyRecord& single_study(const ResolvedStudies& resolved);

@@ -289,7 +289,9 @@ Command add_copy_command(CLI::App& app) {
     ResolvedStudies resolved = resolve_studies(*location);
     const StudyRecord& study = single_study(resolved);
     std::shared_ptr<Storage> destination =
-        target->empty() ? resolved.storage : std::shared_ptr<Storage>(open_storage(*target));
+        target->empty() ? resolved.storage
+                        : std::shared_ptr<Storage>(
+                              open_storage(*target, interactive_storage_options()));
     StudyRecord copy = study;
     copy.name = as->empty() ? study.name : *as;
     if (destination->url() == resolved.storage->url() && copy.name == study.name) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace winnow::automl {
@@ -171,5 +172,9 @@ class Predictor {
 // Runs the whole fit: reads the CSV file, searches, builds the ensemble. Throws winnow::Error
 // for bad data or options, with the file, line or column it concerns.
 Predictor fit(const std::string& csv_path, const FitOptions& options);
+
+// Whether a CSV cell reads as a missing value (empty, "NA", "N/A", "NaN", "null", "None", "?" ...,
+// spaces around it ignored): a label spelt so cannot cross a CSV file as a class.
+bool is_missing_cell(std::string_view cell);
 
 }  // namespace winnow::automl

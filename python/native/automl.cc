@@ -86,6 +86,7 @@ void bind_automl(py::module_& m) {
       py::arg("time_limit"), py::arg("trials"), py::arg("jobs"), py::arg("seed"),
       py::arg("memory_limit"), py::arg("storage"), py::arg("models"), py::arg("categorical"),
       py::arg("log"), py::arg("infer_limit") = 0.0, py::arg("infer_batch") = 1);
+  m.def("automl_is_missing_cell", &automl::is_missing_cell, py::arg("cell"));
 }
 
 }  // namespace winnow::python

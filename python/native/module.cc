@@ -372,6 +372,24 @@ PYBIND11_MODULE(_winnow, m) {
              if (!trial) return std::nullopt;
              return PyTrial{std::move(*trial), std::move(owner), py::none(), {}};
            })
+      .def(
+          "start_trial",
+          [](PyStudy& self, const py::dict& params, py::object owner) -> std::optional<PyTrial> {
+            Config config = config_from_python(params);
+            std::optional<Trial> trial;
+            {
+              py::gil_scoped_release release;
+              // Running with exactly this configuration, past the queue (an ask would claim the
+              // oldest enqueued trial): what add_trial records. No process owns it, as with
+              // `winnow ask`, so no lease check fails it.
+              std::optional<FrozenTrial> created = self.study->storage().create_trial(
+                  self.study->id(), config, TrialState::kRunning, "", 0, std::nullopt);
+              if (created) trial = self.study->running_trial(created->number);
+            }
+            if (!trial) return std::nullopt;
+            return PyTrial{std::move(*trial), std::move(owner), py::none(), {}};
+          },
+          py::arg("params"), py::arg("owner"))
       .def("space_json", [](PyStudy& s) { return s.study->space_json(); })
       .def("space_size", [](PyStudy& s) { return s.study->space_size(); })
       .def("counted_trials",

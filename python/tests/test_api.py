@@ -224,6 +224,57 @@ def test_add_trial_and_best_trial_reevaluation():
     assert (lambda t: t.suggest_float("x", 0, 1) ** 2)(best) == best.value
 
 
+def test_added_trials_keep_their_parameters_and_are_checked_as_optunas():
+    Float = winnow.distributions.FloatDistribution
+    study = winnow.create_study()
+    # An added trial once took the oldest enqueued configuration instead of its own.
+    study.enqueue_trial({"x": 0.1})
+    study.add_trial(winnow.create_trial(params={"x": 0.9}, distributions={"x": Float(0, 1)},
+                                        value=42.0))
+    added = [t for t in study.trials if t.state == winnow.trial.TrialState.COMPLETE]
+    assert [(t.params, t.value) for t in added] == [({"x": 0.9}, 42.0)]
+    waiting = [t for t in study.trials if t.state == winnow.trial.TrialState.WAITING]
+    assert [t.params for t in waiting] == [{"x": 0.1}]  # the enqueued configuration still waits
+    for bad, message in [
+            (dict(params={"x": 5.0}, distributions={"x": Float(0, 1)}, value=1.0), "not in"),
+            (dict(params={"x": 0.3}, value=1.0), "no distribution for"),
+            (dict(params={"x": 0.4}, distributions={"x": Float(0, 1)}), "needs value"),
+            (dict(params={"n": 3}, distributions={"n": winnow.distributions.IntDistribution(
+                0, 10, step=2)}, value=1.0), "not in")]:
+        with pytest.raises(ValueError, match=message):
+            winnow.create_trial(**bad)
+
+
+def test_tell_refuses_another_studys_trial_and_never_leaves_a_trial_running():
+    a, b = winnow.create_study(), winnow.create_study()
+    mine = a.ask()
+    mine.suggest_float("x", 0, 1)
+    theirs = b.ask()
+    with pytest.raises(ValueError, match="belongs to study"):
+        a.tell(theirs, 123.0)
+    a.tell(mine, 1.0)
+    assert [t.state for t in b.trials] == [winnow.trial.TrialState.RUNNING]
+    assert [t.value for t in a.trials] == [1.0]
+    # A constraints_func that raises, or a value beyond a double, once left trials running.
+    broken = winnow.create_study(sampler=winnow.samplers.TPESampler(
+        constraints_func=lambda trial: 1 / 0))
+    broken.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert [t.state for t in broken.trials] == [winnow.trial.TrialState.FAIL] * 2
+    huge = winnow.create_study()
+    huge.optimize(lambda t: (t.suggest_float("x", 0, 1), 10 ** 400)[1], n_trials=1)
+    assert [(t.state, t.value) for t in huge.trials] == [(winnow.trial.TrialState.COMPLETE,
+                                                           float("inf"))]
+
+
+def test_sqlalchemy_url_forms(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    winnow.create_study(storage="sqlite:///q.db?timeout=30", study_name="q")
+    assert (tmp_path / "q.db").exists() and not (tmp_path / "q.db?timeout=30").exists()
+    assert winnow.load_study(storage="sqlite:///q.db", study_name="q").study_name == "q"
+    winnow.create_study(storage="sqlite:///:memory:")
+    assert not (tmp_path / ":memory:").exists()
+
+
 STUDY_FILE = """
 [study]
 name = "file"

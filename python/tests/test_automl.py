@@ -64,6 +64,15 @@ def test_regressor_on_numpy_and_model_file_for_the_cli(tmp_path, winnow_binary):
     assert "Leaderboard" in automl.load(path).report()
 
 
+def test_labels_a_csv_file_would_lose_are_refused():
+    # "NA" once crossed the CSV file as a missing cell, its rows silently dropped; " a" merged
+    # with "a".
+    X, _ = _binary(60, 5)
+    for labels, shown in [(["NA", "EU"], "'NA'"), (["a", " a"], "' a'")]:
+        with pytest.raises(ValueError, match=shown):
+            automl.Classifier(n_trials=1).fit(X, labels * 30)
+
+
 def test_single_class_is_refused():
     X, _ = _binary(50, 4)
     with pytest.raises(ValueError, match="single class"):

@@ -170,6 +170,18 @@ class Classifier(_Estimator):
         return [_TARGET]
 
     def _remember_labels(self, target: Any) -> None:
+        import pandas as pd
+
+        # Labels cross a CSV file as text: one that reads back as a missing cell ("NA", "None")
+        # or loses its surrounding spaces would silently drop its rows or merge with another.
+        for value in target.unique():
+            if pd.isna(value):
+                continue  # a missing label: its rows are left out, with a note
+            text = str(value)
+            if text != text.strip() or _winnow.automl_is_missing_cell(text):
+                raise ValueError(f"y holds the label {value!r}, which a CSV file reads as "
+                                 f"{'a missing value' if text == text.strip() else repr(text.strip())}"
+                                 f"; rename it (e.g. {text.strip() + '_'!r})")
         self._label_of = {str(value): value for value in target.unique()}
         if len(self._label_of) < 2:
             raise ValueError("y has a single class; there is nothing to learn")

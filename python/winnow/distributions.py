@@ -1,11 +1,16 @@
 """Parameter distributions, with Optuna's names and fields, as a trial's ``distributions``
 shows them and as ``Study.ask(fixed_distributions=...)`` and ``create_trial`` take them."""
 
+import math
+import numbers
 from typing import Any, Dict, Optional, Sequence
 
 
 class BaseDistribution:
     def _suggest(self, trial: Any, name: str) -> Any:
+        raise NotImplementedError
+
+    def _contains(self, value: Any) -> bool:
         raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:
@@ -24,6 +29,14 @@ class FloatDistribution(BaseDistribution):
     def _suggest(self, trial: Any, name: str) -> float:
         return trial.suggest_float(name, self.low, self.high, step=self.step, log=self.log)
 
+    def _contains(self, value: Any) -> bool:
+        if not isinstance(value, numbers.Real) or not self.low <= value <= self.high:
+            return False
+        if self.step is None:
+            return True
+        steps = (value - self.low) / self.step
+        return math.isclose(steps, round(steps), rel_tol=0, abs_tol=1e-8)
+
 
 class IntDistribution(BaseDistribution):
     def __init__(self, low: int, high: int, log: bool = False, step: int = 1) -> None:
@@ -32,6 +45,13 @@ class IntDistribution(BaseDistribution):
     def _suggest(self, trial: Any, name: str) -> int:
         return trial.suggest_int(name, self.low, self.high, step=self.step, log=self.log)
 
+    def _contains(self, value: Any) -> bool:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            return False
+        return self.low <= value <= self.high and (value - self.low) % self.step == 0
+
 
 class CategoricalDistribution(BaseDistribution):
     def __init__(self, choices: Sequence[Any]) -> None:
@@ -39,6 +59,26 @@ class CategoricalDistribution(BaseDistribution):
 
     def _suggest(self, trial: Any, name: str) -> Any:
         return trial.suggest_categorical(name, self.choices)
+
+    def _contains(self, value: Any) -> bool:
+        return value in self.choices
+
+
+def check_params(params: Optional[Dict[str, Any]],
+                 distributions: Optional[Dict[str, BaseDistribution]], where: str) -> None:
+    """Raises ValueError unless every parameter has its distribution and lies in it, as Optuna's
+    create_trial requires."""
+    params, distributions = params or {}, distributions or {}
+    if set(params) != set(distributions):
+        without = sorted(set(params) - set(distributions))
+        unused = sorted(set(distributions) - set(params))
+        raise ValueError(f"{where}: the parameters and their distributions differ"
+                         + (f"; no distribution for {without}" if without else "")
+                         + (f"; no value for {unused}" if unused else ""))
+    for name, value in params.items():
+        if not distributions[name]._contains(value):
+            raise ValueError(f"{where}: parameter '{name}' = {value!r} is not in "
+                             f"{distributions[name]!r}")
 
 
 # Optuna's deprecated names, still found in older scripts.

@@ -18,6 +18,7 @@ import weakref
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 from winnow import _winnow
+from winnow import distributions as _dist
 from winnow import logging as _wlogging
 from winnow import pruners as _pruners
 from winnow import samplers as _samplers
@@ -43,10 +44,12 @@ def _storage_url(storage: Any) -> str:
     url = getattr(storage, "url", storage)
     if not isinstance(url, str):
         raise TypeError(f"storage must be a URL, a path or None, not {type(storage).__name__}")
-    if url.startswith("sqlite:///"):
-        return url[len("sqlite:///"):] or "memory"  # SQLAlchemy: relative unless 4 slashes
     if url.startswith("sqlite://"):
-        return url[len("sqlite://"):] or "memory"
+        # SQLAlchemy's forms: relative unless four slashes, ":memory:", and options after "?"
+        # (timeout=30 ...), which the embedded SQLite does not need.
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url[len("sqlite://"):]
+        path = path.split("?", 1)[0]
+        return "memory" if path in ("", ":memory:") else path
     if url.startswith(("postgresql://", "postgres://")):
         return url  # libpq's own URI; a "+driver" (postgresql+psycopg2://) is SQLAlchemy's
     if url.startswith(("postgresql+", "postgres+")):
@@ -117,6 +120,8 @@ def _as_values(result: Any, n_objectives: int) -> Tuple[Optional[List[float]], s
     for item in items:
         try:
             value = float(item)
+        except OverflowError:  # an int beyond a double: as infinite as 1e999 in a result line
+            value = math.inf if item > 0 else -math.inf
         except (TypeError, ValueError):
             return None, f"the objective returned {result!r}, which is not a number"
         if math.isnan(value):
@@ -262,12 +267,25 @@ class Study:
         return self._frozen(live)
 
     def _live_trial(self, trial: Union[Trial, int]) -> Optional[Trial]:
+        if isinstance(trial, Trial) and not self._is_same_study(trial.study):
+            raise ValueError(f"tell: trial {trial.number} belongs to study "
+                             f"'{trial.study.study_name}', not to '{self.study_name}'")
         number = trial.number if isinstance(trial, Trial) else int(trial)
         with self._live_lock:
             found = self._live.get(number)
         if found is not None:
             return found
         return self._native.running_trial(number, self)
+
+    def _is_same_study(self, other: Any) -> bool:
+        """Whether `other` is this study, perhaps opened again from the same storage."""
+        if other is self:
+            return True
+        if not isinstance(other, Study) or other.study_name != self.study_name:
+            return False
+        url = self._native.storage.url
+        # Studies in memory are each their own, whatever their names.
+        return url != "memory" and other._native.storage.url == url
 
     def _finish(self, trial: Trial, values: Any, state: Optional[TrialState], reason: str,
                 interrupted: bool, skip_if_finished: bool = False) -> TrialState:
@@ -276,8 +294,8 @@ class Study:
             state = TrialState.COMPLETE
         if state == TrialState.COMPLETE:
             value_type = type(values)
-            if (value_type is float or value_type is int) and self._n_objectives == 1 and \
-                    values == values:
+            if (value_type is float or (value_type is int and -2**1023 < values < 2**1023)) and \
+                    self._n_objectives == 1 and values == values:
                 parsed, problem = [values], ""  # the common case, without the general checks
             else:
                 parsed, problem = _as_values(values, self._n_objectives)
@@ -287,7 +305,11 @@ class Study:
             else:
                 values = parsed
                 if self._constraints_func is not None:
-                    constraints = self._constraints(trial, parsed)
+                    try:
+                        constraints = self._constraints(trial, parsed)
+                    except Exception as error:  # noqa: BLE001 - the trial must end, failed
+                        state, reason = TrialState.FAIL, f"constraints_func failed: {error!r}"
+                        _logger.warning(f"Trial {trial.number} failed: {reason}")
         elif state == TrialState.PRUNED:
             values = None
         elif state == TrialState.FAIL:
@@ -306,6 +328,14 @@ class Study:
                 pass
             else:
                 raise
+        except Exception as error:
+            # Whatever could not be told (a value the storage refuses), the trial must not stay
+            # running for ever: it ends failed, and the caller hears why.
+            try:
+                self._native.tell(trial, "failed", [], [], f"tell failed: {error!r}", False)
+            except Exception:  # noqa: BLE001 - the first error is the one to report
+                pass
+            raise
         finally:
             if self._live:
                 with self._live_lock:
@@ -338,8 +368,12 @@ class Study:
         """Records a finished trial made elsewhere (winnow.trial.create_trial)."""
         if not trial.state.is_finished():
             raise ValueError("add_trial: the trial must be finished")
-        self._native.enqueue({k: v for k, v in trial.params.items()}, False)
-        live = self.ask()
+        _dist.check_params(trial.params, trial.distributions, "add_trial")
+        if trial.state == TrialState.COMPLETE and trial.values is None:
+            raise ValueError("add_trial: a COMPLETE trial needs its value(s)")
+        live = self._native.start_trial({k: v for k, v in trial.params.items()}, self)
+        if live is None:
+            raise RuntimeError(f"add_trial: study '{self.study_name}' could not record the trial")
         for name, distribution in trial.distributions.items():
             distribution._suggest(live, name)
         for key, value in trial.user_attrs.items():

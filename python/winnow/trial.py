@@ -236,7 +236,11 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: Optional[flo
                  user_attrs: Optional[Dict[str, Any]] = None,
                  system_attrs: Optional[Dict[str, Any]] = None,
                  intermediate_values: Optional[Dict[int, float]] = None) -> FrozenTrial:
-    """A finished trial made by hand, for ``Study.add_trial`` (as in Optuna)."""
+    """A finished trial made by hand, for ``Study.add_trial`` (as in Optuna): every parameter
+    needs its distribution and must lie in it, and a COMPLETE trial needs its value(s)."""
+    _dist.check_params(params, distributions, "create_trial")
+    if state == TrialState.COMPLETE and value is None and values is None:
+        raise ValueError("create_trial: a COMPLETE trial needs value or values")
     return FrozenTrial(state=state, value=value, values=values, params=params,
                        distributions=distributions, user_attrs=user_attrs,
                        system_attrs=system_attrs, intermediate_values=intermediate_values,

@@ -352,8 +352,8 @@ std::vector<std::pair<std::string, double>> Predictor::evaluate_csv(
     if (impl_->task == Task::kRegression) {
       if (column.type == ColumnType::kCategorical) {
         throw Error(path + ": the target column '" + impl_->target +
-                    "' must hold numbers for a regression model, but holds '" + column.text(row) +
-                    "'");
+                    "' must hold numbers for a regression model, but holds '" +
+                    first_text_level(column) + "'");
       }
       target.values.push_back(column.numbers[row]);
     } else {

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "automl/data/csv_reader.h"
 #include "common/strings.h"
 #include "winnow/error.h"
 
@@ -153,7 +154,7 @@ PreparedData prepare_training_data(Table table, const std::string& target_column
   } else {
     if (target.type == ColumnType::kCategorical) {
       throw Error(table.source + ": --task regression needs a numeric target, but '" +
-                  target_column + "' holds '" + target.levels.front() + "'");
+                  target_column + "' holds '" + first_text_level(target) + "'");
     }
     if (distinct < 2) {
       throw Error(table.source + ": the target '" + target_column +

@@ -230,6 +230,7 @@ TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
   write_file(dir.path() / "one_class.csv", "x,y\n1,a\n2,a\n3,a\n");
   write_file(dir.path() / "constant.csv", "x,y\n1,5\n2,5\n3,5\n");
   write_file(dir.path() / "text_target.csv", "x,y\n1,a\n2,b\n3,c\n");
+  write_file(dir.path() / "mixed_target.csv", "x,y\n1,1.5\n2,2.5\n3,oops\n4,3.5\n");
   write_file(dir.path() / "dup.csv", "x,x,y\n1,2,a\n");
   write_file(dir.path() / "ragged.csv", "x,y\n1,a\n2\n");
   write_file(dir.path() / "binary.csv", std::string("PK\x03\x04\x00\x00\x01", 7));
@@ -255,6 +256,8 @@ TEST(AutomlCli, BadInputGetsAClearErrorAndWritesNoModel) {
       {{"one_class.csv", "--target", "y"}, "single class"},
       {{"constant.csv", "--target", "y", "--task", "regression"}, "constant"},
       {{"text_target.csv", "--target", "y", "--task", "regression"}, "numeric target"},
+      // The message quotes the cell that is not a number, not the column's first.
+      {{"mixed_target.csv", "--target", "y", "--task", "regression"}, "holds 'oops'"},
       {{"dup.csv", "--target", "y"}, "duplicate column name 'x'"},
       {{"ragged.csv", "--target", "y"}, "ragged.csv:3"},
       {{"binary.csv", "--target", "y"}, "binary.csv"},

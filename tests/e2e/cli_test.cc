@@ -439,6 +439,17 @@ TEST(Cli, TheSeedBelongsToTheStudy) {
   EXPECT_EQ(export_trials(dir.path(), (dir.path() / "seeded.db").string(), "seeded").size(), 4u);
 }
 
+TEST(Cli, AnUnreachableDatabaseIsReportedSoonAtATerminal) {
+  // `studies` and `show` once waited out a minute of retries, as a worker does for an outage.
+  ScratchDir dir;
+  Result r = run_winnow(dir.path(), {"studies", "--storage", "postgresql://winnow@127.0.0.1:1/none"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot connect to PostgreSQL at postgresql://winnow@127.0.0.1:1/none"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("retrying for up to 10 s"), std::string::npos) << r.err;
+}
+
 TEST(Cli, RetriedTrialLinksToTheAttemptItRetries) {
   ScratchDir dir;
   write_file(dir.path() / "objective.py", R"PY(

@@ -28,6 +28,7 @@
 
 #include "automl/data/csv_scanner.h"
 #include "common/strings.h"
+#include "winnow/automl.h"
 #include "winnow/error.h"
 
 namespace winnow::automl {
@@ -549,6 +550,16 @@ bool parse_number_cell(std::string_view cell, double& value) { return parse_numb
 
 bool fits_single_precision(double value) {
   return std::abs(value) <= static_cast<double>(std::numeric_limits<float>::max());
+}
+
+bool is_missing_cell(std::string_view cell) { return is_missing_token(cell); }
+
+std::string first_text_level(const Column& column) {
+  for (const std::string& level : column.levels) {
+    double value;
+    if (!parse_number(trim(level), value)) return level;
+  }
+  return column.levels.empty() ? "" : column.levels.front();
 }
 
 std::optional<bool> parse_boolean_cell(std::string_view cell) {

@@ -50,5 +50,8 @@ std::optional<bool> parse_boolean_cell(std::string_view cell);
 // Whether a number is within the range of the single-precision floats models learn from
 // (automl/matrix.h); beyond it, it would become infinite there and poison every model.
 bool fits_single_precision(double value);
+// For messages about a text column that should hold numbers: its first level that is not a
+// number ("" when it has no level).
+std::string first_text_level(const Column& column);
 
 }  // namespace winnow::automl
