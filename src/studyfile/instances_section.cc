@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -85,13 +86,19 @@ std::vector<ProblemInstance> InstancesReader::list(const Node& node,
     std::ifstream in(full);
     std::string line;
     const fs::path listing_dir = fs::path(full).parent_path();
+    std::map<std::string, int> first_line;  // canonical path -> line
     for (int number = 1; std::getline(in, line); ++number) {
       std::string entry = trim(line);
       if (entry.empty() || entry.starts_with("#")) continue;
       std::string file = absolute(listing_dir, entry);
-      if (!fs::exists(file, error)) {
-        fail(node.line, path,
-             given + ":" + std::to_string(number) + ": instance '" + entry + "' does not exist");
+      const std::string where = given + ":" + std::to_string(number) + ": instance '" + entry + "'";
+      if (!fs::exists(file, error)) fail(node.line, path, where + " does not exist");
+      // As a glob or a directory would: a folder is no instance.
+      if (!fs::is_regular_file(file, error)) fail(node.line, path, where + " is not a file");
+      // Named twice, it would weigh twice in every comparison.
+      auto [found, inserted] = first_line.emplace(fs::weakly_canonical(file, error).string(), number);
+      if (!inserted) {
+        fail(node.line, path, where + " is listed already on line " + std::to_string(found->second));
       }
       add(entry, file);
     }
@@ -177,10 +184,15 @@ std::shared_ptr<InstanceSet> InstancesReader::read(const Node& table, int line) 
   set->train = list(train->value, "instances.train");
   if (const Member* test = table.find("test")) {
     set->test = list(test->value, "instances.test");
+    // Compared as canonical paths: a test glob through a symbolic link names the same files.
+    std::error_code error;
+    auto canonical = [&](const std::string& file) {
+      return fs::weakly_canonical(file, error).string();
+    };
     std::set<std::string> training;
-    for (const ProblemInstance& instance : set->train) training.insert(instance.path);
+    for (const ProblemInstance& instance : set->train) training.insert(canonical(instance.path));
     for (const ProblemInstance& instance : set->test) {
-      if (training.contains(instance.path)) {
+      if (training.contains(canonical(instance.path))) {
         fail(test->line, "instances.test",
              "'" + instance.name + "' is also a training instance: test instances must be "
              "unseen while tuning");

@@ -450,6 +450,19 @@ class StudyFileInterpreter : private document::TypedValues {
       }
     }
     reader.read_run_keys(objective, instances.get(), out.objective);
+    if (instances && instances->cost == RunCostKind::kRuntime &&
+        out.study.directions.front() == Direction::kMaximize) {
+      // Capping and PAR-k penalties assume less is better: maximised, every challenger would be
+      // capped at once.
+      const Member* study = root.find("study");
+      const Member* key = study == nullptr ? nullptr
+                          : study->value.find("directions") != nullptr
+                              ? study->value.find("directions")
+                              : study->value.find("direction");
+      fail(key != nullptr ? key->line : 1, key != nullptr ? "study." + key->key : "study",
+           "a runtime cost is minimised: use directions = [\"minimize\"], or print a value to "
+           "maximise with cost = \"value\"");
+    }
     const std::string sampler = SamplerSpec::parse(out.study.sampler).name;
     if (!instances && sampler_traits(sampler).configures_runs) {
       const Member* study = root.find("study");

@@ -190,6 +190,40 @@ TEST(AlgorithmConfiguration, StudyFileMistakesNameTheFileLineAndKey) {
                              "instance"),
             std::string::npos)
       << overlap.err;
+  // The same through a symbolic link: the same files, refused alike.
+  fs::create_directory_symlink(dir.path() / "train", dir.path() / "link");
+  write_file(dir.path() / "study.toml",
+             "[study]\nsampler = \"race\"\n[instances]\ntrain = \"train\"\n"
+             "test = \"link/p1*\"\n[objective]\ncommand = [\"python3\", \"{instance}\"]\n"
+             "[space]\nx = {type = \"float\", low = 0, high = 1}\n");
+  Result linked = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(linked.exit_code, 2);
+  EXPECT_NE(linked.err.find("is also a training instance"), std::string::npos) << linked.err;
+  // A listing file that names a folder, or one instance twice, which would weigh it double.
+  for (const auto& [listing, message] : std::vector<std::pair<std::string, std::string>>{
+           {"train/p0.inst\ntrain\n", "list.txt:2: instance 'train' is not a file"},
+           {"train/p0.inst\n# again\n./train/p0.inst\n",
+            "list.txt:3: instance './train/p0.inst' is listed already on line 1"}}) {
+    write_file(dir.path() / "list.txt", listing);
+    write_file(dir.path() / "study.toml",
+               "[study]\nsampler = \"race\"\n[instances]\ntrain = \"list.txt\"\n"
+               "[objective]\ncommand = [\"python3\", \"{instance}\"]\n"
+               "[space]\nx = {type = \"float\", low = 0, high = 1}\n");
+    Result listed = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+    EXPECT_EQ(listed.exit_code, 2);
+    EXPECT_NE(listed.err.find(message), std::string::npos) << listed.err;
+  }
+  // A runtime cost maximised: every challenger would be capped at once.
+  write_file(dir.path() / "study.toml",
+             "[study]\nsampler = \"race\"\ndirection = \"maximize\"\n[instances]\n"
+             "train = \"train\"\n[objective]\ncommand = [\"python3\", \"{instance}\"]\n"
+             "cost = \"runtime\"\ncutoff = \"1s\"\n"
+             "[space]\nx = {type = \"float\", low = 0, high = 1}\n");
+  Result maximised = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(maximised.exit_code, 2);
+  EXPECT_NE(maximised.err.find("study.toml:3: study.direction: a runtime cost is minimised"),
+            std::string::npos)
+      << maximised.err;
   // Racing without instances, and run keys without instances.
   write_file(dir.path() / "study.toml",
              "[study]\nsampler = \"race\"\n[objective]\ncommand = [\"python3\"]\n"
