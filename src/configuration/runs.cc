@@ -172,6 +172,29 @@ std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history) {
   return decisions;
 }
 
+void check_instances_unchanged(std::span<const FrozenTrial> history,
+                               const InstanceStream& stream) {
+  for (const FrozenTrial& trial : history) {
+    if (trial.user_attrs.contains(std::string(kPhaseAttr))) continue;
+    std::optional<double> position = RunTable::attr(trial, kPositionAttr);
+    auto stored = trial.user_attrs.find(std::string(kInstanceAttr));
+    if (!position || stored == trial.user_attrs.end()) continue;
+    nlohmann::json ran_on = nlohmann::json::parse(stored->second, nullptr, false);
+    if (!ran_on.is_string()) continue;
+    const std::string path = ran_on.get<std::string>();
+    const auto at = static_cast<int64_t>(*position);
+    if (stream.valid(at)) {
+      const ProblemInstance& now = stream.instance(at);
+      if (path == now.path || path.ends_with("/" + now.name)) continue;
+    }
+    throw Error("trial " + std::to_string(trial.number) + " ran on instance '" + path +
+                "', which is no longer where the training instances put it" +
+                (stream.valid(at) ? " ('" + stream.instance(at).name + "' is)" : std::string()) +
+                ": the instance files changed since the study began, and its runs would count "
+                "for other instances. Tune on the new set in a new study (--study NAME)");
+  }
+}
+
 void record_new_decisions(std::span<const FrozenTrial> history,
                           const std::vector<Decision>& decisions,
                           std::map<std::string, std::string>& attrs) {

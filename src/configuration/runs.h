@@ -97,6 +97,11 @@ void record_new_decisions(std::span<const FrozenTrial> history,
 // Every decision the trials record, in trial order.
 std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history);
 
+// Throws winnow::Error when a stored tuning run's instance is not the one `stream` now puts at
+// its position: instance files added, removed or renamed since the study began would make runs
+// on different instances count as runs on the same one. (A folder moved as a whole is fine.)
+void check_instances_unchanged(std::span<const FrozenTrial> history, const InstanceStream& stream);
+
 // The cost a finished trial counts for (see RunTable).
 double run_cost(const FrozenTrial& trial, const InstanceSet& instances, Direction direction);
 

@@ -70,6 +70,7 @@ class Intensifier : public Sampler {
     const InstanceSet& instances = *context.instances;
     RunTable table(context.history, instances, context.directions[0]);
     InstanceStream stream(instances, seed_);
+    configuration::check_instances_unchanged(context.history, stream);
     std::map<int64_t, Challenger> challengers = read_challengers(context.history);
     Verdicts verdicts = judge(table, challengers, instances);
     std::map<std::string, std::string> attrs;

@@ -527,6 +527,8 @@ class RaceSampler : public Sampler {
       throw Error("sampler 'race' optimises one objective, the run cost; the study has " +
                   std::to_string(context.directions.size()));
     }
+    configuration::check_instances_unchanged(context.history,
+                                             InstanceStream(*context.instances, seed_));
     Replay replay(context, options_, seed_);
     std::optional<NextRun> next = replay.next();
     if (!next) {

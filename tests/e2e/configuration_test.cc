@@ -116,6 +116,35 @@ TEST(AlgorithmConfiguration, RaceTunesOverInstancesReportsVerdictsAndEvaluatesOn
   EXPECT_EQ(shown.out.find("Best trial"), std::string::npos) << shown.out;
 }
 
+TEST(AlgorithmConfiguration, InstanceFilesChangedBeforeAResumeAreRefused) {
+  // Runs are kept by their place in a shuffle of the instance files: files added later moved
+  // stored runs onto other instances, and the tests paired runs on different instances.
+  ScratchDir dir;
+  write_file(dir.path() / "solver.py", kSolver);
+  make_instances(dir.path(), "train", 6);
+  make_instances(dir.path(), "test", 1);
+  write_file(dir.path() / "study.toml", study_text("race", 12, "]"));
+  const std::string file = (dir.path() / "study.toml").string();
+  Result run = run_winnow(dir.path(), {"run", file});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // Renamed, every position that was run holds another instance now.
+  for (int i = 0; i < 6; ++i) {
+    fs::rename(dir.path() / "train" / ("p" + std::to_string(i) + ".inst"),
+               dir.path() / "train" / ("q" + std::to_string(i) + ".inst"));
+  }
+  Result resumed = run_winnow(dir.path(), {"resume", file, "--trials", "24"});
+  EXPECT_EQ(resumed.exit_code, 2) << resumed.err;
+  EXPECT_NE(resumed.err.find("the instance files changed since the study began"),
+            std::string::npos)
+      << resumed.err;
+  for (int i = 0; i < 6; ++i) {
+    fs::rename(dir.path() / "train" / ("q" + std::to_string(i) + ".inst"),
+               dir.path() / "train" / ("p" + std::to_string(i) + ".inst"));
+  }
+  Result again = run_winnow(dir.path(), {"resume", file, "--trials", "24"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
 TEST(AlgorithmConfiguration, RuntimeCostWithCappingCutsHopelessRunsAndCountsParTen) {
   ScratchDir dir;
   write_file(dir.path() / "solver.py", kSolver);
