@@ -149,6 +149,9 @@ ConfigurationReport configuration_report(const StudyRecord& study,
   for (const FrozenTrial& trial : trials) {
     report.run_seconds += trial.metrics.contains("runtime") ? trial.metrics.at("runtime")
                                                             : trial.duration_seconds();
+    // A run Winnow stopped (Ctrl-C) says nothing of the configuration and is run again on
+    // resume: counted, it would leave the test cost unfinished for good.
+    if (trial.state == TrialState::kFailed && trial.interrupted) continue;
     const bool test = trial.user_attrs.contains(std::string(kPhaseAttr));
     std::optional<double> id = RunTable::attr(trial, kConfigurationAttr);
     InstanceRunCost cost = run_cost_of(trial, costing, direction);

@@ -578,6 +578,20 @@ TEST(Configuration, TestEvaluationRunsTheIncumbentOnEveryTestInstanceOnce) {
   double expected = 0;
   for (int i = 0; i < 4; ++i) expected += true_cost(*incumbent, "/instances/t" + std::to_string(i));
   EXPECT_NEAR(*report.test_cost, expected / 4, 1e-9);
+  // A test run that Winnow stopped, and that ran again on resume, counts once.
+  std::vector<FrozenTrial> trials = study.trials();
+  FrozenTrial stopped = trials.back();
+  ASSERT_TRUE(stopped.user_attrs.contains(std::string(kPhaseAttr)));
+  stopped.number = trials.back().number + 1;
+  stopped.state = TrialState::kFailed;
+  stopped.interrupted = true;
+  stopped.values.clear();
+  trials.push_back(stopped);
+  ConfigurationReport resumed = configuration_report(study.record(), trials);
+  EXPECT_EQ(resumed.test_runs, 4);
+  EXPECT_EQ(resumed.tuning_runs, 120);
+  ASSERT_TRUE(resumed.test_cost);
+  EXPECT_NEAR(*resumed.test_cost, *report.test_cost, 1e-12);
   // Test runs never reach the configurator: more tuning after them continues the races.
   study.optimize(objective, OptimizeOptions{.max_trials_in_study = 124 + 20});
   EXPECT_EQ(configuration_report(study.record(), study.trials()).tuning_runs, 140);
