@@ -4,6 +4,7 @@
 // address asked for, with an error naming it, and how the address is shown.
 #pragma once
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <string>
 
@@ -13,6 +14,14 @@ namespace winnow::cli {
 
 inline bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
+}
+
+// The options of a listening socket: SO_REUSEADDR alone, so that a restarted server binds its
+// port at once. cpp-httplib's default adds SO_REUSEPORT, with which a second server binds a port
+// in use without an error and the kernel shares the clients between the two.
+inline void reuse_address_only(socket_t sock) {
+  int yes = 1;
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
 // Binds `server` to host:port (port 0: any free port) and returns the port; throws

@@ -77,6 +77,14 @@ int serve(const ServeArgs& args) {
   const int64_t max_body = parse_byte_size(args.max_body, "--max-body");
   if (max_body < 1) throw Error("--max-body must be at least 1 byte");
 
+  // Signals are blocked before any thread starts (loading an XGBoost member starts OpenMP's),
+  // so that every thread inherits the mask and only the stopper below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   automl::Predictor model = automl::Predictor::load(args.model);
   if (!args.infer_limit.empty()) {
     double limit = parse_duration(args.infer_limit, "--infer-limit");
@@ -87,14 +95,6 @@ int serve(const ServeArgs& args) {
                 << " rows per call on the machine that fitted it; serving the fastest\n";
     }
   }
-
-  // Signals are blocked before any thread starts, so that every thread inherits the mask and
-  // only the stopper below receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   serving::PredictionService service(std::move(model), options);
   httplib::Server server;
@@ -166,7 +166,7 @@ int serve(const ServeArgs& args) {
   // it and some connections are dropped. Listening again on the bound socket raises it.
   int listening_socket = -1;
   server.set_socket_options([&listening_socket](socket_t sock) {
-    httplib::default_socket_options(sock);
+    reuse_address_only(sock);
     listening_socket = sock;
   });
   const int port = bind_or_throw(server, args.host, args.port, "serve");

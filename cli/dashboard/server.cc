@@ -208,6 +208,7 @@ int serve(const DashboardArgs& args) {
     send(res, dashboard::error_response(500, message));
   });
 
+  server.set_socket_options(reuse_address_only);
   const int port = bind_or_throw(server, args.host, args.port, "dashboard");
   hosts = allowed_hosts(args.host, port);
   if (!is_loopback(args.host)) {

@@ -162,7 +162,11 @@ Table RowReader::read_json(std::string_view body) const {
         case ColumnType::kNumeric: {
           if (!value.is_number()) wrong_type(column.name, row, value, "a number");
           double number = value.get<double>();
-          if (!std::isfinite(number)) wrong_type(column.name, row, value, "a finite number");
+          // Beyond single precision a model's input would be infinite, and fail the batch.
+          if (!std::isfinite(number) || !automl::fits_single_precision(number)) {
+            wrong_type(column.name, row, value,
+                       "a finite number within the single-precision range models learn from");
+          }
           column.numbers[row] = number;
           break;
         }

@@ -104,6 +104,7 @@ class Server {
     return result;
   }
   void signal(int sig) { process_->signal(sig); }
+  int port() const { return port_; }
   std::unique_ptr<httplib::Client> client() const {
     auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
     c->set_keep_alive(true);
@@ -417,7 +418,7 @@ TEST(ServeRegression, AnswersValuesEqualToAutomlPredict) {
   write_file(dir.path() / "test.csv", test.str());
   const std::string model = (dir.path() / "r.winnow").string();
   Result fit = run_winnow(dir.path(), {"automl", "fit", (dir.path() / "train.csv").string(),
-                                       "--target", "y", "--trials", "3", "--models", "linear",
+                                       "--target", "y", "--trials", "3", "--models", "xgboost",
                                        "--out", model});
   ASSERT_EQ(fit.exit_code, 0) << fit.err;
   Result predicted = run_winnow(dir.path(), {"automl", "predict", model,
@@ -448,8 +449,19 @@ TEST(ServeRegression, AnswersValuesEqualToAutomlPredict) {
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 400);
   EXPECT_NE(wrong->body.find("'b'"), std::string::npos) << wrong->body;
+  // Beyond single precision a value once failed the whole batch with XGBoost's trace (500).
+  auto huge = server.post(R"({"rows": [{"a": 1e39, "b": 0}]})");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 400) << huge->body;
+  EXPECT_NE(huge->body.find("column 'a' of rows[0]"), std::string::npos) << huge->body;
+  // A second server on the same port is refused, rather than sharing its clients.
+  Result second = run_winnow(dir.path(), {"serve", model, "--port", std::to_string(server.port())});
+  EXPECT_EQ(second.exit_code, 2) << second.err;
+  EXPECT_NE(second.err.find("cannot listen"), std::string::npos) << second.err;
+  // XGBoost's OpenMP threads once took SIGTERM and its default action: exit 143.
   Result stopped = server.stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_NE(stopped.err.find("stopped"), std::string::npos) << stopped.err;
 }
 
 TEST(ServeCli, RefusesMissingModelAndBadOptions) {
