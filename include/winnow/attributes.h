@@ -67,5 +67,9 @@ inline constexpr std::string_view kIterationAttr = "winnow.iteration";
 // What the configurator decided since its previous run, as a JSON list of
 // {"configuration": id, "event": "eliminated"|"incumbent"|"rejected", "reason": text}.
 inline constexpr std::string_view kDecisionsAttr = "winnow.decisions";
+// Study attribute: the verdicts reached on the last runs (Sampler::closing_decisions),
+// {"after": n, "decisions": [as kDecisionsAttr]}. They stand while the study has no tuning run
+// numbered n or above; a later run records them itself.
+inline constexpr std::string_view kClosingDecisionsAttr = "winnow.closing_decisions";
 
 }  // namespace winnow

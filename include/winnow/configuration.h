@@ -60,9 +60,9 @@ std::string format_configuration_report(const ConfigurationReport& report, int t
 std::string configuration_report_json(const ConfigurationReport& report);
 
 // Once no tuning run is running (other workers' last runs can still change the incumbent; a
-// stop request ends the wait), runs the incumbent on every test instance it has not run on
-// yet, `jobs` at a time, as trials
-// marked as test runs (never seen by the configurators; they do not count in a study's trial
+// stop request ends the wait), records the verdicts of the last runs with the study
+// (Study::record_closing_decisions), then runs the incumbent on every test instance it has not
+// run on yet, `jobs` at a time, as trials marked as test runs (never seen by the configurators; they do not count in a study's trial
 // budget check, which happens before them). The seed of test instance i is the same for every
 // study, so two configurators are compared on the same runs. Returns the number of runs made.
 int evaluate_incumbent_on_test(Study& study, const Objective& objective, int jobs,

@@ -74,6 +74,12 @@ class Sampler {
   // Whether sample() reads context.history. Samplers that do not (random, Sobol) let the study
   // skip loading trials, which keeps ask() O(1) in the size of the study.
   virtual bool uses_history() const { return true; }
+  // Algorithm configuration: the verdicts that the finished runs of `context.history` imply and
+  // that no trial records yet, as kDecisionsAttr's JSON list, or "" for none. A configurator
+  // stores its verdicts with the run it proposes next, so those reached on a study's last runs
+  // would have no run to travel with: the study asks for them once its runs have ended
+  // (Study::record_closing_decisions).
+  virtual std::string closing_decisions(const SampleContext& /*context*/) { return ""; }
 
  protected:
   Sampler() = default;

@@ -294,6 +294,12 @@ class Study {
   OptimizeResult optimize(const std::function<double(Trial&)>& objective, int64_t n_trials,
                           int n_jobs = 1, double timeout_seconds = 0);
 
+  // Algorithm configuration: stores with the study the verdicts its sampler reaches on the
+  // finished runs that no run records yet (Sampler::closing_decisions), so that reports and the
+  // test phase name the incumbent the last runs made. Call it once the tuning runs have ended;
+  // evaluate_incumbent_on_test() does.
+  void record_closing_decisions();
+
   // Trials left running by a process that is gone are failed as interrupted (or, with
   // `requeue`, put back in the queue); returns how many. Run it before optimize() on a resume.
   int recover_orphaned_trials(bool requeue);

@@ -105,7 +105,7 @@ ConfigurationReport configuration_report(const StudyRecord& study,
   std::map<int64_t, Decision> verdicts;
   std::optional<int64_t> incumbent;
   std::set<int64_t> out;
-  for (const Decision& decision : configuration::recorded_decisions(trials)) {
+  for (const Decision& decision : configuration::recorded_decisions(trials, study.user_attrs)) {
     if (decision.event == "restart") {
       report.notes.push_back("soft restart: " + decision.reason);
       continue;

@@ -156,17 +156,36 @@ void describe_run(const InstanceStream& stream, const InstanceSet& instances,
   }
 }
 
-std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history) {
+namespace {
+
+void append_decisions(const nlohmann::json& list, std::vector<Decision>& decisions) {
+  if (!list.is_array()) return;
+  for (const nlohmann::json& item : list) {
+    if (!item.is_object()) continue;
+    decisions.push_back({item.value("configuration", int64_t{-1}), item.value("event", ""),
+                         item.value("reason", "")});
+  }
+}
+
+}  // namespace
+
+std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history,
+                                         const std::map<std::string, std::string>& study_attrs) {
   std::vector<Decision> decisions;
+  int64_t last_tuning_run = -1;
   for (const FrozenTrial& trial : history) {
+    if (!trial.user_attrs.contains(std::string(kPhaseAttr))) {
+      last_tuning_run = std::max(last_tuning_run, trial.number);
+    }
     auto it = trial.user_attrs.find(std::string(kDecisionsAttr));
     if (it == trial.user_attrs.end()) continue;
-    nlohmann::json list = nlohmann::json::parse(it->second, nullptr, false);
-    if (!list.is_array()) continue;
-    for (const nlohmann::json& item : list) {
-      if (!item.is_object()) continue;
-      decisions.push_back({item.value("configuration", int64_t{-1}), item.value("event", ""),
-                           item.value("reason", "")});
+    append_decisions(nlohmann::json::parse(it->second, nullptr, false), decisions);
+  }
+  auto closing = study_attrs.find(std::string(kClosingDecisionsAttr));
+  if (closing != study_attrs.end()) {
+    nlohmann::json note = nlohmann::json::parse(closing->second, nullptr, false);
+    if (note.is_object() && note.value("after", int64_t{-1}) > last_tuning_run) {
+      append_decisions(note.value("decisions", nlohmann::json()), decisions);
     }
   }
   return decisions;
@@ -195,9 +214,8 @@ void check_instances_unchanged(std::span<const FrozenTrial> history,
   }
 }
 
-void record_new_decisions(std::span<const FrozenTrial> history,
-                          const std::vector<Decision>& decisions,
-                          std::map<std::string, std::string>& attrs) {
+std::string unrecorded_decisions(std::span<const FrozenTrial> history,
+                                 const std::vector<Decision>& decisions) {
   std::set<std::pair<int64_t, std::string>> seen;
   for (const Decision& old : recorded_decisions(history)) {
     seen.emplace(old.configuration, old.event + "\n" + old.reason);
@@ -211,7 +229,14 @@ void record_new_decisions(std::span<const FrozenTrial> history,
                     {"event", decision.event},
                     {"reason", decision.reason}});
   }
-  if (!list.empty()) attrs[std::string(kDecisionsAttr)] = list.dump();
+  return list.empty() ? std::string() : list.dump();
+}
+
+void record_new_decisions(std::span<const FrozenTrial> history,
+                          const std::vector<Decision>& decisions,
+                          std::map<std::string, std::string>& attrs) {
+  std::string list = unrecorded_decisions(history, decisions);
+  if (!list.empty()) attrs[std::string(kDecisionsAttr)] = std::move(list);
 }
 
 }  // namespace winnow::configuration

@@ -90,12 +90,17 @@ struct Decision {
 void describe_run(const InstanceStream& stream, const InstanceSet& instances,
                   int64_t configuration, int64_t position, std::optional<double> cap,
                   std::map<std::string, std::string>& attrs);
+// The decisions no trial of `history` records yet, as kDecisionsAttr's JSON list; "" if none.
+std::string unrecorded_decisions(std::span<const FrozenTrial> history,
+                                 const std::vector<Decision>& decisions);
 // Adds to `attrs` the decisions no trial of `history` records yet.
 void record_new_decisions(std::span<const FrozenTrial> history,
                           const std::vector<Decision>& decisions,
                           std::map<std::string, std::string>& attrs);
-// Every decision the trials record, in trial order.
-std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history);
+// Every decision of the study, in the order it was made: those its trials record, then its
+// closing decisions (kClosingDecisionsAttr, in `study_attrs`) while no later tuning run exists.
+std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history,
+                                         const std::map<std::string, std::string>& study_attrs = {});
 
 // Throws winnow::Error when a stored tuning run's instance is not the one `stream` now puts at
 // its position: instance files added, removed or renamed since the study began would make runs

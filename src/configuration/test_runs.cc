@@ -22,7 +22,7 @@ namespace winnow {
 int evaluate_incumbent_on_test(Study& study, const Objective& objective, int jobs,
                                const StopSignal* stop) {
   const std::shared_ptr<const InstanceSet>& instances = study.options().instances;
-  if (!instances || instances->test.empty()) return 0;
+  if (!instances) return 0;
   // The incumbent is chosen once every tuning run has finished: other workers' last runs can
   // still change it, and workers that chose apart would each test their own.
   std::vector<FrozenTrial> trials = study.trials();
@@ -46,6 +46,9 @@ int evaluate_incumbent_on_test(Study& study, const Objective& objective, int job
     study.storage().recover_orphaned_trials(study.id(), OrphanPolicy{});
     trials = study.trials();
   }
+  study.record_closing_decisions();
+  if (instances->test.empty()) return 0;
+  trials = study.trials();
   ConfigurationReport report = configuration_report(study.record(), trials);
   if (!report.incumbent) return 0;
   const int64_t incumbent = *report.incumbent;

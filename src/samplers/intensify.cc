@@ -138,6 +138,13 @@ class Intensifier : public Sampler {
     return config;
   }
 
+  std::string closing_decisions(const SampleContext& context) override {
+    if (context.instances == nullptr || context.directions.size() != 1) return "";
+    RunTable table(context.history, *context.instances, context.directions[0]);
+    Verdicts verdicts = judge(table, read_challengers(context.history), *context.instances);
+    return configuration::unrecorded_decisions(context.history, verdicts.decisions);
+  }
+
  private:
   static std::map<int64_t, Challenger> read_challengers(std::span<const FrozenTrial> history) {
     std::map<int64_t, Challenger> out;

@@ -546,6 +546,13 @@ class RaceSampler : public Sampler {
     return *replay.config_of(next->configuration);
   }
 
+  std::string closing_decisions(const SampleContext& context) override {
+    if (context.instances == nullptr || context.directions.size() != 1) return "";
+    Replay replay(context, options_, seed_);
+    replay.next();  // decides what the finished runs allow on its way to the next run
+    return configuration::unrecorded_decisions(context.history, replay.decisions());
+  }
+
  private:
   RaceOptions options_;
   uint64_t seed_;

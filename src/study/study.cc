@@ -11,6 +11,7 @@
 
 #include "common/strings.h"
 #include "winnow/analysis.h"
+#include "winnow/attributes.h"
 #include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
 #include "study/study_impl.h"
@@ -595,6 +596,23 @@ bool Study::enqueue_unless_present(const Config& given) {
   }
   enqueue(config);
   return true;
+}
+
+void Study::record_closing_decisions() {
+  StudyCore& impl = *impl_;
+  if (!impl.options.instances) return;
+  std::lock_guard sampler_lock(impl.sampler_mutex);
+  std::lock_guard history_lock(impl.history_mutex);
+  std::shared_lock space_lock(impl.space_mutex);
+  impl.sync_history();
+  const auto count = static_cast<int64_t>(impl.history.size());
+  SampleContext context{impl.space, impl.history, impl.options.directions, count, nullptr,
+                        impl.options.instances.get()};
+  std::string decisions = impl.sampler->closing_decisions(context);
+  if (decisions.empty()) return;
+  impl.storage->set_study_user_attr(
+      impl.record.id, kClosingDecisionsAttr,
+      "{\"after\":" + std::to_string(count) + ",\"decisions\":" + decisions + "}");
 }
 
 std::vector<FrozenTrial> Study::trials() {

@@ -597,5 +597,40 @@ TEST(Configuration, TestEvaluationRunsTheIncumbentOnEveryTestInstanceOnce) {
   EXPECT_EQ(configuration_report(study.record(), study.trials()).tuning_runs, 140);
 }
 
+// The verdicts reached on a study's last runs have no later run to travel with: they are
+// recorded with the study when its runs end, so the report and the test phase name the
+// incumbent those runs made, the one the configurator's next run would record.
+TEST(Configuration, TheLastRunsVerdictsAreRecordedWhenTheRunsEnd) {
+  for (std::string sampler : {"random", "race"}) {
+    int closing = 0, compared = 0;
+    for (int64_t budget = 3; budget <= 48; ++budget) {
+      Study study = configuration_study(sampler, instances(10), budget);
+      Objective objective = [](Trial& t) { return solve(t, false); };
+      study.optimize(objective, OptimizeOptions{.max_trials_in_study = budget});
+      ASSERT_EQ(evaluate_incumbent_on_test(study, objective, 1, nullptr), 4);
+      ConfigurationReport closed = configuration_report(study.record(), study.trials());
+      closing += study.record().user_attrs.contains(std::string(kClosingDecisionsAttr));
+      ASSERT_TRUE(closed.incumbent);
+      EXPECT_TRUE(closed.test_cost) << sampler << ", " << budget << " runs: the test phase ran "
+                                    << "another configuration than the incumbent";
+      // One more tuning run records the verdicts itself; the closing ones then give way.
+      std::optional<Trial> next = study.try_ask();
+      if (!next) continue;
+      ConfigurationReport continued = configuration_report(study.record(), study.trials());
+      ++compared;
+      ASSERT_TRUE(continued.incumbent);
+      EXPECT_EQ(*closed.incumbent, *continued.incumbent) << sampler << ", " << budget << " runs";
+      std::map<int64_t, std::string> status;
+      for (const ConfigurationSummary& c : continued.configurations) status[c.id] = c.status;
+      for (const ConfigurationSummary& c : closed.configurations) {
+        EXPECT_EQ(c.status, status[c.id]) << sampler << ", " << budget << " runs, configuration "
+                                          << c.id;
+      }
+    }
+    EXPECT_GT(closing, 2) << sampler;
+    EXPECT_GT(compared, 20) << sampler;
+  }
+}
+
 }  // namespace
 }  // namespace winnow
