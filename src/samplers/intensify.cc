@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "configuration/runs.h"
 #include "samplers/registry.h"
@@ -115,8 +116,29 @@ class Intensifier : public Sampler {
           if (table.runs_of(c.opponent) == 0) id = std::min(id, c.opponent);
         }
       } else {
-        std::optional<Config> inner = propose(context, table, stream, attrs);
-        if (!inner) return std::nullopt;
+        std::optional<Config> inner;
+        if (!every_configuration_ran(context.space, table)) {
+          inner = propose(context, table, stream, attrs);
+          if (!inner) inner = propose_untried(context, table);
+        }
+        if (!inner) {
+          // Every configuration of the space has run. Challengers still racing wait for their
+          // opponents' runs; otherwise the incumbent, the configuration the study returns,
+          // runs on the instances it has not seen, and the study ends when it has seen all.
+          if (!verdicts.racing.empty()) {
+            if (context.waiting != nullptr) *context.waiting = true;
+            return std::nullopt;
+          }
+          int64_t missing = 0;
+          while (table.run(verdicts.incumbent, missing) != nullptr) ++missing;
+          if (!stream.valid(missing)) return std::nullopt;
+          give(verdicts.incumbent, missing, std::nullopt);
+          if (context.trial_attrs != nullptr) {
+            configuration::record_new_decisions(context.history, verdicts.decisions, attrs);
+            for (auto& [key, value] : attrs) (*context.trial_attrs)[key] = value;
+          }
+          return config;
+        }
         proposal = std::move(*inner);
       }
       configuration::describe_run(stream, instances, id, 0, std::nullopt, attrs);
@@ -309,6 +331,35 @@ class Intensifier : public Sampler {
       // A configuration that already ran: SMAC would give it more runs through
       // intensification anyway, so ask for another one (later positions of the stream).
       inner.trial_count += 1000003;
+    }
+    return std::nullopt;
+  }
+
+  // True when the space is finite and as many configurations have run as it holds (a bound
+  // that conditions make loose, which only costs the search for an untried one).
+  static bool every_configuration_ran(const SearchSpace& space, const RunTable& table) {
+    double count = 1;
+    for (size_t i = 0; i < space.size(); ++i) {
+      std::optional<uint64_t> choices = space.cardinality(i);
+      if (!choices) return false;
+      count *= static_cast<double>(*choices);
+    }
+    return count <= static_cast<double>(table.configurations().size());
+  }
+
+  // A configuration drawn uniformly that has not run, when the inner sampler keeps proposing
+  // ones that have (a model sure of its optimum in a small space); nullopt when the draws find
+  // none, as when every configuration of the space has run.
+  std::optional<Config> propose_untried(const SampleContext& context,
+                                        const RunTable& table) const {
+    const SearchSpace& space = context.space;
+    std::mt19937_64 rng(mix_seed(seed_ ^ 0x5DEECE66Dull, stream_position(context)));
+    std::uniform_real_distribution<double> uniform(0, 1);
+    std::vector<double> x(space.size());
+    for (int attempt = 0; attempt < 256; ++attempt) {
+      for (double& u : x) u = uniform(rng);
+      Config config = space.decode(x);
+      if (!space.is_forbidden(config) && !table.find(config)) return config;
     }
     return std::nullopt;
   }

@@ -346,6 +346,57 @@ TEST(Intensify, RfModelsRunsOverInstanceFeaturesWithCappedRuns) {
   }
 }
 
+// In a small space rf's model soon proposes only configurations that have run. The study goes
+// on with untried ones, then gives the incumbent the instances it has not seen, and ends at its
+// budget or once every configuration is decided and the incumbent has seen every instance,
+// with parallel jobs as with one.
+TEST(Intensify, ASmallSpaceRunsToItsBudgetOrUntilNothingIsLeftToLearn) {
+  SearchSpace small;
+  small.add_categorical("mode", {std::string("fast"), std::string("slow")}).add_int("level", 0, 4);
+  small.validate();
+  Objective cost = [](Trial& t) {
+    const double level = static_cast<double>(t.int_param("level"));
+    const double penalty = t.string_param("mode") == "fast" ? 0 : 0.5;
+    TrialOutcome outcome;
+    outcome.values = {difficulty(instance_of(t)) * (1 + (level - 2) * (level - 2) + penalty)};
+    return outcome;
+  };
+  for (int jobs : {1, 4}) {
+    for (int64_t budget : {15, 400}) {
+      auto set = instances(10);
+      set->budget_runs = budget;
+      StudyOptions options{.name = "ac", .sampler = "rf:n_startup=3", .seed = 3};
+      options.instances = set;
+      Study study = Study::create(open_storage("memory"), small, options);
+      study.optimize(cost, OptimizeOptions{.max_trials_in_study = budget, .n_jobs = jobs});
+      std::vector<FrozenTrial> trials = study.trials();
+      ConfigurationReport report = configuration_report(study.record(), trials);
+      const std::string where = std::to_string(jobs) + " job(s), budget " + std::to_string(budget);
+      ASSERT_TRUE(report.incumbent) << where;
+      if (budget == 400) EXPECT_EQ(report.configurations.size(), 10u) << where;
+      if (budget == 15) {
+        EXPECT_EQ(trials.size(), 15u) << where;
+        continue;
+      }
+      // With run seeds the instances never run out: the incumbent takes what is left.
+      set->seeded = true;
+      Study seeded = Study::create(open_storage("memory"), small, options);
+      seeded.optimize(cost, OptimizeOptions{.max_trials_in_study = 120, .n_jobs = jobs});
+      EXPECT_EQ(seeded.trials().size(), 120u) << where << ", with seeds";
+      EXPECT_LE(trials.size(), 100u) << where;
+      for (const ConfigurationSummary& summary : report.configurations) {
+        if (summary.id == *report.incumbent) {
+          EXPECT_EQ(std::get<std::string>(summary.config.at("mode")), "fast") << where;
+          EXPECT_EQ(std::get<int64_t>(summary.config.at("level")), 2) << where;
+          EXPECT_EQ(summary.finished, 10) << where;
+        } else {
+          EXPECT_EQ(summary.status, "rejected") << where << ", configuration " << summary.id;
+        }
+      }
+    }
+  }
+}
+
 TEST(Configuration, StudiesRefuseSeveralObjectivesAndBudgetSchedulers) {
   auto set = instances(5);
   StudyOptions options{.name = "ac", .directions = {Direction::kMinimize, Direction::kMinimize},
