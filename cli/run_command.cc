@@ -295,6 +295,16 @@ int run(RunArgs args, Mode mode) {
   }
 
   int64_t already = study.counted_trials();
+  // The test runs at the end of an algorithm-configuration study count among the stored trials
+  // but not in its budget of tuning runs: a resume with a larger budget runs all of it.
+  int64_t test_runs = 0;
+  if (file.study.instances && already > 0) {
+    for (const FrozenTrial& trial : study.trials()) {
+      test_runs += trial.user_attrs.contains(std::string(kPhaseAttr)) &&
+                   !(trial.state == TrialState::kFailed && trial.interrupted);
+    }
+    already -= test_runs;
+  }
   std::vector<std::string> labels = file.study.objective_names;
   if (labels.empty()) {
     for (size_t i = 0; i < file.study.directions.size(); ++i) {
@@ -332,7 +342,7 @@ int run(RunArgs args, Mode mode) {
   }
 
   OptimizeOptions options;
-  options.max_trials_in_study = file.trials;
+  options.max_trials_in_study = file.trials > 0 ? file.trials + test_runs : 0;
   options.n_jobs = file.jobs;
   options.timeout_seconds = file.timeout_seconds;
   options.retries = file.retries;

@@ -143,6 +143,12 @@ TEST(AlgorithmConfiguration, InstanceFilesChangedBeforeAResumeAreRefused) {
   }
   Result again = run_winnow(dir.path(), {"resume", file, "--trials", "24"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
+  // The first run's test run does not use up the larger budget: all 24 are tuning runs.
+  int tuning_runs = 0;
+  for (const auto& row : export_trials(dir.path(), (dir.path() / "study.db").string(), "ac")) {
+    tuning_runs += !row["user_attrs"].contains("winnow.phase");
+  }
+  EXPECT_EQ(tuning_runs, 24);
 }
 
 TEST(AlgorithmConfiguration, RuntimeCostWithCappingCutsHopelessRunsAndCountsParTen) {
