@@ -4,8 +4,10 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -37,12 +39,36 @@ bool has_glob(const std::string& text) {
   return text.find_first_of("*?[") != std::string::npos;
 }
 
-std::vector<std::string> split_csv_line(const std::string& line) {
+// The cells of one CSV line: commas inside double quotes belong to the cell ("" is a quote),
+// spaces around a cell are dropped. nullopt when a quote is left open.
+std::optional<std::vector<std::string>> split_csv_line(const std::string& line) {
   std::vector<std::string> cells;
   std::string cell;
-  std::istringstream in(line);
-  while (std::getline(in, cell, ',')) cells.push_back(trim(cell));
-  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  bool quoted = false, was_quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c != '"') {
+        cell += c;
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"' && trim(cell).empty()) {
+      quoted = was_quoted = true;
+      cell.clear();
+    } else if (c == ',') {
+      cells.push_back(was_quoted ? cell : trim(cell));
+      cell.clear();
+      was_quoted = false;
+    } else if (!was_quoted || c != ' ') {
+      cell += c;
+    }
+  }
+  if (quoted) return std::nullopt;
+  cells.push_back(was_quoted ? cell : trim(cell));
   return cells;
 }
 
@@ -114,25 +140,39 @@ void InstancesReader::read_features(const Node& node, const std::string& path,
                                     InstanceSet& set) const {
   const std::string given = string_value(node, path, false);
   const std::string file = absolute(base_dir_, given);
+  const fs::path features_dir = fs::path(file).parent_path();
   std::ifstream in(file);
   if (!in) fail(node.line, path, "cannot read '" + given + "'");
   std::string line;
   if (!std::getline(in, line)) fail(node.line, path, "'" + given + "' is empty");
-  std::vector<std::string> header = split_csv_line(line);
+  auto cells_of = [&](const std::string& text, int number) {
+    std::optional<std::vector<std::string>> cells = split_csv_line(text);
+    if (!cells) {
+      fail(node.line, path, given + ":" + std::to_string(number) + ": a quoted cell is not closed");
+    }
+    return std::move(*cells);
+  };
+  std::vector<std::string> header = cells_of(line, 1);
   if (header.size() < 2) {
     fail(node.line, path, given + ":1: expected a header 'instance,<feature>,...'");
   }
   set.feature_names.assign(header.begin() + 1, header.end());
-  std::map<std::string, std::vector<double>> rows;
+  struct Row {
+    std::string key;
+    int line = 0;
+    std::vector<double> values;
+  };
+  std::vector<Row> rows;
+  std::map<std::string, size_t> by_key;
   for (int number = 2; std::getline(in, line); ++number) {
     if (trim(line).empty()) continue;
-    std::vector<std::string> cells = split_csv_line(line);
+    std::vector<std::string> cells = cells_of(line, number);
     const std::string where = given + ":" + std::to_string(number);
     if (cells.size() != header.size()) {
       fail(node.line, path, where + ": " + std::to_string(cells.size()) + " cells, the header has " +
                                 std::to_string(header.size()));
     }
-    std::vector<double> values;
+    Row row{cells[0], number, {}};
     for (size_t c = 1; c < cells.size(); ++c) {
       char* end = nullptr;
       double value = std::strtod(cells[c].c_str(), &end);
@@ -140,25 +180,52 @@ void InstancesReader::read_features(const Node& node, const std::string& path,
         fail(node.line, path, where + ": feature '" + header[c] + "': '" + cells[c] +
                                   "' is not a number");
       }
-      values.push_back(value);
+      // The forest splits on features: NaN or infinity would break its order.
+      if (!std::isfinite(value)) {
+        fail(node.line, path, where + ": feature '" + header[c] + "': '" + cells[c] +
+                                  "' is not a finite number");
+      }
+      row.values.push_back(value);
     }
-    rows[cells[0]] = std::move(values);
+    auto [found, inserted] = by_key.emplace(row.key, rows.size());
+    if (!inserted) {
+      fail(node.line, path, where + ": instance '" + row.key + "' has a row already on line " +
+                                std::to_string(rows[found->second].line));
+    }
+    rows.push_back(std::move(row));
   }
-  // A row names its instance as listed, by path, or by file name.
+  // A row names its instance by path (absolute, or relative to the features file or to the
+  // study file), or by file name when no other instance has that file name.
+  std::map<std::string, size_t> by_path;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    by_path.emplace(absolute(features_dir, rows[r].key), r);
+    by_path.emplace(absolute(base_dir_, rows[r].key), r);
+  }
+  std::map<std::string, int> file_names;
+  for (const auto* instances : {&set.train, &set.test}) {
+    for (const ProblemInstance& instance : *instances) {
+      ++file_names[fs::path(instance.path).filename().string()];
+    }
+  }
   auto attach = [&](std::vector<ProblemInstance>& instances, const char* which) {
     for (ProblemInstance& instance : instances) {
-      for (const std::string& key :
-           {instance.name, instance.path, fs::path(instance.path).filename().string()}) {
-        auto it = rows.find(key);
-        if (it != rows.end()) {
-          instance.features = it->second;
-          break;
+      const std::string file_name = fs::path(instance.path).filename().string();
+      std::optional<size_t> row;
+      if (auto it = by_path.find(instance.path); it != by_path.end()) {
+        row = it->second;
+      } else if (auto named = by_key.find(file_name); named != by_key.end()) {
+        if (file_names[file_name] > 1) {
+          fail(node.line, path, given + ":" + std::to_string(rows[named->second].line) + ": '" +
+                                    file_name + "' is the file name of several instances ('" +
+                                    instance.name + "' among them); name them by path");
         }
+        row = named->second;
       }
-      if (instance.features.empty()) {
+      if (!row) {
         fail(node.line, path, "'" + given + "' has no row for " + which + " instance '" +
                                   instance.name + "'");
       }
+      instance.features = rows[*row].values;
     }
   };
   attach(set.train, "training");
@@ -228,6 +295,12 @@ void InstancesReader::read_run_keys(const Node& objective, InstanceSet* instance
       options.seed_arg = string_value(member.value, path, false);
       if (options.seed_arg.find("{seed}") == std::string::npos) {
         fail(member.line, path, "must contain {seed}, e.g. \"-rnd-seed={seed}\"");
+      }
+      // Commands run without a shell, so a space would not split it into two arguments.
+      if (options.seed_arg.find_first_of(" \t") != std::string::npos) {
+        fail(member.line, path, "'" + options.seed_arg + "' would reach the program as one "
+                                "argument, space included: write it as one (\"--seed={seed}\") "
+                                "or put \"--seed\", \"{seed}\" in the command instead");
       }
     } else if (member.key == "cost") {
       std::string kind = string_value(member.value, path, false);

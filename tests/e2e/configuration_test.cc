@@ -202,6 +202,8 @@ TEST(AlgorithmConfiguration, StudyFileMistakesNameTheFileLineAndKey) {
   const std::vector<Case> cases = {
       {study_text("race", 10, "]", "nothing/*.inst"), "instances.train: 'nothing/*.inst' matches no file"},
       {study_text("race", 10, "]\ncost = \"runtime\""), "a runtime cost needs a cutoff"},
+      {study_text("race", 10, "]\nseed_arg = \"--seed {seed}\""),
+       "objective.seed_arg: '--seed {seed}' would reach the program as one argument"},
       {study_text("race", 10, "]\nseed_arg = \"--seed\""), "objective.seed_arg: must contain {seed}"},
       {study_text("race", 10, "]\ncost = \"time\""), "unknown cost 'time'"},
       {study_text("race", 10, "]\nexit_codes = [0, 300]"), "objective.exit_codes[1]"},
