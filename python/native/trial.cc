@@ -15,6 +15,18 @@ namespace py = pybind11;
 namespace winnow::python {
 namespace {
 
+PyObject* g_finished_error = nullptr;  // winnow._winnow.UpdateFinishedTrialError
+
+// Optuna refuses to change a trial once it is finished; so does Winnow (a suggest would also
+// grow the study's stored space from a trial that no longer runs).
+void check_running(const PyTrial& self, const char* what) {
+  if (self.trial.record().state == TrialState::kRunning) return;
+  std::string text = "Trial#" + std::to_string(self.trial.number()) +
+                     " has already finished and can not be updated (" + what + ")";
+  PyErr_SetString(g_finished_error, text.c_str());
+  throw py::error_already_set();
+}
+
 void check_grid(const PyTrial& self, const std::string& name) {
   if (!self.grid.is_none() && !self.grid.contains(py::str(name))) {
     throw py::value_error("The parameter name, " + name + ", is not found in the given grid.");
@@ -57,6 +69,7 @@ ParamValue suggest(PyTrial& self, const ParamSpec& spec) {
 
 double suggest_float(PyTrial& self, const std::string& name, double low, double high,
                      std::optional<double> step, bool log) {
+  check_running(self, "suggest_float");
   check_grid(self, name);
   if (step) {
     if (log) {
@@ -70,6 +83,7 @@ double suggest_float(PyTrial& self, const std::string& name, double low, double 
 
 int64_t suggest_int(PyTrial& self, const std::string& name, int64_t low, int64_t high,
                     int64_t step, bool log) {
+  check_running(self, "suggest_int");
   check_grid(self, name);
   std::optional<double> grid;
   if (step != 1) {
@@ -84,6 +98,19 @@ int64_t suggest_int(PyTrial& self, const std::string& name, int64_t low, int64_t
   ParamValue value = suggest(self, range_spec(name, ParamKind::kInt, static_cast<double>(low),
                                               static_cast<double>(high), grid, log));
   return std::get<int64_t>(value);
+}
+
+// A bound of suggest_int: an int, or a float with an integer value (Optuna takes both).
+int64_t integer_arg(const py::handle& value, const std::string& name, const char* which) {
+  if (PyLong_Check(value.ptr())) return value.cast<int64_t>();
+  if (PyFloat_Check(value.ptr())) {
+    const double number = PyFloat_AsDouble(value.ptr());
+    if (std::isfinite(number) && number == std::floor(number) && std::abs(number) < 0x1p63) {
+      return static_cast<int64_t>(number);
+    }
+  }
+  throw py::type_error("suggest_int: parameter '" + name + "': " + which +
+                       " must be an integer, not " + std::string(py::str(py::repr(value))));
 }
 
 // suggest_float through CPython's vectorcall protocol: an objective calls it for every
@@ -218,6 +245,10 @@ PyMethodDef g_fast_suggest_float = {
 }  // namespace
 
 void bind_trial(py::module_& m) {
+  g_finished_error = PyErr_NewException("winnow._winnow.UpdateFinishedTrialError",
+                                        PyExc_RuntimeError, nullptr);
+  if (g_finished_error == nullptr) throw py::error_already_set();
+  m.attr("UpdateFinishedTrialError") = py::handle(g_finished_error);
   py::class_<PyTrial>(m, "Trial", py::dynamic_attr())
       .def_property_readonly("number", [](const PyTrial& t) { return t.trial.number(); })
       .def_property_readonly("_trial_id", [](const PyTrial& t) { return t.trial.id(); })
@@ -228,12 +259,21 @@ void bind_trial(py::module_& m) {
       .def("suggest_float", &suggest_float, py::arg("name"), py::arg("low"), py::arg("high"),
            py::kw_only(), py::arg("step") = py::none(), py::arg("log") = false,
            "A float in [low, high], on a log scale or a grid of `step` (Optuna's signature).")
-      .def("suggest_int", &suggest_int, py::arg("name"), py::arg("low"), py::arg("high"),
-           py::arg("step") = 1, py::arg("log") = false,
+      .def(
+          "suggest_int",
+          [](PyTrial& self, const std::string& name, const py::object& low,
+             const py::object& high, const py::object& step, bool log) {
+            return suggest_int(self, name, integer_arg(low, name, "low"),
+                               integer_arg(high, name, "high"), integer_arg(step, name, "step"),
+                               log);
+          },
+          py::arg("name"), py::arg("low"), py::arg("high"), py::arg("step") = 1,
+          py::arg("log") = false,
            "An int in [low, high] (Optuna's signature).")
       .def(
           "suggest_categorical",
           [](PyTrial& self, const std::string& name, const py::sequence& choices) {
+            check_running(self, "suggest_categorical");
             check_grid(self, name);
             ParamSpec spec;
             spec.name = name;
@@ -256,7 +296,17 @@ void bind_trial(py::module_& m) {
       .def(
           "report",
           [](PyTrial& self, double value, int64_t step) {
+            check_running(self, "report");
             if (step < 0) throw py::value_error("report: the step must be >= 0");
+            // As in Optuna: the first value reported at a step stands.
+            if (self.trial.record().intermediate.contains(step)) {
+              std::string text = "The reported value is ignored because this `step` " +
+                                 std::to_string(step) + " is already reported.";
+              if (PyErr_WarnEx(PyExc_UserWarning, text.c_str(), 1) < 0) {
+                throw py::error_already_set();
+              }
+              return;
+            }
             py::gil_scoped_release release;
             self.trial.report(step, value);
           },
@@ -271,6 +321,7 @@ void bind_trial(py::module_& m) {
       .def(
           "set_user_attr",
           [](PyTrial& self, const std::string& key, const py::object& value) {
+            check_running(self, "set_user_attr");
             // Never destroyed: it must not outlive the interpreter in a static destructor.
             static py::object& dumps = *new py::object(py::module_::import("json").attr("dumps"));
             std::string text = py::str(dumps(value));

@@ -170,10 +170,37 @@ def test_suggest_int_takes_every_call_shape_and_reports_bad_arguments():
     assert 1 <= trial.suggest_int("d", 1, 1000, log=True) <= 1000
     assert 1 <= trial.suggest_int(name="e", low=1, high=3) <= 3
     assert trial.suggest_int("f", 4, 4) == 4
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="parameter 'g': low must be an integer, not 0.5"):
         trial.suggest_int("g", 0.5, 3)
+    assert 0 <= trial.suggest_int("j", 0.0, 3.0) <= 3  # integral floats, as Optuna takes them
+    with pytest.raises(TypeError, match="step must be an integer"):
+        trial.suggest_int("k", 0, 4, step=1.5)
     with pytest.raises(ValueError, match="step cannot be combined with log"):
         trial.suggest_int("h", 1, 9, step=2, log=True)
     with pytest.raises(ValueError, match="'a'"):
         trial.suggest_int("a", 1, 10)
     assert isinstance(trial.suggest_int("a", 1, 9), int)
+
+
+def test_a_finished_trial_refuses_changes_and_a_step_reports_once():
+    study = winnow.create_study()
+    trial = study.ask()
+    trial.suggest_float("x", 0, 1)
+    trial.report(1.0, 0)
+    with pytest.warns(UserWarning, match="step` 0 is already reported"):
+        trial.report(2.0, 0)
+    study.tell(trial, 0.5)
+    assert study.trials[0].intermediate_values == {0: 1.0}  # the first value stands, as in Optuna
+    for change in (lambda: trial.suggest_float("y", 0, 1), lambda: trial.suggest_int("n", 0, 3),
+                   lambda: trial.suggest_categorical("c", ["a", "b"]),
+                   lambda: trial.report(1.0, 1), lambda: trial.set_user_attr("k", 1)):
+        with pytest.raises(winnow.exceptions.UpdateFinishedTrialError,
+                           match="Trial#0 has already finished"):
+            change()
+    assert isinstance(winnow.exceptions.UpdateFinishedTrialError("x"), RuntimeError)
+    # The stored space did not grow from a trial that no longer runs.
+    assert set(study.trials[0].params) == {"x"}
+    assert set(study.trials[0].distributions) == {"x"}
+    for seed in (-1, 2**63, 1.5, True):
+        with pytest.raises(ValueError, match="seed must be an integer from 0 to 2\\*\\*63 - 1"):
+            winnow.samplers.TPESampler(seed=seed)

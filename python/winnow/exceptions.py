@@ -2,6 +2,8 @@
 
 from winnow._winnow import Error as WinnowError  # noqa: F401  (a ValueError)
 from winnow._winnow import StorageError  # noqa: F401  (a RuntimeError)
+# suggest_*, report or set_user_attr on a trial that is finished (a RuntimeError, as in Optuna).
+from winnow._winnow import UpdateFinishedTrialError  # noqa: F401
 
 
 class OptunaError(Exception):

@@ -19,6 +19,10 @@ class BaseSampler:
 
     def __init__(self, name: str, seed: Optional[int],
                  constraints_func: Optional[Callable[[Any], Sequence[float]]] = None) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or
+                                 not 0 <= seed < 2**63):
+            raise ValueError(f"{type(self).__name__}: seed must be an integer from 0 to 2**63 - 1 "
+                             f"or None, not {seed!r}")
         self._name = name
         self._options: Dict[str, Any] = {}
         self._seed = seed
