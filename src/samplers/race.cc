@@ -300,14 +300,11 @@ class Replay {
       for (const auto& [sum_before, id] : order) {
         if (table_.run(id, p) != nullptr) continue;
         std::optional<double> cap;
-        if (bound && !bounding.contains(id)) {
-          // irace's candidate bound: what the bounding configurations' median mean allows over
-          // the race's steps 0..k, less what this configuration spent before step k; if that is
-          // spent, one instance's worth.
-          const double mean = *bound / static_cast<double>(k + 1);
-          double left = *bound + kMinMeasurableSeconds - sum_before;
-          cap = std::min(left > 0 ? left : mean, instances_.cutoff_seconds);
-          cap = std::max(*cap, kMinMeasurableSeconds);
+        if (capping && !bounding.contains(id)) {
+          // With several jobs the bounding configurations' runs may still be going: waiting
+          // for them costs less than the uncapped run that capping exists to avoid.
+          if (!bound) continue;
+          cap = capped_at(*bound, k, sum_before);
         }
         outcome.next = NextRun{id, p, iteration, cap};
         return outcome;
@@ -315,7 +312,7 @@ class Replay {
       bool pending = false;
       for (int64_t id : alive) pending = pending || !finished(id, p);
       if (pending) {
-        outcome.next = lookahead(iteration, alive, k);
+        outcome.next = lookahead(iteration, alive, k, capping ? &bounding : nullptr);
         if (!outcome.next) {
           outcome.exhausted = true;
           waiting_ = true;
@@ -425,14 +422,36 @@ class Replay {
     return n % 2 == 1 ? totals[n / 2] : 0.5 * (totals[n / 2 - 1] + totals[n / 2]);
   }
 
-  // A run of a configuration still alive on an instance past the race's step k.
-  std::optional<NextRun> lookahead(int iteration, const std::vector<int64_t>& alive,
-                                   int64_t k) const {
+  // irace's candidate bound for a run at the race's step k: what the bounding configurations'
+  // median mean allows over steps 0..k, less what the configuration spent before step k; if
+  // that is spent, one instance's worth.
+  double capped_at(double bound, int64_t k, double spent_before) const {
+    const double mean = bound / static_cast<double>(k + 1);
+    const double left = bound + kMinMeasurableSeconds - spent_before;
+    return std::max(std::min(left > 0 ? left : mean, instances_.cutoff_seconds),
+                    kMinMeasurableSeconds);
+  }
+
+  // A run of a configuration still alive on an instance past the race's step k. Under capping
+  // (`bounding` set) the others run ahead only once the bounding configurations have finished
+  // that far, capped as the race would cap them. Their own results still pending count as
+  // nothing spent, which only loosens the cap: a run cut at it still loses.
+  std::optional<NextRun> lookahead(int iteration, const std::vector<int64_t>& alive, int64_t k,
+                                   const std::set<int64_t>* bounding) const {
     for (int64_t q = k + 1; q <= k + options_.lookahead && stream_.valid(position_at(q)); ++q) {
       for (int64_t id : alive) {
-        if (table_.run(id, position_at(q)) == nullptr) {
+        if (table_.run(id, position_at(q)) != nullptr) continue;
+        if (bounding == nullptr || bounding->contains(id)) {
           return NextRun{id, position_at(q), iteration, std::nullopt};
         }
+        std::optional<double> bound = execution_bound(*bounding, q);
+        if (!bound) continue;
+        double spent = 0;
+        for (int64_t before = 0; before < q; ++before) {
+          const Run* run = table_.run(id, position_at(before));
+          if (run != nullptr && run->finished) spent += run->cost;
+        }
+        return NextRun{id, position_at(q), iteration, capped_at(*bound, q, spent)};
       }
     }
     return std::nullopt;

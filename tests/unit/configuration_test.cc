@@ -248,6 +248,46 @@ TEST(Race, RuntimeCostCapsHopelessRunsAndEliminatesThem) {
   EXPECT_TRUE(capped_out);
 }
 
+// With several jobs, runs of the configurations the bound applies to wait for the bounding
+// configurations' results (or run ahead with a cap from them) instead of running uncapped: the
+// run time racing spends stays near what one job spends.
+TEST(Race, CappingHoldsWithParallelJobs) {
+  auto spent = [](int jobs) {
+    Study study = configuration_study("race", instances(20, RunCostKind::kRuntime), 240);
+    study.optimize(
+        [](Trial& t) {
+          // "slow" is ten times slower than "fast" and mostly past the cutoff.
+          double cost = 0.2 * difficulty(instance_of(t)) *
+                        (std::get<std::string>(t.config().at("mode")) == "fast" ? 1 : 10) *
+                        (1 + std::get<double>(t.config().at("x")));
+          auto cap = t.record().user_attrs.find(std::string(kCapAttr));
+          double limit = cap == t.record().user_attrs.end() ? 5 : std::stod(cap->second);
+          TrialOutcome outcome;
+          outcome.values = {std::min(cost, limit)};
+          outcome.metrics["runtime"] = std::min(cost, limit);
+          if (cost >= limit) outcome.metrics["censored"] = 1;
+          // Runs take time, so that several are pending at once.
+          std::this_thread::sleep_for(
+              std::chrono::microseconds(static_cast<int64_t>(400 * std::min(cost, limit))));
+          return outcome;
+        },
+        OptimizeOptions{.max_trials_in_study = 240, .n_jobs = jobs});
+    double seconds = 0;
+    int at_cutoff = 0;
+    for (const FrozenTrial& trial : study.trials()) {
+      seconds += trial.metrics.at("runtime");
+      at_cutoff += trial.metrics.at("runtime") >= 5;
+    }
+    RecordProperty("seconds_with_" + std::to_string(jobs) + "_jobs", std::to_string(seconds));
+    RecordProperty("at_cutoff_with_" + std::to_string(jobs) + "_jobs", at_cutoff);
+    return seconds;
+  };
+  // When the others ran uncapped while the bounding runs were going, three jobs spent far
+  // more run time than one.
+  const double serial = spent(1);
+  EXPECT_LT(spent(3), 1.2 * serial);
+}
+
 // Every "fast" configuration takes exactly as long as every other one and "slow" ones three
 // times as long: capping against the elites' median (irace's bound) cuts the slow ones and
 // never a configuration as fast as the fastest, which a bound at the fastest total would cut.
