@@ -204,3 +204,14 @@ def test_a_finished_trial_refuses_changes_and_a_step_reports_once():
     for seed in (-1, 2**63, 1.5, True):
         with pytest.raises(ValueError, match="seed must be an integer from 0 to 2\\*\\*63 - 1"):
             winnow.samplers.TPESampler(seed=seed)
+
+
+def test_a_queued_value_the_objective_cannot_use_is_drawn_with_a_warning(capfd):
+    study = winnow.create_study()
+    study.enqueue_trial({"x": 5.0, "n": 2})
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 0, 3), n_trials=1)
+    params = study.trials[0].params
+    assert 0 <= params["x"] <= 1 and params["n"] == 2
+    err = capfd.readouterr().err
+    assert "trial 0: the queued value of 'x' does not fit" in err and "a value was drawn" in err
+    assert "'n'" not in err

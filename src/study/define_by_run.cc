@@ -5,6 +5,7 @@
 // over every parameter known then, so model-based samplers model parameters that only some
 // trials ask for (TPE groups parameters by the trials they were active in); a trial stores only
 // the parameters it asked for, so the others count as inactive there.
+#include <iostream>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
@@ -102,8 +103,12 @@ ParamValue StudyCore::draw(Trial& trial, const ParamSpec& known) {
   if (auto it = trial.proposal_.find(known.name); it != trial.proposal_.end()) {
     try {
       return trial.record_.config[known.name] = coerce_value(known, it->second);
-    } catch (const Error&) {
-      // An enqueued value outside the range the objective asks for: draw one instead.
+    } catch (const Error& error) {
+      // An enqueued value outside the range the objective asks for: a model could not place
+      // it, so one is drawn instead, and the user is told rather than left to wonder.
+      std::cerr << "winnow: warning: trial " << trial.number() << ": the queued value of '"
+                << known.name << "' does not fit what the objective asks for (" << error.what()
+                << "); a value was drawn instead\n";
     }
   }
   // A parameter first known after this trial started: a uniform draw, from the trial's own
