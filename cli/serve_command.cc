@@ -142,6 +142,18 @@ int serve(const ServeArgs& args) {
                   " (POST /predict, GET /health, GET /metrics, GET /model)";
         break;
       case 413:
+        // cpp-httplib reads a form-encoded body (what `curl -d` sends) only up to a limit of its
+        // own, whatever --max-body says.
+        if (req.get_header_value("Content-Type").starts_with(
+                "application/x-www-form-urlencoded") &&
+            std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) <=
+                static_cast<unsigned long long>(max_body)) {
+          message = "a form-encoded body (curl -d without a Content-Type) is read only up to " +
+                    std::to_string(CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH) +
+                    " bytes; send the rows as JSON or CSV with their Content-Type "
+                    "(curl -H 'Content-Type: text/csv' --data-binary @rows.csv)";
+          break;
+        }
         message = "request body over the limit of " + std::to_string(max_body) +
                   " bytes (--max-body)";
         break;
