@@ -26,6 +26,7 @@
 #include "winnow/command.h"
 #include "winnow/configuration.h"
 #include "winnow/error.h"
+#include "winnow/scheduler.h"
 #include "winnow/study.h"
 #include "winnow/study_file.h"
 
@@ -150,6 +151,53 @@ StudyFile load_stored_definition(RunArgs& args) {
   }
 }
 
+// A budget scheduler rebuilds its rungs from the stored trials, so it must read them on the
+// ladder they ran on: another [budget] or budget scheduler on a resume would put trials on
+// stages they were not planned for, and strand others. Throws winnow::Error when they differ.
+void check_same_ladder(const nlohmann::json& stored, const StudyFile& file) {
+  if (!stored.contains("text") || !stored.contains("format") || !file.study.budget) return;
+  StudyFile before;
+  try {
+    const std::string format = stored["format"].get<std::string>();
+    before = parse_study_file(stored["text"].get<std::string>(),
+                              format == "yaml"   ? StudyFileFormat::kYaml
+                              : format == "json" ? StudyFileFormat::kJson
+                                                 : StudyFileFormat::kToml,
+                              stored.value("path", std::string("study")));
+  } catch (const std::exception&) {
+    return;  // a definition this version cannot read says nothing about the ladder
+  }
+  const nlohmann::json settings = stored.value("settings", nlohmann::json::object());
+  const std::string scheduler_before = settings.value("scheduler", before.study.scheduler);
+  auto assigns = [](const std::string& spec) {
+    return create_scheduler(SamplerSpec::parse(spec), 0)->assigns_budgets();
+  };
+  if (!before.study.budget || !assigns(scheduler_before) || !assigns(file.study.scheduler)) {
+    return;
+  }
+  const BudgetSpec& was = *before.study.budget;
+  const BudgetSpec& now = *file.study.budget;
+  std::string change;
+  auto differ = [&](const char* key, double a, double b) {
+    if (a != b && change.empty()) {
+      change = std::string("[budget] ") + key + " " + was.format(a) + " -> " + now.format(b);
+    }
+  };
+  differ("min", was.min, now.min);
+  differ("max", was.max, now.max);
+  differ("eta", was.eta, now.eta);
+  if (change.empty() && SamplerSpec::parse(scheduler_before).name !=
+                            SamplerSpec::parse(file.study.scheduler).name) {
+    change = "scheduler " + scheduler_before + " -> " + file.study.scheduler;
+  }
+  if (!change.empty()) {
+    throw Error("study '" + file.study.name + "' ran its trials on another ladder (" + change +
+                "): its stored rungs would be read on the new one, reopening finished ones and "
+                "stranding others. Go on with the study's [budget] and scheduler, or start a "
+                "new study with --study NAME");
+  }
+}
+
 StopSignal* g_stop = nullptr;
 std::atomic<int> g_interrupts{0};
 
@@ -248,15 +296,25 @@ int run(RunArgs args, Mode mode) {
     }
     file.study.seed = stored_seed;
   }
+  if (mode != Mode::kWorker) check_same_ladder(stored, file);
   if (mode == Mode::kRun && stored.empty() && !file.study.seed) {
     file.study.seed = std::random_device{}();
   }
-  if (!existing) check_study_runs_dir_free(file.objective.runs_dir, file.study.name, storage->url());
+  // A worker runs the study's space as stored: `winnow run` with an edited study file may have
+  // widened it since the definition workers read was stored.
+  if (mode == Mode::kWorker && existing && !existing->space_json.empty()) {
+    file.space = space_from_json(existing->space_json);
+  }
+  // The runs folder is checked before anything is written to the storage (a widened space, a
+  // new study, its definition, its orphans recovered): a run refused here changes nothing.
+  std::string runs_dir;
+  if (existing) {
+    runs_dir = claim_study_runs_dir(file.objective.runs_dir, *existing, storage->url());
+  } else {
+    check_study_runs_dir_free(file.objective.runs_dir, file.study.name, storage->url());
+  }
   Study study = Study::create(storage, file.space, file.study);
-  // Claimed before the study's definition is stored or its orphans recovered: a run refused
-  // here changes nothing.
-  const std::string runs_dir =
-      claim_study_runs_dir(file.objective.runs_dir, study.record(), storage->url());
+  if (!existing) runs_dir = claim_study_runs_dir(file.objective.runs_dir, study.record(), storage->url());
   if (mode == Mode::kRun && stored.empty()) {
     // Workers on other hosts run the study from this alone. Paths in it are absolute already.
     RunArgs settings = args;
@@ -268,6 +326,17 @@ int run(RunArgs args, Mode mode) {
         {"text", file_text},
         {"settings", stored_settings(settings)}};
     storage->set_study_user_attr(study.id(), kStudyDefinitionAttr, definition.dump());
+  }
+  // [[enqueue]] configurations the study has not tried or queued yet (one added to the file of
+  // a running study is picked up by the next run or resume). Queued before a --create-only
+  // return, since the workers that run such a study leave [[enqueue]] to `run`: several
+  // starting at once would each queue them.
+  int enqueued = 0;
+  if (mode != Mode::kWorker) {
+    for (const Config& config : file.enqueue) enqueued += study.enqueue_unless_present(config);
+  }
+  if (existing && enqueued > 0) {
+    std::cerr << "winnow: " << enqueued << " new configuration(s) from [[enqueue]] queued\n";
   }
   if (args.create_only) {
     std::cerr << "winnow: study '" << study.name() << "' is ready in " << storage->url()
@@ -283,17 +352,6 @@ int run(RunArgs args, Mode mode) {
     std::cerr << "winnow: " << recovered << " trial(s) left running by a stopped process were "
               << (requeue ? "put back in the queue" : "marked failed") << "\n";
   }
-  // [[enqueue]] configurations the study has not tried or queued yet (one added to the file of
-  // a running study is picked up by the next run or resume).
-  int enqueued = 0;
-  // Workers leave [[enqueue]] to `run`: several starting at once would each queue them.
-  if (mode != Mode::kWorker) {
-    for (const Config& config : file.enqueue) enqueued += study.enqueue_unless_present(config);
-  }
-  if (existing && enqueued > 0) {
-    std::cerr << "winnow: " << enqueued << " new configuration(s) from [[enqueue]] queued\n";
-  }
-
   int64_t already = study.counted_trials();
   // The test runs at the end of an algorithm-configuration study count among the stored trials
   // but not in its budget of tuning runs: a resume with a larger budget runs all of it.

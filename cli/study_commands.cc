@@ -9,6 +9,7 @@
 // `ask` and `tell` let a shell script or a cluster scheduler run the objective itself.
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -52,7 +53,31 @@ Config parse_assignments(const std::vector<std::string>& items, const SearchSpac
       throw Error("'" + item + "': the space has no parameter '" + name + "'" +
                   did_you_mean(name, names));
     }
-    config[name] = space.coerce(name, parse_cli_value(item.substr(equals + 1)));
+    const std::string text = item.substr(equals + 1);
+    const ParamSpec& spec = *space.find(name);
+    // A string choice is picked by its text even when that reads as a number or a boolean
+    // ("1e-3", "007", "true"); in quotes ("1") it is picked over a number choice of that value.
+    auto string_choice = [&](const std::string& wanted) -> std::optional<ParamValue> {
+      for (const ParamValue& choice : spec.choices) {
+        if (const auto* s = std::get_if<std::string>(&choice); s != nullptr && *s == wanted) {
+          return choice;
+        }
+      }
+      return std::nullopt;
+    };
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+      if (auto chosen = string_choice(text.substr(1, text.size() - 2))) {
+        config[name] = *chosen;
+        continue;
+      }
+    }
+    try {
+      config[name] = space.coerce(name, parse_cli_value(text));
+    } catch (const Error&) {
+      std::optional<ParamValue> chosen = string_choice(text);
+      if (!chosen) throw;
+      config[name] = *chosen;
+    }
   }
   return config;
 }
@@ -72,12 +97,21 @@ void add_file_study_options(CLI::App& command, FileStudyArgs& args) {
 
 // Opens the study a study file describes (creating it when new, as `run` would); `trials`, when
 // given, receives the file's trial budget.
-Study open_file_study(const FileStudyArgs& args, int64_t* trials = nullptr) {
+StudyFile load_file_study(const FileStudyArgs& args) {
   StudyFile file = load_study_file(args.file);
-  if (trials != nullptr) *trials = file.trials;
   if (!args.storage.empty()) file.storage = args.storage;
   if (!args.study.empty()) file.study.name = args.study;
+  return file;
+}
+
+Study open_file_study(const StudyFile& file) {
   return Study::create(open_storage(file.storage, file.storage_options), file.space, file.study);
+}
+
+Study open_file_study(const FileStudyArgs& args, int64_t* trials = nullptr) {
+  StudyFile file = load_file_study(args);
+  if (trials != nullptr) *trials = file.trials;
+  return open_file_study(file);
 }
 
 std::string describe_config(const Config& config) {
@@ -114,8 +148,10 @@ Command add_enqueue_command(CLI::App& app) {
   command->add_flag("--force", *force, "Queue it even if the study already has it");
   command->footer("Example:\n  winnow enqueue study.toml lr=0.001 layers=4 optimizer=adam");
   return [args, items, force] {
-    Study opened = open_file_study(*args);
-    Config config = parse_assignments(*items, opened.space());
+    // The configuration is checked before the study is opened: a mistake changes no storage.
+    StudyFile file = load_file_study(*args);
+    Config config = parse_assignments(*items, file.space);
+    Study opened = open_file_study(file);
     bool queued = true;
     if (*force) {
       opened.enqueue(config);

@@ -258,8 +258,8 @@ std::optional<std::pair<int64_t, double>> read_report_line(std::string_view line
       if (!step) return reject("step '" + std::string(text) + "' is not a whole number >= 0");
     } else if (key == "value") {
       value = parse_number(text);
+      // NaN is kept: a run whose loss diverged says so, and the pruners stop it, as Optuna's.
       if (!value) return reject("value '" + std::string(text) + "' is not a number");
-      if (std::isnan(*value)) return reject("value is NaN");
     } else {
       return reject("unknown key '" + std::string(key) + "'");
     }

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -123,12 +124,30 @@ std::optional<nlohmann::json> read_note(const fs::path& dir) {
 
 bool is_memory(const std::string& storage_url) { return storage_url == "memory"; }
 
+// The study's folder under runs_dir. A study name is any text, so the characters that would
+// make it another path ('/', '\\', '%', control characters; a name "." or "..") are written as
+// %XX: a name such as "../x" or "/home" stays a folder inside runs_dir.
+fs::path study_folder(const std::string& runs_dir, const std::string& name) {
+  std::string folder;
+  for (unsigned char c : name) {
+    if (c == '/' || c == '\\' || c == '%' || c < 0x20 || c == 0x7f ||
+        ((name == "." || name == "..") && c == '.')) {
+      char escaped[4];
+      std::snprintf(escaped, sizeof(escaped), "%%%02X", c);
+      folder += escaped;
+    } else {
+      folder += static_cast<char>(c);
+    }
+  }
+  return fs::path(runs_dir) / folder;
+}
+
 }  // namespace
 
 void check_study_runs_dir_free(const std::string& runs_dir, const std::string& study_name,
                                const std::string& storage_url) {
   if (is_memory(storage_url)) return;
-  const fs::path dir = fs::path(runs_dir) / study_name;
+  const fs::path dir = study_folder(runs_dir, study_name);
   if (std::optional<nlohmann::json> theirs = read_note(dir)) {
     refuse(dir, *theirs, "new study '" + study_name + "' in " + storage_url);
   }
@@ -136,7 +155,7 @@ void check_study_runs_dir_free(const std::string& runs_dir, const std::string& s
 
 std::string claim_study_runs_dir(const std::string& runs_dir, const StudyRecord& study,
                                  const std::string& storage_url) {
-  const fs::path dir = fs::path(runs_dir) / study.name;
+  const fs::path dir = study_folder(runs_dir, study.name);
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) {

@@ -2,6 +2,7 @@
 #include "samplers/sampler_util.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "common/strings.h"
 #include "winnow/error.h"
@@ -33,7 +34,8 @@ double SamplerOptionReader::get_double(const std::string& key, double fallback) 
   if (text == nullptr) return fallback;
   char* end = nullptr;
   double value = std::strtod(text->c_str(), &end);
-  if (text->empty() || end != text->c_str() + text->size()) {
+  // NaN is no number to compare with: threshold:lower=nan once turned the bound off silently.
+  if (text->empty() || end != text->c_str() + text->size() || std::isnan(value)) {
     throw Error(kind_ + " '" + sampler_ + "': option " + key + " = '" + *text +
                 "' must be a number");
   }

@@ -66,8 +66,7 @@ class AshaScheduler final : public Scheduler {
 
 std::unique_ptr<Scheduler> create_asha(const SchedulerOptions& options, uint64_t seed) {
   SamplerOptionReader reader("asha", options, "scheduler");
-  std::optional<int64_t> min_points;
-  if (options.count("min_points") != 0) min_points = reader.get_int("min_points", 0, 1);
+  std::optional<int64_t> min_points = read_min_points(reader, options, "asha");
   int64_t rate = reader.get_int("min_early_stopping_rate", 0, 0);
   reader.finish();
   return std::make_unique<AshaScheduler>(min_points, rate);

@@ -148,8 +148,7 @@ class HyperbandScheduler final : public Scheduler {
 std::unique_ptr<Scheduler> create(Variant variant, const std::string& name,
                                   const SchedulerOptions& options, uint64_t seed) {
   SamplerOptionReader reader(name, options, "scheduler");
-  std::optional<int64_t> min_points;
-  if (options.count("min_points") != 0) min_points = reader.get_int("min_points", 0, 1);
+  std::optional<int64_t> min_points = read_min_points(reader, options, name);
   double random_fraction = 0;
   if (variant == Variant::kBohb) {
     random_fraction = reader.get_double("random_fraction", 0.15);

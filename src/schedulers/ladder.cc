@@ -2,10 +2,13 @@
 #include "schedulers/ladder.h"
 
 #include <cmath>
+#include <set>
 #include <limits>
 #include <map>
 
 #include "common/strings.h"
+#include "samplers/sampler_util.h"
+#include "winnow/error.h"
 
 namespace winnow {
 
@@ -25,9 +28,15 @@ double trial_score(const FrozenTrial& trial, Direction direction) {
 
 Ladder read_ladder(std::span<const FrozenTrial> history, Direction direction) {
   Ladder ladder;
+  // A failed attempt that a retry replaced leaves its place on the rung to the retry.
+  std::set<int64_t> retried;
+  for (const FrozenTrial& trial : history) {
+    if (trial.retry_of) retried.insert(*trial.retry_of);
+  }
   for (const FrozenTrial& trial : history) {
     if (trial.number < 0) continue;  // a gap in a cache being filled
     if (trial.state == TrialState::kFailed && trial.interrupted) continue;
+    if (retried.contains(trial.number)) continue;
     std::optional<double> rung = numeric_attr(trial, kRungAttr);
     std::optional<double> budget = numeric_attr(trial, kBudgetAttr);
     if (!rung || !budget) continue;
@@ -93,6 +102,22 @@ std::vector<FrozenTrial> trials_at_informative_budget(const SchedulerContext& co
 
 int64_t default_min_points(const SearchSpace& space) {
   return static_cast<int64_t>(space.params().size()) + 2;
+}
+
+std::optional<int64_t> read_min_points(SamplerOptionReader& reader,
+                                       const std::map<std::string, std::string>& options,
+                                       const std::string& scheduler) {
+  for (const char* key : {"min", "max", "eta", "reduction_factor", "min_resource",
+                          "max_resource"}) {
+    if (options.count(key) != 0) {
+      throw Error("scheduler '" + scheduler + "': option '" + key + "' belongs to the study's "
+                  "[budget] section (min, max, eta), which every budget scheduler reads; its own "
+                  "option is min_points");
+    }
+  }
+  const int64_t given = reader.get_int("min_points", 0, 1);
+  if (options.count("min_points") == 0) return std::nullopt;
+  return given;
 }
 
 }  // namespace winnow

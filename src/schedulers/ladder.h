@@ -58,4 +58,12 @@ std::vector<FrozenTrial> trials_at_informative_budget(const SchedulerContext& co
 // (default: number of parameters + 2).
 int64_t default_min_points(const SearchSpace& space);
 
+class SamplerOptionReader;
+// The option every budget scheduler takes: min_points, or nullopt when not given. The ladder's
+// own keys (min, max, eta) belong to the study's [budget] section, and are refused with a
+// pointer to it rather than as unknown options.
+std::optional<int64_t> read_min_points(SamplerOptionReader& reader,
+                                       const std::map<std::string, std::string>& options,
+                                       const std::string& scheduler);
+
 }  // namespace winnow

@@ -26,6 +26,7 @@ void PromotionIndex::update(std::span<const FrozenTrial> history, Direction dire
   if (history.size() < placed_.size()) {
     placed_.clear();
     continued_count_.clear();
+    retried_.clear();
     finished_.clear();
     open_.clear();
     changed = nullptr;
@@ -76,6 +77,10 @@ void PromotionIndex::remove(int64_t number) {
 void PromotionIndex::add(int64_t number, const FrozenTrial& trial, Direction direction) {
   // The same reading of a trial's place on the ladder as read_ladder's.
   if (trial.state == TrialState::kFailed && trial.interrupted) return;
+  // A failed attempt that a retry replaced leaves its place on the rung to the retry: counted
+  // both, they took two of the rung's places and one configuration too few ran.
+  if (trial.retry_of && retried_.insert(*trial.retry_of).second) remove(*trial.retry_of);
+  if (retried_.contains(number)) return;
   std::optional<double> rung = numeric_attr(trial, kRungAttr);
   if (!rung || !numeric_attr(trial, kBudgetAttr)) return;
   Placed& placed = placed_[static_cast<size_t>(number)];

@@ -13,6 +13,7 @@
 #include <set>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,7 @@ class PromotionIndex {
 
   std::vector<Placed> placed_;                        // by trial number
   std::unordered_map<int64_t, int> continued_count_;  // source number -> placed continuations
+  std::unordered_set<int64_t> retried_;               // failed attempts a retry replaced
   std::map<int, RankedKeys> finished_;                // by rung: every finished trial
   std::map<int, std::set<Key>> open_;                 // by rung: finished, not continued
 };

@@ -58,11 +58,12 @@ class PercentilePruner final : public Scheduler {
     // The trial's best so far: a lucky early value should not be held against a later dip.
     double best = direction == Direction::kMinimize ? std::numeric_limits<double>::infinity()
                                                     : -std::numeric_limits<double>::infinity();
+    bool any_number = false;
     for (const auto& [reported_step, value] : trial.intermediate) {
       if (std::isnan(value)) continue;
+      any_number = true;
       best = direction == Direction::kMinimize ? std::min(best, value) : std::max(best, value);
     }
-    if (std::isinf(best)) return true;  // only NaN reported: nothing worth continuing
 
     int64_t complete = 0;
     std::vector<double> at_step;
@@ -74,6 +75,8 @@ class PercentilePruner final : public Scheduler {
       if (it != other.intermediate.end() && !std::isnan(it->second)) at_step.push_back(it->second);
     }
     if (complete < options_.startup_trials) return false;
+    // Only NaN reported (a diverged run): nothing worth continuing, as in Optuna.
+    if (!any_number) return true;
     if (static_cast<int64_t>(at_step.size()) < std::max<int64_t>(1, options_.min_trials)) {
       return false;
     }

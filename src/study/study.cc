@@ -521,6 +521,12 @@ void Study::tell_failed(Trial& trial, std::string reason) {
 void Study::tell_pruned(Trial& trial) { tell(trial, TrialOutcome{.state = TrialState::kPruned}); }
 
 void Study::enqueue(const Config& given) {
+  // Under a budget scheduler a queued configuration runs at the full budget: it says so, so
+  // that it is compared with the trials that reached that budget, not ranked above them all.
+  std::map<std::string, std::string> attrs;
+  if (impl_->scheduler->assigns_budgets() && impl_->options.budget) {
+    attrs[std::string(kBudgetAttr)] = format_double(impl_->options.budget->max);
+  }
   Config config;
   if (impl_->space.is_define_by_run()) {
     // Any subset of the parameters, known ones or not yet: the trial asks for what it needs and
@@ -534,7 +540,7 @@ void Study::enqueue(const Config& given) {
       }
     }
     impl_->storage->create_trial(impl_->record.id, config, TrialState::kWaiting, "", 0,
-                                 std::nullopt);
+                                 std::nullopt, attrs);
     return;
   }
   for (const auto& [name, value] : given) config[name] = impl_->space.coerce(name, value);
@@ -543,7 +549,8 @@ void Study::enqueue(const Config& given) {
   } catch (const Error& e) {
     throw Error("enqueue: " + std::string(e.what()));
   }
-  impl_->storage->create_trial(impl_->record.id, config, TrialState::kWaiting, "", 0, std::nullopt);
+  impl_->storage->create_trial(impl_->record.id, config, TrialState::kWaiting, "", 0, std::nullopt,
+                               attrs);
 }
 
 int Study::recover_orphaned_trials(bool requeue) {

@@ -139,6 +139,94 @@ TEST(Enqueue, NewConfigurationsOfAnExistingStudyAreQueued) {
   EXPECT_EQ(xs.count(0.75), 1u);
 }
 
+TEST(Enqueue, StringChoicesThatReadAsNumbersAndAMistakeChangesNothing) {
+  ScratchDir dir;
+  const std::string file = (dir.path() / "study.toml").string();
+  write_file(file, "[study]\nname = \"c\"\n[objective]\ncommand = [\"echo\", \"1\"]\n[space]\n"
+                   "lr = { type = \"categorical\", choices = [\"1e-3\", \"007\", 1, \"1\", true, "
+                   "\"true\"] }\n");
+  // A mistake, before the study exists: no storage file is made.
+  Result wrong = run_winnow(dir.path(), {"enqueue", file, "lr=0.5"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "study.db"));
+  // Strings that read as numbers were once turned into numbers that are no choice.
+  for (const auto& [given, queued] : std::vector<std::pair<std::string, std::string>>{
+           {"lr=1e-3", "lr=1e-3"}, {"lr=007", "lr=007"}, {"lr=1", "lr=1"},
+           {"lr=\"1\"", "lr=1"}, {"lr=true", "lr=true"}, {"lr=\"true\"", "lr=true"}}) {
+    Result r = run_winnow(dir.path(), {"enqueue", file, given, "--force"});
+    ASSERT_EQ(r.exit_code, 0) << given << ": " << r.err;
+    EXPECT_NE(r.out.find("queued: " + queued), std::string::npos) << given << ": " << r.out;
+  }
+  std::vector<nlohmann::json> rows =
+      export_trials(dir.path(), (dir.path() / "study.db").string(), "c");
+  ASSERT_EQ(rows.size(), 6u);
+  const std::vector<nlohmann::json> expected = {"1e-3", "007", 1, "1", true, "true"};
+  for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i]["params"]["lr"], expected[i]) << i;
+}
+
+TEST(SharedStudy, CreateOnlyQueuesTheEnqueuedAndWorkersFollowAWidenedSpace) {
+  ScratchDir dir, elsewhere;
+  const std::string file = (dir.path() / "study.toml").string();
+  const std::string db = (dir.path() / "study.db").string();
+  write_file(file, quick_study("name = \"w\"\nsampler = \"random\"\nseed = 2", kEcho,
+                               "\n[[enqueue]]\nx = 0.25\nk = 3\n"));
+  // --create-only once returned before [[enqueue]] was queued, and workers leave it to `run`:
+  // the configuration was never evaluated.
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file, "--create-only"}).exit_code, 0);
+  Result worker = run_winnow(elsewhere.path(), {"worker", "--storage", db, "--study", "w",
+                                                "--trials", "2"});
+  ASSERT_EQ(worker.exit_code, 0) << worker.err;
+  auto rows = export_trials(dir.path(), db, "w");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["params"]["x"], 0.25);
+
+  // Widening the space in the file is allowed; workers, which read the definition stored when
+  // the study was created, were then refused as if they narrowed it.
+  std::string widened = read_file(file);
+  widened.replace(widened.find("high = 1.0"), 10, "high = 2.0");
+  write_file(file, widened);
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file, "--trials", "3"}).exit_code, 0);
+  Result after = run_winnow(elsewhere.path(), {"worker", "--storage", db, "--study", "w",
+                                               "--trials", "5"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(export_trials(dir.path(), db, "w").size(), 5u);
+}
+
+TEST(StudyManagement, ARefusedRunLeavesTheStorageAsItWasAndNamesStayInRunsDir) {
+  ScratchDir dir;
+  const std::string file = (dir.path() / "study.toml").string();
+  const std::string db = (dir.path() / "study.db").string();
+  const std::string base = quick_study("name = \"r\"\nseed = 2\ntrials = 1", kEcho);
+  write_file(file, base);
+  ASSERT_EQ(run_winnow(dir.path(), {"run", file}).exit_code, 0);
+  // Another study's note in the runs folder refuses the run: the widened space it brought was
+  // once stored all the same.
+  write_file(dir.path() / "study-runs" / "r" / "study.json",
+             R"({"study": "r", "created_ms": 1, "storage": "elsewhere"})");
+  std::string widened = base;
+  widened.replace(widened.find("high = 1000"), 11, "high = 2000");
+  write_file(file, widened);
+  const std::string before = read_file(db);
+  Result refused = run_winnow(dir.path(), {"run", file, "--trials", "2"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("runs_dir"), std::string::npos) << refused.err;
+  EXPECT_EQ(read_file(db), before);
+
+  // A study name is any text; its runs folder stays inside runs_dir.
+  for (const std::string name : {"../../escaped", "/tmp/absolute", "..", "a\nb"}) {
+    SCOPED_TRACE(name);
+    Result named = run_winnow(dir.path(), {"run", file, "--study", name, "--storage",
+                                           (dir.path() / "names.db").string()});
+    ASSERT_EQ(named.exit_code, 0) << named.err;
+  }
+  EXPECT_FALSE(fs::exists(dir.path().parent_path().parent_path() / "escaped"));
+  EXPECT_FALSE(fs::exists("/tmp/absolute/study.json"));
+  EXPECT_TRUE(fs::exists(dir.path() / "study-runs" / "..%2F..%2Fescaped" / "study.json"));
+  EXPECT_TRUE(fs::exists(dir.path() / "study-runs" / "%2Ftmp%2Fabsolute" / "0"));
+  EXPECT_TRUE(fs::exists(dir.path() / "study-runs" / "%2E%2E" / "study.json"));
+  EXPECT_TRUE(fs::exists(dir.path() / "study-runs" / "a%0Ab" / "study.json"));
+}
+
 TEST(SharedStudy, AnotherSamplerIsNotedAndRecordedWithEachTrial) {
   ScratchDir dir;
   std::string file = (dir.path() / "study.toml").string();

@@ -159,6 +159,121 @@ x = { type = "float", low = 0.0, high = 1.0 }
   EXPECT_EQ(rows[0]["intermediate"].size(), 1u);
 }
 
+TEST(MultiFidelity, AQueuedConfigurationRanksAmongFullBudgetTrialsAndTheLadderCannotChange) {
+  ScratchDir dir;
+  write_file(dir.path() / "train.py", kTrainer);
+  const std::string budget = "[budget]\nname = \"epochs\"\nmin = 1\nmax = 9\neta = 3\n";
+  // A poor configuration queued first: it ran at the full budget without saying so, and was
+  // then ranked above every trial that reached that budget.
+  write_file(dir.path() / "study.toml",
+             study_file("hyperband", 30, 1, budget) + "\n[[enqueue]]\nx = 0.95\ny = 0.05\n");
+  const std::string file = (dir.path() / "study.toml").string();
+  const std::string db = (dir.path() / "study.db").string();
+  Result run = run_winnow(dir.path(), {"run", file});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<nlohmann::json> rows = export_trials(dir.path(), db, "mf");
+  ASSERT_EQ(rows.size(), 30u);
+  ASSERT_EQ(rows[0]["params"]["x"], 0.95);
+  EXPECT_EQ(attr(rows[0], "winnow.budget"), 9);
+  int best = -1, at_full = 0;
+  for (const auto& row : rows) {
+    if (row["state"] != "complete" || attr(row, "winnow.budget") != 9) continue;
+    ++at_full;
+    if (best < 0 || row["values"][0] < rows[best]["values"][0]) best = row["number"].get<int>();
+  }
+  ASSERT_GT(at_full, 1);
+  ASSERT_NE(best, 0);
+  Result shown = run_winnow(dir.path(), {"show", db});
+  EXPECT_NE(shown.out.find("Best trial: #" + std::to_string(best) + " "), std::string::npos)
+      << shown.out;
+
+  // Another [budget] on resume would read the stored rungs on another ladder.
+  write_file(dir.path() / "study.toml",
+             study_file("hyperband", 32, 1, "[budget]\nname = \"epochs\"\nmin = 1\nmax = 27\n"));
+  Result changed = run_winnow(dir.path(), {"resume", file});
+  EXPECT_EQ(changed.exit_code, 2) << changed.err;
+  EXPECT_NE(changed.err.find("[budget] max 9 -> 27"), std::string::npos) << changed.err;
+  write_file(dir.path() / "study.toml", study_file("asha", 32, 1, budget));
+  Result other = run_winnow(dir.path(), {"resume", file});
+  EXPECT_EQ(other.exit_code, 2) << other.err;
+  EXPECT_NE(other.err.find("scheduler hyperband -> asha"), std::string::npos) << other.err;
+  EXPECT_EQ(export_trials(dir.path(), db, "mf").size(), 30u);
+}
+
+TEST(MultiFidelity, ARetryTakesTheFailedAttemptsPlaceOnItsRung) {
+  // Both were counted: a rung of nine got eight configurations and one promotion too few.
+  ScratchDir dir;
+  write_file(dir.path() / "flaky.py",
+             "import os, sys\nx, budget = float(sys.argv[1]), int(sys.argv[2])\n"
+             "print('winnow: step=1 value=%f' % x, flush=True)\n"
+             "if os.environ['WINNOW_TRIAL'] in ('1', '10'):\n    sys.exit(3)\n"
+             "print(x + 1.0 / budget)\n");
+  write_file(dir.path() / "study.toml", R"([study]
+name = "flaky"
+scheduler = "sh"
+seed = 1
+trials = 15
+fail_fast = 0
+[budget]
+min = 1
+max = 9
+eta = 3
+[objective]
+command = ["python3", "flaky.py", "{x}", "{budget}"]
+retries = 1
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+)");
+  Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<nlohmann::json> rows =
+      export_trials(dir.path(), (dir.path() / "study.db").string(), "flaky");
+  std::set<int64_t> retried;
+  for (const auto& row : rows) {
+    if (!row["retry_of"].is_null()) retried.insert(row["retry_of"].get<int64_t>());
+  }
+  ASSERT_EQ(retried.size(), 2u);
+  std::map<int, std::set<double>> configurations;  // rung of the first round -> its x values
+  for (const auto& row : rows) {
+    if (retried.contains(row["number"].get<int64_t>()) || attr(row, "winnow.bracket") != 0) {
+      continue;
+    }
+    configurations[static_cast<int>(attr(row, "winnow.rung"))].insert(
+        row["params"]["x"].get<double>());
+  }
+  EXPECT_EQ(configurations[0].size(), 9u);
+  EXPECT_EQ(configurations[1].size(), 3u);
+  EXPECT_EQ(configurations[2].size(), 1u);
+}
+
+TEST(MultiFidelity, ARunWhoseLossTurnsNaNIsPruned) {
+  // NaN report lines were dropped as ill-formed, so no pruner ever saw a diverged run.
+  ScratchDir dir;
+  write_file(dir.path() / "diverge.py",
+             "import time\nprint('winnow: step=1 value=1.0', flush=True)\n"
+             "for step in range(2, 40):\n"
+             "    time.sleep(0.05)\n"
+             "    print('winnow: step=%d value=nan' % step, flush=True)\n"
+             "print(1.0)\n");
+  write_file(dir.path() / "study.toml", R"([study]
+name = "nan"
+trials = 1
+scheduler = "threshold:upper=100"
+[objective]
+command = ["python3", "diverge.py", "{x}"]
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+)");
+  Result run = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<nlohmann::json> rows =
+      export_trials(dir.path(), (dir.path() / "study.db").string(), "nan");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["state"], "pruned") << rows[0].dump();
+  EXPECT_LT(rows[0]["intermediate"].size(), 39u);
+  EXPECT_EQ(run.err.find("ill-formed"), std::string::npos) << run.err;
+}
+
 TEST(MultiFidelity, BudgetSchedulerWithoutBudgetIsAClearError) {
   ScratchDir dir;
   write_file(dir.path() / "train.py", kTrainer);
@@ -167,6 +282,19 @@ TEST(MultiFidelity, BudgetSchedulerWithoutBudgetIsAClearError) {
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find("study.toml:4"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("[budget]"), std::string::npos) << run.err;
+  // The ladder's keys given to the scheduler: once "it takes no options", though it takes
+  // min_points.
+  write_file(dir.path() / "study.toml", study_file("sh:eta=2", 5, 1));
+  Result eta = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(eta.exit_code, 2) << eta.err;
+  EXPECT_NE(eta.err.find("option 'eta' belongs to the study's [budget] section"),
+            std::string::npos)
+      << eta.err;
+  write_file(dir.path() / "study.toml", study_file("threshold:lower=nan", 5, 1));
+  Result nan_bound = run_winnow(dir.path(), {"run", (dir.path() / "study.toml").string()});
+  EXPECT_EQ(nan_bound.exit_code, 2) << nan_bound.err;
+  EXPECT_NE(nan_bound.err.find("option lower = 'nan' must be a number"), std::string::npos)
+      << nan_bound.err;
 }
 
 }  // namespace

@@ -24,6 +24,9 @@ TEST(ReportLineTest, ReadsWellFormedLines) {
   Report infinite = parse_report_line("winnow: step=1 value=inf");
   ASSERT_TRUE(infinite);
   EXPECT_TRUE(std::isinf(infinite->second));
+  Report diverged = parse_report_line("winnow: step=3 value=nan");  // for the pruners to stop
+  ASSERT_TRUE(diverged);
+  EXPECT_TRUE(std::isnan(diverged->second));
 }
 
 TEST(ReportLineTest, IgnoresIllFormedLines) {
@@ -31,7 +34,6 @@ TEST(ReportLineTest, IgnoresIllFormedLines) {
            "winnow: step=3",                       // no value
            "winnow: value=0.4",                    // no step
            "winnow: step=3 value=abc",             // value not a number
-           "winnow: step=3 value=nan",             // NaN is no report
            "winnow: step=-1 value=0.4",            // negative step
            "winnow: step=1.5 value=0.4",           // fractional step
            "winnow: step=3 value=0.4 extra=1",     // unknown key
@@ -59,7 +61,8 @@ TEST(ReportLineTest, ProblemSaysWhatIsWrong) {
   EXPECT_EQ(report_line_problem("winnow: step=-1 value=1"),
             "step '-1' is not a whole number >= 0");
   EXPECT_EQ(report_line_problem("winnow: step=1 value=abc"), "value 'abc' is not a number");
-  EXPECT_EQ(report_line_problem("winnow: step=1 value=nan"), "value is NaN");
+  // A diverged run reports NaN: kept, for the pruners to stop it.
+  EXPECT_EQ(report_line_problem("winnow: step=1 value=nan"), "");
   EXPECT_EQ(report_line_problem("winnow: step=1 value=2 epoch=3"), "unknown key 'epoch'");
   EXPECT_EQ(report_line_problem("winnow: step=1 step=2 value=2"), "'step' is given twice");
   EXPECT_EQ(kReportLineForm, "winnow: step=<int> value=<number>");

@@ -169,6 +169,31 @@ TEST(PercentilePruner, UsesTheUpperPercentileWhenMaximising) {
   EXPECT_TRUE(drop.should_prune());
 }
 
+TEST(MedianPruner, JudgesInfinityAsAValueAndOnlyNaNAsNothingAndNeverBeforeStartUp) {
+  // An infinite best (the best a maximised run can report) once pruned at once, before the
+  // start-up trials too, as if the trial had reported nothing but NaN.
+  for (Direction direction : {Direction::kMinimize, Direction::kMaximize}) {
+    const double best = direction == Direction::kMinimize ? -INFINITY : INFINITY;
+    StudyOptions options{.name = "e", .sampler = "random", .scheduler = "median"};
+    options.directions = {direction};
+    Study early = Study::create(open_storage("memory"), plane(), options);
+    Trial first = early.ask();
+    first.report(0, best);
+    EXPECT_FALSE(first.should_prune()) << "no start-up trial is complete";
+    Trial diverged = early.ask();
+    diverged.report(0, NAN);
+    EXPECT_FALSE(diverged.should_prune()) << "no start-up trial is complete";
+
+    Study study = study_with_reference_trials("median", direction);
+    Trial infinite = study.ask();
+    infinite.report(0, best);
+    EXPECT_FALSE(infinite.should_prune());
+    Trial only_nan = study.ask();
+    only_nan.report(0, NAN);
+    EXPECT_TRUE(only_nan.should_prune());
+  }
+}
+
 TEST(Pruning, ObjectiveThatThrowsTrialPrunedIsRecordedPrunedWithItsLastValue) {
   Study study = study_with_reference_trials("median", Direction::kMinimize);
   study.optimize(
