@@ -107,20 +107,24 @@ std::string instance_of(const Trial& trial) {
   return json.substr(1, json.size() - 2);
 }
 
+// A run of a solver that takes `seconds`, cut at the cap the configurator set (else the
+// cutoff, 5 s): its runtime cost, censored when cut.
+TrialOutcome timed_run(const Trial& trial, double seconds) {
+  auto cap = trial.record().user_attrs.find(std::string(kCapAttr));
+  double limit = cap == trial.record().user_attrs.end() ? 5 : std::stod(cap->second);
+  TrialOutcome outcome;
+  outcome.values = {std::min(seconds, limit)};
+  outcome.metrics["runtime"] = std::min(seconds, limit);
+  if (seconds >= limit) outcome.metrics["censored"] = 1;
+  return outcome;
+}
+
 // A solver whose runtime is its cost, honouring the cap the configurator set.
 TrialOutcome solve(Trial& trial, bool runtime) {
   double cost = true_cost(trial.config(), instance_of(trial));
+  if (runtime) return timed_run(trial, cost);
   TrialOutcome outcome;
   outcome.values = {cost};
-  if (runtime) {
-    auto cap = trial.record().user_attrs.find(std::string(kCapAttr));
-    double limit = cap == trial.record().user_attrs.end() ? 5 : std::stod(cap->second);
-    outcome.metrics["runtime"] = std::min(cost, limit);
-    if (cost >= limit) {
-      outcome.values = {limit};
-      outcome.metrics["censored"] = 1;
-    }
-  }
   return outcome;
 }
 
@@ -260,15 +264,10 @@ TEST(Race, CappingHoldsWithParallelJobs) {
           double cost = 0.2 * difficulty(instance_of(t)) *
                         (std::get<std::string>(t.config().at("mode")) == "fast" ? 1 : 10) *
                         (1 + std::get<double>(t.config().at("x")));
-          auto cap = t.record().user_attrs.find(std::string(kCapAttr));
-          double limit = cap == t.record().user_attrs.end() ? 5 : std::stod(cap->second);
-          TrialOutcome outcome;
-          outcome.values = {std::min(cost, limit)};
-          outcome.metrics["runtime"] = std::min(cost, limit);
-          if (cost >= limit) outcome.metrics["censored"] = 1;
+          TrialOutcome outcome = timed_run(t, cost);
           // Runs take time, so that several are pending at once.
-          std::this_thread::sleep_for(
-              std::chrono::microseconds(static_cast<int64_t>(400 * std::min(cost, limit))));
+          std::this_thread::sleep_for(std::chrono::microseconds(
+              static_cast<int64_t>(400 * outcome.metrics.at("runtime"))));
           return outcome;
         },
         OptimizeOptions{.max_trials_in_study = 240, .n_jobs = jobs});
@@ -295,15 +294,8 @@ TEST(Race, CappingCutsSlowConfigurationsAndNeverOneAsFastAsTheBest) {
   Study study = configuration_study("race", instances(20, RunCostKind::kRuntime), 300);
   study.optimize(
       [](Trial& t) {
-        double cost = 0.1 * difficulty(instance_of(t)) *
-                      (std::get<std::string>(t.config().at("mode")) == "fast" ? 1 : 3);
-        auto cap = t.record().user_attrs.find(std::string(kCapAttr));
-        double limit = cap == t.record().user_attrs.end() ? 5 : std::stod(cap->second);
-        TrialOutcome outcome;
-        outcome.values = {std::min(cost, limit)};
-        outcome.metrics["runtime"] = std::min(cost, limit);
-        if (cost >= limit) outcome.metrics["censored"] = 1;
-        return outcome;
+        return timed_run(t, 0.1 * difficulty(instance_of(t)) *
+                                (std::get<std::string>(t.config().at("mode")) == "fast" ? 1 : 3));
       },
       OptimizeOptions{.max_trials_in_study = 300});
   ConfigurationReport report = configuration_report(study.record(), study.trials());
