@@ -64,6 +64,10 @@ inline constexpr std::string_view kCapAttr = "winnow.cap";
 inline constexpr std::string_view kPhaseAttr = "winnow.phase";
 // The racing iteration that made the run.
 inline constexpr std::string_view kIterationAttr = "winnow.iteration";
+// Intensification: the incumbent a challenger was raced against, and how many instances it
+// must match.
+inline constexpr std::string_view kOpponentAttr = "winnow.opponent";
+inline constexpr std::string_view kTargetAttr = "winnow.target";
 // What the configurator decided since its previous run, as a JSON list of
 // {"configuration": id, "event": "eliminated"|"incumbent"|"rejected", "reason": text}.
 inline constexpr std::string_view kDecisionsAttr = "winnow.decisions";

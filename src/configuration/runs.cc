@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <tuple>
 
+#include "samplers/history_reader.h"
 #include "samplers/sampler_util.h"
 #include "winnow/attributes.h"
 #include "winnow/error.h"
@@ -63,51 +65,166 @@ double run_cost(const FrozenTrial& trial, const InstanceSet& instances, Directio
   return direction == Direction::kMaximize ? -value : value;
 }
 
-RunTable::RunTable(std::span<const FrozenTrial> history, const InstanceSet& instances,
-                   Direction direction) {
-  for (const FrozenTrial& trial : history) {
-    if (trial.user_attrs.contains(std::string(kPhaseAttr))) continue;
-    std::optional<double> configuration = attr(trial, kConfigurationAttr);
-    std::optional<double> position = attr(trial, kPositionAttr);
-    if (!configuration || !position) continue;
+namespace {
+
+std::optional<int64_t> integer_note(const FrozenTrial& trial, std::string_view key) {
+  std::optional<double> value = RunTable::attr(trial, key);
+  if (!value) return std::nullopt;
+  return static_cast<int64_t>(*value);
+}
+
+void append_decisions(const nlohmann::json& list, std::vector<Decision>& decisions) {
+  if (!list.is_array()) return;
+  for (const nlohmann::json& item : list) {
+    if (!item.is_object()) continue;
+    decisions.push_back({item.value("configuration", int64_t{-1}), item.value("event", ""),
+                         item.value("reason", "")});
+  }
+}
+
+}  // namespace
+
+TrialNotes read_notes(const FrozenTrial& trial) {
+  TrialNotes notes;
+  notes.trial_id = trial.id;
+  notes.number = trial.number;
+  const auto& attrs = trial.user_attrs;
+  // Most trials of a large study are someone else's than the engine's only in a configuration
+  // study; a trial without any winnow.* key has nothing to parse.
+  auto first = attrs.lower_bound(std::string(kSystemAttrPrefix));
+  if (first == attrs.end() || !first->first.starts_with(kSystemAttrPrefix)) return notes;
+  notes.test_run = attrs.contains(std::string(kPhaseAttr));
+  notes.configuration = integer_note(trial, kConfigurationAttr);
+  notes.position = integer_note(trial, kPositionAttr);
+  notes.iteration = integer_note(trial, kIterationAttr);
+  notes.opponent = integer_note(trial, kOpponentAttr);
+  notes.target = integer_note(trial, kTargetAttr);
+  if (std::optional<double> cap = RunTable::attr(trial, kCapAttr)) notes.cap = *cap;
+  auto instance = attrs.find(std::string(kInstanceAttr));
+  if (instance != attrs.end()) {
+    nlohmann::json path = nlohmann::json::parse(instance->second, nullptr, false);
+    if (path.is_string()) notes.instance = path.get<std::string>();
+  }
+  auto decisions = attrs.find(std::string(kDecisionsAttr));
+  if (decisions != attrs.end()) {
+    append_decisions(nlohmann::json::parse(decisions->second, nullptr, false), notes.decisions);
+  }
+  return notes;
+}
+
+std::vector<TrialNotes> read_notes(std::span<const FrozenTrial> history) {
+  std::vector<TrialNotes> notes;
+  notes.reserve(history.size());
+  for (const FrozenTrial& trial : history) notes.push_back(read_notes(trial));
+  return notes;
+}
+
+std::span<const TrialNotes> TrialNotesCache::read(std::span<const FrozenTrial> history) {
+  if (!reader_.next(history, positions_)) {
+    notes_.clear();
+    recorded_.clear();
+  }
+  notes_.resize(history.size());
+  for (size_t position : positions_) {
+    const FrozenTrial& trial = history[position];
+    notes_[position] = read_notes(trial);
+    // A trial's decisions are final once written (a queued trial has none), so the set only
+    // grows.
+    for (const Decision& decision : notes_[position].decisions) recorded_.insert(key(decision));
+    // A queued trial gets its notes when it is claimed; a gap in the study's cached history
+    // (number -1) is filled later.
+    if (trial.state == TrialState::kWaiting || trial.number < 0) reader_.revisit(position);
+  }
+  return notes_;
+}
+
+bool TrialNotesCache::records(const Decision& decision) const {
+  return recorded_.contains(key(decision));
+}
+
+std::string TrialNotesCache::key(const Decision& decision) {
+  return std::to_string(decision.configuration) + "\n" + decision.event + "\n" + decision.reason;
+}
+
+RunTable::RunTable(std::span<const FrozenTrial> history, std::span<const TrialNotes> notes,
+                   const InstanceSet& instances, Direction direction) {
+  std::vector<std::pair<Run, const Config*>> all;
+  all.reserve(history.size());
+  for (size_t i = 0; i < history.size(); ++i) {
+    const FrozenTrial& trial = history[i];
+    const TrialNotes& note = notes[i];
+    if (note.test_run || !note.configuration || !note.position) continue;
     if (trial.state == TrialState::kFailed && trial.interrupted) continue;
     Run run;
     run.trial_number = trial.number;
-    run.configuration = static_cast<int64_t>(*configuration);
-    run.position = static_cast<int64_t>(*position);
+    run.configuration = *note.configuration;
+    run.position = *note.position;
     run.finished = is_finished(trial.state) && trial.state != TrialState::kPruned;
     if (run.finished) run.cost = run_cost(trial, instances, direction);
     auto censored = trial.metrics.find("censored");
     run.censored = censored != trial.metrics.end() && censored->second != 0;
-    if (std::optional<double> cap = attr(trial, kCapAttr)) run.cap = *cap;
-    auto [it, inserted] = configs_.try_emplace(run.configuration, trial.config);
-    if (inserted) order_.push_back(run.configuration);
-    // A retried run replaces the attempt it retries.
-    runs_[run.configuration][run.position] = run;
+    run.cap = note.cap;
+    all.emplace_back(run, &trial.config);
   }
-  // By id, the order configurations were first proposed in: a configuration whose first runs
-  // were interrupted (and skipped above) keeps its place.
-  std::sort(order_.begin(), order_.end());
+  // History order within a (configuration, position): a retried run replaces the attempt it
+  // retries, and the configuration's parameters are those of its first stored run.
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first.configuration, a.first.position) <
+           std::tie(b.first.configuration, b.first.position);
+  });
+  runs_.reserve(all.size());
+  for (size_t i = 0; i < all.size();) {
+    const int64_t id = all[i].first.configuration;
+    Group group{id, all[i].second, runs_.size(), runs_.size()};
+    int64_t first_number = all[i].first.trial_number;
+    for (; i < all.size() && all[i].first.configuration == id; ++i) {
+      const Run& run = all[i].first;
+      if (run.trial_number < first_number) {
+        first_number = run.trial_number;
+        group.config = all[i].second;
+      }
+      if (runs_.size() > group.first && runs_.back().position == run.position) {
+        runs_.back() = run;
+      } else {
+        runs_.push_back(run);
+      }
+    }
+    group.last = runs_.size();
+    groups_.push_back(group);
+    // Ascending ids: the order configurations were first proposed in, so a configuration
+    // whose first runs were interrupted (and skipped above) keeps its place.
+    order_.push_back(id);
+  }
+}
+
+const RunTable::Group* RunTable::group(int64_t configuration) const {
+  auto it = std::lower_bound(
+      groups_.begin(), groups_.end(), configuration,
+      [](const Group& group, int64_t id) { return group.configuration < id; });
+  return it == groups_.end() || it->configuration != configuration ? nullptr : &*it;
 }
 
 const Config* RunTable::config(int64_t configuration) const {
-  auto it = configs_.find(configuration);
-  return it == configs_.end() ? nullptr : &it->second;
+  const Group* found = group(configuration);
+  return found == nullptr ? nullptr : found->config;
 }
 
 const Run* RunTable::run(int64_t configuration, int64_t position) const {
-  auto it = runs_.find(configuration);
-  if (it == runs_.end()) return nullptr;
-  auto found = it->second.find(position);
-  return found == it->second.end() ? nullptr : &found->second;
+  const Group* found = group(configuration);
+  if (found == nullptr) return nullptr;
+  auto first = runs_.begin() + static_cast<std::ptrdiff_t>(found->first);
+  auto last = runs_.begin() + static_cast<std::ptrdiff_t>(found->last);
+  auto it = std::lower_bound(first, last, position,
+                             [](const Run& run, int64_t p) { return run.position < p; });
+  return it == last || it->position != position ? nullptr : &*it;
 }
 
 std::vector<int64_t> RunTable::finished_positions(int64_t configuration) const {
   std::vector<int64_t> positions;
-  auto it = runs_.find(configuration);
-  if (it == runs_.end()) return positions;
-  for (const auto& [position, run] : it->second) {
-    if (run.finished) positions.push_back(position);
+  const Group* found = group(configuration);
+  if (found == nullptr) return positions;
+  for (size_t i = found->first; i < found->last; ++i) {
+    if (runs_[i].finished) positions.push_back(runs_[i].position);
   }
   return positions;
 }
@@ -124,12 +241,14 @@ double RunTable::mean_cost(int64_t configuration, std::span<const int64_t> posit
 }
 
 int64_t RunTable::runs_of(int64_t configuration) const {
-  auto it = runs_.find(configuration);
-  return it == runs_.end() ? 0 : static_cast<int64_t>(it->second.size());
+  const Group* found = group(configuration);
+  return found == nullptr ? 0 : static_cast<int64_t>(found->last - found->first);
 }
 
 std::optional<int64_t> RunTable::find(const Config& config) const {
-  for (const auto& [id, stored] : configs_) {
+  for (const Group& group : groups_) {
+    const Config& stored = *group.config;
+    const int64_t id = group.configuration;
     if (stored.size() != config.size()) continue;
     bool same = true;
     for (const auto& [name, value] : stored) {
@@ -156,19 +275,6 @@ void describe_run(const InstanceStream& stream, const InstanceSet& instances,
   }
 }
 
-namespace {
-
-void append_decisions(const nlohmann::json& list, std::vector<Decision>& decisions) {
-  if (!list.is_array()) return;
-  for (const nlohmann::json& item : list) {
-    if (!item.is_object()) continue;
-    decisions.push_back({item.value("configuration", int64_t{-1}), item.value("event", ""),
-                         item.value("reason", "")});
-  }
-}
-
-}  // namespace
-
 std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history,
                                          const std::map<std::string, std::string>& study_attrs) {
   std::vector<Decision> decisions;
@@ -191,22 +297,21 @@ std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history,
   return decisions;
 }
 
-void check_instances_unchanged(std::span<const FrozenTrial> history,
+void check_instances_unchanged(std::span<const TrialNotes> notes,
                                const InstanceStream& stream) {
-  for (const FrozenTrial& trial : history) {
-    if (trial.user_attrs.contains(std::string(kPhaseAttr))) continue;
-    std::optional<double> position = RunTable::attr(trial, kPositionAttr);
-    auto stored = trial.user_attrs.find(std::string(kInstanceAttr));
-    if (!position || stored == trial.user_attrs.end()) continue;
-    nlohmann::json ran_on = nlohmann::json::parse(stored->second, nullptr, false);
-    if (!ran_on.is_string()) continue;
-    const std::string path = ran_on.get<std::string>();
-    const auto at = static_cast<int64_t>(*position);
+  for (const TrialNotes& note : notes) {
+    if (note.test_run || !note.position || !note.instance) continue;
+    const std::string& path = *note.instance;
+    const int64_t at = *note.position;
     if (stream.valid(at)) {
       const ProblemInstance& now = stream.instance(at);
-      if (path == now.path || path.ends_with("/" + now.name)) continue;
+      if (path == now.path ||
+          (path.size() > now.name.size() && path.ends_with(now.name) &&
+           path[path.size() - now.name.size() - 1] == '/')) {
+        continue;
+      }
     }
-    throw Error("trial " + std::to_string(trial.number) + " ran on instance '" + path +
+    throw Error("trial " + std::to_string(note.number) + " ran on instance '" + path +
                 "', which is no longer where the training instances put it" +
                 (stream.valid(at) ? " ('" + stream.instance(at).name + "' is)" : std::string()) +
                 ": the instance files changed since the study began, and its runs would count "
@@ -214,15 +319,13 @@ void check_instances_unchanged(std::span<const FrozenTrial> history,
   }
 }
 
-std::string unrecorded_decisions(std::span<const FrozenTrial> history,
+std::string unrecorded_decisions(const TrialNotesCache& notes,
                                  const std::vector<Decision>& decisions) {
-  std::set<std::pair<int64_t, std::string>> seen;
-  for (const Decision& old : recorded_decisions(history)) {
-    seen.emplace(old.configuration, old.event + "\n" + old.reason);
-  }
+  std::set<std::pair<int64_t, std::string>> listed;
   nlohmann::json list = nlohmann::json::array();
   for (const Decision& decision : decisions) {
-    if (!seen.emplace(decision.configuration, decision.event + "\n" + decision.reason).second) {
+    if (notes.records(decision) ||
+        !listed.emplace(decision.configuration, decision.event + "\n" + decision.reason).second) {
       continue;
     }
     list.push_back({{"configuration", decision.configuration},
@@ -232,10 +335,9 @@ std::string unrecorded_decisions(std::span<const FrozenTrial> history,
   return list.empty() ? std::string() : list.dump();
 }
 
-void record_new_decisions(std::span<const FrozenTrial> history,
-                          const std::vector<Decision>& decisions,
+void record_new_decisions(const TrialNotesCache& notes, const std::vector<Decision>& decisions,
                           std::map<std::string, std::string>& attrs) {
-  std::string list = unrecorded_decisions(history, decisions);
+  std::string list = unrecorded_decisions(notes, decisions);
   if (!list.empty()) attrs[std::string(kDecisionsAttr)] = std::move(list);
 }
 

@@ -16,8 +16,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "samplers/history_reader.h"
 #include "winnow/instances.h"
 #include "winnow/trial.h"
 
@@ -38,6 +40,53 @@ class InstanceStream {
   std::vector<int64_t> order_;
 };
 
+// Something a configurator decided about a configuration ("eliminated", "incumbent",
+// "rejected"), stored with the next run it makes (kDecisionsAttr) for reports.
+struct Decision {
+  int64_t configuration = -1;
+  std::string event;
+  std::string reason;
+};
+
+// The engine's notes on one trial (its winnow.* attributes), parsed. The engine writes them
+// when it creates the trial or claims it from the queue, and they never change after that:
+// users cannot write winnow.* keys and the storage refuses attributes on finished trials.
+struct TrialNotes {
+  int64_t trial_id = -1;
+  int64_t number = -1;
+  bool test_run = false;   // kPhaseAttr: a run on the test instances
+  std::optional<int64_t> configuration;
+  std::optional<int64_t> position;
+  std::optional<int64_t> iteration;  // racing
+  std::optional<int64_t> opponent;   // intensification
+  std::optional<int64_t> target;
+  double cap = std::numeric_limits<double>::infinity();
+  std::optional<std::string> instance;  // the path the run was given
+  std::vector<Decision> decisions;
+};
+
+TrialNotes read_notes(const FrozenTrial& trial);
+std::vector<TrialNotes> read_notes(std::span<const FrozenTrial> history);
+
+// The notes of a study's trials, kept across a configurator's asks: each trial's text is
+// parsed once rather than at every ask, whose cost would otherwise grow with every stored run.
+class TrialNotesCache {
+ public:
+  // The notes of each trial of `history`, in its order. `history` extends the one of the last
+  // call, as a study's does (HistoryReader's contract); one that does not is read whole.
+  std::span<const TrialNotes> read(std::span<const FrozenTrial> history);
+  // Whether a trial of the history last read records `decision` (kDecisionsAttr).
+  bool records(const Decision& decision) const;
+
+ private:
+  static std::string key(const Decision& decision);
+
+  HistoryReader reader_;
+  std::vector<size_t> positions_;
+  std::vector<TrialNotes> notes_;
+  std::unordered_set<std::string> recorded_;  // key() of every decision the notes hold
+};
+
 struct Run {
   int64_t trial_number = -1;
   int64_t configuration = -1;
@@ -53,8 +102,13 @@ struct Run {
 // always loses; an interrupted one (Winnow stopped) is ignored and may run again.
 class RunTable {
  public:
+  // `notes` are those of `history` (TrialNotesCache::read), in its order. The table points
+  // into `history`, which must outlive it.
+  RunTable(std::span<const FrozenTrial> history, std::span<const TrialNotes> notes,
+           const InstanceSet& instances, Direction direction);
   RunTable(std::span<const FrozenTrial> history, const InstanceSet& instances,
-           Direction direction);
+           Direction direction)
+      : RunTable(history, read_notes(history), instances, direction) {}
 
   // Configuration ids, ascending: the order they were first proposed in.
   const std::vector<int64_t>& configurations() const { return order_; }
@@ -72,30 +126,33 @@ class RunTable {
   static std::optional<double> attr(const FrozenTrial& trial, std::string_view key);
 
  private:
-  std::map<int64_t, std::map<int64_t, Run>> runs_;  // configuration -> position -> run
-  std::map<int64_t, Config> configs_;
-  std::vector<int64_t> order_;
+  // The runs of one configuration: runs_[first, last), ascending by position.
+  struct Group {
+    int64_t configuration;
+    const Config* config;
+    size_t first, last;
+  };
+  const Group* group(int64_t configuration) const;
+
+  // Flat and sorted rather than maps of maps: a configurator builds the table at every ask,
+  // and a node per run made that cost grow with the study faster than the runs themselves.
+  std::vector<Run> runs_;       // by (configuration, position), one per pair
+  std::vector<Group> groups_;   // by configuration
+  std::vector<int64_t> order_;  // the groups' configurations
 };
 
-// Something a configurator decided about a configuration ("eliminated", "incumbent",
-// "rejected"), stored with the next run it makes (kDecisionsAttr) for reports.
-struct Decision {
-  int64_t configuration = -1;
-  std::string event;
-  std::string reason;
-};
 
 // Fills the attributes of the run of `configuration` at `position` of the stream: its
 // configuration, position, instance, seed, and cap when it is below the cutoff.
 void describe_run(const InstanceStream& stream, const InstanceSet& instances,
                   int64_t configuration, int64_t position, std::optional<double> cap,
                   std::map<std::string, std::string>& attrs);
-// The decisions no trial of `history` records yet, as kDecisionsAttr's JSON list; "" if none.
-std::string unrecorded_decisions(std::span<const FrozenTrial> history,
+// The decisions no trial records yet (`notes`: the study's history, just read), as
+// kDecisionsAttr's JSON list; "" if none.
+std::string unrecorded_decisions(const TrialNotesCache& notes,
                                  const std::vector<Decision>& decisions);
-// Adds to `attrs` the decisions no trial of `history` records yet.
-void record_new_decisions(std::span<const FrozenTrial> history,
-                          const std::vector<Decision>& decisions,
+// Adds to `attrs` the decisions no trial records yet.
+void record_new_decisions(const TrialNotesCache& notes, const std::vector<Decision>& decisions,
                           std::map<std::string, std::string>& attrs);
 // Every decision of the study, in the order it was made: those its trials record, then its
 // closing decisions (kClosingDecisionsAttr, in `study_attrs`) while no later tuning run exists.
@@ -105,7 +162,7 @@ std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history,
 // Throws winnow::Error when a stored tuning run's instance is not the one `stream` now puts at
 // its position: instance files added, removed or renamed since the study began would make runs
 // on different instances count as runs on the same one. (A folder moved as a whole is fine.)
-void check_instances_unchanged(std::span<const FrozenTrial> history, const InstanceStream& stream);
+void check_instances_unchanged(std::span<const TrialNotes> notes, const InstanceStream& stream);
 
 // The cost a finished trial counts for (see RunTable).
 double run_cost(const FrozenTrial& trial, const InstanceSet& instances, Direction direction);

@@ -36,10 +36,8 @@ using configuration::Decision;
 using configuration::InstanceStream;
 using configuration::Run;
 using configuration::RunTable;
+using configuration::TrialNotes;
 
-// The incumbent a challenger was raced against and how many instances it must match.
-constexpr std::string_view kOpponentAttr = "winnow.opponent";
-constexpr std::string_view kTargetAttr = "winnow.target";
 // SMAC's adaptive_capping_slackfactor.
 constexpr double kCapSlack = 1.2;
 
@@ -69,10 +67,11 @@ class Intensifier : public Sampler {
                   "has " + std::to_string(context.directions.size()));
     }
     const InstanceSet& instances = *context.instances;
-    RunTable table(context.history, instances, context.directions[0]);
+    std::span<const TrialNotes> notes = notes_.read(context.history);
+    RunTable table(context.history, notes, instances, context.directions[0]);
     InstanceStream stream(instances, seed_);
-    configuration::check_instances_unchanged(context.history, stream);
-    std::map<int64_t, Challenger> challengers = read_challengers(context.history);
+    configuration::check_instances_unchanged(notes, stream);
+    std::map<int64_t, Challenger> challengers = read_challengers(notes);
     Verdicts verdicts = judge(table, challengers, instances);
     std::map<std::string, std::string> attrs;
     std::optional<Config> config;
@@ -134,7 +133,7 @@ class Intensifier : public Sampler {
           if (!stream.valid(missing)) return std::nullopt;
           give(verdicts.incumbent, missing, std::nullopt);
           if (context.trial_attrs != nullptr) {
-            configuration::record_new_decisions(context.history, verdicts.decisions, attrs);
+            configuration::record_new_decisions(notes_, verdicts.decisions, attrs);
             for (auto& [key, value] : attrs) (*context.trial_attrs)[key] = value;
           }
           return config;
@@ -154,7 +153,7 @@ class Intensifier : public Sampler {
       config = std::move(proposal);
     }
     if (context.trial_attrs != nullptr) {
-      configuration::record_new_decisions(context.history, verdicts.decisions, attrs);
+      configuration::record_new_decisions(notes_, verdicts.decisions, attrs);
       for (auto& [key, value] : attrs) (*context.trial_attrs)[key] = value;
     }
     return config;
@@ -162,22 +161,19 @@ class Intensifier : public Sampler {
 
   std::string closing_decisions(const SampleContext& context) override {
     if (context.instances == nullptr || context.directions.size() != 1) return "";
-    RunTable table(context.history, *context.instances, context.directions[0]);
-    Verdicts verdicts = judge(table, read_challengers(context.history), *context.instances);
-    return configuration::unrecorded_decisions(context.history, verdicts.decisions);
+    std::span<const TrialNotes> notes = notes_.read(context.history);
+    RunTable table(context.history, notes, *context.instances, context.directions[0]);
+    Verdicts verdicts = judge(table, read_challengers(notes), *context.instances);
+    return configuration::unrecorded_decisions(notes_, verdicts.decisions);
   }
 
  private:
-  static std::map<int64_t, Challenger> read_challengers(std::span<const FrozenTrial> history) {
+  static std::map<int64_t, Challenger> read_challengers(std::span<const TrialNotes> notes) {
     std::map<int64_t, Challenger> out;
-    for (const FrozenTrial& trial : history) {
-      std::optional<double> id = RunTable::attr(trial, kConfigurationAttr);
-      std::optional<double> opponent = RunTable::attr(trial, kOpponentAttr);
-      std::optional<double> target = RunTable::attr(trial, kTargetAttr);
-      if (!id || !opponent || !target) continue;
-      out.try_emplace(static_cast<int64_t>(*id),
-                      Challenger{static_cast<int64_t>(*id), static_cast<int64_t>(*opponent),
-                                 static_cast<int64_t>(*target)});
+    for (const TrialNotes& note : notes) {
+      if (!note.configuration || !note.opponent || !note.target) continue;
+      out.try_emplace(*note.configuration,
+                      Challenger{*note.configuration, *note.opponent, *note.target});
     }
     return out;
   }
@@ -292,7 +288,9 @@ class Intensifier : public Sampler {
     auto* run_model = dynamic_cast<RunModelSampler*>(inner_.get());
     std::vector<FrozenTrial> summary;
     std::vector<ConfigurationRun> runs;  // only for a sampler that models them
-    for (int64_t id : table.configurations()) {
+    // A sampler that reads no history (random) takes its stream position from the count alone.
+    const bool summarise = run_model != nullptr || inner_->uses_history();
+    for (int64_t id : summarise ? table.configurations() : std::vector<int64_t>{}) {
       for (int64_t position : run_model != nullptr ? table.finished_positions(id)
                                                    : std::vector<int64_t>{}) {
         const Run* run = table.run(id, position);
@@ -315,10 +313,12 @@ class Intensifier : public Sampler {
       }
       summary.push_back(std::move(trial));
     }
+    mark_changed_means(summary);
     static const std::vector<Direction> kMinimize = {Direction::kMinimize};
     std::map<std::string, std::string> inner_attrs;
     SampleContext inner{context.space, summary, kMinimize,
-                        static_cast<int64_t>(summary.size()), &inner_attrs, nullptr};
+                        static_cast<int64_t>(table.configurations().size()), &inner_attrs,
+                        nullptr};
     for (int attempt = 0; attempt < 20; ++attempt) {
       std::optional<Config> config =
           run_model != nullptr ? run_model->sample_over_runs(inner, *context.instances, runs)
@@ -333,6 +333,27 @@ class Intensifier : public Sampler {
       inner.trial_count += 1000003;
     }
     return std::nullopt;
+  }
+
+  // The inner sampler may keep what it read of the summary from one ask to the next
+  // (history_reader.h), which holds for a history whose finished trials never change. A
+  // configuration's mean does change as it runs on more instances; when one has, the summary's
+  // first trial takes a new id, which the reader checks, so the inner sampler reads it whole.
+  void mark_changed_means(std::vector<FrozenTrial>& summary) {
+    bool changed = summary.size() < last_summary_.size();
+    for (size_t i = 0; !changed && i < last_summary_.size(); ++i) {
+      const SummaryEntry& before = last_summary_[i];
+      const FrozenTrial& now = summary[i];
+      changed = now.id != before.configuration ||
+                (is_finished(before.state) &&
+                 (now.state != before.state || now.values != before.values));
+    }
+    if (changed) ++summary_generation_;
+    last_summary_.clear();
+    for (const FrozenTrial& trial : summary) {
+      last_summary_.push_back({trial.id, trial.state, trial.values});
+    }
+    if (!summary.empty()) summary[0].id = summary_generation_;
   }
 
   // True when the space is finite and as many configurations have run as it holds (a bound
@@ -364,8 +385,17 @@ class Intensifier : public Sampler {
     return std::nullopt;
   }
 
+  struct SummaryEntry {
+    int64_t configuration;
+    TrialState state;
+    std::vector<double> values;
+  };
+
   std::unique_ptr<Sampler> inner_;
   uint64_t seed_;
+  configuration::TrialNotesCache notes_;
+  std::vector<SummaryEntry> last_summary_;  // the summary of the last ask, ids unmarked
+  int64_t summary_generation_ = 0;
 };
 
 }  // namespace

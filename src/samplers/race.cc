@@ -50,6 +50,7 @@ using configuration::Decision;
 using configuration::InstanceStream;
 using configuration::Run;
 using configuration::RunTable;
+using configuration::TrialNotes;
 
 struct RaceOptions {
   double confidence = 0.95;   // of the elimination tests
@@ -79,24 +80,25 @@ struct NextRun {
 
 class Replay {
  public:
-  Replay(const SampleContext& context, const RaceOptions& options, uint64_t seed)
+  Replay(const SampleContext& context, std::span<const TrialNotes> notes,
+         const RaceOptions& options, uint64_t seed)
       : context_(context),
         instances_(*context.instances),
         options_(options),
         seed_(seed),
-        table_(context.history, instances_, context.directions[0]),
+        table_(context.history, notes, instances_, context.directions[0]),
         stream_(instances_, seed) {
     const double d = std::max<double>(1, static_cast<double>(context.space.size()));
     default_count_ = static_cast<int>(std::floor(2 + std::log2(d)));
     iterations_ = options.iterations > 0 ? options.iterations : default_count_;
     survivors_ = options.survivors > 0 ? options.survivors : default_count_;
     budget_ = instances_.budget_runs > 0 ? instances_.budget_runs : 1000;
-    for (const FrozenTrial& trial : context.history) {
-      std::optional<double> iteration = RunTable::attr(trial, kIterationAttr);
-      std::optional<double> position = RunTable::attr(trial, kPositionAttr);
-      if (!iteration || !position || trial.user_attrs.contains(std::string(kPhaseAttr))) continue;
+    for (size_t i = 0; i < notes.size(); ++i) {
+      const TrialNotes& note = notes[i];
+      if (!note.iteration || !note.position || note.test_run) continue;
+      const FrozenTrial& trial = context.history[i];
       if (trial.state == TrialState::kFailed && trial.interrupted) continue;
-      ++runs_by_iteration_[static_cast<int>(*iteration)][static_cast<int64_t>(*position)];
+      ++runs_by_iteration_[static_cast<int>(*note.iteration)][*note.position];
     }
   }
 
@@ -546,9 +548,9 @@ class RaceSampler : public Sampler {
       throw Error("sampler 'race' optimises one objective, the run cost; the study has " +
                   std::to_string(context.directions.size()));
     }
-    configuration::check_instances_unchanged(context.history,
-                                             InstanceStream(*context.instances, seed_));
-    Replay replay(context, options_, seed_);
+    std::span<const TrialNotes> notes = notes_.read(context.history);
+    configuration::check_instances_unchanged(notes, InstanceStream(*context.instances, seed_));
+    Replay replay(context, notes, options_, seed_);
     std::optional<NextRun> next = replay.next();
     if (!next) {
       if (context.waiting != nullptr) *context.waiting = replay.waiting();
@@ -560,21 +562,23 @@ class RaceSampler : public Sampler {
       configuration::describe_run(stream, *context.instances, next->configuration,
                                   next->position, next->cap, attrs);
       attrs[std::string(kIterationAttr)] = std::to_string(next->iteration);
-      configuration::record_new_decisions(context.history, replay.decisions(), attrs);
+      configuration::record_new_decisions(notes_, replay.decisions(), attrs);
     }
     return *replay.config_of(next->configuration);
   }
 
   std::string closing_decisions(const SampleContext& context) override {
     if (context.instances == nullptr || context.directions.size() != 1) return "";
-    Replay replay(context, options_, seed_);
+    std::span<const TrialNotes> notes = notes_.read(context.history);
+    Replay replay(context, notes, options_, seed_);
     replay.next();  // decides what the finished runs allow on its way to the next run
-    return configuration::unrecorded_decisions(context.history, replay.decisions());
+    return configuration::unrecorded_decisions(notes_, replay.decisions());
   }
 
  private:
   RaceOptions options_;
   uint64_t seed_;
+  configuration::TrialNotesCache notes_;
 };
 
 }  // namespace
