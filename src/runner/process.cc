@@ -169,7 +169,11 @@ void close_all_but(int from, int keep_a, int keep_b) {
   child_default.sa_handler = SIG_DFL;  // an ignored SIGCHLD would reap the program unseen
   ::sigaction(SIGCHLD, &child_default, nullptr);
 
-  pid_t program = ::fork();
+  // vfork: the program's child borrows this supervisor's memory until it execs, instead of
+  // copying its page tables (a copy of the whole Winnow process's, which on a virtual machine
+  // made the copy cost as much as a short run). It only calls async-signal-safe functions on
+  // `plan` and execs or exits, as posix_spawn's child does.
+  pid_t program = ::vfork();
   if (program < 0) report_child_failure(plan.report_fd, ChildStage::kFork, errno);
   if (program == 0) exec_program(plan);
   ::close(plan.report_fd);  // end of file for the parent once the program has exec'd
