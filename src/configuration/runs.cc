@@ -89,8 +89,8 @@ TrialNotes read_notes(const FrozenTrial& trial) {
   notes.trial_id = trial.id;
   notes.number = trial.number;
   const auto& attrs = trial.user_attrs;
-  // Most trials of a large study are someone else's than the engine's only in a configuration
-  // study; a trial without any winnow.* key has nothing to parse.
+  // The engine's keys sort together; a trial with none of them (an ordinary study's) has
+  // nothing to parse.
   auto first = attrs.lower_bound(std::string(kSystemAttrPrefix));
   if (first == attrs.end() || !first->first.starts_with(kSystemAttrPrefix)) return notes;
   notes.test_run = attrs.contains(std::string(kPhaseAttr));
