@@ -9,9 +9,9 @@
 # For every scenario and seed 1..N: irace (run_irace.py) and Winnow (run_winnow.py) tune with the
 # same budget of target runs, and their final configurations run once on every test instance
 # with fixed seeds (evaluate_config.py); the defaults are evaluated the same way, once. Both race
-# with their default test, Friedman's on ranks (irace switches to its t-test when it caps);
-# irace-ttest and winnow-ttest race with paired t-tests, which target the mean cost both are
-# judged by. Each run appends one JSON line to the results file through
+# with their default test: irace's is Friedman's on ranks (its t-test when it caps), Winnow's
+# paired t-tests on a value cost and Friedman's test on a runtime cost; irace-ttest and
+# winnow-ttest race with paired t-tests, which target the mean cost both are judged by. Each run appends one JSON line to the results file through
 # bench/record_results.sh; summarize.py turns them into tables. Runs are one at a time (irace
 # with parallel = 1, Winnow with one job).
 #

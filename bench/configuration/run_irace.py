@@ -10,7 +10,7 @@ line:
    "irace_version", "instances", "ran_at"}
 
 The tool is "irace" with irace's default statistical test (Friedman's F-test on ranks, or the
-t-test when it caps runtimes), as Winnow's "race" has Friedman's by default, and "irace-ttest"
+t-test when it caps runtimes), beside Winnow's "race" with its default, and "irace-ttest"
 with --test-type t-test (to set beside Winnow's race:test=t: the tools are judged by mean cost,
 which the t-test targets); test_type says which ran. capping is irace's adaptive capping (on
 when the study's is) for cost = "runtime", else null. train_runs counts irace's target runs,

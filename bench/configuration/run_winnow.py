@@ -11,8 +11,8 @@ of Winnow's own test runs when it made some, no irace_version).
 
 --test t races with paired t-tests (sampler race:test=t; tool "winnow-ttest", beside irace's
 "irace-ttest"); --rf tunes as SMAC does, with sampler rf under intensification and adaptive
-capping (tool "winnow-rf"); by default the study file's sampler runs (race: Friedman's test, as
-irace's).
+capping (tool "winnow-rf"); by default the study file's sampler runs (race with its default
+test: paired t-tests on a value cost, Friedman's test on a runtime cost).
 
 --reuse-study skips the tuning when the study's storage from an earlier run is there: the final
 configuration is read from it again (with this `winnow show`) and evaluated, for a change of how
@@ -99,8 +99,8 @@ def main():
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--budget", type=int, required=True, help="target runs")
     parser.add_argument("--winnow", default="build/winnow")
-    parser.add_argument("--test", choices=["friedman", "t"], default="friedman",
-                        help="racing's statistical test (t: sampler race:test=t)")
+    parser.add_argument("--test", choices=["auto", "t"], default="auto",
+                        help="racing's statistical test (auto: race's default; t: race:test=t)")
     parser.add_argument("--rf", action="store_true",
                         help="sampler rf under intensification (SMAC's way; tool winnow-rf)")
     parser.add_argument("--no-capping", action="store_true")
@@ -113,7 +113,7 @@ def main():
     if args.no_capping:
         path = without_capping(path)
     study = Study(path)
-    tool = "winnow-rf" if args.rf else "winnow" if args.test == "friedman" else "winnow-ttest"
+    tool = "winnow-rf" if args.rf else "winnow" if args.test == "auto" else "winnow-ttest"
     folder = os.path.join(work, tool)
     os.makedirs(folder, exist_ok=True)
     storage = os.path.join(folder, "%s%s-s%d.db" % (args.scenario,

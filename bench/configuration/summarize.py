@@ -128,7 +128,8 @@ def comparison(rows):
     runs_each = " or ".join("one run" if n == 1 else "%d runs" % n for n in repeats)
     print("Test cost: the mean over the test instances of " + runs_each + " each (fixed seeds), "
           "median [min, max] over tuning seeds; lower is better. Tuning s: the target runs' seconds, "
-          "median over seeds. Default test: Friedman's (irace takes its t-test when it caps); "
+          "median over seeds. Default test: irace's is Friedman's (its t-test when it caps), "
+          "Winnow's paired t-tests on a value cost and Friedman's on a runtime cost; "
           "t-test: both race with paired t-tests; rf: Winnow's sampler rf under "
           "intensification with adaptive capping (SMAC's way) against irace's default.")
     for _, _, label in pairs:

@@ -151,7 +151,7 @@ EliminationResult ttest_elimination(const std::vector<std::vector<double>>& cost
   const size_t k = costs.size();
   EliminationResult result;
   result.survivors.assign(k, true);
-  result.test = "t-test";
+  result.test = "t";
   if (k < 2 || costs[0].size() < 2) return result;
   const size_t n = costs[0].size();
   // Failures as ten times the block's worst finite cost.

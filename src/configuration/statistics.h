@@ -15,7 +15,7 @@ struct EliminationResult {
   // survivors[j] is false for a configuration the test eliminates.
   std::vector<bool> survivors;
   double p_value = 1;   // of the omnibus test (Friedman), or of the pairwise test for two
-  std::string test;     // "Friedman", "Wilcoxon", "t-test": named in the elimination reason
+  std::string test;     // "Friedman", "Wilcoxon", "t": named in the elimination reason
 };
 
 // costs[j][b]: configuration j's cost on block b; every row has the same length (>= 2 blocks).

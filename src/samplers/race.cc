@@ -4,8 +4,8 @@
 // Research Perspectives 3, 2016), for algorithm-configuration studies (winnow/instances.h).
 //
 // Each iteration samples new configurations from a model of the elites, races them together
-// with the elites instance by instance, and eliminates by Friedman's test (or paired t-tests)
-// once `first_test` instances are done; the survivors become the next elites. Elitist racing:
+// with the elites instance by instance, and eliminates by paired t-tests (value costs) or
+// Friedman's test (runtime costs) once `first_test` instances are done; the survivors become the next elites. Elitist racing:
 // an elite's earlier results are reused, and it cannot be eliminated before the new
 // configurations have seen every instance it has. A race visits a new instance first, then the
 // ones seen before in a fresh random order (order_race). With a runtime cost, adaptive capping
@@ -25,8 +25,7 @@
 // elites bring with them as budget already paid.
 //
 // Survivors are ordered by their mean cost, the study's objective, where irace orders them by
-// rank sum under Friedman's test: the test still eliminates on ranks, which shrug off a few
-// instances whose costs dwarf the rest, but among the configurations it cannot tell apart the
+// rank sum under Friedman's test: among the configurations the test cannot tell apart the
 // elites and the incumbent are those with the lowest cost users are judged by (the two orders
 // were measured against irace: docs/benchmarks.md).
 #include <algorithm>
@@ -56,7 +55,11 @@ struct RaceOptions {
   double confidence = 0.95;   // of the elimination tests
   int first_test = 5;         // instances before the first test
   int each_test = 1;          // instances between tests
-  bool ttest = false;         // paired t-tests instead of Friedman's test
+  // The elimination test. Auto takes paired t-tests for a value cost (the study minimises the
+  // mean cost, which is what a t-test compares) and Friedman's test for a runtime cost, whose
+  // timeouts penalised to PAR-k inflate the variance a t-test needs to be small, while ranks
+  // only need the order.
+  enum class Test { kAuto, kFriedman, kT } test = Test::kAuto;
   int iterations = 0;         // planned iterations; 0: floor(2 + log2(parameters))
   int survivors = 0;          // a race stops at this many; 0: floor(2 + log2(parameters))
   int lookahead = 8;          // instances run ahead while results are pending
@@ -349,8 +352,8 @@ class Replay {
         }
         const double alpha = 1 - options_.confidence;
         configuration::EliminationResult test =
-            options_.ttest ? configuration::ttest_elimination(costs, alpha)
-                           : configuration::friedman_elimination(costs, alpha);
+            uses_ttest() ? configuration::ttest_elimination(costs, alpha)
+                         : configuration::friedman_elimination(costs, alpha);
         std::vector<int64_t> kept_by_test;
         for (size_t j = 0; j < alive.size(); ++j) {
           // Elitist: an elite stays until the new configurations saw what it saw.
@@ -389,6 +392,11 @@ class Replay {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [sum, id] : ranked) outcome.ranked.push_back(id);
     return outcome;
+  }
+
+  bool uses_ttest() const {
+    if (options_.test == RaceOptions::Test::kAuto) return instances_.cost != RunCostKind::kRuntime;
+    return options_.test == RaceOptions::Test::kT;
   }
 
   // The configurations whose results bound the others' runs (irace's elitist capping, Pérez
@@ -592,11 +600,14 @@ std::unique_ptr<Sampler> create_race_sampler(const SamplerOptions& options, uint
   }
   race.first_test = static_cast<int>(reader.get_int("first_test", race.first_test, 2));
   race.each_test = static_cast<int>(reader.get_int("each_test", race.each_test, 1));
-  std::string test = reader.get_string("test", "friedman");
-  if (test != "friedman" && test != "t") {
-    throw Error("sampler 'race': test '" + test + "' is not one of friedman, t");
+  std::string test = reader.get_string("test", "auto");
+  if (test == "friedman") {
+    race.test = RaceOptions::Test::kFriedman;
+  } else if (test == "t") {
+    race.test = RaceOptions::Test::kT;
+  } else if (test != "auto") {
+    throw Error("sampler 'race': test '" + test + "' is not one of auto, friedman, t");
   }
-  race.ttest = test == "t";
   race.iterations = static_cast<int>(reader.get_int("iterations", 0, 0));
   race.survivors = static_cast<int>(reader.get_int("survivors", 0, 0));
   reader.finish();

@@ -172,6 +172,41 @@ TEST(Race, EliminatesBadConfigurationsAndFindsTheGoodRegion) {
   EXPECT_GE(best->finished, 10);
 }
 
+// The tests that eliminated the configurations of a race study, by name ("t", "Friedman",
+// "Wilcoxon"), from the reasons `winnow show` reports.
+std::set<std::string> elimination_tests(const std::string& sampler, RunCostKind cost) {
+  auto set = instances(20, cost);
+  set->capping = false;  // only the tests eliminate
+  Study study = configuration_study(sampler, set, 300);
+  OptimizeOptions run{.max_trials_in_study = 300};
+  study.optimize([&](Trial& t) { return solve(t, cost == RunCostKind::kRuntime); }, run);
+  ConfigurationReport report = configuration_report(study.record(), study.trials());
+  std::set<std::string> tests;
+  for (const ConfigurationSummary& summary : report.configurations) {
+    size_t end = summary.reason.find(" test, p = ");
+    if (summary.status != "eliminated" || end == std::string::npos) continue;
+    tests.insert(summary.reason.substr(summary.reason.rfind(": ", end) + 2,
+                                       end - summary.reason.rfind(": ", end) - 2));
+  }
+  return tests;
+}
+
+// By default a value cost races with paired t-tests (its mean is what the study minimises) and
+// a runtime cost with Friedman's test (a timeout's PAR-k penalty would swamp a t-test); `test`
+// forces either.
+TEST(Race, TheDefaultTestIsATTestOnValuesAndFriedmansOnRuntimes) {
+  EXPECT_EQ(elimination_tests("race", RunCostKind::kValue), std::set<std::string>{"t"});
+  std::set<std::string> ranks = elimination_tests("race", RunCostKind::kRuntime);
+  EXPECT_TRUE(ranks.contains("Friedman"));
+  EXPECT_FALSE(ranks.contains("t"));
+  std::set<std::string> forced = elimination_tests("race:test=friedman", RunCostKind::kValue);
+  EXPECT_TRUE(forced.contains("Friedman"));
+  EXPECT_FALSE(forced.contains("t"));
+  EXPECT_EQ(elimination_tests("race:test=t", RunCostKind::kRuntime),
+            std::set<std::string>{"t"});
+  EXPECT_THROW(configuration_study("race:test=anova", instances(5), 10), Error);
+}
+
 // As irace's elitist racing: a race after the first starts its new configurations on an
 // instance no earlier race reached, then goes through the instances the elites have seen in a
 // new random order, rather than eliminating by the same first instances every iteration.
