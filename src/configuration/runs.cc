@@ -130,7 +130,9 @@ std::span<const TrialNotes> TrialNotesCache::read(std::span<const FrozenTrial> h
     notes_[position] = read_notes(trial);
     // A trial's decisions are final once written (a queued trial has none), so the set only
     // grows.
-    for (const Decision& decision : notes_[position].decisions) recorded_.insert(key(decision));
+    for (const Decision& decision : notes_[position].decisions) {
+      recorded_.emplace(decision.configuration, decision.event, decision.reason);
+    }
     // A queued trial gets its notes when it is claimed; a gap in the study's cached history
     // (number -1) is filled later.
     if (trial.state == TrialState::kWaiting || trial.number < 0) reader_.revisit(position);
@@ -139,11 +141,8 @@ std::span<const TrialNotes> TrialNotesCache::read(std::span<const FrozenTrial> h
 }
 
 bool TrialNotesCache::records(const Decision& decision) const {
-  return recorded_.contains(key(decision));
-}
-
-std::string TrialNotesCache::key(const Decision& decision) {
-  return std::to_string(decision.configuration) + "\n" + decision.event + "\n" + decision.reason;
+  return recorded_.contains(
+      std::forward_as_tuple(decision.configuration, decision.event, decision.reason));
 }
 
 RunTable::RunTable(std::span<const FrozenTrial> history, std::span<const TrialNotes> notes,
@@ -280,12 +279,9 @@ std::vector<Decision> recorded_decisions(std::span<const FrozenTrial> history,
   std::vector<Decision> decisions;
   int64_t last_tuning_run = -1;
   for (const FrozenTrial& trial : history) {
-    if (!trial.user_attrs.contains(std::string(kPhaseAttr))) {
-      last_tuning_run = std::max(last_tuning_run, trial.number);
-    }
-    auto it = trial.user_attrs.find(std::string(kDecisionsAttr));
-    if (it == trial.user_attrs.end()) continue;
-    append_decisions(nlohmann::json::parse(it->second, nullptr, false), decisions);
+    TrialNotes notes = read_notes(trial);
+    if (!notes.test_run) last_tuning_run = std::max(last_tuning_run, trial.number);
+    for (Decision& decision : notes.decisions) decisions.push_back(std::move(decision));
   }
   auto closing = study_attrs.find(std::string(kClosingDecisionsAttr));
   if (closing != study_attrs.end()) {
@@ -321,11 +317,11 @@ void check_instances_unchanged(std::span<const TrialNotes> notes,
 
 std::string unrecorded_decisions(const TrialNotesCache& notes,
                                  const std::vector<Decision>& decisions) {
-  std::set<std::pair<int64_t, std::string>> listed;
+  std::set<std::tuple<int64_t, std::string_view, std::string_view>> listed;
   nlohmann::json list = nlohmann::json::array();
   for (const Decision& decision : decisions) {
     if (notes.records(decision) ||
-        !listed.emplace(decision.configuration, decision.event + "\n" + decision.reason).second) {
+        !listed.emplace(decision.configuration, decision.event, decision.reason).second) {
       continue;
     }
     list.push_back({{"configuration", decision.configuration},

@@ -16,7 +16,8 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_set>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "samplers/history_reader.h"
@@ -79,12 +80,12 @@ class TrialNotesCache {
   bool records(const Decision& decision) const;
 
  private:
-  static std::string key(const Decision& decision);
-
   HistoryReader reader_;
   std::vector<size_t> positions_;
   std::vector<TrialNotes> notes_;
-  std::unordered_set<std::string> recorded_;  // key() of every decision the notes hold
+  // (configuration, event, reason) of every decision the notes hold; looked up by reference,
+  // since an ask checks every decision its replay made.
+  std::set<std::tuple<int64_t, std::string, std::string>, std::less<>> recorded_;
 };
 
 struct Run {

@@ -290,7 +290,8 @@ class Intensifier : public Sampler {
     std::vector<ConfigurationRun> runs;  // only for a sampler that models them
     // A sampler that reads no history (random) takes its stream position from the count alone.
     const bool summarise = run_model != nullptr || inner_->uses_history();
-    for (int64_t id : summarise ? table.configurations() : std::vector<int64_t>{}) {
+    const std::vector<int64_t> none;
+    for (int64_t id : summarise ? table.configurations() : none) {  // a reference, not a copy
       for (int64_t position : run_model != nullptr ? table.finished_positions(id)
                                                    : std::vector<int64_t>{}) {
         const Run* run = table.run(id, position);
