@@ -150,7 +150,8 @@ def main():
            "budget": args.budget, "test_cost": test["test_cost"], "train_runs": len(tuning),
            "cpu_seconds": round(sum(t["duration_s"] or 0 for t in tuning), 3), "config": config,
            "capping": study.capping if study.cost == "runtime" else None,
-           "test_type": None if args.rf else "t-test" if args.test == "t" else "F-test",
+           "test_type": (None if args.rf else "t-test"
+                         if args.test == "t" or study.cost != "runtime" else "F-test"),
            "test_timeouts": test["timeouts"], "test_failures": test["failures"],
            "test_repeats": test["repeats"],
            "tuning_wall_seconds": None if reuse else round(tuning_seconds, 1),
