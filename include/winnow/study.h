@@ -110,8 +110,10 @@ class Trial {
   std::string string_param(std::string_view name) const;  // any value, as text
   bool bool_param(std::string_view name) const;
 
-  // Records an intermediate value at `step` (committed to storage before returning). On a
-  // trial this process lost (lost()), nothing is written: a warning says so once.
+  // Records an intermediate value at `step` (committed to storage before returning). As in
+  // Optuna, the first value reported at a step stands: a later one is ignored, with a warning
+  // the first time. On a trial this process lost (lost()), nothing is written: a warning says so
+  // once.
   void report(int64_t step, double value);
   // Whether the study's scheduler says this trial should stop, judged on its reports so far;
   // always true once the trial is lost().
@@ -169,6 +171,7 @@ class Trial {
   const StopSignal* stop_ = nullptr;
   size_t n_objectives_ = 1;
   bool lost_ = false;
+  bool warned_repeated_step_ = false;
 };
 
 // Thrown by an objective to stop a trial that should_prune(); the study records it pruned.

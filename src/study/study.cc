@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <iostream>
+#include <utility>
 
 #include "common/strings.h"
 #include "winnow/analysis.h"
@@ -73,6 +74,16 @@ bool Trial::bool_param(std::string_view name) const {
 }
 
 void Trial::report(int64_t step, double value) {
+  // A scheduler may already have judged the trial on the first value: replacing it would let
+  // a later report undo a decision made on it.
+  if (record_.intermediate.contains(step)) {
+    if (!std::exchange(warned_repeated_step_, true)) {
+      std::cerr << "winnow: warning: trial " << record_.number << ": the value reported at step "
+                << step << " is ignored: that step is already reported (the first value "
+                << "stands)\n";
+    }
+    return;
+  }
   if (write_while_held([&](const TrialHolder& holder) {
         storage_->report(record_.id, step, value, holder);
       })) {

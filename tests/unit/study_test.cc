@@ -250,5 +250,22 @@ TEST(Dominance, ParetoFront) {
   EXPECT_FALSE(dominates(std::vector<double>{1, 5}, std::vector<double>{1, 5}, d));
 }
 
+// As in Optuna (and Winnow's Python module): the first value reported at a step stands, so a
+// later report cannot change what a pruner already judged on.
+TEST(Study, ASecondReportAtTheSameStepIsIgnored) {
+  Study study = Study::create(memory(), xy_space(), {.name = "repeat", .seed = 2});
+  study.optimize(Objective([](Trial& t) -> TrialOutcome {
+                   t.report(0, 1.0);
+                   t.report(0, 2.0);
+                   t.report(1, 3.0);
+                   EXPECT_EQ(t.record().intermediate.at(0), 1.0);
+                   return TrialOutcome{.values = {0.0}};
+                 }),
+                 OptimizeOptions{.max_trials_in_study = 1});
+  std::vector<FrozenTrial> trials = study.trials();
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].intermediate, (std::map<int64_t, double>{{0, 1.0}, {1, 3.0}}));
+}
+
 }  // namespace
 }  // namespace winnow
