@@ -464,6 +464,14 @@ TEST(ServeRegression, AnswersValuesEqualToAutomlPredict) {
   Result second = run_winnow(dir.path(), {"serve", model, "--port", std::to_string(server.port())});
   EXPECT_EQ(second.exit_code, 2) << second.err;
   EXPECT_NE(second.err.find("cannot listen"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("is in use"), std::string::npos) << second.err;
+  // An address of another machine (TEST-NET-1) is named as such, not as a port in use.
+  Result elsewhere = run_winnow(dir.path(), {"serve", model, "--host", "192.0.2.1", "--port",
+                                             std::to_string(server.port())});
+  EXPECT_EQ(elsewhere.exit_code, 2) << elsewhere.err;
+  EXPECT_NE(elsewhere.err.find("'192.0.2.1' is not an address of this machine"),
+            std::string::npos)
+      << elsewhere.err;
   // XGBoost's OpenMP threads once took SIGTERM and its default action: exit 143.
   Result stopped = server.stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
