@@ -3,15 +3,15 @@
 // Iterated racing, as irace does it (López-Ibáñez et al., "The irace package", Operations
 // Research Perspectives 3, 2016), for algorithm-configuration studies (winnow/instances.h).
 //
-// Each iteration samples new configurations from a model of the elites, races them together
-// with the elites instance by instance, and eliminates by paired t-tests (value costs) or
-// Friedman's test (runtime costs) once `first_test` instances are done; the survivors become the next elites. Elitist racing:
-// an elite's earlier results are reused, and it cannot be eliminated before the new
-// configurations have seen every instance it has. A race visits a new instance first, then the
-// ones seen before in a fresh random order (order_race). With a runtime cost, adaptive capping
-// cuts a run at the time that would put its configuration's total above the median total of
-// the race's elites (irace's elitist capping), and a capped configuration is eliminated
-// (irace's dominance criterion).
+// Each iteration samples new configurations from a model of the elites, races them together with
+// the elites instance by instance, and eliminates by paired t-tests (value costs) or Friedman's
+// test (runtime costs) once `first_test` instances are done; the survivors become the next elites.
+// Elitist racing: an elite's earlier results are reused, and it cannot be eliminated before the new
+// configurations have seen every instance it has. A race visits a new instance first, then the ones
+// seen before in a fresh random order (order_race). With a runtime cost, adaptive capping cuts a
+// run at the time that would put its configuration's total above the median total of the race's
+// elites (irace's elitist capping), and a capped configuration is eliminated (irace's dominance
+// criterion).
 //
 // The sampler keeps no state: each call replays the races from the stored runs (every
 // decision depends only on results, never on when they arrived) and hands out the first run
