@@ -150,14 +150,19 @@ def capping_table(rows):
     off = {s: r for s, r in off.items() if s in common}
     if not (on and off):
         return
+    # The target's CPU seconds, when every run of both sides recorded them.
+    with_cpu = all(r.get("target_cpu_seconds") is not None
+                   for group in (on, off) for r in group.values())
     print()
-    print("| Winnow on sat-runtime | seeds | test cost (PAR10 s) | tuning s | train runs |")
-    print("|---|---|---|---|---|")
+    print("| Winnow on sat-runtime | seeds | test cost (PAR10 s) | tuning s |"
+          + (" target CPU s |" if with_cpu else "") + " train runs |")
+    print("|---|---|---|---|" + ("---|" if with_cpu else "") + "---|")
     for label, group in (("capping on (default)", on), ("capping off", off)):
         rows_ = list(group.values())
-        print("| %s | %d | %s | %s | %s |" % (
+        print("| %s | %d | %s | %s |%s %s |" % (
             label, len(rows_), spread([cost(r) for r in rows_]),
             spread([r["cpu_seconds"] for r in rows_]),
+            " %s |" % spread([r["target_cpu_seconds"] for r in rows_]) if with_cpu else "",
             fmt(median([r["train_runs"] for r in rows_]))))
     seconds_on = median([r["cpu_seconds"] for r in on.values()])
     seconds_off = median([r["cpu_seconds"] for r in off.values()])
@@ -165,6 +170,13 @@ def capping_table(rows):
         print()
         print("Capping takes %.0f%% of the tuning seconds without it (medians)." % (
             100 * seconds_on / seconds_off))
+    if with_cpu:
+        cpu_on = median([r["target_cpu_seconds"] for r in on.values()])
+        cpu_off = median([r["target_cpu_seconds"] for r in off.values()])
+        if cpu_off:
+            print("Capping takes %.0f%% of the target's CPU seconds without it (medians); "
+                  "tuning s is the runs' wall time as stored, Winnow's start of each run "
+                  "included." % (100 * cpu_on / cpu_off))
 
 
 def main():

@@ -56,6 +56,9 @@ TrialOutcome instance_run_outcome(const CommandObjectiveOptions& options, const 
                                   const ProcessResult& process, TrialOutcome outcome) {
   const bool at_limit = process.ending == ProcessEnding::kTimedOut && run.limit &&
                         (options.timeout_seconds <= 0 || *run.limit < options.timeout_seconds);
+  // What the run cost the machine, for users who account for a configurator's CPU time (and
+  // for capping's measured savings); a metric the program reported itself stands.
+  outcome.metrics.emplace("cpu_seconds", process.cpu_seconds);
   if (options.cost == RunCostKind::kValue) {
     if (at_limit) {
       outcome.failure_reason = "ran past the cutoff of " + format_double(*run.limit) + " s";
@@ -71,6 +74,7 @@ TrialOutcome instance_run_outcome(const CommandObjectiveOptions& options, const 
   TrialOutcome timed;
   timed.state = TrialState::kComplete;
   timed.metrics["runtime"] = process.elapsed_seconds;
+  timed.metrics["cpu_seconds"] = outcome.metrics.at("cpu_seconds");
   const bool censored = at_limit || (options.cutoff_seconds > 0 &&
                                      process.elapsed_seconds >= options.cutoff_seconds);
   if (censored) {

@@ -317,6 +317,10 @@ Clock::time_point after_seconds(Clock::time_point from, double seconds) {
 
 // The parent's hold on a started child: whatever happens (including an exception from the line
 // callback), the group is killed and the child reaped before run_process returns.
+double seconds_of(const timeval& time) {
+  return static_cast<double>(time.tv_sec) + 1e-6 * static_cast<double>(time.tv_usec);
+}
+
 class ChildHandle {
  public:
   explicit ChildHandle(pid_t pid) : pid_(pid), slot_(register_group(pid)) {}
@@ -335,13 +339,19 @@ class ChildHandle {
   }
   // Waits for the (already exited or killed) child; returns its wait status. The registry slot
   // is freed first: until the zombie is reaped its pid cannot be reused, so a concurrent
-  // kill_all_running_processes() never hits an unrelated group.
-  int reap() {
+  // kill_all_running_processes() never hits an unrelated group. `cpu_seconds`, if given, gets
+  // the CPU time (user + system) of the child and of the children it waited for: the
+  // supervisor's own and the program's it reaped.
+  int reap(double* cpu_seconds = nullptr) {
     unregister_group(std::exchange(slot_, -1));
     int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    rusage usage{};
+    while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
     }
     pid_ = -1;
+    if (cpu_seconds != nullptr) {
+      *cpu_seconds = seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
+    }
     return status;
   }
 
@@ -564,7 +574,8 @@ ProcessResult run_process(const ProcessRequest& request) {
   sink.program_exited();
   if (fds[kOutput].fd >= 0) drain(out_read.get(), sink, buffer);
   sink.finish();
-  int status = child.reap();
+  double cpu_seconds = 0;
+  int status = child.reap(&cpu_seconds);
 
   ProcessResult result;
   if (WIFEXITED(status)) {
@@ -576,6 +587,7 @@ ProcessResult run_process(const ProcessRequest& request) {
   }
   if (forced) result.ending = *forced;
   result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.cpu_seconds = cpu_seconds;
   return result;
 }
 

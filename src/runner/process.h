@@ -88,6 +88,10 @@ struct ProcessResult {
   // "cannot enter working directory 'x': No such file or directory".
   std::string error;
   double elapsed_seconds = 0;
+  // CPU time (user + system) of the program and of the descendants it waited for, not counting
+  // Winnow's own work to start it. A program that ignored SIGTERM and was killed with its group
+  // is not counted (its supervisor dies with it before reaping it).
+  double cpu_seconds = 0;
 };
 
 // Runs `request.argv` and waits for it, reading its output as it comes. The calling thread

@@ -130,6 +130,19 @@ TEST_F(ProcessTest, ReportsExitCode) {
   EXPECT_EQ(result.exit_code, 1);
 }
 
+// The CPU time is the program's (reaped by its supervisor), not the wall time: a busy loop
+// counts, a sleep does not.
+TEST_F(ProcessTest, CountsTheProgramsCpuTimeNotItsSleep) {
+  ProcessResult busy = run(shell("i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done"));
+  EXPECT_EQ(busy.ending, ProcessEnding::kExited);
+  EXPECT_GT(busy.cpu_seconds, 0.02);
+  EXPECT_LE(busy.cpu_seconds, busy.elapsed_seconds + 0.01);
+  ProcessResult asleep = run(command({"/bin/sleep", "0.3"}));
+  EXPECT_EQ(asleep.ending, ProcessEnding::kExited);
+  EXPECT_GE(asleep.elapsed_seconds, 0.3);
+  EXPECT_LT(asleep.cpu_seconds, 0.1);
+}
+
 TEST_F(ProcessTest, ReportsSignal) {
   ProcessResult result = run(shell("kill -SEGV $$"));
   EXPECT_EQ(result.ending, ProcessEnding::kSignaled);
