@@ -16,6 +16,8 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 extern char** environ;
@@ -321,6 +323,23 @@ double seconds_of(const timeval& time) {
   return static_cast<double>(time.tv_sec) + 1e-6 * static_cast<double>(time.tv_usec);
 }
 
+// CPU seconds so far of the children of `supervisor` (the program), read from /proc just
+// before the group is killed: a program killed with its supervisor is never reaped by it, so
+// the supervisor's usage would not include it. schedstat's first field is nanoseconds on a CPU;
+// 0 if /proc cannot tell.
+double children_cpu_seconds(pid_t supervisor) {
+  const std::string self = "/proc/" + std::to_string(supervisor);
+  std::ifstream list(self + "/task/" + std::to_string(supervisor) + "/children");
+  double seconds = 0;
+  pid_t child = 0;
+  while (list >> child) {
+    std::ifstream schedstat("/proc/" + std::to_string(child) + "/schedstat");
+    double nanoseconds = 0;
+    if (schedstat >> nanoseconds) seconds += nanoseconds * 1e-9;
+  }
+  return seconds;
+}
+
 class ChildHandle {
  public:
   explicit ChildHandle(pid_t pid) : pid_(pid), slot_(register_group(pid)) {}
@@ -513,6 +532,11 @@ ProcessResult run_process(const ProcessRequest& request) {
   if (request.timeout_seconds > 0) deadline = after_seconds(start, request.timeout_seconds);
   std::optional<Clock::time_point> kill_deadline;  // while in the SIGTERM grace period
 
+  double killed_program_cpu = 0;  // the program's CPU time when its group was killed
+  auto kill_group_now = [&] {
+    killed_program_cpu = std::max(killed_program_cpu, children_cpu_seconds(pid));
+    child.kill_group(SIGKILL);
+  };
   auto terminate = [&](ProcessEnding why) {
     forced = why;
     deadline.reset();
@@ -520,7 +544,7 @@ ProcessResult run_process(const ProcessRequest& request) {
       child.kill_group(SIGTERM);
       kill_deadline = after_seconds(Clock::now(), request.kill_grace_seconds);
     } else {
-      child.kill_group(SIGKILL);
+      kill_group_now();
     }
   };
 
@@ -563,7 +587,7 @@ ProcessResult run_process(const ProcessRequest& request) {
     const Clock::time_point now = Clock::now();
     if (deadline && now >= *deadline) terminate(ProcessEnding::kTimedOut);
     if (kill_deadline && now >= *kill_deadline) {
-      child.kill_group(SIGKILL);
+      kill_group_now();
       kill_deadline.reset();
     }
   }
@@ -587,7 +611,9 @@ ProcessResult run_process(const ProcessRequest& request) {
   }
   if (forced) result.ending = *forced;
   result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  result.cpu_seconds = cpu_seconds;
+  // A program reaped by its supervisor is in the supervisor's usage; one killed with it is not,
+  // and its time read before the kill counts instead (never both: the larger is the program's).
+  result.cpu_seconds = std::max(cpu_seconds, killed_program_cpu);
   return result;
 }
 

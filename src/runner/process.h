@@ -89,8 +89,7 @@ struct ProcessResult {
   std::string error;
   double elapsed_seconds = 0;
   // CPU time (user + system) of the program and of the descendants it waited for, not counting
-  // Winnow's own work to start it. A program that ignored SIGTERM and was killed with its group
-  // is not counted (its supervisor dies with it before reaping it).
+  // Winnow's own work to start it; for a program killed with SIGKILL, its time just before.
   double cpu_seconds = 0;
 };
 

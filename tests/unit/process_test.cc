@@ -141,6 +141,15 @@ TEST_F(ProcessTest, CountsTheProgramsCpuTimeNotItsSleep) {
   EXPECT_EQ(asleep.ending, ProcessEnding::kExited);
   EXPECT_GE(asleep.elapsed_seconds, 0.3);
   EXPECT_LT(asleep.cpu_seconds, 0.1);
+  // Killed at its limit with SIGKILL, together with its supervisor, which never reaps it: its
+  // time still counts (a capped run's CPU time is what capping saves).
+  ProcessRequest looping = shell("while :; do :; done");
+  looping.timeout_seconds = 0.5;
+  looping.kill_grace_seconds = 0;
+  ProcessResult killed = run(looping);
+  EXPECT_EQ(killed.ending, ProcessEnding::kTimedOut);
+  EXPECT_GT(killed.cpu_seconds, 0.05);  // the supervisor alone: a few milliseconds
+  EXPECT_LE(killed.cpu_seconds, killed.elapsed_seconds + 0.01);
 }
 
 TEST_F(ProcessTest, ReportsSignal) {
