@@ -17,7 +17,6 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <utility>
 
 extern char** environ;
@@ -317,8 +316,6 @@ Clock::time_point after_seconds(Clock::time_point from, double seconds) {
   return from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-// The parent's hold on a started child: whatever happens (including an exception from the line
-// callback), the group is killed and the child reaped before run_process returns.
 double seconds_of(const timeval& time) {
   return static_cast<double>(time.tv_sec) + 1e-6 * static_cast<double>(time.tv_usec);
 }
@@ -340,6 +337,8 @@ double children_cpu_seconds(pid_t supervisor) {
   return seconds;
 }
 
+// The parent's hold on a started child: whatever happens (including an exception from the line
+// callback), the group is killed and the child reaped before run_process returns.
 class ChildHandle {
  public:
   explicit ChildHandle(pid_t pid) : pid_(pid), slot_(register_group(pid)) {}
