@@ -20,14 +20,16 @@
 #       --no-record
 #   bench/configuration/compare_irace.sh --reuse-irace            # record irace runs made earlier
 #   bench/configuration/compare_irace.sh --capping                # Winnow sat-runtime, capping off
+#   bench/configuration/compare_irace.sh --capping --tools winnow-rf   # the same under intensification
 #   /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl
 #
 # Options: --scenarios LIST (default sat-runtime,sat-conflicts,de), --seeds N (default 5),
 # --first-seed K (default 1: seeds K..N, to add seeds to an earlier comparison),
 # --tools LIST of default,irace,irace-ttest,winnow,winnow-ttest,winnow-rf (default
 # default,irace,winnow; winnow-rf is sampler rf under intensification, SMAC's way),
-# --budget N (default: each study file's trials: 500, 500, 1000), --capping (only Winnow on
-# sat-runtime with `capping = false`; the capping = true runs are the main comparison's),
+# --budget N (default: each study file's trials: 500, 500, 1000), --capping (only Winnow's tools
+# among --tools, default winnow, on sat-runtime with `capping = false`; the capping = true runs
+# are the main comparison's),
 # --reuse-irace (print an irace run already in WORK/irace-SCENARIO.jsonl with the same tool,
 # seed, budget and instances instead of running it again), --work DIR (default /tmp/ac-bench:
 # instances, study copies, tool folders), --instance-seed N (default 1), --winnow PATH (default
@@ -77,7 +79,8 @@ done
 [[ $results = /* ]] || results=$PWD/$results
 if ((capping)); then
   scenarios=sat-runtime
-  tools=winnow
+  winnow_tools=$(tr , '\n' <<< "$tools" | grep '^winnow' | paste -sd, || true)
+  tools=${winnow_tools:-winnow}
 fi
 
 for program in minisat Rscript jq; do

@@ -9,8 +9,9 @@ bench/render_benchmarks.py hands over):
      where those runs exist, both with t-tests); on how many seeds Winnow's is lower than
      irace's (paired by seed; lower is better in every scenario); the median tuning cost in
      target-run seconds; then the verdict lines: the scenarios where Winnow's median is lower;
-  2. capping (sat-runtime, Winnow only): adaptive capping on (the default) against off on the
-     seeds both have, the median test cost and tuning seconds, and what capping saves.
+  2. capping (sat-runtime; Winnow's race, and rf under intensification where those runs exist):
+     adaptive capping on (the default) against off on the seeds both have, the median test cost,
+     tuning seconds and target CPU seconds, and what capping saves, by three measures.
 Where a (tool, scenario, seed) was run more than once, the last line counts. A test cost of null
 (a failed test run) counts as +inf.
 
@@ -141,42 +142,54 @@ def comparison(rows):
                      " (%s)" % ", ".join(won) if won else ""))
 
 
+# Winnow's tools whose capping is compared, with their row labels.
+CAPPING_TOOLS = (("winnow", "Winnow race"), ("winnow-rf", "Winnow rf (intensification)"))
+
+
 def capping_table(rows):
-    on = by_seed(rows, "winnow", "sat-runtime", capping=True)
-    off = by_seed(rows, "winnow", "sat-runtime", capping=False)
-    # The same seeds on both sides, so the two searches differ in capping alone.
-    common = {s for s, r in on.items() if r.get("capping") is True} & set(off)
-    on = {s: r for s, r in on.items() if s in common}
-    off = {s: r for s, r in off.items() if s in common}
-    if not (on and off):
+    pairs = []
+    for tool, name in CAPPING_TOOLS:
+        on = by_seed(rows, tool, "sat-runtime", capping=True)
+        off = by_seed(rows, tool, "sat-runtime", capping=False)
+        # The same seeds on both sides, so the two searches differ in capping alone.
+        common = {s for s, r in on.items() if r.get("capping") is True} & set(off)
+        if common:
+            pairs.append((name, {s: on[s] for s in common}, {s: off[s] for s in common}))
+    if not pairs:
         return
     # The target's CPU seconds, when every run of both sides recorded them.
     with_cpu = all(r.get("target_cpu_seconds") is not None
-                   for group in (on, off) for r in group.values())
+                   for _, on, off in pairs for group in (on, off) for r in group.values())
     print()
-    print("| Winnow on sat-runtime | seeds | test cost (PAR10 s) | tuning s |"
+    print("| sat-runtime | capping | seeds | test cost (PAR10 s) | tuning s |"
           + (" target CPU s |" if with_cpu else "") + " train runs |")
-    print("|---|---|---|---|" + ("---|" if with_cpu else "") + "---|")
-    for label, group in (("capping on (default)", on), ("capping off", off)):
-        rows_ = list(group.values())
-        print("| %s | %d | %s | %s |%s %s |" % (
-            label, len(rows_), spread([cost(r) for r in rows_]),
-            spread([r["cpu_seconds"] for r in rows_]),
-            " %s |" % spread([r["target_cpu_seconds"] for r in rows_]) if with_cpu else "",
-            fmt(median([r["train_runs"] for r in rows_]))))
-    seconds_on = median([r["cpu_seconds"] for r in on.values()])
-    seconds_off = median([r["cpu_seconds"] for r in off.values()])
-    if seconds_off:
+    print("|---|---|---|---|---|" + ("---|" if with_cpu else "") + "---|")
+    for name, on, off in pairs:
+        for label, group in (("on (default)", on), ("off", off)):
+            rows_ = list(group.values())
+            print("| %s | %s | %d | %s | %s |%s %s |" % (
+                name, label, len(rows_), spread([cost(r) for r in rows_]),
+                spread([r["cpu_seconds"] for r in rows_]),
+                " %s |" % spread([r["target_cpu_seconds"] for r in rows_]) if with_cpu else "",
+                fmt(median([r["train_runs"] for r in rows_]))))
+    for name, on, off in pairs:
+        key = "target_cpu_seconds" if with_cpu else "cpu_seconds"
+        what = "the target's CPU seconds" if with_cpu else "the tuning seconds"
         print()
-        print("Capping takes %.0f%% of the tuning seconds without it (medians)." % (
-            100 * seconds_on / seconds_off))
+        print("%s: with capping, %s are %.0f%% of those without it by the medians, %.0f%% "
+              "seed by seed (the median of the seeds' ratios, which range from %.0f%% to "
+              "%.0f%%) and %.0f%% of the sum over the seeds; the test cost with capping is "
+              "lower on %d of %d seeds." % (
+                  name, what, 100 * median([r[key] for r in on.values()]) /
+                  median([r[key] for r in off.values()]),
+                  100 * median([on[s][key] / off[s][key] for s in on]),
+                  100 * min(on[s][key] / off[s][key] for s in on),
+                  100 * max(on[s][key] / off[s][key] for s in on),
+                  100 * sum(r[key] for r in on.values()) / sum(r[key] for r in off.values()),
+                  sum(cost(on[s]) < cost(off[s]) for s in on), len(on)))
     if with_cpu:
-        cpu_on = median([r["target_cpu_seconds"] for r in on.values()])
-        cpu_off = median([r["target_cpu_seconds"] for r in off.values()])
-        if cpu_off:
-            print("Capping takes %.0f%% of the target's CPU seconds without it (medians); "
-                  "tuning s is the runs' wall time as stored, Winnow's start of each run "
-                  "included." % (100 * cpu_on / cpu_off))
+        print()
+        print("Tuning s is the runs' wall time as stored, Winnow's start of each run included.")
 
 
 def main():
