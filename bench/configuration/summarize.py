@@ -187,9 +187,11 @@ def capping_table(rows):
                   100 * max(on[s][key] / off[s][key] for s in on),
                   100 * sum(r[key] for r in on.values()) / sum(r[key] for r in off.values()),
                   sum(cost(on[s]) < cost(off[s]) for s in on), len(on)))
-    if with_cpu:
-        print()
-        print("Tuning s is the runs' wall time as stored, Winnow's start of each run included.")
+        if with_cpu:
+            print("Its tuning seconds, the runs' wall time as stored with Winnow's start of "
+                  "each run, are %.0f%% of those without capping by the medians." % (
+                      100 * median([r["cpu_seconds"] for r in on.values()]) /
+                      median([r["cpu_seconds"] for r in off.values()])))
 
 
 def main():
