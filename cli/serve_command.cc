@@ -120,10 +120,16 @@ int serve(const ServeArgs& args) {
       send_error(res, 404, "no endpoint " + req.path);
       return;
     }
-    res.set_header("Allow", known->second);
+    res.set_header("Allow", known->second + ", OPTIONS");
     send_error(res, 405, req.method + " " + req.path + ": this endpoint takes " + known->second);
   };
   for (const auto& [path, method] : endpoints()) {
+    // What an endpoint accepts, asked the standard way (RFC 9110, 9.3.7), e.g. by a client
+    // library probing a server; the answer has no body.
+    server.Options(path, [allow = method + ", OPTIONS"](const auto&, auto& res) {
+      res.status = 204;
+      res.set_header("Allow", allow);
+    });
     if (method != "GET") server.Get(path, wrong_method);
     if (method != "POST") server.Post(path, wrong_method);
     server.Put(path, wrong_method);

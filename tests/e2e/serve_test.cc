@@ -288,6 +288,17 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndTheServerStaysUp) {
   expect_error(server.post("x1,colour\n1,red\n", "text/csv"), 400, "'x2' is missing");
   expect_error(server.get("/nowhere"), 404, "no endpoint");
   expect_error(server.get("/predict"), 405, "POST");
+  auto probe = server.client();
+  EXPECT_EQ(probe->Get("/predict")->get_header_value("Allow"), "POST, OPTIONS");
+  for (const auto& [path, allow] : {std::pair{"/predict", "POST, OPTIONS"},
+                                    std::pair{"/health", "GET, OPTIONS"}}) {
+    auto options = probe->Options(path);
+    ASSERT_TRUE(options) << path;
+    EXPECT_EQ(options->status, 204) << path;
+    EXPECT_EQ(options->get_header_value("Allow"), allow) << path;
+    EXPECT_TRUE(options->body.empty()) << options->body;
+  }
+  expect_error(probe->Options("/nowhere"), 404, "no endpoint OPTIONS /nowhere");
   // Accepted: the target column, an unseen category, nulls.
   auto fine = server.post(
       R"({"rows": [{"x1": 1, "x2": null, "colour": "purple", "label": "yes"}]})");
