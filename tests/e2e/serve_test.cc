@@ -289,7 +289,9 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndTheServerStaysUp) {
   expect_error(server.get("/nowhere"), 404, "no endpoint");
   expect_error(server.get("/predict"), 405, "POST");
   auto probe = server.client();
-  EXPECT_EQ(probe->Get("/predict")->get_header_value("Allow"), "POST, OPTIONS");
+  auto wrong_method = probe->Get("/predict");
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->get_header_value("Allow"), "POST, OPTIONS");
   for (const auto& [path, allow] : {std::pair{"/predict", "POST, OPTIONS"},
                                     std::pair{"/health", "GET, OPTIONS"}}) {
     auto options = probe->Options(path);
