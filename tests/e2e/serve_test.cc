@@ -288,19 +288,6 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndTheServerStaysUp) {
   expect_error(server.post("x1,colour\n1,red\n", "text/csv"), 400, "'x2' is missing");
   expect_error(server.get("/nowhere"), 404, "no endpoint");
   expect_error(server.get("/predict"), 405, "POST");
-  auto probe = server.client();
-  auto wrong_method = probe->Get("/predict");
-  ASSERT_TRUE(wrong_method);
-  EXPECT_EQ(wrong_method->get_header_value("Allow"), "POST, OPTIONS");
-  for (const auto& [path, allow] : {std::pair{"/predict", "POST, OPTIONS"},
-                                    std::pair{"/health", "GET, OPTIONS"}}) {
-    auto options = probe->Options(path);
-    ASSERT_TRUE(options) << path;
-    EXPECT_EQ(options->status, 204) << path;
-    EXPECT_EQ(options->get_header_value("Allow"), allow) << path;
-    EXPECT_TRUE(options->body.empty()) << options->body;
-  }
-  expect_error(probe->Options("/nowhere"), 404, "no endpoint OPTIONS /nowhere");
   // Accepted: the target column, an unseen category, nulls.
   auto fine = server.post(
       R"({"rows": [{"x1": 1, "x2": null, "colour": "purple", "label": "yes"}]})");
@@ -332,6 +319,28 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndTheServerStaysUp) {
   client.reset();  // else the server waits out its keep-alive timeout on it before exiting
   Result stopped = server.stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+}
+
+TEST_F(ServeTest, OptionsAndWrongMethodsNameWhatEachEndpointAllows) {
+  Server server(dir(), {model()}, "options");
+  auto probe = server.client();
+  auto wrong_method = probe->Get("/predict");
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->get_header_value("Allow"), "POST, OPTIONS");
+  for (const auto& [path, allow] : {std::pair{"/predict", "POST, OPTIONS"},
+                                    std::pair{"/health", "GET, OPTIONS"}}) {
+    auto options = probe->Options(path);
+    ASSERT_TRUE(options) << path;
+    EXPECT_EQ(options->status, 204) << path;
+    EXPECT_EQ(options->get_header_value("Allow"), allow) << path;
+    EXPECT_TRUE(options->body.empty()) << options->body;
+  }
+  auto nowhere = probe->Options("/nowhere");
+  ASSERT_TRUE(nowhere);
+  EXPECT_EQ(nowhere->status, 404);
+  EXPECT_NE(nowhere->body.find("no endpoint OPTIONS /nowhere"), std::string::npos)
+      << nowhere->body;
 }
 
 TEST_F(ServeTest, ConcurrentKeepAliveClientsAreBatchedTogether) {
