@@ -104,6 +104,9 @@ def main():
     parser.add_argument("--rf", action="store_true",
                         help="sampler rf under intensification (SMAC's way; tool winnow-rf)")
     parser.add_argument("--no-capping", action="store_true")
+    parser.add_argument("--race-options", default="",
+                        help="options of sampler race, e.g. first_test=6 (recorded as "
+                             "race_options; the study goes to a folder of its own)")
     parser.add_argument("--reuse-study", action="store_true",
                         help="read the final configuration from the earlier run's storage")
     args = parser.parse_args()
@@ -114,7 +117,8 @@ def main():
         path = without_capping(path)
     study = Study(path)
     tool = "winnow-rf" if args.rf else "winnow" if args.test == "auto" else "winnow-ttest"
-    folder = os.path.join(work, tool)
+    folder = os.path.join(work, tool + ("-" + args.race_options.replace(",", "-").replace("=", "-")
+                                        if args.race_options else ""))
     os.makedirs(folder, exist_ok=True)
     storage = os.path.join(folder, "%s%s-s%d.db" % (args.scenario,
                                                    "-nocap" if args.no_capping else "", args.seed))
@@ -133,8 +137,10 @@ def main():
                        "--seed", str(args.seed)]
             if args.rf:
                 command += ["--sampler", "rf"]
-            elif args.test == "t":
-                command += ["--sampler", "race:test=t"]
+            elif args.test == "t" or args.race_options:
+                options = ["test=t"] if args.test == "t" else []
+                options += [args.race_options] if args.race_options else []
+                command += ["--sampler", "race:" + ",".join(options)]
             status = subprocess.run(command,
                                     cwd=work, stdout=log, stderr=subprocess.STDOUT).returncode
         tuning_seconds = time.monotonic() - start
@@ -162,6 +168,8 @@ def main():
            "tuning_wall_seconds": None if reuse else round(tuning_seconds, 1),
            "instances": instances_digest(work),
            "ran_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if args.race_options:
+        row["race_options"] = args.race_options
     if own_test and not reuse:  # a reused study's own test runs are of its first choice
         values = [t["values"][0] if t["values"] and t["values"][0] is not None else math.inf
                   for t in own_test]

@@ -203,13 +203,16 @@ def main():
                         help="the scenarios to show")
     parser.add_argument("--tools", nargs="+", default=[],
                         help="the tools to show (the defaults always show); default: all")
+    parser.add_argument("--capping-only", action="store_true",
+                        help="only the capping table (e.g. for seeds irace was not run on)")
     args = parser.parse_args()
     scenarios = args.scenarios
     tools = set(args.tools) | {"default"} if args.tools else None
     rows = [r for r in latest(load(args.results)) if r["scenario"] in scenarios and
             (args.max_seed <= 0 or r["seed"] <= args.max_seed) and
             (tools is None or r["tool"] in tools)]
-    comparison(rows)
+    if not args.capping_only:
+        comparison(rows)
     capping_table(rows)
 
 

@@ -23,6 +23,13 @@ class StorageError : public Error {
   using Error::Error;
 };
 
+// Study::create without load_if_exists found a study of that name (created first by another
+// process, perhaps a moment ago).
+class StudyExistsError : public Error {
+ public:
+  using Error::Error;
+};
+
 // " (did you mean 'learning_rate'?)" when a candidate is within a small edit distance of `word`,
 // else "". For messages about unknown keys, parameters, options and commands.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);

@@ -96,6 +96,9 @@ class Scheduler {
   // What sampler "auto" means under this scheduler: the one its paper uses (random for SH,
   // Hyperband and ASHA, TPE for BOHB). Budget schedulers only.
   virtual std::string_view default_sampler() const { return "random"; }
+  // Throws winnow::Error when the scheduler's options cannot work on the study's budget ladder
+  // (the study checks this once, before the first trial). Budget schedulers only.
+  virtual void check_budget(const BudgetSpec& budget) const {}
   // The next trial: a continuation of a promising one, or a new configuration. Called from one
   // thread at a time, with the history current. Budget schedulers only.
   virtual TrialAssignment next(const SchedulerContext& context) { return {}; }

@@ -129,11 +129,15 @@ PYBIND11_MODULE(_winnow, m) {
 
   static py::exception<Error> error_type(m, "Error", PyExc_ValueError);
   static py::exception<StorageError> storage_error_type(m, "StorageError", PyExc_RuntimeError);
+  static py::exception<StudyExistsError> exists_error_type(m, "StudyExistsError",
+                                                           error_type.ptr());
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const StorageError& e) {
       storage_error_type(e.what());
+    } catch (const StudyExistsError& e) {
+      exists_error_type(e.what());
     } catch (const Error& e) {
       error_type(e.what());
     }

@@ -1,6 +1,7 @@
 """The rest of the Optuna surface: threads, failures, Ctrl-C, samplers and pruners with their
 options, grid search, study functions, data frames, study files and declared spaces."""
 
+import sqlite3
 import threading
 import time
 
@@ -211,6 +212,48 @@ def test_study_functions_and_data_frame(tmp_path):
     assert {"number", "value", "state", "duration"} <= set(frame.columns)
     winnow.delete_study(study_name="one", storage=url)
     assert winnow.get_all_study_names(url) == []
+
+
+CREATE_AT_ONCE = """
+import os, sys, time, winnow
+go = sys.argv[2]
+while not os.path.exists(go):
+    time.sleep(0.001)
+try:
+    winnow.create_study(storage=sys.argv[1], study_name="shared")
+    print("created")
+except winnow.exceptions.DuplicatedStudyError:
+    print("duplicate")
+"""
+
+
+def test_processes_creating_one_study_at_once_make_one_and_the_rest_hear_it_exists(tmp_path):
+    # Optuna's create_study without load_if_exists lets exactly one creator win; the others get
+    # DuplicatedStudyError even when all of them looked for the name before any had created it.
+    script = tmp_path / "create.py"
+    script.write_text(CREATE_AT_ONCE)
+    path = tmp_path / "c.db"
+    url = f"sqlite:///{path}"
+    winnow.create_study(storage=url, study_name="other")  # the file and its tables
+    go = tmp_path / "go"
+    outcomes = []
+    threads = [threading.Thread(target=lambda: outcomes.append(
+        run_python([str(script), url, str(go)], tmp_path).stdout.strip())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)  # every interpreter has imported winnow and waits for the go file
+    # Writers wait while this connection holds the write lock, so every process has looked
+    # for the name, and not found it, before any of them can create the study.
+    lock = sqlite3.connect(path, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    go.write_text("")
+    time.sleep(1.5)
+    lock.execute("COMMIT")
+    lock.close()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created"] + ["duplicate"] * 7
+    assert sorted(winnow.get_all_study_names(url)) == ["other", "shared"]
 
 
 def test_add_trial_and_best_trial_reevaluation():

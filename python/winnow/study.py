@@ -652,9 +652,15 @@ def create_study(*, storage: Any = None, sampler: Any = None, pruner: Any = None
     sampler = sampler if sampler is not None else _samplers.AutoSampler()
     if not isinstance(sampler, _samplers.BaseSampler):
         raise TypeError(f"sampler must be one of winnow.samplers, not {type(sampler).__name__}")
-    native = _winnow.Study(native_storage, study_name, dirs, sampler._spec(), sampler._seed,
-                           _pruners._spec_of(pruner) if len(dirs) == 1 else "none", True,
-                           space._native() if space is not None else None)
+    try:
+        # The name check above gives the usual message early; the engine's own check, made as
+        # it inserts the study, is the one that holds when processes start a study at once.
+        native = _winnow.Study(native_storage, study_name, dirs, sampler._spec(), sampler._seed,
+                               _pruners._spec_of(pruner) if len(dirs) == 1 else "none",
+                               load_if_exists, space._native() if space is not None else None)
+    except _winnow.StudyExistsError:
+        raise DuplicatedStudyError(f"Another study with name '{study_name}' already exists. "
+                                   f"Pass load_if_exists=True to open it.") from None
     for note in native.notes:
         _logger.info(note)
     x0 = getattr(sampler, "_x0", None)

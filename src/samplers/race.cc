@@ -10,8 +10,9 @@
 // configurations have seen every instance it has. A race visits a new instance first, then the ones
 // seen before in a fresh random order (order_race). With a runtime cost, adaptive capping cuts a
 // run at the time that would put its configuration's total above the median total of the race's
-// elites (irace's elitist capping), and a capped configuration is eliminated (irace's dominance
-// criterion).
+// elites (irace's elitist capping), and a capped configuration is eliminated. From the first
+// test's instance on, while more than `survivors` race, so is any configuration whose total
+// is above that bound (irace's dominance criterion), so a race its test cannot decide ends.
 //
 // The sampler keeps no state: each call replays the races from the stored runs (every
 // decision depends only on results, never on when they arrived) and hands out the first run
@@ -63,6 +64,12 @@ struct RaceOptions {
   int iterations = 0;         // planned iterations; 0: floor(2 + log2(parameters))
   int survivors = 0;          // a race stops at this many; 0: floor(2 + log2(parameters))
   int lookahead = 8;          // instances run ahead while results are pending
+  // irace's dominance criterion under capping: while more than `survivors` race, one whose
+  // total is above the bound is eliminated, capped or not (an elite only once the new
+  // configurations have seen its instances), which ends a race its test cannot decide.
+  // kAfterFirstTest applies it from the first test's instance on; kAlways from the first
+  // instance, as irace does, which on one instance's evidence cut good configurations.
+  enum class Dominance { kOff, kAfterFirstTest, kAlways } dominance = Dominance::kAfterFirstTest;
 };
 
 // Slack added to a runtime bound, and the shortest cap (irace's minMeasurableTime).
@@ -342,6 +349,12 @@ class Replay {
       const int64_t seen = k + 1;
       decided = seen;
       for (int64_t id : elites) passed[id] += seen_[id].contains(p) ? 1 : 0;
+      if (capping && options_.dominance != RaceOptions::Dominance::kOff &&
+          alive.size() > static_cast<size_t>(survivors_) &&
+          (options_.dominance == RaceOptions::Dominance::kAlways ||
+           seen >= options_.first_test)) {
+        alive = eliminate_dominated(alive, elite_ids, passed, k, where + std::to_string(seen));
+      }
       if (alive.size() > 1 && seen >= options_.first_test &&
           (seen - options_.first_test) % options_.each_test == 0) {
         std::vector<std::vector<double>> costs;
@@ -392,6 +405,41 @@ class Replay {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [sum, id] : ranked) outcome.ranked.push_back(id);
     return outcome;
+  }
+
+  // irace's dominance criterion (dom.elim): the bound is the median total of the elites that
+  // are still protected, or without any, of the `survivors` best; every other configuration
+  // above it (with the caps' slack) is eliminated.
+  std::vector<int64_t> eliminate_dominated(const std::vector<int64_t>& alive,
+                                           const std::set<int64_t>& elite_ids,
+                                           std::map<int64_t, size_t>& passed, int64_t k,
+                                           const std::string& where) {
+    std::set<int64_t> guarded;
+    for (int64_t id : alive) {
+      if (elite_ids.contains(id) && passed[id] < seen_[id].size()) guarded.insert(id);
+    }
+    std::set<int64_t> bounding = guarded;
+    if (bounding.empty()) {
+      std::vector<std::pair<double, int64_t>> order;
+      for (int64_t id : alive) order.push_back({sum_to(id, k), id});
+      std::stable_sort(order.begin(), order.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 0; i < order.size() && i < static_cast<size_t>(survivors_); ++i) {
+        bounding.insert(order[i].second);
+      }
+    }
+    const std::optional<double> bound = execution_bound(bounding, k);
+    if (!bound) return alive;
+    std::vector<int64_t> kept;
+    for (int64_t id : alive) {
+      if (guarded.contains(id) || sum_to(id, k) <= *bound + kMinMeasurableSeconds) {
+        kept.push_back(id);
+      } else {
+        decisions_.push_back({id, "eliminated",
+                              where + ": its total is above the bound of the best (dominated)"});
+      }
+    }
+    return kept;
   }
 
   bool uses_ttest() const {
@@ -607,6 +655,17 @@ std::unique_ptr<Sampler> create_race_sampler(const SamplerOptions& options, uint
     race.test = RaceOptions::Test::kT;
   } else if (test != "auto") {
     throw Error("sampler 'race': test '" + test + "' is not one of auto, friedman, t");
+  }
+  std::string dominance = reader.get_string("dominance", "after_first_test");
+  if (dominance == "always") {
+    race.dominance = RaceOptions::Dominance::kAlways;
+  } else if (dominance == "after_first_test") {
+    race.dominance = RaceOptions::Dominance::kAfterFirstTest;
+  } else if (dominance == "off") {
+    race.dominance = RaceOptions::Dominance::kOff;
+  } else {
+    throw Error("sampler 'race': dominance '" + dominance +
+                "' is not one of off, after_first_test, always");
   }
   race.iterations = static_cast<int>(reader.get_int("iterations", 0, 0));
   race.survivors = static_cast<int>(reader.get_int("survivors", 0, 0));

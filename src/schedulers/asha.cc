@@ -16,10 +16,12 @@
 #include <cmath>
 #include <map>
 
+#include "common/strings.h"
 #include "samplers/sampler_util.h"
 #include "schedulers/ladder.h"
 #include "schedulers/promotion_index.h"
 #include "schedulers/registry.h"
+#include "winnow/error.h"
 
 namespace winnow {
 namespace {
@@ -35,8 +37,8 @@ class AshaScheduler final : public Scheduler {
   TrialAssignment next(const SchedulerContext& context) override {
     const BudgetSpec& budget = context.budget;
     const int n_rungs = budget.n_rungs();
-    const int base_rung =
-        static_cast<int>(std::min<int64_t>(early_stopping_rate_, n_rungs - 1));
+    const int base_rung = static_cast<int>(early_stopping_rate_);  // check_budget bounds it
+    if (base_rung >= n_rungs) check_budget(budget);
     promotions_.update(context.history, context.directions.front(), context.changed);
     for (int rung = n_rungs - 2; rung >= base_rung; --rung) {
       if (std::optional<int64_t> promoted = promotions_.promotable(rung, budget.eta)) {
@@ -48,6 +50,17 @@ class AshaScheduler final : public Scheduler {
     }
     return TrialAssignment{.budget = budget.rung_budget(base_rung), .bracket = 0,
                            .rung = base_rung};
+  }
+
+  void check_budget(const BudgetSpec& budget) const override {
+    const int n_rungs = budget.n_rungs();
+    if (early_stopping_rate_ < n_rungs) return;
+    throw Error("scheduler 'asha': min_early_stopping_rate = " +
+                std::to_string(early_stopping_rate_) + " starts new configurations above the " +
+                "largest budget: the budget (min " + budget.format(budget.min) + ", max " +
+                budget.format(budget.max) + ", eta " + format_double(budget.eta) + ") has " +
+                std::to_string(n_rungs) + " rung" + (n_rungs == 1 ? "" : "s") +
+                ". Violated constraint: <= " + std::to_string(n_rungs - 1));
   }
 
   std::optional<std::vector<FrozenTrial>> sampler_history(

@@ -119,6 +119,7 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
                   "with a define-by-run objective use a pruner (median, percentile)");
     }
     check_budget_scheduler(options, scheduler_spec);
+    impl->scheduler->check_budget(impl->budget);
     sampler_spec =
         sampler_for_budget_scheduler(sampler_spec, scheduler_spec, *impl->scheduler, space);
     impl->random_sampler = create_sampler(SamplerSpec{"random"}, mix_seed(seed, 0xb0b));
@@ -155,7 +156,8 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
     std::optional<StudyRecord> existing = storage->find_study(options.name);
     if (existing) {
       if (!options.load_if_exists) {
-        throw Error("study '" + options.name + "' already exists in " + storage->url());
+        throw StudyExistsError("study '" + options.name + "' already exists in " +
+                               storage->url());
       }
       if (existing->directions != wanted.directions) {
         throw Error("study '" + options.name + "' in " + storage->url() + " has directions " +

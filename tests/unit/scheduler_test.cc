@@ -437,6 +437,25 @@ TEST(Asha, PromotesOnlyTheTopOfFinishedTrialsAndNeverTwice) {
   EXPECT_GT(per_rung[3], 0) << "some configuration reached the full budget";
 }
 
+// An early-stopping rate past the ladder's top rung would start every configuration above the
+// largest budget: the study refuses it before any trial, naming the option and its bound. At the
+// top rung itself every configuration runs at the largest budget.
+TEST(Asha, AnEarlyStoppingRateAboveTheLadderIsRefusedWithItsBound) {
+  BudgetSpec budget{.min = 1, .max = 27, .eta = 3};  // rungs 1, 3, 9, 27
+  try {
+    budget_study(open_storage("memory"), "asha:min_early_stopping_rate=4", budget);
+    FAIL() << "min_early_stopping_rate = 4 on four rungs was accepted";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("min_early_stopping_rate = 4"), std::string::npos) << message;
+    EXPECT_NE(message.find("4 rungs"), std::string::npos) << message;
+    EXPECT_NE(message.find("<= 3"), std::string::npos) << message;
+  }
+  Study top = budget_study(open_storage("memory"), "asha:min_early_stopping_rate=3", budget);
+  run_curve(top, 5);
+  for (const FrozenTrial& t : top.trials()) EXPECT_EQ(attr(t, kBudgetAttr), 27) << t.number;
+}
+
 TEST(Asha, ParallelWorkersNeverContinueATrialTwice) {
   BudgetSpec budget{.min = 1, .max = 27, .eta = 3};
   Study study = budget_study(open_storage("memory"), "asha", budget);
