@@ -18,6 +18,8 @@ Where a (tool, scenario, seed) was run more than once, the last line counts. A t
   /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl
   /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl \
       --max-seed 5 --scenarios sat-conflicts de --tools winnow irace
+  /usr/bin/python3 bench/configuration/summarize.py bench/results/configuration.jsonl \
+      --min-seed 11 --scenarios sat-runtime --tools winnow --capping-only
 """
 
 import argparse
@@ -199,6 +201,8 @@ def main():
     parser.add_argument("results")
     parser.add_argument("--max-seed", type=int, default=0,
                         help="only tuning seeds 1..N (the defaults' seed 0 always counts)")
+    parser.add_argument("--min-seed", type=int, default=0,
+                        help="only tuning seeds from N on (the defaults' seed 0 always counts)")
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS),
                         help="the scenarios to show")
     parser.add_argument("--tools", nargs="+", default=[],
@@ -210,6 +214,7 @@ def main():
     tools = set(args.tools) | {"default"} if args.tools else None
     rows = [r for r in latest(load(args.results)) if r["scenario"] in scenarios and
             (args.max_seed <= 0 or r["seed"] <= args.max_seed) and
+            (r["seed"] == 0 or r["seed"] >= args.min_seed) and
             (tools is None or r["tool"] in tools)]
     if not args.capping_only:
         comparison(rows)

@@ -37,8 +37,8 @@ class AshaScheduler final : public Scheduler {
   TrialAssignment next(const SchedulerContext& context) override {
     const BudgetSpec& budget = context.budget;
     const int n_rungs = budget.n_rungs();
-    const int base_rung = static_cast<int>(early_stopping_rate_);  // check_budget bounds it
-    if (base_rung >= n_rungs) check_budget(budget);
+    if (early_stopping_rate_ >= n_rungs) check_budget(budget);  // throws
+    const int base_rung = static_cast<int>(early_stopping_rate_);
     promotions_.update(context.history, context.directions.front(), context.changed);
     for (int rung = n_rungs - 2; rung >= base_rung; --rung) {
       if (std::optional<int64_t> promoted = promotions_.promotable(rung, budget.eta)) {
