@@ -412,27 +412,25 @@ class Replay {
   // above it (with the caps' slack) is eliminated.
   std::vector<int64_t> eliminate_dominated(const std::vector<int64_t>& alive,
                                            const std::set<int64_t>& elite_ids,
-                                           std::map<int64_t, size_t>& passed, int64_t k,
+                                           const std::map<int64_t, size_t>& passed, int64_t k,
                                            const std::string& where) {
     std::set<int64_t> guarded;
     for (int64_t id : alive) {
-      if (elite_ids.contains(id) && passed[id] < seen_[id].size()) guarded.insert(id);
+      if (elite_ids.contains(id) && passed.at(id) < seen_[id].size()) guarded.insert(id);
     }
-    std::set<int64_t> bounding = guarded;
-    if (bounding.empty()) {
-      std::vector<std::pair<double, int64_t>> order;
-      for (int64_t id : alive) order.push_back({sum_to(id, k), id});
-      std::stable_sort(order.begin(), order.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (size_t i = 0; i < order.size() && i < static_cast<size_t>(survivors_); ++i) {
-        bounding.insert(order[i].second);
-      }
-    }
-    const std::optional<double> bound = execution_bound(bounding, k);
+    std::vector<std::pair<double, int64_t>> order;
+    for (int64_t id : alive) order.push_back({sum_to(id, k), id});
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    const std::optional<double> bound = execution_bound(bounding_configurations(order, guarded), k);
     if (!bound) return alive;
+    std::set<int64_t> dominated;
+    for (const auto& [total, id] : order) {
+      if (!guarded.contains(id) && total > *bound + kMinMeasurableSeconds) dominated.insert(id);
+    }
     std::vector<int64_t> kept;
     for (int64_t id : alive) {
-      if (guarded.contains(id) || sum_to(id, k) <= *bound + kMinMeasurableSeconds) {
+      if (!dominated.contains(id)) {
         kept.push_back(id);
       } else {
         decisions_.push_back({id, "eliminated",
