@@ -63,6 +63,23 @@ def heading(level, text):
         print("%s %s\n" % ("#" * level, text))
 
 
+def durability_line(rows):
+    """What the server did with a commit, when the records say (older ones do not)."""
+    settings = sorted({tuple(sorted(r["postgres_durability"].items())) for r in rows
+                       if r.get("postgres_durability")})
+    if not settings:
+        return None
+    described = []
+    for setting in settings:
+        values = dict(setting)
+        durable = all(values.get(k) == "on"
+                      for k in ("fsync", "synchronous_commit", "full_page_writes"))
+        described.append("%s (%s)" % (
+            "durable: every commit is flushed to disk before it returns" if durable
+            else "not durable, as a test server", ", ".join("%s = %s" % kv for kv in setting)))
+    return "The server's commits: " + "; ".join(described) + "."
+
+
 def throughput_table(rows, level):
     rows = latest(rows, lambda r: (r["library"], r["sampler"], r["processes"]))
     samplers = list(dict.fromkeys(r["sampler"] for r in rows))
@@ -82,6 +99,8 @@ def throughput_table(rows, level):
           "latencies are over all processes' trials." % (
               ", ".join(versions), ", PostgreSQL " + ", ".join(postgres) if postgres else "",
               " or ".join("%s s or %s trials per process" % (fmt(s), t) for s, t in bounds)))
+    if durability_line(rows):
+        print(durability_line(rows))
     cores = sorted({r["cores"] for r in rows if r.get("cores")})
     crowded = sorted({r["processes"] for r in rows if cores and r["processes"] > min(cores)})
     if crowded:

@@ -23,6 +23,12 @@ Each run starts on a quiet server: the database the previous run wrote to is vac
 (VACUUM ANALYZE, untimed), so autovacuum cleaning one library's rows does not run during the
 other library's measurement.
 
+The server the script starts is the tests' (tests/postgres/server.sh): commits are not flushed
+to disk (fsync, synchronous_commit and full_page_writes off), which measures the libraries
+rather than the disk. --durable starts it with PostgreSQL's durable settings instead, as a
+production server runs, where every commit waits for its flush. Each record names the server's
+settings.
+
 Winnow's tables live in the server's database winnow_test; Optuna's in database optuna_bench
 of the same server, so their tables cannot collide. Without --postgres-url the script starts
 its own server with tests/postgres/server.sh in a temporary folder and stops it at the end.
@@ -351,6 +357,10 @@ def main():
                         help="an existing server's database for Winnow (postgresql://...); "
                              "Optuna's database optuna_bench is created beside it. Default: a "
                              "server of its own, started with tests/postgres/server.sh")
+    parser.add_argument("--durable", action="store_true",
+                        help="start the server with PostgreSQL's durable settings (fsync, "
+                             "synchronous_commit and full_page_writes on) rather than the test "
+                             "server's, as a production server runs")
     parser.add_argument("--build-dir", help="put BUILD_DIR/python first on the module path")
     parser.add_argument("--module-commit",
                         help="the commit the module in --build-dir was built from, recorded as "
@@ -377,6 +387,9 @@ def main():
         sys.exit("throughput.py: --seconds, --trials-per-process and --processes must be positive")
     if args.objective_ms < 0:
         sys.exit("throughput.py: --objective-ms must be 0 or more")
+    if args.durable and args.postgres_url:
+        sys.exit("throughput.py: --durable sets up the server the script starts; a server given "
+                 "by --postgres-url keeps its own settings (they are recorded either way)")
     versions = {library: library_version(library) for library in libraries}
     for sampler in samplers:
         make_sampler(import_library(libraries[0]), sampler, 0)  # refuses a typo before the runs
@@ -391,12 +404,16 @@ def main():
         if not url:
             server_dir = tempfile.mkdtemp(prefix="winnow-pg-")
             started = subprocess.run([SERVER_SCRIPT, "start", server_dir], capture_output=True,
-                                     text=True)
+                                     text=True, env={**os.environ, "WINNOW_PG_DURABLE": "1"
+                                                     if args.durable else "0"})
             if started.returncode != 0:
                 sys.exit(f"throughput.py: {SERVER_SCRIPT} start failed:\n{started.stderr}")
             with open(os.path.join(server_dir, "url")) as f:
                 url = f.read().strip()
         postgres_version = psql(url, "show server_version")
+        # What the server really does with a commit, whoever started it.
+        durability = {name: psql(url, "show " + name)
+                      for name in ("fsync", "synchronous_commit", "full_page_writes")}
         urls = {"winnow": url}
         plain_urls = {"winnow": url}  # for psql
         if "optuna" in libraries:
@@ -430,7 +447,8 @@ def main():
                           "trials_per_process": args.trials_per_process,
                           "load_before": load_before, **figures,
                           **({"module_commit": args.module_commit} if args.module_commit else {}),
-                          "postgres_version": postgres_version}, out)
+                          "postgres_version": postgres_version,
+                          "postgres_durability": durability}, out)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if server_dir:

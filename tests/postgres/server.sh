@@ -12,7 +12,9 @@
 #   server.sh halt DIR     stop the server but keep DIR: a later `start DIR` brings the same
 #                          cluster back on the same port (tests of an outage).
 #
-# PG_BIN overrides where the PostgreSQL 15 binaries are looked for.
+# PG_BIN overrides where the PostgreSQL 15 binaries are looked for. WINNOW_PG_DURABLE=1 keeps
+# PostgreSQL's own durable settings (every commit flushed to disk), for benchmarks of what a
+# production server does; it applies whenever `start` writes the settings.
 set -euo pipefail
 
 readonly PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -153,11 +155,15 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = $(conf_quote "$dir")
 max_connections = 300
 shared_buffers = 128MB
+logging_collector = off
+EOF
+  if [[ "${WINNOW_PG_DURABLE:-0}" != 1 ]]; then
+    as_owner tee -a "$data/$settings_file" >/dev/null <<EOF
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-logging_collector = off
 EOF
+  fi
 }
 
 port_in_use() {
