@@ -412,11 +412,17 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results",
                                                       "distributed_faults.jsonl"),
                         help="JSON-lines file the record is appended to")
+    parser.add_argument("--durable", action="store_true",
+                        help="start the server with PostgreSQL's durable settings (every commit "
+                             "flushed to disk) rather than the test server's")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (study file, workers' logs, final export)")
     args = parser.parse_args()
     if args.trials < 2 or args.workers < 1 or args.kills < 0 or args.snapshot_every <= 0:
         fail("--trials must be >= 2, --workers >= 1, --kills >= 0 and --snapshot-every > 0")
+    if args.durable and args.postgres_url:
+        fail("--durable sets up the server the script starts; a server given by --postgres-url "
+             "keeps its own settings (they are recorded either way)")
     winnow = find_winnow(args)
     stamp = load_provenance()(sys.argv)
     out = os.path.abspath(args.out)
@@ -430,12 +436,15 @@ def main():
             # Its own short path: the server's socket lives in it (at most 107 bytes).
             server_dir = tempfile.mkdtemp(prefix="winnow-pg-", dir="/tmp")
             started = subprocess.run([SERVER_SCRIPT, "start", server_dir], capture_output=True,
-                                     text=True)
+                                     text=True, env={**os.environ, "WINNOW_PG_DURABLE": "1"
+                                                     if args.durable else "0"})
             if started.returncode != 0:
                 fail(f"{SERVER_SCRIPT} start failed:\n{started.stderr}")
             with open(os.path.join(server_dir, "url")) as f:
                 url = f.read().strip()
         postgres_version = psql(url, "show server_version")
+        durability = {name: psql(url, "show " + name)
+                      for name in ("fsync", "synchronous_commit", "full_page_writes")}
         winnow_version = subprocess.run([winnow, "--version"], capture_output=True,
                                         text=True).stdout.strip().split()[-1:]
         load_before = float(open("/proc/loadavg").read().split()[0])
@@ -454,7 +463,7 @@ def main():
               "winnow": os.path.relpath(winnow, ROOT) if winnow.startswith(ROOT + os.sep)
               else winnow,
               "winnow_version": winnow_version[0] if winnow_version else None,
-              "postgres_version": postgres_version}
+              "postgres_version": postgres_version, "postgres_durability": durability}
     print("%d trials, %d workers x %d jobs, lease %d s: %d of %d kills in %.1f s" % (
         figures["trials"], figures["workers"], JOBS, LEASE_S, figures["kills"],
         figures["kills_requested"], figures["wall_s"]))

@@ -16,7 +16,9 @@
 # --storage postgresql|sqlite (default postgresql: the same workers on one SQLite file instead,
 # to tell what the database costs from what the machine's cores cost),
 # --build-dir DIR (default build), --out FILE (default bench/results/distributed_scheduling.jsonl),
-# --keep (keep the temporary folder with the study file, the trial folders and the workers' logs).
+# --keep (keep the temporary folder with the study file, the trial folders and the workers' logs),
+# --durable (the server flushes every commit to disk, PostgreSQL's default, rather than the test
+# server's settings; the record names the server's settings either way).
 # The server is a throwaway one, started with tests/postgres/server.sh in a temporary folder and
 # stopped at the end. The result is one JSON line appended to --out, stamped with the commit,
 # command, machine and date; the script exits 1 if the study does not hold exactly T complete
@@ -34,6 +36,7 @@ trials=2000
 build_dir=$root/build
 out=$root/bench/results/distributed_scheduling.jsonl
 keep=0
+durable=0
 storage=postgresql
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -43,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     --build-dir) build_dir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --durable) durable=1; shift ;;
     --storage) storage=$2; shift 2 ;;
     -h|--help) awk 'NR > 2 && !/^#/ {exit} NR > 2 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "scheduling.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -53,6 +57,10 @@ for value in "$workers" "$jobs" "$trials"; do
 done
 if [[ $storage != postgresql && $storage != sqlite ]]; then
   echo "scheduling.sh: --storage is postgresql or sqlite, not '$storage'" >&2
+  exit 2
+fi
+if [[ $durable == 1 && $storage != postgresql ]]; then
+  echo "scheduling.sh: --durable is a setting of the PostgreSQL server; SQLite has none" >&2
   exit 2
 fi
 if ((workers < 1 || jobs < 1 || trials < 2)); then
@@ -90,12 +98,16 @@ trap cleanup EXIT
 cp "$study_file" "$work/study.toml"
 
 if [[ $storage == postgresql ]]; then
-  "$server_script" start "$server_dir" >/dev/null
+  WINNOW_PG_DURABLE=$durable "$server_script" start "$server_dir" >/dev/null
   url=$(cat "$server_dir/url")
   postgres_version=$("$psql" -X -tA -d "$url" -c "show server_version")
+  # What the server does with a commit, as JSON.
+  durability=$("$psql" -X -tA -d "$url" -c "select json_object_agg(name, setting) from \
+    pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes')")
 else
   url=sqlite://$work/study.db
   postgres_version=
+  durability=
 fi
 
 if ! "$winnow" run "$work/study.toml" --storage "$url" --study "$STUDY" --trials 1 -q \
@@ -145,7 +157,7 @@ fi
 
 /usr/bin/python3 - "$work/trials.jsonl" "$out" "$workers" "$jobs" "$trials" "$SLEEP_SECONDS" \
   "$start" "$end" "$load_before" "$postgres_version" "$("$winnow" --version)" "$storage" \
-  "$0" "${original_args[@]}" <<'EOF'
+  "$durability" "$0" "${original_args[@]}" <<'EOF'
 import datetime
 import json
 import math
@@ -153,8 +165,8 @@ import os
 import sys
 
 (trials_file, out, workers, jobs, trials, sleep, start, end, load_before, postgres_version,
- winnow_version, storage) = sys.argv[1:13]
-argv = sys.argv[13:]
+ winnow_version, storage, durability) = sys.argv[1:14]
+argv = sys.argv[14:]
 workers, jobs, trials = int(workers), int(jobs), int(trials)
 sleep, start, end = float(sleep), float(start), float(end)
 sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))
@@ -194,6 +206,8 @@ record = {**provenance(argv), "cores": os.cpu_count(), "storage": storage,
           "trial_mean_s": round(busy / len(ran), 4) if ran else None,
           "load_before": float(load_before), "winnow_version": winnow_version.split()[-1],
           "postgres_version": postgres_version or None}
+if durability:
+    record["postgres_durability"] = json.loads(durability)
 
 print()
 print("trials %d on %d workers x %d jobs, objective: sleep %g s" % (trials, workers, jobs, sleep))

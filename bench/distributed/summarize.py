@@ -184,8 +184,17 @@ def objective_table(rows, level):
             fmt(r.get("ask_p50_ms")), fmt(r.get("ask_p99_ms")), fmt(r.get("cpu_busy_share"))))
 
 
+def is_durable(record):
+    """Whether the record's PostgreSQL server flushed every commit (older records do not say:
+    they ran on the test server's settings, which do not)."""
+    durability = record.get("postgres_durability") or {}
+    return bool(durability) and all(value == "on" for value in durability.values())
+
+
 def scheduling_table(rows, level):
-    storage_of = lambda r: r.get("storage", "postgresql")
+    def storage_of(r):
+        return r.get("storage", "postgresql") + (" (durable)" if is_durable(r) else "")
+
     rows = latest(rows, lambda r: (storage_of(r), r["workers"], r["jobs"], r["trials"]))
     rows.sort(key=lambda r: (r["trials"], r["workers"], r["jobs"], storage_of(r) != "postgresql"))
 
@@ -231,8 +240,11 @@ def faults_table(rows, level):
           "end, exactly the budget is complete, nothing is left running or waiting, every "
           "other trial failed as interrupted, and no configuration is complete twice.")
     print()
-    print("| trials | workers | kills | interrupted | requeued | wall s | result |")
-    print("|---:|---:|---:|---:|---:|---:|---|")
+    print("Server: durable when every commit is flushed to disk (PostgreSQL's default), else the "
+          "test server's settings.")
+    print()
+    print("| server | trials | workers | kills | interrupted | requeued | wall s | result |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     notes = []
     for r in rows:
         kills = str(r["kills"])
@@ -245,8 +257,8 @@ def faults_table(rows, level):
             notes.append("%s, %d trials: %s failed; %s" % (
                 r.get("date", "?"), r["trials"], ", ".join(failed),
                 json.dumps(r.get("details", {}))))
-        print("| %d | %d | %s | %d | %s | %s | %s |" % (
-            r["trials"], r["workers"], kills, r["interrupted_trials"],
+        print("| %s | %d | %d | %s | %d | %s | %s | %s |" % (
+            "durable" if is_durable(r) else "test", r["trials"], r["workers"], kills, r["interrupted_trials"],
             "-" if r.get("requeued") is None else r["requeued"], fmt(r["wall_s"], 4),
             "pass" if r.get("pass") else "**fail**: " + ", ".join(failed)))
     if notes:
