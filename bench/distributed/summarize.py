@@ -258,7 +258,8 @@ def faults_table(rows, level):
                 r.get("date", "?"), r["trials"], ", ".join(failed),
                 json.dumps(r.get("details", {}))))
         print("| %s | %d | %d | %s | %d | %s | %s | %s |" % (
-            "durable" if is_durable(r) else "test", r["trials"], r["workers"], kills, r["interrupted_trials"],
+            "durable" if is_durable(r) else "test", r["trials"], r["workers"], kills,
+            r["interrupted_trials"],
             "-" if r.get("requeued") is None else r["requeued"], fmt(r["wall_s"], 4),
             "pass" if r.get("pass") else "**fail**: " + ", ".join(failed)))
     if notes:
