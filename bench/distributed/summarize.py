@@ -184,16 +184,22 @@ def objective_table(rows, level):
             fmt(r.get("ask_p50_ms")), fmt(r.get("ask_p99_ms")), fmt(r.get("cpu_busy_share"))))
 
 
-def is_durable(record):
-    """Whether the record's PostgreSQL server flushed every commit (older records do not say:
-    they ran on the test server's settings, which do not)."""
-    durability = record.get("postgres_durability") or {}
-    return bool(durability) and all(value == "on" for value in durability.values())
+def server_kind(record):
+    """"durable" when the record's PostgreSQL server flushed every commit, "test" when it
+    flushed none (the test server's settings; older records do not say, and ran on those),
+    "mixed" for other settings and "?" when a setting could not be read."""
+    values = list((record.get("postgres_durability") or {}).values())
+    if not values or all(value == "off" for value in values):
+        return "test"
+    if any(value is None for value in values):
+        return "?"
+    return "durable" if all(value == "on" for value in values) else "mixed"
 
 
 def scheduling_table(rows, level):
     def storage_of(r):
-        return r.get("storage", "postgresql") + (" (durable)" if is_durable(r) else "")
+        kind = server_kind(r) if r.get("storage", "postgresql") == "postgresql" else "test"
+        return r.get("storage", "postgresql") + ("" if kind == "test" else " (%s)" % kind)
 
     rows = latest(rows, lambda r: (storage_of(r), r["workers"], r["jobs"], r["trials"]))
     rows.sort(key=lambda r: (r["trials"], r["workers"], r["jobs"], storage_of(r) != "postgresql"))
@@ -240,8 +246,8 @@ def faults_table(rows, level):
           "end, exactly the budget is complete, nothing is left running or waiting, every "
           "other trial failed as interrupted, and no configuration is complete twice.")
     print()
-    print("Server: durable when every commit is flushed to disk (PostgreSQL's default), else the "
-          "test server's settings.")
+    print("Server: durable when every commit is flushed to disk (PostgreSQL's default), test for "
+          "the test server's settings (none is), mixed for others.")
     print()
     print("| server | trials | workers | kills | interrupted | requeued | wall s | result |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
@@ -258,7 +264,7 @@ def faults_table(rows, level):
                 r.get("date", "?"), r["trials"], ", ".join(failed),
                 json.dumps(r.get("details", {}))))
         print("| %s | %d | %d | %s | %d | %s | %s | %s |" % (
-            "durable" if is_durable(r) else "test", r["trials"], r["workers"], kills,
+            server_kind(r), r["trials"], r["workers"], kills,
             r["interrupted_trials"],
             "-" if r.get("requeued") is None else r["requeued"], fmt(r["wall_s"], 4),
             "pass" if r.get("pass") else "**fail**: " + ", ".join(failed)))

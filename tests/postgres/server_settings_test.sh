@@ -11,8 +11,10 @@ fast=$(mktemp -d)
 durable=$(mktemp -d)
 # server.sh hands the directories to the postgres user when run as root.
 chmod 755 "$fast" "$durable"
+# stop removes only a folder it set up; one left empty by a failed start goes with rm.
 trap 'bash "$here/server.sh" stop "$fast" >/dev/null 2>&1 || true
-      bash "$here/server.sh" stop "$durable" >/dev/null 2>&1 || true' EXIT
+      bash "$here/server.sh" stop "$durable" >/dev/null 2>&1 || true
+      rm -rf "$fast" "$durable"' EXIT
 
 settings() {  # URL -> "fsync synchronous_commit full_page_writes"
   local url=$1 values=()
