@@ -63,20 +63,22 @@ def heading(level, text):
         print("%s %s\n" % ("#" * level, text))
 
 
+SERVER_KIND_TEXT = {
+    "durable": "durable: every commit is flushed to disk before it returns",
+    "test": "not durable, as a test server",
+    "mixed": "some of its commits' flushes off",
+    "?": "settings not all read",
+}
+
+
 def durability_line(rows):
     """What the server did with a commit, when the records say (older ones do not)."""
-    settings = sorted({tuple(sorted(r["postgres_durability"].items())) for r in rows
-                       if r.get("postgres_durability")})
-    if not settings:
+    kinds = {tuple(sorted(r["postgres_durability"].items(), key=lambda kv: kv[0])): server_kind(r)
+             for r in rows if r.get("postgres_durability")}
+    if not kinds:
         return None
-    described = []
-    for setting in settings:
-        values = dict(setting)
-        durable = all(values.get(k) == "on"
-                      for k in ("fsync", "synchronous_commit", "full_page_writes"))
-        described.append("%s (%s)" % (
-            "durable: every commit is flushed to disk before it returns" if durable
-            else "not durable, as a test server", ", ".join("%s = %s" % kv for kv in setting)))
+    described = ["%s (%s)" % (SERVER_KIND_TEXT[kind], ", ".join("%s = %s" % kv for kv in setting))
+                 for setting, kind in sorted(kinds.items(), key=lambda item: str(item[0]))]
     return "The server's commits: " + "; ".join(described) + "."
 
 
@@ -99,8 +101,9 @@ def throughput_table(rows, level):
           "latencies are over all processes' trials." % (
               ", ".join(versions), ", PostgreSQL " + ", ".join(postgres) if postgres else "",
               " or ".join("%s s or %s trials per process" % (fmt(s), t) for s, t in bounds)))
-    if durability_line(rows):
-        print(durability_line(rows))
+    durability = durability_line(rows)
+    if durability:
+        print(durability)
     cores = sorted({r["cores"] for r in rows if r.get("cores")})
     crowded = sorted({r["processes"] for r in rows if cores and r["processes"] > min(cores)})
     if crowded:
