@@ -220,10 +220,14 @@ void Connection::connect() {
   // (plan_cache_mode is PostgreSQL 12's; an older server plans as it chooses.)
   std::string settings = "SET idle_in_transaction_session_timeout = '60s'";
   if (PQserverVersion(handle_) >= 120000) settings += "; SET plan_cache_mode = force_generic_plan";
+  // Whether a commit waits for its flush here is the session's synchronous_commit, which the
+  // server, the database, the role or the URL's options may set.
+  settings += "; SELECT current_setting('synchronous_commit')";
   pg_result* result = PQexec(handle_, settings.c_str());
-  if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+  if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1) {
     throw_failure(result, "to configure the connection");
   }
+  commits_wait_for_flush_ = std::string_view(PQgetvalue(result, 0, 0)) != "off";
   PQclear(result);
 }
 

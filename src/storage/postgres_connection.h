@@ -162,6 +162,10 @@ class Connection {
   // How many times the plans were dropped so.
   int64_t plan_resets() const { return plan_resets_; }
 
+  // Whether a COMMIT on this connection waits until the server has flushed it to disk (the
+  // session's synchronous_commit is not off), as read when the connection was made.
+  bool commits_wait_for_flush() const { return commits_wait_for_flush_; }
+
  private:
   void connect();
   void ensure_connected();
@@ -189,6 +193,7 @@ class Connection {
   int64_t planned_at_row_id_ = 0;  // the largest row id noted when the plans were last dropped
   int64_t largest_row_id_ = 0;     // the largest row id noted since
   int64_t plan_resets_ = 0;
+  bool commits_wait_for_flush_ = true;
 };
 
 template <typename Body>

@@ -48,7 +48,8 @@ constexpr const char* kStampPendingOfTrialSql =
 
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
   return {{kAdvisoryLockSql, Params().add(study_id)},
-          {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = $1 "
+          {"UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION
+           " WHERE study_id = $1 "
            "RETURNING change_counter, counted_trials",
            Params().add(study_id)},
           // Finishes and reports committed without the lock get this writer's version, so
@@ -56,8 +57,16 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
           {kStampPendingSql, Params().add(study_id)}};
 }
 
-DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version) {
+namespace {
+// The study's advisory lock, and synchronous_commit off to the end of the transaction.
+constexpr const char* kAdvisoryLockFlushLaterSql =
+    "SELECT " WINNOW_PG_ADVISORY_KEY("$1::bigint") ", set_config('synchronous_commit', 'off', true)";
+}  // namespace
+
+DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version,
+                             bool flush_later) {
   DecisionReads reads{lock_study_statements(study_id)};
+  if (flush_later) reads.statements[0].sql = kAdvisoryLockFlushLaterSql;
   reads.next_at = reads.statements.size();
   reads.statements.push_back(
       {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
@@ -69,6 +78,22 @@ DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_vers
     }
   }
   return reads;
+}
+
+bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token) {
+  // A transaction that writes commits with a flush of all that was written before it, under
+  // the session's synchronous_commit; one that writes nothing (even with a transaction id)
+  // does not wait. So the trial's heartbeat is written anew (the trial has just started: its
+  // lease is fresh either way; no index holds the column, so the update stays on the row's
+  // page). On a new connection, after the old one broke, the flush covers the ask's commit if
+  // the server still has it, and a trial lost with a crash matches nothing.
+  return db.transaction(Connection::Mode::kOneStatement, [&](bool) {
+    return db.execute("UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
+                      " WHERE trial_id = $1 AND state = 'running' AND "
+                      "(client_token = $2 OR claim_token = $2) RETURNING 1",
+                      Params().add(trial_id).add(token))
+               .rows() == 1;
+  });
 }
 
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id) {
@@ -332,8 +357,8 @@ std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_
                                                   const std::string& url) {
   std::vector<Result> results = db.execute_pipeline(
       {{kAdvisoryLockOfTrialSql, Params().add(trial_id)},
-       {"UPDATE winnow_studies SET change_counter = change_counter + 1 WHERE study_id = "
-        "(SELECT study_id FROM winnow_trials WHERE trial_id = $1) "
+       {"UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION
+        " WHERE study_id = (SELECT study_id FROM winnow_trials WHERE trial_id = $1) "
         "RETURNING study_id, change_counter, counted_trials",
         Params().add(trial_id)},
        {kStampPendingOfTrialSql, Params().add(trial_id)}});

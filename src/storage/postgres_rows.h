@@ -32,6 +32,14 @@
 inline constexpr int64_t kPendingVersion = std::numeric_limits<int64_t>::max();  // the same
 // The server's clock in Unix milliseconds: heartbeats and leases use it alone.
 #define WINNOW_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+// A study's next version: one above the last, and never below the server's clock in Unix
+// microseconds. An ask commits without waiting for its flush (decision_reads), so other
+// processes may read a version that a crash of the server then takes back; counting on from the
+// restored counter would give that version again to other changes, which a process that read
+// it would never receive. The clock has moved on by the restart, so the versions given after it
+// are above every version given before.
+#define WINNOW_PG_NEXT_VERSION \
+  "GREATEST(change_counter + 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)"
 
 namespace winnow::postgres {
 
@@ -72,11 +80,23 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
 // the study row's result at [1]), then the next number and whether a trial waits (at
 // DecisionReads::next_at), then, with `since_version`, the trials changed since it and their
 // details (at next_at + 1 and + 2, for read_changed_trials).
+//
+// With `flush_later`, the transaction's COMMIT returns without waiting for the server to flush
+// it to disk (synchronous_commit off for this transaction alone), so the study's lock is not
+// held through the flush and the next writer's wait is the server's work alone. The caller must
+// then wait for the flush with wait_for_flush before it hands the trial on.
 struct DecisionReads {
   std::vector<Connection::Statement> statements;
   size_t next_at = 0;
 };
-DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version);
+DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version,
+                             bool flush_later = false);
+// After a transaction of decision_reads(..., flush_later = true) created or claimed trial
+// `trial_id` with `token`: waits until the server has flushed that commit to disk (a commit of
+// our own, which the server flushes with everything written before it) and returns whether the
+// trial is still the caller's. False only when the server crashed before the flush and the
+// trial was lost with it: the caller asks again. Without the study's lock.
+bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token);
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
 // Locks the study of a trial (one statement); returns the study's id and lock. Throws for an
 // unknown trial.

@@ -183,7 +183,8 @@ std::optional<FrozenTrial> PostgresStorage::create_trial(
     int64_t budget_limit, std::optional<int64_t> retry_of,
     const std::map<std::string, std::string>& user_attrs, std::optional<int64_t> number) {
   storage_checks::check_initial_state(state);
-  return insert_decided(study_id, std::nullopt, state, owner, budget_limit, retry_of, false,
+  return insert_decided(study_id, std::nullopt, state, owner, budget_limit, retry_of,
+                        /*is_ask=*/false,
                         [&](int64_t next, std::vector<FrozenTrial>) -> std::optional<TrialDraft> {
                           if (number && *number != next) return std::nullopt;
                           return TrialDraft{config, user_attrs};
@@ -194,109 +195,126 @@ std::optional<FrozenTrial> PostgresStorage::create_decided_trial(
     int64_t study_id, std::optional<int64_t> since_version, std::string_view owner,
     int64_t budget_limit, const TrialDecider& decide) {
   return insert_decided(study_id, since_version, TrialState::kRunning, owner, budget_limit,
-                        std::nullopt, true, decide);
+                        std::nullopt, /*is_ask=*/true, decide);
 }
 
 std::optional<FrozenTrial> PostgresStorage::insert_decided(
     int64_t study_id, std::optional<int64_t> since_version, TrialState state,
-    std::string_view owner, int64_t budget_limit, std::optional<int64_t> retry_of,
-    bool claim_waiting, const TrialDecider& decide) {
-  const std::string token = new_client_token(owner);
+    std::string_view owner, int64_t budget_limit, std::optional<int64_t> retry_of, bool is_ask,
+    const TrialDecider& decide) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  std::optional<FrozenTrial> made =
-      db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
-    // The budget, the next number, the decision and the insert are one step. The lock, the
-    // next number, whether a trial waits and the trials changed since the caller's last read go
-    // in one round trip: each statement runs after the one before it, so the reads see every
-    // write committed before the lock was granted. The insert and COMMIT share the second round
-    // trip, so the lock is held for one round trip and the decision.
-    DecisionReads reads = decision_reads(study_id, since_version);
-    const size_t next_at = reads.next_at;
-    std::vector<Result> results = db.execute_pipeline(reads.statements);
-    if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-    const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
-    if (maybe_committed) {
-      std::optional<std::string_view> running_owner;
-      if (state != TrialState::kWaiting) running_owner = owner;
-      if (auto mine = find_by_token(db, url_, study_id, token, running_owner)) return mine;
-    }
-    if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
-    const Result& next_and_waiting = results[next_at];
-    if (claim_waiting && next_and_waiting.boolean(0, 1)) {
-      return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
-    }
-    int64_t next = next_and_waiting.integer(0, 0);
-    std::vector<FrozenTrial> changed;
-    if (since_version) {
-      changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
-    }
-    std::optional<TrialDraft> draft = decide(next, std::move(changed));
-    if (!draft) return std::nullopt;
-    for (const auto& [key, value] : draft->user_attrs) storage_checks::check_user_attr(key, value);
-    return insert_trial(db, study_id, next, study.version, draft->config, state, owner, retry_of,
-                        draft->user_attrs, token, /*then_commit=*/true);
-  });
-  if (made) db.note_row_id(made->id);
-  return made;
+  while (true) {
+    const std::string token = new_client_token(owner);
+    bool flush_later = false;
+    std::optional<FrozenTrial> made =
+        db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
+      // The budget, the next number, the decision and the insert are one step. The lock, the
+      // next number, whether a trial waits and the trials changed since the caller's last read
+      // go in one round trip: each statement runs after the one before it, so the reads see
+      // every write committed before the lock was granted. The insert and COMMIT share the
+      // second round trip, so the lock is held for one round trip and the decision.
+      flush_later = is_ask && db.commits_wait_for_flush();
+      DecisionReads reads = decision_reads(study_id, since_version, flush_later);
+      const size_t next_at = reads.next_at;
+      std::vector<Result> results = db.execute_pipeline(reads.statements);
+      if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+      const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
+      if (maybe_committed) {
+        std::optional<std::string_view> running_owner;
+        if (state != TrialState::kWaiting) running_owner = owner;
+        if (auto mine = find_by_token(db, url_, study_id, token, running_owner)) return mine;
+      }
+      if (budget_limit > 0 && study.counted >= budget_limit) return std::nullopt;
+      const Result& next_and_waiting = results[next_at];
+      if (is_ask && next_and_waiting.boolean(0, 1)) {
+        return claim_oldest_waiting(db, url_, study_id, owner, study.version, token);
+      }
+      int64_t next = next_and_waiting.integer(0, 0);
+      std::vector<FrozenTrial> changed;
+      if (since_version) {
+        changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
+      }
+      std::optional<TrialDraft> draft = decide(next, std::move(changed));
+      if (!draft) return std::nullopt;
+      for (const auto& [key, value] : draft->user_attrs) {
+        storage_checks::check_user_attr(key, value);
+      }
+      return insert_trial(db, study_id, next, study.version, draft->config, state, owner,
+                          retry_of, draft->user_attrs, token, /*then_commit=*/true);
+    });
+    if (!made) return made;
+    db.note_row_id(made->id);
+    // The trial is handed on only once it is on disk; a crash of the server took it back if it
+    // is gone, and the ask is made again.
+    if (!flush_later || wait_for_flush(db, made->id, token)) return made;
+  }
 }
 
 Storage::AheadOutcome PostgresStorage::create_trial_ahead(
     int64_t study_id, int64_t since_version, std::string_view owner, int64_t budget_limit,
     const TrialDraft& draft, std::optional<int64_t> expected_number) {
   for (const auto& [key, value] : draft.user_attrs) storage_checks::check_user_attr(key, value);
-  const std::string token = new_client_token(owner);
   bool waiting = false;
   AheadOutcome outcome;
   {
     std::lock_guard lock(mutex_);
     Connection& db = *connection_;
-    outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
-      AheadOutcome result;
-      if (maybe_committed) {
-        if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
-          result.status = AheadStatus::kCreated;
-          result.trial = std::move(mine);
-          result.changed = changed_trials(db, url_, study_id, since_version);
-          return result;
+    bool flushed = false;
+    while (!flushed) {
+      const std::string token = new_client_token(owner);
+      bool flush_later = false;
+      outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
+        AheadOutcome result;
+        if (maybe_committed) {
+          if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
+            result.status = AheadStatus::kCreated;
+            result.trial = std::move(mine);
+            result.changed = changed_trials(db, url_, study_id, since_version);
+            return result;
+          }
         }
-      }
-      DecisionReads reads = decision_reads(study_id, since_version);
-      std::vector<Connection::Statement>& statements = reads.statements;
-      const size_t next_at = reads.next_at;
-      const size_t insert_at = statements.size();
-      const int64_t start_ms = now_ms();
-      statements.push_back(insert_ahead_statement(study_id, draft.config, owner, draft.user_attrs,
-                                                  token, start_ms, budget_limit,
-                                                  expected_number));
-      std::vector<Result> results = db.execute_pipeline(statements, /*then_commit=*/true);
-      if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-      const int64_t counted = results[1].integer(0, 1);
-      const Result& inserted = results[insert_at];
-      if (inserted.rows() == 1) {
-        FrozenTrial trial;
-        trial.id = inserted.integer(0, 0);
-        trial.number = inserted.integer(0, 1);
-        trial.version = inserted.integer(0, 2);
-        trial.state = TrialState::kRunning;
-        trial.owner = std::string(owner);
-        trial.start_time_ms = start_ms;
-        trial.config = draft.config;
-        trial.user_attrs = draft.user_attrs;
-        result.status = AheadStatus::kCreated;
-        result.trial = std::move(trial);
-      } else if (budget_limit > 0 && counted >= budget_limit) {
-        return result;  // kBudgetSpent
-      } else if (results[next_at].boolean(0, 1)) {
-        waiting = true;
+        flush_later = db.commits_wait_for_flush();
+        DecisionReads reads = decision_reads(study_id, since_version, flush_later);
+        std::vector<Connection::Statement>& statements = reads.statements;
+        const size_t next_at = reads.next_at;
+        const size_t insert_at = statements.size();
+        const int64_t start_ms = now_ms();
+        statements.push_back(insert_ahead_statement(study_id, draft.config, owner,
+                                                    draft.user_attrs, token, start_ms,
+                                                    budget_limit, expected_number));
+        std::vector<Result> results = db.execute_pipeline(statements, /*then_commit=*/true);
+        if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+        const int64_t counted = results[1].integer(0, 1);
+        const Result& inserted = results[insert_at];
+        if (inserted.rows() == 1) {
+          FrozenTrial trial;
+          trial.id = inserted.integer(0, 0);
+          trial.number = inserted.integer(0, 1);
+          trial.version = inserted.integer(0, 2);
+          trial.state = TrialState::kRunning;
+          trial.owner = std::string(owner);
+          trial.start_time_ms = start_ms;
+          trial.config = draft.config;
+          trial.user_attrs = draft.user_attrs;
+          result.status = AheadStatus::kCreated;
+          result.trial = std::move(trial);
+        } else if (budget_limit > 0 && counted >= budget_limit) {
+          return result;  // kBudgetSpent
+        } else if (results[next_at].boolean(0, 1)) {
+          waiting = true;
+          return result;
+        } else {
+          result.status = AheadStatus::kOvertaken;
+        }
+        result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
         return result;
-      } else {
-        result.status = AheadStatus::kOvertaken;
-      }
-      result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
-      return result;
-    });
-    if (outcome.trial) db.note_row_id(outcome.trial->id);
+      });
+      if (!outcome.trial) break;
+      db.note_row_id(outcome.trial->id);
+      // As in insert_decided: handed on once on disk, asked again if a crash took it back.
+      flushed = !flush_later || wait_for_flush(db, outcome.trial->id, token);
+    }
   }
   // A waiting trial is claimed the usual way (rare: enqueued and requeued trials).
   if (waiting) {

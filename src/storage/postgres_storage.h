@@ -89,13 +89,15 @@ class PostgresStorage final : public Storage {
 
  private:
   // create_trial and create_decided_trial: one write transaction that locks the study, checks
-  // the budget, claims a waiting trial when `claim_waiting` and one waits, or else asks `decide`
-  // and inserts what it returns.
+  // the budget, and for an ask (`is_ask`) claims a waiting trial when one waits, or else asks
+  // `decide` and inserts what it returns. An ask's COMMIT does not wait for its flush under the
+  // lock; the ask waits for it after (postgres::wait_for_flush). Trials added by hand (enqueue,
+  // retries) keep the session's own commit.
   std::optional<FrozenTrial> insert_decided(int64_t study_id,
                                             std::optional<int64_t> since_version,
                                             TrialState state, std::string_view owner,
                                             int64_t budget_limit,
-                                            std::optional<int64_t> retry_of, bool claim_waiting,
+                                            std::optional<int64_t> retry_of, bool is_ask,
                                             const TrialDecider& decide);
 
   const std::string url_;  // display_url() of the URL given

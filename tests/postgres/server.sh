@@ -11,10 +11,15 @@
 #   server.sh restart DIR  restart the server on the same port, for tests of lost connections.
 #   server.sh halt DIR     stop the server but keep DIR: a later `start DIR` brings the same
 #                          cluster back on the same port (tests of an outage).
+#   server.sh crash DIR    stop the server at once, as a crash would: what it had not flushed
+#                          to disk is lost, and a later `start DIR` recovers from its WAL.
 #
 # PG_BIN overrides where the PostgreSQL 15 binaries are looked for. WINNOW_PG_DURABLE=1 keeps
 # PostgreSQL's own durable settings (every commit flushed to disk), for benchmarks of what a
 # production server does; it applies whenever `start` writes the settings.
+# WINNOW_PG_WAL_WRITER_DELAY (e.g. 10s) sets how long the server's WAL writer sleeps between
+# flushes, so that a commit made without waiting for its flush stays unflushed that long: for
+# tests that crash the server and check what survived.
 set -euo pipefail
 
 readonly PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -30,13 +35,13 @@ die() {
 }
 
 usage() {
-  echo "usage: $0 start|stop|restart|halt DIR" >&2
+  echo "usage: $0 start|stop|restart|halt|crash DIR" >&2
   exit 2
 }
 
 (($# == 2)) || usage
 command=$1
-case "$command" in start | stop | restart | halt) ;; *) usage ;; esac
+case "$command" in start | stop | restart | halt | crash) ;; *) usage ;; esac
 [[ -n "$2" ]] || usage
 dir=$(realpath -m -- "$2")
 [[ "$dir" != "/" ]] || die "refusing to use / as the server directory"
@@ -157,6 +162,10 @@ max_connections = 300
 shared_buffers = 128MB
 logging_collector = off
 EOF
+  if [[ -n "${WINNOW_PG_WAL_WRITER_DELAY:-}" ]]; then
+    echo "wal_writer_delay = $(conf_quote "$WINNOW_PG_WAL_WRITER_DELAY")" |
+      as_owner tee -a "$data/$settings_file" >/dev/null
+  fi
   if [[ "${WINNOW_PG_DURABLE:-0}" != 1 ]]; then
     as_owner tee -a "$data/$settings_file" >/dev/null <<EOF
 fsync = off
@@ -244,6 +253,15 @@ halt)
     die "no test cluster in $dir; run '$0 start $dir' first"
   if server_running; then
     as_owner "$PG_BIN/pg_ctl" stop -D "$data" -m fast -w -t 60 -s >&2 ||
+      die "PostgreSQL in $data did not stop"
+  fi
+  ;;
+crash)
+  require_binaries
+  [[ -f "$data/PG_VERSION" && -e "$dir/$MARKER" ]] ||
+    die "no test cluster in $dir; run '$0 start $dir' first"
+  if server_running; then
+    as_owner "$PG_BIN/pg_ctl" stop -D "$data" -m immediate -w -t 60 -s >&2 ||
       die "PostgreSQL in $data did not stop"
   fi
   ;;

@@ -219,6 +219,37 @@ TEST(PostgresPlans, StoragesReplanAsTheirStudiesGrow) {
   EXPECT_EQ(reader.plan_resets(), 1);
 }
 
+// An ask commits without waiting for its flush, so a crash of the server can take back a
+// version that other processes have read (the study's counter restored to an earlier value).
+// The versions given after it still lie above it, so those processes receive every change made
+// after the crash.
+TEST(PostgresVersions, StayAboveTheVersionsACrashTookBack) {
+  std::string url = fresh_postgres_url();
+  PostgresStorage storage(url);
+  int64_t study = storage.create_study(make_study_record("crashed"));
+  auto ask = [&] {
+    std::optional<FrozenTrial> trial = storage.create_decided_trial(
+        study, 0, "", 0, [](int64_t, std::vector<FrozenTrial>) {
+          return std::optional<Storage::TrialDraft>(Storage::TrialDraft{});
+        });
+    EXPECT_TRUE(trial);
+    return trial ? trial->version : 0;
+  };
+  ask();
+  const int64_t read_before = ask();
+  // What a crash that lost the last asks leaves: the counter as it was before them.
+  Connection db(url, url, 30);
+  db.execute("UPDATE winnow_studies SET change_counter = change_counter - 1000 WHERE study_id = $1",
+             Params().add(study));
+  db.execute("DELETE FROM winnow_trials WHERE study_id = $1 AND number = 1", Params().add(study));
+  const int64_t read_after = ask();
+  EXPECT_GT(read_after, read_before);
+  std::vector<FrozenTrial> changed = storage.trials(study, read_before);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].number, 1);
+  EXPECT_EQ(changed[0].version, read_after);
+}
+
 // A writer that decides (an ask) queues on the study's advisory lock; a trial's own process
 // finishing it or reporting to it does not wait. Its change is stamped by the next writer under
 // the lock, and until then every read returns it, with version 0.
