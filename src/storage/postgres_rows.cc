@@ -60,7 +60,8 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
 namespace {
 // The study's advisory lock, and synchronous_commit off to the end of the transaction.
 constexpr const char* kAdvisoryLockFlushLaterSql =
-    "SELECT " WINNOW_PG_ADVISORY_KEY("$1::bigint") ", set_config('synchronous_commit', 'off', true)";
+    "SELECT " WINNOW_PG_ADVISORY_KEY("$1::bigint") ", "
+    "set_config('synchronous_commit', 'off', true)";
 }  // namespace
 
 DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version,

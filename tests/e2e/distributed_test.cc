@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "e2e/e2e_util.h"
@@ -292,6 +294,62 @@ TEST(Faults, ATrialWhoseObjectiveStartedSurvivesACrashOfTheServer) {
           << row.dump() << " is not among the configurations that ran:\n" << ran;
     }
   }
+}
+
+// Crashes of the server while three workers run a study: whatever a crash takes back, it is
+// never a trial whose objective ran (each run logs its trial's number and k), the workers
+// carry on, and the study ends with its budget and no configuration twice.
+TEST(Faults, CrashesOfTheServerMidStudyLoseNoTrialThatRan) {
+  PrivateServer server("WINNOW_PG_DURABLE=1 WINNOW_PG_WAL_WRITER_DELAY=10s");
+  ScratchDir dir;
+  const std::string ran_log = (dir.path() / "ran").string();
+  write_file(dir.path() / "study.toml",
+             small_study("crashes", "sampler = \"random\"\nseed = 11",
+                         R"(["sh", "-c", "echo \"$0 $1\" >> \")" + ran_log +
+                             R"(\"; sleep 0.05; echo $1", "{trial}", "{k}"])"));
+  create_study(dir, server.url());
+  std::vector<std::unique_ptr<Process>> workers;
+  for (int i = 0; i < 3; ++i) {
+    workers.push_back(std::make_unique<Process>(
+        dir.path(),
+        std::vector<std::string>{"worker", "--storage", server.url(), "--study", "crashes",
+                                 "--trials", "90", "-q"},
+        "w" + std::to_string(i)));
+  }
+  auto lines_ran = [&] {
+    std::string text = read_file(ran_log);
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  for (size_t until : {15u, 40u, 65u}) {
+    for (int i = 0; i < 6000 && lines_ran() < until; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(server.control("crash"), 0);
+    ASSERT_EQ(server.control("start"), 0);
+  }
+  for (auto& worker : workers) {
+    Result r = worker->wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::vector<nlohmann::json> rows = export_trials(dir.path(), server.url(), "crashes");
+  std::set<std::string> stored, configurations;
+  int complete = 0;
+  for (const auto& row : rows) {
+    stored.insert(row["number"].dump() + " " + row["params"]["k"].dump());
+    configurations.insert(row["params"].dump());
+    complete += row["state"] == "complete";
+    EXPECT_NE(row["state"], "running") << row.dump();
+  }
+  EXPECT_EQ(complete, 90);
+  EXPECT_EQ(configurations.size(), rows.size());
+  std::istringstream ran(read_file(ran_log));
+  std::string line;
+  size_t runs = 0;
+  while (std::getline(ran, line)) {
+    ++runs;
+    EXPECT_TRUE(stored.count(line)) << "trial " << line << " ran but is not in the study";
+  }
+  EXPECT_GE(runs, 90u);
 }
 
 TEST(Faults, AKilledWorkerLosesOnlyItsRunningTrialsWhichAreQueuedAgain) {

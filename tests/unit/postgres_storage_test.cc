@@ -239,8 +239,9 @@ TEST(PostgresVersions, StayAboveTheVersionsACrashTookBack) {
   const int64_t read_before = ask();
   // What a crash that lost the last asks leaves: the counter as it was before them.
   Connection db(url, url, 30);
-  db.execute("UPDATE winnow_studies SET change_counter = change_counter - 1000 WHERE study_id = $1",
-             Params().add(study));
+  db.execute(
+      "UPDATE winnow_studies SET change_counter = change_counter - 1000 WHERE study_id = $1",
+      Params().add(study));
   db.execute("DELETE FROM winnow_trials WHERE study_id = $1 AND number = 1", Params().add(study));
   const int64_t read_after = ask();
   EXPECT_GT(read_after, read_before);
