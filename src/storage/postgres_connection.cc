@@ -291,28 +291,37 @@ Result Connection::execute_replanned(std::string_view sql, const Params& params)
 }
 
 std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& statements,
-                                                 bool then_commit) {
+                                                 bool then_commit,
+                                                 const std::vector<Statement>& after_commit) {
   // Prepared first: preparing is a round trip of its own, outside the pipeline (once per
   // connection and statement).
   std::vector<const std::string*> names;
-  names.reserve(statements.size());
+  names.reserve(statements.size() + after_commit.size());
   for (const Statement& statement : statements) names.push_back(&prepared_name(statement.sql));
   const char* begin = std::exchange(pending_begin_, nullptr);
   const bool commit = then_commit && in_transaction_;
+  const size_t afterwards = commit ? after_commit.size() : 0;
+  for (size_t i = 0; i < afterwards; ++i) names.push_back(&prepared_name(after_commit[i].sql));
+  auto send_prepared = [&](const Statement& statement, const std::string& name) {
+    std::vector<const char*> values = statement.params.pointers();
+    return PQsendQueryPrepared(handle_, name.c_str(), statement.params.size(), values.data(),
+                               nullptr, nullptr, 0) == 1;
+  };
   bool sent = PQenterPipelineMode(handle_) == 1 &&
               (begin == nullptr ||
                PQsendQueryParams(handle_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1);
   for (size_t i = 0; sent && i < statements.size(); ++i) {
-    std::vector<const char*> values = statements[i].params.pointers();
-    sent = PQsendQueryPrepared(handle_, names[i]->c_str(), statements[i].params.size(),
-                               values.data(), nullptr, nullptr, 0) == 1;
+    sent = send_prepared(statements[i], *names[i]);
   }
   if (sent && commit) {
     sent = PQsendQueryParams(handle_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
   }
+  for (size_t i = 0; sent && i < afterwards; ++i) {
+    sent = send_prepared(after_commit[i], *names[statements.size() + i]);
+  }
   sent = sent && PQpipelineSync(handle_) == 1;
   // Each query's result is followed by a null, and the sync by its own result.
-  const size_t queries = (begin != nullptr) + statements.size() + commit;
+  const size_t queries = (begin != nullptr) + statements.size() + commit + afterwards;
   std::vector<pg_result*> results;
   if (sent) {
     for (size_t nulls = 0; nulls <= queries;) {
@@ -365,8 +374,8 @@ std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& s
     }
   }
   if (commit) {
-    pg_result* committed = results.back();
-    results.pop_back();
+    const size_t commit_at = next + statements.size();
+    pg_result* committed = std::exchange(results[commit_at], nullptr);
     in_transaction_ = false;
     if (PQresultStatus(committed) != PGRES_COMMAND_OK) {
       for (size_t i = next; i < results.size(); ++i) PQclear(results[i]);
@@ -374,9 +383,23 @@ std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& s
       throw_failure(committed, "to commit");
     }
     PQclear(committed);
+    results.erase(results.begin() + static_cast<std::ptrdiff_t>(commit_at));
+    for (size_t i = 0; i < afterwards; ++i) {
+      const size_t at = commit_at + i;
+      ExecStatusType status = PQresultStatus(results[at]);
+      if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        // The transaction committed; the body runs again to find what it did (maybe_committed)
+        // when the failure is one worth retrying.
+        commit_unknown_ = true;
+        for (size_t j = next; j < results.size(); ++j) {
+          if (j != at) PQclear(results[j]);
+        }
+        throw_failure(results[at], after_commit[i].sql.substr(0, 60));
+      }
+    }
   }
   std::vector<Result> out;
-  out.reserve(statements.size());
+  out.reserve(statements.size() + afterwards);
   for (size_t i = next; i < results.size(); ++i) out.emplace_back(results[i]);
   return out;
 }

@@ -135,8 +135,12 @@ class Connection {
   // for the client's round trips. Each statement still sees what committed before it (READ
   // COMMITTED). Returns one Result per statement; throws like execute(), and when COMMIT was
   // sent and its answer lost, the transaction's body runs again with maybe_committed.
+  // `after_commit` (with then_commit) run after the COMMIT in the same round trip, as one
+  // transaction of their own; their results follow the statements'. When one of them fails,
+  // the transaction had committed: the body runs again with maybe_committed.
   std::vector<Result> execute_pipeline(const std::vector<Statement>& statements,
-                                       bool then_commit = false);
+                                       bool then_commit = false,
+                                       const std::vector<Statement>& after_commit = {});
   // Runs SQL text that may hold several statements (DDL), without parameters or preparing.
   void execute_script(const std::string& sql);
 
@@ -225,6 +229,7 @@ auto Connection::transaction(Mode mode, Body&& body) -> decltype(body(false)) {
       }
     } catch (...) {
       rollback_if_open();
+      commit_unknown_ = false;
       throw;
     }
   }

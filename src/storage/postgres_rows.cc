@@ -81,19 +81,33 @@ DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_vers
   return reads;
 }
 
+namespace {
+// A transaction that writes commits with a flush of all that was written before it, under the
+// session's synchronous_commit; one that writes nothing (even with a transaction id) does not
+// wait. So the trial's heartbeat is written anew: the trial has just started, so its lease is
+// fresh either way, and no index holds the column, so the update stays on the row's page. The
+// token checks the trial is still the caller's. $1 is the trial's id, $2 the token.
+#define WINNOW_PG_FLUSH_ASKED(trial_id)                                                     \
+  "UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS " WHERE trial_id = " trial_id \
+  " AND state = 'running' AND (client_token = $1 OR claim_token = $1) RETURNING 1"
+constexpr const char* kFlushAskedSql = WINNOW_PG_FLUSH_ASKED("$2");
+// The same, for the trial the session inserted last (kAskedTrialSetting), whose id the client
+// does not know yet when it sends the statement.
+constexpr const char* kFlushInsertedSql = WINNOW_PG_FLUSH_ASKED(
+    "NULLIF(current_setting('" WINNOW_PG_ASKED_TRIAL_SETTING "', true), '')::bigint");
+}  // namespace
+
+std::vector<Connection::Statement> flush_inserted_statements(bool flush_later,
+                                                             const std::string& token) {
+  if (!flush_later) return {};
+  return {{kFlushInsertedSql, Params().add(token)}};
+}
+
 bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token) {
-  // A transaction that writes commits with a flush of all that was written before it, under
-  // the session's synchronous_commit; one that writes nothing (even with a transaction id)
-  // does not wait. So the trial's heartbeat is written anew (the trial has just started: its
-  // lease is fresh either way; no index holds the column, so the update stays on the row's
-  // page). On a new connection, after the old one broke, the flush covers the ask's commit if
-  // the server still has it, and a trial lost with a crash matches nothing.
+  // On a new connection, after the old one broke, the flush covers the ask's commit if the
+  // server still has it, and a trial lost with a crash matches nothing.
   return db.transaction(Connection::Mode::kOneStatement, [&](bool) {
-    return db.execute("UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
-                      " WHERE trial_id = $1 AND state = 'running' AND "
-                      "(client_token = $2 OR claim_token = $2) RETURNING 1",
-                      Params().add(trial_id).add(token))
-               .rows() == 1;
+    return db.execute(kFlushAskedSql, Params().add(token).add(trial_id)).rows() == 1;
   });
 }
 
@@ -417,7 +431,7 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
                          const Config& config, TrialState state, std::string_view owner,
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
-                         const std::string& token, bool then_commit) {
+                         const std::string& token, bool then_commit, bool* flushed) {
   FrozenTrial trial;
   trial.number = number;
   trial.state = state;
@@ -450,10 +464,11 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
       "SELECT t.trial_id, u.* FROM t, unnest($14::text[], $15::text[]) AS u), "
       "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $16 "
       "WHERE study_id = $1 AND $16 <> 0) "
-      "SELECT trial_id FROM t",
+      "SELECT trial_id, " WINNOW_PG_NOTE_ASKED_TRIAL " FROM t",
         params}},
-      then_commit);
+      then_commit, flush_inserted_statements(then_commit && flushed != nullptr, token));
   trial.id = inserted[0].integer(0, 0);
+  if (flushed != nullptr) *flushed = inserted.size() == 2 && inserted[1].rows() == 1;
   trial.config = config;
   trial.user_attrs = user_attrs;
   return trial;
@@ -485,7 +500,7 @@ Connection::Statement insert_ahead_statement(int64_t study_id, const Config& con
       "SELECT t.trial_id, u.* FROM t, unnest($11::text[], $12::text[]) AS u), "
       "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $15 "
       "WHERE study_id = $1 AND $15 <> 0 AND EXISTS (SELECT 1 FROM t)) "
-      "SELECT trial_id, number, version FROM t";
+      "SELECT trial_id, number, version, " WINNOW_PG_NOTE_ASKED_TRIAL " FROM t";
   Params params;
   params.add(study_id).add(to_string(TrialState::kRunning)).add(start_ms);
   params.add_nonempty_or_null(owner).add(token);

@@ -38,6 +38,12 @@ inline constexpr int64_t kPendingVersion = std::numeric_limits<int64_t>::max(); 
 // restored counter would give that version again to other changes, which a process that read
 // it would never receive. The clock has moved on by the restart, so the versions given after it
 // are above every version given before.
+// The session setting that holds the id of the trial the session inserted last, for the
+// statement that waits for its flush in the same round trip (flush_inserted_statements).
+// Inserts select WINNOW_PG_NOTE_ASKED_TRIAL from the rows they insert.
+#define WINNOW_PG_ASKED_TRIAL_SETTING "winnow.asked_trial"
+#define WINNOW_PG_NOTE_ASKED_TRIAL \
+  "set_config('" WINNOW_PG_ASKED_TRIAL_SETTING "', trial_id::text, false)"
 #define WINNOW_PG_NEXT_VERSION \
   "GREATEST(change_counter + 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)"
 
@@ -97,6 +103,11 @@ DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_vers
 // trial is still the caller's. False only when the server crashed before the flush and the
 // trial was lost with it: the caller asks again. Without the study's lock.
 bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token);
+// The same wait, as statements to send after the COMMIT in the round trip of the insert
+// (Connection::execute_pipeline's after_commit), for the trial the session inserted last: one
+// result, of one row when the trial is on disk and the caller's. None without `flush_later`.
+std::vector<Connection::Statement> flush_inserted_statements(bool flush_later,
+                                                             const std::string& token);
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
 // Locks the study of a trial (one statement); returns the study's id and lock. Throws for an
 // unknown trial.
@@ -123,12 +134,14 @@ void insert_params(Connection& db, int64_t trial_id, const Config& config);
 Params& add_param_arrays(Params& params, const Config& config);
 // Under the study's lock, which gave `version`; `number` is the study's next one. With
 // `then_commit` the transaction commits in the same round trip, so the lock is released as soon
-// as the server has inserted.
+// as the server has inserted; with `flushed` too, that round trip then waits for the commit's
+// flush (flush_inserted_statements) and sets *flushed when the server confirmed it.
 FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64_t version,
                          const Config& config, TrialState state, std::string_view owner,
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
-                         const std::string& token, bool then_commit = false);
+                         const std::string& token, bool then_commit = false,
+                         bool* flushed = nullptr);
 // Under the study's lock (later in the same transaction than lock_study_statements): inserts a
 // running trial decided ahead of the lock under the study's next number, unless a trial is
 // waiting, the budget is spent or `expected_number` is given and is not the next number. Its

@@ -206,7 +206,7 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
   Connection& db = *connection_;
   while (true) {
     const std::string token = new_client_token(owner);
-    bool flush_later = false;
+    bool flush_later = false, flushed = false;
     std::optional<FrozenTrial> made =
         db.transaction(Mode::kWrite, [&](bool maybe_committed) -> std::optional<FrozenTrial> {
       // The budget, the next number, the decision and the insert are one step. The lock, the
@@ -215,6 +215,7 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
       // every write committed before the lock was granted. The insert and COMMIT share the
       // second round trip, so the lock is held for one round trip and the decision.
       flush_later = is_ask && db.commits_wait_for_flush();
+      flushed = false;
       DecisionReads reads = decision_reads(study_id, since_version, flush_later);
       const size_t next_at = reads.next_at;
       std::vector<Result> results = db.execute_pipeline(reads.statements);
@@ -241,13 +242,14 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
         storage_checks::check_user_attr(key, value);
       }
       return insert_trial(db, study_id, next, study.version, draft->config, state, owner,
-                          retry_of, draft->user_attrs, token, /*then_commit=*/true);
+                          retry_of, draft->user_attrs, token, /*then_commit=*/true,
+                          flush_later ? &flushed : nullptr);
     });
     if (!made) return made;
     db.note_row_id(made->id);
-    // The trial is handed on only once it is on disk; a crash of the server took it back if it
-    // is gone, and the ask is made again.
-    if (!flush_later || wait_for_flush(db, made->id, token)) return made;
+    // The trial is handed on only once it is on disk, which the insert's round trip usually
+    // confirmed; a crash of the server took it back if it is gone, and the ask is made again.
+    if (!flush_later || flushed || wait_for_flush(db, made->id, token)) return made;
   }
 }
 
@@ -264,6 +266,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
     while (!flushed) {
       const std::string token = new_client_token(owner);
       bool flush_later = false;
+      flushed = false;
       outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
         AheadOutcome result;
         if (maybe_committed) {
@@ -283,11 +286,13 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
         statements.push_back(insert_ahead_statement(study_id, draft.config, owner,
                                                     draft.user_attrs, token, start_ms,
                                                     budget_limit, expected_number));
-        std::vector<Result> results = db.execute_pipeline(statements, /*then_commit=*/true);
+        std::vector<Result> results = db.execute_pipeline(
+            statements, /*then_commit=*/true, flush_inserted_statements(flush_later, token));
         if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
         const int64_t counted = results[1].integer(0, 1);
         const Result& inserted = results[insert_at];
         if (inserted.rows() == 1) {
+          flushed = flush_later && results.back().rows() == 1;
           FrozenTrial trial;
           trial.id = inserted.integer(0, 0);
           trial.number = inserted.integer(0, 1);
@@ -313,7 +318,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
       if (!outcome.trial) break;
       db.note_row_id(outcome.trial->id);
       // As in insert_decided: handed on once on disk, asked again if a crash took it back.
-      flushed = !flush_later || wait_for_flush(db, outcome.trial->id, token);
+      flushed = flushed || !flush_later || wait_for_flush(db, outcome.trial->id, token);
     }
   }
   // A waiting trial is claimed the usual way (rare: enqueued and requeued trials).
