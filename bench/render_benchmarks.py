@@ -113,11 +113,16 @@ def render_comparison(name, options):
 def render_with_script(name, options):
     """script=PATH [args=A,B,...]: the table is what PATH prints for the latest run's records
     (given as a JSON-lines file), for results a flat comparison cannot show, such as many
-    samplers of two libraries side by side."""
+    samplers of two libraries side by side. Other FIELD=VALUE options keep the records whose
+    FIELD has that value (commit=... for the runs of one commit)."""
     import subprocess
     import tempfile
 
-    records = latest_runs(load(name))
+    filters = {k: v for k, v in options.items() if k not in ("script", "args", "stamps")}
+    records = [r for r in latest_runs(load(name))
+               if all(cell(r.get(k)) == v for k, v in filters.items())]
+    if not records:
+        raise SystemExit("render_benchmarks.py: no record of %s matches %s" % (name, filters))
     args = options.get("args", "").split(",") if options.get("args") else []
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as chosen:
         for r in records:

@@ -384,17 +384,14 @@ std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& s
     }
     PQclear(committed);
     results.erase(results.begin() + static_cast<std::ptrdiff_t>(commit_at));
+    // The transaction committed: a statement after it that failed is an empty result, and
+    // the caller (which knows what the statement was for) does its work some other way.
     for (size_t i = 0; i < afterwards; ++i) {
-      const size_t at = commit_at + i;
-      ExecStatusType status = PQresultStatus(results[at]);
+      pg_result*& after = results[commit_at + i];
+      ExecStatusType status = PQresultStatus(after);
       if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        // The transaction committed; the body runs again to find what it did (maybe_committed)
-        // when the failure is one worth retrying.
-        commit_unknown_ = true;
-        for (size_t j = next; j < results.size(); ++j) {
-          if (j != at) PQclear(results[j]);
-        }
-        throw_failure(results[at], after_commit[i].sql.substr(0, 60));
+        PQclear(after);
+        after = nullptr;
       }
     }
   }

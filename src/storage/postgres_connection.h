@@ -136,8 +136,8 @@ class Connection {
   // COMMITTED). Returns one Result per statement; throws like execute(), and when COMMIT was
   // sent and its answer lost, the transaction's body runs again with maybe_committed.
   // `after_commit` (with then_commit) run after the COMMIT in the same round trip, as one
-  // transaction of their own; their results follow the statements'. When one of them fails,
-  // the transaction had committed: the body runs again with maybe_committed.
+  // transaction of their own; their results follow the statements'. One that failed, after
+  // the transaction committed, gives an empty result (no rows) rather than an error.
   std::vector<Result> execute_pipeline(const std::vector<Statement>& statements,
                                        bool then_commit = false,
                                        const std::vector<Statement>& after_commit = {});

@@ -86,11 +86,15 @@ namespace {
 // session's synchronous_commit; one that writes nothing (even with a transaction id) does not
 // wait. So the trial's heartbeat is written anew: the trial has just started, so its lease is
 // fresh either way, and no index holds the column, so the update stays on the row's page. The
-// token checks the trial is still the caller's. $1 is the trial's id, $2 the token.
+// token and the owner check the trial is still the caller's, as find_by_token does: created
+// by this call and never claimed since, or claimed by it (a lease check may have put the trial
+// back in the queue, and another process claimed it, while this one was reconnecting). $1 is
+// the token, $2 the owner, `trial_id` SQL giving the trial's id.
 #define WINNOW_PG_FLUSH_ASKED(trial_id)                                                     \
   "UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS " WHERE trial_id = " trial_id \
-  " AND state = 'running' AND (client_token = $1 OR claim_token = $1) RETURNING 1"
-constexpr const char* kFlushAskedSql = WINNOW_PG_FLUSH_ASKED("$2");
+  " AND state = 'running' AND ((client_token = $1 AND claim_token IS NULL) OR "              \
+  "claim_token = $1) AND COALESCE(owner, '') = $2 RETURNING 1"
+constexpr const char* kFlushAskedSql = WINNOW_PG_FLUSH_ASKED("$3");
 // The same, for the trial the session inserted last (kAskedTrialSetting), whose id the client
 // does not know yet when it sends the statement.
 constexpr const char* kFlushInsertedSql = WINNOW_PG_FLUSH_ASKED(
@@ -98,16 +102,18 @@ constexpr const char* kFlushInsertedSql = WINNOW_PG_FLUSH_ASKED(
 }  // namespace
 
 std::vector<Connection::Statement> flush_inserted_statements(bool flush_later,
-                                                             const std::string& token) {
+                                                             const std::string& token,
+                                                             std::string_view owner) {
   if (!flush_later) return {};
-  return {{kFlushInsertedSql, Params().add(token)}};
+  return {{kFlushInsertedSql, Params().add(token).add(owner)}};
 }
 
-bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token) {
+bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token,
+                    std::string_view owner) {
   // On a new connection, after the old one broke, the flush covers the ask's commit if the
   // server still has it, and a trial lost with a crash matches nothing.
   return db.transaction(Connection::Mode::kOneStatement, [&](bool) {
-    return db.execute(kFlushAskedSql, Params().add(token).add(trial_id)).rows() == 1;
+    return db.execute(kFlushAskedSql, Params().add(token).add(owner).add(trial_id)).rows() == 1;
   });
 }
 
@@ -466,7 +472,7 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
       "WHERE study_id = $1 AND $16 <> 0) "
       "SELECT trial_id, " WINNOW_PG_NOTE_ASKED_TRIAL " FROM t",
         params}},
-      then_commit, flush_inserted_statements(then_commit && flushed != nullptr, token));
+      then_commit, flush_inserted_statements(then_commit && flushed != nullptr, token, owner));
   trial.id = inserted[0].integer(0, 0);
   if (flushed != nullptr) *flushed = inserted.size() == 2 && inserted[1].rows() == 1;
   trial.config = config;

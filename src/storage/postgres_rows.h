@@ -98,16 +98,19 @@ struct DecisionReads {
 DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version,
                              bool flush_later = false);
 // After a transaction of decision_reads(..., flush_later = true) created or claimed trial
-// `trial_id` with `token`: waits until the server has flushed that commit to disk (a commit of
+// `trial_id` with `token` for `owner`: waits until the server has flushed that commit to disk (a commit of
 // our own, which the server flushes with everything written before it) and returns whether the
 // trial is still the caller's. False only when the server crashed before the flush and the
 // trial was lost with it: the caller asks again. Without the study's lock.
-bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token);
+bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token,
+                    std::string_view owner);
 // The same wait, as statements to send after the COMMIT in the round trip of the insert
 // (Connection::execute_pipeline's after_commit), for the trial the session inserted last: one
-// result, of one row when the trial is on disk and the caller's. None without `flush_later`.
+// result, of one row when the trial is on disk and the caller's (none when the statement
+// failed: the caller then waits with wait_for_flush). None without `flush_later`.
 std::vector<Connection::Statement> flush_inserted_statements(bool flush_later,
-                                                             const std::string& token);
+                                                             const std::string& token,
+                                                             std::string_view owner);
 StudyLock lock_study_or_throw(Connection& db, int64_t study_id, const std::string& url);
 // Locks the study of a trial (one statement); returns the study's id and lock. Throws for an
 // unknown trial.

@@ -249,7 +249,7 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
     db.note_row_id(made->id);
     // The trial is handed on only once it is on disk, which the insert's round trip usually
     // confirmed; a crash of the server took it back if it is gone, and the ask is made again.
-    if (!flush_later || flushed || wait_for_flush(db, made->id, token)) return made;
+    if (!flush_later || flushed || wait_for_flush(db, made->id, token, owner)) return made;
   }
 }
 
@@ -287,12 +287,13 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
                                                     draft.user_attrs, token, start_ms,
                                                     budget_limit, expected_number));
         std::vector<Result> results = db.execute_pipeline(
-            statements, /*then_commit=*/true, flush_inserted_statements(flush_later, token));
+            statements, /*then_commit=*/true, flush_inserted_statements(flush_later, token, owner));
         if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
         const int64_t counted = results[1].integer(0, 1);
         const Result& inserted = results[insert_at];
         if (inserted.rows() == 1) {
-          flushed = flush_later && results.back().rows() == 1;
+          flushed = flush_later && results.size() == insert_at + 2 &&
+                    results.back().rows() == 1;
           FrozenTrial trial;
           trial.id = inserted.integer(0, 0);
           trial.number = inserted.integer(0, 1);
@@ -318,7 +319,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
       if (!outcome.trial) break;
       db.note_row_id(outcome.trial->id);
       // As in insert_decided: handed on once on disk, asked again if a crash took it back.
-      flushed = flushed || !flush_later || wait_for_flush(db, outcome.trial->id, token);
+      flushed = flushed || !flush_later || wait_for_flush(db, outcome.trial->id, token, owner);
     }
   }
   // A waiting trial is claimed the usual way (rare: enqueued and requeued trials).

@@ -277,10 +277,14 @@ TEST(Faults, ATrialWhoseObjectiveStartedSurvivesACrashOfTheServer) {
                                 "--trials", "2", "-q"},
                    "worker");
     // The second line: the worker's trial has started.
-    for (int i = 0; i < 3000 && read_file(started).find('\n') == read_file(started).rfind('\n');
-         ++i) {
+    auto lines_started = [&] {
+      std::string text = read_file(started);
+      return std::count(text.begin(), text.end(), '\n');
+    };
+    for (int i = 0; i < 30000 && lines_started() < 2; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    ASSERT_EQ(lines_started(), 2) << "the worker's trial did not start: the test did not test it";
     ASSERT_EQ(server.control("crash"), 0);
     ASSERT_EQ(server.control("start"), 0);
     Result r = worker.wait();
@@ -290,7 +294,7 @@ TEST(Faults, ATrialWhoseObjectiveStartedSurvivesACrashOfTheServer) {
     std::string ran = read_file(started);
     for (const auto& row : rows) {
       EXPECT_EQ(row["state"], "complete") << row.dump();
-      EXPECT_NE(ran.find(row["params"]["k"].dump() + "\n"), std::string::npos)
+      EXPECT_NE(("\n" + ran).find("\n" + row["params"]["k"].dump() + "\n"), std::string::npos)
           << row.dump() << " is not among the configurations that ran:\n" << ran;
     }
   }
