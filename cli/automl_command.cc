@@ -51,8 +51,8 @@ struct AutomlArgs {
   std::string front_method = "greedy";
 };
 
-// --infer-limit for predict and evaluate: switches the model to the most accurate ensemble of
-// its front within the limit.
+// --infer-limit for predict and evaluate: keeps the model's ensemble if it answers within the
+// limit, else switches to the most accurate ensemble of its front that does.
 void apply_infer_limit(automl::Predictor& model, const AutomlArgs& args) {
   if (args.infer_limit.empty()) return;
   double limit = parse_duration(args.infer_limit, "--infer-limit");
@@ -281,8 +281,9 @@ Command add_automl_command(CLI::App& app) {
   fit->add_flag("--refit", args->refit,
                 "Refit the ensemble's members on all rows (default: average their fold models)");
   fit->add_option("--infer-limit", args->infer_limit,
-                  "Use the most accurate ensemble whose inference time per row (preprocessing "
-                  "counted) is within this, e.g. 2ms, 50us (default: the most accurate)");
+                  "Keep plain greedy selection's ensemble if its inference time per row "
+                  "(preprocessing counted) is within this, e.g. 2ms, 50us, else use the most "
+                  "accurate one that is (default: no limit)");
   fit->add_option("--infer-batch", args->infer_batch,
                   "Rows per call the --infer-limit is for: 1 or 1000 (default 1)");
   fit->add_option("--front-method", args->front_method,
@@ -304,8 +305,8 @@ Command add_automl_command(CLI::App& app) {
   predict->add_flag("--best-single", args->best_single,
                     "Predict with the best single trial instead of the ensemble");
   predict->add_option("--infer-limit", args->infer_limit,
-                      "Predict with the most accurate ensemble of the model's front within "
-                      "this time per row, e.g. 1ms");
+                      "Keep the model's ensemble if it answers within this time per row, e.g. "
+                      "1ms, else predict with the most accurate ensemble of its front that does");
   predict->add_option("--infer-batch", args->infer_batch,
                       "Rows per call the --infer-limit is for: 1 or 1000 (default 1)");
   predict->add_flag("--quiet", args->quiet, "No notes");
@@ -315,7 +316,8 @@ Command add_automl_command(CLI::App& app) {
   evaluate->add_option("csv", args->csv, "Labelled data (CSV with the target column)")->required();
   evaluate->add_flag("--json", args->json, "Print the metrics as a JSON object");
   evaluate->add_option("--infer-limit", args->infer_limit,
-                       "Evaluate the most accurate ensemble within this time per row");
+                       "Keep the model's ensemble if it answers within this time per row, else "
+                       "evaluate the most accurate one that does");
   evaluate->add_option("--infer-batch", args->infer_batch, "1 or 1000 (default 1)");
   evaluate->add_flag("--quiet", args->quiet, "No notes");
 

@@ -256,8 +256,8 @@ Command add_serve_command(CLI::App& app) {
       ->capture_default_str()
       ->check(at_least(1));
   command->add_option("--infer-limit", args->infer_limit,
-                      "Serve the most accurate ensemble of the model's front whose inference "
-                      "time per row is within this (e.g. 2ms)");
+                      "Serve the model's ensemble if its inference time per row is within this "
+                      "(e.g. 2ms), else the most accurate ensemble of its front that is");
   command->add_option("--infer-batch", args->infer_batch,
                       "Rows per call the --infer-limit is for: 1 or 1000")
       ->capture_default_str()

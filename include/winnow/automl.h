@@ -142,8 +142,10 @@ class Predictor {
   // The front of ensembles, most accurate first. A file written before fronts existed has one
   // entry, its ensemble, with unknown times.
   std::vector<EnsembleChoice> front() const;
-  // Chooses the most accurate ensemble whose time per row, at `batch` rows per call (1 or
-  // 1000), is within `seconds_per_row`; when none is, the fastest. Returns whether one fit.
+  // Chooses the ensemble for `seconds_per_row` at `batch` rows per call (1 or 1000): the one
+  // the model file chose, if its time per row is within the limit (a limit changes the model
+  // only when it must), else the most accurate one within it; when none is, the fastest.
+  // Returns whether one fit.
   bool choose_within(double seconds_per_row, int batch);
 
   std::string task() const;

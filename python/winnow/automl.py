@@ -60,8 +60,9 @@ class _Estimator:
         self.models = models
         self.categorical = categorical
         self.verbose = verbose
-        # Seconds per row of inference (AutoGluon's infer_limit): the most accurate ensemble of
-        # the model's front within it, at infer_batch (1 or 1000) rows per call.
+        # Seconds per row of inference (AutoGluon's infer_limit), at infer_batch (1 or 1000) rows
+        # per call: plain greedy selection's ensemble if it is within it, else the most accurate
+        # ensemble of the model's front that is.
         self.infer_limit = infer_limit
         self.infer_batch = infer_batch
         self.model_: Optional[_winnow.AutomlModel] = None
@@ -143,8 +144,9 @@ class _Estimator:
         return json.loads(self.model_.summary_json())["front"]
 
     def set_infer_limit(self, seconds_per_row: float, batch: int = 1) -> bool:
-        """Switches to the most accurate ensemble within the limit, without refitting; returns
-        False (and uses the fastest) when none is."""
+        """Keeps the fitted ensemble if it answers within the limit, else switches to the most
+        accurate one that does, without refitting; returns False (and uses the fastest) when
+        none does."""
         if self.model_ is None:
             raise RuntimeError("call fit() first")
         return self.model_.choose_within(float(seconds_per_row), int(batch))

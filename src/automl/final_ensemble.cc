@@ -102,7 +102,8 @@ void build_final_ensemble(Predictor::Impl& model, const std::vector<const Stored
   size_t chosen = plain;
   if (options.infer_limit_seconds > 0) {
     bool fits = false;
-    chosen = choose_entry(model.front, options.infer_limit_seconds, options.infer_batch, &fits);
+    chosen = choose_entry(model.front, options.infer_limit_seconds, options.infer_batch, &fits,
+                          plain);
     const FrontEntry& entry = model.front[chosen];
     if (!fits) {
       log("no ensemble answers within " + per_row(options.infer_limit_seconds) + " per row at " +
@@ -111,6 +112,7 @@ void build_final_ensemble(Predictor::Impl& model, const std::vector<const Stored
     }
   }
   model.choose(chosen);
+  model.chosen_in_file = chosen;
 }
 
 void remeasure_members(Predictor::Impl& model, const Table& features,

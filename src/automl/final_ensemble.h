@@ -2,8 +2,8 @@
 //
 // The last step of a fit: the kept trials become the model file's members, each member's
 // inference cost is measured, the front of ensembles is built, and one of them is chosen: plain
-// greedy selection's (which measured times do not change), or the most accurate within
-// FitOptions::infer_limit_seconds.
+// greedy selection's (which measured times do not change) when it answers within
+// FitOptions::infer_limit_seconds (or there is none), else the most accurate that does.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -19,7 +19,7 @@ namespace winnow::automl {
 struct FinalEnsembleOptions {
   int rounds = 25;
   std::string front_method = "greedy";
-  double infer_limit_seconds = 0;  // 0 = the most accurate
+  double infer_limit_seconds = 0;  // 0 = plain greedy selection's ensemble, however slow
   int infer_batch = 1;
   uint64_t seed = 0;
   // The fit's end: measurements shrink, and the front stops growing, one second before it.

@@ -368,8 +368,13 @@ std::vector<FrontEntry> build_front(const std::vector<FrontCandidate>& candidate
 }
 
 size_t choose_entry(const std::vector<FrontEntry>& front, double seconds_per_row, int batch,
-                    bool* fits) {
+                    bool* fits, std::optional<size_t> preferred) {
   if (front.empty()) throw Error("the model file has no ensemble to choose from");
+  if (preferred && *preferred < front.size() &&
+      front[*preferred].cost.seconds_per_row(batch) <= seconds_per_row) {
+    if (fits != nullptr) *fits = true;
+    return *preferred;
+  }
   std::optional<size_t> best, fastest;
   for (size_t i = 0; i < front.size(); ++i) {
     double t = front[i].cost.seconds_per_row(batch);

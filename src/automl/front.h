@@ -13,6 +13,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "automl/data/table.h"
@@ -70,10 +71,12 @@ std::vector<FrontEntry> build_front(const std::vector<FrontCandidate>& candidate
                                     Metric metric, const FrontOptions& options,
                                     size_t* plain_entry = nullptr);
 
-// The entry of `front` with the lowest loss whose seconds per row at `batch` are within
-// `seconds_per_row`; when none is, the fastest, and *fits is false.
+// The entry to use within `seconds_per_row` at `batch`: `preferred` (the model's own choice)
+// when its seconds per row are within the limit, so that a limit changes the model only when
+// that choice is too slow; else the entry with the lowest loss that is within it; when none is,
+// the fastest, and *fits is false.
 size_t choose_entry(const std::vector<FrontEntry>& front, double seconds_per_row, int batch,
-                    bool* fits = nullptr);
+                    bool* fits = nullptr, std::optional<size_t> preferred = std::nullopt);
 
 // The cost of an ensemble given by weights over `members`: preprocessing plus each member with
 // a positive weight.

@@ -227,6 +227,7 @@ Predictor Predictor::load(const std::string& path) {
       entry.cost.bytes = 0;
       impl->front.push_back(std::move(entry));
     }
+    impl->chosen_in_file = impl->chosen;
     impl->choose(impl->chosen);
     // The class names must fit the task, or predictions would index past them.
     size_t classes_needed = impl->task == Task::kRegression ? 0 : impl->task == Task::kBinary ? 2 : 3;
@@ -415,7 +416,8 @@ bool Predictor::choose_within(double seconds_per_row, int batch) {
   }
   if (!(seconds_per_row > 0)) throw Error("an inference limit must be positive");
   bool fits = false;
-  impl_->choose(choose_entry(impl_->front, seconds_per_row, batch, &fits));
+  impl_->choose(
+      choose_entry(impl_->front, seconds_per_row, batch, &fits, impl_->chosen_in_file));
   return fits;
 }
 

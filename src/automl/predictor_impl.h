@@ -84,6 +84,8 @@ struct Predictor::Impl {
   // Ensembles from the most accurate to the fastest; empty in files of format 2.
   std::vector<FrontEntry> front;
   size_t chosen = 0;  // the front entry whose weights the members carry
+  // The entry the model file chose at its fit, which an inference limit keeps when it fits.
+  size_t chosen_in_file = 0;
 
   size_t n_outputs() const { return task == Task::kRegression ? 1 : classes.size(); }
   // The weighted ensemble's predictions for a table laid out as the schema; with

@@ -168,6 +168,28 @@ TEST(EnsembleFront, ChooseEntryTakesTheMostAccurateWithinTheLimitElseTheFastest)
   std::vector<FrontEntry> unknown(1);
   EXPECT_EQ(choose_entry(unknown, 1.0, 1, &fits), 0u);
   EXPECT_FALSE(fits);
+  EXPECT_EQ(choose_entry(unknown, 1.0, 1, &fits, 0), 0u);
+  EXPECT_FALSE(fits);
+}
+
+// The model's own ensemble is kept while it fits: a generous limit changes nothing.
+TEST(EnsembleFront, ChooseEntryKeepsThePreferredEntryWhileItFits) {
+  std::vector<FrontEntry> front(3);
+  front[0].loss = 0.1;
+  front[0].cost = cost_of(3e-3, 3e-5);
+  front[1].loss = 0.2;
+  front[1].cost = cost_of(1e-3, 4e-5);
+  front[2].loss = 0.3;
+  front[2].cost = cost_of(1e-4, 1e-6);
+  bool fits = false;
+  EXPECT_EQ(choose_entry(front, 10.0, 1, &fits, 1), 1u);
+  EXPECT_TRUE(fits);
+  EXPECT_EQ(choose_entry(front, 1e-3, 1, &fits, 1), 1u);
+  EXPECT_EQ(choose_entry(front, 5e-4, 1, &fits, 1), 2u);  // too slow: the most accurate that fits
+  EXPECT_EQ(choose_entry(front, 3.5e-5, 1000, &fits, 1), 0u);
+  EXPECT_EQ(choose_entry(front, 1e-9, 1, &fits, 1), 2u);
+  EXPECT_FALSE(fits);
+  EXPECT_EQ(choose_entry(front, 10.0, 1, &fits, 7), 0u);  // no such entry: as without one
 }
 
 TEST(EnsembleFront, CostAwareSelectionPrefersTheCheapMemberAsTimeWeighs) {
