@@ -184,7 +184,11 @@ port_in_use() {
 start_server() {
   local port previous_port attempt log_lines
   previous_port=$(configured_port)
-  port=${previous_port:-$FIRST_PORT}
+  # A new cluster starts its search at a random port of the range's first half, so that one
+  # started while another test's server is down for a moment (a restart, a crash) rarely takes
+  # that server's port, which it must find free to come back on.
+  port=${previous_port:-$((FIRST_PORT + RANDOM % (PORT_ATTEMPTS / 2)))}
+  local first_port=$port
   for ((attempt = 0; attempt < PORT_ATTEMPTS; attempt++, port++)); do
     if port_in_use "$port"; then
       continue
@@ -202,7 +206,7 @@ start_server() {
     die "PostgreSQL in $data did not start on port $port (log: $log)"
   done
   print_log_tail
-  die "no free port for PostgreSQL among $PORT_ATTEMPTS tried from ${previous_port:-$FIRST_PORT}"
+  die "no free port for PostgreSQL among $PORT_ATTEMPTS tried from $first_port"
 }
 
 create_database() {
