@@ -38,6 +38,21 @@ void create_study(const ScratchDir& dir, const std::string& url) {
   ASSERT_EQ(created.exit_code, 0) << created.err;
 }
 
+// Starts `count` workers of `study` that run it to `trials`, their logs w0.out, w1.out ...
+std::vector<std::unique_ptr<Process>> start_workers(const ScratchDir& dir, int count,
+                                                    const std::string& url,
+                                                    const std::string& study, int trials) {
+  std::vector<std::unique_ptr<Process>> workers;
+  for (int i = 0; i < count; ++i) {
+    workers.push_back(std::make_unique<Process>(
+        dir.path(),
+        std::vector<std::string>{"worker", "--storage", url, "--study", study, "--trials",
+                                 std::to_string(trials), "-q"},
+        "w" + std::to_string(i)));
+  }
+  return workers;
+}
+
 std::vector<Result> run_workers(const ScratchDir& dir, int count,
                                 const std::vector<std::string>& args) {
   std::vector<std::unique_ptr<Process>> workers;
@@ -213,14 +228,8 @@ TEST(Faults, WorkersRideOutADatabaseRestartAndAnOutage) {
              small_study("outage", "sampler = \"random\"\nseed = 5\njobs = 2",
                          R"(["sh", "-c", "sleep 0.3; echo $0", "{x}"])"));
   create_study(dir, server.url());
-  std::vector<std::unique_ptr<Process>> workers;
-  for (int i = 0; i < 3; ++i) {
-    workers.push_back(std::make_unique<Process>(
-        dir.path(),
-        std::vector<std::string>{"worker", "--storage", server.url(), "--study", "outage",
-                                 "--trials", "90", "-q"},
-        "w" + std::to_string(i)));
-  }
+  std::vector<std::unique_ptr<Process>> workers =
+      start_workers(dir, 3, server.url(), "outage", 90);
   // The faults come while the workers run trials, however slow the machine.
   auto wait_for_trials = [&](size_t count) {
     for (int i = 0; i < 600 && export_trials(dir.path(), server.url(), "outage").size() < count;
@@ -312,14 +321,8 @@ TEST(Faults, CrashesOfTheServerMidStudyLoseNoTrialThatRan) {
                          R"(["sh", "-c", "echo \"$0 $1\" >> \")" + ran_log +
                              R"(\"; sleep 0.05; echo $1", "{trial}", "{k}"])"));
   create_study(dir, server.url());
-  std::vector<std::unique_ptr<Process>> workers;
-  for (int i = 0; i < 3; ++i) {
-    workers.push_back(std::make_unique<Process>(
-        dir.path(),
-        std::vector<std::string>{"worker", "--storage", server.url(), "--study", "crashes",
-                                 "--trials", "90", "-q"},
-        "w" + std::to_string(i)));
-  }
+  std::vector<std::unique_ptr<Process>> workers =
+      start_workers(dir, 3, server.url(), "crashes", 90);
   auto lines_ran = [&] {
     std::string text = read_file(ran_log);
     return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -364,14 +367,7 @@ TEST(Faults, AKilledWorkerLosesOnlyItsRunningTrialsWhichAreQueuedAgain) {
                          "requeue_interrupted = true",
                          R"(["sh", "-c", "sleep 0.2; echo $0", "{x}"])"));
   create_study(dir, url);
-  std::vector<std::unique_ptr<Process>> workers;
-  for (int i = 0; i < 4; ++i) {
-    workers.push_back(std::make_unique<Process>(
-        dir.path(),
-        std::vector<std::string>{"worker", "--storage", url, "--study", "killed", "--trials",
-                                 "40", "-q"},
-        "w" + std::to_string(i)));
-  }
+  std::vector<std::unique_ptr<Process>> workers = start_workers(dir, 4, url, "killed", 40);
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   workers[0]->signal(SIGKILL);
   EXPECT_EQ(workers[0]->wait().signal, SIGKILL);

@@ -251,21 +251,14 @@ stop)
   fi
   rm -rf -- "$dir"
   ;;
-halt)
+halt | crash)
   require_binaries
   [[ -f "$data/PG_VERSION" && -e "$dir/$MARKER" ]] ||
     die "no test cluster in $dir; run '$0 start $dir' first"
+  mode=fast
+  [[ "$command" == crash ]] && mode=immediate
   if server_running; then
-    as_owner "$PG_BIN/pg_ctl" stop -D "$data" -m fast -w -t 60 -s >&2 ||
-      die "PostgreSQL in $data did not stop"
-  fi
-  ;;
-crash)
-  require_binaries
-  [[ -f "$data/PG_VERSION" && -e "$dir/$MARKER" ]] ||
-    die "no test cluster in $dir; run '$0 start $dir' first"
-  if server_running; then
-    as_owner "$PG_BIN/pg_ctl" stop -D "$data" -m immediate -w -t 60 -s >&2 ||
+    as_owner "$PG_BIN/pg_ctl" stop -D "$data" -m "$mode" -w -t 60 -s >&2 ||
       die "PostgreSQL in $data did not stop"
   fi
   ;;
