@@ -281,69 +281,6 @@ TEST(PostgresVersions, StayAboveTheVersionsACrashTookBack) {
   EXPECT_EQ(changed[0].version, read_after);
 }
 
-// Where the session's commits wait for their flush, asks commit without waiting and then wait
-// for the flush after the study's lock: every kind of ask (decided under the lock, made ahead,
-// the claim of a waiting trial) returns a running trial whose heartbeat the wait wrote.
-TEST(PostgresFlushAfterTheLock, EveryKindOfAskWaitsForItsFlush) {
-  // The test server does not flush; a session of synchronous_commit on waits all the same.
-  const std::string url = fresh_postgres_url() + "%20-csynchronous_commit%3Don";
-  Connection db(url, url, 30);
-  ASSERT_TRUE(db.commits_wait_for_flush());
-  ASSERT_FALSE(Connection(fresh_postgres_url(), url, 30).commits_wait_for_flush());
-  PostgresStorage storage(url);
-  int64_t study = storage.create_study(make_study_record("flushed"));
-  auto decide = [](int64_t, std::vector<FrozenTrial>) {
-    return std::optional<Storage::TrialDraft>(Storage::TrialDraft{{{"x", 1.0}}, {}});
-  };
-  std::vector<FrozenTrial> asked;
-  for (int i = 0; i < 3; ++i) {
-    std::optional<FrozenTrial> decided = storage.create_decided_trial(study, 0, "me", 0, decide);
-    ASSERT_TRUE(decided);
-    asked.push_back(*decided);
-    Storage::AheadOutcome ahead = storage.create_trial_ahead(
-        study, 0, "me", 0, Storage::TrialDraft{{{"x", 2.0 + i}}, {}}, std::nullopt);
-    ASSERT_EQ(ahead.status, Storage::AheadStatus::kCreated);
-    asked.push_back(*ahead.trial);
-  }
-  ASSERT_TRUE(storage.create_trial(study, {{"x", 9.0}}, TrialState::kWaiting, "", 0, {}));
-  std::optional<FrozenTrial> claimed = storage.create_decided_trial(study, 0, "me", 0, decide);
-  ASSERT_TRUE(claimed);
-  EXPECT_EQ(claimed->config.at("x"), ParamValue(9.0));
-  asked.push_back(*claimed);
-  for (const FrozenTrial& trial : asked) {
-    Result row = db.execute(
-        "SELECT state, owner, heartbeat_ms IS NOT NULL FROM winnow_trials WHERE trial_id = $1",
-        Params().add(trial.id));
-    ASSERT_EQ(row.rows(), 1) << trial.number;
-    EXPECT_EQ(row.text(0, 0), "running");
-    EXPECT_EQ(row.text(0, 1), "me");
-    EXPECT_TRUE(row.boolean(0, 2));
-  }
-  EXPECT_EQ(storage.trials(study).size(), 7u);  // the claimed trial is the enqueued one
-}
-
-// The wait confirms a trial only while it is still the caller's: not once a lease check put it
-// back in the queue and another process claimed it (the caller, reconnecting, asks again).
-TEST(PostgresFlushAfterTheLock, AWaitDoesNotConfirmATrialAnotherProcessClaimed) {
-  std::string url = fresh_postgres_url();
-  PostgresStorage storage(url);
-  int64_t study = storage.create_study(make_study_record("claimed"));
-  Connection db(url, url, 30);
-  std::optional<FrozenTrial> trial =
-      storage.create_trial(study, {}, TrialState::kRunning, "first", 0, {});
-  ASSERT_TRUE(trial);
-  db.execute("UPDATE winnow_trials SET client_token = 'mine' WHERE trial_id = $1",
-             Params().add(trial->id));
-  EXPECT_TRUE(postgres::wait_for_flush(db, trial->id, "mine", "first"));
-  EXPECT_FALSE(postgres::wait_for_flush(db, trial->id, "mine", "other"));
-  db.execute("UPDATE winnow_trials SET claim_token = 'theirs', owner = 'second' "
-             "WHERE trial_id = $1",
-             Params().add(trial->id));
-  EXPECT_FALSE(postgres::wait_for_flush(db, trial->id, "mine", "first"));
-  EXPECT_TRUE(postgres::wait_for_flush(db, trial->id, "theirs", "second"));
-  EXPECT_FALSE(postgres::wait_for_flush(db, trial->id + 1, "theirs", "second"));
-}
-
 // A writer that decides (an ask) queues on the study's advisory lock; a trial's own process
 // finishing it or reporting to it does not wait. Its change is stamped by the next writer under
 // the lock, and until then every read returns it, with version 0.

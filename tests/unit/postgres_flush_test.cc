@@ -1,0 +1,164 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// When an ask's commit reaches the disk on PostgreSQL: under the study's lock when the ask found
+// it free, after the lock when it had to wait for it, and never handed on before.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "storage/postgres_connection.h"
+#include "storage/postgres_rows.h"
+#include "storage/postgres_storage.h"
+#include "unit/postgres_test_support.h"
+#include "unit/storage_test_support.h"
+#include "winnow/storage.h"
+
+namespace winnow {
+namespace {
+
+using namespace storage_test;  // NOLINT(google-build-using-namespace)
+using postgres::Connection;
+using postgres::Params;
+using postgres::Result;
+
+// The test server does not flush; a session of synchronous_commit on waits all the same.
+std::string flushing_url() { return fresh_postgres_url() + "%20-csynchronous_commit%3Don"; }
+
+std::optional<Storage::TrialDraft> draft_x(double x) {
+  return Storage::TrialDraft{{{"x", x}}, {}};
+}
+
+// The three kinds of ask, each returning its trial: decided under the lock, made ahead, and the
+// claim of a trial enqueued beforehand (by `storage`, so that the claim is the only write).
+std::vector<std::function<FrozenTrial(PostgresStorage&)>> every_kind_of_ask(int64_t study) {
+  auto decided = [study](PostgresStorage& storage) {
+    std::optional<FrozenTrial> trial = storage.create_decided_trial(
+        study, 0, "me", 0, [](int64_t number, std::vector<FrozenTrial>) {
+          return draft_x(double(number));
+        });
+    EXPECT_TRUE(trial);
+    return trial.value_or(FrozenTrial{});
+  };
+  auto ahead = [study](PostgresStorage& storage) {
+    Storage::AheadOutcome outcome =
+        storage.create_trial_ahead(study, 0, "me", 0, *draft_x(-1.0), std::nullopt);
+    EXPECT_EQ(outcome.status, Storage::AheadStatus::kCreated);
+    return outcome.trial.value_or(FrozenTrial{});
+  };
+  auto claimed = [study, decided](PostgresStorage& storage) {
+    FrozenTrial trial = decided(storage);
+    EXPECT_EQ(trial.config.at("x"), ParamValue(9.0));  // the enqueued one
+    return trial;
+  };
+  return {decided, ahead, claimed};
+}
+
+// Whether the trial's row was written again after the transaction that made or claimed it,
+// which also wrote the study's row (the lock's update) or, for a made one, its parameters.
+bool rewritten_after_its_ask(Connection& db, int64_t trial_id, bool claimed) {
+  const char* sql =
+      claimed ? "SELECT t.xmin::text <> s.xmin::text FROM winnow_trials t JOIN winnow_studies s "
+                "USING (study_id) WHERE t.trial_id = $1"
+              : "SELECT t.xmin::text <> p.xmin::text FROM winnow_trials t JOIN "
+                "winnow_trial_params p USING (trial_id) WHERE t.trial_id = $1";
+  Result row = db.execute(sql, Params().add(trial_id));
+  EXPECT_EQ(row.rows(), 1);
+  return row.rows() == 1 && row.boolean(0, 0);
+}
+
+// An ask that finds the study's lock free flushes its commit under it and writes nothing after:
+// a lone process pays one flush per ask.
+TEST(PostgresFlushAfterTheLock, AnAskThatFindsTheLockFreeFlushesUnderIt) {
+  const std::string url = flushing_url();
+  Connection db(url, url, 30);
+  ASSERT_TRUE(db.commits_wait_for_flush());
+  ASSERT_FALSE(Connection(fresh_postgres_url(), url, 30).commits_wait_for_flush());
+  PostgresStorage storage(url);
+  int64_t study = storage.create_study(make_study_record("alone"));
+  int kind = 0;
+  for (const auto& ask : every_kind_of_ask(study)) {
+    SCOPED_TRACE(kind);
+    const bool claims = kind++ == 2;
+    if (claims) {
+      ASSERT_TRUE(storage.create_trial(study, {{"x", 9.0}}, TrialState::kWaiting, "", 0, {}));
+    }
+    FrozenTrial trial = ask(storage);
+    EXPECT_FALSE(rewritten_after_its_ask(db, trial.id, claims));
+    Result row = db.execute("SELECT state, owner FROM winnow_trials WHERE trial_id = $1",
+                            Params().add(trial.id));
+    ASSERT_EQ(row.rows(), 1);
+    EXPECT_EQ(row.text(0, 0), "running");
+    EXPECT_EQ(row.text(0, 1), "me");
+  }
+  EXPECT_EQ(storage.trials(study).size(), 3u);
+}
+
+// An ask that waited for the lock commits without its flush, so as not to hold the lock through
+// it, and returns its trial only after the wait that follows (a write of the trial's heartbeat,
+// flushed with everything before it), once the lock's holder is gone.
+TEST(PostgresFlushAfterTheLock, AnAskThatWaitedForTheLockWaitsForItsFlushAfter) {
+  const std::string url = flushing_url();
+  Connection db(url, url, 30);
+  PostgresStorage enqueuer(url);
+  int64_t study = enqueuer.create_study(make_study_record("queued"));
+  int kind = 0;
+  for (const auto& ask : every_kind_of_ask(study)) {
+    SCOPED_TRACE(kind);
+    const bool claims = kind++ == 2;
+    if (claims) {
+      ASSERT_TRUE(enqueuer.create_trial(study, {{"x", 9.0}}, TrialState::kWaiting, "", 0, {}));
+    }
+    PostgresStorage storage(url);
+    Connection holder(url, url, 30);
+    std::atomic<bool> released{false}, returned_early{false};
+    FrozenTrial trial;
+    std::thread asking;
+    holder.transaction(Connection::Mode::kWrite, [&](bool) {
+      holder.execute(postgres::kAdvisoryLockSql, Params().add(study));
+      asking = std::thread([&] {
+        trial = ask(storage);
+        if (!released) returned_early = true;
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      released = true;
+    });
+    asking.join();
+    EXPECT_FALSE(returned_early);
+    EXPECT_TRUE(rewritten_after_its_ask(db, trial.id, claims));
+    Result row = db.execute("SELECT state, owner FROM winnow_trials WHERE trial_id = $1",
+                            Params().add(trial.id));
+    ASSERT_EQ(row.rows(), 1);
+    EXPECT_EQ(row.text(0, 0), "running");
+    EXPECT_EQ(row.text(0, 1), "me");
+  }
+  EXPECT_EQ(enqueuer.trials(study).size(), 3u);
+}
+
+// The wait confirms a trial only while it is still the caller's: not once a lease check put it
+// back in the queue and another process claimed it (the caller, reconnecting, asks again).
+TEST(PostgresFlushAfterTheLock, AWaitDoesNotConfirmATrialAnotherProcessClaimed) {
+  std::string url = fresh_postgres_url();
+  PostgresStorage storage(url);
+  int64_t study = storage.create_study(make_study_record("claimed"));
+  Connection db(url, url, 30);
+  std::optional<FrozenTrial> trial =
+      storage.create_trial(study, {}, TrialState::kRunning, "first", 0, {});
+  ASSERT_TRUE(trial);
+  db.execute("UPDATE winnow_trials SET client_token = 'mine' WHERE trial_id = $1",
+             Params().add(trial->id));
+  EXPECT_TRUE(postgres::wait_for_flush(db, trial->id, "mine", "first"));
+  EXPECT_FALSE(postgres::wait_for_flush(db, trial->id, "mine", "other"));
+  db.execute("UPDATE winnow_trials SET claim_token = 'theirs', owner = 'second' "
+             "WHERE trial_id = $1",
+             Params().add(trial->id));
+  EXPECT_FALSE(postgres::wait_for_flush(db, trial->id, "mine", "first"));
+  EXPECT_TRUE(postgres::wait_for_flush(db, trial->id, "theirs", "second"));
+  EXPECT_FALSE(postgres::wait_for_flush(db, trial->id + 1, "theirs", "second"));
+}
+
+}  // namespace
+}  // namespace winnow
