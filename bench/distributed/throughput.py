@@ -29,8 +29,13 @@ rather than the disk. --durable starts it with PostgreSQL's durable settings ins
 production server runs, where every commit waits for its flush. Each record names the server's
 settings.
 
+--libraries may also name "floor" (floor.py, beside this file): the same loop and the round
+trips Winnow's random sampling makes, with nothing that orders the processes (no study-wide
+lock, numbers or versions), so what the machine allows at each process count; Winnow's share of
+it, across process counts, tells where the database's ordering is the limit.
+
 Winnow's tables live in the server's database winnow_test; Optuna's in database optuna_bench
-of the same server, so their tables cannot collide. Without --postgres-url the script starts
+and the floor's in floor_bench, of the same server, so their tables cannot collide. Without --postgres-url the script starts
 its own server with tests/postgres/server.sh in a temporary folder and stops it at the end.
 Process counts above the machine's cores measure contention for the CPU as well as for the
 database; the records name the machine, so read them with that in mind.
@@ -61,6 +66,7 @@ from bench_stats import quantile  # noqa: E402
 
 SERVER_SCRIPT = os.path.join(ROOT, "tests", "postgres", "server.sh")
 OPTUNA_DATABASE = "optuna_bench"
+FLOOR_DATABASE = "floor_bench"
 DIMENSIONS = 10
 # What makes a result "+dirty": the code that ran, not docs, tests or earlier results.
 MEASURED_PATHS = ["src", "include", "cli", "python", "cmake", "CMakeLists.txt", "bench/distributed"]
@@ -106,22 +112,23 @@ def import_library(name):
                      f"run with PYTHONPATH=build/python or --build-dir build")
     elif name == "optuna":
         import optuna as lib
+    elif name == "floor":
+        import floor as lib  # this folder's: the loop with nothing that orders the processes
     else:
-        sys.exit(f"throughput.py: unknown library {name!r} (winnow or optuna)")
+        sys.exit(f"throughput.py: unknown library {name!r} (winnow, optuna or floor)")
     lib.logging.set_verbosity(lib.logging.WARNING)
     return lib
 
 
+SAMPLER_CLASSES = {"random": "RandomSampler", "tpe": "TPESampler", "gp": "GPSampler"}
+
+
 def make_sampler(lib, name, seed):
-    if name == "random":
-        return lib.samplers.RandomSampler(seed=seed)
-    if name == "tpe":
-        return lib.samplers.TPESampler(seed=seed)
-    if name == "gp":
-        if not hasattr(lib.samplers, "GPSampler"):
-            return None  # Optuna 3.1 has no GP sampler: the runs skip it
-        return lib.samplers.GPSampler(seed=seed)
-    sys.exit(f"throughput.py: unknown sampler {name!r} (random, tpe or gp)")
+    if name not in SAMPLER_CLASSES:
+        sys.exit(f"throughput.py: unknown sampler {name!r} (random, tpe or gp)")
+    # Optuna 3.1 has no GP sampler, the floor only random sampling: the runs skip the others.
+    sampler_class = getattr(lib.samplers, SAMPLER_CLASSES[name], None)
+    return sampler_class(seed=seed) if sampler_class else None
 
 
 def storage_for(lib, library, url):
@@ -197,13 +204,18 @@ def with_database(url, database, scheme=None):
                                     parts.query, parts.fragment))
 
 
-def optuna_url(url):
-    """The same server, database optuna_bench (created if missing), through SQLAlchemy's
-    psycopg2 driver."""
-    exists = psql(url, f"select 1 from pg_database where datname = '{OPTUNA_DATABASE}'")
+def database_beside(url, database):
+    """The same server's database `database`, created if missing."""
+    exists = psql(url, f"select 1 from pg_database where datname = '{database}'")
     if exists != "1":
-        psql(url, f"create database {OPTUNA_DATABASE}")
-    return with_database(url, OPTUNA_DATABASE, scheme="postgresql+psycopg2")
+        psql(url, f"create database {database}")
+    return with_database(url, database)
+
+
+def optuna_url(url):
+    """The same server, database optuna_bench, through SQLAlchemy's psycopg2 driver."""
+    return with_database(database_beside(url, OPTUNA_DATABASE), OPTUNA_DATABASE,
+                         scheme="postgresql+psycopg2")
 
 
 # -- one configuration ----------------------------------------------------------------------------
@@ -419,6 +431,8 @@ def main():
         if "optuna" in libraries:
             urls["optuna"] = optuna_url(url)
             plain_urls["optuna"] = with_database(url, OPTUNA_DATABASE)
+        if "floor" in libraries:
+            urls["floor"] = plain_urls["floor"] = database_beside(url, FLOOR_DATABASE)
         last_written = None
         for sampler in samplers:
             for processes in counts:
