@@ -58,24 +58,11 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
 }
 
 namespace {
-// The session setting that tells the statement after the COMMIT (kFlushInsertedSql) whether
-// the transaction flushed under the lock.
-#define WINNOW_PG_LOCKED_FREE_SETTING "winnow.locked_free"
-// The study's advisory lock, taken at once when free, else waited for. Only when it was not
-// free, synchronous_commit off to the end of the transaction. The lock's wait runs in an
-// InitPlan, evaluated only when the CASE reaches it; OFFSET 0 keeps the try from being pulled
-// into the outer query and run once per reference.
+// The study's advisory lock, and synchronous_commit off to the end of the transaction.
 constexpr const char* kAdvisoryLockFlushLaterSql =
-    "SELECT free, "
-    "set_config('synchronous_commit', CASE WHEN free THEN current_setting('synchronous_commit') "
-    "ELSE 'off' END, true), "
-    "set_config('" WINNOW_PG_LOCKED_FREE_SETTING "', free::text, false) "
-    "FROM (SELECT CASE WHEN pg_try_advisory_xact_lock" WINNOW_PG_ADVISORY_ARGS("$1::bigint")
-    " THEN true ELSE (SELECT false FROM " WINNOW_PG_ADVISORY_KEY("$1::bigint") ") END AS free "
-    "OFFSET 0) AS lock";
+    "SELECT " WINNOW_PG_ADVISORY_KEY("$1::bigint") ", "
+    "set_config('synchronous_commit', 'off', true)";
 }  // namespace
-
-bool locked_free(const Result& lock_result) { return lock_result.boolean(0, 0); }
 
 DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version,
                              bool flush_later) {
@@ -103,25 +90,15 @@ namespace {
 // by this call and never claimed since, or claimed by it (a lease check may have put the trial
 // back in the queue, and another process claimed it, while this one was reconnecting). $1 is
 // the token, $2 the owner, `trial_id` SQL giving the trial's id.
-#define WINNOW_PG_ASKED_IS_MINE(trial_id)                                                  \
-  "trial_id = " trial_id " AND state = 'running' AND ((client_token = $1 AND claim_token IS " \
-  "NULL) OR claim_token = $1) AND COALESCE(owner, '') = $2"
-constexpr const char* kFlushAskedSql = "UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
-                                       " WHERE " WINNOW_PG_ASKED_IS_MINE("$3") " RETURNING 1";
-// The same, for the trial the session inserted last (WINNOW_PG_ASKED_TRIAL_SETTING), whose id
-// the client does not know yet when it sends the statement. After a transaction that flushed
-// under a free lock, it writes nothing (a commit without a write adds no flush) and only checks
-// the trial is the caller's.
-#define WINNOW_PG_INSERTED_TRIAL \
-  "NULLIF(current_setting('" WINNOW_PG_ASKED_TRIAL_SETTING "', true), '')::bigint"
-#define WINNOW_PG_FLUSHED_UNDER_LOCK \
-  "current_setting('" WINNOW_PG_LOCKED_FREE_SETTING "', true) = 'true'"
-constexpr const char* kFlushInsertedSql =
-    "WITH waited AS (UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
-    " WHERE NOT COALESCE(" WINNOW_PG_FLUSHED_UNDER_LOCK ", false) AND "
-    WINNOW_PG_ASKED_IS_MINE(WINNOW_PG_INSERTED_TRIAL) " RETURNING 1) "
-    "SELECT 1 FROM waited UNION ALL SELECT 1 FROM winnow_trials WHERE "
-    WINNOW_PG_FLUSHED_UNDER_LOCK " AND " WINNOW_PG_ASKED_IS_MINE(WINNOW_PG_INSERTED_TRIAL);
+#define WINNOW_PG_FLUSH_ASKED(trial_id)                                                     \
+  "UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS " WHERE trial_id = " trial_id \
+  " AND state = 'running' AND ((client_token = $1 AND claim_token IS NULL) OR "              \
+  "claim_token = $1) AND COALESCE(owner, '') = $2 RETURNING 1"
+constexpr const char* kFlushAskedSql = WINNOW_PG_FLUSH_ASKED("$3");
+// The same, for the trial the session inserted last (kAskedTrialSetting), whose id the client
+// does not know yet when it sends the statement.
+constexpr const char* kFlushInsertedSql = WINNOW_PG_FLUSH_ASKED(
+    "NULLIF(current_setting('" WINNOW_PG_ASKED_TRIAL_SETTING "', true), '')::bigint");
 }  // namespace
 
 std::vector<Connection::Statement> flush_inserted_statements(bool flush_later,

@@ -63,9 +63,9 @@ std::string new_client_token(std::string_view owner);
 // The row lock still orders the writers: the advisory lock only queues them, so two keys that
 // collide (two schemas hashing alike, ids past 2^31) cost waiting, never correctness.
 // $1 is the study's id; kAdvisoryLockOfTrialSql takes a trial's id instead.
-#define WINNOW_PG_ADVISORY_ARGS(study_id) \
-  "(hashtext('winnow:' || current_schema()), ((" study_id ") % 2147483647)::int4)"
-#define WINNOW_PG_ADVISORY_KEY(study_id) "pg_advisory_xact_lock" WINNOW_PG_ADVISORY_ARGS(study_id)
+#define WINNOW_PG_ADVISORY_KEY(study_id)                                                 \
+  "pg_advisory_xact_lock(hashtext('winnow:' || current_schema()), ((" study_id         \
+  ") % 2147483647)::int4)"
 constexpr const char* kAdvisoryLockSql = "SELECT " WINNOW_PG_ADVISORY_KEY("$1::bigint");
 constexpr const char* kAdvisoryLockOfTrialSql = "SELECT " WINNOW_PG_ADVISORY_KEY(
     "SELECT study_id FROM winnow_trials WHERE trial_id = $1");
@@ -87,23 +87,16 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
 // DecisionReads::next_at), then, with `since_version`, the trials changed since it and their
 // details (at next_at + 1 and + 2, for read_changed_trials).
 //
-// With `flush_later`, when another writer held the lock (the writer waited for it), the
-// transaction's COMMIT returns without waiting for the server to flush it to disk
-// (synchronous_commit off for this transaction alone), so the study's lock is not held through
-// the flush and the next writer's wait is the server's work alone. The caller must then wait
-// for the flush with wait_for_flush before it hands the trial on. When the lock was free, the
-// COMMIT waits for its flush as usual: a lone writer then pays one flush per ask rather than
-// the flush of its wait behind the one the unwaited commit started. The lock's result
-// (statements[0]) tells which: locked_free().
+// With `flush_later`, the transaction's COMMIT returns without waiting for the server to flush
+// it to disk (synchronous_commit off for this transaction alone), so the study's lock is not
+// held through the flush and the next writer's wait is the server's work alone. The caller must
+// then wait for the flush with wait_for_flush before it hands the trial on.
 struct DecisionReads {
   std::vector<Connection::Statement> statements;
   size_t next_at = 0;
 };
 DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version,
                              bool flush_later = false);
-// Whether the lock of a decision_reads(..., flush_later = true) pipeline was free, so that its
-// COMMIT flushes under the lock; `lock_result` is the pipeline's first result.
-bool locked_free(const Result& lock_result);
 // After a transaction of decision_reads(..., flush_later = true) created or claimed trial
 // `trial_id` with `token` for `owner`: waits until the server has flushed that commit to disk (a commit of
 // our own, which the server flushes with everything written before it) and returns whether the
@@ -114,9 +107,7 @@ bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token,
 // The same wait, as statements to send after the COMMIT in the round trip of the insert
 // (Connection::execute_pipeline's after_commit), for the trial the session inserted last: one
 // result, of one row when the trial is on disk and the caller's (none when the statement
-// failed: the caller then waits with wait_for_flush). None without `flush_later`. After a
-// commit that flushed under a free lock (locked_free), it only checks the trial is the
-// caller's, and writes nothing, so it adds no flush.
+// failed: the caller then waits with wait_for_flush). None without `flush_later`.
 std::vector<Connection::Statement> flush_inserted_statements(bool flush_later,
                                                              const std::string& token,
                                                              std::string_view owner);

@@ -215,13 +215,12 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
       // every write committed before the lock was granted. The insert and COMMIT share the
       // second round trip, so the lock is held for one round trip and the decision.
       flush_later = is_ask && db.commits_wait_for_flush();
+      flushed = false;
       DecisionReads reads = decision_reads(study_id, since_version, flush_later);
       const size_t next_at = reads.next_at;
       std::vector<Result> results = db.execute_pipeline(reads.statements);
       if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
       const StudyLock study{results[1].integer(0, 0), results[1].integer(0, 1)};
-      // A lock that was free leaves the COMMIT to flush under it, so nothing waits after.
-      flushed = flush_later && locked_free(results[0]);
       if (maybe_committed) {
         std::optional<std::string_view> running_owner;
         if (state != TrialState::kWaiting) running_owner = owner;
@@ -244,7 +243,7 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
       }
       return insert_trial(db, study_id, next, study.version, draft->config, state, owner,
                           retry_of, draft->user_attrs, token, /*then_commit=*/true,
-                          flush_later && !flushed ? &flushed : nullptr);
+                          flush_later ? &flushed : nullptr);
     });
     if (!made) return made;
     db.note_row_id(made->id);

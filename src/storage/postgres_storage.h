@@ -90,11 +90,9 @@ class PostgresStorage final : public Storage {
  private:
   // create_trial and create_decided_trial: one write transaction that locks the study, checks
   // the budget, and for an ask (`is_ask`) claims a waiting trial when one waits, or else asks
-  // `decide` and inserts what it returns. An ask that waited for the study's lock commits
-  // without waiting for its flush under the lock and waits for it after
-  // (postgres::wait_for_flush); one that found the lock free flushes under it
-  // (postgres::decision_reads). Trials added by hand (enqueue, retries) keep the session's own
-  // commit.
+  // `decide` and inserts what it returns. An ask's COMMIT does not wait for its flush under the
+  // lock; the ask waits for it after (postgres::wait_for_flush). Trials added by hand (enqueue,
+  // retries) keep the session's own commit.
   std::optional<FrozenTrial> insert_decided(int64_t study_id,
                                             std::optional<int64_t> since_version,
                                             TrialState state, std::string_view owner,

@@ -1,7 +1,7 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
-// When an ask's commit reaches the disk on PostgreSQL: under the study's lock when the ask found
-// it free, after the lock when it had to wait for it, and never handed on before.
+// When an ask's commit reaches the disk on PostgreSQL: after the study's lock, and always before
+// its trial is handed on.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -26,7 +26,7 @@ using postgres::Params;
 using postgres::Result;
 
 // The test server does not flush; a session of synchronous_commit on waits all the same.
-std::string flushing_url() { return fresh_postgres_url() + "%20-csynchronous_commit%3Don"; }
+constexpr const char* kFlushingOption = "%20-csynchronous_commit%3Don";
 
 std::optional<Storage::TrialDraft> draft_x(double x) {
   return Storage::TrialDraft{{{"x", x}}, {}};
@@ -70,38 +70,43 @@ bool rewritten_after_its_ask(Connection& db, int64_t trial_id, bool claimed) {
   return row.rows() == 1 && row.boolean(0, 0);
 }
 
-// An ask that finds the study's lock free flushes its commit under it and writes nothing after:
-// a lone process pays one flush per ask.
-TEST(PostgresFlushAfterTheLock, AnAskThatFindsTheLockFreeFlushesUnderIt) {
-  const std::string url = flushing_url();
-  Connection db(url, url, 30);
-  ASSERT_TRUE(db.commits_wait_for_flush());
-  ASSERT_FALSE(Connection(fresh_postgres_url(), url, 30).commits_wait_for_flush());
-  PostgresStorage storage(url);
-  int64_t study = storage.create_study(make_study_record("alone"));
-  int kind = 0;
-  for (const auto& ask : every_kind_of_ask(study)) {
-    SCOPED_TRACE(kind);
-    const bool claims = kind++ == 2;
-    if (claims) {
-      ASSERT_TRUE(storage.create_trial(study, {{"x", 9.0}}, TrialState::kWaiting, "", 0, {}));
+// Where the session's commits wait for their flush, every kind of ask commits without waiting
+// under the study's lock, then writes its trial's heartbeat again in a transaction of its own,
+// whose flush carries the ask's; a session that does not wait for flushes writes nothing after.
+TEST(PostgresFlushAfterTheLock, EveryKindOfAskWaitsForItsFlush) {
+  const std::string plain_url = fresh_postgres_url();
+  const std::string flushing = plain_url + kFlushingOption;
+  ASSERT_TRUE(Connection(flushing, flushing, 30).commits_wait_for_flush());
+  ASSERT_FALSE(Connection(plain_url, plain_url, 30).commits_wait_for_flush());
+  Connection db(plain_url, plain_url, 30);
+  for (const bool waits : {true, false}) {
+    SCOPED_TRACE(waits ? "flushing session" : "session that does not flush");
+    PostgresStorage storage(waits ? flushing : plain_url);
+    int64_t study = storage.create_study(make_study_record(waits ? "flushed" : "unflushed"));
+    int kind = 0;
+    for (const auto& ask : every_kind_of_ask(study)) {
+      SCOPED_TRACE(kind);
+      const bool claims = kind++ == 2;
+      if (claims) {
+        ASSERT_TRUE(storage.create_trial(study, {{"x", 9.0}}, TrialState::kWaiting, "", 0, {}));
+      }
+      FrozenTrial trial = ask(storage);
+      EXPECT_EQ(rewritten_after_its_ask(db, trial.id, claims), waits);
+      Result row = db.execute("SELECT state, owner FROM winnow_trials WHERE trial_id = $1",
+                              Params().add(trial.id));
+      ASSERT_EQ(row.rows(), 1);
+      EXPECT_EQ(row.text(0, 0), "running");
+      EXPECT_EQ(row.text(0, 1), "me");
     }
-    FrozenTrial trial = ask(storage);
-    EXPECT_FALSE(rewritten_after_its_ask(db, trial.id, claims));
-    Result row = db.execute("SELECT state, owner FROM winnow_trials WHERE trial_id = $1",
-                            Params().add(trial.id));
-    ASSERT_EQ(row.rows(), 1);
-    EXPECT_EQ(row.text(0, 0), "running");
-    EXPECT_EQ(row.text(0, 1), "me");
+    EXPECT_EQ(storage.trials(study).size(), 3u);
   }
-  EXPECT_EQ(storage.trials(study).size(), 3u);
 }
 
 // An ask that waited for the lock commits without its flush, so as not to hold the lock through
 // it, and returns its trial only after the wait that follows (a write of the trial's heartbeat,
 // flushed with everything before it), once the lock's holder is gone.
 TEST(PostgresFlushAfterTheLock, AnAskThatWaitedForTheLockWaitsForItsFlushAfter) {
-  const std::string url = flushing_url();
+  const std::string url = fresh_postgres_url() + kFlushingOption;
   Connection db(url, url, 30);
   PostgresStorage enqueuer(url);
   int64_t study = enqueuer.create_study(make_study_record("queued"));
