@@ -1,12 +1,14 @@
 # Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 """The floor of throughput.py: the same loop with nothing that orders the processes.
 
-Every trial makes the round trips and writes that Winnow's random sampling makes on a server
-that does not flush, with none of the study-wide work: no lock, no trial numbers, no versions,
-no budget. The ask reads whether a trial waits (one round trip), then inserts the trial's row
-and its parameters' rows and commits (a second); the tell updates the trial's row and commits (a
-third). Every statement is prepared once per connection, as Winnow's are, and the processes run
-the same Python loop (throughput.py's worker), through psycopg2 on libpq.
+Every trial makes the round trips that Winnow's random sampling makes on a server that does not
+flush, with none of the study-wide work: no lock, no trial numbers, no versions, no budget. The
+ask reads whether a trial waits (one round trip), then inserts the trial's row and its
+parameters' rows and commits (a second); the tell updates the trial's row and commits (a third).
+Every statement is prepared once per connection, as Winnow's are, and the processes run the same
+Python loop (throughput.py's worker), through psycopg2 on libpq. As Winnow's, a trial's row
+refers to its study's, so every insert takes a share lock on that row; share locks do not wait
+for each other.
 
 So at P processes it measures what this machine does with P clients and P server processes
 exchanging those round trips, where nothing waits for anything else: what the machine, not the

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 """Throughput and latency of many processes sharing one study in PostgreSQL, Winnow's Python
-module against Optuna's RDBStorage on the same server.
+module against Optuna's RDBStorage on the same server (and a floor of what the machine allows).
 
 For each (library, sampler, process count) a fresh study is created, then P worker processes
 (this file with --worker) open it, wait until every one of them is ready, and ask and tell in a
@@ -35,8 +35,9 @@ lock, numbers or versions), so what the machine allows at each process count; Wi
 it, across process counts, tells where the database's ordering is the limit.
 
 Winnow's tables live in the server's database winnow_test; Optuna's in database optuna_bench
-and the floor's in floor_bench, of the same server, so their tables cannot collide. Without --postgres-url the script starts
-its own server with tests/postgres/server.sh in a temporary folder and stops it at the end.
+and the floor's in floor_bench, of the same server, so their tables cannot collide. Without
+--postgres-url the script starts its own server with tests/postgres/server.sh in a temporary
+folder and stops it at the end.
 Process counts above the machine's cores measure contention for the CPU as well as for the
 database; the records name the machine, so read them with that in mind.
 
@@ -102,7 +103,7 @@ def provenance(argv):
     }
 
 
-# -- the two libraries, behind the same few calls -------------------------------------------------
+# -- the libraries, behind the same few calls -----------------------------------------------------
 def import_library(name):
     if name == "winnow":
         try:
@@ -367,7 +368,8 @@ def main():
                              "(default 0: a trivial objective)")
     parser.add_argument("--postgres-url",
                         help="an existing server's database for Winnow (postgresql://...); "
-                             "Optuna's database optuna_bench is created beside it. Default: a "
+                             "Optuna's database optuna_bench and the floor's floor_bench are "
+                             "created beside it. Default: a "
                              "server of its own, started with tests/postgres/server.sh")
     parser.add_argument("--durable", action="store_true",
                         help="start the server with PostgreSQL's durable settings (fsync, "
