@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -32,8 +34,14 @@ std::optional<Storage::TrialDraft> draft_x(double x) {
   return Storage::TrialDraft{{{"x", x}}, {}};
 }
 
+// How many wait for the study's advisory lock (postgres::kAdvisoryLockSql's two keys), from a
+// connection of the study's schema: other tests' studies may queue on the same server.
+constexpr const char* kQueuedOnTheStudysLockSql =
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2 "
+    "AND classid = hashtext('winnow:' || current_schema())::oid AND objid = $1::bigint::oid";
+
 // The three kinds of ask, each returning its trial: decided under the lock, made ahead, and the
-// claim of a trial enqueued beforehand (by `storage`, so that the claim is the only write).
+// claim of the trial the caller enqueued just before (x = 9).
 std::vector<std::function<FrozenTrial(PostgresStorage&)>> every_kind_of_ask(int64_t study) {
   auto decided = [study](PostgresStorage& storage) {
     std::optional<FrozenTrial> trial = storage.create_decided_trial(
@@ -70,9 +78,9 @@ bool rewritten_after_its_ask(Connection& db, int64_t trial_id, bool claimed) {
   return row.rows() == 1 && row.boolean(0, 0);
 }
 
-// Where the session's commits wait for their flush, every kind of ask commits without waiting
-// under the study's lock, then writes its trial's heartbeat again in a transaction of its own,
-// whose flush carries the ask's; a session that does not wait for flushes writes nothing after.
+// Where the session's commits wait for their flush, every kind of ask writes its trial's
+// heartbeat again after its own transaction, in a transaction of its own whose flush carries
+// the ask's; a session that does not wait for flushes writes nothing after.
 TEST(PostgresFlushAfterTheLock, EveryKindOfAskWaitsForItsFlush) {
   const std::string plain_url = fresh_postgres_url();
   const std::string flushing = plain_url + kFlushingOption;
@@ -102,9 +110,9 @@ TEST(PostgresFlushAfterTheLock, EveryKindOfAskWaitsForItsFlush) {
   }
 }
 
-// An ask that waited for the lock commits without its flush, so as not to hold the lock through
-// it, and returns its trial only after the wait that follows (a write of the trial's heartbeat,
-// flushed with everything before it), once the lock's holder is gone.
+// An ask queued behind another holder of the study's lock returns its trial only once the holder
+// is gone, and after the wait that follows its commit (a write of the trial's heartbeat, flushed
+// with everything before it).
 TEST(PostgresFlushAfterTheLock, AnAskThatWaitedForTheLockWaitsForItsFlushAfter) {
   const std::string url = fresh_postgres_url() + kFlushingOption;
   Connection db(url, url, 30);
@@ -122,16 +130,25 @@ TEST(PostgresFlushAfterTheLock, AnAskThatWaitedForTheLockWaitsForItsFlushAfter) 
     std::atomic<bool> released{false}, returned_early{false};
     FrozenTrial trial;
     std::thread asking;
+    bool queued = false;
     holder.transaction(Connection::Mode::kWrite, [&](bool) {
       holder.execute(postgres::kAdvisoryLockSql, Params().add(study));
-      asking = std::thread([&] {
-        trial = ask(storage);
-        if (!released) returned_early = true;
-      });
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      if (!asking.joinable()) {
+        asking = std::thread([&] {
+          trial = ask(storage);
+          if (!released) returned_early = true;
+        });
+      }
+      // Released once the ask is seen waiting for the lock.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (!queued && std::chrono::steady_clock::now() < give_up) {
+        queued = db.execute(kQueuedOnTheStudysLockSql, Params().add(study)).integer(0, 0) > 0;
+        if (!queued) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
       released = true;
     });
     asking.join();
+    EXPECT_TRUE(queued);
     EXPECT_FALSE(returned_early);
     EXPECT_TRUE(rewritten_after_its_ask(db, trial.id, claims));
     Result row = db.execute("SELECT state, owner FROM winnow_trials WHERE trial_id = $1",
