@@ -78,6 +78,15 @@ bool rewritten_after_its_ask(Connection& db, int64_t trial_id, bool claimed) {
   return row.rows() == 1 && row.boolean(0, 0);
 }
 
+// The trial is running, and the asker's.
+void expect_running_and_mine(Connection& db, int64_t trial_id) {
+  Result row = db.execute("SELECT state, owner FROM winnow_trials WHERE trial_id = $1",
+                          Params().add(trial_id));
+  ASSERT_EQ(row.rows(), 1);
+  EXPECT_EQ(row.text(0, 0), "running");
+  EXPECT_EQ(row.text(0, 1), "me");
+}
+
 // Where the session's commits wait for their flush, every kind of ask writes its trial's
 // heartbeat again after its own transaction, in a transaction of its own whose flush carries
 // the ask's; a session that does not wait for flushes writes nothing after.
@@ -100,11 +109,7 @@ TEST(PostgresFlushAfterTheLock, EveryKindOfAskWaitsForItsFlush) {
       }
       FrozenTrial trial = ask(storage);
       EXPECT_EQ(rewritten_after_its_ask(db, trial.id, claims), waits);
-      Result row = db.execute("SELECT state, owner FROM winnow_trials WHERE trial_id = $1",
-                              Params().add(trial.id));
-      ASSERT_EQ(row.rows(), 1);
-      EXPECT_EQ(row.text(0, 0), "running");
-      EXPECT_EQ(row.text(0, 1), "me");
+      expect_running_and_mine(db, trial.id);
     }
     EXPECT_EQ(storage.trials(study).size(), 3u);
   }
@@ -151,11 +156,7 @@ TEST(PostgresFlushAfterTheLock, AnAskThatWaitedForTheLockWaitsForItsFlushAfter) 
     EXPECT_TRUE(queued);
     EXPECT_FALSE(returned_early);
     EXPECT_TRUE(rewritten_after_its_ask(db, trial.id, claims));
-    Result row = db.execute("SELECT state, owner FROM winnow_trials WHERE trial_id = $1",
-                            Params().add(trial.id));
-    ASSERT_EQ(row.rows(), 1);
-    EXPECT_EQ(row.text(0, 0), "running");
-    EXPECT_EQ(row.text(0, 1), "me");
+    expect_running_and_mine(db, trial.id);
   }
   EXPECT_EQ(enqueuer.trials(study).size(), 3u);
 }
