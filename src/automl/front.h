@@ -11,9 +11,9 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
-#include <optional>
 #include <vector>
 
 #include "automl/data/table.h"
