@@ -950,6 +950,107 @@ TYPED_TEST(StorageContract, ATrialDecidedAheadForANumberIsCreatedOnlyUnderIt) {
   }
 }
 
+// A trial whose configuration depends on its number alone, drafted for a window of numbers:
+// created with the draft of the study's next number when the window holds it; otherwise nothing
+// is created and the next number is told. A waiting trial is claimed first; a spent budget
+// creates nothing.
+TYPED_TEST(StorageContract, CreatesANumberedTrialFromAWindowOfDrafts) {
+  int64_t study = this->make_study();
+  this->start_trial(study, {{"n", int64_t{0}}});
+  this->start_trial(study, {{"n", int64_t{1}}});
+  using Status = Storage::AheadStatus;
+  auto window = [](int64_t first, int64_t count) {
+    std::vector<Storage::TrialDraft> drafts;
+    for (int64_t n = first; n < first + count; ++n) {
+      drafts.push_back({{{"n", n}, {"x", 0.5 * static_cast<double>(n)}},
+                        {{"winnow.sampler", "\"random\""}, {"drafted_for", std::to_string(n)}}});
+    }
+    return drafts;
+  };
+
+  for (const auto& [first, count] : {std::pair<int64_t, int64_t>{3, 4}, {0, 2}}) {
+    Storage::AheadOutcome missed =
+        this->storage_->create_numbered_trial(study, "me:1:2", 0, first, window(first, count));
+    EXPECT_EQ(missed.status, Status::kOvertaken) << "window from " << first;
+    EXPECT_FALSE(missed.trial);
+    EXPECT_EQ(missed.next_number, 2);
+  }
+  EXPECT_EQ(this->storage_->next_trial_number(study), 2);
+
+  Storage::AheadOutcome created =
+      this->storage_->create_numbered_trial(study, "me:1:2", 0, 1, window(1, 3));
+  ASSERT_EQ(created.status, Status::kCreated);
+  EXPECT_EQ(created.trial->number, 2);
+  EXPECT_TRUE(created.changed.empty());
+  FrozenTrial stored = *this->storage_->trial(created.trial->id);
+  EXPECT_EQ(stored.config, (Config{{"n", int64_t{2}}, {"x", 1.0}}));
+  EXPECT_EQ(stored.config, created.trial->config);
+  EXPECT_EQ(stored.user_attrs, created.trial->user_attrs);
+  EXPECT_EQ(stored.user_attrs.at("drafted_for"), "2");
+  EXPECT_EQ(stored.state, TrialState::kRunning);
+  EXPECT_EQ(stored.owner, "me:1:2");
+  EXPECT_EQ(stored.version, created.trial->version);
+  EXPECT_EQ(this->storage_->counted_trials(study), 3);
+  // The window's last number, and a window of one.
+  EXPECT_EQ(this->storage_->create_numbered_trial(study, "", 0, 0, window(0, 4)).trial->number,
+            3);
+  EXPECT_EQ(this->storage_->create_numbered_trial(study, "", 0, 4, window(4, 1)).trial->number,
+            4);
+  EXPECT_EQ(this->storage_->trial(this->storage_->trials(study).back().id)->config.at("n"),
+            (ParamValue{int64_t{4}}));
+
+  EXPECT_EQ(this->storage_->create_numbered_trial(study, "", 5, 5, window(5, 2)).status,
+            Status::kBudgetSpent);
+  EXPECT_THROW(this->storage_->create_numbered_trial(study + 100, "", 0, 5, window(5, 2)), Error);
+  std::vector<Storage::TrialDraft> bad = window(5, 2);
+  bad[1].user_attrs["k"] = "not json";
+  EXPECT_THROW(this->storage_->create_numbered_trial(study, "", 0, 5, bad), Error);
+  EXPECT_THROW(this->storage_->create_numbered_trial(study, "", 0, 5, {}), Error);
+  EXPECT_EQ(this->storage_->next_trial_number(study), 5);
+
+  auto waiting = this->storage_->create_trial(study, {{"x", 7.0}}, TrialState::kWaiting, "", 0, {});
+  ASSERT_TRUE(waiting);
+  Storage::AheadOutcome claimed =
+      this->storage_->create_numbered_trial(study, "me:1:2", 0, 6, window(6, 2));
+  ASSERT_EQ(claimed.status, Status::kClaimedWaiting);
+  EXPECT_EQ(claimed.trial->id, waiting->id);
+  EXPECT_EQ(claimed.trial->config, (Config{{"x", 7.0}}));
+  EXPECT_EQ(claimed.trial->state, TrialState::kRunning);
+}
+
+// Connections drafting windows around the number they expect, against a budget: every trial
+// gets the draft of its own number, and the budget is exact.
+TYPED_TEST(StorageContract, ConnectionsCreatingNumberedTrialsGiveEachNumberItsDraft) {
+  int64_t study = this->make_study();
+  constexpr int kConnections = 4;
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, missed{0};
+  for (int c = 0; c < kConnections; ++c) {
+    threads.emplace_back([&, connection = this->other_connection()] {
+      for (int i = 0; i < 20; ++i) {
+        const int64_t first = std::max<int64_t>(0, connection->next_trial_number(study) - 1);
+        std::vector<Storage::TrialDraft> drafts;
+        for (int64_t n = first; n < first + 3; ++n) drafts.push_back({{{"n", n}}, {}});
+        Storage::AheadOutcome outcome =
+            connection->create_numbered_trial(study, "", 50, first, drafts);
+        if (outcome.status == Storage::AheadStatus::kCreated) ++created;
+        if (outcome.status == Storage::AheadStatus::kOvertaken) {
+          ++missed;
+          EXPECT_FALSE(outcome.next_number >= first && outcome.next_number < first + 3);
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), std::min(50, kConnections * 20 - missed.load()));
+  std::vector<FrozenTrial> trials = this->storage_->trials(study);
+  ASSERT_EQ(trials.size(), static_cast<size_t>(created.load()));
+  for (size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+    EXPECT_EQ(std::get<int64_t>(trials[i].config.at("n")), trials[i].number);
+  }
+}
+
 // Connections (processes) deciding at once: each decision sees every trial created before it,
 // which is what keeps seeded streams and promotions unique without retries.
 TYPED_TEST(StorageContract, ConnectionsDecideOneAtATimeOnTheWholeHistory) {
