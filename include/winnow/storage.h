@@ -160,8 +160,6 @@ class Storage {
     AheadStatus status = AheadStatus::kBudgetSpent;
     std::optional<FrozenTrial> trial;  // kCreated, kClaimedWaiting
     std::vector<FrozenTrial> changed;  // kCreated, kOvertaken
-    // create_numbered_trial, kOvertaken: the study's next number when the lock was taken.
-    int64_t next_number = -1;
   };
   // The default makes it one create_decided_trial; a storage whose lock spans round trips to
   // a server overrides it.
@@ -169,19 +167,6 @@ class Storage {
                                           std::string_view owner, int64_t budget_limit,
                                           const TrialDraft& draft,
                                           std::optional<int64_t> expected_number);
-  // A trial whose configuration depends on its number alone (a sampler that reads no history,
-  // such as random or Sobol sampling): `drafts[i]` is what trial `first_number + i` gets. When
-  // the study's next number is in that window, the trial is created with its draft, as
-  // create_trial_ahead would, in one step with no call back to the caller; otherwise nothing is
-  // created, the status is kOvertaken and `next_number` says what the next number was. A
-  // waiting trial is claimed first. `changed` stays empty.
-  virtual AheadOutcome create_numbered_trial(int64_t study_id, std::string_view owner,
-                                             int64_t budget_limit, int64_t first_number,
-                                             const std::vector<TrialDraft>& drafts);
-  // Whether create_decided_trial holds the study's lock across round trips to a server (its
-  // call back to the caller runs between them): then create_trial_ahead and
-  // create_numbered_trial, which hold it for the storage's own work alone, save the most.
-  virtual bool lock_spans_round_trips() const { return false; }
   // The number the next trial created in the study would get (0 for an empty study).
   virtual int64_t next_trial_number(int64_t study_id) = 0;
   // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none

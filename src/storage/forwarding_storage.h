@@ -57,12 +57,6 @@ class ForwardingStorage : public Storage {
     return target_->create_trial_ahead(study_id, since_version, owner, budget_limit, draft,
                                        expected_number);
   }
-  AheadOutcome create_numbered_trial(int64_t study_id, std::string_view owner,
-                                     int64_t budget_limit, int64_t first_number,
-                                     const std::vector<TrialDraft>& drafts) override {
-    return target_->create_numbered_trial(study_id, owner, budget_limit, first_number, drafts);
-  }
-  bool lock_spans_round_trips() const override { return target_->lock_spans_round_trips(); }
   int64_t next_trial_number(int64_t study_id) override {
     return target_->next_trial_number(study_id);
   }

@@ -143,8 +143,8 @@ struct ParamArrays {
   ArrayText names, types, ints, reals, texts;
 };
 
-// Appends `config`'s rows to `arrays`.
-void append_param_arrays(ParamArrays& arrays, const Config& config) {
+ParamArrays param_arrays(const Config& config) {
+  ParamArrays arrays;
   for (const auto& [name, value] : config) {
     arrays.names.add(name);
     std::visit(
@@ -174,13 +174,13 @@ void append_param_arrays(ParamArrays& arrays, const Config& config) {
         },
         value);
   }
+  return arrays;
 }
 
 }  // namespace
 
 Params& add_param_arrays(Params& params, const Config& config) {
-  ParamArrays arrays;
-  append_param_arrays(arrays, config);
+  ParamArrays arrays = param_arrays(config);
   return params.add(arrays.names)
       .add(arrays.types)
       .add(arrays.ints)
@@ -480,58 +480,44 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
   return trial;
 }
 
-Connection::Statement insert_ahead_statement(int64_t study_id,
-                                             const std::vector<Storage::TrialDraft>& drafts,
-                                             std::optional<int64_t> first_number,
-                                             std::string_view owner, const std::string& token,
-                                             int64_t start_ms, int64_t budget_limit) {
+Connection::Statement insert_ahead_statement(int64_t study_id, const Config& config,
+                                             std::string_view owner,
+                                             const std::map<std::string, std::string>& user_attrs,
+                                             const std::string& token, int64_t start_ms,
+                                             int64_t budget_limit,
+                                             std::optional<int64_t> expected_number) {
   // The conditions create_decided_trial checks on the client between its two round trips
   // (budget, waiting trials, the number), checked by the server in the statement that inserts.
   // The lock's UPDATE earlier in the transaction gave the study's row its new change_counter,
-  // which is this trial's version. Each parameter and attribute row carries the index of its
-  // draft ($6, $13), and `ok.pick` is the index of the next number's draft.
+  // which is this trial's version.
   static constexpr const char* kSql =
       "WITH s AS (SELECT change_counter, counted_trials FROM winnow_studies WHERE study_id = $1), "
       "n AS (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials WHERE study_id = $1), "
-      "ok AS (SELECT n.next, s.change_counter, COALESCE(n.next - $17::bigint, 0) AS pick "
-      "FROM n, s WHERE NOT EXISTS (SELECT 1 FROM "
-      "winnow_trials WHERE study_id = $1 AND state = 'waiting') AND ($16::bigint <= 0 OR "
-      "s.counted_trials < $16::bigint) AND ($17::bigint IS NULL OR "
-      "n.next - $17::bigint BETWEEN 0 AND $18::bigint - 1)), "
+      "ok AS (SELECT n.next, s.change_counter FROM n, s WHERE NOT EXISTS (SELECT 1 FROM "
+      "winnow_trials WHERE study_id = $1 AND state = 'waiting') AND ($13::bigint <= 0 OR "
+      "s.counted_trials < $13::bigint) AND ($14::bigint IS NULL OR n.next = $14::bigint)), "
       "t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "
       "version, client_token, heartbeat_ms) SELECT $1, ok.next, $2, $3, $4, NULL, "
       "ok.change_counter, $5, " WINNOW_PG_NOW_MS " FROM ok RETURNING trial_id, number, version), "
       "p AS (INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "
-      "text_value) SELECT t.trial_id, u.name, u.value_type, u.int_value, u.real_value, "
-      "u.text_value FROM t, ok, unnest($6::bigint[], $7::text[], $8::text[], $9::bigint[], "
-      "$10::float8[], $11::text[]) AS u(pick, name, value_type, int_value, real_value, "
-      "text_value) WHERE u.pick = ok.pick), "
+      "text_value) SELECT t.trial_id, u.* FROM t, unnest($6::text[], $7::text[], $8::bigint[], "
+      "$9::float8[], $10::text[]) AS u), "
       "a AS (INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) "
-      "SELECT t.trial_id, u.key, u.value_json FROM t, ok, unnest($12::bigint[], $13::text[], "
-      "$14::text[]) AS u(pick, key, value_json) WHERE u.pick = ok.pick), "
+      "SELECT t.trial_id, u.* FROM t, unnest($11::text[], $12::text[]) AS u), "
       "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $15 "
       "WHERE study_id = $1 AND $15 <> 0 AND EXISTS (SELECT 1 FROM t)) "
       "SELECT trial_id, number, version, " WINNOW_PG_NOTE_ASKED_TRIAL " FROM t";
   Params params;
   params.add(study_id).add(to_string(TrialState::kRunning)).add(start_ms);
   params.add_nonempty_or_null(owner).add(token);
-  ArrayText param_picks, attr_picks, keys, values;
-  ParamArrays arrays;
-  for (size_t pick = 0; pick < drafts.size(); ++pick) {
-    append_param_arrays(arrays, drafts[pick].config);
-    for (size_t i = 0; i < drafts[pick].config.size(); ++i) {
-      param_picks.add(static_cast<int64_t>(pick));
-    }
-    for (const auto& [key, value] : drafts[pick].user_attrs) {
-      attr_picks.add(static_cast<int64_t>(pick));
-      keys.add(key);
-      values.add(value);
-    }
+  add_param_arrays(params, config);
+  ArrayText keys, values;
+  for (const auto& [key, value] : user_attrs) {
+    keys.add(key);
+    values.add(value);
   }
-  params.add(param_picks).add(arrays.names).add(arrays.types).add(arrays.ints).add(arrays.reals);
-  params.add(arrays.texts).add(attr_picks).add(keys).add(values);
+  params.add(keys).add(values).add(budget_limit).add(expected_number);
   params.add(storage_checks::is_counted(TrialState::kRunning, false) ? 1 : 0);
-  params.add(budget_limit).add(first_number).add(static_cast<int64_t>(drafts.size()));
   return {kSql, std::move(params)};
 }
 

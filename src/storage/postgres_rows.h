@@ -147,14 +147,14 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
                          bool* flushed = nullptr);
 // Under the study's lock (later in the same transaction than lock_study_statements): inserts a
 // running trial decided ahead of the lock under the study's next number, unless a trial is
-// waiting, the budget is spent or the next number has no draft. `drafts[i]` is for the number
-// `first_number + i`; without `first_number`, `drafts` holds one draft, for any number. Its
+// waiting, the budget is spent or `expected_number` is given and is not the next number. Its
 // result is (trial_id, number, version), or no row when nothing was inserted.
-Connection::Statement insert_ahead_statement(int64_t study_id,
-                                             const std::vector<Storage::TrialDraft>& drafts,
-                                             std::optional<int64_t> first_number,
-                                             std::string_view owner, const std::string& token,
-                                             int64_t start_ms, int64_t budget_limit);
+Connection::Statement insert_ahead_statement(int64_t study_id, const Config& config,
+                                             std::string_view owner,
+                                             const std::map<std::string, std::string>& user_attrs,
+                                             const std::string& token, int64_t start_ms,
+                                             int64_t budget_limit,
+                                             std::optional<int64_t> expected_number);
 // Under the study's lock, which gave `version`: moves the study's oldest waiting trial to
 // running under `owner`, stamped with `token`; nullopt when none is waiting.
 std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,

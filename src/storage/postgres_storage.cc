@@ -256,102 +256,76 @@ std::optional<FrozenTrial> PostgresStorage::insert_decided(
 Storage::AheadOutcome PostgresStorage::create_trial_ahead(
     int64_t study_id, int64_t since_version, std::string_view owner, int64_t budget_limit,
     const TrialDraft& draft, std::optional<int64_t> expected_number) {
-  std::optional<AheadOutcome> outcome =
-      insert_ahead(study_id, since_version, owner, budget_limit, {draft}, expected_number);
+  for (const auto& [key, value] : draft.user_attrs) storage_checks::check_user_attr(key, value);
+  bool waiting = false;
+  AheadOutcome outcome;
+  {
+    std::lock_guard lock(mutex_);
+    Connection& db = *connection_;
+    bool flushed = false;
+    while (!flushed) {
+      const std::string token = new_client_token(owner);
+      bool flush_later = false;
+      outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
+        AheadOutcome result;
+        if (maybe_committed) {
+          if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
+            result.status = AheadStatus::kCreated;
+            result.trial = std::move(mine);
+            result.changed = changed_trials(db, url_, study_id, since_version);
+            return result;
+          }
+        }
+        flush_later = db.commits_wait_for_flush();
+        DecisionReads reads = decision_reads(study_id, since_version, flush_later);
+        std::vector<Connection::Statement>& statements = reads.statements;
+        const size_t next_at = reads.next_at;
+        const size_t insert_at = statements.size();
+        const int64_t start_ms = now_ms();
+        statements.push_back(insert_ahead_statement(study_id, draft.config, owner,
+                                                    draft.user_attrs, token, start_ms,
+                                                    budget_limit, expected_number));
+        std::vector<Result> results = db.execute_pipeline(
+            statements, /*then_commit=*/true, flush_inserted_statements(flush_later, token, owner));
+        if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+        const int64_t counted = results[1].integer(0, 1);
+        const Result& inserted = results[insert_at];
+        if (inserted.rows() == 1) {
+          flushed = flush_later && results.size() == insert_at + 2 &&
+                    results.back().rows() == 1;
+          FrozenTrial trial;
+          trial.id = inserted.integer(0, 0);
+          trial.number = inserted.integer(0, 1);
+          trial.version = inserted.integer(0, 2);
+          trial.state = TrialState::kRunning;
+          trial.owner = std::string(owner);
+          trial.start_time_ms = start_ms;
+          trial.config = draft.config;
+          trial.user_attrs = draft.user_attrs;
+          result.status = AheadStatus::kCreated;
+          result.trial = std::move(trial);
+        } else if (budget_limit > 0 && counted >= budget_limit) {
+          return result;  // kBudgetSpent
+        } else if (results[next_at].boolean(0, 1)) {
+          waiting = true;
+          return result;
+        } else {
+          result.status = AheadStatus::kOvertaken;
+        }
+        result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
+        return result;
+      });
+      if (!outcome.trial) break;
+      db.note_row_id(outcome.trial->id);
+      // As in insert_decided: handed on once on disk, asked again if a crash took it back.
+      flushed = flushed || !flush_later || wait_for_flush(db, outcome.trial->id, token, owner);
+    }
+  }
   // A waiting trial is claimed the usual way (rare: enqueued and requeued trials).
-  if (!outcome) {
+  if (waiting) {
     return Storage::create_trial_ahead(study_id, since_version, owner, budget_limit, draft,
                                        expected_number);
   }
-  return *outcome;
-}
-
-Storage::AheadOutcome PostgresStorage::create_numbered_trial(
-    int64_t study_id, std::string_view owner, int64_t budget_limit, int64_t first_number,
-    const std::vector<TrialDraft>& drafts) {
-  if (drafts.empty()) return Storage::create_numbered_trial(study_id, owner, budget_limit,
-                                                            first_number, drafts);
-  std::optional<AheadOutcome> outcome =
-      insert_ahead(study_id, std::nullopt, owner, budget_limit, drafts, first_number);
-  if (!outcome) {
-    return Storage::create_numbered_trial(study_id, owner, budget_limit, first_number, drafts);
-  }
-  return *outcome;
-}
-
-std::optional<Storage::AheadOutcome> PostgresStorage::insert_ahead(
-    int64_t study_id, std::optional<int64_t> since_version, std::string_view owner,
-    int64_t budget_limit, const std::vector<TrialDraft>& drafts,
-    std::optional<int64_t> first_number) {
-  for (const TrialDraft& draft : drafts) {
-    for (const auto& [key, value] : draft.user_attrs) storage_checks::check_user_attr(key, value);
-  }
-  bool waiting = false;
-  AheadOutcome outcome;
-  std::lock_guard lock(mutex_);
-  Connection& db = *connection_;
-  bool flushed = false;
-  while (!flushed) {
-    const std::string token = new_client_token(owner);
-    bool flush_later = false;
-    outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
-      AheadOutcome result;
-      if (maybe_committed) {
-        if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
-          result.status = AheadStatus::kCreated;
-          result.trial = std::move(mine);
-          if (since_version) result.changed = changed_trials(db, url_, study_id, *since_version);
-          return result;
-        }
-      }
-      flush_later = db.commits_wait_for_flush();
-      DecisionReads reads = decision_reads(study_id, since_version, flush_later);
-      std::vector<Connection::Statement>& statements = reads.statements;
-      const size_t next_at = reads.next_at;
-      const size_t insert_at = statements.size();
-      const int64_t start_ms = now_ms();
-      statements.push_back(insert_ahead_statement(study_id, drafts, first_number, owner, token,
-                                                  start_ms, budget_limit));
-      std::vector<Result> results = db.execute_pipeline(
-          statements, /*then_commit=*/true, flush_inserted_statements(flush_later, token, owner));
-      if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-      const int64_t counted = results[1].integer(0, 1);
-      const Result& inserted = results[insert_at];
-      const int64_t next = results[next_at].integer(0, 0);
-      if (inserted.rows() == 1) {
-        flushed = flush_later && results.size() == insert_at + 2 && results.back().rows() == 1;
-        FrozenTrial trial;
-        trial.id = inserted.integer(0, 0);
-        trial.number = inserted.integer(0, 1);
-        trial.version = inserted.integer(0, 2);
-        trial.state = TrialState::kRunning;
-        trial.owner = std::string(owner);
-        trial.start_time_ms = start_ms;
-        const TrialDraft& draft = drafts[first_number ? trial.number - *first_number : 0];
-        trial.config = draft.config;
-        trial.user_attrs = draft.user_attrs;
-        result.status = AheadStatus::kCreated;
-        result.trial = std::move(trial);
-      } else if (budget_limit > 0 && counted >= budget_limit) {
-        return result;  // kBudgetSpent
-      } else if (results[next_at].boolean(0, 1)) {
-        waiting = true;
-        return result;
-      } else {
-        result.status = AheadStatus::kOvertaken;
-        result.next_number = next;
-      }
-      if (since_version) {
-        result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
-      }
-      return result;
-    });
-    if (!outcome.trial) break;
-    db.note_row_id(outcome.trial->id);
-    // As in insert_decided: handed on once on disk, asked again if a crash took it back.
-    flushed = flushed || !flush_later || wait_for_flush(db, outcome.trial->id, token, owner);
-  }
-  if (waiting) return std::nullopt;
   return outcome;
 }
 

@@ -63,11 +63,6 @@ class PostgresStorage final : public Storage {
                                   std::string_view owner, int64_t budget_limit,
                                   const TrialDraft& draft,
                                   std::optional<int64_t> expected_number) override;
-  // One round trip too, the drafts of the whole window sent with it.
-  AheadOutcome create_numbered_trial(int64_t study_id, std::string_view owner,
-                                     int64_t budget_limit, int64_t first_number,
-                                     const std::vector<TrialDraft>& drafts) override;
-  bool lock_spans_round_trips() const override { return true; }
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value,
@@ -104,14 +99,6 @@ class PostgresStorage final : public Storage {
                                             int64_t budget_limit,
                                             std::optional<int64_t> retry_of, bool is_ask,
                                             const TrialDecider& decide);
-
-  // create_trial_ahead and create_numbered_trial: the lock, the changes since `since_version`
-  // (when given), the conditional insert of the next number's draft and COMMIT in one round
-  // trip. nullopt when a trial waits, which the caller claims the usual way.
-  std::optional<AheadOutcome> insert_ahead(int64_t study_id, std::optional<int64_t> since_version,
-                                           std::string_view owner, int64_t budget_limit,
-                                           const std::vector<TrialDraft>& drafts,
-                                           std::optional<int64_t> first_number);
 
   const std::string url_;  // display_url() of the URL given
   std::mutex mutex_;

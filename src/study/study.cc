@@ -311,38 +311,6 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
           break;
       }
     }
-    // A sampler that reads no history proposes from the trial's number alone. Where deciding
-    // under the lock would hold it across two round trips (PostgreSQL), the ask drafts a
-    // proposal for each number it may get and creates the trial in one step, the same
-    // configuration under the same number as a decision under the lock would give; a window
-    // that missed the next number falls back to that decision, below.
-    if (!reads_history && !impl.space_stale && impl.storage->lock_spans_round_trips()) {
-      if (std::optional<NumberWindow::Range> window = impl.number_window.next()) {
-        std::vector<Storage::TrialDraft> drafts;
-        for (int64_t i = 0; i < window->count; ++i) {
-          std::optional<StudyCore::Proposal> proposal = impl.propose(window->first + i);
-          if (!proposal) break;  // the sampler has nothing left from here on
-          drafts.push_back({std::move(proposal->config), std::move(proposal->attrs)});
-        }
-        if (!drafts.empty()) {
-          Storage::AheadOutcome outcome = impl.storage->create_numbered_trial(
-              impl.record.id, who, budget_limit, window->first, drafts);
-          switch (outcome.status) {
-            case Storage::AheadStatus::kCreated:
-              impl.number_window.observe(outcome.trial->number);
-              impl.number_window.created(outcome.trial->number);
-              return impl.make_trial(std::move(*outcome.trial));
-            case Storage::AheadStatus::kClaimedWaiting:
-              return impl.make_trial(std::move(*outcome.trial));
-            case Storage::AheadStatus::kBudgetSpent:
-              return std::nullopt;
-            case Storage::AheadStatus::kOvertaken:
-              impl.number_window.observe(outcome.next_number);
-              break;
-          }
-        }
-      }
-    }
     std::optional<int64_t> decided;  // the number the last call of `decide` was given
     // `decide` merges changes read in a transaction that may yet be rolled back (a lost
     // connection, an error after it was called): unless it created the trial that call
@@ -389,10 +357,6 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       // process has just read, so no later read returns it until it changes again, and the
       // process's other workers would propose without it (a grid point or a promotion twice).
       if (reads_history) impl.remember_created(*created);
-      if (!reads_history && decided && created->number == *decided) {
-        impl.number_window.observe(created->number);
-        impl.number_window.created(created->number);
-      }
       return impl.make_trial(std::move(*created));
     }
     if (!space_grew) return std::nullopt;  // the budget is spent or the sampler has nothing left

@@ -9,7 +9,6 @@
 
 #include "study/lease_keeper.h"
 #include "study/metric_limits.h"
-#include "study/number_window.h"
 #include "winnow/study.h"
 
 namespace winnow {
@@ -65,9 +64,6 @@ struct StudyCore {
   // Mixed into every stream_salt: random per Study object, so two objects of one process (one
   // owner name) never share a stream.
   uint64_t salt_base = 0;
-  // The numbers this process's next ask may get, when its sampler reads no history and the
-  // storage's lock spans round trips (Study::try_ask). Under sampler_mutex.
-  NumberWindow number_window;
   // Budget schedulers and pruners. BOHB's random fraction draws from `random_sampler`.
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Sampler> random_sampler;

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "storage/forwarding_storage.h"
-#include "study/number_window.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
@@ -220,101 +219,6 @@ TEST(OneProcess, BatchesOfAsksKeepTheStudysSequence) {
       }
     }
   }
-}
-
-// Counts the asks that drafted a window of numbers.
-class NumberedCountingStorage : public ForwardingStorage {
- public:
-  using ForwardingStorage::ForwardingStorage;
-  AheadOutcome create_numbered_trial(int64_t study_id, std::string_view owner,
-                                     int64_t budget_limit, int64_t first_number,
-                                     const std::vector<TrialDraft>& drafts) override {
-    ++numbered;
-    return ForwardingStorage::create_numbered_trial(study_id, owner, budget_limit, first_number,
-                                                    drafts);
-  }
-  int numbered = 0;
-};
-
-// Random and Sobol sampling read no history: on PostgreSQL, where a decision under the lock
-// would hold it across two round trips, an ask drafts a proposal for each number of its window
-// and creates its trial in one step. Two processes asking in turns, then in bursts the windows
-// did not foresee: every trial still gets the study's configuration of its number.
-TEST(SharedPostgresStudy, NumberedAsksGiveEachTrialTheStudysConfigurationOfItsNumber) {
-  for (const std::string sampler : {"random", "sobol"}) {
-    SCOPED_TRACE(sampler);
-    const std::string url = storage_test::fresh_postgres_url();
-    StudyOptions options{.name = sampler, .sampler = sampler, .seed = 11};
-    auto storage_a = std::make_shared<NumberedCountingStorage>(open_storage(url));
-    auto storage_b = std::make_shared<NumberedCountingStorage>(open_storage(url));
-    Study a = Study::create(storage_a, plane(), options);
-    Study b = Study::create(storage_b, plane(), options);
-    std::vector<Trial> asked;
-    for (int i = 0; i < 10; ++i) {
-      asked.push_back(a.ask());
-      asked.push_back(b.ask());
-    }
-    for (int burst = 1; burst <= 4; ++burst) {
-      for (int i = 0; i < 4 * burst; ++i) asked.push_back(a.ask());
-      asked.push_back(b.ask());
-    }
-    Study alone = Study::create(open_storage("memory"), plane(),
-                                {.name = "alone", .sampler = sampler, .seed = 11});
-    std::vector<Config> under_lock;
-    for (size_t i = 0; i < asked.size(); ++i) under_lock.push_back(alone.ask().config());
-    std::set<int64_t> numbers;
-    for (const Trial& t : asked) {
-      ASSERT_LT(t.number(), static_cast<int64_t>(under_lock.size()));
-      EXPECT_EQ(t.config(), under_lock[t.number()]) << "trial " << t.number();
-      numbers.insert(t.number());
-    }
-    EXPECT_EQ(numbers.size(), asked.size());
-    // Every ask but each process's first drafted a window.
-    EXPECT_EQ(storage_a->numbered + storage_b->numbered, static_cast<int>(asked.size()) - 2);
-  }
-}
-
-// The window follows the gaps between this process's asks: two numbers for a process alone,
-// about P for P processes asking in turn, following a change within a few asks, and none (a decision under the lock)
-// while the gaps are too unsettled, until they settle again.
-TEST(NumberWindow, CoversTheGapsOfRecentAsks) {
-  NumberWindow window;
-  EXPECT_FALSE(window.next());
-  window.observe(0);
-  window.created(0);
-  ASSERT_TRUE(window.next());
-  EXPECT_EQ(window.next()->first, 1);
-  EXPECT_EQ(window.next()->count, 2);
-  int64_t number = 0;
-  auto covers = [&](int64_t next) {
-    std::optional<NumberWindow::Range> range = window.next();
-    return range && range->first <= next && next < range->first + range->count;
-  };
-  for (int i = 0; i < 20; ++i) {  // one of 16 processes taking turns
-    number += 16;
-    window.observe(number);
-    window.created(number);
-  }
-  EXPECT_TRUE(covers(number + 16));
-  EXPECT_LE(window.next()->count, 8);
-  for (int i = 0; i < 4; ++i) {  // more processes join: the first windows miss, then follow
-    number += 61;
-    window.observe(number);
-    window.created(number);
-  }
-  EXPECT_TRUE(covers(number + 61));
-  for (int i = 0; i < 6; ++i) {  // gaps swinging wider than a window may be
-    number += 1 + (i % 2 == 0 ? 0 : 2 * NumberWindow::kMaxCount);
-    window.observe(number);
-    window.created(number);
-  }
-  EXPECT_FALSE(window.next());
-  for (int i = 0; i < 40; ++i) {  // settled again, as the decisions under the lock tell
-    number += 4;
-    window.observe(number);
-    window.created(number);
-  }
-  EXPECT_TRUE(covers(number + 4));
 }
 
 // Two workers of one process (one runs its trial while the other asks), on SQLite and on
