@@ -298,24 +298,25 @@ std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& s
   std::vector<const std::string*> names;
   names.reserve(statements.size() + after_commit.size());
   for (const Statement& statement : statements) names.push_back(&prepared_name(statement.sql));
-  const char* begin = std::exchange(pending_begin_, nullptr);
   const bool commit = then_commit && in_transaction_;
   const size_t afterwards = commit ? after_commit.size() : 0;
   for (size_t i = 0; i < afterwards; ++i) names.push_back(&prepared_name(after_commit[i].sql));
+  // BEGIN and COMMIT prepared too: text sent as is would be parsed again at every transaction.
+  const std::string* begin_name =
+      pending_begin_ != nullptr ? &prepared_name(pending_begin_) : nullptr;
+  const std::string* commit_name = commit ? &prepared_name("COMMIT") : nullptr;
+  const char* begin = std::exchange(pending_begin_, nullptr);
   auto send_prepared = [&](const Statement& statement, const std::string& name) {
     std::vector<const char*> values = statement.params.pointers();
     return PQsendQueryPrepared(handle_, name.c_str(), statement.params.size(), values.data(),
                                nullptr, nullptr, 0) == 1;
   };
   bool sent = PQenterPipelineMode(handle_) == 1 &&
-              (begin == nullptr ||
-               PQsendQueryParams(handle_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1);
+              (begin == nullptr || send_prepared({begin, {}}, *begin_name));
   for (size_t i = 0; sent && i < statements.size(); ++i) {
     sent = send_prepared(statements[i], *names[i]);
   }
-  if (sent && commit) {
-    sent = PQsendQueryParams(handle_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-  }
+  if (sent && commit) sent = send_prepared({"COMMIT", {}}, *commit_name);
   for (size_t i = 0; sent && i < afterwards; ++i) {
     sent = send_prepared(after_commit[i], *names[statements.size() + i]);
   }
@@ -340,14 +341,17 @@ std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& s
   }
   const std::string first_sql(statements.empty() ? std::string_view("COMMIT")
                                                  : statements.front().sql.substr(0, 60));
-  if (PQexitPipelineMode(handle_) != 1 || results.size() != queries) {
-    // Results left unread: this connection's state is unknown, so it is opened anew. A COMMIT
-    // that was sent may have committed.
+  if (PQexitPipelineMode(handle_) != 1 || results.size() != queries ||
+      PQstatus(handle_) != CONNECTION_OK) {
+    // Results left unread, or the connection lost (libpq may stand in an error for an answer
+    // that never came): this connection's state is unknown, so it is opened anew. A COMMIT
+    // that was sent may have committed, and so may a statement outside a transaction (the
+    // server's autocommit).
     for (pg_result* result : results) PQclear(result);
     PQfinish(handle_);
     handle_ = nullptr;
+    if ((commit || !in_transaction_) && sent) commit_unknown_ = true;
     in_transaction_ = false;
-    if (commit && sent) commit_unknown_ = true;
     throw TransientError("PostgreSQL at " + display_url_ + " failed to run " + first_sql +
                          ": the connection was lost");
   }

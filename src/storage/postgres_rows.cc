@@ -29,32 +29,34 @@ std::string new_client_token(std::string_view owner) {
 
 namespace {
 
-// The study's pending trials get the version its lock just gave. They are found by equality
-// with the pending marker, not as "above the lock's version" (the same rows): a range with an
-// unknown bound is planned as a bitmap scan, which never marks the index entries of stamped
-// rows dead, so every stamp walked all the study's dead pending entries (and their heap pages)
-// until a vacuum, holding the lock longer as the study ran. A plain index scan on the one key
-// marks them dead as it passes, so the stamp's cost follows the few trials pending. `study_id`
-// is SQL giving the study's id (as in WINNOW_PG_ADVISORY_KEY).
-#define WINNOW_PG_STAMP_PENDING(study_id)                                                   \
-  "WITH s AS (SELECT study_id, change_counter FROM winnow_studies WHERE study_id = (" study_id \
-  ")) UPDATE winnow_trials SET version = (SELECT change_counter FROM s) "                    \
-  "WHERE study_id = (SELECT study_id FROM s) AND version = " WINNOW_PG_PENDING_VERSION
-constexpr const char* kStampPendingSql = WINNOW_PG_STAMP_PENDING("$1::bigint");
-constexpr const char* kStampPendingOfTrialSql =
-    WINNOW_PG_STAMP_PENDING("SELECT study_id FROM winnow_trials WHERE trial_id = $1");
+// The study's new version, and its pending trials stamped with it, in one statement under the
+// study's lock (a statement fewer while the lock is held). The stamp takes the version from the
+// UPDATE's RETURNING: a CTE's reads see the table as before the statement. The pending trials
+// are found by equality with the pending marker, not as "above the lock's version" (the same
+// rows): a range with an unknown bound is planned as a bitmap scan, which never marks the index
+// entries of stamped rows dead, so every stamp walked all the study's dead pending entries (and
+// their heap pages) until a vacuum, holding the lock longer as the study ran. A plain index scan
+// on the one key marks them dead as it passes, so the stamp's cost follows the few trials
+// pending. `study_id` is SQL giving the study's id (as in WINNOW_PG_ADVISORY_KEY); the result
+// is `columns` of the study's row as updated, no row for an unknown study.
+#define WINNOW_PG_NEW_VERSION_AND_STAMP(study_id, columns)                                  \
+  "WITH c AS (UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION          \
+  " WHERE study_id = (" study_id ") RETURNING study_id, change_counter, counted_trials), "  \
+  "s AS (UPDATE winnow_trials SET version = (SELECT change_counter FROM c) "               \
+  "WHERE study_id = (SELECT study_id FROM c) AND version = " WINNOW_PG_PENDING_VERSION ") " \
+  "SELECT " columns " FROM c"
+constexpr const char* kNewVersionSql =
+    WINNOW_PG_NEW_VERSION_AND_STAMP("$1::bigint", "change_counter, counted_trials");
+constexpr const char* kNewVersionOfTrialSql =
+    WINNOW_PG_NEW_VERSION_AND_STAMP("SELECT study_id FROM winnow_trials WHERE trial_id = $1",
+                                    "study_id, change_counter, counted_trials");
 
 }  // namespace
 
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id) {
-  return {{kAdvisoryLockSql, Params().add(study_id)},
-          {"UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION
-           " WHERE study_id = $1 "
-           "RETURNING change_counter, counted_trials",
-           Params().add(study_id)},
-          // Finishes and reports committed without the lock get this writer's version, so
-          // incremental readers stop receiving them with every read.
-          {kStampPendingSql, Params().add(study_id)}};
+  // Finishes and reports committed without the lock get this writer's version, so
+  // incremental readers stop receiving them with every read.
+  return {{kAdvisoryLockSql, Params().add(study_id)}, {kNewVersionSql, Params().add(study_id)}};
 }
 
 namespace {
@@ -378,11 +380,7 @@ std::pair<int64_t, StudyLock> lock_study_of_trial(Connection& db, int64_t trial_
                                                   const std::string& url) {
   std::vector<Result> results = db.execute_pipeline(
       {{kAdvisoryLockOfTrialSql, Params().add(trial_id)},
-       {"UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION
-        " WHERE study_id = (SELECT study_id FROM winnow_trials WHERE trial_id = $1) "
-        "RETURNING study_id, change_counter, counted_trials",
-        Params().add(trial_id)},
-       {kStampPendingOfTrialSql, Params().add(trial_id)}});
+       {kNewVersionOfTrialSql, Params().add(trial_id)}});
   const Result& result = results[1];
   if (result.rows() == 0) storage_checks::throw_unknown_trial(trial_id, url);
   return {result.integer(0, 0), StudyLock{result.integer(0, 1), result.integer(0, 2)}};
@@ -614,8 +612,8 @@ Params& add_finish_state(Params& params, int64_t trial_id, const TrialOutcome& o
   return params.add_null();
 }
 
-// The usual finish, a running trial of this process ending, in one round trip: BEGIN, one
-// statement and COMMIT, without the study's lock. Only this process writes a running trial it
+// The usual finish, a running trial of this process ending, in one round trip: one statement,
+// atomic by itself, without the study's lock. Only this process writes a running trial it
 // owns (a lease check that takes it first makes the statement's check fail), so the finish
 // needs no order among the study's writers: it leaves the trial's version pending for the next
 // writer under the lock to stamp, and readers return such a trial with every read until then.
@@ -669,7 +667,7 @@ bool finish_in_one_round_trip(Connection& db, int64_t trial_id, const TrialOutco
       "int_value = excluded.int_value, real_value = excluded.real_value, "
       "text_value = excluded.text_value) "
       "SELECT count(*) FROM u";
-  std::vector<Result> results = db.execute_pipeline({{sql, params}}, /*then_commit=*/true);
+  std::vector<Result> results = db.execute_pipeline({{sql, params}});
   return results[0].integer(0, 0) == 1;
 }
 

@@ -78,9 +78,9 @@ struct StudyLock {
   int64_t counted;
 };
 std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
-// The same as the statements of a pipeline: the advisory lock, the study row's update (one row
-// of change_counter, counted_trials; none for an unknown study), then the stamp of the trials
-// whose version is pending.
+// The same as the statements of a pipeline: the advisory lock, then the study row's update
+// with the stamp of the trials whose version is pending (one row of change_counter,
+// counted_trials; none for an unknown study).
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
 // What a writer that decides a trial reads, in one pipeline: the lock (lock_study_statements;
 // the study row's result at [1]), then the next number and whether a trial waits (at

@@ -378,8 +378,9 @@ void PostgresStorage::report(int64_t trial_id, int64_t step, double value,
   Connection& db = *connection_;
   // The usual report, to a running trial, in one round trip and without the study's lock, as
   // a finish (finish_in_one_round_trip): the trial's version is left pending for the next
-  // writer under the lock to stamp. The careful path below tells what is wrong otherwise.
-  bool reported = db.transaction(Mode::kWrite, [&](bool) {
+  // writer under the lock to stamp. The careful path below tells what is wrong otherwise. One
+  // statement, atomic by itself (and the same again if a lost answer makes it run twice).
+  bool reported = db.transaction(Mode::kOneStatement, [&](bool) {
     std::vector<Result> results = db.execute_pipeline(
         {{"WITH u AS (UPDATE winnow_trials SET version = " WINNOW_PG_PENDING_VERSION
           " WHERE trial_id = $1 AND state = 'running' AND NOT interrupted AND "
@@ -391,8 +392,7 @@ void PostgresStorage::report(int64_t trial_id, int64_t step, double value,
           "SET value = excluded.value) "
           "SELECT count(*) FROM u",
           Params().add(trial_id).add(step).add(value).add_nonempty_or_null(holder.owner).add(
-              holder.started_ms)}},
-        /*then_commit=*/true);
+              holder.started_ms)}});
     return results[0].integer(0, 0) == 1;
   });
   if (reported) return;
@@ -450,8 +450,9 @@ void PostgresStorage::finish_trial(int64_t trial_id, const TrialOutcome& outcome
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   bool fast_maybe_committed = false;
-  bool finished = db.transaction(Mode::kWrite, [&](bool maybe_committed) {
-    // After a lost COMMIT answer the careful path tells whether the finish was ours.
+  // One statement, atomic by itself: no BEGIN and no COMMIT.
+  bool finished = db.transaction(Mode::kOneStatement, [&](bool maybe_committed) {
+    // After a lost answer the careful path tells whether the finish was ours.
     fast_maybe_committed = fast_maybe_committed || maybe_committed;
     return !maybe_committed && finish_in_one_round_trip(db, trial_id, outcome);
   });

@@ -1,0 +1,212 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Writes whose answer the network lost after the server committed them: the storage connects
+// to the test server through a relay that can close the connection on the server's next answer.
+// The write then runs again on a new connection, which must recognise its own work rather
+// than do it twice or take it for someone else's.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/postgres_storage.h"
+#include "unit/postgres_test_support.h"
+#include "unit/storage_test_support.h"
+#include "winnow/storage.h"
+
+namespace winnow {
+namespace {
+
+using namespace storage_test;  // NOLINT(google-build-using-namespace)
+
+// A TCP relay on loopback between a client and the server at `server_port`. After
+// drop_next_answer(), the first bytes the server sends are not passed on: the relay closes
+// both sides instead, as a network that failed just after the server answered.
+class AnswerDroppingRelay {
+ public:
+  explicit AnswerDroppingRelay(int server_port) : server_port_(server_port) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        listen(listener_, 16) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("the relay cannot listen on loopback");
+    }
+    port_ = ntohs(address.sin_port);
+    threads_.emplace_back([this] { accept_clients(); });
+  }
+  ~AnswerDroppingRelay() {
+    stopping_ = true;
+    for (std::thread& thread : threads_) thread.join();
+    close(listener_);
+  }
+
+  int port() const { return port_; }
+  void drop_next_answer() { drop_ = true; }
+  int dropped() const { return dropped_; }
+
+ private:
+  // Waits up to 50 ms for `fd` to be readable, so that every loop sees stopping_ soon.
+  static bool readable(int fd) {
+    pollfd waiting{fd, POLLIN, 0};
+    return poll(&waiting, 1, 50) > 0;
+  }
+
+  void accept_clients() {
+    while (!stopping_) {
+      if (!readable(listener_)) continue;
+      int client = accept(listener_, nullptr, nullptr);
+      if (client < 0) continue;
+      int server = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = htons(static_cast<uint16_t>(server_port_));
+      if (connect(server, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+        close(client);
+        close(server);
+        continue;
+      }
+      std::lock_guard lock(mutex_);
+      relays_.emplace_back([this, client, server] { relay(client, server); });
+    }
+    std::lock_guard lock(mutex_);
+    for (std::thread& thread : relays_) thread.join();
+  }
+
+  void relay(int client, int server) {
+    std::vector<char> buffer(1 << 16);
+    pollfd ends[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    while (!stopping_) {
+      ends[0].revents = ends[1].revents = 0;
+      if (poll(ends, 2, 50) <= 0) continue;
+      for (int from = 0; from < 2; ++from) {
+        if ((ends[from].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        ssize_t got = recv(ends[from].fd, buffer.data(), buffer.size(), 0);
+        if (got <= 0 || (from == 1 && drop_.exchange(false))) {
+          if (got > 0) ++dropped_;
+          close(client);
+          close(server);
+          return;
+        }
+        if (send(ends[1 - from].fd, buffer.data(), static_cast<size_t>(got), MSG_NOSIGNAL) !=
+            got) {
+          close(client);
+          close(server);
+          return;
+        }
+      }
+    }
+    close(client);
+    close(server);
+  }
+
+  const int server_port_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false}, drop_{false};
+  std::atomic<int> dropped_{0};
+  std::mutex mutex_;
+  std::vector<std::thread> relays_;  // guarded by mutex_
+  std::vector<std::thread> threads_;
+};
+
+// The test server's URL (host 127.0.0.1) with its port and, through `port`, the relay's.
+int server_port(const std::string& url) {
+  std::smatch match;
+  if (!std::regex_search(url, match, std::regex("@127\\.0\\.0\\.1:([0-9]+)/"))) {
+    throw std::runtime_error("the test server's URL has no loopback port: " + url);
+  }
+  return std::stoi(match[1]);
+}
+std::string through(const std::string& url, int port) {
+  return std::regex_replace(url, std::regex("@127\\.0\\.0\\.1:[0-9]+/"),
+                            "@127.0.0.1:" + std::to_string(port) + "/");
+}
+
+class PostgresLostAnswer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = fresh_postgres_url();
+    relay_ = std::make_unique<AnswerDroppingRelay>(server_port(url_));
+    storage_ = std::make_unique<PostgresStorage>(through(url_, relay_->port()), StorageOptions{});
+    study_ = storage_->create_study(make_study_record("lost"));
+  }
+  FrozenTrial start_trial() {
+    std::optional<FrozenTrial> trial = storage_->create_trial(
+        study_, {{"x", 1.0}}, TrialState::kRunning, kOwner, 0, std::nullopt);
+    if (!trial) throw std::runtime_error("no trial created");
+    return *trial;
+  }
+
+  static constexpr const char* kOwner = "host:1:2";
+  std::string url_;
+  std::unique_ptr<AnswerDroppingRelay> relay_;
+  std::unique_ptr<PostgresStorage> storage_;
+  int64_t study_ = 0;
+};
+
+// A finish is one statement that commits by itself: its answer lost, it is run again and
+// finds the trial finished by itself, not by another process. (Each test makes its call once
+// before, so that the answer lost is the statement's, not its preparation's.)
+TEST_F(PostgresLostAnswer, AFinishIsRecognisedAsDone) {
+  auto finish = [&](const FrozenTrial& trial) {
+    TrialOutcome outcome = complete({0.5});
+    outcome.owner = kOwner;
+    outcome.started_ms = trial.start_time_ms;
+    storage_->finish_trial(trial.id, outcome);
+  };
+  finish(start_trial());
+  FrozenTrial trial = start_trial();
+  relay_->drop_next_answer();
+  EXPECT_NO_THROW(finish(trial));
+  EXPECT_EQ(relay_->dropped(), 1);
+  FrozenTrial stored = *storage_->trial(trial.id);
+  EXPECT_EQ(stored.state, TrialState::kComplete);
+  EXPECT_EQ(stored.values, std::vector<double>{0.5});
+}
+
+// A report runs again: the step keeps one value.
+TEST_F(PostgresLostAnswer, AReportIsRecordedOnce) {
+  FrozenTrial trial = start_trial();
+  storage_->report(trial.id, 2, 0.5, TrialHolder{kOwner, trial.start_time_ms});
+  relay_->drop_next_answer();
+  storage_->report(trial.id, 3, 0.25, TrialHolder{kOwner, trial.start_time_ms});
+  EXPECT_EQ(relay_->dropped(), 1);
+  EXPECT_EQ(storage_->trial(trial.id)->intermediate,
+            (std::map<int64_t, double>{{2, 0.5}, {3, 0.25}}));
+}
+
+// An ask made in one round trip (the lock, the insert and COMMIT): asked again, it finds the
+// trial its lost COMMIT created, and creates no second one.
+TEST_F(PostgresLostAnswer, AnAskMadeInOneRoundTripCreatesOneTrial) {
+  const Storage::TrialDraft draft{{{"x", 2.0}}, {}};
+  storage_->create_trial_ahead(study_, 0, kOwner, 0, draft, std::nullopt);
+  relay_->drop_next_answer();
+  Storage::AheadOutcome outcome =
+      storage_->create_trial_ahead(study_, 0, kOwner, 0, draft, std::nullopt);
+  EXPECT_EQ(relay_->dropped(), 1);
+  ASSERT_EQ(outcome.status, Storage::AheadStatus::kCreated);
+  EXPECT_EQ(outcome.trial->number, 1);
+  std::vector<FrozenTrial> trials = storage_->trials(study_);
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_EQ(trials[1].id, outcome.trial->id);
+  EXPECT_EQ(trials[1].config, draft.config);
+  EXPECT_EQ(storage_->counted_trials(study_), 2);
+}
+
+}  // namespace
+}  // namespace winnow
