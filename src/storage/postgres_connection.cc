@@ -346,14 +346,20 @@ std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& s
     // Results left unread, or the connection lost (libpq may stand in an error for an answer
     // that never came): this connection's state is unknown, so it is opened anew. A COMMIT
     // that was sent may have committed, and so may a statement outside a transaction (the
-    // server's autocommit).
-    for (pg_result* result : results) PQclear(result);
+    // server's autocommit). The server's reason, when it gave one, goes in the message.
+    std::string reason;
+    for (pg_result* result : results) {
+      if (reason.empty() && PQresultStatus(result) == PGRES_FATAL_ERROR) {
+        reason = trim(PQresultErrorMessage(result));
+      }
+      PQclear(result);
+    }
     PQfinish(handle_);
     handle_ = nullptr;
     if ((commit || !in_transaction_) && sent) commit_unknown_ = true;
     in_transaction_ = false;
     throw TransientError("PostgreSQL at " + display_url_ + " failed to run " + first_sql +
-                         ": the connection was lost");
+                         ": the connection was lost" + (reason.empty() ? "" : " (" + reason + ")"));
   }
   // Takes results[index] out of the list and frees the others: for throw_failure.
   auto take_failure = [&](size_t index) {
@@ -407,8 +413,9 @@ std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& s
 
 void Connection::flush_begin() {
   if (pending_begin_ == nullptr) return;
-  const char* begin = std::exchange(pending_begin_, nullptr);
-  pg_result* result = PQexec(handle_, begin);
+  const std::string& name = prepared_name(pending_begin_);
+  pending_begin_ = nullptr;
+  pg_result* result = PQexecPrepared(handle_, name.c_str(), 0, nullptr, nullptr, nullptr, 0);
   if (PQresultStatus(result) != PGRES_COMMAND_OK) {
     in_transaction_ = false;
     throw_failure(result, "to begin a transaction");
@@ -455,7 +462,8 @@ void Connection::commit() {
     in_transaction_ = false;
     return;
   }
-  pg_result* result = PQexec(handle_, "COMMIT");
+  const std::string& name = prepared_name("COMMIT");
+  pg_result* result = PQexecPrepared(handle_, name.c_str(), 0, nullptr, nullptr, nullptr, 0);
   in_transaction_ = false;
   if (PQresultStatus(result) == PGRES_COMMAND_OK) {
     PQclear(result);

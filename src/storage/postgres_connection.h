@@ -133,8 +133,9 @@ class Connection {
   // BEGIN of the transaction if any; with `then_commit`, the transaction's COMMIT goes in the
   // same round trip. A lock the statements take is then held for the server's work alone, not
   // for the client's round trips. Each statement still sees what committed before it (READ
-  // COMMITTED). Returns one Result per statement; throws like execute(), and when COMMIT was
-  // sent and its answer lost, the transaction's body runs again with maybe_committed.
+  // COMMITTED). Returns one Result per statement; throws like execute(), and when COMMIT (or,
+  // outside a transaction, a statement the server commits by itself) was sent and its answer
+  // lost, the transaction's body runs again with maybe_committed.
   // `after_commit` (with then_commit) run after the COMMIT in the same round trip, as one
   // transaction of their own; their results follow the statements'. One that failed, after
   // the transaction committed, gives an empty result (no rows) rather than an error.
@@ -147,8 +148,9 @@ class Connection {
   // Runs `body` in a transaction and commits; returns what the body returns. On a
   // TransientError the transaction is rolled back and the body runs again on a fresh
   // connection, with a growing pause, until reconnect_seconds have passed. `body` receives
-  // whether an earlier attempt may have committed (its COMMIT was sent but the answer was lost),
-  // so it can recognise its own work instead of doing it twice.
+  // whether an earlier attempt may have committed (its COMMIT, or with kOneStatement a
+  // statement sent through execute_pipeline, was sent but the answer was lost), so it can
+  // recognise its own work instead of doing it twice.
   template <typename Body>
   auto transaction(Mode mode, Body&& body) -> decltype(body(false));
 
