@@ -411,11 +411,15 @@ std::vector<Result> Connection::execute_pipeline(const std::vector<Statement>& s
   return out;
 }
 
+pg_result* Connection::exec_prepared(const std::string& name) {
+  return PQexecPrepared(handle_, name.c_str(), 0, nullptr, nullptr, nullptr, 0);
+}
+
 void Connection::flush_begin() {
   if (pending_begin_ == nullptr) return;
   const std::string& name = prepared_name(pending_begin_);
   pending_begin_ = nullptr;
-  pg_result* result = PQexecPrepared(handle_, name.c_str(), 0, nullptr, nullptr, nullptr, 0);
+  pg_result* result = exec_prepared(name);
   if (PQresultStatus(result) != PGRES_COMMAND_OK) {
     in_transaction_ = false;
     throw_failure(result, "to begin a transaction");
@@ -462,8 +466,7 @@ void Connection::commit() {
     in_transaction_ = false;
     return;
   }
-  const std::string& name = prepared_name("COMMIT");
-  pg_result* result = PQexecPrepared(handle_, name.c_str(), 0, nullptr, nullptr, nullptr, 0);
+  pg_result* result = exec_prepared(prepared_name("COMMIT"));
   in_transaction_ = false;
   if (PQresultStatus(result) == PGRES_COMMAND_OK) {
     PQclear(result);

@@ -179,6 +179,8 @@ class Connection {
   void replan_if_grown();
   void commit();  // throws TransientError with commit_unknown_ = true when the answer is lost
   void rollback_if_open() noexcept;
+  // Runs a prepared statement without parameters (BEGIN, COMMIT) on its own.
+  pg_result* exec_prepared(const std::string& name);
   // Sends a pending BEGIN on its own (before SQL that cannot share its round trip).
   void flush_begin();
   // The name of `sql` prepared on this connection, preparing it on first use.

@@ -100,8 +100,8 @@ DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_vers
 // After a transaction of decision_reads(..., flush_later = true) created or claimed trial
 // `trial_id` with `token` for `owner`: waits until the server has flushed that commit to disk
 // (a commit of our own, which the server flushes with everything written before it) and
-// returns whether the trial is still the caller's. False only when the server crashed before the flush and the
-// trial was lost with it: the caller asks again. Without the study's lock.
+// returns whether the trial is still the caller's. False only when the server crashed before
+// the flush and the trial was lost with it: the caller asks again. Without the study's lock.
 bool wait_for_flush(Connection& db, int64_t trial_id, const std::string& token,
                     std::string_view owner);
 // The same wait, as statements to send after the COMMIT in the round trip of the insert

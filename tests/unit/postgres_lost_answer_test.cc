@@ -179,8 +179,8 @@ TEST_F(PostgresLostAnswer, AFinishIsRecognisedAsDone) {
   EXPECT_EQ(stored.values, std::vector<double>{0.5});
 }
 
-// A report runs again: the step keeps one value.
-TEST_F(PostgresLostAnswer, AReportIsRecordedOnce) {
+// A report runs again, which is harmless: the step keeps its value, and the others theirs.
+TEST_F(PostgresLostAnswer, AReportRunsAgainAndKeepsItsValue) {
   FrozenTrial trial = start_trial();
   storage_->report(trial.id, 2, 0.5, TrialHolder{kOwner, trial.start_time_ms});
   relay_->drop_next_answer();
