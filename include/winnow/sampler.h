@@ -119,6 +119,12 @@ struct SamplerTraits {
   // ahead that holds one cannot repeat another process's, and is created without being
   // checked against the trials created meanwhile.
   bool draws_at_random = false;
+  // Reads no history and its proposal for one stream position is as good as for any other
+  // (random sampling): a process whose ask was overtaken may propose from a position that only
+  // it can hold, made from the number of its own previous trial, and create the trial in one
+  // step without the lock waiting for it. Alone, a process still gives trial n the n-th
+  // position.
+  bool draws_from_any_position = false;
 };
 // The traits of a registered sampler; throws winnow::Error for an unknown name.
 SamplerTraits sampler_traits(std::string_view name);

@@ -154,7 +154,8 @@ class Storage {
   // lock is held for the storage's own work alone, with no call back to the caller between
   // its reads and its write (on PostgreSQL: one round trip). A waiting trial is claimed
   // first, as by create_decided_trial. `changed` receives the study's trials whose version is
-  // greater than `since_version`, read under the lock before the write.
+  // greater than `since_version`, read under the lock before the write; a negative
+  // `since_version` reads none (a caller that keeps no history).
   enum class AheadStatus { kCreated, kClaimedWaiting, kOvertaken, kBudgetSpent };
   struct AheadOutcome {
     AheadStatus status = AheadStatus::kBudgetSpent;

@@ -19,6 +19,7 @@ struct Registration {
 };
 
 constexpr SamplerTraits kAnyObjectives{.multi_objective = true};
+constexpr SamplerTraits kRandom{.multi_objective = true, .draws_from_any_position = true};
 // The model-based samplers: they propose from whatever history they are shown.
 constexpr SamplerTraits kModelBased{
     .multi_objective = true, .takes_n_startup = true, .proposes_ahead = true};
@@ -30,7 +31,7 @@ constexpr SamplerTraits kTpe{.multi_objective = true,
 // One line per sampler.
 const std::vector<Registration>& sampler_registry() {
   static const std::vector<Registration> kSamplers = {
-      {"random", &create_random_sampler, kAnyObjectives},
+      {"random", &create_random_sampler, kRandom},
       {"sobol", &create_sobol_sampler, kAnyObjectives},
       {"grid", &create_grid_sampler, {.multi_objective = true, .learns_from_any_trials = false}},
       {"tpe", &create_tpe_sampler, kTpe},

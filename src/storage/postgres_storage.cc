@@ -257,6 +257,9 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
     int64_t study_id, int64_t since_version, std::string_view owner, int64_t budget_limit,
     const TrialDraft& draft, std::optional<int64_t> expected_number) {
   for (const auto& [key, value] : draft.user_attrs) storage_checks::check_user_attr(key, value);
+  // A negative version: the caller keeps no history, so no changes are read.
+  std::optional<int64_t> since;
+  if (since_version >= 0) since = since_version;
   bool waiting = false;
   AheadOutcome outcome;
   {
@@ -272,12 +275,12 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
           if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
             result.status = AheadStatus::kCreated;
             result.trial = std::move(mine);
-            result.changed = changed_trials(db, url_, study_id, since_version);
+            if (since) result.changed = changed_trials(db, url_, study_id, *since);
             return result;
           }
         }
         flush_later = db.commits_wait_for_flush();
-        DecisionReads reads = decision_reads(study_id, since_version, flush_later);
+        DecisionReads reads = decision_reads(study_id, since, flush_later);
         std::vector<Connection::Statement>& statements = reads.statements;
         const size_t next_at = reads.next_at;
         const size_t insert_at = statements.size();
@@ -312,7 +315,9 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
         } else {
           result.status = AheadStatus::kOvertaken;
         }
-        result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
+        if (since) {
+          result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
+        }
         return result;
       });
       if (!outcome.trial) break;

@@ -14,8 +14,10 @@ Storage::AheadOutcome Storage::create_trial_ahead(int64_t study_id, int64_t sinc
   // What the last call of `decide` did: a retried transaction calls it again, or (a waiting
   // trial enqueued in between) claims instead of calling it.
   std::optional<int64_t> accepted, refused;
+  std::optional<int64_t> since;
+  if (since_version >= 0) since = since_version;
   std::optional<FrozenTrial> trial = create_decided_trial(
-      study_id, since_version, owner, budget_limit,
+      study_id, since, owner, budget_limit,
       [&](int64_t number, std::vector<FrozenTrial> changed) -> std::optional<TrialDraft> {
         outcome.changed = std::move(changed);
         accepted.reset();

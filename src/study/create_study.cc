@@ -136,6 +136,8 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
   impl->proposes_ahead = sampler_traits(sampler_spec.name).proposes_ahead &&
                          !impl->scheduler->assigns_budgets() && !options.instances;
   impl->draws_at_random = sampler_traits(sampler_spec.name).draws_at_random;
+  impl->draws_from_any_position = sampler_traits(sampler_spec.name).draws_from_any_position &&
+                                  !impl->scheduler->assigns_budgets() && !options.instances;
   impl->salt_base = (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
   for (const std::string& text : options.constraints) {
     impl->limits.push_back(parse_metric_limit(text));

@@ -278,6 +278,47 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       }
       since = impl.last_version;
     }
+    // A sampler that reads no history and draws as well from any stream position (random
+    // sampling) proposes before the lock too. Alone, trial n takes position n: the proposal is
+    // made for the number after this object's last trial and created only if that number is
+    // still the next, so one process's sequence is the one made under the lock. Once overtaken,
+    // it takes the position -1 - m, where m is the number of a trial this object created and
+    // no other proposal took as its base: no number is negative and no other process created
+    // trial m, so no two trials share a position, and the trial is created in one step with
+    // whatever number it gets.
+    if (!reads_history && impl.draws_from_any_position && !impl.position_bases.empty() &&
+        !impl.space_stale) {
+      const int64_t base = impl.position_bases.back();
+      impl.position_bases.pop_back();
+      const bool alone = !impl.positions_overtaken;
+      std::optional<StudyCore::Proposal> proposal = impl.propose(alone ? base + 1 : -1 - base);
+      if (!proposal) {
+        impl.position_bases.push_back(base);
+      } else {
+        std::optional<int64_t> expected;
+        if (alone) expected = base + 1;
+        Storage::AheadOutcome outcome = impl.storage->create_trial_ahead(
+            impl.record.id, /*since_version=*/-1, who, budget_limit,
+            Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)},
+            expected);
+        switch (outcome.status) {
+          case Storage::AheadStatus::kCreated:
+            impl.positions_overtaken = outcome.trial->number != base + 1;
+            impl.position_bases.push_back(outcome.trial->number);
+            return impl.make_trial(std::move(*outcome.trial));
+          case Storage::AheadStatus::kClaimedWaiting:
+            impl.position_bases.push_back(base);
+            return impl.make_trial(std::move(*outcome.trial));
+          case Storage::AheadStatus::kBudgetSpent:
+            impl.position_bases.push_back(base);
+            return std::nullopt;
+          case Storage::AheadStatus::kOvertaken:
+            // Decided under the lock below, whose trial becomes the next base.
+            impl.positions_overtaken = true;
+            break;
+        }
+      }
+    }
     // A proposal that cannot repeat a trial created meanwhile is created in one step, without
     // a call back under the lock: none was created if the expected number is still the next,
     // and a value a sampler draws at random from a continuous range is not drawn twice.
@@ -351,6 +392,9 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       throw;
     }
     forget_unconfirmed_changes(created);
+    if (created && impl.draws_from_any_position && decided && created->number == *decided) {
+      impl.position_bases.push_back(created->number);
+    }
     if (created) {
       // Every process that reads the history keeps its own new trial in its cache: on
       // PostgreSQL the trial has the version of the finishes its lock stamped, which this

@@ -61,6 +61,13 @@ struct StudyCore {
   // takes a stream position of its own (SampleContext::stream_salt). Under sampler_mutex.
   bool overtaken = false;
   uint64_t asks_ahead = 0;
+  // SamplerTraits::draws_from_any_position (in an ordinary study).
+  bool draws_from_any_position = false;
+  // The numbers of trials this object created whose number no proposal has taken as its base
+  // yet: each is the base of at most one later proposal's stream position. Under sampler_mutex.
+  std::vector<int64_t> position_bases;
+  // This object's last ask by position was overtaken (see Study::try_ask). Under sampler_mutex.
+  bool positions_overtaken = false;
   // Mixed into every stream_salt: random per Study object, so two objects of one process (one
   // owner name) never share a stream.
   uint64_t salt_base = 0;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -67,8 +68,8 @@ std::vector<Result> run_workers(const ScratchDir& dir, int count,
 }
 
 TEST(Workers, ProcessesOnPostgresNeverRepeatAConfigurationAndKeepTheBudgetExactly) {
-  // random decides under the lock; tpe proposes ahead and creates in one round trip; gp
-  // proposes ahead and is checked under the lock against the trials created meanwhile.
+  // random and tpe propose ahead and create in one round trip once overtaken; gp proposes
+  // ahead and is checked under the lock against the trials created meanwhile.
   for (const std::string sampler : {"random", "tpe", "gp:n_startup=5,deterministic=true"}) {
     SCOPED_TRACE(sampler);
     ScratchDir dir;
@@ -91,21 +92,38 @@ TEST(Workers, ProcessesOnPostgresNeverRepeatAConfigurationAndKeepTheBudgetExactl
     EXPECT_EQ(configurations.size(), 48u);
     EXPECT_GT(owners.size(), 2u);  // the work was shared
     if (sampler != "random") continue;
-    // The sequence is the study's: trial n has the configuration one process on SQLite gives
-    // trial n, whichever worker drafted or decided it.
-    // A study file of its own: its study, of the same name, needs a runs folder of its own.
-    fs::create_directories(dir.path() / "single");
-    fs::copy_file(dir.path() / "study.toml", dir.path() / "single" / "study.toml");
-    const std::string single = "sqlite://" + (dir.path() / "single.db").string();
-    Result alone = run_winnow(dir.path(), {"run", (dir.path() / "single" / "study.toml").string(),
-                                           "--storage", single, "--trials", "48", "-q"});
-    ASSERT_EQ(alone.exit_code, 0) << alone.err;
-    std::vector<nlohmann::json> expected = export_trials(dir.path(), single, "s");
+    // The positions are the study's: one worker (of two jobs) on PostgreSQL gives trial n the
+    // configuration one process on SQLite gives it, and among eight workers a trial that has
+    // one of those configurations has it at its own number (an overtaken worker draws from a
+    // position no number holds).
+    // Study files of their own: a study of the same name needs a runs folder of its own.
+    auto run_alone = [&](const std::string& name, const std::string& storage) {
+      fs::create_directories(dir.path() / name);
+      fs::copy_file(dir.path() / "study.toml", dir.path() / name / "study.toml");
+      Result alone = run_winnow(dir.path(), {"run", (dir.path() / name / "study.toml").string(),
+                                             "--storage", storage, "--trials", "48", "-q"});
+      EXPECT_EQ(alone.exit_code, 0) << alone.err;
+      return export_trials(dir.path(), storage, "s");
+    };
+    std::vector<nlohmann::json> expected =
+        run_alone("single", "sqlite://" + (dir.path() / "single.db").string());
+    std::vector<nlohmann::json> one_worker = run_alone("postgres", fresh_postgres_url());
     ASSERT_EQ(expected.size(), rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      EXPECT_EQ(rows[i]["number"], expected[i]["number"]);
-      EXPECT_EQ(rows[i]["params"], expected[i]["params"]) << "trial " << rows[i]["number"];
+    ASSERT_EQ(one_worker.size(), rows.size());
+    std::map<std::string, nlohmann::json> number_of;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(one_worker[i]["number"], expected[i]["number"]);
+      EXPECT_EQ(one_worker[i]["params"], expected[i]["params"]) << "trial " << i;
+      number_of[expected[i]["params"].dump()] = expected[i]["number"];
     }
+    int at_their_own_number = 0;
+    for (const auto& row : rows) {
+      auto it = number_of.find(row["params"].dump());
+      if (it == number_of.end()) continue;
+      EXPECT_EQ(it->second, row["number"]) << row.dump();
+      ++at_their_own_number;
+    }
+    EXPECT_GT(at_their_own_number, 0);  // each worker's first trial is decided under the lock
   }
 }
 

@@ -22,6 +22,7 @@
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
 #include "winnow/error.h"
+#include "winnow/sampler.h"
 #include "winnow/study.h"
 
 namespace winnow {
@@ -197,6 +198,48 @@ TEST_F(SharedStudy, AnOvertakenProcessAloneAgainReturnsToTheStudysSequence) {
     EXPECT_EQ(mine[i].number(), static_cast<int64_t>(i + 1));
     EXPECT_EQ(mine[i].config(), under_lock[i + 1]) << "trial " << i + 1;
   }
+}
+
+// Random sampling proposes ahead of the lock too. Alone, a process gives trial n the n-th
+// position of the study's stream (the first two asks below); overtaken, it draws from the
+// position -1 - m, where m is the number of its own previous trial, and keeps the number it
+// gets. Here b asks each time just before a reaches the lock.
+TEST_F(SharedStudy, RandomSamplingOvertakenDrawsFromAPositionOfItsOwnPreviousTrial) {
+  StudyOptions options{.name = "positions", .sampler = "random", .seed = 7};
+  Study b = Study::create(connection(), plane(), options);
+  auto storage = std::make_shared<InterleavingStorage>(
+      connection(), [&] { b.ask(); }, /*every_time=*/true);
+  Study a = Study::create(storage, plane(), options);
+  // a decides 1 under the lock (b took 0); a's ask for 2 made ahead is overtaken by b's 2, so
+  // a decides again under the lock, where b has just drawn 3 from its position -3.
+  Trial first = a.ask();
+  Trial second = a.ask();
+  // Overtaken, a draws from -5 (its trial 4), while b takes 5 under the lock.
+  Trial third = a.ask();
+  EXPECT_EQ(first.number(), 1);
+  EXPECT_EQ(second.number(), 4);
+  EXPECT_EQ(third.number(), 6);
+
+  Study alone = Study::create(open_storage("memory"), plane(),
+                              {.name = "alone", .sampler = "random", .seed = 7});
+  std::vector<Config> under_lock;
+  for (int i = 0; i < 7; ++i) under_lock.push_back(alone.ask().config());
+  SearchSpace space = plane();
+  std::unique_ptr<Sampler> sampler = create_sampler(SamplerSpec{"random"}, 7);
+  auto at = [&](int64_t position) {
+    return *sampler->sample(SampleContext{.space = space, .trial_count = position});
+  };
+  std::map<int64_t, Config> expected = {{0, under_lock[0]}, {1, under_lock[1]},
+                                        {2, under_lock[2]}, {3, at(-3)},
+                                        {4, under_lock[4]}, {5, under_lock[5]},
+                                        {6, at(-5)}};
+  std::set<Config> distinct;
+  for (const FrozenTrial& t : a.trials()) {
+    EXPECT_EQ(t.config, expected.at(t.number)) << "trial " << t.number;
+    distinct.insert(t.config);
+  }
+  EXPECT_EQ(distinct.size(), 7u);
+  EXPECT_NE(at(-5), under_lock[6]);
 }
 
 // One process asking for several trials before telling any (a batch, or several jobs): it is
