@@ -36,7 +36,9 @@ struct SampleContext {
   // sequence belongs to the study rather than to a process: the study creates the trial only
   // under this number and asks again if another process took it first (Storage::create_trial),
   // which is how N processes with one seed never repeat a configuration, and how a resumed
-  // study continues its sequence.
+  // study continues its sequence. Negative for a sampler that draws from any position
+  // (SamplerTraits::draws_from_any_position) in a process another overtook: -1 - m, where m is
+  // the number of a trial that process created, a position no trial number holds.
   int64_t trial_count = 0;
   // Where a sampler may leave notes about the configuration it proposes (key -> JSON text),
   // stored with the trial as system attributes in the same write. Keys are the ones of

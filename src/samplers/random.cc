@@ -16,10 +16,11 @@ class RandomSampler : public Sampler {
   bool uses_history() const override { return false; }
 
   std::optional<Config> sample(const SampleContext& context) override {
-    // Trial n's configuration depends only on (seed, n), so processes sharing a study (and a
-    // resumed one) never repeat a configuration. A counter-based stream (SplitMix64 over
-    // (seed, n, k)): seeding a Mersenne Twister per trial would cost more than the rest of an
-    // in-memory ask and tell together.
+    // A trial's configuration depends only on (seed, position), its position being its number
+    // or, in a process another overtook, one that no number holds (SampleContext::trial_count),
+    // so processes sharing a study (and a resumed one) never repeat a configuration. A
+    // counter-based stream (SplitMix64 over (seed, position, k)): seeding a Mersenne Twister
+    // per trial would cost more than the rest of an in-memory ask and tell together.
     uint64_t key = mix_seed(seed_, static_cast<uint64_t>(context.trial_count));
     uint64_t k = 0;
     std::vector<double> x(context.space.size());

@@ -250,8 +250,8 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
   // overtaken, so its sequence is the same as a proposal made under the lock. A proposal that
   // cannot repeat a trial created meanwhile needs no check and is created in one step
   // (Storage::create_trial_ahead: on PostgreSQL one round trip, the lock never held across
-  // the network). Random sampling stays under the lock: there trial n gets the study's n-th
-  // configuration whichever process creates it, which a stream of a process's own would break.
+  // the network). Random sampling proposes ahead too, from positions of its own once
+  // overtaken (below).
   while (true) {
     bool space_grew = false;
     std::unique_lock history_lock(impl.history_mutex, std::defer_lock);
@@ -280,8 +280,9 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     }
     // A sampler that reads no history and draws as well from any stream position (random
     // sampling) proposes before the lock too. Alone, trial n takes position n: the proposal is
-    // made for the number after this object's last trial and created only if that number is
-    // still the next, so one process's sequence is the one made under the lock. Once overtaken,
+    // made for the number after this object's last trial (created or claimed) and created only
+    // if that number is still the next, so one process's sequence is the one made under the
+    // lock. Once overtaken,
     // it takes the position -1 - m, where m is the number of a trial this object created and
     // no other proposal took as its base: no number is negative and no other process created
     // trial m, so no two trials share a position, and the trial is created in one step with
@@ -291,23 +292,27 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       const int64_t base = impl.position_bases.back();
       impl.position_bases.pop_back();
       const bool alone = !impl.positions_overtaken;
-      std::optional<StudyCore::Proposal> proposal = impl.propose(alone ? base + 1 : -1 - base);
+      const int64_t next = std::max(base, impl.highest_number) + 1;
+      std::optional<StudyCore::Proposal> proposal = impl.propose(alone ? next : -1 - base);
       if (!proposal) {
         impl.position_bases.push_back(base);
       } else {
         std::optional<int64_t> expected;
-        if (alone) expected = base + 1;
+        if (alone) expected = next;
         Storage::AheadOutcome outcome = impl.storage->create_trial_ahead(
             impl.record.id, /*since_version=*/-1, who, budget_limit,
             Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)},
             expected);
         switch (outcome.status) {
           case Storage::AheadStatus::kCreated:
-            impl.positions_overtaken = outcome.trial->number != base + 1;
+            impl.positions_overtaken = outcome.trial->number != next;
             impl.position_bases.push_back(outcome.trial->number);
+            impl.highest_number = std::max(impl.highest_number, outcome.trial->number);
             return impl.make_trial(std::move(*outcome.trial));
           case Storage::AheadStatus::kClaimedWaiting:
+            // Not a base: a requeued trial's number may be its creator's.
             impl.position_bases.push_back(base);
+            impl.highest_number = std::max(impl.highest_number, outcome.trial->number);
             return impl.make_trial(std::move(*outcome.trial));
           case Storage::AheadStatus::kBudgetSpent:
             impl.position_bases.push_back(base);
@@ -392,8 +397,9 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       throw;
     }
     forget_unconfirmed_changes(created);
-    if (created && impl.draws_from_any_position && decided && created->number == *decided) {
-      impl.position_bases.push_back(created->number);
+    if (created && impl.draws_from_any_position) {
+      if (decided && created->number == *decided) impl.position_bases.push_back(created->number);
+      impl.highest_number = std::max(impl.highest_number, created->number);
     }
     if (created) {
       // Every process that reads the history keeps its own new trial in its cache: on

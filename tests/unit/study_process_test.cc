@@ -242,6 +242,26 @@ TEST_F(SharedStudy, RandomSamplingOvertakenDrawsFromAPositionOfItsOwnPreviousTri
   EXPECT_NE(at(-5), under_lock[6]);
 }
 
+// A configuration enqueued in the middle of a run takes its number; the trials after it keep
+// the study's sequence (their positions are their numbers).
+TEST(OneProcess, RandomSamplingKeepsTheStudysSequenceAroundAnEnqueuedTrial) {
+  TempDir folder;
+  Study study = Study::create(open_storage(folder.path() + "/queue.db"), plane(),
+                              {.name = "queue", .sampler = "random", .seed = 5});
+  Study alone = Study::create(open_storage("memory"), plane(),
+                              {.name = "alone", .sampler = "random", .seed = 5});
+  std::vector<Config> under_lock;
+  for (int i = 0; i < 7; ++i) under_lock.push_back(alone.ask().config());
+  const Config queued = {{"x", 0.5}, {"y", 0.5}, {"k", int64_t{7}}};
+  for (int i = 0; i < 7; ++i) {
+    if (i == 3) study.enqueue(queued);
+    Trial t = study.ask();
+    EXPECT_EQ(t.number(), i);
+    EXPECT_EQ(t.config(), i == 3 ? queued : under_lock[i]) << "trial " << i;
+    study.tell(t, 1.0);
+  }
+}
+
 // One process asking for several trials before telling any (a batch, or several jobs): it is
 // never overtaken by itself, on SQLite and on PostgreSQL (where a trial shares its version
 // with the trials its creation stamped), so its sequence is the study's.
