@@ -117,7 +117,7 @@ class Storage {
   // When `number` is given, the trial is created only if that is the study's next number, that
   // is when no trial was created in the study since the caller read its history; otherwise
   // nothing is created and nullopt is returned (a compare and set on the number; a study's
-  // proposals use create_decided_trial, which decides under the lock instead).
+  // proposals use create_decided_trial or create_trial_ahead instead).
   virtual std::optional<FrozenTrial> create_trial(
       int64_t study_id, const Config& config, TrialState state, std::string_view owner,
       int64_t budget_limit, std::optional<int64_t> retry_of,

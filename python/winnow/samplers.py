@@ -41,8 +41,8 @@ class BaseSampler:
         return self._name + ":" + ",".join(f"{k}={v}" for k, v in self._options.items())
 
     def reseed_rng(self) -> None:
-        """Optuna reseeds a sampler per process; Winnow's seeded streams follow the study's trial
-        numbers, so processes never repeat each other: nothing to do."""
+        """Optuna reseeds a sampler per process; Winnow's seeded stream positions are taken from
+        the study's trial numbers, so processes never repeat each other: nothing to do."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._spec()!r}, seed={self._seed})"

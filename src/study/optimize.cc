@@ -283,6 +283,7 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
               impl_->record.id, trial->config(), TrialState::kRunning, impl_->owner,
               options.max_trials_in_study, trial->number(), retry_attrs(trial->record()));
           if (!again) break;
+          impl_->note_number(again->number);
           std::optional<Trial> next = impl_->make_trial(std::move(*again));
           next->stop_ = options.stop;
           trial = std::move(next);

@@ -600,8 +600,10 @@ void Study::enqueue(const Config& given) {
         throw Error("enqueue: parameter '" + name + "': " + e.what());
       }
     }
-    impl_->storage->create_trial(impl_->record.id, config, TrialState::kWaiting, "", 0,
-                                 std::nullopt, attrs);
+    if (std::optional<FrozenTrial> queued = impl_->storage->create_trial(
+            impl_->record.id, config, TrialState::kWaiting, "", 0, std::nullopt, attrs)) {
+      impl_->note_number(queued->number);
+    }
     return;
   }
   for (const auto& [name, value] : given) config[name] = impl_->space.coerce(name, value);
@@ -610,8 +612,10 @@ void Study::enqueue(const Config& given) {
   } catch (const Error& e) {
     throw Error("enqueue: " + std::string(e.what()));
   }
-  impl_->storage->create_trial(impl_->record.id, config, TrialState::kWaiting, "", 0, std::nullopt,
-                               attrs);
+  if (std::optional<FrozenTrial> queued = impl_->storage->create_trial(
+          impl_->record.id, config, TrialState::kWaiting, "", 0, std::nullopt, attrs)) {
+    impl_->note_number(queued->number);
+  }
 }
 
 int Study::recover_orphaned_trials(bool requeue) {

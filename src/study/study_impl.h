@@ -1,6 +1,7 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -66,9 +67,14 @@ struct StudyCore {
   // The numbers of trials this object created whose number no proposal has taken as its base
   // yet: each is the base of at most one later proposal's stream position. Under sampler_mutex.
   std::vector<int64_t> position_bases;
-  // The highest number of a trial this object created or claimed: alone, its next trial is the
-  // one after it. Under sampler_mutex.
+  // The highest number of a trial this object created or claimed (asks, retries, enqueued
+  // trials): alone, its next trial is the one after it. Under sampler_mutex.
   int64_t highest_number = -1;
+  // Notes a trial this object created outside an ask. Takes sampler_mutex.
+  void note_number(int64_t number) {
+    std::lock_guard lock(sampler_mutex);
+    highest_number = std::max(highest_number, number);
+  }
   // This object's last ask by position was overtaken (see Study::try_ask). Under sampler_mutex.
   bool positions_overtaken = false;
   // Mixed into every stream_salt: random per Study object, so two objects of one process (one

@@ -284,7 +284,8 @@ TEST(Faults, WorkersRideOutADatabaseRestartAndAnOutage) {
 // writer flushes only every 10 s, a crash right after the objective started keeps the trial:
 // without the wait the crash would take it back while its objective runs.
 TEST(Faults, ATrialWhoseObjectiveStartedSurvivesACrashOfTheServer) {
-  // random decides under the lock; tpe proposes ahead and creates in one round trip.
+  // random and tpe propose ahead and create in one round trip once overtaken (alone, a
+  // process's first ask is decided under the lock).
   for (const std::string sampler : {"random", "tpe"}) {
     SCOPED_TRACE(sampler);
     PrivateServer server("WINNOW_PG_DURABLE=1 WINNOW_PG_WAL_WRITER_DELAY=10s");

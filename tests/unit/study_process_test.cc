@@ -201,9 +201,10 @@ TEST_F(SharedStudy, AnOvertakenProcessAloneAgainReturnsToTheStudysSequence) {
 }
 
 // Random sampling proposes ahead of the lock too. Alone, a process gives trial n the n-th
-// position of the study's stream (the first two asks below); overtaken, it draws from the
-// position -1 - m, where m is the number of its own previous trial, and keeps the number it
-// gets. Here b asks each time just before a reaches the lock.
+// position of the study's stream; an ask that expected a number another process took is
+// decided under the lock (a's first two below); overtaken, a process draws from the position
+// -1 - m, where m is the number of its own previous trial, and keeps the number it gets. Here
+// b asks each time just before a reaches the lock.
 TEST_F(SharedStudy, RandomSamplingOvertakenDrawsFromAPositionOfItsOwnPreviousTrial) {
   StudyOptions options{.name = "positions", .sampler = "random", .seed = 7};
   Study b = Study::create(connection(), plane(), options);
@@ -260,6 +261,27 @@ TEST(OneProcess, RandomSamplingKeepsTheStudysSequenceAroundAnEnqueuedTrial) {
     EXPECT_EQ(t.config(), i == 3 ? queued : under_lock[i]) << "trial " << i;
     study.tell(t, 1.0);
   }
+}
+
+// A failed trial retried takes the next number; the trials after it keep the study's sequence.
+TEST(OneProcess, RandomSamplingKeepsTheStudysSequenceAroundARetry) {
+  TempDir folder;
+  Study study = Study::create(open_storage(folder.path() + "/retry.db"), plane(),
+                              {.name = "retry", .sampler = "random", .seed = 5});
+  Study alone = Study::create(open_storage("memory"), plane(),
+                              {.name = "alone", .sampler = "random", .seed = 5});
+  std::vector<Config> under_lock;
+  for (int i = 0; i < 7; ++i) under_lock.push_back(alone.ask().config());
+  study.optimize(Objective([](Trial& t) -> TrialOutcome {
+                   if (t.number() == 2) return {.state = TrialState::kFailed, .failure_reason = "x"};
+                   return {.values = {1.0}};
+                 }),
+                 OptimizeOptions{.n_trials = 6, .retries = 1});
+  std::vector<FrozenTrial> trials = study.trials();
+  ASSERT_EQ(trials.size(), 7u);
+  EXPECT_EQ(trials[3].retry_of, 2);
+  EXPECT_EQ(trials[3].config, under_lock[2]);
+  for (int i : {0, 1, 2, 4, 5, 6}) EXPECT_EQ(trials[i].config, under_lock[i]) << "trial " << i;
 }
 
 // One process asking for several trials before telling any (a batch, or several jobs): it is
