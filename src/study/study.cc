@@ -282,11 +282,10 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     // sampling) proposes before the lock too. Alone, trial n takes position n: the proposal is
     // made for the number after this object's last trial (created or claimed) and created only
     // if that number is still the next, so one process's sequence is the one made under the
-    // lock. Once overtaken,
-    // it takes the position -1 - m, where m is the number of a trial this object created and
-    // no other proposal took as its base: no number is negative and no other process created
-    // trial m, so no two trials share a position, and the trial is created in one step with
-    // whatever number it gets.
+    // lock. Once overtaken, it takes the position -1 - m, where m is the number of a trial this
+    // object created and no other proposal took as its base: no number is negative and no
+    // other process created trial m, so no two trials share a position, and the trial is
+    // created in one step with whatever number it gets.
     if (!reads_history && impl.draws_from_any_position && !impl.position_bases.empty() &&
         !impl.space_stale) {
       const int64_t base = impl.position_bases.back();
