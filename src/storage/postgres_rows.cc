@@ -66,10 +66,14 @@ constexpr const char* kAdvisoryLockFlushLaterSql =
     "set_config('synchronous_commit', 'off', true)";
 }  // namespace
 
+Connection::Statement advisory_lock_statement(int64_t study_id, bool flush_later) {
+  return {flush_later ? kAdvisoryLockFlushLaterSql : kAdvisoryLockSql, Params().add(study_id)};
+}
+
 DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_version,
                              bool flush_later) {
   DecisionReads reads{lock_study_statements(study_id)};
-  if (flush_later) reads.statements[0].sql = kAdvisoryLockFlushLaterSql;
+  reads.statements[0] = advisory_lock_statement(study_id, flush_later);
   reads.next_at = reads.statements.size();
   reads.statements.push_back(
       {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
@@ -478,33 +482,15 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
   return trial;
 }
 
-Connection::Statement insert_ahead_statement(int64_t study_id, const Config& config,
-                                             std::string_view owner,
-                                             const std::map<std::string, std::string>& user_attrs,
-                                             const std::string& token, int64_t start_ms,
-                                             int64_t budget_limit,
-                                             std::optional<int64_t> expected_number) {
-  // The conditions create_decided_trial checks on the client between its two round trips
-  // (budget, waiting trials, the number), checked by the server in the statement that inserts.
-  // The lock's UPDATE earlier in the transaction gave the study's row its new change_counter,
-  // which is this trial's version.
-  static constexpr const char* kSql =
-      "WITH s AS (SELECT change_counter, counted_trials FROM winnow_studies WHERE study_id = $1), "
-      "n AS (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials WHERE study_id = $1), "
-      "ok AS (SELECT n.next, s.change_counter FROM n, s WHERE NOT EXISTS (SELECT 1 FROM "
-      "winnow_trials WHERE study_id = $1 AND state = 'waiting') AND ($13::bigint <= 0 OR "
-      "s.counted_trials < $13::bigint) AND ($14::bigint IS NULL OR n.next = $14::bigint)), "
-      "t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "
-      "version, client_token, heartbeat_ms) SELECT $1, ok.next, $2, $3, $4, NULL, "
-      "ok.change_counter, $5, " WINNOW_PG_NOW_MS " FROM ok RETURNING trial_id, number, version), "
-      "p AS (INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "
-      "text_value) SELECT t.trial_id, u.* FROM t, unnest($6::text[], $7::text[], $8::bigint[], "
-      "$9::float8[], $10::text[]) AS u), "
-      "a AS (INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) "
-      "SELECT t.trial_id, u.* FROM t, unnest($11::text[], $12::text[]) AS u), "
-      "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $15 "
-      "WHERE study_id = $1 AND $15 <> 0 AND EXISTS (SELECT 1 FROM t)) "
-      "SELECT trial_id, number, version, " WINNOW_PG_NOTE_ASKED_TRIAL " FROM t";
+namespace {
+
+// The parameters of both statements of an ask made ahead: $1 the study, $2 the state, $3 the
+// start time, $4 the owner, $5 the token, $6-$10 the configuration, $11-$12 the attributes, $13
+// the budget, $14 the expected number, $15 what the trial adds to the budget's count.
+Params ahead_params(int64_t study_id, const Config& config, std::string_view owner,
+                    const std::map<std::string, std::string>& user_attrs, const std::string& token,
+                    int64_t start_ms, int64_t budget_limit,
+                    std::optional<int64_t> expected_number) {
   Params params;
   params.add(study_id).add(to_string(TrialState::kRunning)).add(start_ms);
   params.add_nonempty_or_null(owner).add(token);
@@ -516,7 +502,80 @@ Connection::Statement insert_ahead_statement(int64_t study_id, const Config& con
   }
   params.add(keys).add(values).add(budget_limit).add(expected_number);
   params.add(storage_checks::is_counted(TrialState::kRunning, false) ? 1 : 0);
-  return {kSql, std::move(params)};
+  return params;
+}
+
+// The trial (from a CTE `ok` of one row of `next` and `change_counter`, none when it is not
+// to be inserted), then its parameters and attributes, as WITH clauses of ahead_params.
+#define WINNOW_PG_INSERT_AHEAD                                                                  \
+  "t AS (INSERT INTO winnow_trials (study_id, number, state, start_ms, owner, retry_of, "      \
+  "version, client_token, heartbeat_ms) SELECT $1, ok.next, $2, $3, $4, NULL, "                 \
+  "ok.change_counter, $5, " WINNOW_PG_NOW_MS " FROM ok RETURNING trial_id, number, version), " \
+  "p AS (INSERT INTO winnow_trial_params (trial_id, name, value_type, int_value, real_value, "  \
+  "text_value) SELECT t.trial_id, u.* FROM t, unnest($6::text[], $7::text[], $8::bigint[], "    \
+  "$9::float8[], $10::text[]) AS u), "                                                          \
+  "a AS (INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) "                      \
+  "SELECT t.trial_id, u.* FROM t, unnest($11::text[], $12::text[]) AS u)"
+// The conditions create_decided_trial checks on the client between its two round trips: no
+// trial waits, the budget is not spent and, when expected, the next number is the one expected.
+#define WINNOW_PG_AHEAD_CONDITIONS(counted, next)                                               \
+  "NOT EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting') AND "     \
+  "($13::bigint <= 0 OR " counted " < $13::bigint) AND ($14::bigint IS NULL OR " next          \
+  " = $14::bigint)"
+
+}  // namespace
+
+Connection::Statement insert_ahead_statement(int64_t study_id, const Config& config,
+                                             std::string_view owner,
+                                             const std::map<std::string, std::string>& user_attrs,
+                                             const std::string& token, int64_t start_ms,
+                                             int64_t budget_limit,
+                                             std::optional<int64_t> expected_number) {
+  // The conditions checked by the server in the statement that inserts. The lock's UPDATE
+  // earlier in the transaction gave the study's row its new change_counter, which is this
+  // trial's version.
+  static constexpr const char* kSql =
+      "WITH s AS (SELECT change_counter, counted_trials FROM winnow_studies WHERE study_id = $1), "
+      "n AS (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials WHERE study_id = $1), "
+      "ok AS (SELECT n.next, s.change_counter FROM n, s WHERE " WINNOW_PG_AHEAD_CONDITIONS(
+          "s.counted_trials", "n.next") "), " WINNOW_PG_INSERT_AHEAD ", "
+      "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $15 "
+      "WHERE study_id = $1 AND $15 <> 0 AND EXISTS (SELECT 1 FROM t)) "
+      "SELECT trial_id, number, version, " WINNOW_PG_NOTE_ASKED_TRIAL " FROM t";
+  return {kSql, ahead_params(study_id, config, owner, user_attrs, token, start_ms, budget_limit,
+                             expected_number)};
+}
+
+Connection::Statement ask_ahead_statement(int64_t study_id, const Config& config,
+                                          std::string_view owner,
+                                          const std::map<std::string, std::string>& user_attrs,
+                                          const std::string& token, int64_t start_ms,
+                                          int64_t budget_limit,
+                                          std::optional<int64_t> expected_number) {
+  // Everything the lock orders in one statement, so the lock is held for one statement's work:
+  // the study's row takes its new version and, when the trial is inserted, its count, in one
+  // update; the stamp gives that version to the trials pending; the trial takes the next
+  // number. The statement's snapshot is taken once the lock is granted, so its reads see every
+  // writer before it.
+  static constexpr const char* kSql =
+      "WITH d AS (SELECT s.study_id, n.next, EXISTS (SELECT 1 FROM winnow_trials WHERE "
+      "study_id = $1 AND state = 'waiting') AS waiting, " WINNOW_PG_AHEAD_CONDITIONS(
+          "s.counted_trials", "n.next") " AS to_insert "
+      "FROM winnow_studies s, (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials "
+      "WHERE study_id = $1) n WHERE s.study_id = $1), "
+      "c AS (UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION ", "
+      "counted_trials = counted_trials + CASE WHEN d.to_insert THEN $15 ELSE 0 END "
+      "FROM d WHERE winnow_studies.study_id = d.study_id "
+      "RETURNING winnow_studies.study_id, change_counter, counted_trials, d.next, d.waiting, "
+      "d.to_insert), "
+      "stamp AS (UPDATE winnow_trials SET version = (SELECT change_counter FROM c) "
+      "WHERE study_id = (SELECT study_id FROM c) AND version = " WINNOW_PG_PENDING_VERSION "), "
+      "ok AS (SELECT next, change_counter FROM c WHERE c.to_insert), " WINNOW_PG_INSERT_AHEAD " "
+      "SELECT c.counted_trials, c.waiting, t.trial_id, t.number, t.version, "
+      "CASE WHEN t.trial_id IS NOT NULL THEN set_config('" WINNOW_PG_ASKED_TRIAL_SETTING "', "
+      "t.trial_id::text, false) END FROM c LEFT JOIN t ON true";
+  return {kSql, ahead_params(study_id, config, owner, user_attrs, token, start_ms, budget_limit,
+                             expected_number)};
 }
 
 namespace {

@@ -91,6 +91,9 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
 // it to disk (synchronous_commit off for this transaction alone), so the study's lock is not
 // held through the flush and the next writer's wait is the server's work alone. The caller must
 // then wait for the flush with wait_for_flush before it hands the trial on.
+// The study's advisory lock alone, as the first statement of a pipeline (with `flush_later` as
+// in decision_reads).
+Connection::Statement advisory_lock_statement(int64_t study_id, bool flush_later);
 struct DecisionReads {
   std::vector<Connection::Statement> statements;
   size_t next_at = 0;
@@ -155,6 +158,17 @@ Connection::Statement insert_ahead_statement(int64_t study_id, const Config& con
                                              const std::string& token, int64_t start_ms,
                                              int64_t budget_limit,
                                              std::optional<int64_t> expected_number);
+// The same ask for a caller that reads no history (random sampling), whole in one statement
+// after advisory_lock_statement: the study's new version, the stamp of the trials pending, the
+// checks and the insert. Its result is one row (none for an unknown study): the budget's count,
+// whether a trial waits, then the trial's id, number and version, NULL when nothing was
+// inserted.
+Connection::Statement ask_ahead_statement(int64_t study_id, const Config& config,
+                                          std::string_view owner,
+                                          const std::map<std::string, std::string>& user_attrs,
+                                          const std::string& token, int64_t start_ms,
+                                          int64_t budget_limit,
+                                          std::optional<int64_t> expected_number);
 // Under the study's lock, which gave `version`: moves the study's oldest waiting trial to
 // running under `owner`, stamped with `token`; nullopt when none is waiting.
 std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::string& url,

@@ -280,26 +280,50 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
           }
         }
         flush_later = db.commits_wait_for_flush();
-        DecisionReads reads = decision_reads(study_id, since, flush_later);
-        std::vector<Connection::Statement>& statements = reads.statements;
-        const size_t next_at = reads.next_at;
-        const size_t insert_at = statements.size();
         const int64_t start_ms = now_ms();
-        statements.push_back(insert_ahead_statement(study_id, draft.config, owner,
-                                                    draft.user_attrs, token, start_ms,
-                                                    budget_limit, expected_number));
+        // With a history to read, the reads of decision_reads, then the insert; without, the
+        // lock, then the whole ask in one statement (ask_ahead_statement).
+        std::vector<Connection::Statement> statements;
+        size_t next_at = 0;
+        if (since) {
+          DecisionReads reads = decision_reads(study_id, since, flush_later);
+          statements = std::move(reads.statements);
+          next_at = reads.next_at;
+          statements.push_back(insert_ahead_statement(study_id, draft.config, owner,
+                                                      draft.user_attrs, token, start_ms,
+                                                      budget_limit, expected_number));
+        } else {
+          statements.push_back(advisory_lock_statement(study_id, flush_later));
+          statements.push_back(ask_ahead_statement(study_id, draft.config, owner,
+                                                   draft.user_attrs, token, start_ms,
+                                                   budget_limit, expected_number));
+        }
+        const size_t insert_at = statements.size() - 1;
         std::vector<Result> results = db.execute_pipeline(
             statements, /*then_commit=*/true, flush_inserted_statements(flush_later, token, owner));
-        if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
-        const int64_t counted = results[1].integer(0, 1);
         const Result& inserted = results[insert_at];
-        if (inserted.rows() == 1) {
+        // The budget's count, whether a trial waits and the trial's (id, number, version)
+        // columns, wherever the pipeline gave them.
+        int64_t counted = 0;
+        bool waiting_trial = false;
+        int trial_column = 0;
+        if (since) {
+          if (results[1].rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+          counted = results[1].integer(0, 1);
+          waiting_trial = results[next_at].boolean(0, 1);
+        } else {
+          if (inserted.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+          counted = inserted.integer(0, 0);
+          waiting_trial = inserted.boolean(0, 1);
+          trial_column = 2;
+        }
+        if (inserted.rows() == 1 && !inserted.is_null(0, trial_column)) {
           flushed = flush_later && results.size() == insert_at + 2 &&
                     results.back().rows() == 1;
           FrozenTrial trial;
-          trial.id = inserted.integer(0, 0);
-          trial.number = inserted.integer(0, 1);
-          trial.version = inserted.integer(0, 2);
+          trial.id = inserted.integer(0, trial_column);
+          trial.number = inserted.integer(0, trial_column + 1);
+          trial.version = inserted.integer(0, trial_column + 2);
           trial.state = TrialState::kRunning;
           trial.owner = std::string(owner);
           trial.start_time_ms = start_ms;
@@ -309,7 +333,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
           result.trial = std::move(trial);
         } else if (budget_limit > 0 && counted >= budget_limit) {
           return result;  // kBudgetSpent
-        } else if (results[next_at].boolean(0, 1)) {
+        } else if (waiting_trial) {
           waiting = true;
           return result;
         } else {

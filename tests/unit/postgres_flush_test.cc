@@ -40,8 +40,9 @@ constexpr const char* kQueuedOnTheStudysLockSql =
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2 "
     "AND classid = hashtext('winnow:' || current_schema())::oid AND objid = $1::bigint::oid";
 
-// The three kinds of ask, each returning its trial: decided under the lock, made ahead, and the
-// claim of the trial the caller enqueued just before (x = 9).
+// The four kinds of ask, each returning its trial: decided under the lock, made ahead, the
+// claim of the trial the caller enqueued just before (x = 9), and made ahead by a caller that
+// reads no history (one statement after the lock).
 std::vector<std::function<FrozenTrial(PostgresStorage&)>> every_kind_of_ask(int64_t study) {
   auto decided = [study](PostgresStorage& storage) {
     std::optional<FrozenTrial> trial = storage.create_decided_trial(
@@ -62,7 +63,13 @@ std::vector<std::function<FrozenTrial(PostgresStorage&)>> every_kind_of_ask(int6
     EXPECT_EQ(trial.config.at("x"), ParamValue(9.0));  // the enqueued one
     return trial;
   };
-  return {decided, ahead, claimed};
+  auto without_history = [study](PostgresStorage& storage) {
+    Storage::AheadOutcome outcome =
+        storage.create_trial_ahead(study, -1, "me", 0, *draft_x(-2.0), std::nullopt);
+    EXPECT_EQ(outcome.status, Storage::AheadStatus::kCreated);
+    return outcome.trial.value_or(FrozenTrial{});
+  };
+  return {decided, ahead, claimed, without_history};
 }
 
 // Whether the trial's row was written again after the transaction that made or claimed it,
@@ -111,7 +118,7 @@ TEST(PostgresFlushAfterTheLock, EveryKindOfAskWaitsForItsFlush) {
       EXPECT_EQ(rewritten_after_its_ask(db, trial.id, claims), waits);
       expect_running_and_mine(db, trial.id);
     }
-    EXPECT_EQ(storage.trials(study).size(), 3u);
+    EXPECT_EQ(storage.trials(study).size(), 4u);
   }
 }
 
@@ -158,7 +165,7 @@ TEST(PostgresFlushAfterTheLock, AnAskThatWaitedForTheLockWaitsForItsFlushAfter) 
     EXPECT_TRUE(rewritten_after_its_ask(db, trial.id, claims));
     expect_running_and_mine(db, trial.id);
   }
-  EXPECT_EQ(enqueuer.trials(study).size(), 3u);
+  EXPECT_EQ(enqueuer.trials(study).size(), 4u);
 }
 
 // The wait confirms a trial only while it is still the caller's: not once a lease check put it

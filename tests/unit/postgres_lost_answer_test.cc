@@ -191,21 +191,27 @@ TEST_F(PostgresLostAnswer, AReportRunsAgainAndKeepsItsValue) {
 }
 
 // An ask made in one round trip (the lock, the insert and COMMIT): asked again, it finds the
-// trial its lost COMMIT created, and creates no second one.
+// trial its lost COMMIT created, and creates no second one; with a history to read (version 0)
+// and without (version -1, the ask in one statement).
 TEST_F(PostgresLostAnswer, AnAskMadeInOneRoundTripCreatesOneTrial) {
   const Storage::TrialDraft draft{{{"x", 2.0}}, {}};
-  storage_->create_trial_ahead(study_, 0, kOwner, 0, draft, std::nullopt);
-  relay_->drop_next_answer();
-  Storage::AheadOutcome outcome =
-      storage_->create_trial_ahead(study_, 0, kOwner, 0, draft, std::nullopt);
-  EXPECT_EQ(relay_->dropped(), 1);
-  ASSERT_EQ(outcome.status, Storage::AheadStatus::kCreated);
-  EXPECT_EQ(outcome.trial->number, 1);
-  std::vector<FrozenTrial> trials = storage_->trials(study_);
-  ASSERT_EQ(trials.size(), 2u);
-  EXPECT_EQ(trials[1].id, outcome.trial->id);
-  EXPECT_EQ(trials[1].config, draft.config);
-  EXPECT_EQ(storage_->counted_trials(study_), 2);
+  int64_t number = 0;
+  for (const int64_t since : {int64_t{0}, int64_t{-1}}) {
+    SCOPED_TRACE("since version " + std::to_string(since));
+    storage_->create_trial_ahead(study_, since, kOwner, 0, draft, std::nullopt);
+    relay_->drop_next_answer();
+    Storage::AheadOutcome outcome =
+        storage_->create_trial_ahead(study_, since, kOwner, 0, draft, std::nullopt);
+    number += 2;
+    EXPECT_EQ(relay_->dropped(), number / 2);
+    ASSERT_EQ(outcome.status, Storage::AheadStatus::kCreated);
+    EXPECT_EQ(outcome.trial->number, number - 1);
+    std::vector<FrozenTrial> trials = storage_->trials(study_);
+    ASSERT_EQ(trials.size(), static_cast<size_t>(number));
+    EXPECT_EQ(trials.back().id, outcome.trial->id);
+    EXPECT_EQ(trials.back().config, draft.config);
+    EXPECT_EQ(storage_->counted_trials(study_), number);
+  }
 }
 
 }  // namespace

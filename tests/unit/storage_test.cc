@@ -824,6 +824,20 @@ TYPED_TEST(StorageContract, DecidesATrialOnTheCurrentHistory) {
   EXPECT_EQ(this->storage_->counted_trials(study), 4);
 }
 
+// A trial decided ahead as the storage holds it: running under the caller, with the draft's
+// configuration and attributes, and the number, version and start time the call returned.
+void expect_stored_as_created(const FrozenTrial& stored, const FrozenTrial& created,
+                              const Storage::TrialDraft& draft, const std::string& owner) {
+  EXPECT_EQ(stored.number, created.number);
+  EXPECT_EQ(stored.state, TrialState::kRunning);
+  EXPECT_EQ(stored.config, draft.config);
+  EXPECT_EQ(stored.user_attrs, draft.user_attrs);
+  EXPECT_EQ(stored.owner, owner);
+  EXPECT_EQ(stored.version, created.version);
+  EXPECT_EQ(stored.start_time_ms, created.start_time_ms);
+  EXPECT_GT(stored.start_time_ms, 0);
+}
+
 // A trial decided ahead of the lock: created under the next number (when that is the number
 // expected), with the trials changed since the caller's version; a waiting trial is claimed
 // first; a spent budget or a number taken meanwhile creates nothing.
@@ -849,14 +863,7 @@ TYPED_TEST(StorageContract, CreatesATrialDecidedAheadOfTheLock) {
   EXPECT_EQ(created.trial->number, 1);
   EXPECT_EQ(created.changed.size(), 1u);  // read before the insert
   FrozenTrial stored = *this->storage_->trial(created.trial->id);
-  EXPECT_EQ(stored.number, 1);
-  EXPECT_EQ(stored.state, TrialState::kRunning);
-  EXPECT_EQ(stored.config, draft.config);
-  EXPECT_EQ(stored.user_attrs.at("winnow.rung"), "1");
-  EXPECT_EQ(stored.owner, "me:1:2");
-  EXPECT_EQ(stored.version, created.trial->version);
-  EXPECT_EQ(stored.start_time_ms, created.trial->start_time_ms);
-  EXPECT_GT(stored.start_time_ms, 0);
+  expect_stored_as_created(stored, *created.trial, draft, "me:1:2");
   EXPECT_EQ(this->storage_->counted_trials(study), 2);
   // Readers from the version before see the new trial; from its own version, nothing.
   EXPECT_EQ(this->storage_->trials(study, stored.version).size(), 0u);
@@ -892,61 +899,126 @@ TYPED_TEST(StorageContract, CreatesATrialDecidedAheadOfTheLock) {
   EXPECT_EQ(this->storage_->counted_trials(study), 4);
 }
 
-// Connections creating trials decided ahead at once, against a budget: every number once, the
-// budget exact.
-TYPED_TEST(StorageContract, ConnectionsCreatingTrialsDecidedAheadKeepTheBudget) {
+// The same for a caller that keeps no history (a negative version, as random sampling asks):
+// nothing is read, and the trials a finish left pending take the new trial's version.
+TYPED_TEST(StorageContract, CreatesATrialDecidedAheadForACallerWithoutHistory) {
   int64_t study = this->make_study();
-  constexpr int kConnections = 4;
-  std::vector<std::thread> threads;
-  std::atomic<int> created{0};
-  for (int c = 0; c < kConnections; ++c) {
-    threads.emplace_back([&, c, connection = this->other_connection()] {
-      for (int i = 0; i < 20; ++i) {
-        Storage::TrialDraft draft{{{"c", int64_t{c}}, {"i", int64_t{i}}}, {}};
-        Storage::AheadOutcome outcome =
-            connection->create_trial_ahead(study, 0, "", 50, draft, std::nullopt);
-        if (outcome.status == Storage::AheadStatus::kCreated) ++created;
-      }
-    });
+  FrozenTrial first = this->start_trial(study, {{"x", 0.5}});
+  this->storage_->finish_trial(first.id, complete({1.0}));
+  using Status = Storage::AheadStatus;
+  const Storage::TrialDraft draft{{{"x", 1.5}, {"k", int64_t{3}}}, {{"winnow.rung", "1"}}};
+
+  Storage::AheadOutcome taken = this->storage_->create_trial_ahead(study, -1, "me:1:2", 0, draft,
+                                                                   int64_t{0});
+  EXPECT_EQ(taken.status, Status::kOvertaken);
+  EXPECT_FALSE(taken.trial);
+  EXPECT_TRUE(taken.changed.empty());
+  EXPECT_EQ(this->storage_->counted_trials(study), 1);
+
+  Storage::AheadOutcome created = this->storage_->create_trial_ahead(study, -1, "me:1:2", 0,
+                                                                     draft, int64_t{1});
+  ASSERT_EQ(created.status, Status::kCreated);
+  ASSERT_TRUE(created.trial);
+  EXPECT_EQ(created.trial->number, 1);
+  EXPECT_TRUE(created.changed.empty());
+  FrozenTrial stored = *this->storage_->trial(created.trial->id);
+  expect_stored_as_created(stored, *created.trial, draft, "me:1:2");
+  EXPECT_EQ(this->storage_->counted_trials(study), 2);
+  // The finished trial is stamped no later than the new trial: a reader from the new trial's
+  // version finds nothing, one from before it finds both.
+  EXPECT_LE(this->storage_->trial(first.id)->version, stored.version);
+  EXPECT_EQ(this->storage_->trials(study, stored.version).size(), 0u);
+  EXPECT_EQ(this->storage_->trials(study, first.version - 1).size(), 2u);
+
+  Storage::AheadOutcome any = this->storage_->create_trial_ahead(study, -1, "", 0, draft,
+                                                                 std::nullopt);
+  ASSERT_EQ(any.status, Status::kCreated);
+  EXPECT_EQ(any.trial->number, 2);
+  EXPECT_GT(any.trial->version, stored.version);
+
+  EXPECT_EQ(this->storage_->create_trial_ahead(study, -1, "", 3, draft, std::nullopt).status,
+            Status::kBudgetSpent);
+  EXPECT_EQ(this->storage_->counted_trials(study), 3);
+  EXPECT_THROW(this->storage_->create_trial_ahead(study + 100, -1, "", 0, draft, std::nullopt),
+               Error);
+  EXPECT_EQ(this->storage_->next_trial_number(study), 3);
+
+  auto waiting = this->storage_->create_trial(study, {{"x", 7.0}}, TrialState::kWaiting, "", 0, {});
+  ASSERT_TRUE(waiting);
+  Storage::AheadOutcome claimed = this->storage_->create_trial_ahead(study, -1, "me:1:2", 0,
+                                                                     draft, std::nullopt);
+  ASSERT_EQ(claimed.status, Status::kClaimedWaiting);
+  EXPECT_EQ(claimed.trial->id, waiting->id);
+  EXPECT_EQ(claimed.trial->config, (Config{{"x", 7.0}}));
+  EXPECT_EQ(this->storage_->counted_trials(study), 4);
+  EXPECT_EQ(this->storage_->next_trial_number(study), 4);
+}
+
+// Connections creating trials decided ahead at once, against a budget: every number once, the
+// budget exact; callers with a history to read and without.
+TYPED_TEST(StorageContract, ConnectionsCreatingTrialsDecidedAheadKeepTheBudget) {
+  for (const int64_t since : {int64_t{0}, int64_t{-1}}) {
+    SCOPED_TRACE("since version " + std::to_string(since));
+    int64_t study = this->make_study("budget" + std::to_string(since));
+    constexpr int kConnections = 4;
+    std::vector<std::thread> threads;
+    std::atomic<int> created{0};
+    for (int c = 0; c < kConnections; ++c) {
+      threads.emplace_back([&, c, connection = this->other_connection()] {
+        for (int i = 0; i < 20; ++i) {
+          Storage::TrialDraft draft{{{"c", int64_t{c}}, {"i", int64_t{i}}}, {}};
+          Storage::AheadOutcome outcome =
+              connection->create_trial_ahead(study, since, "", 50, draft, std::nullopt);
+          if (outcome.status == Storage::AheadStatus::kCreated) ++created;
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(created.load(), 50);
+    EXPECT_EQ(this->storage_->counted_trials(study), 50);
+    std::vector<FrozenTrial> trials = this->storage_->trials(study);
+    ASSERT_EQ(trials.size(), 50u);
+    for (size_t i = 0; i < trials.size(); ++i) {
+      EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+    }
   }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(created.load(), 50);
-  std::vector<FrozenTrial> trials = this->storage_->trials(study);
-  ASSERT_EQ(trials.size(), 50u);
-  for (size_t i = 0; i < trials.size(); ++i) EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
 }
 
 // Connections each naming the number they expect, read just before: a trial is created only
 // under the number its connection named, and the others are told they were overtaken.
 TYPED_TEST(StorageContract, ATrialDecidedAheadForANumberIsCreatedOnlyUnderIt) {
-  int64_t study = this->make_study();
-  constexpr int kConnections = 4;
-  std::vector<std::thread> threads;
-  std::atomic<int> created{0}, overtaken{0}, wrong{0};
-  for (int c = 0; c < kConnections; ++c) {
-    threads.emplace_back([&, c, connection = this->other_connection()] {
-      for (int i = 0; i < 25; ++i) {
-        const int64_t expected = connection->next_trial_number(study);
-        Storage::TrialDraft draft{{{"c", int64_t{c}}, {"n", expected}}, {}};
-        Storage::AheadOutcome outcome =
-            connection->create_trial_ahead(study, 0, "", 0, draft, expected);
-        if (outcome.status == Storage::AheadStatus::kCreated) {
-          ++created;
-          if (outcome.trial->number != expected) ++wrong;
-        } else if (outcome.status == Storage::AheadStatus::kOvertaken) {
-          ++overtaken;
+  for (const int64_t since : {int64_t{0}, int64_t{-1}}) {
+    SCOPED_TRACE("since version " + std::to_string(since));
+    int64_t study = this->make_study("expected" + std::to_string(since));
+    constexpr int kConnections = 4;
+    std::vector<std::thread> threads;
+    std::atomic<int> created{0}, overtaken{0}, wrong{0};
+    for (int c = 0; c < kConnections; ++c) {
+      threads.emplace_back([&, c, connection = this->other_connection()] {
+        for (int i = 0; i < 25; ++i) {
+          const int64_t expected = connection->next_trial_number(study);
+          Storage::TrialDraft draft{{{"c", int64_t{c}}, {"n", expected}}, {}};
+          Storage::AheadOutcome outcome =
+              connection->create_trial_ahead(study, since, "", 0, draft, expected);
+          if (outcome.status == Storage::AheadStatus::kCreated) {
+            ++created;
+            if (outcome.trial->number != expected) ++wrong;
+          } else if (outcome.status == Storage::AheadStatus::kOvertaken) {
+            ++overtaken;
+          }
         }
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(wrong.load(), 0);
-  EXPECT_EQ(created.load() + overtaken.load(), kConnections * 25);
-  std::vector<FrozenTrial> trials = this->storage_->trials(study);
-  ASSERT_EQ(trials.size(), static_cast<size_t>(created.load()));
-  for (size_t i = 0; i < trials.size(); ++i) {
-    EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
-    EXPECT_EQ(std::get<int64_t>(trials[i].config.at("n")), trials[i].number);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(wrong.load(), 0);
+    EXPECT_EQ(created.load() + overtaken.load(), kConnections * 25);
+    EXPECT_EQ(this->storage_->counted_trials(study), created.load());
+    std::vector<FrozenTrial> trials = this->storage_->trials(study);
+    ASSERT_EQ(trials.size(), static_cast<size_t>(created.load()));
+    for (size_t i = 0; i < trials.size(); ++i) {
+      EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+      EXPECT_EQ(std::get<int64_t>(trials[i].config.at("n")), trials[i].number);
+    }
   }
 }
 

@@ -37,6 +37,16 @@ SearchSpace plane() {
   return space;
 }
 
+// The first `count` configurations of one process alone on the plane with random sampling and
+// `seed`: trial n's is the n-th position of the study's stream, as under the lock.
+std::vector<Config> sequence_alone(uint64_t seed, int count) {
+  Study alone = Study::create(open_storage("memory"), plane(),
+                              {.name = "alone", .sampler = "random", .seed = seed});
+  std::vector<Config> configs;
+  for (int i = 0; i < count; ++i) configs.push_back(alone.ask().config());
+  return configs;
+}
+
 // Runs `hook` just before the first trial this process decides on (or before every one, with
 // `every_time`): what another process would do after this one last read the study.
 class InterleavingStorage : public ForwardingStorage {
@@ -168,10 +178,7 @@ TEST_F(SharedStudy, AnOvertakenProcessKeepsAProposalMadeAheadFromAStreamOfItsOwn
   EXPECT_EQ(first.number(), 2);
   EXPECT_EQ(second.number(), 4);
 
-  Study alone = Study::create(open_storage("memory"), plane(),
-                              {.name = "alone", .sampler = "random", .seed = 7});
-  std::vector<Config> under_lock;
-  for (int i = 0; i < 5; ++i) under_lock.push_back(alone.ask().config());
+  const std::vector<Config> under_lock = sequence_alone(7, 5);
   EXPECT_EQ(first.config(), under_lock[2]);
   EXPECT_NE(second.config(), under_lock[4]) << "the proposal was made under the lock";
   std::set<Config> distinct;
@@ -188,10 +195,7 @@ TEST_F(SharedStudy, AnOvertakenProcessAloneAgainReturnsToTheStudysSequence) {
   Study a = Study::create(storage, plane(), options);
   std::vector<Trial> mine;
   for (int i = 0; i < 5; ++i) mine.push_back(a.ask());
-  Study alone = Study::create(open_storage("memory"), plane(),
-                              {.name = "alone", .sampler = "random", .seed = 7});
-  std::vector<Config> under_lock;
-  for (int i = 0; i < 6; ++i) under_lock.push_back(alone.ask().config());
+  const std::vector<Config> under_lock = sequence_alone(7, 6);
   ASSERT_EQ(mine.front().number(), 1);  // b took 0
   EXPECT_EQ(mine.front().config(), under_lock[1]);
   for (size_t i = 2; i < mine.size(); ++i) {
@@ -221,10 +225,7 @@ TEST_F(SharedStudy, RandomSamplingOvertakenDrawsFromAPositionOfItsOwnPreviousTri
   EXPECT_EQ(second.number(), 4);
   EXPECT_EQ(third.number(), 6);
 
-  Study alone = Study::create(open_storage("memory"), plane(),
-                              {.name = "alone", .sampler = "random", .seed = 7});
-  std::vector<Config> under_lock;
-  for (int i = 0; i < 7; ++i) under_lock.push_back(alone.ask().config());
+  const std::vector<Config> under_lock = sequence_alone(7, 7);
   SearchSpace space = plane();
   std::unique_ptr<Sampler> sampler = create_sampler(SamplerSpec{"random"}, 7);
   auto at = [&](int64_t position) {
@@ -249,10 +250,7 @@ TEST(OneProcess, RandomSamplingKeepsTheStudysSequenceAroundAnEnqueuedTrial) {
   TempDir folder;
   Study study = Study::create(open_storage(folder.path() + "/queue.db"), plane(),
                               {.name = "queue", .sampler = "random", .seed = 5});
-  Study alone = Study::create(open_storage("memory"), plane(),
-                              {.name = "alone", .sampler = "random", .seed = 5});
-  std::vector<Config> under_lock;
-  for (int i = 0; i < 7; ++i) under_lock.push_back(alone.ask().config());
+  const std::vector<Config> under_lock = sequence_alone(5, 7);
   const Config queued = {{"x", 0.5}, {"y", 0.5}, {"k", int64_t{7}}};
   for (int i = 0; i < 7; ++i) {
     if (i == 3) study.enqueue(queued);
@@ -268,10 +266,7 @@ TEST(OneProcess, RandomSamplingKeepsTheStudysSequenceAroundARetry) {
   TempDir folder;
   Study study = Study::create(open_storage(folder.path() + "/retry.db"), plane(),
                               {.name = "retry", .sampler = "random", .seed = 5});
-  Study alone = Study::create(open_storage("memory"), plane(),
-                              {.name = "alone", .sampler = "random", .seed = 5});
-  std::vector<Config> under_lock;
-  for (int i = 0; i < 7; ++i) under_lock.push_back(alone.ask().config());
+  const std::vector<Config> under_lock = sequence_alone(5, 7);
   study.optimize(Objective([](Trial& t) -> TrialOutcome {
                    if (t.number() == 2) return {.state = TrialState::kFailed, .failure_reason = "x"};
                    return {.values = {1.0}};
