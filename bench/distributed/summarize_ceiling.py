@@ -3,10 +3,11 @@
 """Renders bench/distributed/serial_ceiling.py's records as one markdown table: a row per shape
 of a trial's transactions, a column per number of clients, each cell the median trials per
 second over the rounds with the lowest and highest in brackets, and the median of a shape that
-makes trials as a share of the unordered shape's at the same number of clients. Only the latest run in the file
-is shown (its date).
+makes trials as a share of the unordered shape's at the same number of clients. Only the latest
+run in the file is shown (its date).
 
-  /usr/bin/python3 bench/distributed/summarize_ceiling.py bench/results/distributed_serial_ceiling.jsonl
+  /usr/bin/python3 bench/distributed/summarize_ceiling.py \
+      bench/results/distributed_serial_ceiling.jsonl
 """
 
 import json

@@ -518,9 +518,10 @@ Params ahead_params(int64_t study_id, const Config& config, std::string_view own
   "SELECT t.trial_id, u.* FROM t, unnest($11::text[], $12::text[]) AS u)"
 // The conditions create_decided_trial checks on the client between its two round trips: no
 // trial waits, the budget is not spent and, when expected, the next number is the one expected.
-#define WINNOW_PG_AHEAD_CONDITIONS(counted, next)                                               \
-  "NOT EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting') AND "     \
-  "($13::bigint <= 0 OR " counted " < $13::bigint) AND ($14::bigint IS NULL OR " next          \
+#define WINNOW_PG_WAITING_TRIAL \
+  "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')"
+#define WINNOW_PG_BUDGET_AND_NUMBER(counted, next)                                      \
+  "($13::bigint <= 0 OR " counted " < $13::bigint) AND ($14::bigint IS NULL OR " next \
   " = $14::bigint)"
 
 }  // namespace
@@ -537,8 +538,9 @@ Connection::Statement insert_ahead_statement(int64_t study_id, const Config& con
   static constexpr const char* kSql =
       "WITH s AS (SELECT change_counter, counted_trials FROM winnow_studies WHERE study_id = $1), "
       "n AS (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials WHERE study_id = $1), "
-      "ok AS (SELECT n.next, s.change_counter FROM n, s WHERE " WINNOW_PG_AHEAD_CONDITIONS(
-          "s.counted_trials", "n.next") "), " WINNOW_PG_INSERT_AHEAD ", "
+      "ok AS (SELECT n.next, s.change_counter FROM n, s WHERE NOT " WINNOW_PG_WAITING_TRIAL
+      " AND " WINNOW_PG_BUDGET_AND_NUMBER("s.counted_trials", "n.next") "), "
+      WINNOW_PG_INSERT_AHEAD ", "
       "c AS (UPDATE winnow_studies SET counted_trials = counted_trials + $15 "
       "WHERE study_id = $1 AND $15 <> 0 AND EXISTS (SELECT 1 FROM t)) "
       "SELECT trial_id, number, version, " WINNOW_PG_NOTE_ASKED_TRIAL " FROM t";
@@ -558,11 +560,11 @@ Connection::Statement ask_ahead_statement(int64_t study_id, const Config& config
   // number. The statement's snapshot is taken once the lock is granted, so its reads see every
   // writer before it.
   static constexpr const char* kSql =
-      "WITH d AS (SELECT s.study_id, n.next, EXISTS (SELECT 1 FROM winnow_trials WHERE "
-      "study_id = $1 AND state = 'waiting') AS waiting, " WINNOW_PG_AHEAD_CONDITIONS(
-          "s.counted_trials", "n.next") " AS to_insert "
+      "WITH d AS (SELECT s.study_id, n.next, w.waiting, NOT w.waiting AND "
+      WINNOW_PG_BUDGET_AND_NUMBER("s.counted_trials", "n.next") " AS to_insert "
       "FROM winnow_studies s, (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials "
-      "WHERE study_id = $1) n WHERE s.study_id = $1), "
+      "WHERE study_id = $1) n, (SELECT " WINNOW_PG_WAITING_TRIAL " AS waiting) w "
+      "WHERE s.study_id = $1), "
       "c AS (UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION ", "
       "counted_trials = counted_trials + CASE WHEN d.to_insert THEN $15 ELSE 0 END "
       "FROM d WHERE winnow_studies.study_id = d.study_id "

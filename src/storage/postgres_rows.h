@@ -82,6 +82,9 @@ std::optional<StudyLock> lock_study(Connection& db, int64_t study_id);
 // with the stamp of the trials whose version is pending (one row of change_counter,
 // counted_trials; none for an unknown study).
 std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
+// The study's advisory lock alone, as the first statement of a pipeline (with `flush_later` as
+// in decision_reads, below).
+Connection::Statement advisory_lock_statement(int64_t study_id, bool flush_later);
 // What a writer that decides a trial reads, in one pipeline: the lock (lock_study_statements;
 // the study row's result at [1]), then the next number and whether a trial waits (at
 // DecisionReads::next_at), then, with `since_version`, the trials changed since it and their
@@ -91,9 +94,6 @@ std::vector<Connection::Statement> lock_study_statements(int64_t study_id);
 // it to disk (synchronous_commit off for this transaction alone), so the study's lock is not
 // held through the flush and the next writer's wait is the server's work alone. The caller must
 // then wait for the flush with wait_for_flush before it hands the trial on.
-// The study's advisory lock alone, as the first statement of a pipeline (with `flush_later` as
-// in decision_reads).
-Connection::Statement advisory_lock_statement(int64_t study_id, bool flush_later);
 struct DecisionReads {
   std::vector<Connection::Statement> statements;
   size_t next_at = 0;

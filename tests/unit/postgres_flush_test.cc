@@ -168,6 +168,33 @@ TEST(PostgresFlushAfterTheLock, AnAskThatWaitedForTheLockWaitsForItsFlushAfter) 
   EXPECT_EQ(enqueuer.trials(study).size(), 4u);
 }
 
+// The ask in one statement notes its trial in the session (winnow.asked_trial), so the wait for
+// its flush travels after its COMMIT in the same round trip and finds the trial; without the
+// note the wait would find nothing, and every ask would wait in a round trip of its own.
+TEST(PostgresFlushAfterTheLock, TheAskInOneStatementIsFlushedInItsOwnRoundTrip) {
+  const std::string url = fresh_postgres_url() + kFlushingOption;
+  PostgresStorage storage(url);
+  int64_t study = storage.create_study(make_study_record("one statement"));
+  Connection db(url, url, 30);
+  for (int ask = 0; ask < 2; ++ask) {
+    SCOPED_TRACE(ask);
+    const std::string token = "token-" + std::to_string(ask);
+    std::vector<Result> results = db.transaction(Connection::Mode::kWrite, [&](bool) {
+      return db.execute_pipeline(
+          {postgres::advisory_lock_statement(study, /*flush_later=*/true),
+           postgres::ask_ahead_statement(study, {{"x", double(ask)}}, "me", {}, token, 1, 0,
+                                         std::nullopt)},
+          /*then_commit=*/true, postgres::flush_inserted_statements(true, token, "me"));
+    });
+    ASSERT_EQ(results.size(), 3u);
+    ASSERT_EQ(results[1].rows(), 1);
+    ASSERT_FALSE(results[1].is_null(0, 2));
+    EXPECT_EQ(results[1].integer(0, 3), ask);  // the trial's number
+    EXPECT_EQ(results[2].rows(), 1);
+    expect_running_and_mine(db, results[1].integer(0, 2));
+  }
+}
+
 // The wait confirms a trial only while it is still the caller's: not once a lease check put it
 // back in the queue and another process claimed it (the caller, reconnecting, asks again).
 TEST(PostgresFlushAfterTheLock, AWaitDoesNotConfirmATrialAnotherProcessClaimed) {
