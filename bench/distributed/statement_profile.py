@@ -40,7 +40,8 @@ import throughput  # noqa: E402
 KINDS = [
     ("wait for the study's lock", False, r"pg_advisory_xact_lock"),
     ("new version and stamp", True, r"^WITH c AS \(UPDATE winnow_studies SET change_counter"),
-    # Before the next number's pattern, which its text also holds.
+    # Before the next number's pattern, which their texts also hold.
+    ("ask in one statement", True, r"^WITH d AS \(SELECT s\.study_id, n\.next, w\.waiting"),
     ("insert made ahead", True, r"^WITH s AS \(SELECT change_counter, counted_trials"),
     ("next number, waiting trial", True, r"COALESCE\(MAX\(number\) \+ \$\d+, \$\d+\)"),
     ("insert of the trial", True, r"^WITH t AS \(INSERT INTO winnow_trials"),
