@@ -152,10 +152,10 @@ UPDATE ceiling_counters SET change_counter = {n}, counted_trials = {n};
 # ask_ahead_statement): the new version and the count in one update of the study's row, the
 # stamp, the checks and the insert.
 ONE_STATEMENT = (
-    "WITH d AS (SELECT s.study_id, n.next, " + WAITING + " AS waiting, NOT " + WAITING +
-    " AND s.counted_trials < 1000000000 AS to_insert FROM ceiling_studies s, "
-    "(SELECT COALESCE(MAX(number) + 1, 0) AS next FROM ceiling_trials WHERE study_id = 1) n "
-    "WHERE s.study_id = 1), "
+    "WITH d AS (SELECT s.study_id, n.next, w.waiting, NOT w.waiting "
+    "AND s.counted_trials < 1000000000 AS to_insert FROM ceiling_studies s, "
+    "(SELECT COALESCE(MAX(number) + 1, 0) AS next FROM ceiling_trials WHERE study_id = 1) n, "
+    "(SELECT " + WAITING + " AS waiting) w WHERE s.study_id = 1), "
     "c AS (UPDATE ceiling_studies SET change_counter = change_counter + 1, "
     "counted_trials = counted_trials + CASE WHEN d.to_insert THEN 1 ELSE 0 END FROM d "
     "WHERE ceiling_studies.study_id = d.study_id RETURNING ceiling_studies.study_id, "
