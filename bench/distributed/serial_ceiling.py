@@ -23,11 +23,16 @@ a trial's transactions at a time, all clients on one study:
                tell.
   unordered    the trial's row and parameters inserted with no lock, number or version; then
                the tell: the database work of throughput.py's floor.
+  reserve      the ask in one statement without the parameters: the trial's row alone under
+               the lock, its parameters inserted in a transaction of their own after it.
+  block        one serial section per eight trials: the lock, the budget's count of eight and a
+               new version with the stamp; then each of the eight trials inserted with no lock,
+               pending until the next section stamps it, and told.
   ask_counters_apart, params_first_counters_apart
                ask and params_first with the study's version and count in a table of their
                own, so that the row every ask updates is not the one every trial refers to.
 
-pgbench's clients cost the machine little, so each shape's transactions per second are about
+pgbench's clients cost the machine little, so each shape's trials per second are about
 what the server allows that shape at each number of clients; a shape's fall with clients where
 `unordered` holds up is the cost of its serial section. Every (shape, clients) run starts on
 tables made afresh, holding a study in progress (--history finished trials), so that the plans
@@ -170,6 +175,27 @@ ONE_STATEMENT = (
     "t.trial_id::text, false) FROM c LEFT JOIN t ON true;")
 
 
+# The serial section without the parameters: the same checks, count, stamp and the trial's row
+# alone, committed; the parameters (drawn once the number is known) follow in a transaction of
+# their own that marks the trial pending, as a tell does, so readers take it again.
+RESERVE = ONE_STATEMENT.replace(", " + PARAMS + " ", " ")
+PARAMS_AFTER = (
+    "\\startpipeline\n"
+    "WITH " + PARAMS.replace("FROM t,", "FROM (SELECT " + TRIAL + " AS trial_id) t,") +
+    " UPDATE ceiling_trials SET version = " + PENDING + " WHERE trial_id = " + TRIAL + ";\n"
+    "\\endpipeline\n")
+
+
+# A block: one serial section reserves BLOCK trials (the budget's count and a new version, with
+# the stamp), then each of them is inserted with no lock, pending until the next section stamps
+# it, and told: the study's ordering paid once per BLOCK trials.
+BLOCK = 8
+RESERVE_BLOCK = NEW_VERSION_AND_STAMP.replace(
+    "change_counter = change_counter + 1", "change_counter = change_counter + 1, "
+    "counted_trials = counted_trials + %d" % BLOCK)
+PENDING_INSERT = UNORDERED.replace("'host:1', 0, 'token'", "'host:1', " + PENDING + ", 'token'")
+
+
 def transaction(*statements):
     return "\\startpipeline\nBEGIN;\n" + "\n".join(statements) + "\nCOMMIT;\n\\endpipeline\n"
 
@@ -178,10 +204,15 @@ SHAPES = {
     "lock": transaction(LOCK, NEW_VERSION_AND_STAMP),
     "ask": transaction(LOCK, NEW_VERSION_AND_STAMP, NEXT_AND_WAITING, INSERT) + TELL,
     "ask_one_statement": transaction(LOCK, ONE_STATEMENT) + TELL,
+    "reserve": transaction(LOCK, RESERVE) + PARAMS_AFTER + TELL,
     "params_first": transaction(PLACEHOLDER, LOCK, NEW_VERSION_AND_STAMP,
                                 NUMBERED_NEXT_AND_WAITING, NUMBER) + TELL,
     "unordered": transaction("SELECT " + WAITING + ";", UNORDERED) + TELL,
+    "block": transaction(LOCK, RESERVE_BLOCK) + BLOCK * (
+        "\\startpipeline\n" + PENDING_INSERT + "\n\\endpipeline\n" + TELL),
 }
+# Trials each run of a shape's script makes.
+TRIALS_PER_SCRIPT = {"block": BLOCK}
 # The same two shapes with the study's version and count on a row of their own, which no trial
 # refers to: a trial inserted before the lock then takes its key-share lock on a row that no
 # ask updates.
@@ -217,7 +248,9 @@ def run_shape(url, shape, clients, seconds, history, folder):
                  (shape, clients, result.stdout[-2000:], result.stderr[-2000:]))
     latency = re.search(r"^latency average = ([0-9.]+) ms", result.stdout, re.MULTILINE)
     trials = int(throughput.psql(url, "SELECT count(*) FROM ceiling_trials"))
+    per_script = TRIALS_PER_SCRIPT.get(shape, 1)
     return {"tps": round(float(tps.group(1)), 1),
+            "trials_per_second": round(float(tps.group(1)) * per_script, 1),
             "latency_ms": float(latency.group(1)) if latency else None,
             "trials_made": trials - history}
 

@@ -31,7 +31,9 @@ def main():
     median = {}
     for shape in shapes:
         for c in clients:
-            runs = [r["tps"] for r in records if r["shape"] == shape and r["clients"] == c]
+            # Runs before the block shape counted one trial per transaction: tps.
+            runs = [r.get("trials_per_second", r["tps"]) for r in records
+                    if r["shape"] == shape and r["clients"] == c]
             if runs:
                 median[shape, c] = (statistics.median(runs), min(runs), max(runs))
     print("| shape | " + " | ".join("%d client%s" % (c, "" if c == 1 else "s") for c in clients) +
