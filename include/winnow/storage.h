@@ -150,10 +150,12 @@ class Storage {
                                                           const TrialDecider& decide) = 0;
   // A trial whose configuration was decided before the study's lock was taken (a sampler's
   // proposal made ahead, docs/design.md): created as create_decided_trial would with `draft`
-  // as the decision, unless `expected_number` is given and another process has taken it. The
-  // lock is held for the storage's own work alone, with no call back to the caller between
-  // its reads and its write (on PostgreSQL: one round trip). A waiting trial is claimed
-  // first, as by create_decided_trial. `changed` receives the study's trials whose version is
+  // as the decision, unless `expected_number` is given and another process has taken it, or
+  // the draft was used already, by a trial this call created whose answer was lost with the
+  // connection and that a lease check took from the caller while it reconnected (kOvertaken
+  // either way: decide anew). The lock is held for the storage's own work alone, with no call
+  // back to the caller between its reads and its write (on PostgreSQL: one round trip). A
+  // waiting trial is claimed first, as by create_decided_trial. `changed` receives the study's trials whose version is
   // greater than `since_version`, read under the lock before the write; a negative
   // `since_version` reads none (a caller that keeps no history).
   enum class AheadStatus { kCreated, kClaimedWaiting, kOvertaken, kBudgetSpent };

@@ -278,6 +278,15 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
             if (since) result.changed = changed_trials(db, url_, study_id, *since);
             return result;
           }
+          // Created, but no longer the caller's: while it reconnected, a lease check put the
+          // trial back in the queue, and another process may run it. The draft's configuration
+          // is that trial's, so creating it again would run one configuration twice: the
+          // caller decides anew, as when another process took its number.
+          if (find_by_token(db, url_, study_id, token, std::nullopt)) {
+            result.status = AheadStatus::kOvertaken;
+            if (since) result.changed = changed_trials(db, url_, study_id, *since);
+            return result;
+          }
         }
         flush_later = db.commits_wait_for_flush();
         const int64_t start_ms = now_ms();

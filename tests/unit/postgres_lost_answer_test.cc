@@ -56,6 +56,9 @@ class AnswerDroppingRelay {
 
   int port() const { return port_; }
   void drop_next_answer() { drop_ = true; }
+  // While held, new connections wait unanswered, as a client reconnecting through a network
+  // that is still down.
+  void hold_new_connections(bool held) { held_ = held; }
   int dropped() const { return dropped_; }
 
  private:
@@ -67,7 +70,10 @@ class AnswerDroppingRelay {
 
   void accept_clients() {
     while (!stopping_) {
-      if (!readable(listener_)) continue;
+      if (held_ || !readable(listener_)) {
+        if (held_) usleep(10 * 1000);
+        continue;
+      }
       int client = accept(listener_, nullptr, nullptr);
       if (client < 0) continue;
       int server = socket(AF_INET, SOCK_STREAM, 0);
@@ -117,7 +123,7 @@ class AnswerDroppingRelay {
   const int server_port_;
   int listener_ = -1;
   int port_ = 0;
-  std::atomic<bool> stopping_{false}, drop_{false};
+  std::atomic<bool> stopping_{false}, drop_{false}, held_{false};
   std::atomic<int> dropped_{0};
   std::mutex mutex_;
   std::vector<std::thread> relays_;  // guarded by mutex_
@@ -211,6 +217,47 @@ TEST_F(PostgresLostAnswer, AnAskMadeInOneRoundTripCreatesOneTrial) {
     EXPECT_EQ(trials.back().id, outcome.trial->id);
     EXPECT_EQ(trials.back().config, draft.config);
     EXPECT_EQ(storage_->counted_trials(study_), number);
+  }
+}
+
+// The same ask, its answer lost, and the outage longer than the trial's lease: meanwhile a lease
+// check put the trial back in the queue and another process claimed it. Asked again, the
+// storage finds the trial its lost COMMIT created but no longer the caller's, and creates no
+// second trial with the same configuration: the caller is told to decide anew.
+TEST_F(PostgresLostAnswer, AnAskWhoseTrialWasTakenMeanwhileIsNotMadeAgain) {
+  PostgresStorage other(url_, StorageOptions{});
+  int64_t lost_answers = 0;
+  for (const int64_t since : {int64_t{0}, int64_t{-1}}) {
+    SCOPED_TRACE("since version " + std::to_string(since));
+    const Storage::TrialDraft draft{{{"x", since == 0 ? 3.0 : 4.0}}, {}};
+    // Finished, so that the lease check below finds the lost one alone.
+    Storage::AheadOutcome before =
+        storage_->create_trial_ahead(study_, since, kOwner, 0, {{{"x", 0.5}}, {}}, std::nullopt);
+    ASSERT_TRUE(before.trial.has_value());
+    storage_->finish_trial(before.trial->id, complete({0.0}));
+    relay_->hold_new_connections(true);
+    relay_->drop_next_answer();
+    Storage::AheadOutcome outcome;
+    std::thread asking([&] {
+      outcome = storage_->create_trial_ahead(study_, since, kOwner, 0, draft, std::nullopt);
+    });
+    while (relay_->dropped() == lost_answers) usleep(1000);
+    ++lost_answers;
+    usleep(20 * 1000);  // older than the lease below
+    OrphanPolicy policy;
+    policy.lease_ms = 10;
+    policy.requeue = true;
+    EXPECT_GE(other.recover_orphaned_trials(study_, policy), 1);
+    std::optional<FrozenTrial> claimed = other.claim_waiting_trial(study_, "elsewhere:7:8", 0);
+    ASSERT_TRUE(claimed.has_value());
+    EXPECT_EQ(claimed->config, draft.config);
+    relay_->hold_new_connections(false);
+    asking.join();
+    EXPECT_EQ(outcome.status, Storage::AheadStatus::kOvertaken);
+    EXPECT_FALSE(outcome.trial.has_value());
+    int with_draft = 0;
+    for (const FrozenTrial& trial : other.trials(study_)) with_draft += trial.config == draft.config;
+    EXPECT_EQ(with_draft, 1);
   }
 }
 
