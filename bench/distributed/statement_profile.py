@@ -14,8 +14,9 @@ Execution times are the server's wall-clock times: on a busy machine they includ
 server process waited to be scheduled. The extension costs the server some time of its own, so
 these runs make somewhat fewer trials than the throughput benchmark alone. pg_stat_statements
 merges statements of the same text: the read of changed trials runs under the lock in an ask
-that reads the history (TPE's) and without it when a process reads the history before
-proposing, so its kind is marked "partly". BEGIN and COMMIT, which Winnow sends as prepared
+decided under it (a GP's, or a TPE proposal checked again) and without it after the COMMIT of
+an ask made ahead (TPE's) or when a process reads the history before proposing, so its kind is
+marked "partly". BEGIN and COMMIT, which Winnow sends as prepared
 statements, are not among the statements the extension reports here.
 
   PYTHONPATH= /usr/bin/python3 bench/distributed/statement_profile.py --build-dir build \\

@@ -155,8 +155,10 @@ class Storage {
   // connection and that a lease check took from the caller while it reconnected (kOvertaken
   // either way: decide anew). The lock is held for the storage's own work alone, with no call
   // back to the caller between its reads and its write (on PostgreSQL: one round trip). A
-  // waiting trial is claimed first, as by create_decided_trial. `changed` receives the study's trials whose version is
-  // greater than `since_version`, read under the lock before the write; a negative
+  // waiting trial is claimed first, as by create_decided_trial. `changed` receives the study's
+  // trials whose version is greater than `since_version`, as trials(study_id, since_version)
+  // would: every change up to the write, and possibly the new trial and later changes (on
+  // PostgreSQL they are read after the commit, so as not to hold the lock). A negative
   // `since_version` reads none (a caller that keeps no history).
   enum class AheadStatus { kCreated, kClaimedWaiting, kOvertaken, kBudgetSpent };
   struct AheadOutcome {

@@ -84,6 +84,8 @@ class Result {
   Result& operator=(const Result&) = delete;
 
   int rows() const;
+  // A statement run after COMMIT by execute_pipeline that failed: no rows, and this is true.
+  bool failed() const { return result_ == nullptr; }
   bool is_null(int row, int column) const;
   std::string text(int row, int column) const;  // NULL reads as ""
   int64_t integer(int row, int column) const;   // NULL reads as 0

@@ -290,12 +290,12 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
         }
         flush_later = db.commits_wait_for_flush();
         const int64_t start_ms = now_ms();
-        // With a history to read, the reads of decision_reads, then the insert; without, the
-        // lock, then the whole ask in one statement (ask_ahead_statement).
+        // With a history to read, the lock and the next number of decision_reads, then the
+        // insert; without, the lock, then the whole ask in one statement (ask_ahead_statement).
         std::vector<Connection::Statement> statements;
         size_t next_at = 0;
         if (since) {
-          DecisionReads reads = decision_reads(study_id, since, flush_later);
+          DecisionReads reads = decision_reads(study_id, std::nullopt, flush_later);
           statements = std::move(reads.statements);
           next_at = reads.next_at;
           statements.push_back(insert_ahead_statement(study_id, draft.config, owner,
@@ -308,8 +308,24 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
                                                    budget_limit, expected_number));
         }
         const size_t insert_at = statements.size() - 1;
-        std::vector<Result> results = db.execute_pipeline(
-            statements, /*then_commit=*/true, flush_inserted_statements(flush_later, token, owner));
+        // The changes since the caller's version are read after COMMIT, in the same round
+        // trip: nothing decided here depends on them, and under the lock they held every other
+        // ask of the study waiting for as long as they took, which grows with the processes
+        // (each brings the trials of all the others since its last ask). Read after it, they
+        // may bring later asks too, and still miss none: versions are given under the lock and
+        // committed before it passes on, so one statement's snapshot sees every version up to
+        // the highest it returns.
+        std::vector<Connection::Statement> after =
+            flush_inserted_statements(flush_later, token, owner);
+        const size_t flush_at = statements.size();
+        const size_t changed_at = statements.size() + after.size();
+        if (since) {
+          for (Connection::Statement& read : changed_trials_statements(study_id, *since)) {
+            after.push_back(std::move(read));
+          }
+        }
+        std::vector<Result> results =
+            db.execute_pipeline(statements, /*then_commit=*/true, after);
         const Result& inserted = results[insert_at];
         // The budget's count, whether a trial waits and the trial's (id, number, version)
         // columns, wherever the pipeline gave them.
@@ -327,8 +343,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
           trial_column = 2;
         }
         if (inserted.rows() == 1 && !inserted.is_null(0, trial_column)) {
-          flushed = flush_later && results.size() == insert_at + 2 &&
-                    results.back().rows() == 1;
+          flushed = flush_later && results.size() > flush_at && results[flush_at].rows() == 1;
           FrozenTrial trial;
           trial.id = inserted.integer(0, trial_column);
           trial.number = inserted.integer(0, trial_column + 1);
@@ -348,8 +363,12 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
         } else {
           result.status = AheadStatus::kOvertaken;
         }
-        if (since) {
-          result.changed = read_changed_trials(url_, results[next_at + 1], results[next_at + 2]);
+        // Nothing after a failed read (the trials' rows without their details would look like
+        // trials without a configuration): the caller's version does not move, so its next
+        // read brings these changes.
+        if (since && results.size() == changed_at + 2 && !results[changed_at].failed() &&
+            !results[changed_at + 1].failed()) {
+          result.changed = read_changed_trials(url_, results[changed_at], results[changed_at + 1]);
         }
         return result;
       });

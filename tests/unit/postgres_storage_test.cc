@@ -335,6 +335,29 @@ TEST(PostgresStudyQueue, AsksWaitForTheStudysLockAndFinishesDoNot) {
   EXPECT_TRUE(storage->trials(study, std::max(read[0].version, read[1].version)).empty());
 }
 
+// An ask made ahead reads the trials changed since the caller's version after its COMMIT, in
+// the same round trip, not while it holds the study's lock: its own new trial is among them,
+// with its details, which a read before the insert could not return.
+TEST(PostgresStudyQueue, AnAskMadeAheadReadsTheChangesAfterItsCommit) {
+  std::string url = fresh_postgres_url();
+  std::unique_ptr<Storage> storage = open_storage(url);
+  int64_t study = storage->create_study(make_study_record("after"));
+  std::optional<FrozenTrial> first =
+      storage->create_trial(study, {{"x", 0.5}}, TrialState::kRunning, "", 0, {});
+  ASSERT_TRUE(first);
+  storage->finish_trial(first->id, complete({1.0}));
+  Storage::AheadOutcome asked = storage->create_trial_ahead(
+      study, 0, "me:1:2", 0, Storage::TrialDraft{{{"x", 1.5}}, {}}, int64_t{1});
+  ASSERT_EQ(asked.status, Storage::AheadStatus::kCreated);
+  ASSERT_EQ(asked.changed.size(), 2u);
+  EXPECT_EQ(asked.changed[0].id, first->id);
+  EXPECT_EQ(asked.changed[0].values, std::vector{1.0});
+  EXPECT_EQ(asked.changed[0].version, asked.trial->version);  // stamped by the ask
+  EXPECT_EQ(asked.changed[1].id, asked.trial->id);
+  EXPECT_EQ(asked.changed[1].config, (Config{{"x", 1.5}}));
+  EXPECT_EQ(asked.changed[1].version, asked.trial->version);
+}
+
 // Makes a database of the current schema look as one of `version` (before claim_token).
 void make_schema_look_older(Connection& db, const char* version) {
   db.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",

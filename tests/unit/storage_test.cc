@@ -861,7 +861,13 @@ TYPED_TEST(StorageContract, CreatesATrialDecidedAheadOfTheLock) {
   ASSERT_EQ(created.status, Status::kCreated);
   ASSERT_TRUE(created.trial);
   EXPECT_EQ(created.trial->number, 1);
-  EXPECT_EQ(created.changed.size(), 1u);  // read before the insert
+  // The finished trial, and perhaps the new one (PostgreSQL reads them after the commit).
+  ASSERT_FALSE(created.changed.empty());
+  EXPECT_EQ(created.changed[0].number, 0);
+  EXPECT_EQ(created.changed[0].state, TrialState::kComplete);
+  for (size_t i = 1; i < created.changed.size(); ++i) {
+    EXPECT_EQ(created.changed[i].id, created.trial->id);
+  }
   FrozenTrial stored = *this->storage_->trial(created.trial->id);
   expect_stored_as_created(stored, *created.trial, draft, "me:1:2");
   EXPECT_EQ(this->storage_->counted_trials(study), 2);
@@ -874,7 +880,7 @@ TYPED_TEST(StorageContract, CreatesATrialDecidedAheadOfTheLock) {
                                                                  draft, std::nullopt);
   ASSERT_EQ(any.status, Status::kCreated);
   EXPECT_EQ(any.trial->number, 2);
-  EXPECT_TRUE(any.changed.empty());
+  for (const FrozenTrial& trial : any.changed) EXPECT_EQ(trial.id, any.trial->id);
 
   // A spent budget creates nothing; a bad attribute is refused.
   EXPECT_EQ(this->storage_->create_trial_ahead(study, 0, "", 3, draft, std::nullopt).status,
