@@ -156,9 +156,11 @@ class Storage {
   // either way: decide anew). The lock is held for the storage's own work alone, with no call
   // back to the caller between its reads and its write (on PostgreSQL: one round trip). A
   // waiting trial is claimed first, as by create_decided_trial. `changed` receives the study's
-  // trials whose version is greater than `since_version`, as trials(study_id, since_version)
-  // would: every change up to the write, and possibly the new trial and later changes (on
-  // PostgreSQL they are read after the commit, so as not to hold the lock). A negative
+  // trials whose version is greater than `since_version`: every change up to the write, and
+  // possibly the new trial and later changes (on PostgreSQL they are read after the commit, so
+  // as not to hold the lock); or none, when that read failed after the commit. Either way no
+  // change is missed by a caller that takes the highest version among them as its own, and
+  // treats a trial read again as a replacement (trials(study_id, since_version)). A negative
   // `since_version` reads none (a caller that keeps no history).
   enum class AheadStatus { kCreated, kClaimedWaiting, kOvertaken, kBudgetSpent };
   struct AheadOutcome {

@@ -632,7 +632,9 @@ std::vector<FrozenTrial> read_changed_trials(const std::string& url, const Resul
 
 std::vector<FrozenTrial> changed_trials(Connection& db, const std::string& url, int64_t study_id,
                                         int64_t since_version) {
-  // Both reads in one round trip; under the study's lock (or in one snapshot) they agree.
+  // Both reads in one round trip. Each has a snapshot of its own: a trial whose details changed
+  // between them was changed with a version above the highest the first returns (or left
+  // pending), so the caller's next read brings it again.
   std::vector<Result> results =
       db.execute_pipeline(changed_trials_statements(study_id, since_version));
   return read_changed_trials(url, results[0], results[1]);

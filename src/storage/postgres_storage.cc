@@ -314,15 +314,16 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
         // (each brings the trials of all the others since its last ask). Read after it, they
         // may bring later asks too, and still miss none: versions are given under the lock and
         // committed before it passes on, so one statement's snapshot sees every version up to
-        // the highest it returns.
-        std::vector<Connection::Statement> after =
-            flush_inserted_statements(flush_later, token, owner);
-        const size_t flush_at = statements.size();
-        const size_t changed_at = statements.size() + after.size();
-        if (since) {
-          for (Connection::Statement& read : changed_trials_statements(study_id, *since)) {
-            after.push_back(std::move(read));
-          }
+        // the highest it returns. The reads go before the update that waits for the flush:
+        // the statements after COMMIT are one transaction, so a read that failed takes the
+        // update back with it, and the update's empty result then says the flush is still to
+        // be waited for.
+        std::vector<Connection::Statement> after;
+        if (since) after = changed_trials_statements(study_id, *since);
+        const size_t changed_at = statements.size();
+        const size_t flush_at = statements.size() + after.size();
+        for (Connection::Statement& flush : flush_inserted_statements(flush_later, token, owner)) {
+          after.push_back(std::move(flush));
         }
         std::vector<Result> results =
             db.execute_pipeline(statements, /*then_commit=*/true, after);

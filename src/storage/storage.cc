@@ -14,6 +14,7 @@ Storage::AheadOutcome Storage::create_trial_ahead(int64_t study_id, int64_t sinc
   // What the last call of `decide` did: a retried transaction calls it again, or (a waiting
   // trial enqueued in between) claims instead of calling it.
   std::optional<int64_t> accepted, refused;
+  bool offered = false;  // whether a call returned the draft
   std::optional<int64_t> since;
   if (since_version >= 0) since = since_version;
   std::optional<FrozenTrial> trial = create_decided_trial(
@@ -22,10 +23,16 @@ Storage::AheadOutcome Storage::create_trial_ahead(int64_t study_id, int64_t sinc
         outcome.changed = std::move(changed);
         accepted.reset();
         refused.reset();
-        if (expected_number && number != *expected_number) {
+        // A call after one that took the draft is a retried transaction, whose first attempt
+        // may have committed the draft's trial before its answer was lost, and that trial may
+        // since have been taken from the caller (a lease check while it reconnected): with no
+        // expected number to tell, the draft is not offered twice, and the caller decides
+        // anew. (With one, a committed first attempt took that number.)
+        if ((expected_number && number != *expected_number) || (offered && !expected_number)) {
           refused = number;
           return std::nullopt;
         }
+        offered = true;
         accepted = number;
         return draft;
       });

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <stdexcept>
@@ -19,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/forwarding_storage.h"
 #include "storage/postgres_storage.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
@@ -241,24 +244,79 @@ TEST_F(PostgresLostAnswer, AnAskWhoseTrialWasTakenMeanwhileIsNotMadeAgain) {
     std::thread asking([&] {
       outcome = storage_->create_trial_ahead(study_, since, kOwner, 0, draft, std::nullopt);
     });
-    while (relay_->dropped() == lost_answers) usleep(1000);
-    ++lost_answers;
+    // Whatever happens below, the ask is let through and joined before the test returns.
+    std::shared_ptr<void> release(nullptr, [&](void*) {
+      relay_->hold_new_connections(false);
+      asking.join();
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (relay_->dropped() == lost_answers && std::chrono::steady_clock::now() < deadline) {
+      usleep(1000);
+    }
+    ASSERT_EQ(relay_->dropped(), ++lost_answers) << "the ask's answer was never sent";
     usleep(20 * 1000);  // older than the lease below
     OrphanPolicy policy;
     policy.lease_ms = 10;
     policy.requeue = true;
-    EXPECT_GE(other.recover_orphaned_trials(study_, policy), 1);
+    EXPECT_EQ(other.recover_orphaned_trials(study_, policy), 1);
     std::optional<FrozenTrial> claimed = other.claim_waiting_trial(study_, "elsewhere:7:8", 0);
     ASSERT_TRUE(claimed.has_value());
     EXPECT_EQ(claimed->config, draft.config);
-    relay_->hold_new_connections(false);
-    asking.join();
+    release.reset();
     EXPECT_EQ(outcome.status, Storage::AheadStatus::kOvertaken);
     EXPECT_FALSE(outcome.trial.has_value());
     int with_draft = 0;
     for (const FrozenTrial& trial : other.trials(study_)) with_draft += trial.config == draft.config;
     EXPECT_EQ(with_draft, 1);
+    // Finished by the process that claimed it, so the next round's lease check finds only its
+    // own lost trial.
+    TrialOutcome done = complete({1.0});
+    done.owner = "elsewhere:7:8";
+    other.finish_trial(claimed->id, done);
   }
+}
+
+// A storage whose transactions each run twice, as one retried after the answer to its COMMIT
+// was lost: every decision is asked for twice, the first attempt's outcome unknown.
+class RetryingStorage : public ForwardingStorage {
+ public:
+  using ForwardingStorage::ForwardingStorage;
+  std::optional<FrozenTrial> create_decided_trial(int64_t study_id,
+                                                  std::optional<int64_t> since_version,
+                                                  std::string_view owner, int64_t budget_limit,
+                                                  const TrialDecider& decide) override {
+    return ForwardingStorage::create_decided_trial(
+        study_id, since_version, owner, budget_limit,
+        [&](int64_t number, std::vector<FrozenTrial> changed) {
+          decide(number, changed);
+          return decide(number, std::move(changed));
+        });
+  }
+  // Storage's own, through the create_decided_trial above (the path a PostgreSQL ask takes
+  // when a trial waits, and every other storage's).
+  AheadOutcome create_trial_ahead(int64_t study_id, int64_t since_version, std::string_view owner,
+                                  int64_t budget_limit, const TrialDraft& draft,
+                                  std::optional<int64_t> expected_number) override {
+    return Storage::create_trial_ahead(study_id, since_version, owner, budget_limit, draft,
+                                       expected_number);
+  }
+};
+
+// Through create_decided_trial, a draft with no expected number is not offered to a retried
+// transaction: its first attempt may have created the trial before the answer was lost. With
+// an expected number, the number tells: a committed first attempt would have taken it.
+TEST(RetriedAsk, ADraftWithNoExpectedNumberIsNotOfferedTwice) {
+  RetryingStorage storage(open_storage("memory"));
+  int64_t study = storage.create_study(make_study_record("retried"));
+  const Storage::TrialDraft draft{{{"x", 2.0}}, {}};
+  Storage::AheadOutcome any =
+      storage.create_trial_ahead(study, 0, "host:1:2", 0, draft, std::nullopt);
+  EXPECT_EQ(any.status, Storage::AheadStatus::kOvertaken);
+  EXPECT_TRUE(storage.trials(study).empty());
+  Storage::AheadOutcome expected =
+      storage.create_trial_ahead(study, 0, "host:1:2", 0, draft, int64_t{0});
+  ASSERT_EQ(expected.status, Storage::AheadStatus::kCreated);
+  EXPECT_EQ(expected.trial->config, draft.config);
 }
 
 }  // namespace
