@@ -367,7 +367,7 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
         // Nothing after a failed read (the trials' rows without their details would look like
         // trials without a configuration): the caller's version does not move, so its next
         // read brings these changes.
-        if (since && results.size() == changed_at + 2 && !results[changed_at].failed() &&
+        if (since && results.size() >= changed_at + 2 && !results[changed_at].failed() &&
             !results[changed_at + 1].failed()) {
           result.changed = read_changed_trials(url_, results[changed_at], results[changed_at + 1]);
         }

@@ -195,6 +195,28 @@ TEST(PostgresFlushAfterTheLock, TheAskInOneStatementIsFlushedInItsOwnRoundTrip) 
   }
 }
 
+// On a session whose commits wait for their flush, an ask made ahead still returns the changes
+// it reads after its COMMIT (they come before the update that waits for the flush), and its
+// trial is confirmed on disk in the same round trip.
+TEST(PostgresFlushAfterTheLock, AnAskMadeAheadReadsItsChangesBeforeItsFlush) {
+  const std::string url = fresh_postgres_url() + kFlushingOption;
+  PostgresStorage storage(url);
+  int64_t study = storage.create_study(make_study_record("changes"));
+  std::optional<FrozenTrial> first =
+      storage.create_trial(study, {{"x", 0.5}}, TrialState::kRunning, "me", 0, {});
+  ASSERT_TRUE(first);
+  storage.finish_trial(first->id, complete({1.0}));
+  Storage::AheadOutcome asked =
+      storage.create_trial_ahead(study, 0, "me", 0, *draft_x(1.5), int64_t{1});
+  ASSERT_EQ(asked.status, Storage::AheadStatus::kCreated);
+  ASSERT_FALSE(asked.changed.empty());
+  EXPECT_EQ(asked.changed[0].id, first->id);
+  EXPECT_EQ(asked.changed[0].values, std::vector{1.0});
+  Connection db(url, url, 30);
+  expect_running_and_mine(db, asked.trial->id);
+  EXPECT_TRUE(rewritten_after_its_ask(db, asked.trial->id, false));
+}
+
 // The wait confirms a trial only while it is still the caller's: not once a lease check put it
 // back in the queue and another process claimed it (the caller, reconnecting, asks again).
 TEST(PostgresFlushAfterTheLock, AWaitDoesNotConfirmATrialAnotherProcessClaimed) {
