@@ -76,9 +76,7 @@ DecisionReads decision_reads(int64_t study_id, std::optional<int64_t> since_vers
   reads.statements[0] = advisory_lock_statement(study_id, flush_later);
   reads.next_at = reads.statements.size();
   reads.statements.push_back(
-      {"SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1), "
-       "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
-       Params().add(study_id)});
+      {"SELECT " WINNOW_PG_NEXT_NUMBER ", " WINNOW_PG_WAITING_TRIAL, Params().add(study_id)});
   if (since_version) {
     for (Connection::Statement& read : changed_trials_statements(study_id, *since_version)) {
       reads.statements.push_back(std::move(read));
@@ -408,8 +406,7 @@ int64_t lock_trial_held(Connection& db, const std::string& url, int64_t trial_id
 }
 
 int64_t next_number(Connection& db, int64_t study_id) {
-  return db.execute("SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1",
-                    Params().add(study_id))
+  return db.execute("SELECT " WINNOW_PG_NEXT_NUMBER, Params().add(study_id))
       .integer(0, 0);
 }
 
@@ -517,9 +514,8 @@ Params ahead_params(int64_t study_id, const Config& config, std::string_view own
   "a AS (INSERT INTO winnow_trial_user_attrs (trial_id, key, value_json) "                      \
   "SELECT t.trial_id, u.* FROM t, unnest($11::text[], $12::text[]) AS u)"
 // The conditions create_decided_trial checks on the client between its two round trips: no
-// trial waits, the budget is not spent and, when expected, the next number is the one expected.
-#define WINNOW_PG_WAITING_TRIAL \
-  "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')"
+// trial waits (WINNOW_PG_WAITING_TRIAL), the budget is not spent and, when expected, the next
+// number is the one expected.
 #define WINNOW_PG_BUDGET_AND_NUMBER(counted, next)                                      \
   "($13::bigint <= 0 OR " counted " < $13::bigint) AND ($14::bigint IS NULL OR " next \
   " = $14::bigint)"
@@ -537,7 +533,7 @@ Connection::Statement insert_ahead_statement(int64_t study_id, const Config& con
   // trial's version.
   static constexpr const char* kSql =
       "WITH s AS (SELECT change_counter, counted_trials FROM winnow_studies WHERE study_id = $1), "
-      "n AS (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials WHERE study_id = $1), "
+      "n AS (SELECT " WINNOW_PG_NEXT_NUMBER " AS next), "
       "ok AS (SELECT n.next, s.change_counter FROM n, s WHERE NOT " WINNOW_PG_WAITING_TRIAL
       " AND " WINNOW_PG_BUDGET_AND_NUMBER("s.counted_trials", "n.next") "), "
       WINNOW_PG_INSERT_AHEAD ", "
@@ -562,8 +558,8 @@ Connection::Statement ask_ahead_statement(int64_t study_id, const Config& config
   static constexpr const char* kSql =
       "WITH d AS (SELECT s.study_id, n.next, w.waiting, NOT w.waiting AND "
       WINNOW_PG_BUDGET_AND_NUMBER("s.counted_trials", "n.next") " AS to_insert "
-      "FROM winnow_studies s, (SELECT COALESCE(MAX(number) + 1, 0) AS next FROM winnow_trials "
-      "WHERE study_id = $1) n, (SELECT " WINNOW_PG_WAITING_TRIAL " AS waiting) w "
+      "FROM winnow_studies s, (SELECT " WINNOW_PG_NEXT_NUMBER " AS next) n, "
+      "(SELECT " WINNOW_PG_WAITING_TRIAL " AS waiting) w "
       "WHERE s.study_id = $1), "
       "c AS (UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION ", "
       "counted_trials = counted_trials + CASE WHEN d.to_insert THEN $15 ELSE 0 END "

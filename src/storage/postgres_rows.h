@@ -38,6 +38,12 @@ inline constexpr int64_t kPendingVersion = std::numeric_limits<int64_t>::max(); 
 #define WINNOW_PG_ASKED_TRIAL_SETTING "winnow.asked_trial"
 #define WINNOW_PG_NOTE_ASKED_TRIAL \
   "set_config('" WINNOW_PG_ASKED_TRIAL_SETTING "', trial_id::text, false)"
+// The number the study's next trial gets, and whether one of its trials waits (enqueued or
+// requeued), as SQL expressions of the study's id in $1.
+#define WINNOW_PG_NEXT_NUMBER \
+  "(SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1)"
+#define WINNOW_PG_WAITING_TRIAL \
+  "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')"
 // A study's next version: one above the last, and never below the server's clock in Unix
 // microseconds. An ask commits without waiting for its flush (decision_reads), so other
 // processes may read a version that a crash of the server then takes back; counting on from the

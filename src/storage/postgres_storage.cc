@@ -392,8 +392,7 @@ int64_t PostgresStorage::next_trial_number(int64_t study_id) {
   Connection& db = *connection_;
   return db.transaction(Mode::kOneStatement, [&](bool) {
     Result rows = db.execute(
-        "SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1) "
-        "FROM winnow_studies WHERE study_id = $1",
+        "SELECT " WINNOW_PG_NEXT_NUMBER " FROM winnow_studies WHERE study_id = $1",
         Params().add(study_id));
     if (rows.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
     return rows.integer(0, 0);
@@ -410,8 +409,8 @@ std::optional<FrozenTrial> PostgresStorage::claim_waiting_trial(int64_t study_id
   // and free of the study's lock.
   bool any_waiting = db.transaction(Mode::kOneStatement, [&](bool) {
     Result found = db.execute(
-        "SELECT EXISTS (SELECT 1 FROM winnow_studies WHERE study_id = $1), EXISTS (SELECT 1 "
-        "FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')",
+        "SELECT EXISTS (SELECT 1 FROM winnow_studies WHERE study_id = $1), "
+        WINNOW_PG_WAITING_TRIAL,
         Params().add(study_id));
     if (!found.boolean(0, 0)) storage_checks::throw_unknown_study(study_id, url_);
     return found.boolean(0, 1);
