@@ -17,6 +17,9 @@
 # PG_BIN overrides where the PostgreSQL 15 binaries are looked for. WINNOW_PG_DURABLE=1 keeps
 # PostgreSQL's own durable settings (every commit flushed to disk), for benchmarks of what a
 # production server does; it applies whenever `start` writes the settings.
+# WINNOW_PG_PORT is the port a new cluster tries first (by default a random one of the range).
+# Each cluster reserves its port in a registry of this user's test clusters until `stop`, so that
+# no other cluster takes it while it is down for a moment (halted, crashed or restarting).
 # WINNOW_PG_WAL_WRITER_DELAY (e.g. 10s) sets how long the server's WAL writer sleeps between
 # flushes, so that a commit made without waiting for its flush stays unflushed that long: for
 # tests that crash the server and check what survived.
@@ -28,6 +31,10 @@ readonly PORT_ATTEMPTS=100
 readonly DATABASE=winnow_test
 # Marks a directory as made by this script, so that `stop` never removes anything else.
 readonly MARKER=.winnow-test-postgres
+# Ports taken by this user's test clusters, one entry per port naming the cluster's directory.
+# A cluster that is down for a moment (halted, crashed, restarting) must find its port free to
+# come back on, and a free port alone does not say that nobody will return to it.
+readonly PORT_REGISTRY="${WINNOW_PG_PORT_REGISTRY:-/tmp/winnow-test-postgres-ports.$(id -u)}"
 
 die() {
   echo "server.sh: error: $*" >&2
@@ -179,6 +186,36 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Reserves port $1 for this cluster in the registry; fails if another cluster holds it. An
+# entry is made whole in a temporary directory and renamed into place, which fails when the
+# entry exists, so two clusters never both take a port. An entry whose cluster directory is
+# gone (stopped, or removed after a test was killed) is taken over.
+reserve_port() {
+  local entry="$PORT_REGISTRY/$1" holder draft
+  mkdir -p "$PORT_REGISTRY"
+  for _ in 1 2; do
+    draft=$(mktemp -d "$PORT_REGISTRY/.draft.XXXXXX")
+    echo "$dir" >"$draft/holder"
+    if mv -T "$draft" "$entry" 2>/dev/null; then
+      return 0
+    fi
+    rm -rf -- "$draft"
+    holder=$(cat "$entry/holder" 2>/dev/null || true)
+    [[ "$holder" != "$dir" ]] || return 0
+    [[ -n "$holder" && ! -e "$holder/$MARKER" ]] || return 1
+    rm -rf -- "$entry"
+  done
+  return 1
+}
+
+# Gives up this cluster's reservation of port $1, if it holds it.
+release_port() {
+  local entry="$PORT_REGISTRY/$1"
+  if [[ -n "$1" && "$(cat "$entry/holder" 2>/dev/null || true)" == "$dir" ]]; then
+    rm -rf -- "$entry"
+  fi
+}
+
 # Starts the cluster, trying the port it had last (if any) and then the next free ones; two
 # servers started at once may both pick the same free port, and the loser moves on.
 start_server() {
@@ -187,10 +224,14 @@ start_server() {
   # A new cluster starts its search at a random port of the range's first half, so that one
   # started while another test's server is down for a moment (a restart, a crash) rarely takes
   # that server's port, which it must find free to come back on.
-  port=${previous_port:-$((FIRST_PORT + RANDOM % (PORT_ATTEMPTS / 2)))}
+  port=${previous_port:-${WINNOW_PG_PORT:-$((FIRST_PORT + RANDOM % (PORT_ATTEMPTS / 2)))}}
   local first_port=$port
   for ((attempt = 0; attempt < PORT_ATTEMPTS; attempt++, port++)); do
+    if ! reserve_port "$port"; then
+      continue
+    fi
     if port_in_use "$port"; then
+      release_port "$port"
       continue
     fi
     write_settings "$port"
@@ -200,6 +241,7 @@ start_server() {
       return
     fi
     if tail -n +"$((log_lines + 1))" "$log" 2>/dev/null | grep -q "Address already in use"; then
+      release_port "$port"
       continue
     fi
     print_log_tail
@@ -249,6 +291,7 @@ stop)
         die "PostgreSQL in $data did not stop"
     fi
   fi
+  release_port "$(configured_port)"
   rm -rf -- "$dir"
   ;;
 halt | crash)
