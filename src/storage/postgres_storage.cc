@@ -272,6 +272,11 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
       outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
         AheadOutcome result;
         if (maybe_committed) {
+          // The study's lock first: the first attempt may still be queued for it on the
+          // server, or running, its connection gone; looking before it commits would find
+          // nothing and make the trial a second time. Queued behind it, the look sees what it
+          // did.
+          db.execute(kAdvisoryLockSql, Params().add(study_id));
           if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
             result.status = AheadStatus::kCreated;
             result.trial = std::move(mine);

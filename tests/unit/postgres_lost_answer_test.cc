@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "storage/forwarding_storage.h"
+#include "storage/postgres_rows.h"
 #include "storage/postgres_storage.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
@@ -62,7 +63,13 @@ class AnswerDroppingRelay {
   // While held, new connections wait unanswered, as a client reconnecting through a network
   // that is still down.
   void hold_new_connections(bool held) { held_ = held; }
+  // After cut_after_next_request(), the client's next request is passed on whole (until the
+  // client has been quiet for a poll's wait) and then the client's side alone is closed: the
+  // server goes on with the request, and the client, having lost the connection before any
+  // answer, asks again while the server may still be working on the first request.
+  void cut_after_next_request() { cut_ = true; }
   int dropped() const { return dropped_; }
+  int cut() const { return cut_count_; }
 
  private:
   // Waits up to 50 ms for `fd` to be readable, so that every loop sees stopping_ soon.
@@ -99,9 +106,18 @@ class AnswerDroppingRelay {
   void relay(int client, int server) {
     std::vector<char> buffer(1 << 16);
     pollfd ends[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    bool cutting = false;  // passing a request on, to close the client's side once it is whole
     while (!stopping_) {
       ends[0].revents = ends[1].revents = 0;
-      if (poll(ends, 2, 50) <= 0) continue;
+      if (poll(ends, 2, 50) <= 0) {
+        if (cutting) {
+          close(client);
+          ++cut_count_;
+          drain(server);
+          return;
+        }
+        continue;
+      }
       for (int from = 0; from < 2; ++from) {
         if ((ends[from].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
         ssize_t got = recv(ends[from].fd, buffer.data(), buffer.size(), 0);
@@ -111,6 +127,7 @@ class AnswerDroppingRelay {
           close(server);
           return;
         }
+        if (from == 0 && cut_.exchange(false)) cutting = true;
         if (send(ends[1 - from].fd, buffer.data(), static_cast<size_t>(got), MSG_NOSIGNAL) !=
             got) {
           close(client);
@@ -123,11 +140,21 @@ class AnswerDroppingRelay {
     close(server);
   }
 
+  // Reads and discards what the server sends until it closes or the relay stops: a server
+  // whose client is gone goes on with what it was sent.
+  void drain(int server) {
+    std::vector<char> buffer(1 << 16);
+    while (!stopping_) {
+      if (readable(server) && recv(server, buffer.data(), buffer.size(), 0) <= 0) break;
+    }
+    close(server);
+  }
+
   const int server_port_;
   int listener_ = -1;
   int port_ = 0;
-  std::atomic<bool> stopping_{false}, drop_{false}, held_{false};
-  std::atomic<int> dropped_{0};
+  std::atomic<bool> stopping_{false}, drop_{false}, held_{false}, cut_{false};
+  std::atomic<int> dropped_{0}, cut_count_{0};
   std::mutex mutex_;
   std::vector<std::thread> relays_;  // guarded by mutex_
   std::vector<std::thread> threads_;
@@ -273,6 +300,60 @@ TEST_F(PostgresLostAnswer, AnAskWhoseTrialWasTakenMeanwhileIsNotMadeAgain) {
     TrialOutcome done = complete({1.0});
     done.owner = "elsewhere:7:8";
     other.finish_trial(claimed->id, done);
+  }
+}
+
+// The same ask, the connection lost before the server answered, while the server still waits
+// for the study's lock to run it: the ask is made again on a new connection while the first
+// attempt has yet to commit. Looking for its trial before the lock, the second attempt would
+// find none, then queue behind the first and create a second trial with the same
+// configuration; queued on the lock first, it finds the first attempt's trial and takes it.
+TEST_F(PostgresLostAnswer, AnAskRetriedBeforeItsFirstAttemptCommittedCreatesOneTrial) {
+  postgres::Connection blocker(url_, "blocker", 30);
+  int64_t lost_connections = 0;
+  for (const int64_t since : {int64_t{0}, int64_t{-1}}) {
+    SCOPED_TRACE("since version " + std::to_string(since));
+    const Storage::TrialDraft draft{{{"x", since == 0 ? 5.0 : 6.0}}, {}};
+    storage_->create_trial_ahead(study_, since, kOwner, 0, {{{"x", 0.5}}, {}}, std::nullopt);
+    // Another writer holds the study's lock, so the first attempt waits for it on the server.
+    blocker.execute_script("BEGIN");
+    blocker.execute(postgres::kAdvisoryLockSql, postgres::Params().add(study_));
+    relay_->cut_after_next_request();
+    Storage::AheadOutcome outcome;
+    std::thread asking([&] {
+      outcome = storage_->create_trial_ahead(study_, since, kOwner, 0, draft, std::nullopt);
+    });
+    // Whatever happens below, the lock is released and the ask joined before the test returns.
+    std::shared_ptr<void> release(nullptr, [&](void*) {
+      blocker.execute_script("COMMIT");
+      asking.join();
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (relay_->cut() == lost_connections && std::chrono::steady_clock::now() < deadline) {
+      usleep(1000);
+    }
+    ASSERT_EQ(relay_->cut(), ++lost_connections) << "the ask was never sent";
+    // Both attempts wait on the server (the second, with or without the fix, reaches the
+    // lock); then the lock is let go.
+    int64_t waiting = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      waiting = blocker
+                    .execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                             "NOT granted")
+                    .integer(0, 0);
+      if (waiting >= 2) break;
+      usleep(1000);
+    }
+    ASSERT_EQ(waiting, 2) << "the ask was not asked again while the first attempt waited";
+    release.reset();
+    ASSERT_EQ(outcome.status, Storage::AheadStatus::kCreated);
+    int with_draft = 0;
+    for (const FrozenTrial& trial : storage_->trials(study_)) {
+      if (trial.config != draft.config) continue;
+      ++with_draft;
+      EXPECT_EQ(trial.id, outcome.trial->id);
+    }
+    EXPECT_EQ(with_draft, 1);
   }
 }
 
