@@ -167,6 +167,7 @@ class Storage {
     AheadStatus status = AheadStatus::kBudgetSpent;
     std::optional<FrozenTrial> trial;  // kCreated, kClaimedWaiting
     std::vector<FrozenTrial> changed;  // kCreated, kOvertaken
+    std::vector<FrozenTrial> held;     // kCreated by create_trials_ahead: the held trials
   };
   // The default makes it one create_decided_trial; a storage whose lock spans round trips to
   // a server overrides it.
@@ -174,6 +175,34 @@ class Storage {
                                           std::string_view owner, int64_t budget_limit,
                                           const TrialDraft& draft,
                                           std::optional<int64_t> expected_number);
+  // Asks in blocks (docs/design.md), for a caller that keeps no history (random sampling):
+  // as create_trial_ahead with drafts[0] and no changes read, and in the same step, as many
+  // held trials from the drafts after it as the budget allows, numbered after it. A held trial
+  // waits with `owner` as its owner and counts towards the budget from its creation, so that
+  // no process creates past the budget meanwhile; no other process claims it while `owner`
+  // keeps its heartbeat (heartbeat() covers held trials). Its owner starts it with
+  // start_held_trial, without the study's lock. A lease check that finds its owner gone, and
+  // release_held_trials, make it an ordinary waiting trial: no owner, not counted, claimed
+  // first by the next ask with its stored configuration. `held` in the outcome lists them, in
+  // number order, with their configurations. A storage whose lock is cheap holds none: the
+  // default is create_trial_ahead with drafts[0].
+  // Whether create_trials_ahead holds trials, so that a caller proposes more than one draft
+  // only where it pays. Default: false.
+  virtual bool holds_trials() const { return false; }
+  virtual AheadOutcome create_trials_ahead(int64_t study_id, std::string_view owner,
+                                           int64_t budget_limit,
+                                           const std::vector<TrialDraft>& drafts,
+                                           std::optional<int64_t> expected_number);
+  // Starts trial `trial_id` held by `owner`: running from now, with the configuration it was
+  // created with. Returns its start time (Unix ms), or nullopt, changing nothing, when `owner`
+  // no longer holds it (a lease check released it). Without the study's lock, as a tell: the
+  // trial's version is stamped by the next writer under the lock. The default holds nothing,
+  // so starts nothing.
+  virtual std::optional<int64_t> start_held_trial(int64_t trial_id, std::string_view owner);
+  // Gives up the trials `owner` holds among `trial_ids`, as a lease check would: an orderly
+  // stop leaves them to the other processes. Returns how many it released.
+  virtual int release_held_trials(int64_t study_id, const std::vector<int64_t>& trial_ids,
+                                  std::string_view owner);
   // The number the next trial created in the study would get (0 for an empty study).
   virtual int64_t next_trial_number(int64_t study_id) = 0;
   // Moves the oldest waiting trial of the study to running (same budget rule); nullopt if none
@@ -189,8 +218,8 @@ class Storage {
   // Finishes a running trial. Throws winnow::Error if it is not running, TrialTakenError if
   // outcome.owner is set and the trial is not running under that owner.
   virtual void finish_trial(int64_t trial_id, const TrialOutcome& outcome) = 0;
-  // Records that the process `owner` still runs these trials (those no longer running under
-  // that owner are left alone). The time is the storage's own clock (PostgreSQL: the server's),
+  // Records that the process `owner` still runs, or holds, these trials (those no longer
+  // running or held under that owner are left alone). The time is the storage's own clock (PostgreSQL: the server's),
   // so hosts whose clocks disagree still agree on what a lease means.
   virtual void heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) = 0;
 
@@ -215,7 +244,8 @@ class Storage {
   // Running trials whose owner process is gone (on this host: pid not alive, or alive with a
   // different start time; on any host: no heartbeat for policy.lease_ms) are failed as
   // interrupted with policy.reason, or put back to waiting when policy.requeue is true and they
-  // were never requeued before. One transaction: when several processes look at once, each
+  // were never requeued before. Held trials (create_trials_ahead) of such an owner are
+  // released, whatever the policy: they never ran. One transaction: when several processes look at once, each
   // orphan is recovered once. Returns how many were found.
   virtual int recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) = 0;
 

@@ -278,6 +278,11 @@ class Study {
   // `budget_limit` counted trials (0 = no limit).
   std::optional<Trial> try_ask(int64_t budget_limit = 0, std::string_view owner = {});
 
+  // Gives back the trials this object's asks hold (asks in blocks, on PostgreSQL: created and
+  // counted ahead, started by its next asks) for other processes to run. optimize() calls it
+  // when it returns, and so does the destructor; an object that goes on asking need not.
+  void release_held_trials();
+
   void tell(Trial& trial, double value);
   void tell(Trial& trial, std::vector<double> values);
   void tell(Trial& trial, const TrialOutcome& outcome);

@@ -260,6 +260,11 @@ PYBIND11_MODULE(_winnow, m) {
             return PyTrial{std::move(*trial), std::move(owner), std::move(grid), {}};
           },
           py::arg("owner"), py::arg("grid"))
+      .def("release_held_trials",
+           [](PyStudy& self) {
+             py::gil_scoped_release release;
+             self.study->release_held_trials();
+           })
       .def(
           "tell_value",
           [](PyStudy& self, PyTrial& trial, double value) {

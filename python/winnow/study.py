@@ -598,6 +598,13 @@ class _Run:
     def close(self) -> None:
         if self.progress is not None:
             self.progress.close()
+        # Trials this run's asks hold and did not start go back to the study, for other
+        # processes (PostgreSQL's asks in blocks); the next run would otherwise start them.
+        # A failure leaves them to their lease, and must not hide the error that ended the run.
+        try:
+            self.study._native.release_held_trials()
+        except Exception as error:  # noqa: BLE001
+            _logger.warning(f"could not give back the trials held for this run: {error}")
 
 
 class _Progress:

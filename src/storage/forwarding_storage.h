@@ -57,6 +57,24 @@ class ForwardingStorage : public Storage {
     return target_->create_trial_ahead(study_id, since_version, owner, budget_limit, draft,
                                        expected_number);
   }
+  bool holds_trials() const override { return target_->holds_trials(); }
+  AheadOutcome create_trials_ahead(int64_t study_id, std::string_view owner,
+                                   int64_t budget_limit, const std::vector<TrialDraft>& drafts,
+                                   std::optional<int64_t> expected_number) override {
+    // Through this object's create_trial_ahead where the target holds none, so that a
+    // wrapper of that call sees single asks as before.
+    if (!target_->holds_trials()) {
+      return Storage::create_trials_ahead(study_id, owner, budget_limit, drafts, expected_number);
+    }
+    return target_->create_trials_ahead(study_id, owner, budget_limit, drafts, expected_number);
+  }
+  std::optional<int64_t> start_held_trial(int64_t trial_id, std::string_view owner) override {
+    return target_->start_held_trial(trial_id, owner);
+  }
+  int release_held_trials(int64_t study_id, const std::vector<int64_t>& trial_ids,
+                          std::string_view owner) override {
+    return target_->release_held_trials(study_id, trial_ids, owner);
+  }
   int64_t next_trial_number(int64_t study_id) override {
     return target_->next_trial_number(study_id);
   }

@@ -140,15 +140,7 @@ void add_counted(Connection& db, int64_t study_id, int64_t delta) {
              Params().add(study_id).add(delta));
 }
 
-namespace {
-
-// The columns of winnow_trial_params after trial_id, one array each, for unnest().
-struct ParamArrays {
-  ArrayText names, types, ints, reals, texts;
-};
-
-ParamArrays param_arrays(const Config& config) {
-  ParamArrays arrays;
+void append_param_arrays(ParamArrays& arrays, const Config& config) {
   for (const auto& [name, value] : config) {
     arrays.names.add(name);
     std::visit(
@@ -178,13 +170,11 @@ ParamArrays param_arrays(const Config& config) {
         },
         value);
   }
-  return arrays;
 }
 
-}  // namespace
-
 Params& add_param_arrays(Params& params, const Config& config) {
-  ParamArrays arrays = param_arrays(config);
+  ParamArrays arrays;
+  append_param_arrays(arrays, config);
   return params.add(arrays.names)
       .add(arrays.types)
       .add(arrays.ints)
@@ -437,6 +427,9 @@ FrozenTrial insert_trial(Connection& db, int64_t study_id, int64_t number, int64
                          std::optional<int64_t> retry_of,
                          const std::map<std::string, std::string>& user_attrs,
                          const std::string& token, bool then_commit, bool* flushed) {
+  // A waiting trial belongs to no process: one with an owner would be held (a process's own,
+  // create_trials_ahead), which no other process claims.
+  if (state != TrialState::kRunning) owner = {};
   FrozenTrial trial;
   trial.number = number;
   trial.state = state;
@@ -647,7 +640,7 @@ std::optional<FrozenTrial> claim_oldest_waiting(Connection& db, const std::strin
       "UPDATE winnow_trials SET state = 'running', owner = $2, start_ms = $3, version = $4, "
       "claim_token = $5, heartbeat_ms = " WINNOW_PG_NOW_MS
       " WHERE trial_id = (SELECT trial_id FROM winnow_trials WHERE study_id = $1 AND "
-      "state = 'waiting' ORDER BY number LIMIT 1) RETURNING trial_id",
+      WINNOW_PG_UNHELD_WAITING " ORDER BY number LIMIT 1) RETURNING trial_id",
       params);
   if (claimed.rows() == 0) return std::nullopt;
   add_counted(db, study_id, 1);

@@ -38,12 +38,14 @@ inline constexpr int64_t kPendingVersion = std::numeric_limits<int64_t>::max(); 
 #define WINNOW_PG_ASKED_TRIAL_SETTING "winnow.asked_trial"
 #define WINNOW_PG_NOTE_ASKED_TRIAL \
   "set_config('" WINNOW_PG_ASKED_TRIAL_SETTING "', trial_id::text, false)"
-// The number the study's next trial gets, and whether one of its trials waits (enqueued or
-// requeued), as SQL expressions of the study's id in $1.
+// The number the study's next trial gets, and whether one of its trials waits for any process
+// to claim it (enqueued, requeued or released; not one a process holds, whose owner is set:
+// Storage::create_trials_ahead), as SQL expressions of the study's id in $1.
 #define WINNOW_PG_NEXT_NUMBER \
   "(SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1)"
+#define WINNOW_PG_UNHELD_WAITING "state = 'waiting' AND owner IS NULL"
 #define WINNOW_PG_WAITING_TRIAL \
-  "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND state = 'waiting')"
+  "EXISTS (SELECT 1 FROM winnow_trials WHERE study_id = $1 AND " WINNOW_PG_UNHELD_WAITING ")"
 // A study's next version: one above the last, and never below the server's clock in Unix
 // microseconds. An ask commits without waiting for its flush (decision_reads), so other
 // processes may read a version that a crash of the server then takes back; counting on from the
@@ -141,6 +143,12 @@ void write_study_attr(Connection& db, int64_t study_id, std::string_view key,
                       std::string_view json_value);
 
 void insert_params(Connection& db, int64_t trial_id, const Config& config);
+// The columns of winnow_trial_params after trial_id, one array each, for unnest().
+struct ParamArrays {
+  ArrayText names, types, ints, reals, texts;
+};
+// Appends a configuration's rows to `arrays`.
+void append_param_arrays(ParamArrays& arrays, const Config& config);
 // Adds the five parameters (names, types, ints, reals, texts) that insert a configuration's rows
 // into winnow_trial_params through unnest().
 Params& add_param_arrays(Params& params, const Config& config);

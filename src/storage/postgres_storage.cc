@@ -587,8 +587,8 @@ void PostgresStorage::heartbeat(const std::vector<int64_t>& trial_ids, std::stri
   // process every few seconds.
   db.transaction(Mode::kOneStatement, [&](bool) {
     db.execute_replanned("UPDATE winnow_trials SET heartbeat_ms = " WINNOW_PG_NOW_MS
-                         " WHERE trial_id = ANY($1::bigint[]) AND state = 'running' AND "
-                         "owner = $2",
+                         " WHERE trial_id = ANY($1::bigint[]) AND state IN ('running', "
+                         "'waiting') AND owner = $2",
                          Params().add(array).add(owner));
   });
 }
@@ -638,18 +638,27 @@ int64_t PostgresStorage::counted_trials(int64_t study_id) {
 int PostgresStorage::recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
+  struct Orphan {
+    int64_t trial_id;
+    bool held;     // a held trial (create_trials_ahead): released, since it never ran
+    bool requeue;  // a running one: put back in the queue, or else failed
+  };
   auto find_orphans = [&](bool locked) {
-    std::vector<std::pair<int64_t, bool>> orphans;  // trial id, requeue
+    std::vector<Orphan> orphans;
     // Planned at each check: the study may have grown a thousandfold since the first.
     Result rows = db.execute_replanned(
         std::string("SELECT trial_id, owner, COALESCE(heartbeat_ms, 0), requeues, ") +
-            WINNOW_PG_NOW_MS + " FROM winnow_trials WHERE study_id = $1 AND state = 'running'" +
+            WINNOW_PG_NOW_MS + ", state = 'waiting' FROM winnow_trials WHERE study_id = $1 AND "
+            // One index scan of both states (an OR of them would be a bitmap scan, or none):
+            // the waiting trials read are the study's queue, a few.
+            "state = ANY ('{running,waiting}') AND (state = 'running' OR owner IS NOT NULL)" +
             (locked ? " FOR UPDATE" : ""),
         Params().add(study_id));
     for (int row = 0; row < rows.rows(); ++row) {
       if (owner_is_lost(rows.text(row, 1), rows.integer(row, 2), rows.integer(row, 4),
                         policy.lease_ms)) {
-        orphans.emplace_back(rows.integer(row, 0), policy.requeue && rows.integer(row, 3) == 0);
+        orphans.push_back({rows.integer(row, 0), rows.boolean(row, 5),
+                           policy.requeue && rows.integer(row, 3) == 0});
       }
     }
     return orphans;
@@ -669,8 +678,13 @@ int PostgresStorage::recover_orphaned_trials(int64_t study_id, const OrphanPolic
     if (find_orphans(false).empty()) return 0;
     int64_t version = lock_study_or_throw(db, study_id, url_).version;
     auto orphans = find_orphans(true);  // again under the lock: another process may have won
-    for (const auto& [trial_id, requeue] : orphans) {
-      if (requeue) {
+    for (const auto& [trial_id, held, requeue] : orphans) {
+      if (held) {
+        db.execute(
+            "UPDATE winnow_trials SET owner = NULL, heartbeat_ms = NULL, version = $2 "
+            "WHERE trial_id = $1",
+            Params().add(trial_id).add(version));
+      } else if (requeue) {
         db.execute(
             "UPDATE winnow_trials SET state = 'waiting', owner = NULL, start_ms = NULL, "
             "heartbeat_ms = NULL, claim_token = NULL, requeues = requeues + 1, version = $2 "

@@ -63,6 +63,15 @@ class PostgresStorage final : public Storage {
                                   std::string_view owner, int64_t budget_limit,
                                   const TrialDraft& draft,
                                   std::optional<int64_t> expected_number) override;
+  // Asks in blocks: the lock, the checks, the running trial and the held ones in one statement
+  // (postgres_held.cc).
+  bool holds_trials() const override { return true; }
+  AheadOutcome create_trials_ahead(int64_t study_id, std::string_view owner,
+                                   int64_t budget_limit, const std::vector<TrialDraft>& drafts,
+                                   std::optional<int64_t> expected_number) override;
+  std::optional<int64_t> start_held_trial(int64_t trial_id, std::string_view owner) override;
+  int release_held_trials(int64_t study_id, const std::vector<int64_t>& trial_ids,
+                          std::string_view owner) override;
   std::optional<FrozenTrial> claim_waiting_trial(int64_t study_id, std::string_view owner,
                                                  int64_t budget_limit) override;
   void report(int64_t trial_id, int64_t step, double value,

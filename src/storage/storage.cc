@@ -1,7 +1,7 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 //
 // What every storage gets unless it does better: a trial decided ahead of the lock, created
-// through create_decided_trial.
+// through create_decided_trial, and no held trials.
 #include "winnow/storage.h"
 
 namespace winnow {
@@ -45,6 +45,23 @@ Storage::AheadOutcome Storage::create_trial_ahead(int64_t study_id, int64_t sinc
     outcome.status = refused ? AheadStatus::kOvertaken : AheadStatus::kBudgetSpent;
   }
   return outcome;
+}
+
+Storage::AheadOutcome Storage::create_trials_ahead(int64_t study_id, std::string_view owner,
+                                                   int64_t budget_limit,
+                                                   const std::vector<TrialDraft>& drafts,
+                                                   std::optional<int64_t> expected_number) {
+  if (drafts.empty()) throw Error("create_trials_ahead needs at least one draft");
+  return create_trial_ahead(study_id, /*since_version=*/-1, owner, budget_limit, drafts.front(),
+                            expected_number);
+}
+
+std::optional<int64_t> Storage::start_held_trial(int64_t, std::string_view) {
+  return std::nullopt;
+}
+
+int Storage::release_held_trials(int64_t, const std::vector<int64_t>&, std::string_view) {
+  return 0;
 }
 
 }  // namespace winnow

@@ -104,6 +104,7 @@ Study Study::create(std::shared_ptr<Storage> storage, SearchSpace space, StudyOp
   uint64_t seed = options.seed ? *options.seed : std::random_device{}();
 
   auto impl = std::make_unique<StudyCore>();
+  impl->storage_holds = storage->holds_trials();
   SamplerSpec scheduler_spec = parse_scheduler_spec(options.scheduler);
   impl->scheduler = create_scheduler(scheduler_spec, mix_seed(seed, 0x5c4ed));
   if (options.budget) {

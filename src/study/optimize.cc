@@ -319,6 +319,13 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
     }
     for (std::thread& thread : threads) thread.join();
   }
+  // What this run's asks hold and did not start goes back to the study, for other processes
+  // (a time limit, a stop or this run's own trial count ended it).
+  try {
+    impl_->release_held();
+  } catch (...) {
+    if (!first_error) first_error = std::current_exception();
+  }
   if (first_error) std::rethrow_exception(first_error);
   if (stopping.broken_setup()) {
     for (const FrozenTrial& trial : stopping.setup_failures()) {

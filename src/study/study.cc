@@ -279,49 +279,11 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
       since = impl.last_version;
     }
     // A sampler that reads no history and draws as well from any stream position (random
-    // sampling) proposes before the lock too. Alone, trial n takes position n: the proposal is
-    // made for the number after this object's last trial (created or claimed) and created only
-    // if that number is still the next, so one process's sequence is the one made under the
-    // lock. Once overtaken, it takes the position -1 - m, where m is the number of a trial this
-    // object created and no other proposal took as its base: no number is negative and no
-    // other process created trial m, so no two trials share a position, and the trial is
-    // created in one step with whatever number it gets.
-    if (!reads_history && impl.draws_from_any_position && !impl.position_bases.empty() &&
-        !impl.space_stale) {
-      const int64_t base = impl.position_bases.back();
-      impl.position_bases.pop_back();
-      const bool alone = !impl.positions_overtaken;
-      const int64_t next = std::max(base, impl.highest_number) + 1;
-      std::optional<StudyCore::Proposal> proposal = impl.propose(alone ? next : -1 - base);
-      if (!proposal) {
-        impl.position_bases.push_back(base);
-      } else {
-        std::optional<int64_t> expected;
-        if (alone) expected = next;
-        Storage::AheadOutcome outcome = impl.storage->create_trial_ahead(
-            impl.record.id, /*since_version=*/-1, who, budget_limit,
-            Storage::TrialDraft{std::move(proposal->config), std::move(proposal->attrs)},
-            expected);
-        switch (outcome.status) {
-          case Storage::AheadStatus::kCreated:
-            impl.positions_overtaken = outcome.trial->number != next;
-            impl.position_bases.push_back(outcome.trial->number);
-            impl.highest_number = std::max(impl.highest_number, outcome.trial->number);
-            return impl.make_trial(std::move(*outcome.trial));
-          case Storage::AheadStatus::kClaimedWaiting:
-            // Not a base: a requeued trial's number may be its creator's.
-            impl.position_bases.push_back(base);
-            impl.highest_number = std::max(impl.highest_number, outcome.trial->number);
-            return impl.make_trial(std::move(*outcome.trial));
-          case Storage::AheadStatus::kBudgetSpent:
-            impl.position_bases.push_back(base);
-            return std::nullopt;
-          case Storage::AheadStatus::kOvertaken:
-            // Decided under the lock below, whose trial becomes the next base.
-            impl.positions_overtaken = true;
-            break;
-        }
-      }
+    // sampling) proposes before the lock too, and where the storage holds trials, asks for
+    // several at once (StudyCore::ask_by_position).
+    if (!reads_history && impl.draws_from_any_position) {
+      std::optional<Trial> made;
+      if (impl.ask_by_position(budget_limit, who, made)) return made;
     }
     // A proposal that cannot repeat a trial created meanwhile is created in one step, without
     // a call back under the lock: none was created if the expected number is still the next,
@@ -572,7 +534,11 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
   trial.record_.failure_reason = outcome.failure_reason;
   trial.record_.interrupted = outcome.interrupted;
   trial.record_.end_time_ms = now_ms();
+  impl_->note_trial_time(
+      static_cast<double>(trial.record_.end_time_ms - trial.record_.start_time_ms));
 }
+
+void Study::release_held_trials() { impl_->release_held(); }
 
 void Study::tell_failed(Trial& trial, std::string reason) {
   tell(trial, TrialOutcome{.state = TrialState::kFailed, .failure_reason = std::move(reason)});

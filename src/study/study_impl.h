@@ -1,8 +1,11 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -20,6 +23,12 @@ namespace winnow {
 bool& sampler_waiting_in_this_thread();
 
 struct StudyCore {
+  StudyCore() = default;
+  StudyCore(const StudyCore&) = delete;
+  StudyCore& operator=(const StudyCore&) = delete;
+  // Gives back the trials this object holds (release_held).
+  ~StudyCore();
+
   std::shared_ptr<Storage> storage;
   SearchSpace space;
   StudyOptions options;
@@ -77,6 +86,35 @@ struct StudyCore {
   }
   // This object's last ask by position was overtaken (see Study::try_ask). Under sampler_mutex.
   bool positions_overtaken = false;
+
+  // Asks in blocks (docs/design.md; study/ask_by_position.cc). The storage holds trials
+  // (Storage::holds_trials).
+  bool storage_holds = false;
+  // The trials this object's asks created held, in number order, with their configurations:
+  // its next asks start them without the study's lock. Under sampler_mutex.
+  std::deque<FrozenTrial> held;
+  // How many trials the next ask by position creates at once (1 .. kMaxBlock). Under
+  // sampler_mutex.
+  size_t block_size = 1;
+  // A moving average of how long this object's trials ran from start to tell, in ms; negative
+  // until the first tell.
+  std::atomic<double> trial_ms{-1};
+  // The process that made this object: a forked child that inherits a copy never releases the
+  // parent's held trials.
+  pid_t creator = getpid();
+  // Random sampling's ask (SamplerTraits::draws_from_any_position, no history read): a held
+  // trial started, or trials created ahead of the lock from stream positions no other process
+  // holds. Returns true with `made` set (nullopt: the budget is spent) when the ask is done,
+  // false when the trial is to be decided under the lock. Requires sampler_mutex.
+  bool ask_by_position(int64_t budget_limit, const std::string& who, std::optional<Trial>& made);
+  // Starts the next trial this object holds; nullopt when it holds none still its own.
+  // Requires sampler_mutex.
+  std::optional<Trial> start_held(const std::string& who);
+  // Gives the trials this object holds back to the study (Storage::release_held_trials).
+  // Takes sampler_mutex.
+  void release_held();
+  // Notes how long a trial ran (tell), for the block size.
+  void note_trial_time(double ms);
   // Mixed into every stream_salt: random per Study object, so two objects of one process (one
   // owner name) never share a stream.
   uint64_t salt_base = 0;

@@ -1,0 +1,162 @@
+// Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
+//
+// Random sampling's asks: proposals made before the study's lock from stream positions no other
+// process holds, created in one step, and on a storage whose lock is handed on over the network
+// (PostgreSQL) several at once: asks in blocks (docs/design.md).
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "study/study_impl.h"
+
+namespace winnow {
+
+namespace {
+
+// The most trials one ask creates. Part of the positions' scheme below: never change it.
+constexpr size_t kMaxBlock = 8;
+// Block positions lie below this one; the positions -1 - m of single asks lie above it.
+constexpr int64_t kBlockPositions = -(int64_t{1} << 40);
+
+// The stream position of the `place`-th trial of a block made, once overtaken, from the number
+// `base` of a trial this object created: the first takes -1 - base, as a single ask does, and
+// the others positions of their own below kBlockPositions. No number reaches 2^40, so no two
+// (base, place) pairs share a position, and none is a trial's number.
+int64_t block_position(int64_t base, size_t place) {
+  if (place == 0) return -1 - base;
+  return kBlockPositions - base * static_cast<int64_t>(kMaxBlock) - static_cast<int64_t>(place);
+}
+
+}  // namespace
+
+std::optional<Trial> StudyCore::start_held(const std::string& who) {
+  if (who != owner) return std::nullopt;  // held under this object's owner alone
+  while (!held.empty()) {
+    FrozenTrial trial = std::move(held.front());
+    held.pop_front();
+    std::optional<int64_t> started = storage->start_held_trial(trial.id, who);
+    if (lease) lease->untrack(trial.id);
+    // Released meanwhile (this process went without heartbeats past the lease): another
+    // process may run it now.
+    if (!started) continue;
+    trial.state = TrialState::kRunning;
+    trial.start_time_ms = *started;
+    return make_trial(std::move(trial));
+  }
+  return std::nullopt;
+}
+
+bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
+                                std::optional<Trial>& made) {
+  // Trials this object holds come first: created and counted by an earlier ask, they start
+  // without the study's lock.
+  if ((made = start_held(who))) return true;
+  if (position_bases.empty() || space_stale) return false;
+  // Alone, trial n takes position n: the proposals are made for the numbers after this
+  // object's last trial (created or claimed) and created only if the first is still the next,
+  // so one process's sequence is the one made under the lock. Once overtaken, they take the
+  // positions of block_position from the number of a trial this object created that no
+  // proposal took as its base yet, and are created in one step with whatever numbers they get.
+  const int64_t base = position_bases.back();
+  position_bases.pop_back();
+  const bool alone = !positions_overtaken;
+  const int64_t next = std::max(base, highest_number) + 1;
+  // Several at once only where the storage holds trials, and under this object's own owner,
+  // whose lease keeper keeps their heartbeat.
+  const size_t wanted = storage_holds && lease && who == owner ? block_size : 1;
+  std::vector<Storage::TrialDraft> drafts;
+  for (size_t place = 0; place < wanted; ++place) {
+    std::optional<Proposal> proposal =
+        propose(alone ? next + static_cast<int64_t>(place) : block_position(base, place));
+    if (!proposal) break;
+    drafts.push_back({std::move(proposal->config), std::move(proposal->attrs)});
+  }
+  if (drafts.empty()) {
+    position_bases.push_back(base);
+    return false;
+  }
+  std::optional<int64_t> expected;
+  if (alone) expected = next;
+  const auto asked = std::chrono::steady_clock::now();
+  Storage::AheadOutcome outcome =
+      storage->create_trials_ahead(record.id, who, budget_limit, drafts, expected);
+  switch (outcome.status) {
+    case Storage::AheadStatus::kCreated: {
+      const double ask_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked)
+              .count();
+      positions_overtaken = outcome.trial->number != next;
+      position_bases.push_back(outcome.trial->number);
+      highest_number = std::max(highest_number, outcome.trial->number);
+      for (FrozenTrial& trial : outcome.held) {
+        position_bases.push_back(trial.number);
+        highest_number = std::max(highest_number, trial.number);
+        if (lease) lease->track(trial.id);
+        held.push_back(std::move(trial));
+      }
+      // The block grows while an ask costs more than half a trial's run, per trial it makes,
+      // and shrinks once it costs less than a sixteenth: only then do trials wait on the lock
+      // for long, and a block held by one process is a tail the others cannot share when the
+      // budget ends, which stays short against the asks it saves.
+      const double run_ms = trial_ms.load();
+      const double per_trial = ask_ms / static_cast<double>(1 + outcome.held.size());
+      if (run_ms >= 0 && per_trial > run_ms / 2) {
+        block_size = std::min(block_size * 2, kMaxBlock);
+      } else if (run_ms >= 0 && per_trial < run_ms / 16) {
+        block_size = std::max<size_t>(block_size / 2, 1);
+      }
+      made = make_trial(std::move(*outcome.trial));
+      return true;
+    }
+    case Storage::AheadStatus::kClaimedWaiting:
+      // Not a base: a requeued trial's number may be its creator's.
+      position_bases.push_back(base);
+      highest_number = std::max(highest_number, outcome.trial->number);
+      made = make_trial(std::move(*outcome.trial));
+      return true;
+    case Storage::AheadStatus::kBudgetSpent:
+      position_bases.push_back(base);
+      made = std::nullopt;
+      return true;
+    case Storage::AheadStatus::kOvertaken:
+      // Decided under the lock, whose trial becomes the next base.
+      positions_overtaken = true;
+      return false;
+  }
+  return false;
+}
+
+void StudyCore::release_held() {
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard lock(sampler_mutex);
+    for (const FrozenTrial& trial : held) ids.push_back(trial.id);
+    held.clear();
+  }
+  if (ids.empty()) return;
+  if (lease) {
+    for (int64_t id : ids) lease->untrack(id);
+  }
+  storage->release_held_trials(record.id, ids, owner);
+}
+
+void StudyCore::note_trial_time(double ms) {
+  // Tells of several jobs may race here; a lost update only slows the average down.
+  const double mean = trial_ms.load();
+  trial_ms.store(mean < 0 ? ms : 0.8 * mean + 0.2 * ms);
+}
+
+StudyCore::~StudyCore() {
+  if (getpid() != creator || held.empty()) return;
+  try {
+    release_held();
+  } catch (const std::exception& error) {
+    // Their lease then releases them.
+    std::cerr << "winnow: warning: could not give back the trials held for this process: "
+              << error.what() << "\n";
+  }
+}
+
+}  // namespace winnow
