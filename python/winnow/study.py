@@ -143,6 +143,9 @@ class Study:
                                   pruner=pruner)
             _native = existing._native
         self._native = _native
+        # Trials held by this study's asks (PostgreSQL's asks in blocks) go back to the study
+        # when the object goes, or the interpreter exits, rather than wait for their lease.
+        weakref.finalize(self, _release_held, _native)
         self.sampler = sampler if sampler is not None else _samplers.AutoSampler()
         self.pruner = pruner
         self._grid = self.sampler if isinstance(self.sampler, _samplers.GridSampler) else None
@@ -605,6 +608,13 @@ class _Run:
             self.study._native.release_held_trials()
         except Exception as error:  # noqa: BLE001
             _logger.warning(f"could not give back the trials held for this run: {error}")
+
+
+def _release_held(native: Any) -> None:
+    try:
+        native.release_held_trials()
+    except Exception:  # noqa: BLE001 (at exit: the lease gives them back instead)
+        pass
 
 
 class _Progress:
