@@ -275,8 +275,11 @@ class Study {
   // Throws winnow::Error if the sampler has nothing left to propose.
   Trial ask();
   // Like ask(), but returns nullopt when the sampler is exhausted or the study already holds
-  // `budget_limit` counted trials (0 = no limit).
-  std::optional<Trial> try_ask(int64_t budget_limit = 0, std::string_view owner = {});
+  // `budget_limit` counted trials (0 = no limit). `asks_left` > 0 says how many trials the
+  // caller still means to ask for, this one included: an ask in blocks then holds no more, so
+  // a run that ends on its own count leaves nothing to give back (0 = no bound).
+  std::optional<Trial> try_ask(int64_t budget_limit = 0, std::string_view owner = {},
+                               int64_t asks_left = 0);
 
   // Gives back the trials this object's asks hold (asks in blocks, on PostgreSQL: created and
   // counted ahead, started by its next asks) for other processes to run. optimize() calls it
@@ -309,7 +312,8 @@ class Study {
   void record_closing_decisions();
 
   // Trials left running by a process that is gone are failed as interrupted (or, with
-  // `requeue`, put back in the queue); returns how many. Run it before optimize() on a resume.
+  // `requeue`, put back in the queue), and those it held (asks in blocks) are released; returns
+  // how many. Run it before optimize() on a resume.
   int recover_orphaned_trials(bool requeue);
   // Trials that count towards a trial budget (every process's): running, complete, pruned and
   // failed, but not interrupted.

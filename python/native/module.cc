@@ -250,16 +250,17 @@ PYBIND11_MODULE(_winnow, m) {
            })
       .def(
           "ask",
-          [](PyStudy& self, py::object owner, py::object grid) -> std::optional<PyTrial> {
+          [](PyStudy& self, py::object owner, py::object grid,
+             int64_t asks_left) -> std::optional<PyTrial> {
             std::optional<Trial> trial;
             {
               py::gil_scoped_release release;
-              trial = self.study->try_ask();
+              trial = self.study->try_ask(0, {}, asks_left);
             }
             if (!trial) return std::nullopt;
             return PyTrial{std::move(*trial), std::move(owner), std::move(grid), {}};
           },
-          py::arg("owner"), py::arg("grid"))
+          py::arg("owner"), py::arg("grid"), py::arg("asks_left") = 0)
       .def("release_held_trials",
            [](PyStudy& self) {
              py::gil_scoped_release release;

@@ -239,7 +239,7 @@ class Study:
             distribution._suggest(trial, name)
         return trial
 
-    def _ask(self) -> Trial:
+    def _ask(self, asks_left: int = 0) -> Trial:
         grid_names = None
         if self._grid is not None:
             grid_names = set(self._grid._search_space)
@@ -250,7 +250,7 @@ class Study:
             self._native.enqueue(point, False)
         elif self._fixed:
             self._native.enqueue(self._fixed, False)
-        trial = self._native.ask(self, grid_names)
+        trial = self._native.ask(self, grid_names, asks_left)
         if trial is None:
             raise RuntimeError(f"study '{self.study_name}': the sampler has nothing left to "
                                f"propose")
@@ -532,7 +532,9 @@ class _Run:
     def run_one(self) -> None:
         study = self.study
         try:
-            trial = study._native.ask(study, None) if self.fast else study._ask()
+            # This one included: an ask in blocks holds no more than the run still needs.
+            left = max(1, self.n_trials - self.started + 1) if self.n_trials is not None else 0
+            trial = study._native.ask(study, None, left) if self.fast else study._ask(left)
             if trial is None:
                 raise RuntimeError("the sampler has nothing left to propose")
         except RuntimeError as error:

@@ -61,9 +61,9 @@ class ForwardingStorage : public Storage {
   AheadOutcome create_trials_ahead(int64_t study_id, std::string_view owner,
                                    int64_t budget_limit, const std::vector<TrialDraft>& drafts,
                                    std::optional<int64_t> expected_number) override {
-    // Through this object's create_trial_ahead where the target holds none, so that a
-    // wrapper of that call sees single asks as before.
-    if (!target_->holds_trials()) {
+    // Through this object's create_trial_ahead for a single draft, or where the target holds
+    // none, so that a wrapper of that call sees single asks as before.
+    if (drafts.size() <= 1 || !target_->holds_trials()) {
       return Storage::create_trials_ahead(study_id, owner, budget_limit, drafts, expected_number);
     }
     return target_->create_trials_ahead(study_id, owner, budget_limit, drafts, expected_number);

@@ -250,6 +250,12 @@ void Connection::throw_failure(pg_result* result, std::string_view while_doing) 
   throw StorageError(text);
 }
 
+void Connection::note_lost_autocommit() {
+  // Outside a transaction the statement commits by itself: with the connection lost after it
+  // was sent, it may have.
+  if (!in_transaction_ && PQstatus(handle_) != CONNECTION_OK) commit_unknown_ = true;
+}
+
 const std::string& Connection::prepared_name(std::string_view sql) {
   std::string key(sql);
   auto it = prepared_.find(key);
@@ -274,6 +280,7 @@ Result Connection::execute(std::string_view sql, const Params& params) {
       PQexecPrepared(handle_, name.c_str(), params.size(), values.data(), nullptr, nullptr, 0);
   ExecStatusType status = PQresultStatus(result);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    note_lost_autocommit();
     throw_failure(result, std::string(sql));
   }
   return Result(result);
@@ -286,7 +293,10 @@ Result Connection::execute_replanned(std::string_view sql, const Params& params)
   pg_result* result = PQexecParams(handle_, text.c_str(), params.size(), nullptr, values.data(),
                                    nullptr, nullptr, 0);
   ExecStatusType status = PQresultStatus(result);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_failure(result, text);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    note_lost_autocommit();
+    throw_failure(result, text);
+  }
   return Result(result);
 }
 

@@ -188,6 +188,9 @@ class Connection {
   // The name of `sql` prepared on this connection, preparing it on first use.
   const std::string& prepared_name(std::string_view sql);
   bool pause_before_retry(int attempt, std::chrono::steady_clock::time_point start);
+  // After a statement sent on its own failed: notes that it may have committed when it ran
+  // outside a transaction and the connection is lost (its answer may be what was lost).
+  void note_lost_autocommit();
   [[noreturn]] void throw_failure(pg_result* result, std::string_view while_doing);
 
   const std::string conninfo_;

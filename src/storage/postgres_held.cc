@@ -212,18 +212,20 @@ Storage::AheadOutcome PostgresStorage::create_trials_ahead(
 std::optional<int64_t> PostgresStorage::start_held_trial(int64_t trial_id,
                                                          std::string_view owner) {
   const int64_t start_ms = now_ms();
+  const std::string token = new_client_token(owner);
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
   // One statement, without the lock: the trial was counted and numbered when it was created, so
   // starting it decides nothing of the study, and its change is stamped by the next writer
-  // under the lock, as a tell's. Run again after a lost answer, it recognises its own start.
-  return db.transaction(Mode::kOneStatement, [&](bool) -> std::optional<int64_t> {
+  // under the lock, as a tell's. The start is a claim by its holder: run again after a lost
+  // answer, it recognises its own by the claim's token.
+  return db.transaction(Mode::kOneStatement, [&](bool maybe_committed) -> std::optional<int64_t> {
     Result started = db.execute(
-        "UPDATE winnow_trials SET state = 'running', start_ms = $3, heartbeat_ms = "
-        WINNOW_PG_NOW_MS ", version = " WINNOW_PG_PENDING_VERSION " WHERE trial_id = $1 AND "
-        "owner = $2 AND (state = 'waiting' OR (state = 'running' AND start_ms = $3)) "
-        "RETURNING 1",
-        Params().add(trial_id).add(owner).add(start_ms));
+        "UPDATE winnow_trials SET state = 'running', start_ms = $3, claim_token = $4, "
+        "heartbeat_ms = " WINNOW_PG_NOW_MS ", version = " WINNOW_PG_PENDING_VERSION
+        " WHERE trial_id = $1 AND owner = $2 AND (state = 'waiting' OR ($5 AND "
+        "state = 'running' AND claim_token = $4)) RETURNING 1",
+        Params().add(trial_id).add(owner).add(start_ms).add(token).add(maybe_committed));
     if (started.rows() == 0) return std::nullopt;
     return start_ms;
   });

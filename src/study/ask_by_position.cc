@@ -32,11 +32,15 @@ int64_t block_position(int64_t base, size_t place) {
 }  // namespace
 
 std::optional<Trial> StudyCore::start_held(const std::string& who) {
-  if (who != owner) return std::nullopt;  // held under this object's owner alone
+  // Held under this object's owner alone, by the process that made the object (a forked child
+  // holds a copy of the list, not the trials).
+  if (who != owner || getpid() != creator) return std::nullopt;
   while (!held.empty()) {
+    // Still held if the start fails (the storage unreachable): given back at the end of the
+    // run, or by its lease.
+    std::optional<int64_t> started = storage->start_held_trial(held.front().id, who);
     FrozenTrial trial = std::move(held.front());
     held.pop_front();
-    std::optional<int64_t> started = storage->start_held_trial(trial.id, who);
     if (lease) lease->untrack(trial.id);
     // Released meanwhile (this process went without heartbeats past the lease): another
     // process may run it now.
@@ -49,7 +53,7 @@ std::optional<Trial> StudyCore::start_held(const std::string& who) {
 }
 
 bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
-                                std::optional<Trial>& made) {
+                                int64_t asks_left, std::optional<Trial>& made) {
   // Trials this object holds come first: created and counted by an earlier ask, they start
   // without the study's lock.
   if ((made = start_held(who))) return true;
@@ -65,7 +69,8 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
   const int64_t next = std::max(base, highest_number) + 1;
   // Several at once only where the storage holds trials, and under this object's own owner,
   // whose lease keeper keeps their heartbeat.
-  const size_t wanted = storage_holds && lease && who == owner ? block_size : 1;
+  size_t wanted = storage_holds && lease && who == owner && getpid() == creator ? block_size : 1;
+  if (asks_left > 0) wanted = std::min(wanted, static_cast<size_t>(asks_left));
   std::vector<Storage::TrialDraft> drafts;
   for (size_t place = 0; place < wanted; ++place) {
     std::optional<Proposal> proposal =
@@ -129,6 +134,7 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
 }
 
 void StudyCore::release_held() {
+  if (getpid() != creator) return;  // the parent's to give back
   std::vector<int64_t> ids;
   {
     std::lock_guard lock(sampler_mutex);
@@ -149,7 +155,7 @@ void StudyCore::note_trial_time(double ms) {
 }
 
 StudyCore::~StudyCore() {
-  if (getpid() != creator || held.empty()) return;
+  if (held.empty()) return;
   try {
     release_held();
   } catch (const std::exception& error) {

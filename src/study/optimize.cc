@@ -226,8 +226,12 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
   auto worker = [&] {
     try {
       while (!should_stop()) {
-        if (options.n_trials > 0 && started.fetch_add(1) >= options.n_trials) break;
-        std::optional<Trial> trial = try_ask(options.max_trials_in_study);
+        int64_t asks_left = 0;  // no bound
+        if (options.n_trials > 0) {
+          asks_left = options.n_trials - started.fetch_add(1);
+          if (asks_left <= 0) break;
+        }
+        std::optional<Trial> trial = try_ask(options.max_trials_in_study, {}, asks_left);
         if (!trial && std::exchange(sampler_waiting_in_this_thread(), false)) {
           // The sampler waits for running trials (a race needs their results): ask again.
           if (options.n_trials > 0) started.fetch_sub(1);

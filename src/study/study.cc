@@ -227,7 +227,8 @@ bool is_among(const Config& config, const std::vector<FrozenTrial>& trials) {
 
 }  // namespace
 
-std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner) {
+std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner,
+                                    int64_t asks_left) {
   StudyCore& impl = *impl_;
   sampler_waiting_in_this_thread() = false;
   std::string who = owner.empty() ? impl.owner : std::string(owner);
@@ -283,7 +284,7 @@ std::optional<Trial> Study::try_ask(int64_t budget_limit, std::string_view owner
     // several at once (StudyCore::ask_by_position).
     if (!reads_history && impl.draws_from_any_position) {
       std::optional<Trial> made;
-      if (impl.ask_by_position(budget_limit, who, made)) return made;
+      if (impl.ask_by_position(budget_limit, who, asks_left, made)) return made;
     }
     // A proposal that cannot repeat a trial created meanwhile is created in one step, without
     // a call back under the lock: none was created if the expected number is still the next,

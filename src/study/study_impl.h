@@ -106,7 +106,9 @@ struct StudyCore {
   // trial started, or trials created ahead of the lock from stream positions no other process
   // holds. Returns true with `made` set (nullopt: the budget is spent) when the ask is done,
   // false when the trial is to be decided under the lock. Requires sampler_mutex.
-  bool ask_by_position(int64_t budget_limit, const std::string& who, std::optional<Trial>& made);
+  // `asks_left` as in Study::try_ask.
+  bool ask_by_position(int64_t budget_limit, const std::string& who, int64_t asks_left,
+                       std::optional<Trial>& made);
   // Starts the next trial this object holds; nullopt when it holds none still its own.
   // Requires sampler_mutex.
   std::optional<Trial> start_held(const std::string& who);

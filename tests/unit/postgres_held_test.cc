@@ -223,8 +223,9 @@ std::shared_ptr<Storage> slow(const std::string& url) {
                                     std::chrono::milliseconds(3));
 }
 
-// Trials an ask made held (their client tokens carry their place in the block).
-int64_t made_held(postgres::Connection& db) { return count_of(db, "client_token LIKE '%/%'"); }
+// Trials an ask made held: their client tokens are the ask's (owner/random) followed by their
+// place in the block.
+int64_t made_held(postgres::Connection& db) { return count_of(db, "client_token LIKE '%/%/%'"); }
 
 // Alone, asks in blocks give trial n the n-th position of the study's stream, as asks one by
 // one do: the sequence is the study's, whatever the block size.
@@ -244,10 +245,10 @@ TEST(StudyBlocks, AloneTheSequenceIsTheOneOfSingleAsks) {
   }
 }
 
-// Several processes asking in blocks on one budget: every configuration once, the budget
-// exact, nothing left held; and what runs that end on their own trial count hold goes back
-// to the study, to be claimed first by the next run.
-TEST(StudyBlocks, ProcessesAskingInBlocksKeepTheBudgetAndGiveBackWhatTheyHold) {
+// Several processes asking in blocks: runs that end on their own trial count hold nothing
+// past it, so leave nothing behind; and on one budget, every configuration once, the budget
+// exact, nothing left held.
+TEST(StudyBlocks, ProcessesAskingInBlocksLeaveNothingBehindAndKeepTheBudget) {
   const std::string url = fresh_postgres_url();
   const StudyOptions options{.name = "shared", .sampler = "random", .seed = 11};
   Study::create(slow(url), plane(), options);
@@ -264,17 +265,50 @@ TEST(StudyBlocks, ProcessesAskingInBlocksKeepTheBudgetAndGiveBackWhatTheyHold) {
   postgres::Connection db(url, "test", 30);
   run_processes({.n_trials = 23});
   EXPECT_GT(made_held(db), 0) << "the asks never made a block";
-  EXPECT_EQ(count_of(db, "owner IS NOT NULL AND state = 'waiting'"), 0);
   EXPECT_EQ(count_of(db, "state = 'complete'"), 5 * 23);
-  const int64_t released = count_of(db, "state = 'waiting'");
+  EXPECT_EQ(count_of(db, "state <> 'complete'"), 0);
   run_processes({.max_trials_in_study = 200});
   EXPECT_EQ(count_of(db, "state = 'complete'"), 200);
-  EXPECT_EQ(count_of(db, "state <> 'complete'"), 0) << released << " released before";
+  EXPECT_EQ(count_of(db, "state <> 'complete'"), 0);
   Study reader = Study::create(open_storage(url), plane(), options);
   std::set<Config> configurations;
   for (const FrozenTrial& trial : reader.trials()) configurations.insert(trial.config);
   EXPECT_EQ(configurations.size(), 200u);
   EXPECT_EQ(reader.trials().back().number, 199);
+}
+
+// A process that stops in order gives back what it holds, whether it says so or its Study
+// object goes: ordinary waiting trials then, uncounted, claimed first by the next ask.
+TEST(StudyBlocks, AnOrderlyStopGivesBackTheHeldTrials) {
+  const std::string url = fresh_postgres_url();
+  const StudyOptions options{.name = "stop", .sampler = "random", .seed = 5};
+  postgres::Connection db(url, "test", 30);
+  const std::string held_now = "state = 'waiting' AND owner IS NOT NULL";
+  auto ask_until_holding = [&](Study& study) {
+    for (int i = 0; i < 300 && count_of(db, held_now) == 0; ++i) {
+      Trial trial = study.ask();
+      study.tell(trial, 0.5);
+    }
+    return count_of(db, held_now);
+  };
+  Study study = Study::create(slow(url), plane(), options);
+  const int64_t held = ask_until_holding(study);
+  ASSERT_GT(held, 0) << "the asks never made a block";
+  const int64_t counted = study.counted_trials();
+  study.release_held_trials();
+  EXPECT_EQ(count_of(db, held_now), 0);
+  EXPECT_EQ(count_of(db, "state = 'waiting' AND owner IS NULL"), held);
+  EXPECT_EQ(study.counted_trials(), counted - held);
+  const int64_t oldest_released =
+      db.execute("SELECT min(number) FROM winnow_trials WHERE state = 'waiting'").integer(0, 0);
+  Trial next = study.ask();
+  EXPECT_EQ(next.number(), oldest_released);
+  study.tell(next, 0.5);
+  {
+    Study going = Study::create(slow(url), plane(), options);
+    ASSERT_GT(ask_until_holding(going), 0);
+  }
+  EXPECT_EQ(count_of(db, held_now), 0);
 }
 
 }  // namespace

@@ -250,6 +250,34 @@ TEST_F(PostgresLostAnswer, AnAskMadeInOneRoundTripCreatesOneTrial) {
   }
 }
 
+// An ask in blocks, its answer lost, finds on the new connection the trial it runs and the ones
+// it holds; and a held trial's start, its answer lost, recognises itself rather than take the
+// trial for another's.
+TEST_F(PostgresLostAnswer, AnAskInBlocksAndAHeldStartAreRecognisedAsDone) {
+  std::vector<Storage::TrialDraft> drafts;
+  for (double x : {1.0, 2.0, 3.0}) drafts.push_back({{{"x", x}}, {}});
+  storage_->create_trials_ahead(study_, kOwner, 0, drafts, std::nullopt);
+  relay_->drop_next_answer();
+  Storage::AheadOutcome outcome =
+      storage_->create_trials_ahead(study_, kOwner, 0, drafts, std::nullopt);
+  EXPECT_EQ(relay_->dropped(), 1);
+  ASSERT_EQ(outcome.status, Storage::AheadStatus::kCreated);
+  EXPECT_EQ(outcome.trial->number, 3);
+  ASSERT_EQ(outcome.held.size(), 2u);
+  EXPECT_EQ(outcome.held[0].number, 4);
+  EXPECT_EQ(outcome.held[1].config, drafts[2].config);
+  EXPECT_EQ(storage_->trials(study_).size(), 6u);
+  EXPECT_EQ(storage_->counted_trials(study_), 6);
+  ASSERT_TRUE(storage_->start_held_trial(outcome.held[0].id, kOwner).has_value());
+  relay_->drop_next_answer();
+  std::optional<int64_t> started = storage_->start_held_trial(outcome.held[1].id, kOwner);
+  EXPECT_EQ(relay_->dropped(), 2);
+  ASSERT_TRUE(started.has_value());
+  FrozenTrial stored = *storage_->trial(outcome.held[1].id);
+  EXPECT_EQ(stored.state, TrialState::kRunning);
+  EXPECT_EQ(stored.start_time_ms, *started);
+}
+
 // The same ask, its answer lost, and the outage longer than the trial's lease: meanwhile a lease
 // check put the trial back in the queue and another process claimed it. Asked again, the
 // storage finds the trial its lost COMMIT created but no longer the caller's, and creates no
