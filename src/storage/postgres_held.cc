@@ -137,17 +137,9 @@ Storage::AheadOutcome PostgresStorage::create_trials_ahead(
       outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
         AheadOutcome result;
         if (maybe_committed) {
-          // As in create_trial_ahead: queued behind the first attempt, then what it did.
-          db.execute(kAdvisoryLockSql, Params().add(study_id));
-          if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
-            result.status = AheadStatus::kCreated;
-            result.trial = std::move(mine);
-            result.held = find_held_by_token(db, url_, study_id, token, owner);
-            return result;
-          }
-          if (find_by_token(db, url_, study_id, token, std::nullopt)) {
-            result.status = AheadStatus::kOvertaken;
-            return result;
+          if (std::optional<AheadOutcome> done = recover_lost_ask(study_id, token, owner)) {
+            if (done->trial) done->held = find_held_by_token(db, url_, study_id, token, owner);
+            return std::move(*done);
           }
         }
         flush_later = db.commits_wait_for_flush();

@@ -272,25 +272,9 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
       outcome = db.transaction(Mode::kWrite, [&](bool maybe_committed) -> AheadOutcome {
         AheadOutcome result;
         if (maybe_committed) {
-          // The study's lock first: the first attempt may still be queued for it on the
-          // server, or running, its connection gone; looking before it commits would find
-          // nothing and make the trial a second time. Queued behind it, the look sees what it
-          // did.
-          db.execute(kAdvisoryLockSql, Params().add(study_id));
-          if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
-            result.status = AheadStatus::kCreated;
-            result.trial = std::move(mine);
-            if (since) result.changed = changed_trials(db, url_, study_id, *since);
-            return result;
-          }
-          // Created, but no longer the caller's: while it reconnected, a lease check put the
-          // trial back in the queue, and another process may run it. The draft's configuration
-          // is that trial's, so creating it again would run one configuration twice: the
-          // caller decides anew, as when another process took its number.
-          if (find_by_token(db, url_, study_id, token, std::nullopt)) {
-            result.status = AheadStatus::kOvertaken;
-            if (since) result.changed = changed_trials(db, url_, study_id, *since);
-            return result;
+          if (std::optional<AheadOutcome> done = recover_lost_ask(study_id, token, owner)) {
+            if (since) done->changed = changed_trials(db, url_, study_id, *since);
+            return std::move(*done);
           }
         }
         flush_later = db.commits_wait_for_flush();
@@ -390,6 +374,31 @@ Storage::AheadOutcome PostgresStorage::create_trial_ahead(
                                        expected_number);
   }
   return outcome;
+}
+
+std::optional<Storage::AheadOutcome> PostgresStorage::recover_lost_ask(int64_t study_id,
+                                                                      const std::string& token,
+                                                                      std::string_view owner) {
+  Connection& db = *connection_;
+  // The study's lock first: the first attempt may still be queued for it on the server, or
+  // running, its connection gone; looking before it commits would find nothing and make the
+  // trial a second time. Queued behind it, the look sees what it did.
+  db.execute(kAdvisoryLockSql, Params().add(study_id));
+  AheadOutcome done;
+  if (std::optional<FrozenTrial> mine = find_by_token(db, url_, study_id, token, owner)) {
+    done.status = AheadStatus::kCreated;
+    done.trial = std::move(mine);
+    return done;
+  }
+  // Created, but no longer the caller's: while it reconnected, a lease check put the trial back
+  // in the queue, and another process may run it. The draft's configuration is that trial's, so
+  // creating it again would run one configuration twice: the caller decides anew, as when
+  // another process took its number.
+  if (find_by_token(db, url_, study_id, token, std::nullopt)) {
+    done.status = AheadStatus::kOvertaken;
+    return done;
+  }
+  return std::nullopt;
 }
 
 int64_t PostgresStorage::next_trial_number(int64_t study_id) {

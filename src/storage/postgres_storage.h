@@ -109,6 +109,12 @@ class PostgresStorage final : public Storage {
                                             std::optional<int64_t> retry_of, bool is_ask,
                                             const TrialDecider& decide);
 
+  // An ask made ahead whose COMMIT's answer was lost, asked again: what its first attempt did
+  // (kCreated with its trial, if still the caller's; kOvertaken if the trial was taken since),
+  // or nullopt when it made nothing. Inside the retried transaction, with mutex_ held.
+  std::optional<AheadOutcome> recover_lost_ask(int64_t study_id, const std::string& token,
+                                               std::string_view owner);
+
   const std::string url_;  // display_url() of the URL given
   std::mutex mutex_;
   std::unique_ptr<postgres::Connection> connection_;  // guarded by mutex_
