@@ -50,6 +50,8 @@ def test_processes_share_a_postgres_study(postgres_url, tmp_path):
     study = winnow.load_study(study_name="shared", storage=postgres_url)
     complete = [t for t in study.trials if t.state == winnow.trial.TrialState.COMPLETE]
     assert len(complete) == 60
+    # Runs bounded by n_trials hold no trial past it (asks in blocks), so none is left waiting.
+    assert len(study.trials) == 60
     params = {(t.params["x"], t.params["n"]) for t in complete}
     assert len(params) == len(complete)
 
