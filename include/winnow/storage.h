@@ -219,8 +219,9 @@ class Storage {
   // outcome.owner is set and the trial is not running under that owner.
   virtual void finish_trial(int64_t trial_id, const TrialOutcome& outcome) = 0;
   // Records that the process `owner` still runs, or holds, these trials (those no longer
-  // running or held under that owner are left alone). The time is the storage's own clock (PostgreSQL: the server's),
-  // so hosts whose clocks disagree still agree on what a lease means.
+  // running or held under that owner are left alone). The time is the storage's own clock
+  // (PostgreSQL: the server's), so hosts whose clocks disagree still agree on what a lease
+  // means.
   virtual void heartbeat(const std::vector<int64_t>& trial_ids, std::string_view owner) = 0;
 
   // Marks a failed trial interrupted: it no longer counts towards the trial budget nor holds a
@@ -245,8 +246,8 @@ class Storage {
   // different start time; on any host: no heartbeat for policy.lease_ms) are failed as
   // interrupted with policy.reason, or put back to waiting when policy.requeue is true and they
   // were never requeued before. Held trials (create_trials_ahead) of such an owner are
-  // released, whatever the policy: they never ran. One transaction: when several processes look at once, each
-  // orphan is recovered once. Returns how many were found.
+  // released, whatever the policy: they never ran. One transaction: when several processes
+  // look at once, each orphan is recovered once. Returns how many were found.
   virtual int recover_orphaned_trials(int64_t study_id, const OrphanPolicy& policy) = 0;
 
   // A short description of where the data lives ("sqlite:///path/study.db", "memory").

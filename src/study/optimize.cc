@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <iostream>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -324,11 +325,12 @@ OptimizeResult Study::optimize(const Objective& objective, const OptimizeOptions
     for (std::thread& thread : threads) thread.join();
   }
   // What this run's asks hold and did not start goes back to the study, for other processes
-  // (a time limit, a stop or this run's own trial count ended it).
+  // (a time limit or a stop ended it). A failure leaves them to their lease.
   try {
     impl_->release_held();
-  } catch (...) {
-    if (!first_error) first_error = std::current_exception();
+  } catch (const std::exception& error) {
+    std::cerr << "winnow: warning: could not give back the trials held for this run: "
+              << error.what() << "\n";
   }
   if (first_error) std::rethrow_exception(first_error);
   if (stopping.broken_setup()) {

@@ -186,34 +186,33 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Reserves port $1 for this cluster in the registry; fails if another cluster holds it. An
-# entry is made whole in a temporary directory and renamed into place, which fails when the
-# entry exists, so two clusters never both take a port. An entry whose cluster directory is
-# gone (stopped, or removed after a test was killed) is taken over.
+# Reserves port $1 for this cluster in the registry; fails if another cluster holds it. The
+# registry's lock makes the look and the write one step, so two clusters never both take a port,
+# even one whose holder is gone (stopped, or removed after a test was killed): that entry is
+# taken over.
 reserve_port() {
-  local entry="$PORT_REGISTRY/$1" holder draft
   mkdir -p "$PORT_REGISTRY"
-  for _ in 1 2; do
-    draft=$(mktemp -d "$PORT_REGISTRY/.draft.XXXXXX")
-    echo "$dir" >"$draft/holder"
-    if mv -T "$draft" "$entry" 2>/dev/null; then
-      return 0
+  (
+    flock 9
+    entry="$PORT_REGISTRY/$1"
+    holder=$(cat "$entry" 2>/dev/null || true)
+    if [[ -n "$holder" && "$holder" != "$dir" && -e "$holder/$MARKER" ]]; then
+      exit 1
     fi
-    rm -rf -- "$draft"
-    holder=$(cat "$entry/holder" 2>/dev/null || true)
-    [[ "$holder" != "$dir" ]] || return 0
-    [[ -n "$holder" && ! -e "$holder/$MARKER" ]] || return 1
-    rm -rf -- "$entry"
-  done
-  return 1
+    echo "$dir" >"$entry"
+  ) 9>"$PORT_REGISTRY/.lock"
 }
 
 # Gives up this cluster's reservation of port $1, if it holds it.
 release_port() {
-  local entry="$PORT_REGISTRY/$1"
-  if [[ -n "$1" && "$(cat "$entry/holder" 2>/dev/null || true)" == "$dir" ]]; then
-    rm -rf -- "$entry"
-  fi
+  [[ -n "$1" && -d "$PORT_REGISTRY" ]] || return 0
+  (
+    flock 9
+    entry="$PORT_REGISTRY/$1"
+    if [[ "$(cat "$entry" 2>/dev/null || true)" == "$dir" ]]; then
+      rm -f -- "$entry"
+    fi
+  ) 9>"$PORT_REGISTRY/.lock"
 }
 
 # Starts the cluster, trying the port it had last (if any) and then the next free ones; two

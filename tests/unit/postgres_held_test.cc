@@ -155,12 +155,12 @@ TEST_F(PostgresHeld, ALeaseCheckReleasesTheHeldTrialsOfALostProcess) {
   policy.requeue = true;
   policy.lease_ms = 60'000;
   EXPECT_EQ(other_->recover_orphaned_trials(study_, policy), 0);
-  usleep(30 * 1000);
+  usleep(600 * 1000);
   // Heartbeats keep them, held as running.
   storage_->heartbeat({outcome.trial->id, outcome.held[0].id, outcome.held[1].id}, kOwner);
-  policy.lease_ms = 25;
+  policy.lease_ms = 500;
   EXPECT_EQ(other_->recover_orphaned_trials(study_, policy), 0);
-  usleep(30 * 1000);
+  usleep(600 * 1000);
   EXPECT_EQ(other_->recover_orphaned_trials(study_, policy), 3);
   postgres::Connection db(url_, "test", 30);
   EXPECT_EQ(count_of(db, "state = 'waiting' AND owner IS NULL AND requeues = 0"), 2);

@@ -365,9 +365,14 @@ TEST_F(PostgresLostAnswer, AnAskRetriedBeforeItsFirstAttemptCommittedCreatesOneT
     // lock); then the lock is let go.
     int64_t waiting = 0;
     while (std::chrono::steady_clock::now() < deadline) {
+      // This study's lock alone: other tests' studies on the server queue on theirs.
       waiting = blocker
                     .execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
-                             "NOT granted")
+                             "NOT granted AND database = (SELECT oid FROM pg_database WHERE "
+                             "datname = current_database()) AND classid = ((hashtext('winnow:' "
+                             "|| current_schema())::bigint + 4294967296) % 4294967296)::oid AND "
+                             "objid = ($1::bigint % 2147483647)::oid AND objsubid = 2",
+                             postgres::Params().add(study_))
                     .integer(0, 0);
       if (waiting >= 2) break;
       usleep(1000);
