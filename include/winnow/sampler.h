@@ -39,7 +39,7 @@ struct SampleContext {
   // study continues its sequence. Negative for a sampler that draws from any position
   // (SamplerTraits::draws_from_any_position) in a process another overtook: -1 - m, where m is
   // the number of a trial that process created, a position no trial number holds (and, for the
-  // other trials of an ask in blocks, -2^40 - 8m - j for j = 1 .. 7).
+  // other trials of an ask in blocks, -2^40 - 8m - j for j = 1 .. 7, from several such m).
   int64_t trial_count = 0;
   // Where a sampler may leave notes about the configuration it proposes (key -> JSON text),
   // stored with the trial as system attributes in the same write. Keys are the ones of

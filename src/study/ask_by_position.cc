@@ -15,18 +15,23 @@ namespace winnow {
 
 namespace {
 
-// The most trials one ask creates. Part of the positions' scheme below: never change it.
-constexpr size_t kMaxBlock = 8;
+// How many stream positions one base gives a block. Part of the positions' scheme below: never
+// change it.
+constexpr size_t kPositionsPerBase = 8;
+// The most trials one ask creates: once overtaken, a block takes its positions from as many
+// bases as it needs, kPositionsPerBase from each.
+constexpr size_t kMaxBlock = 32;
 // Block positions lie below this one; the positions -1 - m of single asks lie above it.
 constexpr int64_t kBlockPositions = -(int64_t{1} << 40);
 
-// The stream position of the `place`-th trial of a block made, once overtaken, from the number
-// `base` of a trial this object created: the first takes -1 - base, as a single ask does, and
-// the others positions of their own below kBlockPositions. No number reaches 2^40, so no two
-// (base, place) pairs share a position, and none is a trial's number.
+// The `place`-th stream position (place < kPositionsPerBase) that the number `base` of a trial
+// this object created gives a block made once overtaken: the first is -1 - base, as a single
+// ask takes, and the others positions of their own below kBlockPositions. No number reaches
+// 2^40, so no two (base, place) pairs share a position, and none is a trial's number.
 int64_t block_position(int64_t base, size_t place) {
   if (place == 0) return -1 - base;
-  return kBlockPositions - base * static_cast<int64_t>(kMaxBlock) - static_cast<int64_t>(place);
+  return kBlockPositions - base * static_cast<int64_t>(kPositionsPerBase) -
+         static_cast<int64_t>(place);
 }
 
 }  // namespace
@@ -61,10 +66,11 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
   // Alone, trial n takes position n: the proposals are made for the numbers after this
   // object's last trial (created or claimed) and created only if the first is still the next,
   // so one process's sequence is the one made under the lock. Once overtaken, they take the
-  // positions of block_position from the number of a trial this object created that no
-  // proposal took as its base yet, and are created in one step with whatever numbers they get.
-  const int64_t base = position_bases.back();
+  // positions of block_position from numbers of trials this object created that no proposal
+  // took as its base yet, and are created in one step with whatever numbers they get.
+  std::vector<int64_t> bases = {position_bases.back()};
   position_bases.pop_back();
+  const int64_t base = bases.front();
   const bool alone = !positions_overtaken;
   const int64_t next = std::max(base, highest_number) + 1;
   // Several at once only where the storage holds trials, and under this object's own owner,
@@ -73,13 +79,27 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
   if (asks_left > 0) wanted = std::min(wanted, static_cast<size_t>(asks_left));
   std::vector<Storage::TrialDraft> drafts;
   for (size_t place = 0; place < wanted; ++place) {
-    std::optional<Proposal> proposal =
-        propose(alone ? next + static_cast<int64_t>(place) : block_position(base, place));
+    int64_t position = next + static_cast<int64_t>(place);
+    if (!alone) {
+      const size_t from = place / kPositionsPerBase;
+      if (from == bases.size()) {
+        if (position_bases.empty()) break;
+        bases.push_back(position_bases.back());
+        position_bases.pop_back();
+      }
+      position = block_position(bases[from], place % kPositionsPerBase);
+    }
+    std::optional<Proposal> proposal = propose(position);
     if (!proposal) break;
     drafts.push_back({std::move(proposal->config), std::move(proposal->attrs)});
   }
+  // The bases no created trial drew from go back (all of them when none was created).
+  auto give_back_bases = [&](size_t created) {
+    const size_t used = (created + kPositionsPerBase - 1) / kPositionsPerBase;
+    for (size_t i = bases.size(); i > used; --i) position_bases.push_back(bases[i - 1]);
+  };
   if (drafts.empty()) {
-    position_bases.push_back(base);
+    give_back_bases(0);
     return false;
   }
   std::optional<int64_t> expected;
@@ -93,6 +113,7 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked)
               .count();
       positions_overtaken = outcome.trial->number != next;
+      give_back_bases(1 + outcome.held.size());
       position_bases.push_back(outcome.trial->number);
       highest_number = std::max(highest_number, outcome.trial->number);
       for (FrozenTrial& trial : outcome.held) {
@@ -117,12 +138,12 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
     }
     case Storage::AheadStatus::kClaimedWaiting:
       // Not a base: a requeued trial's number may be its creator's.
-      position_bases.push_back(base);
+      give_back_bases(0);
       highest_number = std::max(highest_number, outcome.trial->number);
       made = make_trial(std::move(*outcome.trial));
       return true;
     case Storage::AheadStatus::kBudgetSpent:
-      position_bases.push_back(base);
+      give_back_bases(0);
       made = std::nullopt;
       return true;
     case Storage::AheadStatus::kOvertaken:
