@@ -93,13 +93,12 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
     if (!proposal) break;
     drafts.push_back({std::move(proposal->config), std::move(proposal->attrs)});
   }
-  // The bases no created trial drew from go back (all of them when none was created).
-  auto give_back_bases = [&](size_t created) {
-    const size_t used = (created + kPositionsPerBase - 1) / kPositionsPerBase;
-    for (size_t i = bases.size(); i > used; --i) position_bases.push_back(bases[i - 1]);
+  // When nothing was created, every base goes back, in the order it was taken.
+  auto give_back_bases = [&] {
+    for (size_t i = bases.size(); i > 0; --i) position_bases.push_back(bases[i - 1]);
   };
   if (drafts.empty()) {
-    give_back_bases(0);
+    give_back_bases();
     return false;
   }
   std::optional<int64_t> expected;
@@ -113,7 +112,10 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked)
               .count();
       positions_overtaken = outcome.trial->number != next;
-      give_back_bases(1 + outcome.held.size());
+      // No base goes back once trials were created: after a lost answer the held trials
+      // returned may be fewer than were stored (a lease check released some meanwhile), and a
+      // base whose positions a stored trial holds must not give them again. Each trial created
+      // is a new base, so bases never run short.
       position_bases.push_back(outcome.trial->number);
       highest_number = std::max(highest_number, outcome.trial->number);
       for (FrozenTrial& trial : outcome.held) {
@@ -138,12 +140,12 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
     }
     case Storage::AheadStatus::kClaimedWaiting:
       // Not a base: a requeued trial's number may be its creator's.
-      give_back_bases(0);
+      give_back_bases();
       highest_number = std::max(highest_number, outcome.trial->number);
       made = make_trial(std::move(*outcome.trial));
       return true;
     case Storage::AheadStatus::kBudgetSpent:
-      give_back_bases(0);
+      give_back_bases();
       made = std::nullopt;
       return true;
     case Storage::AheadStatus::kOvertaken:

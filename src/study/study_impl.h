@@ -74,7 +74,8 @@ struct StudyCore {
   // SamplerTraits::draws_from_any_position (in an ordinary study).
   bool draws_from_any_position = false;
   // The numbers of trials this object created whose number no proposal has taken as its base
-  // yet: each is the base of at most one later proposal's stream position. Under sampler_mutex.
+  // yet: each is the base of the stream positions of at most one later proposal (a single ask)
+  // or block (up to eight positions). Under sampler_mutex.
   std::vector<int64_t> position_bases;
   // The highest number of a trial this object created or claimed (asks, retries, enqueued
   // trials): alone, its next trial is the one after it. Under sampler_mutex.
