@@ -43,7 +43,7 @@ void check(int status, const char* what) {
   if (status != 0) throw std::runtime_error(std::string("xgboost: ") + what + ": " + XGBGetLastError());
 }
 
-double number(const Config& config, const char* name) {
+double config_number(const Config& config, const char* name) {
   auto it = config.find(name);
   if (it == config.end()) throw std::runtime_error(std::string("missing parameter ") + name);
   std::optional<double> value = winnow::as_number(it->second);
@@ -182,10 +182,10 @@ class XgboostRun final : public TaskRun {
     };
     for (const auto& [key, value] : fixed) check(XGBoosterSetParam(booster, key, value.c_str()), key);
     for (const char* key : {"eta", "min_child_weight", "subsample", "colsample_bytree", "lambda", "alpha"}) {
-      check(XGBoosterSetParam(booster, key, format_param(number(config, key)).c_str()), key);
+      check(XGBoosterSetParam(booster, key, format_param(config_number(config, key)).c_str()), key);
     }
     check(XGBoosterSetParam(booster, "max_depth",
-                            std::to_string(static_cast<int64_t>(number(config, "max_depth"))).c_str()),
+                            std::to_string(static_cast<int64_t>(config_number(config, "max_depth"))).c_str()),
           "max_depth");
   }
 

@@ -172,6 +172,10 @@ class Trial {
   size_t n_objectives_ = 1;
   bool lost_ = false;
   bool warned_repeated_step_ = false;
+  // When the trial was handed out, in microseconds of a steady clock: its run, as asks in
+  // blocks weigh it against an ask's cost, is from then to its tell. (Its stored start may be
+  // earlier: an ask stamps it before it waits for the study's lock.)
+  int64_t handed_out_us_ = 0;
 };
 
 // Thrown by an objective to stop a trial that should_prune(); the study records it pruned.

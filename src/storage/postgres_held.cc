@@ -48,7 +48,7 @@ Connection::Statement ask_block_statement(int64_t study_id,
       "THEN LEAST($16::bigint, $13::bigint - s.counted_trials) ELSE $16::bigint END "
       "ELSE 0 END AS m "
       "FROM winnow_studies s, (SELECT " WINNOW_PG_NEXT_NUMBER " AS next) n, "
-      "(SELECT " WINNOW_PG_WAITING_TRIAL " AS waiting) w WHERE s.study_id = $1), "
+      "(SELECT " WINNOW_PG_WAITING_TRIAL " AS waiting OFFSET 0) w WHERE s.study_id = $1), "
       "c AS (UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION ", "
       "counted_trials = counted_trials + d.m * $15 "
       "FROM d WHERE winnow_studies.study_id = d.study_id "

@@ -552,7 +552,7 @@ Connection::Statement ask_ahead_statement(int64_t study_id, const Config& config
       "WITH d AS (SELECT s.study_id, n.next, w.waiting, NOT w.waiting AND "
       WINNOW_PG_BUDGET_AND_NUMBER("s.counted_trials", "n.next") " AS to_insert "
       "FROM winnow_studies s, (SELECT " WINNOW_PG_NEXT_NUMBER " AS next) n, "
-      "(SELECT " WINNOW_PG_WAITING_TRIAL " AS waiting) w "
+      "(SELECT " WINNOW_PG_WAITING_TRIAL " AS waiting OFFSET 0) w "
       "WHERE s.study_id = $1), "
       "c AS (UPDATE winnow_studies SET change_counter = " WINNOW_PG_NEXT_VERSION ", "
       "counted_trials = counted_trials + CASE WHEN d.to_insert THEN $15 ELSE 0 END "

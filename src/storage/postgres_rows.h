@@ -40,7 +40,10 @@ inline constexpr int64_t kPendingVersion = std::numeric_limits<int64_t>::max(); 
   "set_config('" WINNOW_PG_ASKED_TRIAL_SETTING "', trial_id::text, false)"
 // The number the study's next trial gets, and whether one of its trials waits for any process
 // to claim it (enqueued, requeued or released; not one a process holds, whose owner is set:
-// Storage::create_trials_ahead), as SQL expressions of the study's id in $1.
+// Storage::create_trials_ahead), as SQL expressions of the study's id in $1. The condition of
+// an unheld waiting trial is the predicate of the partial index winnow_trials_unheld_waiting,
+// word for word, so the planner can use it. A subquery that names the check in several places
+// ends with OFFSET 0, so the planner evaluates it once rather than at each.
 #define WINNOW_PG_NEXT_NUMBER \
   "(SELECT COALESCE(MAX(number) + 1, 0) FROM winnow_trials WHERE study_id = $1)"
 #define WINNOW_PG_UNHELD_WAITING "state = 'waiting' AND owner IS NULL"

@@ -139,6 +139,23 @@ int64_t stored_version(Connection& connection) {
   return std::stoll(version);
 }
 
+// Indexes that only make reads faster, added to tables created without them. They leave the
+// schema version as it was: a Winnow that does not know an index reads and writes the tables
+// as before, so it need not refuse them.
+void add_missing_indexes(Connection& connection) {
+  // Every ask checks for a trial waiting to be claimed, under the study's lock. Trials held by a
+  // process (asks in blocks) wait too, hundreds of them with many processes, and once the
+  // statistics see waiting trials the planner may take a scan of the study's trials, or of the
+  // whole table, for the first unheld one: this index holds only those.
+  Result missing = connection.execute(
+      "SELECT to_regclass('winnow_trials_unheld_waiting') IS NULL");
+  if (missing.boolean(0, 0)) {
+    connection.execute(
+        "CREATE INDEX winnow_trials_unheld_waiting ON winnow_trials (study_id, number) "
+        "WHERE " WINNOW_PG_UNHELD_WAITING);
+  }
+}
+
 }  // namespace
 
 void prepare_schema(Connection& connection) {
@@ -155,6 +172,7 @@ void prepare_schema(Connection& connection) {
       connection.execute_script(kCreateSchema);
       connection.execute("INSERT INTO winnow_meta (key, value) VALUES ('schema_version', $1)",
                          Params().add(std::to_string(kSchemaVersion)));
+      add_missing_indexes(connection);
       return;
     }
     // Version 2: a trial's version may be the pending marker (a finish or report not yet
@@ -179,6 +197,7 @@ void prepare_schema(Connection& connection) {
       connection.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
                          Params().add(std::to_string(kSchemaVersion)));
     }
+    add_missing_indexes(connection);
   });
 }
 

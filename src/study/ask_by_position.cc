@@ -5,6 +5,7 @@
 // (PostgreSQL) several at once: asks in blocks (docs/design.md).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -127,11 +128,17 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
       // The block grows while an ask costs more than half a trial's run, per trial it makes,
       // and shrinks once it costs less than a sixteenth: only then do trials wait on the lock
       // for long, and a block held by one process is a tail the others cannot share when the
-      // budget ends, which stays short against the asks it saves.
-      const double run_ms = trial_ms.load();
-      const double per_trial = ask_ms / static_cast<double>(1 + outcome.held.size());
+      // budget ends, which stays short against the asks it saves. It grows at once to the size
+      // this ask's cost calls for, at least double: with many processes every ask waits for
+      // all of theirs, and growing by doubling alone would spend a study's first asks that way.
+      const double run_ms = typical_run_ms();
+      const size_t made_now = 1 + outcome.held.size();
+      const double per_trial = ask_ms / static_cast<double>(made_now);
       if (run_ms >= 0 && per_trial > run_ms / 2) {
-        block_size = std::min(block_size * 2, kMaxBlock);
+        const double called_for = std::ceil(ask_ms / std::max(run_ms / 2, 1e-3));
+        block_size = std::max(block_size * 2,
+                              static_cast<size_t>(std::min(called_for, double{kMaxBlock})));
+        block_size = std::min(block_size, kMaxBlock);
       } else if (run_ms >= 0 && per_trial < run_ms / 16) {
         block_size = std::max<size_t>(block_size / 2, 1);
       }
@@ -172,9 +179,19 @@ void StudyCore::release_held() {
 }
 
 void StudyCore::note_trial_time(double ms) {
-  // Tells of several jobs may race here; a lost update only slows the average down.
-  const double mean = trial_ms.load();
-  trial_ms.store(mean < 0 ? ms : 0.8 * mean + 0.2 * ms);
+  std::lock_guard lock(runs_mutex);
+  recent_runs[runs_seen % kRecentRuns] = ms;
+  ++runs_seen;
+}
+
+double StudyCore::typical_run_ms() {
+  std::lock_guard lock(runs_mutex);
+  const size_t filled = std::min(runs_seen, kRecentRuns);
+  if (filled == 0) return -1;
+  std::array<double, kRecentRuns> runs = recent_runs;
+  const auto middle = runs.begin() + static_cast<std::ptrdiff_t>((filled - 1) / 2);
+  std::nth_element(runs.begin(), middle, runs.begin() + static_cast<std::ptrdiff_t>(filled));
+  return *middle;
 }
 
 StudyCore::~StudyCore() {

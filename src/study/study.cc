@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <iostream>
@@ -19,6 +20,14 @@
 #include "winnow/error.h"
 
 namespace winnow {
+
+namespace {
+int64_t steady_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 // --- StopSignal ---------------------------------------------------------------------------
 
@@ -191,6 +200,7 @@ std::optional<Trial> StudyCore::make_trial(FrozenTrial stored) {
   trial.study_ = this;
   if (lease && trial.record_.state == TrialState::kRunning) lease->track(trial.record_.id);
   trial.n_objectives_ = options.directions.size();
+  trial.handed_out_us_ = steady_now_us();
   return trial;
 }
 
@@ -535,8 +545,7 @@ void Study::tell(Trial& trial, const TrialOutcome& given) {
   trial.record_.failure_reason = outcome.failure_reason;
   trial.record_.interrupted = outcome.interrupted;
   trial.record_.end_time_ms = now_ms();
-  impl_->note_trial_time(
-      static_cast<double>(trial.record_.end_time_ms - trial.record_.start_time_ms));
+  impl_->note_trial_time(static_cast<double>(steady_now_us() - trial.handed_out_us_) / 1000.0);
 }
 
 void Study::release_held_trials() { impl_->release_held(); }

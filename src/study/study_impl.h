@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -97,9 +98,12 @@ struct StudyCore {
   // How many trials the next ask by position creates at once (1 .. kMaxBlock). Under
   // sampler_mutex.
   size_t block_size = 1;
-  // A moving average of how long this object's trials ran from start to tell, in ms; negative
-  // until the first tell.
-  std::atomic<double> trial_ms{-1};
+  // How long this object's last trials ran, from hand-out to tell, in ms (a ring of the last
+  // kRecentRuns, of which runs_seen were filled). Under runs_mutex: tells of several jobs race.
+  static constexpr size_t kRecentRuns = 8;
+  std::mutex runs_mutex;
+  std::array<double, kRecentRuns> recent_runs{};
+  size_t runs_seen = 0;
   // The process that made this object: a forked child that inherits a copy never releases the
   // parent's held trials.
   pid_t creator = getpid();
@@ -118,6 +122,9 @@ struct StudyCore {
   void release_held();
   // Notes how long a trial ran (tell), for the block size.
   void note_trial_time(double ms);
+  // The lower median of the recent runs, or negative before the first tell: robust to a slow
+  // first trial (a define-by-run space growing under the study's lock) and to an outlier.
+  double typical_run_ms();
   // Mixed into every stream_salt: random per Study object, so two objects of one process (one
   // owner name) never share a stream.
   uint64_t salt_base = 0;

@@ -15,6 +15,8 @@
 
 #include "storage/forwarding_storage.h"
 #include "storage/postgres_connection.h"
+#include "storage/postgres_rows.h"
+#include "storage/postgres_schema.h"
 #include "storage/postgres_storage.h"
 #include "unit/postgres_test_support.h"
 #include "unit/storage_test_support.h"
@@ -195,6 +197,32 @@ TEST_F(PostgresHeld, ABlockForANumberTakenMeanwhileIsNotCreated) {
 
 // A storage whose asks in blocks take `delay` longer, as when many processes queue on the
 // study's lock: against trivial objectives, the block then grows.
+// Every ask checks under the study's lock for a trial waiting to be claimed. Held trials wait
+// too, hundreds of them with many processes: once the statistics know them, the check must
+// still read only the unheld ones (a partial index), not scan the study's trials for one.
+TEST_F(PostgresHeld, TheCheckForAWaitingTrialReadsOnlyUnheldOnes) {
+  for (int block = 0; block < 20; ++block) {
+    ASSERT_EQ(storage_->create_trials_ahead(study_, kOwner, 0, drafts(32, block * 100.0),
+                                            std::nullopt)
+                  .status,
+              Storage::AheadStatus::kCreated);
+  }
+  postgres::Connection db(url_, "test", 30);
+  db.execute("ANALYZE winnow_trials");
+  postgres::Result plan = db.execute("EXPLAIN SELECT " WINNOW_PG_WAITING_TRIAL,
+                                     postgres::Params().add(study_));
+  std::string text;
+  for (int row = 0; row < plan.rows(); ++row) text += plan.text(row, 0) + "\n";
+  EXPECT_NE(text.find("winnow_trials_unheld_waiting"), std::string::npos) << text;
+  // Tables made before the index get it on open, at the same schema version.
+  db.execute("DROP INDEX winnow_trials_unheld_waiting");
+  PostgresStorage reopened(url_, StorageOptions{});
+  EXPECT_FALSE(db.execute("SELECT to_regclass('winnow_trials_unheld_waiting') IS NULL")
+                   .boolean(0, 0));
+  EXPECT_EQ(db.execute("SELECT value FROM winnow_meta WHERE key = 'schema_version'").text(0, 0),
+            std::to_string(postgres::kSchemaVersion));
+}
+
 class SlowAsks : public ForwardingStorage {
  public:
   SlowAsks(std::shared_ptr<Storage> target, std::chrono::milliseconds delay)
@@ -275,6 +303,32 @@ TEST(StudyBlocks, ProcessesAskingInBlocksLeaveNothingBehindAndKeepTheBudget) {
   for (const FrozenTrial& trial : reader.trials()) configurations.insert(trial.config);
   EXPECT_EQ(configurations.size(), 200u);
   EXPECT_EQ(reader.trials().back().number, 199);
+}
+
+// A block grows once asks cost more than trials run, whatever the first trial took: a slow
+// first trial (a define-by-run space grows under the study's lock) must not keep blocks small
+// for the asks after it, and a block grows at once to the size an ask's cost calls for.
+TEST(StudyBlocks, ASlowFirstTrialDoesNotKeepTheBlocksSmall) {
+  const std::string url = fresh_postgres_url();
+  const StudyOptions options{.name = "slow-first", .sampler = "random", .seed = 3};
+  // Asks of 100 ms: a trial's run, from its hand-out to its tell, stays well below that.
+  Study study = Study::create(
+      std::make_shared<SlowAsks>(std::make_shared<PostgresStorage>(url, StorageOptions{}),
+                                 std::chrono::milliseconds(100)),
+      plane(), options);
+  postgres::Connection db(url, "test", 30);
+  Trial first = study.ask();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  study.tell(first, 0.5);
+  for (int i = 0; i < 2; ++i) {
+    Trial quick = study.ask();
+    study.tell(quick, 0.5);
+  }
+  EXPECT_EQ(made_held(db), 0);
+  Trial next = study.ask();
+  // Doubling alone would make a block of 2; a run of up to 25 ms calls for at least 8.
+  EXPECT_GE(made_held(db), 7) << "the fourth ask made no large block";
+  study.tell(next, 0.5);
 }
 
 // A process that stops in order gives back what it holds, whether it says so or its Study
