@@ -209,8 +209,11 @@ TEST_F(PostgresHeld, TheCheckForAWaitingTrialReadsOnlyUnheldOnes) {
   }
   postgres::Connection db(url_, "test", 30);
   db.execute("ANALYZE winnow_trials");
-  postgres::Result plan = db.execute("EXPLAIN SELECT " WINNOW_PG_WAITING_TRIAL,
-                                     postgres::Params().add(study_));
+  // The plan the storage's connections use: prepared once, generic (docs/storage.md).
+  db.execute("SET plan_cache_mode = force_generic_plan");
+  db.execute("PREPARE waiting_check(bigint) AS SELECT " WINNOW_PG_WAITING_TRIAL);
+  postgres::Result plan = db.execute("EXPLAIN EXECUTE waiting_check(" +
+                                     std::to_string(study_) + ")");
   std::string text;
   for (int row = 0; row < plan.rows(); ++row) text += plan.text(row, 0) + "\n";
   EXPECT_NE(text.find("winnow_trials_unheld_waiting"), std::string::npos) << text;
