@@ -128,18 +128,27 @@ bool PostgresStorage::replace_study_space(int64_t study_id, const std::string& e
                                           const std::string& desired) {
   std::lock_guard lock(mutex_);
   Connection& db = *connection_;
-  return db.transaction(Mode::kWrite, [&](bool maybe_committed) {
-    lock_study_or_throw(db, study_id, url_);
-    Result rows = db.execute(
-        "UPDATE winnow_studies SET space_json = $3 WHERE study_id = $1 AND space_json = $2 "
-        "RETURNING 1",
-        Params().add(study_id).add(expected).add(desired));
-    if (rows.rows() > 0) return true;
-    if (!maybe_committed) return false;
-    Result now = db.execute("SELECT space_json FROM winnow_studies WHERE study_id = $1",
-                            Params().add(study_id));
-    return now.text(0, 0) == desired;
+  // One statement, without the study's lock: the row's own lock makes it a compare-and-set,
+  // and it decides nothing the lock orders. Every process of a define-by-run study makes one
+  // for each parameter it meets first; under the lock, with many processes, each would wait
+  // for all of their asks.
+  bool retried_after_lost_answer = false;
+  bool replaced = db.transaction(Mode::kOneStatement, [&](bool maybe_committed) {
+    retried_after_lost_answer = retried_after_lost_answer || maybe_committed;
+    return db.execute(
+                 "UPDATE winnow_studies SET space_json = $3 WHERE study_id = $1 AND "
+                 "space_json = $2 RETURNING 1",
+                 Params().add(study_id).add(expected).add(desired))
+               .rows() > 0;
   });
+  if (replaced) return true;
+  // Not replaced, unless by an attempt whose answer was lost: then the stored space is ours.
+  Result now = db.transaction(Mode::kOneStatement, [&](bool) {
+    return db.execute("SELECT space_json FROM winnow_studies WHERE study_id = $1",
+                      Params().add(study_id));
+  });
+  if (now.rows() == 0) storage_checks::throw_unknown_study(study_id, url_);
+  return retried_after_lost_answer && now.text(0, 0) == desired;
 }
 
 void PostgresStorage::set_study_user_attr(int64_t study_id, std::string_view key,

@@ -282,7 +282,7 @@ TEST(PostgresVersions, StayAboveTheVersionsACrashTookBack) {
 }
 
 // A writer that decides (an ask) queues on the study's advisory lock; a trial's own process
-// finishing it or reporting to it does not wait. Its change is stamped by the next writer under
+// finishing it or reporting to it does not wait, nor does a define-by-run space's growth. Its change is stamped by the next writer under
 // the lock, and until then every read returns it, with version 0.
 TEST(PostgresStudyQueue, AsksWaitForTheStudysLockAndFinishesDoNot) {
   std::string url = fresh_postgres_url();
@@ -310,6 +310,9 @@ TEST(PostgresStudyQueue, AsksWaitForTheStudysLockAndFinishesDoNot) {
     std::unique_ptr<Storage> tell = open_storage(url);
     tell->report(trial->id, 3, 0.25);
     tell->finish_trial(trial->id, complete({1.0}));
+    const std::string space = tell->find_study("queued")->space_json;
+    EXPECT_TRUE(tell->replace_study_space(study, space, "{\"params\": []}"));
+    EXPECT_FALSE(tell->replace_study_space(study, space, "{\"params\": [1]}"));
     for (int64_t since : {int64_t{0}, created_version}) {
       std::vector<FrozenTrial> read = storage->trials(study, since);
       ASSERT_EQ(read.size(), 1u);

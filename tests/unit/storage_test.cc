@@ -340,6 +340,8 @@ TYPED_TEST(StorageContract, KeepsStudyAttributesAndTheSpaceByCompareAndSet) {
   EXPECT_TRUE(this->storage_->replace_study_space(study, before, "{\"params\": []}"));
   EXPECT_FALSE(this->storage_->replace_study_space(study, before, "{\"params\": [1]}"));
   EXPECT_EQ(this->storage_->find_study("s")->space_json, "{\"params\": []}");
+  EXPECT_THROW(this->storage_->replace_study_space(copied + 1000, "{}", "{\"params\": []}"),
+               Error);
 }
 
 TYPED_TEST(StorageContract, ReportedStepIsOverwrittenByALaterReport) {
