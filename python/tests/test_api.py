@@ -48,7 +48,7 @@ def test_sampling_runs_without_the_gil():
     counter.start()
     moved = 0
     try:
-        for _ in range(8):
+        for _ in range(16):
             before = counts[0]
             trial = study.ask()
             moved += counts[0] > before
@@ -56,7 +56,9 @@ def test_sampling_runs_without_the_gil():
     finally:
         stop.set()
         counter.join()
-    assert moved >= 4, f"the counter moved during {moved} of 8 asks"
+    # On a loaded machine the counting thread may find no core free during a short ask; an ask
+    # that kept the GIL would let it move during none.
+    assert moved >= 3, f"the counter moved during {moved} of 16 asks"
 
 
 def test_an_exception_stores_its_traceback_and_is_raised_again():

@@ -1,6 +1,7 @@
 // Copyright the Winnow authors. SPDX-License-Identifier: Apache-2.0
 #include "storage/postgres_schema.h"
 
+#include <iostream>
 #include <string>
 
 #include "storage/postgres_rows.h"
@@ -139,21 +140,56 @@ int64_t stored_version(Connection& connection) {
   return std::stoll(version);
 }
 
-// Indexes that only make reads faster, added to tables created without them. They leave the
-// schema version as it was: a Winnow that does not know an index reads and writes the tables
-// as before, so it need not refuse them.
-void add_missing_indexes(Connection& connection) {
-  // Every ask checks for a trial waiting to be claimed, under the study's lock. Trials held by a
-  // process (asks in blocks) wait too, hundreds of them with many processes, and once the
-  // statistics see waiting trials the planner may take a scan of the study's trials, or of the
-  // whole table, for the first unheld one: this index holds only those.
-  Result missing = connection.execute(
-      "SELECT to_regclass('winnow_trials_unheld_waiting') IS NULL");
-  if (missing.boolean(0, 0)) {
-    connection.execute(
-        "CREATE INDEX winnow_trials_unheld_waiting ON winnow_trials (study_id, number) "
-        "WHERE " WINNOW_PG_UNHELD_WAITING);
+// Every ask checks for a trial waiting to be claimed, under the study's lock. Trials held by a
+// process (asks in blocks) wait too, hundreds of them with many processes, and once the
+// statistics see waiting trials the generic plan looks for the first unheld one by a scan of
+// the whole table: this index holds only those. (Its predicate is WINNOW_PG_UNHELD_WAITING.)
+constexpr const char* kUnheldWaitingIndex =
+    "winnow_trials_unheld_waiting ON winnow_trials (study_id, number) "
+    "WHERE " WINNOW_PG_UNHELD_WAITING;
+// The session lock one process holds while it adds an index to the tables of its schema.
+constexpr const char* kIndexLockKey = "hashtext('winnow:index:' || current_schema())";
+
+// Adds the index to tables made before it, after the schema's transaction. The index only makes
+// reads faster, so it leaves the schema version as it was (a Winnow that does not know it reads
+// and writes the tables as before), and nothing here keeps a study from opening: it is built
+// concurrently, so the study's writers go on meanwhile, by one process at a time, and only by
+// the tables' owner; otherwise, or if the build fails, a warning says how to add it.
+void add_missing_index(Connection& connection) {
+  auto one = [&](const std::string& sql) {
+    return connection.transaction(Connection::Mode::kOneStatement,
+                                  [&](bool) { return connection.execute(sql); });
+  };
+  Result found = one(
+      "SELECT i.indisvalid, pg_has_role(t.relowner, 'USAGE') FROM pg_class t "
+      "LEFT JOIN pg_index i ON i.indexrelid = to_regclass('winnow_trials_unheld_waiting') "
+      "WHERE t.oid = 'winnow_trials'::regclass");
+  if (!found.is_null(0, 0) && found.boolean(0, 0)) return;
+  const std::string advice =
+      std::string("without it every ask is slower with many processes; the tables' owner adds "
+                  "it with: CREATE INDEX CONCURRENTLY ") +
+      kUnheldWaitingIndex;
+  if (!found.boolean(0, 1)) {
+    std::cerr << "winnow: warning: PostgreSQL at " << connection.display_url()
+              << " lacks the index winnow_trials_unheld_waiting, which this role cannot add "
+                 "(it does not own the tables): "
+              << advice << "\n";
+    return;
   }
+  // Another process adding it meanwhile: its build, valid or not yet, is left alone.
+  if (!one(std::string("SELECT pg_try_advisory_lock(") + kIndexLockKey + ")").boolean(0, 0)) {
+    return;
+  }
+  try {
+    // A build that failed leaves an invalid index, which no plan uses: built again.
+    connection.execute_script("DROP INDEX CONCURRENTLY IF EXISTS winnow_trials_unheld_waiting");
+    connection.execute_script(std::string("CREATE INDEX CONCURRENTLY ") + kUnheldWaitingIndex);
+  } catch (const StorageError& error) {
+    std::cerr << "winnow: warning: could not add the index winnow_trials_unheld_waiting to "
+                 "PostgreSQL at "
+              << connection.display_url() << " (" << error.what() << "): " << advice << "\n";
+  }
+  one(std::string("SELECT pg_advisory_unlock(") + kIndexLockKey + ")");
 }
 
 }  // namespace
@@ -170,9 +206,9 @@ void prepare_schema(Connection& connection) {
     }
     if (version == 0) {
       connection.execute_script(kCreateSchema);
+      connection.execute_script(std::string("CREATE INDEX ") + kUnheldWaitingIndex);
       connection.execute("INSERT INTO winnow_meta (key, value) VALUES ('schema_version', $1)",
                          Params().add(std::to_string(kSchemaVersion)));
-      add_missing_indexes(connection);
       return;
     }
     // Version 2: a trial's version may be the pending marker (a finish or report not yet
@@ -197,8 +233,8 @@ void prepare_schema(Connection& connection) {
       connection.execute("UPDATE winnow_meta SET value = $1 WHERE key = 'schema_version'",
                          Params().add(std::to_string(kSchemaVersion)));
     }
-    add_missing_indexes(connection);
   });
+  add_missing_index(connection);
 }
 
 }  // namespace winnow::postgres

@@ -128,17 +128,21 @@ bool StudyCore::ask_by_position(int64_t budget_limit, const std::string& who,
       // The block grows while an ask costs more than half a trial's run, per trial it makes,
       // and shrinks once it costs less than a sixteenth: only then do trials wait on the lock
       // for long, and a block held by one process is a tail the others cannot share when the
-      // budget ends, which stays short against the asks it saves. It grows at once to the size
-      // this ask's cost calls for, at least double: with many processes every ask waits for
-      // all of theirs, and growing by doubling alone would spend a study's first asks that way.
-      const double run_ms = typical_run_ms();
+      // budget ends, which stays short against the asks it saves. It doubles and, once a few
+      // runs are known (one quick failure is no evidence), grows at once to the size this
+      // ask's cost calls for: with many processes every ask waits for all of theirs, and
+      // growing by doubling alone would spend a study's first asks that way.
+      const RecentRuns runs = recent_runs_summary();
+      const double run_ms = runs.typical_ms;
       const size_t made_now = 1 + outcome.held.size();
       const double per_trial = ask_ms / static_cast<double>(made_now);
       if (run_ms >= 0 && per_trial > run_ms / 2) {
-        const double called_for = std::ceil(ask_ms / std::max(run_ms / 2, 1e-3));
-        block_size = std::max(block_size * 2,
-                              static_cast<size_t>(std::min(called_for, double{kMaxBlock})));
-        block_size = std::min(block_size, kMaxBlock);
+        size_t grown = block_size * 2;
+        if (runs.known >= 3) {
+          const double called_for = std::ceil(ask_ms / std::max(run_ms / 2, 1e-3));
+          grown = std::max(grown, static_cast<size_t>(std::min(called_for, double{kMaxBlock})));
+        }
+        block_size = std::min(grown, kMaxBlock);
       } else if (run_ms >= 0 && per_trial < run_ms / 16) {
         block_size = std::max<size_t>(block_size / 2, 1);
       }
@@ -184,14 +188,14 @@ void StudyCore::note_trial_time(double ms) {
   ++runs_seen;
 }
 
-double StudyCore::typical_run_ms() {
+StudyCore::RecentRuns StudyCore::recent_runs_summary() {
   std::lock_guard lock(runs_mutex);
   const size_t filled = std::min(runs_seen, kRecentRuns);
-  if (filled == 0) return -1;
+  if (filled == 0) return {};
   std::array<double, kRecentRuns> runs = recent_runs;
   const auto middle = runs.begin() + static_cast<std::ptrdiff_t>((filled - 1) / 2);
   std::nth_element(runs.begin(), middle, runs.begin() + static_cast<std::ptrdiff_t>(filled));
-  return *middle;
+  return {*middle, runs_seen};
 }
 
 StudyCore::~StudyCore() {

@@ -122,9 +122,13 @@ struct StudyCore {
   void release_held();
   // Notes how long a trial ran (tell), for the block size.
   void note_trial_time(double ms);
-  // The lower median of the recent runs, or negative before the first tell: robust to a slow
-  // first trial (a define-by-run space growing under the study's lock) and to an outlier.
-  double typical_run_ms();
+  // The recent runs: their lower median (robust to a slow first trial, whose define-by-run
+  // space grew, and to an outlier), negative before the first tell, and how many are known.
+  struct RecentRuns {
+    double typical_ms = -1;
+    size_t known = 0;
+  };
+  RecentRuns recent_runs_summary();
   // Mixed into every stream_salt: random per Study object, so two objects of one process (one
   // owner name) never share a stream.
   uint64_t salt_base = 0;

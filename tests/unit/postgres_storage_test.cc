@@ -282,8 +282,9 @@ TEST(PostgresVersions, StayAboveTheVersionsACrashTookBack) {
 }
 
 // A writer that decides (an ask) queues on the study's advisory lock; a trial's own process
-// finishing it or reporting to it does not wait, nor does a define-by-run space's growth. Its change is stamped by the next writer under
-// the lock, and until then every read returns it, with version 0.
+// finishing it or reporting to it does not wait. The finish is stamped by the next writer under
+// the lock, and until then every read returns it, with version 0. A define-by-run space grows
+// without the lock too.
 TEST(PostgresStudyQueue, AsksWaitForTheStudysLockAndFinishesDoNot) {
   std::string url = fresh_postgres_url();
   std::unique_ptr<Storage> storage = open_storage(url);
@@ -438,6 +439,34 @@ TEST(PostgresSchema, MigratesTheNullPendingVersionsOfTheSecondSchema) {
   EXPECT_TRUE(db.execute("SELECT attnotnull FROM pg_attribute WHERE attrelid = "
                          "'winnow_trials'::regclass AND attname = 'version'")
                   .boolean(0, 0));
+}
+
+// The index of unheld waiting trials is added on open by the tables' owner only: a role that
+// may read and write them but not own them still opens them without it, with a warning.
+TEST(PostgresSchema, ARoleThatDoesNotOwnTheTablesOpensThemWithoutTheIndex) {
+  std::string url = fresh_postgres_url();
+  open_storage(url);
+  Connection db(url, url, 30);
+  db.execute_script("DROP INDEX winnow_trials_unheld_waiting");
+  const std::string schema = db.execute("SELECT current_schema()").text(0, 0);
+  const std::string role = "winnow_writer_" + schema;
+  db.execute_script("CREATE ROLE " + role + " LOGIN; GRANT USAGE ON SCHEMA " + schema + " TO " +
+                    role + "; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " +
+                    schema + " TO " + role + "; GRANT USAGE ON ALL SEQUENCES IN SCHEMA " + schema +
+                    " TO " + role);
+  const size_t at = url.find("postgres@");
+  ASSERT_NE(at, std::string::npos) << url;
+  std::string as_role = url;
+  as_role.replace(at, std::string("postgres@").size(), role + "@");
+  {
+    std::unique_ptr<Storage> storage = open_storage(as_role);
+    int64_t study = storage->create_study(make_study_record("writer"));
+    EXPECT_TRUE(storage->create_trial(study, {}, TrialState::kRunning, "", 0, {}));
+  }
+  EXPECT_TRUE(db.execute("SELECT to_regclass('winnow_trials_unheld_waiting') IS NULL")
+                  .boolean(0, 0));
+  EXPECT_EQ(schema_version(db), std::to_string(postgres::kSchemaVersion));
+  db.execute_script("DROP OWNED BY " + role + "; DROP ROLE " + role);
 }
 
 // A Winnow whose schema is older than the database's refuses it rather than write what the
