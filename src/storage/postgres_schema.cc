@@ -181,14 +181,19 @@ void add_missing_index(Connection& connection) {
     return;
   }
   try {
+    // A concurrent build waits for every transaction of the database older than it, which may
+    // be a long one that has nothing to do with Winnow: this open gives up after a while, and
+    // a later one tries again.
+    connection.execute_script("SET lock_timeout = '10s'");
     // A build that failed leaves an invalid index, which no plan uses: built again.
     connection.execute_script("DROP INDEX CONCURRENTLY IF EXISTS winnow_trials_unheld_waiting");
     connection.execute_script(std::string("CREATE INDEX CONCURRENTLY ") + kUnheldWaitingIndex);
   } catch (const StorageError& error) {
-    std::cerr << "winnow: warning: could not add the index winnow_trials_unheld_waiting to "
-                 "PostgreSQL at "
-              << connection.display_url() << " (" << error.what() << "): " << advice << "\n";
+    // (The error names the server.)
+    std::cerr << "winnow: warning: could not add the index winnow_trials_unheld_waiting ("
+              << error.what() << "): " << advice << "\n";
   }
+  one("RESET lock_timeout");
   one(std::string("SELECT pg_advisory_unlock(") + kIndexLockKey + ")");
 }
 

@@ -469,6 +469,29 @@ TEST(PostgresSchema, ARoleThatDoesNotOwnTheTablesOpensThemWithoutTheIndex) {
   db.execute_script("DROP OWNED BY " + role + "; DROP ROLE " + role);
 }
 
+// A concurrent build of the index waits for every older transaction of the database: an open
+// gives up on it after a while rather than wait for a long one, and a later open builds it
+// again (a build given up leaves an invalid index, which no plan uses).
+TEST(PostgresSchema, AnOpenGivesUpTheIndexBehindALongTransactionAndALaterOneBuildsIt) {
+  std::string url = fresh_postgres_url();
+  open_storage(url);
+  Connection db(url, url, 30);
+  db.execute_script("DROP INDEX winnow_trials_unheld_waiting");
+  const std::string valid =
+      "SELECT COALESCE((SELECT indisvalid FROM pg_index WHERE indexrelid = "
+      "to_regclass('winnow_trials_unheld_waiting')), false)";
+  Connection long_reader(url, url, 30);
+  long_reader.transaction(Connection::Mode::kRead, [&](bool) {
+    long_reader.execute("SELECT count(*) FROM winnow_meta");
+    std::unique_ptr<Storage> storage = open_storage(url);
+    EXPECT_GE(storage->create_study(make_study_record("meanwhile")), 0);
+    return 0;
+  });
+  EXPECT_FALSE(db.execute(valid).boolean(0, 0));
+  open_storage(url);
+  EXPECT_TRUE(db.execute(valid).boolean(0, 0));
+}
+
 // A Winnow whose schema is older than the database's refuses it rather than write what the
 // newer schema forbids (a version 2 Winnow's claims would overwrite the creator's token).
 TEST(PostgresSchema, RefusesTheTablesOfANewerWinnow) {
